@@ -1,0 +1,176 @@
+//! The key hierarchy.
+//!
+//! ```text
+//! passphrase ──Argon2id──► KeyEncryptionKey ──wraps──► VaultKey ──wraps──► ItemKey ──seals──► record revisions
+//!                                                        │
+//!                                                        └──seals──► payload identity, device key, custody entries
+//! ```
+//!
+//! The vault key is random and never changes for the life of a vault: a new
+//! passphrase only rewraps it. Each item has its own random key, wrapped by the
+//! vault key, so destroying that one wrapped key makes every revision of the
+//! item unreadable. Destroying every wrapped copy of the vault key (every
+//! slot) makes the whole vault unreadable.
+
+use zeroize::Zeroizing;
+
+use crate::kdf::KeyEncryptionKey;
+use crate::seal::{Aad, RecordAad, SealError, SymmetricKey};
+
+/// The vault's master key. Opaque outside this crate; zeroized on drop.
+pub struct VaultKey(SymmetricKey);
+
+/// One item's data key. Opaque outside this crate; zeroized on drop.
+pub struct ItemKey(SymmetricKey);
+
+impl std::fmt::Debug for VaultKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VaultKey(<redacted>)")
+    }
+}
+
+impl std::fmt::Debug for ItemKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ItemKey(<redacted>)")
+    }
+}
+
+impl VaultKey {
+    /// A new random vault key.
+    pub fn generate() -> Self {
+        Self(SymmetricKey::random())
+    }
+
+    /// Wraps this key for an unlock slot. `binding` must be an [`Aad::Slot`].
+    pub fn wrap(&self, kek: &KeyEncryptionKey, binding: &Aad<'_>) -> Vec<u8> {
+        debug_assert!(matches!(binding, Aad::Slot { .. }));
+        crate::seal::seal_with(kek.bytes(), binding, self.0.bytes())
+    }
+
+    /// Unwraps a vault key from a slot. Fails with [`SealError::Open`] on a
+    /// wrong passphrase as on a damaged slot: the two are indistinguishable.
+    pub fn unwrap(
+        kek: &KeyEncryptionKey,
+        binding: &Aad<'_>,
+        wrapped: &[u8],
+    ) -> Result<Self, SealError> {
+        let bytes = crate::seal::open_with(kek.bytes(), binding, wrapped)?;
+        SymmetricKey::from_bytes(&bytes)
+            .map(Self)
+            .ok_or(SealError::Open)
+    }
+
+    /// Seals a vault-wide value (custody entry, named secret).
+    pub fn seal(&self, binding: &Aad<'_>, plaintext: &[u8]) -> Vec<u8> {
+        self.0.seal(binding, plaintext)
+    }
+
+    /// Opens a vault-wide value.
+    pub fn open(&self, binding: &Aad<'_>, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
+        self.0.open(binding, sealed)
+    }
+
+    /// Wraps an item key, bound to the vault and the item.
+    pub fn wrap_item_key(&self, vault_id: [u8; 16], item_id: [u8; 16], key: &ItemKey) -> Vec<u8> {
+        self.0
+            .seal(&Aad::ItemKey { vault_id, item_id }, key.0.bytes())
+    }
+
+    /// Unwraps an item key.
+    pub fn unwrap_item_key(
+        &self,
+        vault_id: [u8; 16],
+        item_id: [u8; 16],
+        wrapped: &[u8],
+    ) -> Result<ItemKey, SealError> {
+        let bytes = self.0.open(&Aad::ItemKey { vault_id, item_id }, wrapped)?;
+        SymmetricKey::from_bytes(&bytes)
+            .map(ItemKey)
+            .ok_or(SealError::Open)
+    }
+}
+
+impl ItemKey {
+    /// A new random item key.
+    pub fn generate() -> Self {
+        Self(SymmetricKey::random())
+    }
+
+    /// Seals one revision of a record.
+    pub fn seal_record(&self, aad: &RecordAad, plaintext: &[u8]) -> Vec<u8> {
+        self.0.seal(&Aad::Record(*aad), plaintext)
+    }
+
+    /// Opens one revision of a record.
+    pub fn open_record(
+        &self,
+        aad: &RecordAad,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, SealError> {
+        self.0.open(&Aad::Record(*aad), sealed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kdf::{derive, KdfParams};
+
+    fn slot(kind: &str) -> Aad<'_> {
+        Aad::Slot {
+            vault_id: [1; 16],
+            slot_id: [2; 16],
+            kind,
+        }
+    }
+
+    #[test]
+    fn rewrapping_keeps_the_same_vault_key() {
+        let salt = [3u8; 16];
+        let old = derive(&"old passphrase".into(), &salt, KdfParams::FLOOR).unwrap();
+        let new = derive(&"new passphrase".into(), &salt, KdfParams::FLOOR).unwrap();
+        let vk = VaultKey::generate();
+        let item = ItemKey::generate();
+        let wrapped_item = vk.wrap_item_key([1; 16], [5; 16], &item);
+
+        let w_old = vk.wrap(&old, &slot("passphrase"));
+        let reopened = VaultKey::unwrap(&old, &slot("passphrase"), &w_old).unwrap();
+        let w_new = reopened.wrap(&new, &slot("passphrase"));
+        let again = VaultKey::unwrap(&new, &slot("passphrase"), &w_new).unwrap();
+        // Data wrapped before the change still opens after it.
+        again
+            .unwrap_item_key([1; 16], [5; 16], &wrapped_item)
+            .unwrap();
+        assert!(VaultKey::unwrap(&new, &slot("passphrase"), &w_old).is_err());
+        assert!(VaultKey::unwrap(&old, &slot("duress"), &w_old).is_err());
+    }
+
+    #[test]
+    fn item_keys_are_bound_to_their_item() {
+        let vk = VaultKey::generate();
+        let item = ItemKey::generate();
+        let wrapped = vk.wrap_item_key([1; 16], [5; 16], &item);
+        assert!(vk.unwrap_item_key([1; 16], [6; 16], &wrapped).is_err());
+        assert!(vk.unwrap_item_key([0; 16], [5; 16], &wrapped).is_err());
+        let aad = RecordAad {
+            vault_id: [1; 16],
+            item_id: [5; 16],
+            kind: 1,
+            schema: 1,
+            revision: 0,
+        };
+        let sealed = item.seal_record(&aad, b"record");
+        let back = vk.unwrap_item_key([1; 16], [5; 16], &wrapped).unwrap();
+        assert_eq!(&back.open_record(&aad, &sealed).unwrap()[..], b"record");
+        assert!(ItemKey::generate().open_record(&aad, &sealed).is_err());
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        assert_eq!(
+            format!("{:?}", VaultKey::generate()),
+            "VaultKey(<redacted>)"
+        );
+        assert_eq!(format!("{:?}", ItemKey::generate()), "ItemKey(<redacted>)");
+    }
+}

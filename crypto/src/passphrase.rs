@@ -1,0 +1,58 @@
+use secrecy::{ExposeSecret, SecretString};
+
+/// A passphrase typed by a person. Never printed, never serialised; zeroized
+/// when dropped.
+pub struct Passphrase(SecretString);
+
+impl Passphrase {
+    /// Wraps a passphrase. Only a trailing line ending is the caller's to
+    /// strip; everything else, spaces included, is part of the passphrase.
+    pub fn new(text: String) -> Self {
+        Self(SecretString::from(text))
+    }
+
+    /// Whether the passphrase is empty (a person pressed Enter).
+    pub fn is_empty(&self) -> bool {
+        self.0.expose_secret().is_empty()
+    }
+
+    /// Its length in characters, for strength hints. Not a secret by itself,
+    /// but callers should not log it either.
+    pub fn char_count(&self) -> usize {
+        self.0.expose_secret().chars().count()
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.0.expose_secret().as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Passphrase(<redacted>)")
+    }
+}
+
+impl From<String> for Passphrase {
+    fn from(text: String) -> Self {
+        Self::new(text)
+    }
+}
+
+impl From<&str> for Passphrase {
+    fn from(text: &str) -> Self {
+        Self::new(text.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_does_not_show_the_passphrase() {
+        let p = Passphrase::from("correct horse battery staple");
+        assert_eq!(format!("{p:?}"), "Passphrase(<redacted>)");
+        assert_eq!(p.char_count(), 28);
+    }
+}
