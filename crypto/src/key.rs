@@ -70,23 +70,35 @@ impl VaultKey {
         self.0.open(binding, sealed)
     }
 
-    /// Wraps an item key, bound to the vault and the item.
-    pub fn wrap_item_key(&self, vault_id: [u8; 16], item_id: [u8; 16], key: &ItemKey) -> Vec<u8> {
-        self.0
-            .seal(&Aad::ItemKey { vault_id, item_id }, key.0.bytes())
+    /// Wraps an item key, bound to the vault and the item. The item's kind is
+    /// sealed with the key, so that what an item is stays secret too and is
+    /// known before its records are opened.
+    pub fn wrap_item_key(
+        &self,
+        vault_id: [u8; 16],
+        item_id: [u8; 16],
+        kind: u16,
+        key: &ItemKey,
+    ) -> Vec<u8> {
+        let mut plain = Zeroizing::new([0u8; 34]);
+        plain[..32].copy_from_slice(key.0.bytes());
+        plain[32..].copy_from_slice(&kind.to_be_bytes());
+        self.0.seal(&Aad::ItemKey { vault_id, item_id }, &plain[..])
     }
 
-    /// Unwraps an item key.
+    /// Unwraps an item key and the item's kind.
     pub fn unwrap_item_key(
         &self,
         vault_id: [u8; 16],
         item_id: [u8; 16],
         wrapped: &[u8],
-    ) -> Result<ItemKey, SealError> {
+    ) -> Result<(ItemKey, u16), SealError> {
         let bytes = self.0.open(&Aad::ItemKey { vault_id, item_id }, wrapped)?;
-        SymmetricKey::from_bytes(&bytes)
-            .map(ItemKey)
-            .ok_or(SealError::Open)
+        if bytes.len() != 34 {
+            return Err(SealError::Open);
+        }
+        let key = SymmetricKey::from_bytes(&bytes[..32]).ok_or(SealError::Open)?;
+        Ok((ItemKey(key), u16::from_be_bytes([bytes[32], bytes[33]])))
     }
 }
 
@@ -131,7 +143,7 @@ mod tests {
         let new = derive(&"new passphrase".into(), &salt, KdfParams::FLOOR).unwrap();
         let vk = VaultKey::generate();
         let item = ItemKey::generate();
-        let wrapped_item = vk.wrap_item_key([1; 16], [5; 16], &item);
+        let wrapped_item = vk.wrap_item_key([1; 16], [5; 16], 3, &item);
 
         let w_old = vk.wrap(&old, &slot("passphrase"));
         let reopened = VaultKey::unwrap(&old, &slot("passphrase"), &w_old).unwrap();
@@ -149,7 +161,7 @@ mod tests {
     fn item_keys_are_bound_to_their_item() {
         let vk = VaultKey::generate();
         let item = ItemKey::generate();
-        let wrapped = vk.wrap_item_key([1; 16], [5; 16], &item);
+        let wrapped = vk.wrap_item_key([1; 16], [5; 16], 3, &item);
         assert!(vk.unwrap_item_key([1; 16], [6; 16], &wrapped).is_err());
         assert!(vk.unwrap_item_key([0; 16], [5; 16], &wrapped).is_err());
         let aad = RecordAad {
@@ -160,7 +172,8 @@ mod tests {
             revision: 0,
         };
         let sealed = item.seal_record(&aad, b"record");
-        let back = vk.unwrap_item_key([1; 16], [5; 16], &wrapped).unwrap();
+        let (back, kind) = vk.unwrap_item_key([1; 16], [5; 16], &wrapped).unwrap();
+        assert_eq!(kind, 3);
         assert_eq!(&back.open_record(&aad, &sealed).unwrap()[..], b"record");
         assert!(ItemKey::generate().open_record(&aad, &sealed).is_err());
     }

@@ -22,6 +22,13 @@ impl Passphrase {
         self.0.expose_secret().chars().count()
     }
 
+    /// Whether two passphrases are the same (when a person types a new one
+    /// twice). Compares in time independent of where they differ.
+    pub fn matches(&self, other: &Passphrase) -> bool {
+        let (a, b) = (self.as_bytes(), other.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+
     pub(crate) fn as_bytes(&self) -> &[u8] {
         self.0.expose_secret().as_bytes()
     }
@@ -54,5 +61,8 @@ mod tests {
         let p = Passphrase::from("correct horse battery staple");
         assert_eq!(format!("{p:?}"), "Passphrase(<redacted>)");
         assert_eq!(p.char_count(), 28);
+        assert!(p.matches(&Passphrase::from("correct horse battery staple")));
+        assert!(!p.matches(&Passphrase::from("correct horse battery stapl")));
+        assert!(!p.matches(&Passphrase::from("correct horse battery staplE")));
     }
 }

@@ -1,0 +1,717 @@
+//! `temoin`: the vault from the command line, for people and for scripts.
+//!
+//! Every command takes `--vault DIR` and `--json`. Passphrases come from a
+//! terminal prompt or from `--passphrase-file FILE`, never from arguments.
+//! Errors go to standard error in plain words, with exit status 1; `verify`
+//! exits with 3 when it finds damage; usage errors exit with 2.
+//!
+//! This binary holds wiring only: every operation is a call into
+//! `temoin-vault`.
+
+mod passphrase;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
+use temoin_vault::case::{Case, CaseStatus, Evidence, Testimony};
+use temoin_vault::custody::CustodyEntry;
+use temoin_vault::{ItemId, KdfChoice, Kind, Passphrase, Vault};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "temoin",
+    version,
+    about = "Témoin: an encrypted vault for documenting torture and ill-treatment"
+)]
+struct Cli {
+    /// The vault folder.
+    #[arg(long, global = true, value_name = "DIR")]
+    vault: Option<PathBuf>,
+    /// Read the passphrase from the first line of FILE instead of asking.
+    #[arg(long, global = true, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+    /// Machine-readable output on standard output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a new vault in an empty or new folder.
+    Init {
+        /// How costly to make passphrase guessing. `minimum` is for tests and
+        /// very weak machines only.
+        #[arg(long, value_enum, default_value_t = KdfCost::Calibrated)]
+        kdf: KdfCost,
+    },
+    /// Cases.
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// Testimonies.
+    #[command(subcommand)]
+    Testimony(TestimonyCommand),
+    /// Evidence files.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+    /// Find items whose text contains every word of the query.
+    Search {
+        /// Words to look for (case and accents are ignored).
+        #[arg(required = true)]
+        query: Vec<String>,
+    },
+    /// Check every record, payload and the custody chain.
+    Verify,
+    /// Show the custody log, or the entries about one item.
+    Custody {
+        /// An item or case id.
+        id: Option<String>,
+    },
+    /// Change the vault passphrase.
+    Passwd {
+        /// Read the new passphrase from the first line of FILE.
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+        /// Cost of the new passphrase's key derivation.
+        #[arg(long, value_enum, default_value_t = KdfCost::Calibrated)]
+        kdf: KdfCost,
+    },
+    /// Show this device's signing key (for enrollment and for anyone
+    /// verifying what it signed).
+    Device,
+    /// Write the vault's payload key to FILE, so that evidence files can be
+    /// decrypted with the `age` tool in a disaster. Anyone with the file can
+    /// read every evidence file: keep it offline.
+    ExportPayloadKey {
+        /// Where to write the key (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CaseCommand {
+    /// Create a case; prints its id.
+    New {
+        /// The case title.
+        #[arg(long)]
+        title: String,
+        /// A short summary.
+        #[arg(long)]
+        summary: Option<String>,
+    },
+    /// List cases.
+    List,
+    /// Show a case and what belongs to it.
+    Show { id: String },
+    /// Change a case's title, summary or status (makes a new revision).
+    Edit {
+        id: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        summary: Option<String>,
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+    },
+    /// Show every revision of a case.
+    History { id: String },
+    /// Delete a case and everything that belongs to it (recorded in custody).
+    Delete { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum TestimonyCommand {
+    /// Add a testimony to a case from a UTF-8 text file.
+    Add {
+        case_id: String,
+        /// The narrative, as a UTF-8 text file.
+        #[arg(long, value_name = "FILE")]
+        narrative_file: PathBuf,
+        /// The language of the testimony.
+        #[arg(long)]
+        language: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum EvidenceCommand {
+    /// Add a file as evidence of a case; prints id, SHA-256, media type.
+    Add { case_id: String, file: PathBuf },
+    /// Write an evidence item's original back out (recorded in custody).
+    Export { id: String, out_file: PathBuf },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum KdfCost {
+    Calibrated,
+    Minimum,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum StatusArg {
+    Open,
+    UnderReview,
+    Submitted,
+    Closed,
+}
+
+impl From<KdfCost> for KdfChoice {
+    fn from(k: KdfCost) -> Self {
+        match k {
+            KdfCost::Calibrated => KdfChoice::Calibrated,
+            KdfCost::Minimum => KdfChoice::Minimum,
+        }
+    }
+}
+
+/// Exit status for a verification that found damage.
+const EXIT_DAMAGED: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("temoin: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn vault_dir(cli: &Cli) -> Result<&Path> {
+    cli.vault
+        .as_deref()
+        .ok_or_else(|| anyhow!("no vault given: use --vault DIR"))
+}
+
+fn passphrase(cli: &Cli, label: &str) -> Result<Passphrase> {
+    match &cli.passphrase_file {
+        Some(f) => passphrase::from_file(f),
+        None => passphrase::prompt(label),
+    }
+}
+
+fn unlock(cli: &Cli) -> Result<Vault> {
+    let dir = vault_dir(cli)?;
+    let p = passphrase(cli, "Vault passphrase: ")?;
+    let vault = Vault::unlock(dir, &p)?;
+    let damaged = vault.damaged();
+    if !damaged.is_empty() {
+        eprintln!(
+            "Warning: {} item(s) are damaged and cannot be read; run `temoin verify` for details.",
+            damaged.len()
+        );
+    }
+    Ok(vault)
+}
+
+fn parse_id(s: &str) -> Result<ItemId> {
+    s.parse::<ItemId>()
+        .map_err(|e| anyhow!("{e}: `{}`", s.chars().take(40).collect::<String>()))
+}
+
+fn print_json(value: &serde_json::Value) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Init { kdf } => cmd_init(&cli, *kdf)?,
+        Command::Case(c) => cmd_case(&cli, c)?,
+        Command::Testimony(TestimonyCommand::Add {
+            case_id,
+            narrative_file,
+            language,
+        }) => {
+            let case = parse_id(case_id)?;
+            let narrative = read_text_file(narrative_file)?;
+            let mut vault = unlock(&cli)?;
+            vault.require::<Case>(case)?;
+            let mut t = Testimony::new(case, narrative.to_string());
+            t.interview.language = language.clone();
+            let id = vault.add(&t)?;
+            if cli.json {
+                print_json(&json!({ "id": id }))?;
+            } else {
+                println!("{id}");
+            }
+        }
+        Command::Evidence(e) => cmd_evidence(&cli, e)?,
+        Command::Search { query } => {
+            let vault = unlock(&cli)?;
+            let hits = vault.search(&query.join(" "), 1000);
+            if cli.json {
+                let rows: Vec<_> = hits
+                    .iter()
+                    .map(|h| json!({ "id": h.id, "kind": h.kind, "case": h.case }))
+                    .collect();
+                print_json(&json!(rows))?;
+            } else if hits.is_empty() {
+                println!("Nothing found.");
+            } else {
+                for h in hits {
+                    match (h.kind, h.case) {
+                        (Kind::Case, _) => {
+                            let title = vault
+                                .get::<Case>(h.id)?
+                                .map(|c| c.record.title)
+                                .unwrap_or_default();
+                            println!("case        {}  {}", h.id, title)
+                        }
+                        (kind, Some(case)) => {
+                            println!("{:<11} {}  (case {case})", kind.name(), h.id)
+                        }
+                        (kind, None) => println!("{:<11} {}", kind.name(), h.id),
+                    }
+                }
+            }
+        }
+        Command::Verify => return cmd_verify(&cli),
+        Command::Custody { id } => cmd_custody(&cli, id.as_deref())?,
+        Command::Passwd {
+            new_passphrase_file,
+            kdf,
+        } => {
+            let old = passphrase(&cli, "Current passphrase: ")?;
+            let mut vault = Vault::unlock(vault_dir(&cli)?, &old)?;
+            let new = match new_passphrase_file {
+                Some(f) => passphrase::from_file(f)?,
+                None => passphrase::prompt_new("New passphrase: ")?,
+            };
+            passphrase::advise(&new);
+            vault.change_passphrase(&old, &new, (*kdf).into())?;
+            if cli.json {
+                print_json(&json!({ "changed": true }))?;
+            } else {
+                println!("Passphrase changed.");
+            }
+        }
+        Command::Device => {
+            let vault = unlock(&cli)?;
+            let pk = vault.device_public_key();
+            if cli.json {
+                print_json(&json!({
+                    "key_id": pk.id_hex(),
+                    "public_key": pk.to_minisign_base64(),
+                }))?;
+            } else {
+                print!("{}", pk.to_minisign_file());
+            }
+        }
+        Command::ExportPayloadKey { out } => {
+            if out.exists() {
+                bail!("{} already exists; choose another file", out.display());
+            }
+            let mut vault = unlock(&cli)?;
+            let key = vault.export_payload_key()?;
+            write_private_file(out, key.as_bytes())?;
+            if !cli.json {
+                eprintln!(
+                    "The payload key is in {}. Anyone with this file can read every evidence \
+                     file of the vault: keep it offline and destroy it when done.",
+                    out.display()
+                );
+            } else {
+                print_json(&json!({ "path": out }))?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_init(cli: &Cli, kdf: KdfCost) -> Result<()> {
+    let dir = vault_dir(cli)?;
+    let p = match &cli.passphrase_file {
+        Some(f) => passphrase::from_file(f)?,
+        None => {
+            eprintln!(
+                "Choose a passphrase. It protects everything in the vault; if it is lost, \
+                 nobody (not even OMCT) can recover the vault."
+            );
+            passphrase::prompt_new("New vault passphrase: ")?
+        }
+    };
+    passphrase::advise(&p);
+    if !cli.json {
+        eprintln!("Creating the vault...");
+    }
+    let vault = Vault::create(dir, &p, kdf.into())?;
+    let pk = vault.device_public_key();
+    if cli.json {
+        print_json(&json!({ "vault": dir, "device_key_id": pk.id_hex() }))?;
+    } else {
+        println!("Vault created in {}.", dir.display());
+    }
+    Ok(())
+}
+
+fn cmd_case(cli: &Cli, c: &CaseCommand) -> Result<()> {
+    match c {
+        CaseCommand::New { title, summary } => {
+            let mut case = Case::new(title.clone());
+            case.summary = summary.clone();
+            let mut vault = unlock(cli)?;
+            let id = vault.add(&case)?;
+            if cli.json {
+                print_json(&json!({ "id": id }))?;
+            } else {
+                println!("{id}");
+            }
+        }
+        CaseCommand::List => {
+            let vault = unlock(cli)?;
+            let mut cases = Vec::new();
+            for id in vault.list(Kind::Case) {
+                cases.push(vault.require::<Case>(id)?);
+            }
+            cases.sort_by(|a, b| a.record.title.cmp(&b.record.title));
+            if cli.json {
+                let rows: Vec<_> = cases
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "id": c.id,
+                            "title": c.record.title,
+                            "status": c.record.status,
+                            "urgent": c.record.urgent,
+                            "revision": c.revision,
+                        })
+                    })
+                    .collect();
+                print_json(&json!(rows))?;
+            } else if cases.is_empty() {
+                println!("No cases yet.");
+            } else {
+                for c in cases {
+                    println!(
+                        "{}  {:<12}  {}",
+                        c.id,
+                        c.record.status.code(),
+                        c.record.title
+                    );
+                }
+            }
+        }
+        CaseCommand::Show { id } => {
+            let id = parse_id(id)?;
+            let vault = unlock(cli)?;
+            let case = vault.require::<Case>(id)?;
+            let mut testimonies = vault.list_in_case(id, Kind::Testimony);
+            testimonies.sort();
+            let mut evidence = Vec::new();
+            for e in vault.list_in_case(id, Kind::Evidence) {
+                evidence.push(vault.require::<Evidence>(e)?);
+            }
+            evidence.sort_by_key(|e| e.id);
+            if cli.json {
+                let ev: Vec<_> = evidence
+                    .iter()
+                    .map(|e| {
+                        json!({
+                            "id": e.id,
+                            "media_type": e.record.media_type,
+                            "size": e.record.size,
+                            "sha256": e.record.sha256,
+                            "original_name": e.record.original_name,
+                        })
+                    })
+                    .collect();
+                print_json(&json!({
+                    "id": case.id,
+                    "revision": case.revision,
+                    "case": case.record,
+                    "testimonies": testimonies,
+                    "evidence": ev,
+                }))?;
+            } else {
+                let r = &case.record;
+                println!("Case {}  (revision {})", case.id, case.revision);
+                println!("  Title:   {}", r.title);
+                if let Some(s) = &r.summary {
+                    println!("  Summary: {s}");
+                }
+                println!(
+                    "  Status:  {}{}",
+                    r.status.code(),
+                    if r.urgent { ", urgent" } else { "" }
+                );
+                println!("  Testimonies: {}", testimonies.len());
+                for t in &testimonies {
+                    println!("    {t}");
+                }
+                println!("  Evidence: {}", evidence.len());
+                for e in &evidence {
+                    println!(
+                        "    {}  {}  {} bytes  sha256 {}",
+                        e.id, e.record.media_type, e.record.size, e.record.sha256
+                    );
+                }
+            }
+        }
+        CaseCommand::Edit {
+            id,
+            title,
+            summary,
+            status,
+        } => {
+            let id = parse_id(id)?;
+            let mut vault = unlock(cli)?;
+            let mut case = vault.require::<Case>(id)?.record;
+            if let Some(t) = title {
+                case.title = t.clone();
+            }
+            if let Some(s) = summary {
+                case.summary = Some(s.clone());
+            }
+            if let Some(s) = status {
+                case.status = match s {
+                    StatusArg::Open => CaseStatus::Open,
+                    StatusArg::UnderReview => CaseStatus::UnderReview,
+                    StatusArg::Submitted => CaseStatus::Submitted,
+                    StatusArg::Closed => CaseStatus::Closed,
+                };
+            }
+            let revision = vault.update(id, &case)?;
+            if cli.json {
+                print_json(&json!({ "id": id, "revision": revision }))?;
+            } else {
+                println!("Case {id} is now at revision {revision}.");
+            }
+        }
+        CaseCommand::History { id } => {
+            let id = parse_id(id)?;
+            let vault = unlock(cli)?;
+            let history = vault.history::<Case>(id)?;
+            if cli.json {
+                let rows: Vec<_> = history
+                    .iter()
+                    .map(|s| json!({ "revision": s.revision, "case": s.record }))
+                    .collect();
+                print_json(&json!(rows))?;
+            } else {
+                for s in history {
+                    println!(
+                        "revision {}: {} [{}]",
+                        s.revision,
+                        s.record.title,
+                        s.record.status.code()
+                    );
+                }
+            }
+        }
+        CaseCommand::Delete { id } => {
+            let id = parse_id(id)?;
+            let mut vault = unlock(cli)?;
+            if vault.kind_of(id) != Some(Kind::Case) {
+                bail!("no case with id {id}");
+            }
+            vault.delete(id)?;
+            if cli.json {
+                print_json(&json!({ "deleted": id }))?;
+            } else {
+                println!("Case {id} and everything in it were deleted; the deletion is in the custody log.");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cmd_evidence(cli: &Cli, e: &EvidenceCommand) -> Result<()> {
+    match e {
+        EvidenceCommand::Add { case_id, file } => {
+            let case = parse_id(case_id)?;
+            let size = std::fs::metadata(file)
+                .with_context(|| format!("cannot read {}", file.display()))?
+                .len();
+            let mut vault = unlock(cli)?;
+            vault.require::<Case>(case)?;
+            let bar = progress_bar(size);
+            let stored = vault.ingest_file(case, file, &mut |n| {
+                if let Some(b) = &bar {
+                    b.set_position(n)
+                }
+            })?;
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            let r = &stored.record;
+            if cli.json {
+                print_json(&json!({
+                    "id": stored.id,
+                    "sha256": r.sha256,
+                    "media_type": r.media_type,
+                    "size": r.size,
+                }))?;
+            } else {
+                println!("{}", stored.id);
+                println!("sha256 {}", r.sha256);
+                println!("media type {}, {} bytes", r.media_type, r.size);
+            }
+        }
+        EvidenceCommand::Export { id, out_file } => {
+            let id = parse_id(id)?;
+            let mut vault = unlock(cli)?;
+            let facts = vault.export_original(id, out_file)?;
+            if cli.json {
+                print_json(&json!({
+                    "id": id,
+                    "sha256": facts.sha256,
+                    "size": facts.size,
+                    "media_type": facts.media_type,
+                    "path": out_file,
+                }))?;
+            } else {
+                println!(
+                    "Wrote {} ({} bytes, sha256 {}); the export is in the custody log.",
+                    out_file.display(),
+                    facts.size,
+                    facts.sha256
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn cmd_verify(cli: &Cli) -> Result<ExitCode> {
+    let vault = unlock(cli)?;
+    let report = vault.verify()?;
+    if cli.json {
+        let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
+        print_json(&json!({
+            "ok": report.is_ok(),
+            "items": report.items,
+            "revisions": report.revisions,
+            "payloads": report.payloads,
+            "payload_bytes": report.payload_bytes,
+            "custody_entries": report.custody_entries,
+            "problems": problems,
+        }))?;
+    } else {
+        println!(
+            "Checked {} items, {} revisions, {} evidence files ({} bytes), {} custody entries.",
+            report.items,
+            report.revisions,
+            report.payloads,
+            report.payload_bytes,
+            report.custody_entries
+        );
+        if report.is_ok() {
+            println!("Everything verifies.");
+        } else {
+            println!("{} problem(s):", report.problems.len());
+            for p in &report.problems {
+                println!("  - {p}");
+            }
+        }
+    }
+    Ok(if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_DAMAGED)
+    })
+}
+
+fn cmd_custody(cli: &Cli, id: Option<&str>) -> Result<()> {
+    let id = id.map(parse_id).transpose()?;
+    let vault = unlock(cli)?;
+    let entries: Vec<CustodyEntry> = vault
+        .custody()?
+        .into_iter()
+        .filter(|e| match id {
+            None => true,
+            Some(id) => e.body.item == Some(id) || e.body.case == Some(id),
+        })
+        .collect();
+    if cli.json {
+        let rows: Vec<_> = entries
+            .iter()
+            .map(|e| {
+                json!({
+                    "body": e.body,
+                    "hash": hex_digest(&e.hash()),
+                    "signature": e.signature,
+                })
+            })
+            .collect();
+        print_json(&json!(rows))?;
+    } else {
+        for e in entries {
+            let b = &e.body;
+            print!("{:>6}  {}  {:<18}", b.seq, b.time, b.action.code());
+            if let (Some(kind), Some(item)) = (b.kind, b.item) {
+                print!(" {kind} {item}");
+            }
+            if let Some(r) = b.revision {
+                print!(" rev {r}");
+            }
+            if let Some(h) = &b.sha256 {
+                print!(" sha256 {h}");
+            }
+            println!();
+        }
+    }
+    Ok(())
+}
+
+fn hex_digest(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn progress_bar(size: u64) -> Option<indicatif::ProgressBar> {
+    if size < 16 * 1024 * 1024 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+/// Reads a UTF-8 text file of bounded size.
+fn read_text_file(path: &Path) -> Result<zeroize::Zeroizing<String>> {
+    let limit = temoin_vault::record::limits::LONG as u64;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.len() > limit {
+        bail!(
+            "{} is too large for a narrative (at most {} MiB); add it as evidence instead",
+            path.display(),
+            limit / (1024 * 1024)
+        );
+    }
+    let bytes = zeroize::Zeroizing::new(
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+    );
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| anyhow!("{} is not UTF-8 text", path.display()))?;
+    Ok(zeroize::Zeroizing::new(text.to_owned()))
+}
+
+/// Creates a file only its owner can read.
+fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}

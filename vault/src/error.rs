@@ -1,0 +1,159 @@
+//! Errors, one enum per operation family. Messages say what happened and
+//! what a person can do; they never carry plaintext, names, titles or keys.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::record::{FieldError, ItemId, Kind};
+
+/// Creating, unlocking, or changing the passphrase of a vault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// No vault at that path.
+    #[error("no vault found at {0} (expected a folder made by `temoin init`)")]
+    NotAVault(PathBuf),
+    /// Refusing to create a vault over existing files.
+    #[error("{0} is not empty; choose a new or empty folder for the vault")]
+    NotEmpty(PathBuf),
+    /// The passphrase opened no slot.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    /// The passphrase was empty.
+    #[error("the passphrase must not be empty")]
+    EmptyPassphrase,
+    /// Some vault file is missing or unreadable: the vault fails closed.
+    #[error(
+        "the vault is damaged ({what}); it was not opened and nothing was changed. \
+         Restore it from a backup, or ask for help before trying anything else"
+    )]
+    Damaged {
+        /// What is damaged (a file or structure name, never content).
+        what: String,
+    },
+    /// The key-derivation parameters are unsafe.
+    #[error(transparent)]
+    Kdf(#[from] temoin_crypto::kdf::KdfError),
+    /// The vault was made by a newer version.
+    #[error(
+        "this vault was made by a newer version of Témoin (format {0}); update Témoin to open it"
+    )]
+    TooNew(u32),
+    /// The record store is in use by another program.
+    #[error("the vault is open in another Témoin window or process; close it first")]
+    InUse,
+    /// The disk failed.
+    #[error("could not read or write the vault: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Anything done with an unlocked vault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VaultError {
+    /// No item with that id (or it was deleted).
+    #[error("no {kind} with id {id}")]
+    NotFound {
+        /// The id asked for.
+        id: ItemId,
+        /// What was expected.
+        kind: &'static str,
+    },
+    /// The item exists but is another kind.
+    #[error("item {id} is a {actual}, not a {expected}")]
+    WrongKind {
+        /// The id.
+        id: ItemId,
+        /// Expected kind.
+        expected: Kind,
+        /// Actual kind.
+        actual: Kind,
+    },
+    /// The item is damaged and cannot be read; `temoin verify` says more.
+    #[error("item {id} is damaged and cannot be read; run `temoin verify` for details")]
+    Damaged {
+        /// The damaged item.
+        id: ItemId,
+    },
+    /// A field was refused.
+    #[error("refused: {0}")]
+    Invalid(#[from] FieldError),
+    /// A record is larger than allowed.
+    #[error("refused: the record is too large ({size} bytes; at most {max})")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A link points to an item that does not exist or is of the wrong kind.
+    #[error("refused: the linked {expected} {id} does not exist")]
+    BadLink {
+        /// The id linked to.
+        id: ItemId,
+        /// What it should have been.
+        expected: Kind,
+    },
+    /// An evidence record's payload facts (hash, size, type) cannot change.
+    #[error("refused: the hash, size and media type of evidence are fixed at intake")]
+    ImmutablePayloadFacts,
+    /// The evidence payload is missing from the blob folder.
+    #[error("the file of evidence {id} is missing from the vault")]
+    PayloadMissing {
+        /// The evidence item.
+        id: ItemId,
+    },
+    /// The evidence payload is damaged: it fails to decrypt or its hash
+    /// does not match.
+    #[error("the file of evidence {id} is damaged (it no longer matches its recorded hash)")]
+    PayloadDamaged {
+        /// The evidence item.
+        id: ItemId,
+    },
+    /// The custody log is broken, so nothing more can be appended to it.
+    #[error(
+        "the custody log is damaged at entry {seq}; the vault is read-only until it is repaired \
+         or restored (run `temoin verify`)"
+    )]
+    CustodyBroken {
+        /// The first broken entry.
+        seq: u64,
+    },
+    /// The file being added could not be read.
+    #[error("could not read the file being added: {0}")]
+    Source(io::Error),
+    /// The disk is full.
+    #[error("the disk is full; nothing was stored. Free some space and try again")]
+    DiskFull,
+    /// Any other I/O failure.
+    #[error("could not read or write the vault: {0}")]
+    Io(io::Error),
+    /// sled reported an error.
+    #[error("the record store failed: {0}")]
+    Store(String),
+}
+
+impl From<io::Error> for VaultError {
+    fn from(e: io::Error) -> Self {
+        if is_disk_full(&e) {
+            VaultError::DiskFull
+        } else {
+            VaultError::Io(e)
+        }
+    }
+}
+
+impl From<sled::Error> for VaultError {
+    fn from(e: sled::Error) -> Self {
+        match e {
+            sled::Error::Io(io) => io.into(),
+            // sled's messages name internal structures only, never our data,
+            // which it sees sealed.
+            other => VaultError::Store(other.to_string()),
+        }
+    }
+}
+
+pub(crate) fn is_disk_full(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)
+}

@@ -1,0 +1,418 @@
+//! Evidence payloads: ingest, export, verification and shredding.
+//!
+//! A payload is hashed (SHA-256) in the same pass as it is encrypted, typed
+//! from its bytes, and written as an age file to the vault's own identity,
+//! first under `blobs/staging/` and then renamed to `blobs/<item id>.age`.
+//! File and folder are fsync'd before the record that points to the payload
+//! commits, so an acknowledged evidence item always has its payload on disk
+//! (DESIGN §3). Memory stays bounded by one read buffer and one age chunk,
+//! whatever the size.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use temoin_crypto::payload::{self, PayloadError};
+
+use crate::case::Evidence;
+use crate::custody::{Action, Event};
+use crate::error::VaultError;
+use crate::record::{ItemId, Kind};
+use crate::store::sync_dir;
+use crate::vault::{Stored, Vault, BLOBS_DIR, STAGING_DIR};
+
+const READ_BUF: usize = 1024 * 1024;
+const SNIFF_LEN: usize = 8192;
+
+/// A payload encrypted and on disk, not yet part of the vault. Dropping it
+/// without [`Vault::add_evidence`] removes the staged file.
+#[derive(Debug)]
+pub struct StagedPayload {
+    id: ItemId,
+    path: PathBuf,
+    facts: PayloadFacts,
+    committed: bool,
+}
+
+impl StagedPayload {
+    /// What the payload is.
+    pub fn facts(&self) -> &PayloadFacts {
+        &self.facts
+    }
+}
+
+impl Drop for StagedPayload {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The facts of a payload established at intake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayloadFacts {
+    /// SHA-256 of the original bytes, lower-case hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Media type sniffed from the bytes.
+    pub media_type: String,
+}
+
+/// Why an original is being read, for the custody log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OriginalUse {
+    /// Shown to the person using the app.
+    View,
+    /// Written out of the vault.
+    Export,
+}
+
+/// The media type of some bytes, from their content alone.
+pub fn sniff_media_type(sample: &[u8]) -> String {
+    if let Some(t) = infer::get(sample) {
+        return t.mime_type().to_owned();
+    }
+    if !sample.is_empty() && !sample.contains(&0) && looks_like_utf8(sample) {
+        return "text/plain".to_owned();
+    }
+    "application/octet-stream".to_owned()
+}
+
+/// UTF-8, allowing a sequence cut at the end of the sample.
+fn looks_like_utf8(sample: &[u8]) -> bool {
+    match std::str::from_utf8(sample) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none() && e.valid_up_to() + 4 > sample.len(),
+    }
+}
+
+fn map_payload_error(id: ItemId, e: PayloadError) -> VaultError {
+    match e {
+        PayloadError::Io(io) if !payload::is_damage(&io) => io.into(),
+        _ => VaultError::PayloadDamaged { id },
+    }
+}
+
+impl Vault {
+    /// Encrypts a payload from `input` into the vault's staging folder,
+    /// hashing and typing it on the way. `progress` is told the bytes read
+    /// so far. Nothing is part of the vault until [`Vault::add_evidence`].
+    pub fn stage_payload<R: Read>(
+        &self,
+        mut input: R,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<StagedPayload, VaultError> {
+        let id = ItemId::random();
+        let mut name = [0u8; 16];
+        temoin_crypto::random_bytes(&mut name);
+        let path = self
+            .dir
+            .join(BLOBS_DIR)
+            .join(STAGING_DIR)
+            .join(format!("{}.part", hex::encode(name)));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        let mut staged = StagedPayload {
+            id,
+            path,
+            facts: PayloadFacts {
+                sha256: String::new(),
+                size: 0,
+                media_type: String::new(),
+            },
+            committed: false,
+        };
+        let mut writer = payload::encrypt_to(
+            &[self.identity.recipient()],
+            BufWriter::with_capacity(READ_BUF, file),
+        )
+        .map_err(|e| map_payload_error(id, e))?;
+        let mut hasher = Sha256::new();
+        let mut sample = Vec::with_capacity(SNIFF_LEN);
+        let mut buf = vec![0u8; READ_BUF];
+        let mut size = 0u64;
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(VaultError::Source(e)),
+            };
+            let chunk = &buf[..n];
+            hasher.update(chunk);
+            if sample.len() < SNIFF_LEN {
+                let take = (SNIFF_LEN - sample.len()).min(n);
+                sample.extend_from_slice(&chunk[..take]);
+            }
+            writer.write_all(chunk)?;
+            size += n as u64;
+            progress(size);
+        }
+        let file = writer
+            .finish()?
+            .into_inner()
+            .map_err(|e| VaultError::from(e.into_error()))?;
+        file.sync_all()?;
+        staged.facts = PayloadFacts {
+            sha256: hex::encode(hasher.finalize()),
+            size,
+            media_type: sniff_media_type(&sample),
+        };
+        Ok(staged)
+    }
+
+    /// Makes a staged payload part of the vault as an evidence item. The
+    /// payload's facts (hash, size, media type) come from staging and
+    /// replace whatever `evidence` says; the rest of `evidence` is kept.
+    pub fn add_evidence(
+        &mut self,
+        mut staged: StagedPayload,
+        mut evidence: Evidence,
+    ) -> Result<Stored<Evidence>, VaultError> {
+        evidence.sha256 = staged.facts.sha256.clone();
+        evidence.size = staged.facts.size;
+        evidence.media_type = staged.facts.media_type.clone();
+        // Check before moving any file, so a refusal leaves nothing behind.
+        use crate::record::Record;
+        evidence.validate()?;
+        let id = staged.id;
+        let blob = self.blob_path(id);
+        std::fs::rename(&staged.path, &blob)?;
+        staged.path = blob.clone();
+        sync_dir(&self.dir.join(BLOBS_DIR))?;
+        match self.create_with_id(id, &evidence, Some(evidence.sha256.clone())) {
+            Ok(()) => {
+                staged.committed = true;
+                Ok(Stored {
+                    id,
+                    revision: 0,
+                    record: evidence,
+                })
+            }
+            // `staged` drops here and removes the payload file.
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Ingests a file as evidence of `case`, keeping its file name (sealed).
+    pub fn ingest_file(
+        &mut self,
+        case: ItemId,
+        path: &Path,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Stored<Evidence>, VaultError> {
+        if self.kind_of(case) != Some(Kind::Case) {
+            return Err(VaultError::BadLink {
+                id: case,
+                expected: Kind::Case,
+            });
+        }
+        let file = File::open(path).map_err(VaultError::Source)?;
+        let staged = self.stage_payload(file, progress)?;
+        let mut evidence = Evidence::new(case);
+        evidence.original_name = path.file_name().and_then(|n| n.to_str()).map(|n| {
+            n.chars()
+                .filter(|c| !c.is_control())
+                .take(crate::record::limits::SHORT)
+                .collect()
+        });
+        self.add_evidence(staged, evidence)
+    }
+
+    /// Decrypts an evidence item's original into `out`, checking its hash and
+    /// size as it goes, and records the view or export in the custody log.
+    /// On a mismatch, `out` has received bytes that must be discarded.
+    pub fn read_original<W: Write>(
+        &mut self,
+        id: ItemId,
+        out: W,
+        why: OriginalUse,
+    ) -> Result<PayloadFacts, VaultError> {
+        let evidence = self.require::<Evidence>(id)?;
+        let facts = self.copy_checked(id, &evidence.record, out)?;
+        self.append_custody(
+            match why {
+                OriginalUse::View => Action::ViewOriginal,
+                OriginalUse::Export => Action::ExportOriginal,
+            },
+            Event {
+                item: Some(id),
+                kind: Some(Kind::Evidence),
+                case: Some(evidence.record.case_id),
+                revision: None,
+                sha256: Some(facts.sha256.clone()),
+            },
+        )?;
+        Ok(facts)
+    }
+
+    /// Exports an original to `path`, which must not exist. The bytes go to a
+    /// hidden file beside it first and are renamed into place only once their
+    /// hash has been checked, so a damaged payload never appears as a good
+    /// export.
+    pub fn export_original(&mut self, id: ItemId, path: &Path) -> Result<PayloadFacts, VaultError> {
+        if path.exists() {
+            return Err(VaultError::Io(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "the output file already exists; choose another name",
+            )));
+        }
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let mut name = [0u8; 8];
+        temoin_crypto::random_bytes(&mut name);
+        let tmp = parent.join(format!(".temoin-export-{}", hex::encode(name)));
+        let result = (|| {
+            let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            let mut w = BufWriter::with_capacity(READ_BUF, file);
+            let facts = self.read_original(id, &mut w, OriginalUse::Export)?;
+            let file = w
+                .into_inner()
+                .map_err(|e| VaultError::from(e.into_error()))?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, path)?;
+            Ok(facts)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// Decrypts and hashes a payload into `out`; errors if it is missing,
+    /// damaged, or does not match the record.
+    pub(crate) fn copy_checked<W: Write>(
+        &self,
+        id: ItemId,
+        evidence: &Evidence,
+        mut out: W,
+    ) -> Result<PayloadFacts, VaultError> {
+        let file = match File::open(self.blob_path(id)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(VaultError::PayloadMissing { id })
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut reader = self
+            .identity
+            .decrypt(io::BufReader::with_capacity(READ_BUF, file))
+            .map_err(|e| map_payload_error(id, e))?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; READ_BUF];
+        let mut size = 0u64;
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if payload::is_damage(&e) => return Err(VaultError::PayloadDamaged { id }),
+                Err(e) => return Err(e.into()),
+            };
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n])?;
+            size += n as u64;
+        }
+        let sha256 = hex::encode(hasher.finalize());
+        if sha256 != evidence.sha256 || size != evidence.size {
+            return Err(VaultError::PayloadDamaged { id });
+        }
+        Ok(PayloadFacts {
+            sha256,
+            size,
+            media_type: evidence.media_type.clone(),
+        })
+    }
+}
+
+/// Destroys a payload file: its age header, which holds the only wrapped
+/// copy of the file key, is overwritten with random bytes and synced before
+/// the file is removed. On a copy-on-write file system or an SSD the old
+/// blocks may survive the overwrite; the file key is still wrapped to the
+/// vault's identity, so this protects against anyone without the vault key.
+pub(crate) fn shred_blob(path: &Path) -> Result<(), VaultError> {
+    let mut f = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut head = vec![0u8; 4096];
+    let n = read_up_to(&mut f, &mut head)?;
+    head.truncate(n);
+    let header_len = memchr::memmem::find(&head, b"\n--- ")
+        .and_then(|at| {
+            head[at + 1..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map(|p| at + 2 + p)
+        })
+        .unwrap_or(n);
+    let mut noise = vec![0u8; header_len];
+    temoin_crypto::random_bytes(&mut noise);
+    f.seek(SeekFrom::Start(0))?;
+    f.write_all(&noise)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::remove_file(path)?;
+    if let Some(parent) = path.parent() {
+        sync_dir(parent)?;
+    }
+    Ok(())
+}
+
+fn read_up_to(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut total = 0;
+    while total < buf.len() {
+        match f.read(&mut buf[total..])? {
+            0 => break,
+            n => total += n,
+        }
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_types_come_from_bytes() {
+        assert_eq!(
+            sniff_media_type(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            "image/png"
+        );
+        assert_eq!(
+            sniff_media_type(b"\xff\xd8\xff\xe0\0\x10JFIF\0"),
+            "image/jpeg"
+        );
+        assert_eq!(sniff_media_type(b"%PDF-1.7\n"), "application/pdf");
+        assert_eq!(sniff_media_type("témoignage".as_bytes()), "text/plain");
+        assert_eq!(sniff_media_type(b""), "application/octet-stream");
+        assert_eq!(
+            sniff_media_type(b"\x00\x01\x02garbage"),
+            "application/octet-stream"
+        );
+    }
+
+    #[test]
+    fn shredding_overwrites_the_header_then_removes() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = temoin_crypto::payload::PayloadIdentity::generate();
+        let mut w = payload::encrypt_to(&[id.recipient()], Vec::new()).unwrap();
+        w.write_all(b"secret evidence").unwrap();
+        let ct = w.finish().unwrap();
+        let path = dir.path().join("x.age");
+        std::fs::write(&path, &ct).unwrap();
+        shred_blob(&path).unwrap();
+        assert!(!path.exists());
+        shred_blob(&path).unwrap();
+    }
+}

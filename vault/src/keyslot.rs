@@ -1,0 +1,200 @@
+//! The key-slot file (`keyslots.json`): the vault's id and its unlock slots.
+//!
+//! It holds no secret in the clear: each slot is the vault key wrapped under a
+//! key derived from something a person has (today a passphrase), with the
+//! KDF parameters needed to derive it. More kinds of slot (duress, recovery)
+//! are added as new `kind` values; readers skip kinds they do not know and
+//! keep them when rewriting, so adding one needs no migration.
+//!
+//! The file is replaced atomically (write, fsync, rename, fsync the folder),
+//! so a crash during a passphrase change leaves either the old or the new
+//! slots, never neither.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use temoin_crypto::kdf::{self, KdfParams, SALT_LEN};
+use temoin_crypto::key::VaultKey;
+use temoin_crypto::seal::Aad;
+use temoin_crypto::Passphrase;
+
+use crate::error::OpenError;
+use crate::store::sync_dir;
+
+pub(crate) const FILE: &str = "keyslots.json";
+pub(crate) const FORMAT: &str = "temoin-vault";
+pub(crate) const VERSION: u32 = 1;
+/// The key-slot file is tiny; anything bigger is not ours.
+const MAX_FILE: u64 = 1024 * 1024;
+
+pub(crate) const PASSPHRASE: &str = "passphrase";
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub(crate) struct SlotFile {
+    pub format: String,
+    pub version: u32,
+    #[serde(with = "hex_16")]
+    pub vault_id: [u8; 16],
+    pub slots: Vec<Slot>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub(crate) struct Slot {
+    #[serde(with = "hex_16")]
+    pub id: [u8; 16],
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kdf: Option<KdfSpec>,
+    pub wrapped_key: String,
+    /// Fields of slot kinds this version does not know, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub(crate) struct KdfSpec {
+    pub algorithm: String,
+    #[serde(flatten)]
+    pub params: KdfParams,
+    pub salt: String,
+}
+
+mod hex_16 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8; 16], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 16], D::Error> {
+        let s = String::deserialize(d)?;
+        let v = hex::decode(s).map_err(serde::de::Error::custom)?;
+        v.try_into()
+            .map_err(|_| serde::de::Error::custom("expected 16 bytes"))
+    }
+}
+
+fn damaged(what: &str) -> OpenError {
+    OpenError::Damaged {
+        what: format!("the key-slot file {what}"),
+    }
+}
+
+impl SlotFile {
+    pub(crate) fn read(dir: &Path) -> Result<SlotFile, OpenError> {
+        let path = dir.join(FILE);
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(OpenError::NotAVault(dir.to_owned()))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if meta.len() > MAX_FILE {
+            return Err(damaged("is too large"));
+        }
+        let bytes = std::fs::read(&path)?;
+        let file: SlotFile = serde_json::from_slice(&bytes).map_err(|_| damaged("is malformed"))?;
+        if file.format != FORMAT {
+            return Err(damaged("is not a Témoin key-slot file"));
+        }
+        if file.version > VERSION {
+            return Err(OpenError::TooNew(file.version));
+        }
+        Ok(file)
+    }
+
+    pub(crate) fn write(&self, dir: &Path) -> Result<(), OpenError> {
+        let json = serde_json::to_vec_pretty(self).map_err(|_| damaged("could not be encoded"))?;
+        let tmp = dir.join(format!("{FILE}.{}.tmp", hex::encode(kdf::new_salt())));
+        let result = (|| -> std::io::Result<()> {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
+            f.write_all(&json)?;
+            f.write_all(b"\n")?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, dir.join(FILE))?;
+            sync_dir(dir)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        Ok(result?)
+    }
+
+    pub(crate) fn slot_aad<'a>(&self, slot: &'a Slot) -> Aad<'a> {
+        Aad::Slot {
+            vault_id: self.vault_id,
+            slot_id: slot.id,
+            kind: &slot.kind,
+        }
+    }
+
+    /// Tries every passphrase slot. Every slot's parameters are checked
+    /// before any derivation, so a tampered slot cannot make us run a weak
+    /// or absurd derivation.
+    pub(crate) fn unlock(&self, passphrase: &Passphrase) -> Result<VaultKey, OpenError> {
+        let mut tried = false;
+        for slot in self.slots.iter().filter(|s| s.kind == PASSPHRASE) {
+            let spec = slot
+                .kdf
+                .as_ref()
+                .ok_or_else(|| damaged("has a slot without KDF"))?;
+            if spec.algorithm != "argon2id" {
+                return Err(damaged("names an unknown KDF"));
+            }
+            spec.params.check()?;
+            let salt = hex::decode(&spec.salt).map_err(|_| damaged("has a malformed salt"))?;
+            if salt.len() != SALT_LEN {
+                return Err(damaged("has a malformed salt"));
+            }
+            let wrapped = B64
+                .decode(&slot.wrapped_key)
+                .map_err(|_| damaged("has a malformed key"))?;
+            let kek = kdf::derive(passphrase, &salt, spec.params)?;
+            tried = true;
+            if let Ok(key) = VaultKey::unwrap(&kek, &self.slot_aad(slot), &wrapped) {
+                return Ok(key);
+            }
+        }
+        if !tried {
+            return Err(damaged("has no passphrase slot"));
+        }
+        Err(OpenError::WrongPassphrase)
+    }
+
+    /// A passphrase slot wrapping `key`.
+    pub(crate) fn passphrase_slot(
+        &self,
+        key: &VaultKey,
+        passphrase: &Passphrase,
+        params: KdfParams,
+    ) -> Result<Slot, OpenError> {
+        if passphrase.is_empty() {
+            return Err(OpenError::EmptyPassphrase);
+        }
+        let salt = kdf::new_salt();
+        let kek = kdf::derive(passphrase, &salt, params)?;
+        let mut id = [0u8; 16];
+        temoin_crypto::random_bytes(&mut id);
+        let mut slot = Slot {
+            id,
+            kind: PASSPHRASE.to_owned(),
+            kdf: Some(KdfSpec {
+                algorithm: "argon2id".into(),
+                params,
+                salt: hex::encode(salt),
+            }),
+            wrapped_key: String::new(),
+            extra: BTreeMap::new(),
+        };
+        slot.wrapped_key = B64.encode(key.wrap(&kek, &self.slot_aad(&slot)));
+        Ok(slot)
+    }
+}

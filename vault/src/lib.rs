@@ -1,0 +1,38 @@
+//! The encrypted local vault of Témoin.
+//!
+//! A vault is a folder holding a key-slot file, a sled record store and a
+//! folder of age-encrypted evidence payloads (`docs/vault-layout.md`). Every
+//! record is sealed with its item's own key; every key is wrapped by the vault
+//! key; the vault key is wrapped by each unlock slot. The vault keeps the case
+//! model ([`case`]), revisions of every item, evidence payloads with their
+//! hashes ([`evidence`]), a signed hash-chained custody log ([`custody`]), an
+//! in-memory search index, and can verify all of it ([`verify`]).
+//!
+//! This crate must never write plaintext to disk (not even to a temporary
+//! file), never put names, titles or other content into an error or a log,
+//! never acknowledge a write before it is durable, and never recreate a vault
+//! empty or unencrypted when something is missing or damaged: it fails
+//! closed. It knows nothing of the network or of any user interface.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod case;
+pub mod custody;
+pub mod evidence;
+pub mod record;
+pub mod verify;
+
+mod error;
+mod keyslot;
+mod search;
+mod store;
+mod vault;
+
+pub use error::{OpenError, VaultError};
+pub use evidence::{OriginalUse, PayloadFacts, StagedPayload};
+pub use record::{ItemId, Kind, PartialDate, Record};
+pub use search::Hit;
+pub use temoin_crypto::kdf::KdfParams;
+pub use temoin_crypto::sign::DevicePublicKey;
+pub use temoin_crypto::Passphrase;
+pub use vault::{KdfChoice, Stored, Vault};

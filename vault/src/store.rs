@@ -1,0 +1,187 @@
+//! The sled record store, with commits that are durable when acknowledged.
+//!
+//! sled 0.34's `flush` writes its log with `sync_file_range`, which flushes
+//! neither the drive's write cache nor the file's metadata (sled issues #1351
+//! and #1452), and it writes large nodes to files under `blobs/` without any
+//! sync. So after sled's flush we fsync the log file, every blob file not yet
+//! synced, and the blob folder, before a commit returns.
+//!
+//! Keys (see `docs/vault-layout.md`):
+//! - `m` + name: sealed vault-wide values (payload identity, device key);
+//! - `k` + item id: the item's key, wrapped by the vault key;
+//! - `r` + item id + revision (u32, big-endian): a sealed record revision;
+//! - `c` + sequence (u64, big-endian): a sealed custody entry.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use crate::error::{OpenError, VaultError};
+use crate::record::ItemId;
+
+pub(crate) const META: u8 = b'm';
+pub(crate) const KEY: u8 = b'k';
+pub(crate) const RECORD: u8 = b'r';
+pub(crate) const CUSTODY: u8 = b'c';
+
+pub(crate) fn meta_key(name: &str) -> Vec<u8> {
+    let mut k = vec![META];
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+pub(crate) fn item_key(id: ItemId) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[0] = KEY;
+    k[1..].copy_from_slice(id.as_bytes());
+    k
+}
+
+pub(crate) fn record_key(id: ItemId, revision: u32) -> [u8; 21] {
+    let mut k = [0u8; 21];
+    k[0] = RECORD;
+    k[1..17].copy_from_slice(id.as_bytes());
+    k[17..].copy_from_slice(&revision.to_be_bytes());
+    k
+}
+
+pub(crate) fn record_prefix(id: ItemId) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[0] = RECORD;
+    k[1..].copy_from_slice(id.as_bytes());
+    k
+}
+
+pub(crate) fn custody_key(seq: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = CUSTODY;
+    k[1..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// Splits a record key into item id and revision.
+pub(crate) fn parse_record_key(k: &[u8]) -> Option<(ItemId, u32)> {
+    if k.len() != 21 || k[0] != RECORD {
+        return None;
+    }
+    let id: [u8; 16] = k[1..17].try_into().ok()?;
+    let rev: [u8; 4] = k[17..].try_into().ok()?;
+    Some((ItemId::from_bytes(id), u32::from_be_bytes(rev)))
+}
+
+pub(crate) fn parse_item_key(k: &[u8]) -> Option<ItemId> {
+    if k.len() != 17 || k[0] != KEY {
+        return None;
+    }
+    Some(ItemId::from_bytes(k[1..].try_into().ok()?))
+}
+
+pub(crate) struct Store {
+    pub(crate) db: sled::Db,
+    dir: PathBuf,
+    log: File,
+    synced_blobs: HashSet<std::ffi::OsString>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
+
+fn config(dir: &Path) -> sled::Config {
+    sled::Config::new()
+        .path(dir)
+        // The default (1 GiB) is far more than a vault needs and would
+        // dominate the app's memory.
+        .cache_capacity(64 * 1024 * 1024)
+        .flush_every_ms(None)
+}
+
+impl Store {
+    /// Creates a new, empty store. The folder must not exist.
+    pub(crate) fn create(dir: &Path) -> Result<Store, OpenError> {
+        if dir.exists() {
+            return Err(OpenError::NotEmpty(dir.to_owned()));
+        }
+        let db = config(dir).create_new(true).open().map_err(open_error)?;
+        let store = Self::with_db(db, dir)?;
+        sync_dir(dir)?;
+        if let Some(parent) = dir.parent() {
+            sync_dir(parent)?;
+        }
+        Ok(store)
+    }
+
+    /// Opens an existing store. Never creates one: a missing store means a
+    /// damaged vault, and recreating it empty would hide that.
+    pub(crate) fn open(dir: &Path) -> Result<Store, OpenError> {
+        for needed in ["conf", "db"] {
+            if !dir.join(needed).is_file() {
+                return Err(OpenError::Damaged {
+                    what: format!("the record store file `{needed}` is missing"),
+                });
+            }
+        }
+        let db = config(dir).open().map_err(open_error)?;
+        Self::with_db(db, dir)
+    }
+
+    fn with_db(db: sled::Db, dir: &Path) -> Result<Store, OpenError> {
+        let log = File::open(dir.join("db"))?;
+        Ok(Store {
+            db,
+            dir: dir.to_owned(),
+            log,
+            synced_blobs: HashSet::new(),
+        })
+    }
+
+    /// Applies a batch atomically and makes it durable.
+    pub(crate) fn commit(&mut self, batch: sled::Batch) -> Result<(), VaultError> {
+        self.db.apply_batch(batch)?;
+        self.sync()
+    }
+
+    /// Makes every write so far durable.
+    pub(crate) fn sync(&mut self) -> Result<(), VaultError> {
+        self.db.flush()?;
+        self.log.sync_all()?;
+        let blobs = self.dir.join("blobs");
+        let mut new_blob = false;
+        if let Ok(entries) = std::fs::read_dir(&blobs) {
+            for entry in entries {
+                let entry = entry?;
+                let name = entry.file_name();
+                if !self.synced_blobs.contains(&name) {
+                    File::open(entry.path())?.sync_all()?;
+                    self.synced_blobs.insert(name);
+                    new_blob = true;
+                }
+            }
+        }
+        if new_blob {
+            sync_dir(&blobs)?;
+        }
+        Ok(())
+    }
+}
+
+fn open_error(e: sled::Error) -> OpenError {
+    match e {
+        sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => OpenError::InUse,
+        sled::Error::Io(io) if io.raw_os_error() == Some(11) => OpenError::InUse,
+        sled::Error::Io(io) => OpenError::Io(io),
+        sled::Error::Corruption { .. } => OpenError::Damaged {
+            what: "the record store failed its integrity check".into(),
+        },
+        other => OpenError::Damaged {
+            what: format!("the record store could not be opened ({other})"),
+        },
+    }
+}
+
+/// fsyncs a folder, so that files created or renamed in it survive a crash.
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}

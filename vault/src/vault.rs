@@ -1,0 +1,1023 @@
+//! The vault: create, unlock, lock, change passphrase, and items with
+//! revisions.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use temoin_crypto::kdf::KdfParams;
+use temoin_crypto::key::{ItemKey, VaultKey};
+use temoin_crypto::payload::PayloadIdentity;
+use temoin_crypto::seal::{Aad, RecordAad};
+use temoin_crypto::sign::{DeviceKey, DevicePublicKey};
+use temoin_crypto::Passphrase;
+use zeroize::Zeroizing;
+
+use crate::case::{
+    Case, Consent, Evidence, FollowUp, Perpetrator, Person, Place, Testimony, Violation,
+};
+use crate::custody::{Action, ChainBreak, CustodyEntry, Event};
+use crate::error::{OpenError, VaultError};
+use crate::keyslot::{SlotFile, FORMAT, VERSION};
+use crate::record::{limits, ItemId, Kind, Record};
+use crate::search::{Hit, SearchIndex};
+use crate::store::{self, Store};
+
+/// The record store's folder inside the vault folder.
+pub(crate) const RECORDS_DIR: &str = "records";
+/// The evidence payloads' folder.
+pub(crate) const BLOBS_DIR: &str = "blobs";
+/// Payloads being written, before they are committed.
+pub(crate) const STAGING_DIR: &str = "staging";
+
+const META_IDENTITY: &str = "payload-identity";
+const META_DEVICE: &str = "device-key";
+
+/// How costly to make the passphrase KDF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KdfChoice {
+    /// Calibrated on this machine to about 0.7 s (the default).
+    Calibrated,
+    /// The floor ([`KdfParams::FLOOR`]): for tests and very weak machines.
+    Minimum,
+    /// Exactly these parameters (still checked against floor and ceiling).
+    Exactly(KdfParams),
+}
+
+impl KdfChoice {
+    fn params(self) -> Result<KdfParams, OpenError> {
+        Ok(match self {
+            KdfChoice::Calibrated => KdfParams::calibrate(Duration::from_millis(700))?,
+            KdfChoice::Minimum => KdfParams::FLOOR,
+            KdfChoice::Exactly(p) => {
+                p.check()?;
+                p
+            }
+        })
+    }
+}
+
+/// One revision of a record, with its id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stored<R> {
+    /// The item's id.
+    pub id: ItemId,
+    /// The revision (0 for the first).
+    pub revision: u32,
+    /// The record.
+    pub record: R,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CatalogEntry {
+    pub kind: Kind,
+    pub case: Option<ItemId>,
+    pub latest: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CustodyHead {
+    pub next_seq: u64,
+    pub prev: [u8; 32],
+    pub broken_at: Option<u64>,
+}
+
+/// An unlocked vault. Dropping it (or [`Vault::lock`]) zeroizes its keys and
+/// its search index.
+pub struct Vault {
+    pub(crate) dir: PathBuf,
+    pub(crate) vault_id: [u8; 16],
+    pub(crate) key: VaultKey,
+    pub(crate) identity: PayloadIdentity,
+    pub(crate) device: DeviceKey,
+    pub(crate) store: Store,
+    pub(crate) catalog: HashMap<ItemId, CatalogEntry>,
+    pub(crate) damaged: BTreeMap<ItemId, Option<Kind>>,
+    pub(crate) index: SearchIndex,
+    pub(crate) custody_head: CustodyHead,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Vault({} items)", self.catalog.len())
+    }
+}
+
+/// Decodes any kind of record into what the catalog and index need.
+fn decode_any(kind: Kind, plaintext: &[u8], text: &mut String) -> Option<Option<ItemId>> {
+    fn one<R: Record>(plaintext: &[u8], text: &mut String) -> Option<Option<ItemId>> {
+        let r: R = serde_json::from_slice(plaintext).ok()?;
+        r.index_text(text);
+        Some(r.case_id())
+    }
+    match kind {
+        Kind::Case => one::<Case>(plaintext, text),
+        Kind::Person => one::<Person>(plaintext, text),
+        Kind::Testimony => one::<Testimony>(plaintext, text),
+        Kind::Evidence => one::<Evidence>(plaintext, text),
+        Kind::Consent => one::<Consent>(plaintext, text),
+        Kind::Violation => one::<Violation>(plaintext, text),
+        Kind::Place => one::<Place>(plaintext, text),
+        Kind::Perpetrator => one::<Perpetrator>(plaintext, text),
+        Kind::FollowUp => one::<FollowUp>(plaintext, text),
+    }
+}
+
+/// Whether a plaintext parses as a record of `kind`.
+pub(crate) fn decode_check(kind: Kind, plaintext: &[u8], text: &mut String) -> bool {
+    decode_any(kind, plaintext, text).is_some()
+}
+
+/// What loading one item produced.
+enum Loaded {
+    Ok {
+        id: ItemId,
+        entry: CatalogEntry,
+        text: Zeroizing<String>,
+    },
+    Damaged {
+        id: ItemId,
+        kind: Option<Kind>,
+    },
+}
+
+impl Vault {
+    /// Creates a vault in `dir`, which must not exist or be empty.
+    pub fn create(dir: &Path, passphrase: &Passphrase, kdf: KdfChoice) -> Result<Vault, OpenError> {
+        if passphrase.is_empty() {
+            return Err(OpenError::EmptyPassphrase);
+        }
+        match std::fs::read_dir(dir) {
+            Ok(mut entries) => {
+                if entries.next().is_some() {
+                    return Err(OpenError::NotEmpty(dir.to_owned()));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(dir)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        restrict_permissions(dir)?;
+        let params = kdf.params()?;
+        let mut store = Store::create(&dir.join(RECORDS_DIR))?;
+        std::fs::create_dir_all(dir.join(BLOBS_DIR).join(STAGING_DIR))?;
+
+        let mut vault_id = [0u8; 16];
+        temoin_crypto::random_bytes(&mut vault_id);
+        let key = VaultKey::generate();
+        let identity = PayloadIdentity::generate();
+        let device = DeviceKey::generate();
+
+        let mut batch = sled::Batch::default();
+        batch.insert(
+            store::meta_key(META_IDENTITY),
+            key.seal(
+                &Aad::Named {
+                    vault_id,
+                    name: META_IDENTITY,
+                },
+                identity.secret_for_sealing().as_bytes(),
+            ),
+        );
+        batch.insert(
+            store::meta_key(META_DEVICE),
+            key.seal(
+                &Aad::Named {
+                    vault_id,
+                    name: META_DEVICE,
+                },
+                device.secret_for_sealing().as_ref(),
+            ),
+        );
+        let first = CustodyEntry::new(&device, 0, [0; 32], Action::VaultCreated, Event::default());
+        batch.insert(
+            &store::custody_key(0),
+            key.seal(&Aad::Custody { vault_id, seq: 0 }, &first.encode()),
+        );
+        store.commit(batch).map_err(|e| match e {
+            VaultError::Io(io) => OpenError::Io(io),
+            other => OpenError::Damaged {
+                what: other.to_string(),
+            },
+        })?;
+
+        // The key-slot file comes last: until it exists, the folder is not a
+        // vault, and a crash during creation leaves nothing that unlocks.
+        let mut slots = SlotFile {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            vault_id,
+            slots: Vec::new(),
+        };
+        let slot = slots.passphrase_slot(&key, passphrase, params)?;
+        slots.slots.push(slot);
+        slots.write(dir)?;
+        store::sync_dir(dir)?;
+
+        Ok(Vault {
+            dir: dir.to_owned(),
+            vault_id,
+            key,
+            identity,
+            device,
+            store,
+            catalog: HashMap::new(),
+            damaged: BTreeMap::new(),
+            index: SearchIndex::default(),
+            custody_head: CustodyHead {
+                next_seq: 1,
+                prev: first.hash(),
+                broken_at: None,
+            },
+        })
+    }
+
+    /// Unlocks the vault in `dir`: derives the key, opens the record store,
+    /// and builds the catalog and the search index. Damaged items are noted
+    /// (see [`Vault::damaged`]) and do not stop the rest from opening.
+    pub fn unlock(dir: &Path, passphrase: &Passphrase) -> Result<Vault, OpenError> {
+        let slots = SlotFile::read(dir)?;
+        let key = slots.unlock(passphrase)?;
+        Self::open_with_key(dir, slots.vault_id, key)
+    }
+
+    fn open_with_key(dir: &Path, vault_id: [u8; 16], key: VaultKey) -> Result<Vault, OpenError> {
+        let store = Store::open(&dir.join(RECORDS_DIR))?;
+        let read_meta = |name: &'static str| -> Result<Zeroizing<Vec<u8>>, OpenError> {
+            let sealed = store
+                .db
+                .get(store::meta_key(name))
+                .map_err(|_| OpenError::Damaged {
+                    what: "the record store cannot be read".into(),
+                })?
+                .ok_or_else(|| OpenError::Damaged {
+                    what: format!("the vault's {name} is missing"),
+                })?;
+            key.open(&Aad::Named { vault_id, name }, &sealed)
+                .map_err(|_| OpenError::Damaged {
+                    what: format!("the vault's {name} does not decrypt"),
+                })
+        };
+        let identity_text = read_meta(META_IDENTITY)?;
+        let identity = std::str::from_utf8(&identity_text)
+            .ok()
+            .and_then(|s| PayloadIdentity::from_secret(s).ok())
+            .ok_or_else(|| OpenError::Damaged {
+                what: "the vault's payload identity is malformed".into(),
+            })?;
+        let device =
+            DeviceKey::from_sealed(&read_meta(META_DEVICE)?).map_err(|_| OpenError::Damaged {
+                what: "the vault's device key is malformed".into(),
+            })?;
+        std::fs::create_dir_all(dir.join(BLOBS_DIR).join(STAGING_DIR))?;
+
+        let mut vault = Vault {
+            dir: dir.to_owned(),
+            vault_id,
+            key,
+            identity,
+            device,
+            store,
+            catalog: HashMap::new(),
+            damaged: BTreeMap::new(),
+            index: SearchIndex::default(),
+            custody_head: CustodyHead {
+                next_seq: 0,
+                prev: [0; 32],
+                broken_at: None,
+            },
+        };
+        vault.load_custody_head()?;
+        vault.load_items()?;
+        vault.clean_blobs()?;
+        Ok(vault)
+    }
+
+    fn load_custody_head(&mut self) -> Result<(), OpenError> {
+        let last = self
+            .store
+            .db
+            .scan_prefix([store::CUSTODY])
+            .next_back()
+            .transpose()
+            .map_err(|_| OpenError::Damaged {
+                what: "the custody log cannot be read".into(),
+            })?;
+        let Some((k, v)) = last else {
+            return Err(OpenError::Damaged {
+                what: "the custody log is missing".into(),
+            });
+        };
+        let seq = u64::from_be_bytes(k[1..].try_into().map_err(|_| OpenError::Damaged {
+            what: "the custody log has a malformed key".into(),
+        })?);
+        match self.open_custody(seq, &v) {
+            Ok(entry) => {
+                self.custody_head = CustodyHead {
+                    next_seq: seq + 1,
+                    prev: entry.hash(),
+                    broken_at: None,
+                }
+            }
+            Err(_) => {
+                self.custody_head = CustodyHead {
+                    next_seq: seq + 1,
+                    prev: [0; 32],
+                    broken_at: Some(seq),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn open_custody(&self, seq: u64, sealed: &[u8]) -> Result<CustodyEntry, ChainBreak> {
+        let plain = self
+            .key
+            .open(
+                &Aad::Custody {
+                    vault_id: self.vault_id,
+                    seq,
+                },
+                sealed,
+            )
+            .map_err(|_| ChainBreak::Unreadable)?;
+        CustodyEntry::decode(&plain).ok_or(ChainBreak::Malformed)
+    }
+
+    /// Reads every item key and the latest revision of every record, in two
+    /// ordered scans, and decrypts them on all cores.
+    fn load_items(&mut self) -> Result<(), OpenError> {
+        let unreadable = |_| OpenError::Damaged {
+            what: "the record store cannot be read".into(),
+        };
+        let mut keys: Vec<(ItemId, sled::IVec)> = Vec::new();
+        for kv in self.store.db.scan_prefix([store::KEY]) {
+            let (k, v) = kv.map_err(unreadable)?;
+            if let Some(id) = store::parse_item_key(&k) {
+                keys.push((id, v));
+            }
+        }
+        let mut latest: HashMap<ItemId, (u32, sled::IVec)> = HashMap::with_capacity(keys.len());
+        for kv in self.store.db.scan_prefix([store::RECORD]) {
+            let (k, v) = kv.map_err(unreadable)?;
+            if let Some((id, rev)) = store::parse_record_key(&k) {
+                // Ascending order: the last one seen is the latest.
+                latest.insert(id, (rev, v));
+            }
+        }
+
+        type Work = (ItemId, sled::IVec, Option<(u32, sled::IVec)>);
+        let work: Vec<Work> = keys
+            .into_iter()
+            .map(|(id, wrapped)| {
+                let rec = latest.remove(&id);
+                (id, wrapped, rec)
+            })
+            .collect();
+        drop(latest);
+
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8);
+        let chunk = work.len().div_ceil(threads).max(1);
+        let this = &*self;
+        let results: Vec<Vec<Loaded>> = std::thread::scope(|s| {
+            let handles: Vec<_> = work
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|(id, wrapped, rec)| this.load_one(*id, wrapped, rec.as_ref()))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        for loaded in results.into_iter().flatten() {
+            match loaded {
+                Loaded::Ok { id, entry, text } => {
+                    self.index.put(
+                        Hit {
+                            id,
+                            kind: entry.kind,
+                            case: if entry.kind == Kind::Case {
+                                Some(id)
+                            } else {
+                                entry.case
+                            },
+                        },
+                        &text,
+                    );
+                    self.catalog.insert(id, entry);
+                }
+                Loaded::Damaged { id, kind } => {
+                    self.damaged.insert(id, kind);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn load_one(&self, id: ItemId, wrapped: &[u8], rec: Option<&(u32, sled::IVec)>) -> Loaded {
+        let Ok((item_key, code)) = self
+            .key
+            .unwrap_item_key(self.vault_id, *id.as_bytes(), wrapped)
+        else {
+            return Loaded::Damaged { id, kind: None };
+        };
+        let Some(kind) = Kind::from_code(code) else {
+            return Loaded::Damaged { id, kind: None };
+        };
+        let Some((rev, sealed)) = rec else {
+            return Loaded::Damaged {
+                id,
+                kind: Some(kind),
+            };
+        };
+        let Some(plain) = self.open_record(&item_key, id, kind, *rev, sealed) else {
+            return Loaded::Damaged {
+                id,
+                kind: Some(kind),
+            };
+        };
+        let mut text = Zeroizing::new(String::new());
+        match decode_any(kind, &plain, &mut text) {
+            Some(case) => Loaded::Ok {
+                id,
+                entry: CatalogEntry {
+                    kind,
+                    case,
+                    latest: *rev,
+                },
+                text,
+            },
+            None => Loaded::Damaged {
+                id,
+                kind: Some(kind),
+            },
+        }
+    }
+
+    /// Removes what an interrupted ingest left: staged files, and payload
+    /// files whose record never committed. Both are ciphertext only.
+    fn clean_blobs(&mut self) -> Result<(), OpenError> {
+        let staging = self.dir.join(BLOBS_DIR).join(STAGING_DIR);
+        for entry in std::fs::read_dir(&staging)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+        for entry in std::fs::read_dir(self.dir.join(BLOBS_DIR))? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(id) = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".age"))
+                .and_then(|n| n.parse::<ItemId>().ok())
+            else {
+                continue;
+            };
+            let known = self
+                .store
+                .db
+                .contains_key(store::item_key(id))
+                .map_err(|_| OpenError::Damaged {
+                    what: "the record store cannot be read".into(),
+                })?;
+            if !known {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn open_record(
+        &self,
+        item_key: &ItemKey,
+        id: ItemId,
+        kind: Kind,
+        revision: u32,
+        stored: &[u8],
+    ) -> Option<Zeroizing<Vec<u8>>> {
+        let schema = u16::from_be_bytes(stored.get(..2)?.try_into().ok()?);
+        item_key
+            .open_record(
+                &RecordAad {
+                    vault_id: self.vault_id,
+                    item_id: *id.as_bytes(),
+                    kind: kind.code(),
+                    schema,
+                    revision,
+                },
+                &stored[2..],
+            )
+            .ok()
+    }
+
+    fn seal_record<R: Record>(
+        &self,
+        item_key: &ItemKey,
+        id: ItemId,
+        revision: u32,
+        plaintext: &[u8],
+    ) -> Vec<u8> {
+        let mut out = Vec::with_capacity(2 + plaintext.len() + temoin_crypto::seal::OVERHEAD);
+        out.extend_from_slice(&R::SCHEMA.to_be_bytes());
+        out.extend_from_slice(&item_key.seal_record(
+            &RecordAad {
+                vault_id: self.vault_id,
+                item_id: *id.as_bytes(),
+                kind: R::KIND.code(),
+                schema: R::SCHEMA,
+                revision,
+            },
+            plaintext,
+        ));
+        out
+    }
+
+    /// Locks the vault: keys and index are zeroized as they drop.
+    pub fn lock(self) {
+        drop(self);
+    }
+
+    /// The folder the vault lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The device's public key (signs custody entries and bundles).
+    pub fn device_public_key(&self) -> DevicePublicKey {
+        self.device.public()
+    }
+
+    /// Items found damaged at unlock: they cannot be read; everything else
+    /// can. `temoin verify` says exactly what is wrong with each.
+    pub fn damaged(&self) -> Vec<ItemId> {
+        self.damaged.keys().copied().collect()
+    }
+
+    /// Changes the passphrase: the slot that `old` opens is replaced by one
+    /// for `new`. The vault key, and so every record, stays as it is.
+    pub fn change_passphrase(
+        &mut self,
+        old: &Passphrase,
+        new: &Passphrase,
+        kdf: KdfChoice,
+    ) -> Result<(), OpenError> {
+        if new.is_empty() {
+            return Err(OpenError::EmptyPassphrase);
+        }
+        let mut slots = SlotFile::read(&self.dir)?;
+        if slots.vault_id != self.vault_id {
+            return Err(OpenError::Damaged {
+                what: "the key-slot file belongs to another vault".into(),
+            });
+        }
+        // Find the slot `old` opens, checking its parameters as at unlock.
+        let mut which = None;
+        for (i, slot) in slots.slots.iter().enumerate() {
+            if slot.kind != crate::keyslot::PASSPHRASE {
+                continue;
+            }
+            let single = SlotFile {
+                slots: vec![slot.clone()],
+                ..slots.clone()
+            };
+            match single.unlock(old) {
+                Ok(_) => {
+                    which = Some(i);
+                    break;
+                }
+                Err(OpenError::WrongPassphrase) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        let which = which.ok_or(OpenError::WrongPassphrase)?;
+        let params = kdf.params()?;
+        slots.slots[which] = slots.passphrase_slot(&self.key, new, params)?;
+        slots.write(&self.dir)?;
+        self.append_custody(Action::PassphraseChanged, Event::default())
+            .map_err(|e| OpenError::Damaged {
+                what: e.to_string(),
+            })?;
+        Ok(())
+    }
+
+    /// Appends a custody entry on its own, durably.
+    pub(crate) fn append_custody(
+        &mut self,
+        action: Action,
+        event: Event,
+    ) -> Result<(), VaultError> {
+        let mut batch = sled::Batch::default();
+        let head = self.stage_custody(&mut batch, self.custody_head, action, event)?;
+        self.store.commit(batch)?;
+        self.custody_head = head;
+        Ok(())
+    }
+
+    /// Adds a custody entry to `batch`; returns the head to install once the
+    /// batch has committed.
+    pub(crate) fn stage_custody(
+        &self,
+        batch: &mut sled::Batch,
+        head: CustodyHead,
+        action: Action,
+        event: Event,
+    ) -> Result<CustodyHead, VaultError> {
+        if let Some(seq) = head.broken_at {
+            return Err(VaultError::CustodyBroken { seq });
+        }
+        let entry = CustodyEntry::new(&self.device, head.next_seq, head.prev, action, event);
+        batch.insert(
+            &store::custody_key(head.next_seq),
+            self.key.seal(
+                &Aad::Custody {
+                    vault_id: self.vault_id,
+                    seq: head.next_seq,
+                },
+                &entry.encode(),
+            ),
+        );
+        Ok(CustodyHead {
+            next_seq: head.next_seq + 1,
+            prev: entry.hash(),
+            broken_at: None,
+        })
+    }
+
+    fn encode_checked<R: Record>(&self, record: &R) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        record.validate()?;
+        if let Some(case) = record.case_id() {
+            match self.catalog.get(&case) {
+                Some(e) if e.kind == Kind::Case => {}
+                _ => {
+                    return Err(VaultError::BadLink {
+                        id: case,
+                        expected: Kind::Case,
+                    })
+                }
+            }
+        }
+        let bytes = Zeroizing::new(
+            serde_json::to_vec(record).map_err(|e| VaultError::Store(e.to_string()))?,
+        );
+        if bytes.len() > limits::RECORD {
+            return Err(VaultError::TooLarge {
+                size: bytes.len(),
+                max: limits::RECORD,
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Stores a new item; returns its id. Durable when it returns.
+    pub fn add<R: Record>(&mut self, record: &R) -> Result<ItemId, VaultError> {
+        let id = ItemId::random();
+        self.create_with_id(id, record, None)?;
+        Ok(id)
+    }
+
+    pub(crate) fn create_with_id<R: Record>(
+        &mut self,
+        id: ItemId,
+        record: &R,
+        sha256: Option<String>,
+    ) -> Result<(), VaultError> {
+        let plain = self.encode_checked(record)?;
+        let mut batch = sled::Batch::default();
+        let item_key = ItemKey::generate();
+        batch.insert(
+            &store::item_key(id),
+            self.key
+                .wrap_item_key(self.vault_id, *id.as_bytes(), R::KIND.code(), &item_key),
+        );
+        batch.insert(
+            &store::record_key(id, 0),
+            self.seal_record::<R>(&item_key, id, 0, &plain),
+        );
+        let head = self.stage_custody(
+            &mut batch,
+            self.custody_head,
+            Action::Create,
+            Event {
+                item: Some(id),
+                kind: Some(R::KIND),
+                case: record.case_id(),
+                revision: Some(0),
+                sha256,
+            },
+        )?;
+        self.store.commit(batch)?;
+        self.custody_head = head;
+        self.after_write(id, record, 0);
+        Ok(())
+    }
+
+    fn after_write<R: Record>(&mut self, id: ItemId, record: &R, revision: u32) {
+        let entry = CatalogEntry {
+            kind: R::KIND,
+            case: record.case_id(),
+            latest: revision,
+        };
+        let mut text = Zeroizing::new(String::new());
+        record.index_text(&mut text);
+        self.index.put(
+            Hit {
+                id,
+                kind: R::KIND,
+                case: if R::KIND == Kind::Case {
+                    Some(id)
+                } else {
+                    entry.case
+                },
+            },
+            &text,
+        );
+        self.catalog.insert(id, entry);
+    }
+
+    fn entry_of<R: Record>(&self, id: ItemId) -> Result<Option<CatalogEntry>, VaultError> {
+        if self.damaged.contains_key(&id) {
+            return Err(VaultError::Damaged { id });
+        }
+        match self.catalog.get(&id) {
+            None => Ok(None),
+            Some(e) if e.kind != R::KIND => Err(VaultError::WrongKind {
+                id,
+                expected: R::KIND,
+                actual: e.kind,
+            }),
+            Some(e) => Ok(Some(*e)),
+        }
+    }
+
+    fn item_key_of(&self, id: ItemId) -> Result<ItemKey, VaultError> {
+        let wrapped = self
+            .store
+            .db
+            .get(store::item_key(id))?
+            .ok_or(VaultError::Damaged { id })?;
+        let (key, _) = self
+            .key
+            .unwrap_item_key(self.vault_id, *id.as_bytes(), &wrapped)
+            .map_err(|_| VaultError::Damaged { id })?;
+        Ok(key)
+    }
+
+    fn read_revision<R: Record>(
+        &self,
+        key: &ItemKey,
+        id: ItemId,
+        revision: u32,
+    ) -> Result<R, VaultError> {
+        let sealed = self
+            .store
+            .db
+            .get(store::record_key(id, revision))?
+            .ok_or(VaultError::Damaged { id })?;
+        let plain = self
+            .open_record(key, id, R::KIND, revision, &sealed)
+            .ok_or(VaultError::Damaged { id })?;
+        serde_json::from_slice(&plain).map_err(|_| VaultError::Damaged { id })
+    }
+
+    /// The latest revision of an item, or `None` if there is no such item.
+    pub fn get<R: Record>(&self, id: ItemId) -> Result<Option<Stored<R>>, VaultError> {
+        let Some(entry) = self.entry_of::<R>(id)? else {
+            return Ok(None);
+        };
+        let key = self.item_key_of(id)?;
+        let record = self.read_revision::<R>(&key, id, entry.latest)?;
+        Ok(Some(Stored {
+            id,
+            revision: entry.latest,
+            record,
+        }))
+    }
+
+    /// Like [`get`](Self::get), but a missing item is an error.
+    pub fn require<R: Record>(&self, id: ItemId) -> Result<Stored<R>, VaultError> {
+        self.get(id)?.ok_or(VaultError::NotFound {
+            id,
+            kind: R::KIND.name(),
+        })
+    }
+
+    /// Every revision of an item, oldest first.
+    pub fn history<R: Record>(&self, id: ItemId) -> Result<Vec<Stored<R>>, VaultError> {
+        let Some(entry) = self.entry_of::<R>(id)? else {
+            return Err(VaultError::NotFound {
+                id,
+                kind: R::KIND.name(),
+            });
+        };
+        let key = self.item_key_of(id)?;
+        (0..=entry.latest)
+            .map(|revision| {
+                Ok(Stored {
+                    id,
+                    revision,
+                    record: self.read_revision::<R>(&key, id, revision)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stores a new revision of an item; returns the revision number. The
+    /// earlier revisions stay readable through [`history`](Self::history).
+    pub fn update<R: Record>(&mut self, id: ItemId, record: &R) -> Result<u32, VaultError> {
+        let entry = self.entry_of::<R>(id)?.ok_or(VaultError::NotFound {
+            id,
+            kind: R::KIND.name(),
+        })?;
+        let key = self.item_key_of(id)?;
+        let previous = self.read_revision::<R>(&key, id, entry.latest)?;
+        if !record.same_fixed_facts(&previous) {
+            return Err(VaultError::ImmutablePayloadFacts);
+        }
+        let plain = self.encode_checked(record)?;
+        let revision = entry
+            .latest
+            .checked_add(1)
+            .ok_or_else(|| VaultError::Store("too many revisions".into()))?;
+        let mut batch = sled::Batch::default();
+        batch.insert(
+            &store::record_key(id, revision),
+            self.seal_record::<R>(&key, id, revision, &plain),
+        );
+        let head = self.stage_custody(
+            &mut batch,
+            self.custody_head,
+            Action::Edit,
+            Event {
+                item: Some(id),
+                kind: Some(R::KIND),
+                case: record.case_id(),
+                revision: Some(revision),
+                sha256: None,
+            },
+        )?;
+        self.store.commit(batch)?;
+        self.custody_head = head;
+        self.after_write(id, record, revision);
+        Ok(revision)
+    }
+
+    /// Deletes an item by destroying its key and its revisions; a case takes
+    /// every item that belongs to it along. The deletion is recorded in the
+    /// custody log. Returns `false` if there was no such item.
+    pub fn delete(&mut self, id: ItemId) -> Result<bool, VaultError> {
+        let Some(entry) = self.catalog.get(&id).copied() else {
+            if self.damaged.contains_key(&id) {
+                return self.delete_damaged(id).map(|_| true);
+            }
+            return Ok(false);
+        };
+        let mut doomed = vec![(id, entry)];
+        if entry.kind == Kind::Case {
+            doomed.extend(
+                self.catalog
+                    .iter()
+                    .filter(|(_, e)| e.case == Some(id))
+                    .map(|(i, e)| (*i, *e)),
+            );
+        }
+        let mut batch = sled::Batch::default();
+        let mut head = self.custody_head;
+        for (item, e) in &doomed {
+            self.remove_item_keys(&mut batch, *item)?;
+            head = self.stage_custody(
+                &mut batch,
+                head,
+                Action::Delete,
+                Event {
+                    item: Some(*item),
+                    kind: Some(e.kind),
+                    case: e.case,
+                    ..Event::default()
+                },
+            )?;
+        }
+        self.store.commit(batch)?;
+        self.custody_head = head;
+        for (item, e) in doomed {
+            self.catalog.remove(&item);
+            self.index.remove(item);
+            if e.kind == Kind::Evidence {
+                crate::evidence::shred_blob(&self.blob_path(item))?;
+            }
+        }
+        Ok(true)
+    }
+
+    fn delete_damaged(&mut self, id: ItemId) -> Result<(), VaultError> {
+        let mut batch = sled::Batch::default();
+        self.remove_item_keys(&mut batch, id)?;
+        let head = self.stage_custody(
+            &mut batch,
+            self.custody_head,
+            Action::Delete,
+            Event {
+                item: Some(id),
+                ..Event::default()
+            },
+        )?;
+        self.store.commit(batch)?;
+        self.custody_head = head;
+        self.damaged.remove(&id);
+        let blob = self.blob_path(id);
+        if blob.exists() {
+            crate::evidence::shred_blob(&blob)?;
+        }
+        Ok(())
+    }
+
+    fn remove_item_keys(&self, batch: &mut sled::Batch, id: ItemId) -> Result<(), VaultError> {
+        batch.remove(&store::item_key(id));
+        for kv in self.store.db.scan_prefix(store::record_prefix(id)) {
+            let (k, _) = kv?;
+            batch.remove(k);
+        }
+        Ok(())
+    }
+
+    /// Ids of every live item of a kind, in no particular order.
+    pub fn list(&self, kind: Kind) -> Vec<ItemId> {
+        self.catalog
+            .iter()
+            .filter(|(_, e)| e.kind == kind)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Ids of the items of a kind that belong to a case.
+    pub fn list_in_case(&self, case: ItemId, kind: Kind) -> Vec<ItemId> {
+        self.catalog
+            .iter()
+            .filter(|(_, e)| e.kind == kind && e.case == Some(case))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// The kind of a live item.
+    pub fn kind_of(&self, id: ItemId) -> Option<Kind> {
+        self.catalog.get(&id).map(|e| e.kind)
+    }
+
+    /// Number of live items.
+    pub fn item_count(&self) -> usize {
+        self.catalog.len()
+    }
+
+    /// Items whose titles, narratives, names, places or tags contain every
+    /// word of `query`, ignoring case and accents.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+        self.index.search(query, limit)
+    }
+
+    /// The whole custody log, in order. Entries that do not decrypt end the
+    /// list; [`verify`](Self::verify) says where and why.
+    pub fn custody(&self) -> Result<Vec<CustodyEntry>, VaultError> {
+        let mut out = Vec::new();
+        for (seq, kv) in self.store.db.scan_prefix([store::CUSTODY]).enumerate() {
+            let (_, v) = kv?;
+            match self.open_custody(seq as u64, &v) {
+                Ok(e) => out.push(e),
+                Err(_) => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Exports the vault's payload identity as an age key file, for
+    /// disaster recovery with the `age` tool. Recorded in custody.
+    pub fn export_payload_key(&mut self) -> Result<Zeroizing<String>, VaultError> {
+        self.append_custody(Action::ExportPayloadKey, Event::default())?;
+        Ok(self.identity.key_file_for_export())
+    }
+
+    pub(crate) fn blob_path(&self, id: ItemId) -> PathBuf {
+        self.dir.join(BLOBS_DIR).join(format!("{id}.age"))
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
