@@ -23,6 +23,7 @@ pub mod record;
 pub mod verify;
 
 mod error;
+mod head;
 mod keyslot;
 mod search;
 mod store;

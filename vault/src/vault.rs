@@ -18,6 +18,7 @@ use crate::case::{
 };
 use crate::custody::{Action, ChainBreak, CustodyEntry, Event};
 use crate::error::{OpenError, VaultError};
+use crate::head::{Head, HeadFile};
 use crate::keyslot::{SlotFile, FORMAT, VERSION};
 use crate::record::{limits, ItemId, Kind, Record};
 use crate::search::{Hit, SearchIndex};
@@ -92,6 +93,7 @@ pub struct Vault {
     pub(crate) identity: PayloadIdentity,
     pub(crate) device: DeviceKey,
     pub(crate) store: Store,
+    pub(crate) head_file: HeadFile,
     pub(crate) catalog: HashMap<ItemId, CatalogEntry>,
     pub(crate) damaged: BTreeMap<ItemId, Option<Kind>>,
     pub(crate) index: SearchIndex,
@@ -196,12 +198,24 @@ impl Vault {
             &store::custody_key(0),
             key.seal(&Aad::Custody { vault_id, seq: 0 }, &first.encode()),
         );
-        store.commit(batch).map_err(|e| match e {
+        let as_open_error = |e: VaultError| match e {
             VaultError::Io(io) => OpenError::Io(io),
             other => OpenError::Damaged {
                 what: other.to_string(),
             },
-        })?;
+        };
+        store.commit(batch).map_err(as_open_error)?;
+        let mut head_file = HeadFile::create(dir)?;
+        head_file
+            .write(
+                &key,
+                vault_id,
+                Head {
+                    seq: 0,
+                    hash: first.hash(),
+                },
+            )
+            .map_err(as_open_error)?;
 
         // The key-slot file comes last: until it exists, the folder is not a
         // vault, and a crash during creation leaves nothing that unlocks.
@@ -223,6 +237,7 @@ impl Vault {
             identity,
             device,
             store,
+            head_file,
             catalog: HashMap::new(),
             damaged: BTreeMap::new(),
             index: SearchIndex::default(),
@@ -272,6 +287,18 @@ impl Vault {
                 what: "the vault's device key is malformed".into(),
             })?;
         std::fs::create_dir_all(dir.join(BLOBS_DIR).join(STAGING_DIR))?;
+        let (head_file, committed) = match HeadFile::open(dir, &key, vault_id) {
+            Ok(found) => found,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(OpenError::Damaged {
+                    what: "the custody head file is missing".into(),
+                })
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let committed = committed.ok_or_else(|| OpenError::Damaged {
+            what: "the custody head file is unreadable".into(),
+        })?;
 
         let mut vault = Vault {
             dir: dir.to_owned(),
@@ -280,6 +307,7 @@ impl Vault {
             identity,
             device,
             store,
+            head_file,
             catalog: HashMap::new(),
             damaged: BTreeMap::new(),
             index: SearchIndex::default(),
@@ -290,6 +318,7 @@ impl Vault {
             },
         };
         vault.load_custody_head()?;
+        vault.check_nothing_lost(committed)?;
         vault.load_items()?;
         vault.clean_blobs()?;
         Ok(vault)
@@ -326,6 +355,44 @@ impl Vault {
                     next_seq: seq + 1,
                     prev: [0; 32],
                     broken_at: Some(seq),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails closed if the record store came back with less than was
+    /// acknowledged (see [`crate::head`]).
+    fn check_nothing_lost(&self, committed: Head) -> Result<(), OpenError> {
+        let tail = self.custody_head.next_seq - 1;
+        if tail < committed.seq {
+            return Err(OpenError::Damaged {
+                what: format!(
+                    "the record store has lost acknowledged changes: it ends at custody entry \
+                     {tail}, but entries up to {} were saved",
+                    committed.seq
+                ),
+            });
+        }
+        let sealed = self
+            .store
+            .db
+            .get(store::custody_key(committed.seq))
+            .map_err(|_| OpenError::Damaged {
+                what: "the custody log cannot be read".into(),
+            })?;
+        if let Some(sealed) = sealed {
+            // An entry that does not decrypt is reported by `verify` and
+            // makes the vault read-only; one that decrypts to something else
+            // means the log was replaced.
+            if let Ok(entry) = self.open_custody(committed.seq, &sealed) {
+                if entry.hash() != committed.hash {
+                    return Err(OpenError::Damaged {
+                        what: format!(
+                            "custody entry {} is not the one that was saved",
+                            committed.seq
+                        ),
+                    });
                 }
             }
         }
@@ -620,9 +687,27 @@ impl Vault {
     ) -> Result<(), VaultError> {
         let mut batch = sled::Batch::default();
         let head = self.stage_custody(&mut batch, self.custody_head, action, event)?;
+        self.commit(batch, head)?;
+        Ok(())
+    }
+
+    /// Commits a batch that carries custody entries, durably, then records
+    /// the new custody head.
+    pub(crate) fn commit(
+        &mut self,
+        batch: sled::Batch,
+        head: CustodyHead,
+    ) -> Result<(), VaultError> {
         self.store.commit(batch)?;
         self.custody_head = head;
-        Ok(())
+        self.head_file.write(
+            &self.key,
+            self.vault_id,
+            Head {
+                seq: head.next_seq - 1,
+                hash: head.prev,
+            },
+        )
     }
 
     /// Adds a custody entry to `batch`; returns the head to install once the
@@ -717,8 +802,7 @@ impl Vault {
                 sha256,
             },
         )?;
-        self.store.commit(batch)?;
-        self.custody_head = head;
+        self.commit(batch, head)?;
         self.after_write(id, record, 0);
         Ok(())
     }
@@ -867,8 +951,7 @@ impl Vault {
                 sha256: None,
             },
         )?;
-        self.store.commit(batch)?;
-        self.custody_head = head;
+        self.commit(batch, head)?;
         self.after_write(id, record, revision);
         Ok(revision)
     }
@@ -908,8 +991,7 @@ impl Vault {
                 },
             )?;
         }
-        self.store.commit(batch)?;
-        self.custody_head = head;
+        self.commit(batch, head)?;
         for (item, e) in doomed {
             self.catalog.remove(&item);
             self.index.remove(item);
@@ -932,8 +1014,7 @@ impl Vault {
                 ..Event::default()
             },
         )?;
-        self.store.commit(batch)?;
-        self.custody_head = head;
+        self.commit(batch, head)?;
         self.damaged.remove(&id);
         let blob = self.blob_path(id);
         if blob.exists() {
