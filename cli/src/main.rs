@@ -310,8 +310,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 bail!("{} already exists; choose another file", out.display());
             }
             let mut vault = unlock(&cli)?;
-            let key = vault.export_payload_key()?;
-            write_private_file(out, key.as_bytes())?;
+            vault
+                .export_payload_key(out)
+                .with_context(|| format!("cannot write {}", out.display()))?;
             if !cli.json {
                 eprintln!(
                     "The payload key is in {}. Anyone with this file can read every evidence \
@@ -636,6 +637,9 @@ fn cmd_custody(cli: &Cli, id: Option<&str>) -> Result<()> {
             .map(|e| {
                 json!({
                     "body": e.body,
+                    // The exact bytes that were signed and hashed, for
+                    // auditors checking with minisign and sha256sum.
+                    "signed_body": String::from_utf8_lossy(&e.body_bytes),
                     "hash": hex_digest(&e.hash()),
                     "signature": e.signature,
                 })
@@ -696,22 +700,4 @@ fn read_text_file(path: &Path) -> Result<zeroize::Zeroizing<String>> {
     let text =
         std::str::from_utf8(&bytes).map_err(|_| anyhow!("{} is not UTF-8 text", path.display()))?;
     Ok(zeroize::Zeroizing::new(text.to_owned()))
-}
-
-/// Creates a file only its owner can read.
-fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    Ok(())
 }

@@ -119,6 +119,9 @@ pub enum VaultError {
         /// The first broken entry.
         seq: u64,
     },
+    /// The file to export to already exists; it was left untouched.
+    #[error("the output file already exists; choose another name (nothing was written)")]
+    OutputExists,
     /// The file being added could not be read.
     #[error("could not read the file being added: {0}")]
     Source(io::Error),

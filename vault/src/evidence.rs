@@ -252,17 +252,13 @@ impl Vault {
         Ok(facts)
     }
 
-    /// Exports an original to `path`, which must not exist. The bytes go to a
-    /// hidden file beside it first and are renamed into place only once their
-    /// hash has been checked, so a damaged payload never appears as a good
-    /// export.
+    /// Exports an original to `path`, which must not exist, readable by its
+    /// owner only. The final name is reserved first (so no file that appears
+    /// meanwhile is ever replaced); the bytes go to a hidden file beside it
+    /// and are renamed over the reservation only once their hash has been
+    /// checked, so a damaged payload never appears as a good export.
     pub fn export_original(&mut self, id: ItemId, path: &Path) -> Result<PayloadFacts, VaultError> {
-        if path.exists() {
-            return Err(VaultError::Io(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "the output file already exists; choose another name",
-            )));
-        }
+        drop(create_private_new(path)?);
         let parent = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => PathBuf::from("."),
@@ -271,7 +267,7 @@ impl Vault {
         temoin_crypto::random_bytes(&mut name);
         let tmp = parent.join(format!(".temoin-export-{}", hex::encode(name)));
         let result = (|| {
-            let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            let file = create_private_new(&tmp)?;
             let mut w = BufWriter::with_capacity(READ_BUF, file);
             let facts = self.read_original(id, &mut w, OriginalUse::Export)?;
             let file = w
@@ -279,10 +275,12 @@ impl Vault {
                 .map_err(|e| VaultError::from(e.into_error()))?;
             file.sync_all()?;
             std::fs::rename(&tmp, path)?;
+            sync_dir(&parent)?;
             Ok(facts)
         })();
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
+            let _ = std::fs::remove_file(path);
         }
         result
     }
@@ -331,6 +329,24 @@ impl Vault {
             media_type: evidence.media_type.clone(),
         })
     }
+}
+
+/// Creates a new file that only its owner can read; refuses an existing one.
+pub(crate) fn create_private_new(path: &Path) -> Result<File, VaultError> {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path).map_err(|e| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            VaultError::OutputExists
+        } else {
+            e.into()
+        }
+    })
 }
 
 /// Destroys a payload file: its age header, which holds the only wrapped

@@ -778,8 +778,41 @@ impl Vault {
         record: &R,
         sha256: Option<String>,
     ) -> Result<(), VaultError> {
-        let plain = self.encode_checked(record)?;
         let mut batch = sled::Batch::default();
+        let head = self.stage_new(&mut batch, self.custody_head, id, record, sha256)?;
+        self.commit(batch, head)?;
+        self.after_write(id, record, 0);
+        Ok(())
+    }
+
+    /// Stores many new items of one kind in a single durable commit (an
+    /// import). All are checked first: if one is refused, none is stored.
+    pub fn add_many<R: Record>(&mut self, records: &[R]) -> Result<Vec<ItemId>, VaultError> {
+        let mut batch = sled::Batch::default();
+        let mut head = self.custody_head;
+        let mut ids = Vec::with_capacity(records.len());
+        for record in records {
+            let id = ItemId::random();
+            head = self.stage_new(&mut batch, head, id, record, None)?;
+            ids.push(id);
+        }
+        self.commit(batch, head)?;
+        for (id, record) in ids.iter().zip(records) {
+            self.after_write(*id, record, 0);
+        }
+        Ok(ids)
+    }
+
+    /// Adds a new item's key, first revision and custody entry to `batch`.
+    fn stage_new<R: Record>(
+        &self,
+        batch: &mut sled::Batch,
+        head: CustodyHead,
+        id: ItemId,
+        record: &R,
+        sha256: Option<String>,
+    ) -> Result<CustodyHead, VaultError> {
+        let plain = self.encode_checked(record)?;
         let item_key = ItemKey::generate();
         batch.insert(
             &store::item_key(id),
@@ -790,9 +823,9 @@ impl Vault {
             &store::record_key(id, 0),
             self.seal_record::<R>(&item_key, id, 0, &plain),
         );
-        let head = self.stage_custody(
-            &mut batch,
-            self.custody_head,
+        self.stage_custody(
+            batch,
+            head,
             Action::Create,
             Event {
                 item: Some(id),
@@ -801,10 +834,7 @@ impl Vault {
                 revision: Some(0),
                 sha256,
             },
-        )?;
-        self.commit(batch, head)?;
-        self.after_write(id, record, 0);
-        Ok(())
+        )
     }
 
     fn after_write<R: Record>(&mut self, id: ItemId, record: &R, revision: u32) {
@@ -1080,11 +1110,21 @@ impl Vault {
         Ok(out)
     }
 
-    /// Exports the vault's payload identity as an age key file, for
-    /// disaster recovery with the `age` tool. Recorded in custody.
-    pub fn export_payload_key(&mut self) -> Result<Zeroizing<String>, VaultError> {
-        self.append_custody(Action::ExportPayloadKey, Event::default())?;
-        Ok(self.identity.key_file_for_export())
+    /// Writes the vault's payload identity to `path` as an age key file
+    /// (readable by its owner only), for disaster recovery with the `age`
+    /// tool. `path` must not exist. Recorded in custody once written.
+    pub fn export_payload_key(&mut self, path: &Path) -> Result<(), VaultError> {
+        let key = self.identity.key_file_for_export();
+        let written = (|| -> Result<(), VaultError> {
+            let mut f = crate::evidence::create_private_new(path)?;
+            std::io::Write::write_all(&mut f, key.as_bytes())?;
+            f.sync_all()?;
+            self.append_custody(Action::ExportPayloadKey, Event::default())
+        })();
+        if written.is_err() && !matches!(written, Err(VaultError::OutputExists)) {
+            let _ = std::fs::remove_file(path);
+        }
+        written
     }
 
     pub(crate) fn blob_path(&self, id: ItemId) -> PathBuf {

@@ -782,3 +782,24 @@ fn a_zero_byte_file_is_valid_evidence() {
     assert!(out.is_empty());
     let _ = std::io::sink().write(&out);
 }
+
+#[test]
+fn add_many_is_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let vdir = dir.path().join("v");
+    let mut v = new_vault(&vdir);
+    let ids = v
+        .add_many(&[Case::new("one"), Case::new("two"), Case::new("three")])
+        .unwrap();
+    assert_eq!(ids.len(), 3);
+    let err = v
+        .add_many(&[Case::new("four"), Case::new(""), Case::new("six")])
+        .unwrap_err();
+    assert!(err.to_string().contains("title"), "{err}");
+    assert_eq!(v.item_count(), 3);
+    drop(v);
+    let v = unlock(&vdir);
+    assert_eq!(v.item_count(), 3);
+    assert_eq!(v.search("two", 10).len(), 1);
+    assert!(v.verify().unwrap().is_ok());
+}

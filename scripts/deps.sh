@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Installs what `make test` and `make run` need on Debian or Ubuntu:
+#   age, minisign, argon2   the reference tools the interop tests run against
+#   build-essential         a C compiler and make, for crates that build C
+#   pkg-config              for crates that look up system libraries
+# and checks that Rust (cargo) is there. `deps.sh bench` also makes sure of
+# what `make bench` needs: GNU time, and the `rage` CLI (not packaged in
+# Debian 12), installed from crates.io into target/tools/bin.
+#
+# Idempotent and quick: if everything is present it changes nothing and
+# never touches the network. Otherwise it runs `apt-get update` once and
+# installs only what is missing, as root or through sudo.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+
+CARGO=${CARGO:-cargo}
+# The workspace's minimum Rust version (Cargo.toml, rust-version).
+RUST_MIN=1.85
+# rage for `make bench`: the release built on the same `age` crate as ours.
+RAGE_VERSION=${RAGE_VERSION:-0.12.1}
+RAGE=$ROOT/target/tools/bin/rage
+
+mode=${1:-}
+case "$mode" in
+  "" | test | run) mode=base ;;
+  bench) ;;
+  -h | --help)
+    echo "usage: scripts/deps.sh [bench]"
+    echo "  (no argument)  install what \`make test\` and \`make run\` need"
+    echo "  bench          also GNU time and the rage CLI for \`make bench\`"
+    exit 0
+    ;;
+  *)
+    echo "deps.sh: unknown mode '$mode' (expected nothing or 'bench')" >&2
+    exit 2
+    ;;
+esac
+
+say() { printf 'deps: %s\n' "$*"; }
+fail() {
+  printf 'deps: %s\n' "$*" >&2
+  exit 1
+}
+
+# Whether a Debian package is installed, or (on a system without dpkg, or
+# where the tool came from elsewhere) whether what it provides is on PATH.
+have_pkg() {
+  local pkg=$1
+  if command -v dpkg-query >/dev/null 2>&1 &&
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed'; then
+    return 0
+  fi
+  case "$pkg" in
+    build-essential) command -v cc >/dev/null 2>&1 && command -v make >/dev/null 2>&1 ;;
+    time) [ -x /usr/bin/time ] ;;
+    *) command -v "$pkg" >/dev/null 2>&1 ;;
+  esac
+}
+
+wanted=(age minisign argon2 build-essential pkg-config)
+if [ "$mode" = bench ]; then
+  wanted+=(time)
+fi
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  have_pkg "$pkg" || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  say "missing: ${missing[*]}"
+  if ! command -v apt-get >/dev/null 2>&1; then
+    fail "apt-get was not found, so these cannot be installed automatically.
+      Install them with your system's package manager (${missing[*]}), then run this again."
+  fi
+  if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+  elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+    say "installing with sudo (you may be asked for your password)"
+  else
+    fail "not running as root and sudo is not available, so nothing was installed.
+      As root, run:  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+  fi
+  # (The odd expansion keeps an empty array safe under `set -u` in old bash.)
+  if ! ${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get update -q ||
+    ! ${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+    fail "could not install ${missing[*]} with apt-get (see the messages above).
+      On Ubuntu, age and minisign are in the 'universe' component: enable it with
+      'sudo add-apt-repository universe' and run this again."
+  fi
+  for pkg in "${missing[@]}"; do
+    have_pkg "$pkg" || fail "$pkg still seems to be missing after apt-get install"
+  done
+  say "installed: ${missing[*]}"
+fi
+
+# Rust. cargo is often installed by rustup in ~/.cargo/bin without that
+# folder being on PATH for non-login shells.
+if ! command -v "$CARGO" >/dev/null 2>&1; then
+  if [ "$CARGO" = cargo ] && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    fail "cargo is installed in ~/.cargo/bin but that folder is not on your PATH.
+      Run:  . \"\$HOME/.cargo/env\"   (or open a new terminal), then run this again."
+  fi
+  fail "Rust is not installed (no '$CARGO' found). Install it with rustup, the official installer:
+      curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh
+      . \"\$HOME/.cargo/env\"
+    (or see https://rustup.rs), then run this again. Debian's own rustc is too old for this
+    workspace, which needs Rust $RUST_MIN or newer."
+fi
+
+rust_version=$("$CARGO" --version 2>/dev/null | awk '{print $2}')
+if [ -n "$rust_version" ]; then
+  oldest=$(printf '%s\n%s\n' "$RUST_MIN" "${rust_version%%-*}" | sort -V | head -n1)
+  if [ "$oldest" != "$RUST_MIN" ]; then
+    fail "cargo $rust_version is too old: this workspace needs Rust $RUST_MIN or newer.
+      With rustup:  rustup update stable
+      (Debian's packaged Rust is too old; install Rust with rustup: https://rustup.rs)"
+  fi
+fi
+
+if [ "$mode" = bench ]; then
+  if [ ! -x "$RAGE" ]; then
+    say "installing rage $RAGE_VERSION into target/tools (a one-off build of a few minutes)"
+    "$CARGO" install rage --locked --version "$RAGE_VERSION" --root "$ROOT/target/tools"
+    [ -x "$RAGE" ] || fail "cargo install finished but $RAGE is not there"
+  fi
+fi
+
+say "all present"
