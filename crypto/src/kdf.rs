@@ -78,16 +78,20 @@ impl KdfParams {
         p_cost: 1,
     };
 
-    /// The strongest parameters ever accepted: 4 GiB, 64 passes, 16 lanes.
-    /// Beyond that a stored value is corrupt, not cautious.
+    /// The strongest parameters ever accepted: 1 GiB, 32 passes, 8 lanes
+    /// (four times the memory and twice the passes calibration ever picks).
+    /// Beyond that a stored value is corrupt or hostile, not cautious: it
+    /// would exhaust an old laptop's memory or hang the unlock screen.
     pub const CEILING: KdfParams = KdfParams {
-        m_kib: 4 * 1024 * 1024,
-        t_cost: 64,
-        p_cost: 16,
+        m_kib: 1024 * 1024,
+        t_cost: 32,
+        p_cost: 8,
     };
 
-    /// Memory used by calibrated parameters: 256 MiB.
+    /// Memory used by calibrated parameters on a machine fast enough:
+    /// 256 MiB. Slower machines get less, never under 64 MiB.
     pub const CALIBRATED_M_KIB: u32 = 256 * 1024;
+    const CALIBRATED_MIN_M_KIB: u32 = 64 * 1024;
 
     /// Refuses parameters below the floor or above the ceiling.
     pub fn check(&self) -> Result<(), KdfError> {
@@ -126,30 +130,40 @@ impl KdfParams {
     }
 
     /// Picks parameters that cost about `target` on this machine: 256 MiB of
-    /// memory and as many passes as fit, never fewer than the floor's.
+    /// memory and as many passes as fit (at least two). On a machine too slow
+    /// for two passes over 256 MiB within `target`, memory is halved, down to
+    /// 64 MiB, before passes are cut.
     ///
-    /// Runs the KDF a few times; it takes about as long as `target`, plus one
-    /// measuring pass.
+    /// Runs the KDF a few times; it takes about as long as `target`.
     pub fn calibrate(target: Duration) -> Result<KdfParams, KdfError> {
-        let probe = KdfParams {
-            m_kib: Self::CALIBRATED_M_KIB,
-            t_cost: 1,
-            p_cost: 1,
-        };
         let salt = [0u8; SALT_LEN];
         let pass = Passphrase::from("calibration");
-        // One pass, measured twice: the first run also pays for page faults.
-        let mut per_pass = Duration::MAX;
-        for _ in 0..2 {
-            let start = Instant::now();
-            derive_unchecked(&pass, &salt, probe)?;
-            per_pass = per_pass.min(start.elapsed());
+        let mut m_kib = Self::CALIBRATED_M_KIB;
+        loop {
+            let probe = KdfParams {
+                m_kib,
+                t_cost: 1,
+                p_cost: 1,
+            };
+            // One pass, measured twice: the first run also pays for page
+            // faults.
+            let mut per_pass = Duration::MAX;
+            for _ in 0..2 {
+                let start = Instant::now();
+                derive_unchecked(&pass, &salt, probe)?;
+                per_pass = per_pass.min(start.elapsed());
+            }
+            let fits = target.as_secs_f64() / per_pass.as_secs_f64().max(1e-6);
+            if fits < f64::from(Self::FLOOR.t_cost) && m_kib / 2 >= Self::CALIBRATED_MIN_M_KIB {
+                m_kib /= 2;
+                continue;
+            }
+            return Ok(KdfParams {
+                m_kib,
+                t_cost: (fits.round() as u32).clamp(Self::FLOOR.t_cost, 16),
+                p_cost: 1,
+            });
         }
-        let passes = (target.as_secs_f64() / per_pass.as_secs_f64().max(1e-6)).round() as u32;
-        Ok(KdfParams {
-            t_cost: passes.clamp(Self::FLOOR.t_cost, 16),
-            ..probe
-        })
     }
 }
 
@@ -303,5 +317,19 @@ mod tests {
             derive(&"x".into(), &[0; 3], KdfParams::FLOOR).unwrap_err(),
             KdfError::BadSalt
         );
+    }
+}
+
+#[cfg(test)]
+mod calibration {
+    use super::*;
+
+    #[test]
+    fn calibrated_parameters_are_within_bounds() {
+        let target = Duration::from_millis(300);
+        let p = KdfParams::calibrate(target).unwrap();
+        p.check().unwrap();
+        assert!(p.m_kib >= 64 * 1024 && p.m_kib <= KdfParams::CALIBRATED_M_KIB);
+        assert!(p.t_cost >= KdfParams::FLOOR.t_cost);
     }
 }

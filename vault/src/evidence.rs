@@ -195,8 +195,15 @@ impl Vault {
                     record: evidence,
                 })
             }
-            // `staged` drops here and removes the payload file.
-            Err(e) => Err(e),
+            Err(e) => {
+                // If the record reached the store before the failure, the
+                // payload belongs to it and must stay; otherwise `staged`
+                // drops here and removes it.
+                if self.key_in_store(id) {
+                    staged.committed = true;
+                }
+                Err(e)
+            }
         }
     }
 
@@ -236,6 +243,17 @@ impl Vault {
     ) -> Result<PayloadFacts, VaultError> {
         let evidence = self.require::<Evidence>(id)?;
         let facts = self.copy_checked(id, &evidence.record, out)?;
+        self.record_original_use(id, &evidence.record, &facts, why)?;
+        Ok(facts)
+    }
+
+    fn record_original_use(
+        &mut self,
+        id: ItemId,
+        evidence: &Evidence,
+        facts: &PayloadFacts,
+        why: OriginalUse,
+    ) -> Result<(), VaultError> {
         self.append_custody(
             match why {
                 OriginalUse::View => Action::ViewOriginal,
@@ -244,12 +262,11 @@ impl Vault {
             Event {
                 item: Some(id),
                 kind: Some(Kind::Evidence),
-                case: Some(evidence.record.case_id),
+                case: Some(evidence.case_id),
                 revision: None,
                 sha256: Some(facts.sha256.clone()),
             },
-        )?;
-        Ok(facts)
+        )
     }
 
     /// Exports an original to `path`, which must not exist, readable by its

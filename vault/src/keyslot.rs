@@ -136,9 +136,9 @@ impl SlotFile {
         }
     }
 
-    /// Tries every passphrase slot. Every slot's parameters are checked
-    /// before any derivation, so a tampered slot cannot make us run a weak
-    /// or absurd derivation.
+    /// Tries every passphrase slot. Each slot's parameters are checked just
+    /// before its derivation, so a tampered slot cannot make us run a weak or
+    /// absurd derivation.
     pub(crate) fn unlock(&self, passphrase: &Passphrase) -> Result<VaultKey, OpenError> {
         let mut tried = false;
         for slot in self.slots.iter().filter(|s| s.kind == PASSPHRASE) {

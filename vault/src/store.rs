@@ -105,6 +105,15 @@ impl Store {
             return Err(OpenError::NotEmpty(dir.to_owned()));
         }
         let db = config(dir).create_new(true).open().map_err(open_error)?;
+        // sled writes `conf` without syncing it; a vault whose store cannot
+        // find its configuration after a power cut would not open.
+        db.flush().map_err(open_error)?;
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                File::open(entry.path())?.sync_all()?;
+            }
+        }
         let store = Self::with_db(db, dir)?;
         sync_dir(dir)?;
         if let Some(parent) = dir.parent() {
@@ -137,12 +146,6 @@ impl Store {
         })
     }
 
-    /// Applies a batch atomically and makes it durable.
-    pub(crate) fn commit(&mut self, batch: sled::Batch) -> Result<(), VaultError> {
-        self.db.apply_batch(batch)?;
-        self.sync()
-    }
-
     /// Makes every write so far durable.
     pub(crate) fn sync(&mut self) -> Result<(), VaultError> {
         self.db.flush()?;
@@ -154,7 +157,12 @@ impl Store {
                 let entry = entry?;
                 let name = entry.file_name();
                 if !self.synced_blobs.contains(&name) {
-                    File::open(entry.path())?.sync_all()?;
+                    match File::open(entry.path()) {
+                        Ok(f) => f.sync_all()?,
+                        // sled removed it meanwhile: nothing left to sync.
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(e) => return Err(e.into()),
+                    }
                     self.synced_blobs.insert(name);
                     new_blob = true;
                 }

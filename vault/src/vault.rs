@@ -204,7 +204,11 @@ impl Vault {
                 what: other.to_string(),
             },
         };
-        store.commit(batch).map_err(as_open_error)?;
+        store
+            .db
+            .apply_batch(batch)
+            .map_err(|e| as_open_error(e.into()))?;
+        store.sync().map_err(as_open_error)?;
         let mut head_file = HeadFile::create(dir)?;
         head_file
             .write(
@@ -535,6 +539,15 @@ impl Vault {
     /// Removes what an interrupted ingest left: staged files, and payload
     /// files whose record never committed. Both are ciphertext only.
     fn clean_blobs(&mut self) -> Result<(), OpenError> {
+        // Key-slot files half-written by an interrupted passphrase change.
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(crate::keyslot::FILE) && name.ends_with(".tmp") {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
         let staging = self.dir.join(BLOBS_DIR).join(STAGING_DIR);
         for entry in std::fs::read_dir(&staging)? {
             let entry = entry?;
@@ -560,7 +573,14 @@ impl Vault {
                     what: "the record store cannot be read".into(),
                 })?;
             if !known {
-                std::fs::remove_file(entry.path())?;
+                // Left by an ingest that never committed, or by a deletion
+                // interrupted before its payload was shredded.
+                crate::evidence::shred_blob(&entry.path()).map_err(|e| match e {
+                    VaultError::Io(io) => OpenError::Io(io),
+                    other => OpenError::Damaged {
+                        what: other.to_string(),
+                    },
+                })?;
             }
         }
         Ok(())
@@ -693,13 +713,19 @@ impl Vault {
 
     /// Commits a batch that carries custody entries, durably, then records
     /// the new custody head.
+    ///
+    /// Once sled has applied the batch, the new head is installed even if
+    /// making it durable then fails: sled may still persist it, and the next
+    /// entry must not reuse its sequence number. Callers that need to know
+    /// whether an item landed ask the store (see `add_evidence`).
     pub(crate) fn commit(
         &mut self,
         batch: sled::Batch,
         head: CustodyHead,
     ) -> Result<(), VaultError> {
-        self.store.commit(batch)?;
+        self.store.db.apply_batch(batch)?;
         self.custody_head = head;
+        self.store.sync()?;
         self.head_file.write(
             &self.key,
             self.vault_id,
@@ -1125,6 +1151,14 @@ impl Vault {
             let _ = std::fs::remove_file(path);
         }
         written
+    }
+
+    /// Whether the store holds a key for `id` (whatever the in-memory state).
+    pub(crate) fn key_in_store(&self, id: ItemId) -> bool {
+        self.store
+            .db
+            .contains_key(store::item_key(id))
+            .unwrap_or(true)
     }
 
     pub(crate) fn blob_path(&self, id: ItemId) -> PathBuf {

@@ -803,3 +803,26 @@ fn add_many_is_all_or_nothing() {
     assert_eq!(v.search("two", 10).len(), 1);
     assert!(v.verify().unwrap().is_ok());
 }
+
+#[test]
+fn leftovers_of_interrupted_work_are_cleared_at_unlock_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let vdir = dir.path().join("v");
+    let (_, _, _, e) = populated(&vdir);
+    let staged = vdir.join("blobs").join("staging").join("0123.part");
+    let orphan = vdir.join("blobs").join(format!("{}.age", ItemId::random()));
+    let slot_tmp = vdir.join("keyslots.json.abcdef.tmp");
+    std::fs::write(&staged, b"half an ingest").unwrap();
+    std::fs::write(
+        &orphan,
+        b"age-encryption.org/v1\n-> X25519 x\nabc\n--- mac\nbody",
+    )
+    .unwrap();
+    std::fs::write(&slot_tmp, b"{").unwrap();
+    let v = unlock(&vdir);
+    assert!(!staged.exists());
+    assert!(!orphan.exists());
+    assert!(!slot_tmp.exists());
+    assert!(vdir.join("blobs").join(format!("{e}.age")).exists());
+    assert!(v.verify().unwrap().is_ok());
+}
