@@ -26,7 +26,7 @@ run: deps
 	bash scripts/demo.sh
 
 ## Run every test. CRASH_CYCLES sets how many kill -9 cycles the crash tests run.
-test: deps
+test: deps lint
 	CRASH_CYCLES=$${CRASH_CYCLES:-200} $(CARGO) test --workspace --locked
 
 ## Formatting and clippy, as CI expects them at every commit.

@@ -5,7 +5,7 @@
 //! A benchmark here never asserts on time: it prints figures and ratios
 //! against a reference measured in the same run (DESIGN §6, STYLE 9).
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// What a child process cost.
@@ -19,27 +19,46 @@ pub struct ChildCost {
     pub success: bool,
 }
 
-/// Runs a command to completion and reports its time and peak memory
-/// (from `wait4`'s resource usage, for that child alone).
-pub fn run_measured(cmd: &mut Command) -> std::io::Result<ChildCost> {
+/// Runs a command to completion and reports its time and peak memory.
+///
+/// The command runs under GNU `time` (`/usr/bin/time -f %M`), whose small
+/// process is the one that forks it. Measuring with `wait4` from here would
+/// not do: Linux carries the forking process's peak memory over into the
+/// child's across `exec`, so every child would report at least this
+/// benchmark's own peak.
+pub fn run_measured(cmd: &Command) -> std::io::Result<ChildCost> {
+    let report = std::env::temp_dir().join(format!("temoin-bench-rss-{}", std::process::id()));
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&report)
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
     let start = Instant::now();
-    let child = cmd.spawn()?;
-    let pid = child.id() as libc::pid_t;
-    let mut status: libc::c_int = 0;
-    // SAFETY: `rusage` is plain data that wait4 fills in; `pid` is our own
-    // child, which we reap here instead of through `Child::wait`.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    if rc < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
+    let status = timed.status().map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!(
+                "cannot run /usr/bin/time (Debian package `time`; make bench installs it): {e}"
+            ),
+        )
+    })?;
     let elapsed = start.elapsed();
-    // `child` was reaped above; dropping it does not wait again.
-    drop(child);
+    let text = std::fs::read_to_string(&report)?;
+    let _ = std::fs::remove_file(&report);
+    let max_rss_kib = text
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().parse::<u64>().ok())
+        .ok_or_else(|| std::io::Error::other("GNU time printed no peak memory"))?;
     Ok(ChildCost {
         elapsed,
-        max_rss_kib: usage.ru_maxrss as u64,
-        success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        max_rss_kib,
+        success: status.success(),
     })
 }
 

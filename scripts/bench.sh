@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the benchmarks. Each prints its figures beside a reference measured in
+# the same run (rage, a bare fdatasync, a naive scan), never a bare time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/target/tools/bin:$PATH"
+cargo build --release --locked -p temoin-cli -p temoin-tests
+echo "== ingest (temoin-tests/src/bin/bench-ingest.rs) =="
+target/release/bench-ingest "$@"
+echo
+echo "== unlock, search, save (temoin-tests/src/bin/bench-vault.rs) =="
+target/release/bench-vault
