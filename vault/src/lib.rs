@@ -26,6 +26,7 @@ mod error;
 mod head;
 mod keyslot;
 mod search;
+mod snapshot;
 mod store;
 mod vault;
 

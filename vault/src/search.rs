@@ -75,14 +75,19 @@ pub(crate) fn normalize_into(text: &str, out: &mut Vec<u8>) {
 impl SearchIndex {
     /// Adds or replaces an item's text.
     pub(crate) fn put(&mut self, hit: Hit, text: &str) {
+        let mut norm = Zeroizing::new(Vec::with_capacity(text.len() + 8));
+        normalize_into(text, &mut norm);
+        // NUL is the document separator: keep it out of documents.
+        norm.retain(|&b| b != 0);
+        self.put_normalized(hit, &norm);
+    }
+
+    /// Adds or replaces an item's already normalised text (from a snapshot).
+    pub(crate) fn put_normalized(&mut self, hit: Hit, norm: &[u8]) {
         if let Some(&old) = self.by_item.get(&hit.id) {
             self.docs[old].live = false;
         }
-        let mut norm = Zeroizing::new(Vec::with_capacity(text.len() + 8));
-        normalize_into(text, &mut norm);
-        // A NUL separates documents so that no match spans two of them.
-        norm.push(0);
-        let need = norm.len();
+        let need = norm.len() + 1;
         let fits = self
             .segments
             .last()
@@ -94,7 +99,10 @@ impl SearchIndex {
         let segment_index = self.segments.len() - 1;
         let seg = &mut self.segments[segment_index];
         let start = seg.len();
-        seg.extend_from_slice(&norm);
+        seg.extend_from_slice(norm);
+        // A NUL separates documents so that no match spans two of them;
+        // normalised text never contains one that a query could match.
+        seg.push(0);
         self.docs.push(Doc {
             segment: segment_index as u32,
             start: start as u32,
@@ -103,6 +111,14 @@ impl SearchIndex {
             live: true,
         });
         self.by_item.insert(hit.id, self.docs.len() - 1);
+    }
+
+    /// Every live document and its normalised text (for a snapshot).
+    pub(crate) fn live_docs(&self) -> impl Iterator<Item = (Hit, &[u8])> + '_ {
+        self.docs.iter().filter(|d| d.live).map(|d| {
+            let seg = &self.segments[d.segment as usize];
+            (d.hit, &seg[d.start as usize..d.end as usize - 1])
+        })
     }
 
     pub(crate) fn remove(&mut self, id: ItemId) {
@@ -208,6 +224,22 @@ mod tests {
         assert!(ix.search("nowhere", 10).is_empty());
         assert!(ix.search("   ", 10).is_empty());
         assert_eq!(ix.search("tunis", 1).len(), 1);
+    }
+
+    #[test]
+    fn live_docs_round_trip_through_put_normalized() {
+        let mut ix = SearchIndex::default();
+        let a = hit(Kind::Case);
+        let b = hit(Kind::Case);
+        ix.put(a, "Première");
+        ix.put(b, "second");
+        ix.remove(b.id);
+        let mut again = SearchIndex::default();
+        for (h, text) in ix.live_docs() {
+            again.put_normalized(h, text);
+        }
+        assert_eq!(again.search("premiere", 10), vec![a]);
+        assert!(again.search("second", 10).is_empty());
     }
 
     #[test]

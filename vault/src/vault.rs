@@ -38,7 +38,7 @@ const META_DEVICE: &str = "device-key";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KdfChoice {
-    /// Calibrated on this machine to about 0.7 s (the default).
+    /// Calibrated on this machine to 0.6–0.9 s (the default).
     Calibrated,
     /// The floor ([`KdfParams::FLOOR`]): for tests and very weak machines.
     Minimum,
@@ -49,7 +49,7 @@ pub enum KdfChoice {
 impl KdfChoice {
     fn params(self) -> Result<KdfParams, OpenError> {
         Ok(match self {
-            KdfChoice::Calibrated => KdfParams::calibrate(Duration::from_millis(700))?,
+            KdfChoice::Calibrated => KdfParams::calibrate(Duration::from_millis(600))?,
             KdfChoice::Minimum => KdfParams::FLOOR,
             KdfChoice::Exactly(p) => {
                 p.check()?;
@@ -98,6 +98,17 @@ pub struct Vault {
     pub(crate) damaged: BTreeMap<ItemId, Option<Kind>>,
     pub(crate) index: SearchIndex,
     pub(crate) custody_head: CustodyHead,
+    /// The custody entry the snapshot on disk is current to, if there is a
+    /// valid one.
+    pub(crate) snapshot_seq: Option<u64>,
+}
+
+impl Drop for Vault {
+    /// Locking writes the index snapshot, so the next unlock is quick. A
+    /// failure here costs only speed: the next unlock scans instead.
+    fn drop(&mut self) {
+        let _ = self.write_snapshot();
+    }
 }
 
 impl std::fmt::Debug for Vault {
@@ -250,6 +261,7 @@ impl Vault {
                 prev: first.hash(),
                 broken_at: None,
             },
+            snapshot_seq: None,
         })
     }
 
@@ -320,10 +332,16 @@ impl Vault {
                 prev: [0; 32],
                 broken_at: None,
             },
+            snapshot_seq: None,
         };
         vault.load_custody_head()?;
         vault.check_nothing_lost(committed)?;
-        vault.load_items()?;
+        if !vault.load_snapshot() {
+            vault.catalog.clear();
+            vault.damaged.clear();
+            vault.index = SearchIndex::default();
+            vault.load_items()?;
+        }
         vault.clean_blobs()?;
         Ok(vault)
     }
@@ -474,18 +492,7 @@ impl Vault {
         for loaded in results.into_iter().flatten() {
             match loaded {
                 Loaded::Ok { id, entry, text } => {
-                    self.index.put(
-                        Hit {
-                            id,
-                            kind: entry.kind,
-                            case: if entry.kind == Kind::Case {
-                                Some(id)
-                            } else {
-                                entry.case
-                            },
-                        },
-                        &text,
-                    );
+                    self.index.put(Self::hit(id, entry), &text);
                     self.catalog.insert(id, entry);
                 }
                 Loaded::Damaged { id, kind } => {
@@ -536,6 +543,191 @@ impl Vault {
         }
     }
 
+    /// Loads the catalog and index from the snapshot, then replays the
+    /// custody entries written after it. `false` if there is no usable
+    /// snapshot (the caller then scans everything).
+    fn load_snapshot(&mut self) -> bool {
+        let path = self.dir.join(crate::snapshot::FILE);
+        let Ok(sealed) = std::fs::read(&path) else {
+            return false;
+        };
+        let Ok(plain) = self.key.open(
+            &Aad::Named {
+                vault_id: self.vault_id,
+                name: crate::snapshot::NAME,
+            },
+            &sealed,
+        ) else {
+            return false;
+        };
+        drop(sealed);
+        let Some(snap) = crate::snapshot::decode(&plain) else {
+            return false;
+        };
+        // The snapshot must belong to this custody log.
+        let tail = self.custody_head.next_seq - 1;
+        if snap.seq > tail {
+            return false;
+        }
+        let entry = match self.store.db.get(store::custody_key(snap.seq)) {
+            Ok(Some(sealed)) => self.open_custody(snap.seq, &sealed),
+            _ => return false,
+        };
+        if entry.map(|e| e.hash()) != Ok(snap.hash) {
+            return false;
+        }
+        self.catalog.reserve(snap.items.len());
+        self.catalog.extend(snap.items);
+        self.damaged.extend(snap.damaged);
+        for (hit, text) in snap.docs {
+            self.index.put_normalized(hit, text);
+        }
+        // Replay what changed since: every create, edit and delete has its
+        // custody entry, and the last one for an item decides.
+        let mut last: HashMap<ItemId, Action> = HashMap::new();
+        let mut order = Vec::new();
+        for seq in snap.seq + 1..=tail {
+            let sealed = match self.store.db.get(store::custody_key(seq)) {
+                Ok(Some(v)) => v,
+                _ => return false,
+            };
+            let Ok(entry) = self.open_custody(seq, &sealed) else {
+                return false;
+            };
+            if let Some(item) = entry.body.item {
+                if matches!(
+                    entry.body.action,
+                    Action::Create | Action::Edit | Action::Delete
+                ) && last.insert(item, entry.body.action).is_none()
+                {
+                    order.push(item);
+                }
+            }
+        }
+        for id in order {
+            if last.get(&id) == Some(&Action::Delete) {
+                self.catalog.remove(&id);
+                self.damaged.remove(&id);
+                self.index.remove(id);
+            } else if self.reload_item(id).is_err() {
+                return false;
+            }
+        }
+        self.snapshot_seq = Some(snap.seq);
+        true
+    }
+
+    /// Reads one item's current state from the store into the catalog and
+    /// index (or the damaged list).
+    fn reload_item(&mut self, id: ItemId) -> Result<(), sled::Error> {
+        self.catalog.remove(&id);
+        self.damaged.remove(&id);
+        self.index.remove(id);
+        let Some(wrapped) = self.store.db.get(store::item_key(id))? else {
+            // Created or edited after the snapshot, yet no key: lost.
+            self.damaged.insert(id, None);
+            return Ok(());
+        };
+        let latest = match self
+            .store
+            .db
+            .scan_prefix(store::record_prefix(id))
+            .next_back()
+        {
+            Some(kv) => {
+                let (k, v) = kv?;
+                store::parse_record_key(&k).map(|(_, rev)| (rev, v))
+            }
+            None => None,
+        };
+        match self.load_one(id, &wrapped, latest.as_ref()) {
+            Loaded::Ok { id, entry, text } => {
+                self.index.put(Self::hit(id, entry), &text);
+                self.catalog.insert(id, entry);
+            }
+            Loaded::Damaged { id, kind } => {
+                self.damaged.insert(id, kind);
+            }
+        }
+        Ok(())
+    }
+
+    fn hit(id: ItemId, entry: CatalogEntry) -> Hit {
+        Hit {
+            id,
+            kind: entry.kind,
+            case: if entry.kind == Kind::Case {
+                Some(id)
+            } else {
+                entry.case
+            },
+        }
+    }
+
+    /// Writes the index snapshot, current to the last custody entry, unless
+    /// the one on disk already is.
+    pub(crate) fn write_snapshot(&mut self) -> Result<(), VaultError> {
+        if self.custody_head.broken_at.is_some() {
+            return Ok(());
+        }
+        let seq = self.custody_head.next_seq - 1;
+        if self.snapshot_seq == Some(seq) {
+            return Ok(());
+        }
+        let mut plain = Zeroizing::new(Vec::new());
+        crate::snapshot::encode(
+            seq,
+            self.custody_head.prev,
+            &mut self.catalog.iter().map(|(id, e)| (*id, *e)),
+            &mut self.damaged.iter().map(|(id, k)| (*id, *k)),
+            &mut self.index.live_docs(),
+            &mut plain,
+        );
+        let sealed = self.key.seal(
+            &Aad::Named {
+                vault_id: self.vault_id,
+                name: crate::snapshot::NAME,
+            },
+            &plain,
+        );
+        drop(plain);
+        let mut name = [0u8; 8];
+        temoin_crypto::random_bytes(&mut name);
+        let tmp = self.dir.join(format!(
+            "{}.{}.tmp",
+            crate::snapshot::FILE,
+            hex::encode(name)
+        ));
+        let result = (|| -> std::io::Result<()> {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
+            std::io::Write::write_all(&mut f, &sealed)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, self.dir.join(crate::snapshot::FILE))?;
+            store::sync_dir(&self.dir)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result?;
+        self.snapshot_seq = Some(seq);
+        Ok(())
+    }
+
+    /// Removes the snapshot (after a deletion, so the deleted item's text
+    /// does not survive in it).
+    fn drop_snapshot(&mut self) -> Result<(), VaultError> {
+        match std::fs::remove_file(self.dir.join(crate::snapshot::FILE)) {
+            Ok(()) => store::sync_dir(&self.dir)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.snapshot_seq = None;
+        Ok(())
+    }
+
     /// Removes what an interrupted ingest left: staged files, and payload
     /// files whose record never committed. Both are ciphertext only.
     fn clean_blobs(&mut self) -> Result<(), OpenError> {
@@ -544,7 +736,9 @@ impl Vault {
             let entry = entry?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with(crate::keyslot::FILE) && name.ends_with(".tmp") {
+            if (name.starts_with(crate::keyslot::FILE) || name.starts_with(crate::snapshot::FILE))
+                && name.ends_with(".tmp")
+            {
                 std::fs::remove_file(entry.path())?;
             }
         }
@@ -631,9 +825,10 @@ impl Vault {
         out
     }
 
-    /// Locks the vault: keys and index are zeroized as they drop.
-    pub fn lock(self) {
-        drop(self);
+    /// Locks the vault: writes the index snapshot, then keys and index are
+    /// zeroized as they drop.
+    pub fn lock(mut self) {
+        let _ = self.write_snapshot();
     }
 
     /// The folder the vault lives in.
@@ -871,18 +1066,7 @@ impl Vault {
         };
         let mut text = Zeroizing::new(String::new());
         record.index_text(&mut text);
-        self.index.put(
-            Hit {
-                id,
-                kind: R::KIND,
-                case: if R::KIND == Kind::Case {
-                    Some(id)
-                } else {
-                    entry.case
-                },
-            },
-            &text,
-        );
+        self.index.put(Self::hit(id, entry), &text);
         self.catalog.insert(id, entry);
     }
 
@@ -1048,6 +1232,7 @@ impl Vault {
             )?;
         }
         self.commit(batch, head)?;
+        self.drop_snapshot()?;
         for (item, e) in doomed {
             self.catalog.remove(&item);
             self.index.remove(item);
@@ -1072,6 +1257,7 @@ impl Vault {
         )?;
         self.commit(batch, head)?;
         self.damaged.remove(&id);
+        self.drop_snapshot()?;
         let blob = self.blob_path(id);
         if blob.exists() {
             crate::evidence::shred_blob(&blob)?;

@@ -322,8 +322,11 @@ fn a_bit_flip_or_truncation_in_a_record_names_that_item_and_the_rest_reads() {
             true
         });
         assert_eq!(n, 1);
+        // With the index snapshot, the damage shows when the item is read;
+        // with a full scan (no snapshot), already at unlock.
+        std::fs::remove_file(vdir.join("index.snapshot")).unwrap();
+        assert_eq!(unlock(&vdir).damaged(), vec![t], "{mode}");
         let v = unlock(&vdir);
-        assert_eq!(v.damaged(), vec![t], "{mode}");
         assert!(matches!(
             v.get::<Testimony>(t).unwrap_err(),
             VaultError::Damaged { id } if id == t
@@ -363,8 +366,12 @@ fn a_record_moved_to_another_item_does_not_open() {
     db.flush().unwrap();
     drop(db);
     let v = unlock(&vdir);
-    assert_eq!(v.damaged(), vec![b]);
+    assert!(matches!(v.get::<Case>(b), Err(VaultError::Damaged { id }) if id == b));
     v.require::<Case>(a).unwrap();
+    drop(v);
+    std::fs::remove_file(vdir.join("index.snapshot")).unwrap();
+    let v = unlock(&vdir);
+    assert_eq!(v.damaged(), vec![b]);
 }
 
 #[test]
@@ -381,10 +388,13 @@ fn a_damaged_item_key_names_the_item() {
         }
     });
     let v = unlock(&vdir);
-    assert_eq!(v.damaged(), vec![a]);
+    assert!(matches!(v.get::<Case>(a), Err(VaultError::Damaged { id }) if id == a));
     let report = v.verify().unwrap();
     assert_eq!(report.problems, vec![Problem::KeyUnreadable { id: a }]);
     v.require::<Testimony>(t).unwrap();
+    drop(v);
+    std::fs::remove_file(vdir.join("index.snapshot")).unwrap();
+    assert_eq!(unlock(&vdir).damaged(), vec![a]);
 }
 
 #[test]
@@ -825,4 +835,55 @@ fn leftovers_of_interrupted_work_are_cleared_at_unlock_and_nothing_else() {
     assert!(!slot_tmp.exists());
     assert!(vdir.join("blobs").join(format!("{e}.age")).exists());
     assert!(v.verify().unwrap().is_ok());
+}
+
+#[test]
+fn the_index_snapshot_is_only_a_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let vdir = dir.path().join("v");
+    let (a, b, t, _) = populated(&vdir);
+    let snap = vdir.join("index.snapshot");
+    assert!(snap.exists(), "locking writes the snapshot");
+    let good = std::fs::read(&snap).unwrap();
+    // Damaged, truncated, foreign or stale: the vault scans instead and
+    // comes out the same.
+    let mut flipped = good.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 1;
+    let stale = {
+        let mut v = unlock(&vdir);
+        v.update(b, &Case::new("second case, edited")).unwrap();
+        v.add(&Case::new("third case")).unwrap();
+        // Simulate a crash: the snapshot on disk stays the old one.
+        std::fs::copy(&snap, dir.path().join("keep")).unwrap();
+        drop(v);
+        std::fs::read(dir.path().join("keep")).unwrap()
+    };
+    for bytes in [
+        flipped,
+        good[..good.len() / 2].to_vec(),
+        b"x".to_vec(),
+        stale,
+    ] {
+        std::fs::write(&snap, &bytes).unwrap();
+        let v = unlock(&vdir);
+        assert_eq!(v.list(temoin_vault::Kind::Case).len(), 3);
+        assert_eq!(
+            v.require::<Case>(b).unwrap().record.title,
+            "second case, edited"
+        );
+        assert_eq!(v.search("third", 10).len(), 1);
+        assert_eq!(v.search("edited", 10).len(), 1);
+        v.require::<Testimony>(t).unwrap();
+        v.require::<Case>(a).unwrap();
+    }
+    // A deletion removes the snapshot, so a deleted item's text does not
+    // outlive it there; locking writes a new one without it.
+    let mut v = unlock(&vdir);
+    v.delete(t).unwrap();
+    assert!(!snap.exists());
+    drop(v);
+    assert!(snap.exists());
+    let v = unlock(&vdir);
+    assert!(v.search("narrative", 10).is_empty());
 }
