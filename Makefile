@@ -10,7 +10,7 @@ export PATH := $(PATH):$(HOME)/.cargo/bin
 endif
 
 .DEFAULT_GOAL := build
-.PHONY: deps build run test lint bench soak clean
+.PHONY: deps build run test lint bench soak fuzz clean
 
 ## Install the system tools the tests and the demo need (idempotent).
 deps:
@@ -28,6 +28,11 @@ run: deps
 ## Run every test. CRASH_CYCLES sets how many kill -9 cycles the crash tests run.
 test: deps lint
 	CRASH_CYCLES=$${CRASH_CYCLES:-200} $(CARGO) test --workspace --locked
+	bash scripts/fuzz.sh 10
+
+## Every fuzz target for a minute each (FUZZ_SECONDS to change).
+fuzz:
+	bash scripts/fuzz.sh $${FUZZ_SECONDS:-60}
 
 ## Formatting and clippy, as CI expects them at every commit.
 lint:

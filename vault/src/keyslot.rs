@@ -98,7 +98,12 @@ impl SlotFile {
             return Err(damaged("is too large"));
         }
         let bytes = std::fs::read(&path)?;
-        let file: SlotFile = serde_json::from_slice(&bytes).map_err(|_| damaged("is malformed"))?;
+        Self::parse(&bytes)
+    }
+
+    /// Parses and checks the file's bytes (format and version).
+    pub(crate) fn parse(bytes: &[u8]) -> Result<SlotFile, OpenError> {
+        let file: SlotFile = serde_json::from_slice(bytes).map_err(|_| damaged("is malformed"))?;
         if file.format != FORMAT {
             return Err(damaged("is not a Témoin key-slot file"));
         }

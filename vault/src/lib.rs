@@ -19,6 +19,8 @@
 pub mod case;
 pub mod custody;
 pub mod evidence;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod record;
 pub mod verify;
 

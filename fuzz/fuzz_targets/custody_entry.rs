@@ -1,0 +1,6 @@
+//! Fuzzes the vault's parser of custody_entry bytes read from disk.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = temoin_vault::fuzzing::custody_entry(data);
+});

@@ -1,0 +1,29 @@
+//! Entry points for the fuzz targets in `fuzz/`: every parser of bytes that
+//! come from disk. Not part of the API; each returns whether the input
+//! parsed, and must never panic or allocate without bound.
+
+use crate::record::Kind;
+
+/// The key-slot file.
+pub fn keyslots(bytes: &[u8]) -> bool {
+    crate::keyslot::SlotFile::parse(bytes).is_ok()
+}
+
+/// A decrypted custody entry.
+pub fn custody_entry(bytes: &[u8]) -> bool {
+    crate::custody::CustodyEntry::decode(bytes).is_some()
+}
+
+/// A decrypted index snapshot.
+pub fn snapshot(bytes: &[u8]) -> bool {
+    crate::snapshot::decode(bytes).is_some()
+}
+
+/// A decrypted record of each kind.
+pub fn record(bytes: &[u8]) -> usize {
+    let mut text = String::new();
+    Kind::ALL
+        .into_iter()
+        .filter(|k| crate::vault::decode_check(*k, bytes, &mut text))
+        .count()
+}
