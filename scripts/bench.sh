@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/target/tools/bin:$PATH"
 cargo build --release --locked -p temoin-cli -p temoin-tests
-echo "== ingest (temoin-tests/src/bin/bench-ingest.rs) =="
+echo "== ingest (tests/src/bin/bench-ingest.rs) =="
 target/release/bench-ingest "$@"
 echo
-echo "== unlock, search, save (temoin-tests/src/bin/bench-vault.rs) =="
+echo "== unlock, search, save (tests/src/bin/bench-vault.rs) =="
 target/release/bench-vault

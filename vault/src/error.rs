@@ -125,6 +125,13 @@ pub enum VaultError {
     /// The file being added could not be read.
     #[error("could not read the file being added: {0}")]
     Source(io::Error),
+    /// An earlier save failed after the record store had taken it, so what
+    /// this session holds in memory may not match the disk.
+    #[error(
+        "an earlier save failed midway; lock and unlock the vault before saving more \
+         (nothing acknowledged is lost)"
+    )]
+    Unsettled,
     /// The disk is full.
     #[error("the disk is full; nothing was stored. Free some space and try again")]
     DiskFull,

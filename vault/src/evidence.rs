@@ -273,26 +273,34 @@ impl Vault {
     /// owner only. The final name is reserved first (so no file that appears
     /// meanwhile is ever replaced); the bytes go to a hidden file beside it
     /// and are renamed over the reservation only once their hash has been
-    /// checked, so a damaged payload never appears as a good export.
+    /// checked, so a damaged payload never appears as a good export. The
+    /// custody entry is written once the export is in place.
     pub fn export_original(&mut self, id: ItemId, path: &Path) -> Result<PayloadFacts, VaultError> {
         drop(create_private_new(path)?);
         let parent = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => PathBuf::from("."),
         };
-        let mut name = [0u8; 8];
-        temoin_crypto::random_bytes(&mut name);
-        let tmp = parent.join(format!(".temoin-export-{}", hex::encode(name)));
+        // Visible, and plainly incomplete, should a crash leave it behind.
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "export".to_owned());
+        let tmp = parent.join(format!("{file_name}.temoin-partial"));
         let result = (|| {
+            let evidence = self.require::<Evidence>(id)?.record;
             let file = create_private_new(&tmp)?;
             let mut w = BufWriter::with_capacity(READ_BUF, file);
-            let facts = self.read_original(id, &mut w, OriginalUse::Export)?;
+            let facts = self.copy_checked(id, &evidence, &mut w)?;
             let file = w
                 .into_inner()
                 .map_err(|e| VaultError::from(e.into_error()))?;
             file.sync_all()?;
             std::fs::rename(&tmp, path)?;
             sync_dir(&parent)?;
+            // Recorded once the export exists; if recording fails, the
+            // export is removed below, so the log never misses one.
+            self.record_original_use(id, &evidence, &facts, OriginalUse::Export)?;
             Ok(facts)
         })();
         if result.is_err() {

@@ -5,8 +5,9 @@
 //! record is sealed with its item's own key; every key is wrapped by the vault
 //! key; the vault key is wrapped by each unlock slot. The vault keeps the case
 //! model ([`case`]), revisions of every item, evidence payloads with their
-//! hashes ([`evidence`]), a signed hash-chained custody log ([`custody`]), an
-//! in-memory search index, and can verify all of it ([`verify`]).
+//! hashes ([`evidence`]), a signed hash-chained custody log ([`custody`]), a
+//! search index held in memory (and on disk only sealed, as a snapshot that makes
+//! unlock quick), and can verify all of it ([`verify`]).
 //!
 //! This crate must never write plaintext to disk (not even to a temporary
 //! file), never put names, titles or other content into an error or a log,

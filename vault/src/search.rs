@@ -1,8 +1,9 @@
-//! The in-memory search index, built at unlock and dropped (zeroized) at lock.
+//! The in-memory search index, loaded at unlock and dropped (zeroized) at lock.
 //!
 //! Written here rather than with a search library because the index must
-//! never touch the disk, and the usual engines (tantivy and the like) are
-//! built around on-disk segments. The design is deliberately simple: every
+//! never touch the disk in the clear, and the usual engines (tantivy and the
+//! like) are built around plaintext on-disk segments. (It reaches the disk
+//! only sealed, in the index snapshot; see `snapshot.rs`.) The design is deliberately simple: every
 //! item's searchable text, normalised (lower case, diacritics removed, so
 //! that "Détention" matches "detention" and Arabic matches with or without
 //! vowel marks), is appended to large fixed-capacity segments, and a query is

@@ -35,6 +35,16 @@ pub(crate) struct Snapshot<'a> {
     pub docs: Vec<(Hit, &'a [u8])>,
 }
 
+/// The exact length [`encode`] will produce.
+pub(crate) fn encoded_len(
+    items: usize,
+    damaged: usize,
+    doc_text_lens: &mut dyn Iterator<Item = usize>,
+) -> usize {
+    let docs: usize = doc_text_lens.map(|len| 39 + len).sum();
+    MAGIC.len() + 8 + 32 + 4 + items * 39 + 4 + damaged * 18 + 4 + docs
+}
+
 pub(crate) fn encode(
     seq: u64,
     hash: [u8; 32],
@@ -241,6 +251,10 @@ mod tests {
             &mut damaged.clone().into_iter(),
             &mut docs.clone().into_iter(),
             &mut out,
+        );
+        assert_eq!(
+            out.len(),
+            encoded_len(2, 1, &mut docs.iter().map(|(_, t)| t.len()))
         );
         let s = decode(&out).unwrap();
         assert_eq!(s.seq, 9);

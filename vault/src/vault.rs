@@ -101,6 +101,10 @@ pub struct Vault {
     /// The custody entry the snapshot on disk is current to, if there is a
     /// valid one.
     pub(crate) snapshot_seq: Option<u64>,
+    /// Set when a commit failed after sled took its batch: the catalog and
+    /// index may then disagree with the store, so no snapshot is written and
+    /// no further write is accepted until the vault is reopened.
+    pub(crate) unsettled: bool,
 }
 
 impl Drop for Vault {
@@ -262,6 +266,7 @@ impl Vault {
                 broken_at: None,
             },
             snapshot_seq: None,
+            unsettled: false,
         })
     }
 
@@ -333,6 +338,7 @@ impl Vault {
                 broken_at: None,
             },
             snapshot_seq: None,
+            unsettled: false,
         };
         vault.load_custody_head()?;
         vault.check_nothing_lost(committed)?;
@@ -667,14 +673,21 @@ impl Vault {
     /// Writes the index snapshot, current to the last custody entry, unless
     /// the one on disk already is.
     pub(crate) fn write_snapshot(&mut self) -> Result<(), VaultError> {
-        if self.custody_head.broken_at.is_some() {
+        if self.custody_head.broken_at.is_some() || self.unsettled {
             return Ok(());
         }
         let seq = self.custody_head.next_seq - 1;
         if self.snapshot_seq == Some(seq) {
             return Ok(());
         }
-        let mut plain = Zeroizing::new(Vec::new());
+        // Sized exactly up front: a growing buffer would leave copies of the
+        // text behind in freed memory.
+        let size = crate::snapshot::encoded_len(
+            self.catalog.len(),
+            self.damaged.len(),
+            &mut self.index.live_docs().map(|(_, t)| t.len()),
+        );
+        let mut plain = Zeroizing::new(Vec::with_capacity(size));
         crate::snapshot::encode(
             seq,
             self.custody_head.prev,
@@ -683,6 +696,7 @@ impl Vault {
             &mut self.index.live_docs(),
             &mut plain,
         );
+        debug_assert_eq!(plain.len(), size);
         let sealed = self.key.seal(
             &Aad::Named {
                 vault_id: self.vault_id,
@@ -918,17 +932,26 @@ impl Vault {
         batch: sled::Batch,
         head: CustodyHead,
     ) -> Result<(), VaultError> {
+        if self.unsettled {
+            return Err(VaultError::Unsettled);
+        }
         self.store.db.apply_batch(batch)?;
         self.custody_head = head;
-        self.store.sync()?;
-        self.head_file.write(
-            &self.key,
-            self.vault_id,
-            Head {
-                seq: head.next_seq - 1,
-                hash: head.prev,
-            },
-        )
+        let durable = self.store.sync().and_then(|()| {
+            self.head_file.write(
+                &self.key,
+                self.vault_id,
+                Head {
+                    seq: head.next_seq - 1,
+                    hash: head.prev,
+                },
+            )
+        });
+        if durable.is_err() {
+            self.unsettled = true;
+            let _ = self.drop_snapshot();
+        }
+        durable
     }
 
     /// Adds a custody entry to `batch`; returns the head to install once the

@@ -497,7 +497,7 @@ fn payload_damage_and_loss_are_reported_by_id() {
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
-            .filter(|n| n.to_string_lossy().starts_with(".temoin-export"))
+            .filter(|n| n.to_string_lossy().contains("temoin-partial"))
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
         // Everything else still reads.
@@ -763,7 +763,43 @@ fn disk_full_during_ingest_is_a_clean_error_and_leaves_nothing_half_stored() {
     );
     // The vault still works, and after reopening all is well.
     let ok = add_evidence(&mut v, case, b"still works");
+
+    // Now fill the disk so that a record save fails inside the store, after
+    // sled has taken the batch: the session turns unsettled and refuses
+    // further writes until it is reopened.
+    let filler = mnt.path().join("filler");
+    {
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        let _ = f.sync_all();
+    }
+    let mut failures = Vec::new();
+    for i in 0..400 {
+        match v.add(&Case::new(format!("case {i} {}", "x".repeat(400)))) {
+            Ok(_) => continue,
+            Err(e) => {
+                failures.push(e);
+                if failures.len() == 2 {
+                    break;
+                }
+            }
+        }
+    }
+    assert_eq!(failures.len(), 2, "the full disk never made a save fail");
+    assert!(
+        matches!(failures[0], VaultError::DiskFull | VaultError::Store(_)),
+        "{:?}",
+        failures[0]
+    );
+    assert!(
+        matches!(failures[1], VaultError::Unsettled),
+        "{:?}",
+        failures[1]
+    );
+    assert!(failures[1].to_string().contains("lock and unlock"));
     drop(v);
+    std::fs::remove_file(&filler).unwrap();
     let v = unlock(&vdir);
     v.require::<Evidence>(small).unwrap();
     v.require::<Evidence>(ok).unwrap();
