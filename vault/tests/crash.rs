@@ -114,7 +114,16 @@ fn record(acked: &mut Acked, line: &str) {
 
 fn check(dir: &Path, acked: &Acked, cycle: usize, seed: u64) {
     let ctx = format!("cycle {cycle}, CRASH_SEED={seed}");
-    let vault = Vault::unlock(dir, &pass()).unwrap_or_else(|e| panic!("{ctx}: unlock: {e}"));
+    let vault = Vault::unlock(dir, &pass()).unwrap_or_else(|e| {
+        // Keep the evidence: the vault as the crash left it.
+        let keep = std::env::temp_dir().join(format!("temoin-crash-failure-{seed}"));
+        let _ = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(dir)
+            .arg(&keep)
+            .status();
+        panic!("{ctx}: unlock: {e} (vault kept in {})", keep.display())
+    });
     assert!(
         vault.damaged().is_empty(),
         "{ctx}: damaged {:?}",
