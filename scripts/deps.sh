@@ -17,7 +17,7 @@ ROOT=$PWD
 
 CARGO=${CARGO:-cargo}
 # The workspace's minimum Rust version (Cargo.toml, rust-version).
-RUST_MIN=1.85
+RUST_MIN=1.89
 # rage for `make bench`: the release built on the same `age` crate as ours.
 RAGE_VERSION=${RAGE_VERSION:-0.12.1}
 RAGE=$ROOT/target/tools/bin/rage

@@ -42,6 +42,17 @@ pub enum OpenError {
     /// The record store is in use by another program.
     #[error("the vault is open in another Témoin window or process; close it first")]
     InUse,
+    /// The passphrase was not changed, because the change could not be
+    /// recorded in the custody log.
+    #[error("the passphrase was not changed: {0}")]
+    NotRecordable(String),
+    /// The passphrase WAS changed, but recording it in the custody log
+    /// failed.
+    #[error(
+        "the passphrase was changed (use the new one from now on), but recording the change \
+         failed: {0}"
+    )]
+    ChangedNotRecorded(String),
     /// The disk failed.
     #[error("could not read or write the vault: {0}")]
     Io(#[from] io::Error),

@@ -29,6 +29,7 @@ const SNIFF_LEN: usize = 8192;
 /// without [`Vault::add_evidence`] removes the staged file.
 #[derive(Debug)]
 pub struct StagedPayload {
+    vault_id: [u8; 16],
     id: ItemId,
     path: PathBuf,
     facts: PayloadFacts,
@@ -119,6 +120,7 @@ impl Vault {
             .create_new(true)
             .open(&path)?;
         let mut staged = StagedPayload {
+            vault_id: self.vault_id,
             id,
             path,
             facts: PayloadFacts {
@@ -175,6 +177,12 @@ impl Vault {
         mut staged: StagedPayload,
         mut evidence: Evidence,
     ) -> Result<Stored<Evidence>, VaultError> {
+        if staged.vault_id != self.vault_id {
+            // Encrypted to another vault's key: it could never be read here.
+            return Err(VaultError::Store(
+                "the staged file belongs to another vault".into(),
+            ));
+        }
         evidence.sha256 = staged.facts.sha256.clone();
         evidence.size = staged.facts.size;
         evidence.media_type = staged.facts.media_type.clone();

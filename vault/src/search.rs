@@ -142,7 +142,7 @@ impl SearchIndex {
             .split(|b| b.is_ascii_whitespace())
             .filter(|t| !t.is_empty())
             .collect();
-        if terms.is_empty() {
+        if terms.is_empty() || limit == 0 {
             return Vec::new();
         }
         // The longest term is usually the rarest: scan for it, then check the

@@ -80,6 +80,8 @@ pub(crate) struct Store {
     pub(crate) db: sled::Db,
     dir: PathBuf,
     log: File,
+    /// Our lock on the store (on `conf`, which sled does not lock itself).
+    _lock: Option<File>,
     synced_blobs: HashSet<std::ffi::OsString>,
 }
 
@@ -132,9 +134,19 @@ impl Store {
                 });
             }
         }
+        // Hold our own lock before touching sled's files, so that a second
+        // process never cleans up under a running one.
+        let lock = File::open(dir.join("conf"))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(OpenError::InUse),
+            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+        }
         remove_unfinished_snapshots(dir)?;
         let db = config(dir).open().map_err(open_error)?;
-        Self::with_db(db, dir)
+        let mut store = Self::with_db(db, dir)?;
+        store._lock = Some(lock);
+        Ok(store)
     }
 
     fn with_db(db: sled::Db, dir: &Path) -> Result<Store, OpenError> {
@@ -143,6 +155,7 @@ impl Store {
             db,
             dir: dir.to_owned(),
             log,
+            _lock: None,
             synced_blobs: HashSet::new(),
         })
     }
@@ -159,7 +172,12 @@ impl Store {
         self.log.sync_all()?;
         let blobs = self.dir.join("blobs");
         let mut new_blob = false;
-        if let Ok(entries) = std::fs::read_dir(&blobs) {
+        let entries = match std::fs::read_dir(&blobs) {
+            Ok(entries) => Some(entries),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(entries) = entries {
             for entry in entries {
                 let entry = entry?;
                 let name = entry.file_name();

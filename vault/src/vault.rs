@@ -105,13 +105,18 @@ pub struct Vault {
     /// index may then disagree with the store, so no snapshot is written and
     /// no further write is accepted until the vault is reopened.
     pub(crate) unsettled: bool,
+    /// Set once unlock has loaded everything; until then (and if unlock
+    /// fails part way) no snapshot may be written from the partial state.
+    pub(crate) loaded: bool,
 }
 
 impl Drop for Vault {
     /// Locking writes the index snapshot, so the next unlock is quick. A
     /// failure here costs only speed: the next unlock scans instead.
     fn drop(&mut self) {
-        let _ = self.write_snapshot();
+        if !std::thread::panicking() {
+            let _ = self.write_snapshot();
+        }
     }
 }
 
@@ -177,6 +182,9 @@ impl Vault {
             Err(e) => return Err(e.into()),
         }
         restrict_permissions(dir)?;
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            store::sync_dir(parent)?;
+        }
         let params = kdf.params()?;
         let mut store = Store::create(&dir.join(RECORDS_DIR))?;
         std::fs::create_dir_all(dir.join(BLOBS_DIR).join(STAGING_DIR))?;
@@ -267,6 +275,7 @@ impl Vault {
             },
             snapshot_seq: None,
             unsettled: false,
+            loaded: true,
         })
     }
 
@@ -307,7 +316,12 @@ impl Vault {
             DeviceKey::from_sealed(&read_meta(META_DEVICE)?).map_err(|_| OpenError::Damaged {
                 what: "the vault's device key is malformed".into(),
             })?;
-        std::fs::create_dir_all(dir.join(BLOBS_DIR).join(STAGING_DIR))?;
+        // The evidence folder is never recreated: missing, it means damage.
+        if !dir.join(BLOBS_DIR).is_dir() {
+            return Err(OpenError::Damaged {
+                what: "the evidence folder is missing".into(),
+            });
+        }
         let (head_file, committed) = match HeadFile::open(dir, &key, vault_id) {
             Ok(found) => found,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -339,6 +353,7 @@ impl Vault {
             },
             snapshot_seq: None,
             unsettled: false,
+            loaded: false,
         };
         vault.load_custody_head()?;
         vault.check_nothing_lost(committed)?;
@@ -349,6 +364,7 @@ impl Vault {
             vault.load_items()?;
         }
         vault.clean_blobs()?;
+        vault.loaded = true;
         Ok(vault)
     }
 
@@ -373,14 +389,16 @@ impl Vault {
         match self.open_custody(seq, &v) {
             Ok(entry) => {
                 self.custody_head = CustodyHead {
-                    next_seq: seq + 1,
+                    next_seq: seq.checked_add(1).ok_or_else(|| OpenError::Damaged {
+                        what: "the custody log has a malformed key".into(),
+                    })?,
                     prev: entry.hash(),
                     broken_at: None,
                 }
             }
             Err(_) => {
                 self.custody_head = CustodyHead {
-                    next_seq: seq + 1,
+                    next_seq: seq.saturating_add(1),
                     prev: [0; 32],
                     broken_at: Some(seq),
                 }
@@ -392,7 +410,7 @@ impl Vault {
     /// Fails closed if the record store came back with less than was
     /// acknowledged (see [`crate::head`]).
     fn check_nothing_lost(&self, committed: Head) -> Result<(), OpenError> {
-        let tail = self.custody_head.next_seq - 1;
+        let tail = self.custody_head.next_seq.saturating_sub(1);
         if tail < committed.seq {
             return Err(OpenError::Damaged {
                 what: format!(
@@ -479,7 +497,7 @@ impl Vault {
             .clamp(1, 8);
         let chunk = work.len().div_ceil(threads).max(1);
         let this = &*self;
-        let results: Vec<Vec<Loaded>> = std::thread::scope(|s| {
+        let results: Vec<Option<Vec<Loaded>>> = std::thread::scope(|s| {
             let handles: Vec<_> = work
                 .chunks(chunk)
                 .map(|part| {
@@ -490,11 +508,15 @@ impl Vault {
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
+            handles.into_iter().map(|h| h.join().ok()).collect()
         });
+        let results: Vec<Vec<Loaded>> =
+            results
+                .into_iter()
+                .collect::<Option<_>>()
+                .ok_or_else(|| OpenError::Damaged {
+                    what: "a record could not be loaded".into(),
+                })?;
         for loaded in results.into_iter().flatten() {
             match loaded {
                 Loaded::Ok { id, entry, text } => {
@@ -673,7 +695,7 @@ impl Vault {
     /// Writes the index snapshot, current to the last custody entry, unless
     /// the one on disk already is.
     pub(crate) fn write_snapshot(&mut self) -> Result<(), VaultError> {
-        if self.custody_head.broken_at.is_some() || self.unsettled {
+        if !self.loaded || self.custody_head.broken_at.is_some() || self.unsettled {
             return Ok(());
         }
         let seq = self.custody_head.next_seq - 1;
@@ -733,6 +755,9 @@ impl Vault {
     /// Removes the snapshot (after a deletion, so the deleted item's text
     /// does not survive in it).
     fn drop_snapshot(&mut self) -> Result<(), VaultError> {
+        // Forget it first, so that even if removing it fails, the next lock
+        // writes a fresh one rather than trusting it.
+        self.snapshot_seq = None;
         match std::fs::remove_file(self.dir.join(crate::snapshot::FILE)) {
             Ok(()) => store::sync_dir(&self.dir)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -745,6 +770,7 @@ impl Vault {
     /// Removes what an interrupted ingest left: staged files, and payload
     /// files whose record never committed. Both are ciphertext only.
     fn clean_blobs(&mut self) -> Result<(), OpenError> {
+        std::fs::create_dir_all(self.dir.join(BLOBS_DIR).join(STAGING_DIR))?;
         // Key-slot files half-written by an interrupted passphrase change.
         for entry in std::fs::read_dir(&self.dir)? {
             let entry = entry?;
@@ -898,13 +924,22 @@ impl Vault {
             }
         }
         let which = which.ok_or(OpenError::WrongPassphrase)?;
+        // Refuse before touching the slots if the change could not be
+        // recorded: a half-done change would leave a person unsure which
+        // passphrase now works.
+        if self.unsettled {
+            return Err(OpenError::NotRecordable(VaultError::Unsettled.to_string()));
+        }
+        if let Some(seq) = self.custody_head.broken_at {
+            return Err(OpenError::NotRecordable(
+                VaultError::CustodyBroken { seq }.to_string(),
+            ));
+        }
         let params = kdf.params()?;
         slots.slots[which] = slots.passphrase_slot(&self.key, new, params)?;
         slots.write(&self.dir)?;
         self.append_custody(Action::PassphraseChanged, Event::default())
-            .map_err(|e| OpenError::Damaged {
-                what: e.to_string(),
-            })?;
+            .map_err(|e| OpenError::ChangedNotRecorded(e.to_string()))?;
         Ok(())
     }
 
@@ -1255,10 +1290,14 @@ impl Vault {
             )?;
         }
         self.commit(batch, head)?;
+        // Memory first: whatever fails below, the deleted items must not
+        // linger in this session or in a snapshot written at lock.
+        for (item, _) in &doomed {
+            self.catalog.remove(item);
+            self.index.remove(*item);
+        }
         self.drop_snapshot()?;
         for (item, e) in doomed {
-            self.catalog.remove(&item);
-            self.index.remove(item);
             if e.kind == Kind::Evidence {
                 crate::evidence::shred_blob(&self.blob_path(item))?;
             }
@@ -1350,13 +1389,19 @@ impl Vault {
     /// tool. `path` must not exist. Recorded in custody once written.
     pub fn export_payload_key(&mut self, path: &Path) -> Result<(), VaultError> {
         let key = self.identity.key_file_for_export();
-        let written = (|| -> Result<(), VaultError> {
-            let mut f = crate::evidence::create_private_new(path)?;
-            std::io::Write::write_all(&mut f, key.as_bytes())?;
-            f.sync_all()?;
-            self.append_custody(Action::ExportPayloadKey, Event::default())
-        })();
-        if written.is_err() && !matches!(written, Err(VaultError::OutputExists)) {
+        // The file is reserved first (nothing is overwritten), the export is
+        // recorded next, and the key is written last: a failure never leaves
+        // the key on disk unrecorded. An entry for an export that then
+        // failed is the lesser error.
+        let mut f = crate::evidence::create_private_new(path)?;
+        let written = self
+            .append_custody(Action::ExportPayloadKey, Event::default())
+            .and_then(|()| {
+                std::io::Write::write_all(&mut f, key.as_bytes())?;
+                f.sync_all()?;
+                Ok(())
+            });
+        if written.is_err() {
             let _ = std::fs::remove_file(path);
         }
         written

@@ -923,3 +923,89 @@ fn the_index_snapshot_is_only_a_cache() {
     let v = unlock(&vdir);
     assert!(v.search("narrative", 10).is_empty());
 }
+
+#[test]
+fn a_second_unlock_while_open_is_refused_as_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let vdir = dir.path().join("v");
+    populated(&vdir);
+    let v = unlock(&vdir);
+    let err = Vault::unlock(&vdir, &pass()).unwrap_err();
+    assert!(matches!(err, OpenError::InUse), "{err:?}");
+    drop(v);
+    unlock(&vdir);
+}
+
+#[test]
+fn a_failed_unlock_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let vdir = dir.path().join("v");
+    populated(&vdir);
+    let old_records = snapshot(&vdir.join("records"));
+    let mut v = unlock(&vdir);
+    v.add(&Case::new("added later")).unwrap();
+    drop(v);
+    for (p, bytes) in &old_records {
+        std::fs::write(p, bytes).unwrap();
+    }
+    let before = snapshot(&vdir);
+    assert!(Vault::unlock(&vdir, &pass()).is_err());
+    let after = snapshot(&vdir);
+    // sled itself may rewrite its own snapshot while opening, before the
+    // vault can judge the store; everything of the vault's stays as it was.
+    let ours = |m: &BTreeMap<PathBuf, Vec<u8>>| -> Vec<(PathBuf, Vec<u8>)> {
+        m.iter()
+            .filter(|(p, _)| !p.starts_with(vdir.join("records")))
+            .map(|(p, b)| (p.clone(), b.clone()))
+            .collect()
+    };
+    let changed: Vec<_> = ours(&after)
+        .into_iter()
+        .filter(|(p, b)| before.get(p) != Some(b))
+        .map(|(p, _)| p)
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "changed by a failed unlock: {changed:?}"
+    );
+    assert_eq!(ours(&after).len(), ours(&before).len());
+}
+
+#[test]
+fn a_missing_evidence_folder_fails_closed_and_is_not_recreated() {
+    let dir = tempfile::tempdir().unwrap();
+    let vdir = dir.path().join("v");
+    populated(&vdir);
+    std::fs::remove_dir_all(vdir.join("blobs")).unwrap();
+    assert!(matches!(
+        Vault::unlock(&vdir, &pass()).unwrap_err(),
+        OpenError::Damaged { .. }
+    ));
+    assert!(!vdir.join("blobs").exists());
+}
+
+#[test]
+fn a_passphrase_change_that_cannot_be_recorded_is_not_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let vdir = dir.path().join("v");
+    populated(&vdir);
+    // Break the tail of the custody log: the vault turns read-only.
+    tamper_records(&vdir, b'c', |k, v| {
+        if k[1..] == 4u64.to_be_bytes() {
+            v[40] ^= 1;
+            true
+        } else {
+            false
+        }
+    });
+    let mut v = unlock(&vdir);
+    let err = v
+        .change_passphrase(&pass(), &Passphrase::from("new"), KdfChoice::Minimum)
+        .unwrap_err();
+    assert!(matches!(err, OpenError::NotRecordable(_)), "{err:?}");
+    assert!(err
+        .to_string()
+        .starts_with("the passphrase was not changed"));
+    drop(v);
+    unlock(&vdir);
+}
