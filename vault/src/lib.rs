@@ -17,12 +17,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod capture;
 pub mod case;
 pub mod custody;
 pub mod evidence;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod record;
+pub mod redact;
 pub mod verify;
 
 mod error;

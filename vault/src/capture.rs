@@ -1,0 +1,184 @@
+//! Capture metadata: what an image says about when, where and with what it
+//! was taken (EXIF), read from the original's bytes at intake.
+//!
+//! Reading is bounded: only images are examined, the EXIF reader gets the
+//! bytes already in memory, and every problem becomes a short note without
+//! content ("the EXIF block is malformed"), never an error that stops intake.
+//! What is read is stored sealed in the evidence record; the original stays
+//! byte for byte as received.
+
+use serde::{Deserialize, Serialize};
+
+/// A position, in decimal degrees (WGS 84, as EXIF records it).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GpsPosition {
+    /// Latitude, positive north.
+    pub latitude: f64,
+    /// Longitude, positive east.
+    pub longitude: f64,
+    /// Altitude in metres, if recorded.
+    #[serde(default)]
+    pub altitude: Option<f64>,
+}
+
+/// What an image's metadata says about its capture.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaptureMetadata {
+    /// When it was taken, as recorded (`2024:03:05 14:22:10`, with the
+    /// offset when the device recorded one).
+    #[serde(default)]
+    pub taken_at: Option<String>,
+    /// Where.
+    #[serde(default)]
+    pub gps: Option<GpsPosition>,
+    /// The device's maker.
+    #[serde(default)]
+    pub make: Option<String>,
+    /// The device's model.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The software that wrote the file.
+    #[serde(default)]
+    pub software: Option<String>,
+    /// The EXIF orientation (1–8), which viewers apply when showing it.
+    #[serde(default)]
+    pub orientation: Option<u16>,
+    /// Pixel width, from the image header.
+    #[serde(default)]
+    pub width: Option<u32>,
+    /// Pixel height, from the image header.
+    #[serde(default)]
+    pub height: Option<u32>,
+    /// Whether an XMP packet is present (often holding more of the above).
+    #[serde(default)]
+    pub has_xmp: bool,
+    /// Why some metadata could not be read, if it could not (no content).
+    #[serde(default)]
+    pub problem: Option<String>,
+}
+
+/// Longest text value kept from a tag.
+const MAX_TEXT: usize = 200;
+
+/// Reads capture metadata from an image's bytes. Never fails: problems are
+/// noted in [`CaptureMetadata::problem`].
+pub fn read(bytes: &[u8]) -> CaptureMetadata {
+    let mut meta = CaptureMetadata {
+        has_xmp: memchr::memmem::find(bytes, b"http://ns.adobe.com/xap/1.0/").is_some()
+            || memchr::memmem::find(bytes, b"XML:com.adobe.xmp").is_some(),
+        ..CaptureMetadata::default()
+    };
+    if let Ok(size) = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|_| ())
+        .and_then(|r| r.into_dimensions().map_err(|_| ()))
+    {
+        meta.width = Some(size.0);
+        meta.height = Some(size.1);
+    }
+    let exif = match exif::Reader::new().read_from_container(&mut std::io::Cursor::new(bytes)) {
+        Ok(exif) => exif,
+        Err(exif::Error::NotFound(_)) => return meta,
+        Err(_) => {
+            meta.problem = Some("the EXIF block is malformed; nothing was read from it".into());
+            return meta;
+        }
+    };
+    let text = |tag: exif::Tag| -> Option<String> {
+        let field = exif.get_field(tag, exif::In::PRIMARY)?;
+        match &field.value {
+            exif::Value::Ascii(parts) => {
+                let joined: Vec<u8> = parts.iter().flatten().copied().collect();
+                let s: String = String::from_utf8_lossy(&joined)
+                    .trim_matches(|c: char| c == '\0' || c.is_whitespace())
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(MAX_TEXT)
+                    .collect();
+                (!s.is_empty()).then_some(s)
+            }
+            _ => None,
+        }
+    };
+    meta.taken_at = text(exif::Tag::DateTimeOriginal)
+        .or_else(|| text(exif::Tag::DateTime))
+        .map(|t| match text(exif::Tag::OffsetTimeOriginal) {
+            Some(offset) => format!("{t} {offset}"),
+            None => t,
+        });
+    meta.make = text(exif::Tag::Make);
+    meta.model = text(exif::Tag::Model);
+    meta.software = text(exif::Tag::Software);
+    meta.orientation = exif
+        .get_field(exif::Tag::Orientation, exif::In::PRIMARY)
+        .and_then(|f| f.value.get_uint(0))
+        .and_then(|o| u16::try_from(o).ok())
+        .filter(|o| (1..=8).contains(o));
+    meta.gps = gps(&exif);
+    meta
+}
+
+fn gps(exif: &exif::Exif) -> Option<GpsPosition> {
+    let degrees = |tag: exif::Tag| -> Option<f64> {
+        match &exif.get_field(tag, exif::In::PRIMARY)?.value {
+            exif::Value::Rational(v) if v.len() >= 3 => {
+                let part = |r: &exif::Rational| (r.denom != 0).then(|| r.to_f64());
+                Some(part(&v[0])? + part(&v[1])? / 60.0 + part(&v[2])? / 3600.0)
+            }
+            _ => None,
+        }
+    };
+    let reference = |tag: exif::Tag| -> Option<u8> {
+        match &exif.get_field(tag, exif::In::PRIMARY)?.value {
+            exif::Value::Ascii(parts) => parts.first()?.first().copied(),
+            _ => None,
+        }
+    };
+    let mut latitude = degrees(exif::Tag::GPSLatitude)?;
+    let mut longitude = degrees(exif::Tag::GPSLongitude)?;
+    if reference(exif::Tag::GPSLatitudeRef) == Some(b'S') {
+        latitude = -latitude;
+    }
+    if reference(exif::Tag::GPSLongitudeRef) == Some(b'W') {
+        longitude = -longitude;
+    }
+    if !(-90.0..=90.0).contains(&latitude) || !(-180.0..=180.0).contains(&longitude) {
+        return None;
+    }
+    let altitude = match &exif
+        .get_field(exif::Tag::GPSAltitude, exif::In::PRIMARY)
+        .map(|f| &f.value)
+    {
+        Some(exif::Value::Rational(v)) if !v.is_empty() && v[0].denom != 0 => {
+            let below = exif
+                .get_field(exif::Tag::GPSAltitudeRef, exif::In::PRIMARY)
+                .and_then(|f| f.value.get_uint(0))
+                == Some(1);
+            Some(if below { -v[0].to_f64() } else { v[0].to_f64() })
+        }
+        _ => None,
+    };
+    Some(GpsPosition {
+        latitude,
+        longitude,
+        altitude,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_images_and_garbage_give_empty_metadata() {
+        for bytes in [
+            &b""[..],
+            b"%PDF-1.7",
+            &[0xff, 0xd8, 0xff, 0xe1, 0xff, 0xff, b'E'],
+        ] {
+            let m = read(bytes);
+            assert_eq!(m.gps, None);
+            assert_eq!(m.make, None);
+        }
+    }
+}
