@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make run` need on Debian or Ubuntu:
 #   age, minisign, argon2   the reference tools the interop tests run against
+#   imagemagick, libimage-exiftool-perl
+#                           make and inspect image fixtures (convert, exiftool)
 #   build-essential         a C compiler and make, for crates that build C
 #   pkg-config              for crates that look up system libraries
 # and checks that Rust (cargo) is there. `deps.sh bench` also makes sure of
@@ -55,11 +57,14 @@ have_pkg() {
   case "$pkg" in
     build-essential) command -v cc >/dev/null 2>&1 && command -v make >/dev/null 2>&1 ;;
     time) [ -x /usr/bin/time ] ;;
+    # /usr/local/bin/convert can be a stand-in; the real one is /usr/bin's.
+    imagemagick) [ -x /usr/bin/convert ] ;;
+    libimage-exiftool-perl) command -v exiftool >/dev/null 2>&1 ;;
     *) command -v "$pkg" >/dev/null 2>&1 ;;
   esac
 }
 
-wanted=(age minisign argon2 build-essential pkg-config)
+wanted=(age minisign argon2 build-essential pkg-config imagemagick libimage-exiftool-perl)
 if [ "$mode" = bench ]; then
   wanted+=(time)
 fi

@@ -145,6 +145,37 @@ enum EvidenceCommand {
     Add { case_id: String, file: PathBuf },
     /// Write an evidence item's original back out (recorded in custody).
     Export { id: String, out_file: PathBuf },
+    /// Show an evidence item: hash, type, capture metadata (time, GPS,
+    /// device), and for a working copy the original it came from.
+    Show { id: String },
+    /// Make a working copy of an image: metadata stripped and/or regions
+    /// blacked out. Prints the new item's id; the original is untouched.
+    Redact {
+        id: String,
+        /// Remove all metadata (EXIF, GPS, XMP, comments).
+        #[arg(long)]
+        strip_metadata: bool,
+        /// A rectangle to black out, in image pixels: x,y,w,h (repeatable).
+        #[arg(long = "region", value_name = "X,Y,W,H", value_parser = parse_region)]
+        regions: Vec<temoin_vault::redact::Region>,
+    },
+}
+
+fn parse_region(s: &str) -> Result<temoin_vault::redact::Region, String> {
+    let parts: Vec<u32> = s
+        .split(',')
+        .map(|p| p.trim().parse::<u32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| "a region is four whole numbers: x,y,w,h".to_owned())?;
+    match parts.as_slice() {
+        [x, y, w, h] => Ok(temoin_vault::redact::Region {
+            x: *x,
+            y: *y,
+            w: *w,
+            h: *h,
+        }),
+        _ => Err("a region is four whole numbers: x,y,w,h".to_owned()),
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -556,6 +587,90 @@ fn cmd_evidence(cli: &Cli, e: &EvidenceCommand) -> Result<()> {
                 println!("media type {}, {} bytes", r.media_type, r.size);
             }
         }
+        EvidenceCommand::Show { id } => {
+            let id = parse_id(id)?;
+            let vault = unlock(cli)?;
+            let e = vault.require::<Evidence>(id)?;
+            let has_preview = vault.preview(id)?.is_some();
+            if cli.json {
+                print_json(&json!({
+                    "id": e.id,
+                    "revision": e.revision,
+                    "evidence": e.record,
+                    "preview": has_preview,
+                }))?;
+            } else {
+                let r = &e.record;
+                println!("Evidence {}  (revision {})", e.id, e.revision);
+                println!("  Case:       {}", r.case_id);
+                println!("  Media type: {}, {} bytes", r.media_type, r.size);
+                println!("  SHA-256:    {}", r.sha256);
+                if let Some(d) = &r.derived_from {
+                    println!(
+                        "  Working copy of {} (sha256 {}); {} operation(s)",
+                        d.original,
+                        d.original_sha256,
+                        d.operations.len()
+                    );
+                }
+                match &r.capture {
+                    None => println!("  Capture metadata: none (not an image)"),
+                    Some(c) => {
+                        let show = |label: &str, v: &Option<String>| {
+                            println!("  {label:<11} {}", v.as_deref().unwrap_or("-"))
+                        };
+                        show("Taken:", &c.taken_at);
+                        match &c.gps {
+                            Some(g) => println!(
+                                "  GPS:        {:.6}, {:.6}{}",
+                                g.latitude,
+                                g.longitude,
+                                g.altitude
+                                    .map(|a| format!(", {a:.0} m"))
+                                    .unwrap_or_default()
+                            ),
+                            None => println!("  GPS:        -"),
+                        }
+                        show("Make:", &c.make);
+                        show("Model:", &c.model);
+                        show("Software:", &c.software);
+                        if let (Some(w), Some(h)) = (c.width, c.height) {
+                            println!("  Size:       {w} x {h} pixels");
+                        }
+                        if let Some(o) = c.orientation {
+                            println!("  Orientation: {o}");
+                        }
+                        if c.has_xmp {
+                            println!("  XMP metadata present");
+                        }
+                        if let Some(p) = &c.problem {
+                            println!("  Note:       {p}");
+                        }
+                    }
+                }
+                println!("  Preview:    {}", if has_preview { "yes" } else { "no" });
+            }
+        }
+        EvidenceCommand::Redact {
+            id,
+            strip_metadata,
+            regions,
+        } => {
+            let id = parse_id(id)?;
+            let mut vault = unlock(cli)?;
+            let copy = vault.redact(id, *strip_metadata, regions)?;
+            if cli.json {
+                print_json(&json!({
+                    "id": copy.id,
+                    "sha256": copy.record.sha256,
+                    "media_type": copy.record.media_type,
+                    "size": copy.record.size,
+                    "original": id,
+                }))?;
+            } else {
+                println!("{}", copy.id);
+            }
+        }
         EvidenceCommand::Export { id, out_file } => {
             let id = parse_id(id)?;
             let mut vault = unlock(cli)?;
@@ -658,6 +773,9 @@ fn cmd_custody(cli: &Cli, id: Option<&str>) -> Result<()> {
             }
             if let Some(h) = &b.sha256 {
                 print!(" sha256 {h}");
+            }
+            if let (Some(src), Some(h)) = (b.source, &b.source_sha256) {
+                print!(" from {src} sha256 {h}");
             }
             println!();
         }

@@ -113,6 +113,21 @@ impl ItemKey {
         self.0.seal(&Aad::Record(*aad), plaintext)
     }
 
+    /// Seals the item's preview image.
+    pub fn seal_preview(&self, vault_id: [u8; 16], item_id: [u8; 16], plaintext: &[u8]) -> Vec<u8> {
+        self.0.seal(&Aad::Preview { vault_id, item_id }, plaintext)
+    }
+
+    /// Opens the item's preview image.
+    pub fn open_preview(
+        &self,
+        vault_id: [u8; 16],
+        item_id: [u8; 16],
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, SealError> {
+        self.0.open(&Aad::Preview { vault_id, item_id }, sealed)
+    }
+
     /// Opens one revision of a record.
     pub fn open_record(
         &self,

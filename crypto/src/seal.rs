@@ -67,6 +67,13 @@ pub enum Aad<'a> {
     },
     /// A record revision sealed under its item key.
     Record(RecordAad),
+    /// An item's preview image (a thumbnail), sealed under its item key.
+    Preview {
+        /// The vault's id.
+        vault_id: [u8; 16],
+        /// The item's id.
+        item_id: [u8; 16],
+    },
     /// A custody log entry sealed under the vault key.
     Custody {
         /// The vault's id.
@@ -113,6 +120,11 @@ impl Aad<'_> {
                 out.extend_from_slice(&r.kind.to_be_bytes());
                 out.extend_from_slice(&r.schema.to_be_bytes());
                 out.extend_from_slice(&r.revision.to_be_bytes());
+            }
+            Aad::Preview { vault_id, item_id } => {
+                out.extend_from_slice(b"temoin/preview/v1\0");
+                out.extend_from_slice(vault_id);
+                out.extend_from_slice(item_id);
             }
             Aad::Custody { vault_id, seq } => {
                 out.extend_from_slice(b"temoin/custody/v1\0");

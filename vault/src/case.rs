@@ -613,7 +613,7 @@ impl Testimony {
 
 /// An evidence item: the description of a payload kept, byte for byte, in
 /// the vault's blob folder.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// The case it belongs to.
     pub case_id: ItemId,
@@ -645,6 +645,24 @@ pub struct Evidence {
     /// Free tags.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// What the file's own metadata says about its capture, read at intake.
+    #[serde(default)]
+    pub capture: Option<crate::capture::CaptureMetadata>,
+    /// For a working copy: the original it was made from, and how.
+    #[serde(default)]
+    pub derived_from: Option<Derivation>,
+}
+
+/// How a working copy was made from an original.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Derivation {
+    /// The original evidence item.
+    pub original: ItemId,
+    /// The original's SHA-256, linking the copy to it whatever happens to
+    /// the original later.
+    pub original_sha256: String,
+    /// What was done, in order.
+    pub operations: Vec<crate::redact::Operation>,
 }
 
 impl Evidence {
@@ -663,6 +681,8 @@ impl Evidence {
             collected_on: None,
             source: None,
             tags: Vec::new(),
+            capture: None,
+            derived_from: None,
         }
     }
 }
@@ -1127,6 +1147,8 @@ impl Record for Evidence {
             && self.size == previous.size
             && self.media_type == previous.media_type
             && self.case_id == previous.case_id
+            && self.capture == previous.capture
+            && self.derived_from == previous.derived_from
     }
 
     fn index_text(&self, out: &mut String) {
@@ -1472,6 +1494,8 @@ mod tests {
             collected_on: Some(date("2023-05-16")),
             source: Some("the victim".into()),
             tags: vec!["injury".into()],
+            capture: None,
+            derived_from: None,
         }
     }
 

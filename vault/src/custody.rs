@@ -81,6 +81,12 @@ pub struct CustodyBody {
     pub revision: Option<u32>,
     /// The SHA-256 of the evidence payload concerned.
     pub sha256: Option<String>,
+    /// For a working copy: the original it was made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ItemId>,
+    /// For a working copy: the original's SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_sha256: Option<String>,
 }
 
 /// What the caller says about an event; the log adds sequence, chain, time
@@ -92,6 +98,8 @@ pub(crate) struct Event {
     pub case: Option<ItemId>,
     pub revision: Option<u32>,
     pub sha256: Option<String>,
+    pub source: Option<ItemId>,
+    pub source_sha256: Option<String>,
 }
 
 /// One entry as stored: the exact body bytes and their signature.
@@ -158,6 +166,8 @@ impl CustodyEntry {
             case: event.case,
             revision: event.revision,
             sha256: event.sha256,
+            source: event.source,
+            source_sha256: event.source_sha256,
         };
         let body_bytes =
             serde_json::to_vec(&body).expect("a custody body of plain fields always serialises");

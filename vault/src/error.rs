@@ -143,6 +143,9 @@ pub enum VaultError {
          (nothing acknowledged is lost)"
     )]
     Unsettled,
+    /// An image could not be processed (for a working copy).
+    #[error(transparent)]
+    Media(#[from] crate::redact::MediaError),
     /// The disk is full.
     #[error("the disk is full; nothing was stored. Free some space and try again")]
     DiskFull,

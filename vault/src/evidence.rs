@@ -15,15 +15,25 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use temoin_crypto::payload::{self, PayloadError};
 
-use crate::case::Evidence;
+use zeroize::Zeroizing;
+
+use crate::case::{Derivation, Evidence};
 use crate::custody::{Action, Event};
 use crate::error::VaultError;
+use crate::record::FieldError;
 use crate::record::{ItemId, Kind};
+use crate::redact::{self, MediaError, Operation, Region};
 use crate::store::sync_dir;
+use crate::vault::Intake;
 use crate::vault::{Stored, Vault, BLOBS_DIR, STAGING_DIR};
 
 const READ_BUF: usize = 1024 * 1024;
 const SNIFF_LEN: usize = 8192;
+/// Images up to this size get capture metadata, a preview and working
+/// copies; larger files are kept as they are.
+pub const MAX_IMAGE_BYTES: u64 = 64 * 1024 * 1024;
+/// Longest side of a preview image, in pixels.
+pub const PREVIEW_SIZE: u32 = 320;
 
 /// A payload encrypted and on disk, not yet part of the vault. Dropping it
 /// without [`Vault::add_evidence`] removes the staged file.
@@ -171,11 +181,21 @@ impl Vault {
 
     /// Makes a staged payload part of the vault as an evidence item. The
     /// payload's facts (hash, size, media type) come from staging and
-    /// replace whatever `evidence` says; the rest of `evidence` is kept.
+    /// replace whatever `evidence` says; for images, the capture metadata
+    /// is read and a preview made. The rest of `evidence` is kept.
     pub fn add_evidence(
+        &mut self,
+        staged: StagedPayload,
+        evidence: Evidence,
+    ) -> Result<Stored<Evidence>, VaultError> {
+        self.add_evidence_with(staged, evidence, None)
+    }
+
+    fn add_evidence_with(
         &mut self,
         mut staged: StagedPayload,
         mut evidence: Evidence,
+        derivation: Option<Derivation>,
     ) -> Result<Stored<Evidence>, VaultError> {
         if staged.vault_id != self.vault_id {
             // Encrypted to another vault's key: it could never be read here.
@@ -186,6 +206,27 @@ impl Vault {
         evidence.sha256 = staged.facts.sha256.clone();
         evidence.size = staged.facts.size;
         evidence.media_type = staged.facts.media_type.clone();
+        evidence.capture = None;
+        let mut intake = Intake {
+            sha256: Some(evidence.sha256.clone()),
+            ..Intake::default()
+        };
+        if let Some(d) = &derivation {
+            intake.source = Some(d.original);
+            intake.source_sha256 = Some(d.original_sha256.clone());
+        }
+        evidence.derived_from = derivation;
+        if evidence.media_type.starts_with("image/") && staged.facts.size <= MAX_IMAGE_BYTES {
+            let bytes = self.read_staged(&staged)?;
+            let mut capture = crate::capture::read(&bytes);
+            match redact::thumbnail(&bytes, PREVIEW_SIZE) {
+                Ok(preview) => intake.preview = Some(Zeroizing::new(preview)),
+                Err(e) => {
+                    capture.problem.get_or_insert_with(|| e.to_string());
+                }
+            }
+            evidence.capture = Some(capture);
+        }
         // Check before moving any file, so a refusal leaves nothing behind.
         use crate::record::Record;
         evidence.validate()?;
@@ -194,7 +235,7 @@ impl Vault {
         std::fs::rename(&staged.path, &blob)?;
         staged.path = blob.clone();
         sync_dir(&self.dir.join(BLOBS_DIR))?;
-        match self.create_with_id(id, &evidence, Some(evidence.sha256.clone())) {
+        match self.create_with_id(id, &evidence, intake) {
             Ok(()) => {
                 staged.committed = true;
                 Ok(Stored {
@@ -213,6 +254,71 @@ impl Vault {
                 Err(e)
             }
         }
+    }
+
+    /// Decrypts a staged payload into memory (images only, bounded).
+    fn read_staged(&self, staged: &StagedPayload) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        let file = File::open(&staged.path)?;
+        let mut reader = self
+            .identity
+            .decrypt(io::BufReader::new(file))
+            .map_err(|e| map_payload_error(staged.id, e))?;
+        let mut out = Zeroizing::new(Vec::with_capacity(staged.facts.size as usize));
+        reader
+            .read_to_end(&mut out)
+            .map_err(|_| VaultError::PayloadDamaged { id: staged.id })?;
+        Ok(out)
+    }
+
+    /// Makes a working copy of an image: metadata stripped, and/or regions
+    /// blacked out. The copy is a new evidence item of the same case, linked
+    /// to the original by id and SHA-256, and its creation is recorded in
+    /// the custody log with both hashes. The original is untouched.
+    pub fn redact(
+        &mut self,
+        id: ItemId,
+        strip_metadata: bool,
+        regions: &[Region],
+    ) -> Result<Stored<Evidence>, VaultError> {
+        let original = self.require::<Evidence>(id)?.record;
+        if !strip_metadata && regions.is_empty() {
+            return Err(FieldError::new(
+                "operations",
+                "must ask for stripping metadata or at least one region",
+            )
+            .into());
+        }
+        if original.size > MAX_IMAGE_BYTES {
+            return Err(MediaError::TooLarge.into());
+        }
+        let mut bytes = Zeroizing::new(Vec::with_capacity(original.size as usize));
+        self.copy_checked(id, &original, &mut *bytes)?;
+        let (out, operations) = if regions.is_empty() {
+            (redact::strip(&bytes)?.0, vec![Operation::StripMetadata])
+        } else {
+            // Written as PNG: the black boxes, and no metadata at all.
+            (
+                redact::black_out(&bytes, regions)?,
+                vec![
+                    Operation::BlackOut {
+                        regions: regions.to_vec(),
+                    },
+                    Operation::StripMetadata,
+                ],
+            )
+        };
+        drop(bytes);
+        let out = Zeroizing::new(out);
+        let staged = self.stage_payload(&out[..], &mut |_| {})?;
+        self.add_evidence_with(
+            staged,
+            Evidence::new(original.case_id),
+            Some(Derivation {
+                original: id,
+                original_sha256: original.sha256,
+                operations,
+            }),
+        )
     }
 
     /// Ingests a file as evidence of `case`, keeping its file name (sealed).
@@ -271,8 +377,8 @@ impl Vault {
                 item: Some(id),
                 kind: Some(Kind::Evidence),
                 case: Some(evidence.case_id),
-                revision: None,
                 sha256: Some(facts.sha256.clone()),
+                ..Event::default()
             },
         )
     }

@@ -27,3 +27,10 @@ pub fn record(bytes: &[u8]) -> usize {
         .filter(|k| crate::vault::decode_check(*k, bytes, &mut text))
         .count()
 }
+
+/// An image's capture metadata and its metadata stripping (the bytes of an
+/// evidence file, as received from anyone).
+pub fn media(bytes: &[u8]) -> bool {
+    let _ = crate::capture::read(bytes);
+    crate::redact::strip(bytes).is_ok()
+}

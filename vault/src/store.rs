@@ -10,7 +10,8 @@
 //! - `m` + name: sealed vault-wide values (payload identity, device key);
 //! - `k` + item id: the item's key, wrapped by the vault key;
 //! - `r` + item id + revision (u32, big-endian): a sealed record revision;
-//! - `c` + sequence (u64, big-endian): a sealed custody entry.
+//! - `c` + sequence (u64, big-endian): a sealed custody entry;
+//! - `p` + item id: the item's preview image, sealed under its item key.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -23,6 +24,7 @@ pub(crate) const META: u8 = b'm';
 pub(crate) const KEY: u8 = b'k';
 pub(crate) const RECORD: u8 = b'r';
 pub(crate) const CUSTODY: u8 = b'c';
+pub(crate) const PREVIEW: u8 = b'p';
 
 pub(crate) fn meta_key(name: &str) -> Vec<u8> {
     let mut k = vec![META];
@@ -33,6 +35,13 @@ pub(crate) fn meta_key(name: &str) -> Vec<u8> {
 pub(crate) fn item_key(id: ItemId) -> [u8; 17] {
     let mut k = [0u8; 17];
     k[0] = KEY;
+    k[1..].copy_from_slice(id.as_bytes());
+    k
+}
+
+pub(crate) fn preview_key(id: ItemId) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[0] = PREVIEW;
     k[1..].copy_from_slice(id.as_bytes());
     k
 }

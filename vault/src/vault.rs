@@ -59,6 +59,18 @@ impl KdfChoice {
     }
 }
 
+/// What an intake adds to a new item beyond its record.
+#[derive(Default)]
+pub(crate) struct Intake {
+    /// The payload's SHA-256, for the custody entry.
+    pub sha256: Option<String>,
+    /// For a working copy: its original and the original's SHA-256.
+    pub source: Option<ItemId>,
+    pub source_sha256: Option<String>,
+    /// A preview image, sealed under the item key.
+    pub preview: Option<Zeroizing<Vec<u8>>>,
+}
+
 /// One revision of a record, with its id.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stored<R> {
@@ -1047,7 +1059,7 @@ impl Vault {
     /// Stores a new item; returns its id. Durable when it returns.
     pub fn add<R: Record>(&mut self, record: &R) -> Result<ItemId, VaultError> {
         let id = ItemId::random();
-        self.create_with_id(id, record, None)?;
+        self.create_with_id(id, record, Intake::default())?;
         Ok(id)
     }
 
@@ -1055,10 +1067,10 @@ impl Vault {
         &mut self,
         id: ItemId,
         record: &R,
-        sha256: Option<String>,
+        intake: Intake,
     ) -> Result<(), VaultError> {
         let mut batch = sled::Batch::default();
-        let head = self.stage_new(&mut batch, self.custody_head, id, record, sha256)?;
+        let head = self.stage_new(&mut batch, self.custody_head, id, record, intake)?;
         self.commit(batch, head)?;
         self.after_write(id, record, 0);
         Ok(())
@@ -1072,7 +1084,7 @@ impl Vault {
         let mut ids = Vec::with_capacity(records.len());
         for record in records {
             let id = ItemId::random();
-            head = self.stage_new(&mut batch, head, id, record, None)?;
+            head = self.stage_new(&mut batch, head, id, record, Intake::default())?;
             ids.push(id);
         }
         self.commit(batch, head)?;
@@ -1089,10 +1101,16 @@ impl Vault {
         head: CustodyHead,
         id: ItemId,
         record: &R,
-        sha256: Option<String>,
+        intake: Intake,
     ) -> Result<CustodyHead, VaultError> {
         let plain = self.encode_checked(record)?;
         let item_key = ItemKey::generate();
+        if let Some(preview) = &intake.preview {
+            batch.insert(
+                &store::preview_key(id),
+                item_key.seal_preview(self.vault_id, *id.as_bytes(), preview),
+            );
+        }
         batch.insert(
             &store::item_key(id),
             self.key
@@ -1111,7 +1129,9 @@ impl Vault {
                 kind: Some(R::KIND),
                 case: record.case_id(),
                 revision: Some(0),
-                sha256,
+                sha256: intake.sha256,
+                source: intake.source,
+                source_sha256: intake.source_sha256,
             },
         )
     }
@@ -1246,7 +1266,7 @@ impl Vault {
                 kind: Some(R::KIND),
                 case: record.case_id(),
                 revision: Some(revision),
-                sha256: None,
+                ..Event::default()
             },
         )?;
         self.commit(batch, head)?;
@@ -1329,6 +1349,7 @@ impl Vault {
 
     fn remove_item_keys(&self, batch: &mut sled::Batch, id: ItemId) -> Result<(), VaultError> {
         batch.remove(&store::item_key(id));
+        batch.remove(&store::preview_key(id));
         for kv in self.store.db.scan_prefix(store::record_prefix(id)) {
             let (k, _) = kv?;
             batch.remove(k);
@@ -1405,6 +1426,17 @@ impl Vault {
             let _ = std::fs::remove_file(path);
         }
         written
+    }
+
+    /// The item's preview image (a small JPEG), if it has one.
+    pub fn preview(&self, id: ItemId) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
+        let Some(sealed) = self.store.db.get(store::preview_key(id))? else {
+            return Ok(None);
+        };
+        let key = self.item_key_of(id)?;
+        key.open_preview(self.vault_id, *id.as_bytes(), &sealed)
+            .map(Some)
+            .map_err(|_| VaultError::Damaged { id })
     }
 
     /// Whether the store holds a key for `id` (whatever the in-memory state).

@@ -1,0 +1,6 @@
+//! Fuzzes capture-metadata reading (EXIF) and metadata stripping of images.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = temoin_vault::fuzzing::media(data);
+});
