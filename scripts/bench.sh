@@ -10,3 +10,6 @@ target/release/bench-ingest "$@"
 echo
 echo "== unlock, search, save (tests/src/bin/bench-vault.rs) =="
 target/release/bench-vault
+echo
+echo "== metadata strip and previews (tests/src/bin/bench-media.rs) =="
+target/release/bench-media
