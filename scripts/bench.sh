@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/target/tools/bin:$PATH"
 cargo build --release --locked -p temoin-cli -p temoin-tests
 echo "== ingest (tests/src/bin/bench-ingest.rs) =="
-target/release/bench-ingest "$@"
+target/release/bench-ingest
 echo
 echo "== unlock, search, save (tests/src/bin/bench-vault.rs) =="
 target/release/bench-vault

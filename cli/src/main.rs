@@ -591,7 +591,14 @@ fn cmd_evidence(cli: &Cli, e: &EvidenceCommand) -> Result<()> {
             let id = parse_id(id)?;
             let vault = unlock(cli)?;
             let e = vault.require::<Evidence>(id)?;
-            let has_preview = vault.preview(id)?.is_some();
+            // A preview that does not open is reported, not fatal: the record
+            // itself is what matters here.
+            let preview = match vault.preview(id) {
+                Ok(Some(_)) => "yes",
+                Ok(None) => "no",
+                Err(_) => "damaged (run `temoin verify`)",
+            };
+            let has_preview = preview == "yes";
             if cli.json {
                 print_json(&json!({
                     "id": e.id,
@@ -614,7 +621,10 @@ fn cmd_evidence(cli: &Cli, e: &EvidenceCommand) -> Result<()> {
                     );
                 }
                 match &r.capture {
-                    None => println!("  Capture metadata: none (not an image)"),
+                    None => println!(
+                        "  Capture metadata: none (not an image, or over {} MiB)",
+                        temoin_vault::evidence::MAX_IMAGE_BYTES / (1024 * 1024)
+                    ),
                     Some(c) => {
                         let show = |label: &str, v: &Option<String>| {
                             println!("  {label:<11} {}", v.as_deref().unwrap_or("-"))
@@ -648,7 +658,7 @@ fn cmd_evidence(cli: &Cli, e: &EvidenceCommand) -> Result<()> {
                         }
                     }
                 }
-                println!("  Preview:    {}", if has_preview { "yes" } else { "no" });
+                println!("  Preview:    {preview}");
             }
         }
         EvidenceCommand::Redact {
@@ -743,7 +753,9 @@ fn cmd_custody(cli: &Cli, id: Option<&str>) -> Result<()> {
         .into_iter()
         .filter(|e| match id {
             None => true,
-            Some(id) => e.body.item == Some(id) || e.body.case == Some(id),
+            Some(id) => {
+                e.body.item == Some(id) || e.body.case == Some(id) || e.body.source == Some(id)
+            }
         })
         .collect();
     if cli.json {

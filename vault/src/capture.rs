@@ -100,12 +100,15 @@ pub fn read(bytes: &[u8]) -> CaptureMetadata {
             _ => None,
         }
     };
-    meta.taken_at = text(exif::Tag::DateTimeOriginal)
-        .or_else(|| text(exif::Tag::DateTime))
-        .map(|t| match text(exif::Tag::OffsetTimeOriginal) {
-            Some(offset) => format!("{t} {offset}"),
-            None => t,
-        });
+    // Each time with its own offset tag, when the device wrote one.
+    meta.taken_at = match text(exif::Tag::DateTimeOriginal) {
+        Some(t) => Some((t, text(exif::Tag::OffsetTimeOriginal))),
+        None => text(exif::Tag::DateTime).map(|t| (t, text(exif::Tag::OffsetTime))),
+    }
+    .map(|(t, offset)| match offset {
+        Some(offset) => format!("{t} {offset}"),
+        None => t,
+    });
     meta.make = text(exif::Tag::Make);
     meta.model = text(exif::Tag::Model);
     meta.software = text(exif::Tag::Software);

@@ -106,7 +106,10 @@ pub enum VaultError {
         expected: Kind,
     },
     /// An evidence record's payload facts (hash, size, type) cannot change.
-    #[error("refused: the hash, size and media type of evidence are fixed at intake")]
+    #[error(
+        "refused: what intake established about evidence (hash, size, media type, case, capture \
+         metadata, the original of a working copy) cannot be edited"
+    )]
     ImmutablePayloadFacts,
     /// The evidence payload is missing from the blob folder.
     #[error("the file of evidence {id} is missing from the vault")]

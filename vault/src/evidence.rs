@@ -289,7 +289,7 @@ impl Vault {
             .into());
         }
         if original.size > MAX_IMAGE_BYTES {
-            return Err(MediaError::TooLarge.into());
+            return Err(MediaError::FileTooLarge.into());
         }
         let mut bytes = Zeroizing::new(Vec::with_capacity(original.size as usize));
         self.copy_checked(id, &original, &mut *bytes)?;

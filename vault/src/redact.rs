@@ -11,7 +11,7 @@
 //! decoded and re-encoded as PNG, which carries no metadata. Written here
 //! rather than with a library because no maintained Rust crate strips JPEG
 //! and PNG metadata without re-encoding; the marker and chunk walks are
-//! small, bounded, and fuzzed (`fuzz/fuzz_targets/strip.rs`).
+//! small, bounded, and fuzzed (`fuzz/fuzz_targets/media.rs`).
 //!
 //! Black boxes need the pixels: the image is decoded (with limits on size
 //! and memory), the rectangles are filled, and the result is written as PNG,
@@ -44,6 +44,9 @@ pub enum MediaError {
         MAX_DECODE_BYTES / (1024 * 1024)
     )]
     TooLarge,
+    /// The file is larger than working copies are made for.
+    #[error("the file is too large for a working copy (at most {} MiB)", crate::evidence::MAX_IMAGE_BYTES / (1024 * 1024))]
+    FileTooLarge,
     /// A rectangle lies outside the image or is empty.
     #[error("a region is empty or lies outside the image ({width}x{height})")]
     BadRegion {

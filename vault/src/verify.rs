@@ -49,6 +49,11 @@ pub enum Problem {
         /// The item.
         id: ItemId,
     },
+    /// The evidence item's preview image does not decrypt.
+    PreviewDamaged {
+        /// The evidence item.
+        id: ItemId,
+    },
     /// The evidence payload file is missing.
     PayloadMissing {
         /// The evidence item.
@@ -88,6 +93,10 @@ impl fmt::Display for Problem {
             Problem::Orphaned { id } => {
                 write!(f, "item {id}: records remain without a key (unreadable)")
             }
+            Problem::PreviewDamaged { id } => write!(
+                f,
+                "evidence {id}: its preview image is damaged (the original is not affected)"
+            ),
             Problem::PayloadMissing { id } => {
                 write!(f, "evidence {id}: its file is missing from the vault")
             }
@@ -205,6 +214,27 @@ impl Vault {
         for id in revisions.keys() {
             if !keys.contains_key(id) {
                 report.problems.push(Problem::Orphaned { id: *id });
+            }
+        }
+        // Previews: each must open with its item's key.
+        for kv in self.store.db.scan_prefix([store::PREVIEW]) {
+            let (k, sealed) = kv?;
+            let Some(id) = k.get(1..17).and_then(|b| <[u8; 16]>::try_from(b).ok()) else {
+                continue;
+            };
+            let id = ItemId::from_bytes(id);
+            match keys.get(&id) {
+                Some(Some((key, Some(Kind::Evidence)))) => {
+                    if key
+                        .open_preview(self.vault_id, *id.as_bytes(), &sealed)
+                        .is_err()
+                    {
+                        report.problems.push(Problem::PreviewDamaged { id });
+                    }
+                }
+                // The item's key is damaged: already reported.
+                Some(_) => {}
+                None => report.problems.push(Problem::Orphaned { id }),
             }
         }
 

@@ -469,3 +469,32 @@ fn other_media_are_typed_from_their_bytes_and_kept_as_received() {
         );
     }
 }
+
+#[test]
+fn a_damaged_preview_is_reported_and_the_original_still_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = tagged_photo(dir.path(), "photo.jpg");
+    let vdir = dir.path().join("v");
+    let (mut v, case) = vault(dir.path());
+    let id = ingest(&mut v, case, &photo);
+    drop(v);
+    let db = sled::open(vdir.join("records")).unwrap();
+    let mut k = vec![b'p'];
+    k.extend_from_slice(id.as_bytes());
+    let mut sealed = db.get(&k).unwrap().unwrap().to_vec();
+    sealed[30] ^= 1;
+    db.insert(&k, sealed).unwrap();
+    db.flush().unwrap();
+    drop(db);
+    let mut v = Vault::unlock(&vdir, &Passphrase::from("p")).unwrap();
+    assert!(matches!(v.preview(id), Err(VaultError::Damaged { .. })));
+    let report = v.verify().unwrap();
+    assert_eq!(
+        report.problems,
+        vec![temoin_vault::verify::Problem::PreviewDamaged { id }]
+    );
+    assert_eq!(
+        export(&mut v, id, &dir.path().join("out.jpg")),
+        std::fs::read(&photo).unwrap()
+    );
+}
