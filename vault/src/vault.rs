@@ -269,26 +269,14 @@ impl Vault {
         slots.write(dir)?;
         store::sync_dir(dir)?;
 
-        Ok(Vault {
-            dir: dir.to_owned(),
-            vault_id,
-            key,
-            identity,
-            device,
-            store,
-            head_file,
-            catalog: HashMap::new(),
-            damaged: BTreeMap::new(),
-            index: SearchIndex::default(),
-            custody_head: CustodyHead {
-                next_seq: 1,
-                prev: first.hash(),
-                broken_at: None,
-            },
-            snapshot_seq: None,
-            unsettled: false,
-            loaded: true,
-        })
+        let mut vault = Vault::assemble(dir, vault_id, key, identity, device, store, head_file);
+        vault.custody_head = CustodyHead {
+            next_seq: 1,
+            prev: first.hash(),
+            broken_at: None,
+        };
+        vault.loaded = true;
+        Ok(vault)
     }
 
     /// Unlocks the vault in `dir`: derives the key, opens the record store,
@@ -347,7 +335,32 @@ impl Vault {
             what: "the custody head file is unreadable".into(),
         })?;
 
-        let mut vault = Vault {
+        let mut vault = Vault::assemble(dir, vault_id, key, identity, device, store, head_file);
+        vault.load_custody_head()?;
+        vault.check_nothing_lost(committed)?;
+        if !vault.load_snapshot() {
+            vault.catalog.clear();
+            vault.damaged.clear();
+            vault.index = SearchIndex::default();
+            vault.load_items()?;
+        }
+        vault.clean_blobs()?;
+        vault.loaded = true;
+        Ok(vault)
+    }
+
+    /// A vault with nothing loaded yet: no catalog, no index, no custody
+    /// head, and `loaded` false so that nothing is written from it.
+    fn assemble(
+        dir: &Path,
+        vault_id: [u8; 16],
+        key: VaultKey,
+        identity: PayloadIdentity,
+        device: DeviceKey,
+        store: Store,
+        head_file: HeadFile,
+    ) -> Vault {
+        Vault {
             dir: dir.to_owned(),
             vault_id,
             key,
@@ -366,18 +379,7 @@ impl Vault {
             snapshot_seq: None,
             unsettled: false,
             loaded: false,
-        };
-        vault.load_custody_head()?;
-        vault.check_nothing_lost(committed)?;
-        if !vault.load_snapshot() {
-            vault.catalog.clear();
-            vault.damaged.clear();
-            vault.index = SearchIndex::default();
-            vault.load_items()?;
         }
-        vault.clean_blobs()?;
-        vault.loaded = true;
-        Ok(vault)
     }
 
     fn load_custody_head(&mut self) -> Result<(), OpenError> {

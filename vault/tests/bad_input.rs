@@ -117,16 +117,22 @@ fn a_vault_is_never_created_over_files_or_by_unlocking() {
 }
 
 #[test]
-fn a_missing_record_store_fails_closed() {
-    let dir = tempfile::tempdir().unwrap();
-    let vdir = dir.path().join("v");
-    populated(&vdir);
-    std::fs::remove_dir_all(vdir.join("records")).unwrap();
-    let err = Vault::unlock(&vdir, &pass()).unwrap_err();
-    assert!(matches!(err, OpenError::Damaged { .. }), "{err:?}");
-    assert!(err.to_string().contains("nothing was changed"));
-    // And it was not recreated empty.
-    assert!(!vdir.join("records").exists());
+fn a_missing_part_fails_closed_and_is_not_recreated() {
+    for part in ["records", "custody.head", "blobs"] {
+        let dir = tempfile::tempdir().unwrap();
+        let vdir = dir.path().join("v");
+        populated(&vdir);
+        let path = vdir.join(part);
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path).unwrap();
+        } else {
+            std::fs::remove_file(&path).unwrap();
+        }
+        let err = Vault::unlock(&vdir, &pass()).unwrap_err();
+        assert!(matches!(err, OpenError::Damaged { .. }), "{part}: {err:?}");
+        assert!(err.to_string().contains("nothing was changed"), "{part}");
+        assert!(!path.exists(), "{part} was recreated");
+    }
 }
 
 #[test]
@@ -698,19 +704,6 @@ fn a_record_store_rolled_back_to_an_older_copy_is_refused() {
 }
 
 #[test]
-fn a_missing_custody_head_fails_closed() {
-    let dir = tempfile::tempdir().unwrap();
-    let vdir = dir.path().join("v");
-    populated(&vdir);
-    std::fs::remove_file(vdir.join("custody.head")).unwrap();
-    assert!(matches!(
-        Vault::unlock(&vdir, &pass()).unwrap_err(),
-        OpenError::Damaged { .. }
-    ));
-    assert!(!vdir.join("custody.head").exists());
-}
-
-#[test]
 fn disk_full_during_ingest_is_a_clean_error_and_leaves_nothing_half_stored() {
     // A small tmpfs gives a real ENOSPC. Needs root (CI and `make test` run
     // as root here); elsewhere set TEMOIN_SKIP_ROOT_TESTS=1 to skip it.
@@ -969,19 +962,6 @@ fn a_failed_unlock_writes_nothing() {
         "changed by a failed unlock: {changed:?}"
     );
     assert_eq!(ours(&after).len(), ours(&before).len());
-}
-
-#[test]
-fn a_missing_evidence_folder_fails_closed_and_is_not_recreated() {
-    let dir = tempfile::tempdir().unwrap();
-    let vdir = dir.path().join("v");
-    populated(&vdir);
-    std::fs::remove_dir_all(vdir.join("blobs")).unwrap();
-    assert!(matches!(
-        Vault::unlock(&vdir, &pass()).unwrap_err(),
-        OpenError::Damaged { .. }
-    ));
-    assert!(!vdir.join("blobs").exists());
 }
 
 #[test]
