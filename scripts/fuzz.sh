@@ -19,7 +19,10 @@ for t in $targets; do
   mkdir -p corpus/$t
   echo "== fuzz $t for ${seconds}s =="
   log="$CARGO_TARGET_DIR/fuzz-$t.log"
-  if ! cargo fuzz run "$t" -- -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=1024 \
+  # Targets with real files to start from get them as a second corpus.
+  seeds=()
+  if [ "$t" = av ]; then seeds=(../vault/tests/fixtures); fi
+  if ! cargo fuzz run "$t" corpus/$t ${seeds[@]+"${seeds[@]}"} -- -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=1024 \
       -print_final_stats=1 >"$log" 2>&1; then
     tail -n 60 "$log" >&2
     echo "fuzz target $t failed; the input is under fuzz/artifacts/$t" >&2

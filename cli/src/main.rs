@@ -158,6 +158,10 @@ enum EvidenceCommand {
         /// A rectangle to black out, in image pixels: x,y,w,h (repeatable).
         #[arg(long = "region", value_name = "X,Y,W,H", value_parser = parse_region)]
         regions: Vec<temoin_vault::redact::Region>,
+        /// Blur the regions (coarse blocks, then smoothed) instead of
+        /// blacking them out. Black is safer: blocks keep colours and shapes.
+        #[arg(long, requires = "regions")]
+        blur: bool,
     },
 }
 
@@ -613,22 +617,44 @@ fn cmd_evidence(cli: &Cli, e: &EvidenceCommand) -> Result<()> {
                 println!("  Media type: {}, {} bytes", r.media_type, r.size);
                 println!("  SHA-256:    {}", r.sha256);
                 if let Some(d) = &r.derived_from {
+                    use temoin_vault::redact::Operation;
+                    let done: Vec<String> = d
+                        .operations
+                        .iter()
+                        .map(|op| match op {
+                            Operation::StripMetadata => "metadata stripped".to_owned(),
+                            Operation::BlackOut { regions } => {
+                                format!("{} region(s) blacked out", regions.len())
+                            }
+                            Operation::Blur { regions } => {
+                                format!("{} region(s) blurred", regions.len())
+                            }
+                            _ => "another operation".to_owned(),
+                        })
+                        .collect();
                     println!(
-                        "  Working copy of {} (sha256 {}); {} operation(s)",
+                        "  Working copy of {} (sha256 {}): {}",
                         d.original,
                         d.original_sha256,
-                        d.operations.len()
+                        done.join(", ")
                     );
                 }
                 match &r.capture {
                     None => println!(
-                        "  Capture metadata: none (not an image, or over {} MiB)",
+                        "  Capture metadata: none (not a type read at intake, or an image over {} MiB)",
                         temoin_vault::evidence::MAX_IMAGE_BYTES / (1024 * 1024)
                     ),
                     Some(c) => {
+                        let is_image = r.media_type.starts_with("image/");
                         let show = |label: &str, v: &Option<String>| {
                             println!("  {label:<11} {}", v.as_deref().unwrap_or("-"))
                         };
+                        let show_some = |label: &str, v: &Option<String>| {
+                            if let Some(v) = v {
+                                println!("  {label:<11} {v}");
+                            }
+                        };
+                        show_some("Format:", &c.format);
                         show("Taken:", &c.taken_at);
                         match &c.gps {
                             Some(g) => println!(
@@ -639,13 +665,33 @@ fn cmd_evidence(cli: &Cli, e: &EvidenceCommand) -> Result<()> {
                                     .map(|a| format!(", {a:.0} m"))
                                     .unwrap_or_default()
                             ),
-                            None => println!("  GPS:        -"),
+                            None if is_image => println!("  GPS:        -"),
+                            None => {}
                         }
-                        show("Make:", &c.make);
-                        show("Model:", &c.model);
-                        show("Software:", &c.software);
+                        if is_image {
+                            show("Make:", &c.make);
+                            show("Model:", &c.model);
+                            show("Software:", &c.software);
+                        } else {
+                            show_some("Software:", &c.software);
+                        }
+                        show_some("Author:", &c.author);
+                        show_some("Title:", &c.title);
                         if let (Some(w), Some(h)) = (c.width, c.height) {
                             println!("  Size:       {w} x {h} pixels");
+                        }
+                        if let Some(d) = c.duration_seconds {
+                            println!("  Duration:   {d:.1} s");
+                        }
+                        match (c.sample_rate, c.channels) {
+                            (Some(rate), Some(ch)) => {
+                                println!("  Sound:      {rate} Hz, {ch} channel(s)")
+                            }
+                            (Some(rate), None) => println!("  Sound:      {rate} Hz"),
+                            _ => {}
+                        }
+                        if let Some(p) = c.pages {
+                            println!("  Pages:      {p}");
                         }
                         if let Some(o) = c.orientation {
                             println!("  Orientation: {o}");
@@ -665,10 +711,16 @@ fn cmd_evidence(cli: &Cli, e: &EvidenceCommand) -> Result<()> {
             id,
             strip_metadata,
             regions,
+            blur,
         } => {
             let id = parse_id(id)?;
             let mut vault = unlock(cli)?;
-            let copy = vault.redact(id, *strip_metadata, regions)?;
+            let how = if *blur {
+                temoin_vault::redact::Cover::Blur
+            } else {
+                temoin_vault::redact::Cover::Black
+            };
+            let copy = vault.redact_with(id, *strip_metadata, regions, how)?;
             if cli.json {
                 print_json(&json!({
                     "id": copy.id,

@@ -97,4 +97,44 @@ fn show_and_redact_an_image_with_gps() {
     assert_fails(&outside, 1, &["outside the image"]);
     let nothing = f.run(&["evidence", "redact", &id]);
     assert_fails(&nothing, 1, &["operations"]);
+
+    // Blurred instead of blacked out, and said so.
+    let blurred = f.json(&[
+        "evidence",
+        "redact",
+        &id,
+        "--region",
+        "10,10,50,20",
+        "--blur",
+    ]);
+    let shown = f.ok(&["evidence", "show", str_of(&blurred, "id")]);
+    assert!(
+        shown.contains("1 region(s) blurred, metadata stripped"),
+        "{shown}"
+    );
+    let no_region = f.run(&["evidence", "redact", &id, "--strip-metadata", "--blur"]);
+    assert_fails(&no_region, 2, &["--region"]);
+}
+
+#[test]
+fn show_reports_the_basic_facts_of_video_and_pdf() {
+    let f = Fixture::new();
+    let case = f.new_case("case");
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vault/tests/fixtures");
+    let video = fixtures.join("clip.webm");
+    let id = str_of(&f.add_evidence(&case, &video), "id").to_owned();
+    let shown = f.ok(&["evidence", "show", &id]);
+    assert!(shown.contains("Format:     Matroska / WebM"), "{shown}");
+    assert!(shown.contains("Size:       64 x 48 pixels"), "{shown}");
+    assert!(shown.contains("Duration:   2.0 s"), "{shown}");
+    assert!(
+        shown.contains("Sound:      22050 Hz, 1 channel(s)"),
+        "{shown}"
+    );
+    assert!(shown.contains("Author:     Fixture author"), "{shown}");
+    let pdf = fixtures.join("statement.pdf");
+    let id = str_of(&f.add_evidence(&case, &pdf), "id").to_owned();
+    let shown = f.ok(&["evidence", "show", &id]);
+    assert!(shown.contains("Pages:      3"), "{shown}");
+    assert!(shown.contains("Title:      Fixture statement"), "{shown}");
 }

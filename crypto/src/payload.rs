@@ -144,6 +144,15 @@ impl<R: Read> Read for PayloadReader<R> {
     }
 }
 
+/// Seeking decrypts only the chunk that holds the new position, so a reader
+/// of containers (which jump to an index at the end of a file) need not
+/// decrypt everything in between.
+impl<R: Read + io::Seek> io::Seek for PayloadReader<R> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.0.seek(pos)
+    }
+}
+
 /// Whether an error from a [`PayloadReader`] means the ciphertext is damaged
 /// (as opposed to the disk failing).
 pub fn is_damage(e: &io::Error) -> bool {

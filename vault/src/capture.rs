@@ -1,5 +1,6 @@
 //! Capture metadata: what an image says about when, where and with what it
-//! was taken (EXIF), read from the original's bytes at intake.
+//! was taken (EXIF), read from the original's bytes at intake. The same
+//! record holds the basic facts of other media (see [`crate::media`]).
 //!
 //! Reading is bounded: only images are examined, the EXIF reader gets the
 //! bytes already in memory, and every problem becomes a short note without
@@ -52,6 +53,28 @@ pub struct CaptureMetadata {
     /// Whether an XMP packet is present (often holding more of the above).
     #[serde(default)]
     pub has_xmp: bool,
+    /// The container or document format, as the reader names it
+    /// ("QuickTime / MP4", "PDF 1.7"); images leave it empty.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Length of audio or video, in seconds.
+    #[serde(default)]
+    pub duration_seconds: Option<f64>,
+    /// Audio sample rate, in hertz.
+    #[serde(default)]
+    pub sample_rate: Option<u32>,
+    /// Audio channels.
+    #[serde(default)]
+    pub channels: Option<u32>,
+    /// Pages of a document.
+    #[serde(default)]
+    pub pages: Option<u32>,
+    /// The author a document or recording names (which may identify someone).
+    #[serde(default)]
+    pub author: Option<String>,
+    /// The title a document or recording gives itself.
+    #[serde(default)]
+    pub title: Option<String>,
     /// Why some metadata could not be read, if it could not (no content).
     #[serde(default)]
     pub problem: Option<String>,

@@ -22,7 +22,7 @@ use crate::custody::{Action, Event};
 use crate::error::VaultError;
 use crate::record::FieldError;
 use crate::record::{ItemId, Kind};
-use crate::redact::{self, MediaError, Operation, Region};
+use crate::redact::{self, Cover, MediaError, Operation, Region};
 use crate::store::sync_dir;
 use crate::vault::Intake;
 use crate::vault::{Stored, Vault, BLOBS_DIR, STAGING_DIR};
@@ -226,6 +226,18 @@ impl Vault {
                 }
             }
             evidence.capture = Some(capture);
+        } else if crate::media::is_audio_or_video(&evidence.media_type) {
+            let file = File::open(&staged.path)?;
+            let reader = self
+                .identity
+                .decrypt(io::BufReader::new(file))
+                .map_err(|e| map_payload_error(staged.id, e))?;
+            evidence.capture = Some(crate::media::read_av(reader, staged.facts.size));
+        } else if evidence.media_type == "application/pdf"
+            && staged.facts.size <= crate::media::MAX_PDF_BYTES
+        {
+            let bytes = self.read_staged(&staged)?;
+            evidence.capture = Some(crate::media::read_pdf(&bytes));
         }
         // Check before moving any file, so a refusal leaves nothing behind.
         use crate::record::Record;
@@ -280,6 +292,18 @@ impl Vault {
         strip_metadata: bool,
         regions: &[Region],
     ) -> Result<Stored<Evidence>, VaultError> {
+        self.redact_with(id, strip_metadata, regions, Cover::Black)
+    }
+
+    /// [`Vault::redact`], with regions hidden as `how` says (black or
+    /// blurred).
+    pub fn redact_with(
+        &mut self,
+        id: ItemId,
+        strip_metadata: bool,
+        regions: &[Region],
+        how: Cover,
+    ) -> Result<Stored<Evidence>, VaultError> {
         let original = self.require::<Evidence>(id)?.record;
         if !strip_metadata && regions.is_empty() {
             return Err(FieldError::new(
@@ -296,16 +320,14 @@ impl Vault {
         let (out, operations) = if regions.is_empty() {
             (redact::strip(&bytes)?.0, vec![Operation::StripMetadata])
         } else {
-            // Written as PNG: the black boxes, and no metadata at all.
-            (
-                redact::black_out(&bytes, regions)?,
-                vec![
-                    Operation::BlackOut {
-                        regions: regions.to_vec(),
-                    },
-                    Operation::StripMetadata,
-                ],
-            )
+            // Written as PNG: the hidden regions, and no metadata at all.
+            let out = redact::cover(&bytes, regions, how)?;
+            let regions = regions.to_vec();
+            let operation = match how {
+                Cover::Blur => Operation::Blur { regions },
+                _ => Operation::BlackOut { regions },
+            };
+            (out, vec![operation, Operation::StripMetadata])
         };
         drop(bytes);
         let out = Zeroizing::new(out);

@@ -34,3 +34,10 @@ pub fn media(bytes: &[u8]) -> bool {
     let _ = crate::capture::read(bytes);
     crate::redact::strip(bytes).is_ok()
 }
+
+/// The basic facts of audio, video and PDF files (as received from anyone).
+pub fn av(bytes: &[u8]) -> bool {
+    let facts = crate::media::read_av(std::io::Cursor::new(bytes), bytes.len() as u64);
+    let pdf = crate::media::read_pdf(bytes);
+    facts.problem.is_none() || pdf.problem.is_none()
+}

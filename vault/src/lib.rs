@@ -23,6 +23,7 @@ pub mod custody;
 pub mod evidence;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod media;
 pub mod record;
 pub mod redact;
 pub mod verify;

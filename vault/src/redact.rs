@@ -83,6 +83,28 @@ pub enum Operation {
         /// The rectangles.
         regions: Vec<Region>,
     },
+    /// Rectangles pixelated into coarse blocks, then blurred.
+    Blur {
+        /// The rectangles.
+        regions: Vec<Region>,
+    },
+}
+
+/// How a region is hidden.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Cover {
+    /// Filled with black: nothing of the region survives. The default, and
+    /// the one to use when a person must not be identified.
+    #[default]
+    Black,
+    /// Blurred, for a softer look where context matters. A plain Gaussian
+    /// blur can be partly undone (deblurring recovers faces and text from a
+    /// light one), so the region is first averaged into blocks about a sixth
+    /// of its longer side, which destroys the detail below that scale, and
+    /// only then smoothed. Still weaker than black: the blocks keep colours
+    /// and rough shapes.
+    Blur,
 }
 
 /// Decodes an image with limits on dimensions and memory.
@@ -120,9 +142,16 @@ pub fn strip(bytes: &[u8]) -> Result<(Vec<u8>, &'static str), MediaError> {
 /// Fills rectangles with black and writes the result as PNG (which also
 /// leaves all metadata behind).
 pub fn black_out(bytes: &[u8], regions: &[Region]) -> Result<Vec<u8>, MediaError> {
+    cover(bytes, regions, Cover::Black)
+}
+
+/// Hides rectangles (black or blurred) and writes the result as PNG (which
+/// also leaves all metadata behind). Images with 16 bits a channel keep them.
+/// Regions are in the pixels as stored; the result is turned upright as the
+/// EXIF orientation says.
+pub fn cover(bytes: &[u8], regions: &[Region], how: Cover) -> Result<Vec<u8>, MediaError> {
     let image = decode_limited(bytes)?;
-    let mut rgba = image.to_rgba8();
-    let (width, height) = rgba.dimensions();
+    let (width, height) = (image.width(), image.height());
     for r in regions {
         let fits = r.w > 0
             && r.h > 0
@@ -131,19 +160,109 @@ pub fn black_out(bytes: &[u8], regions: &[Region]) -> Result<Vec<u8>, MediaError
         if !fits {
             return Err(MediaError::BadRegion { width, height });
         }
-        for y in r.y..r.y + r.h {
-            for x in r.x..r.x + r.w {
-                rgba.put_pixel(x, y, image::Rgba([0, 0, 0, 255]));
+    }
+    let sixteen_bits = matches!(
+        image.color(),
+        image::ColorType::L16
+            | image::ColorType::La16
+            | image::ColorType::Rgb16
+            | image::ColorType::Rgba16
+    );
+    let mut out = if sixteen_bits {
+        let mut rgba = image.to_rgba16();
+        regions.iter().for_each(|r| cover_region(&mut rgba, r, how));
+        image::DynamicImage::ImageRgba16(rgba)
+    } else {
+        let mut rgba = image.to_rgba8();
+        regions.iter().for_each(|r| cover_region(&mut rgba, r, how));
+        image::DynamicImage::ImageRgba8(rgba)
+    };
+    // The PNG carries no orientation tag, so its pixels are turned upright,
+    // as viewers showed the original.
+    if let Some(o) = orientation(bytes) {
+        out.apply_orientation(o);
+    }
+    encode_png(&out)
+}
+
+/// The EXIF orientation of an image, if it has one other than upright.
+fn orientation(bytes: &[u8]) -> Option<image::metadata::Orientation> {
+    let o = crate::capture::read(bytes).orientation?;
+    image::metadata::Orientation::from_exif(u8::try_from(o).ok()?)
+        .filter(|o| *o != image::metadata::Orientation::NoTransforms)
+}
+
+/// Hides one region (already checked to lie inside the image).
+fn cover_region<S>(image: &mut image::ImageBuffer<image::Rgba<S>, Vec<S>>, r: &Region, how: Cover)
+where
+    S: image::Primitive + 'static,
+    image::Rgba<S>: image::Pixel<Subpixel = S>,
+{
+    match how {
+        Cover::Black => {
+            let black = image::Rgba([
+                S::DEFAULT_MIN_VALUE,
+                S::DEFAULT_MIN_VALUE,
+                S::DEFAULT_MIN_VALUE,
+                S::DEFAULT_MAX_VALUE,
+            ]);
+            for y in r.y..r.y + r.h {
+                for x in r.x..r.x + r.w {
+                    image.put_pixel(x, y, black);
+                }
             }
         }
+        Cover::Blur => {
+            let block = (r.w.max(r.h) / 6).max(4);
+            // Average each block: the detail inside a block is gone for good.
+            let mut by = r.y;
+            while by < r.y + r.h {
+                let bh = block.min(r.y + r.h - by);
+                let mut bx = r.x;
+                while bx < r.x + r.w {
+                    let bw = block.min(r.x + r.w - bx);
+                    let mut sum = [0f64; 4];
+                    for y in by..by + bh {
+                        for x in bx..bx + bw {
+                            for (s, c) in sum.iter_mut().zip(image.get_pixel(x, y).0) {
+                                *s += c.to_f64().unwrap_or(0.0);
+                            }
+                        }
+                    }
+                    let n = f64::from(bw * bh);
+                    let mean = sum.map(|s| {
+                        <S as num_traits::NumCast>::from((s / n).round())
+                            .unwrap_or(S::DEFAULT_MIN_VALUE)
+                    });
+                    for y in by..by + bh {
+                        for x in bx..bx + bw {
+                            image.put_pixel(x, y, image::Rgba(mean));
+                        }
+                    }
+                    bx += bw;
+                }
+                by += bh;
+            }
+            // Then smooth the blocks, from the region's own pixels only.
+            let region = image::imageops::crop_imm(image, r.x, r.y, r.w, r.h).to_image();
+            let smooth = image::imageops::blur(&region, block as f32 / 2.0);
+            image::imageops::replace(image, &smooth, i64::from(r.x), i64::from(r.y));
+        }
     }
-    encode_png(&image::DynamicImage::ImageRgba8(rgba))
 }
 
 /// A small JPEG preview, at most `max` pixels a side.
+/// Turned upright as the EXIF orientation says (as viewers show the
+/// original); never enlarged.
 pub fn thumbnail(bytes: &[u8], max: u32) -> Result<Vec<u8>, MediaError> {
-    let image = decode_limited(bytes)?;
-    let small = image.thumbnail(max, max).to_rgb8();
+    let mut image = decode_limited(bytes)?;
+    if image.width() > max || image.height() > max {
+        image = image.thumbnail(max, max);
+    }
+    if let Some(o) = orientation(bytes) {
+        image.apply_orientation(o);
+    }
+    let small = image.to_rgb8();
     let mut out = Cursor::new(Vec::new());
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
         .encode_image(&small)
@@ -360,6 +479,32 @@ mod tests {
             .write_to(&mut out, format)
             .unwrap();
         out.into_inner()
+    }
+
+    #[test]
+    fn sixteen_bit_images_keep_their_precision_outside_the_regions() {
+        let img: image::ImageBuffer<image::Rgba<u16>, Vec<u16>> =
+            image::ImageBuffer::from_fn(40, 30, |x, y| {
+                image::Rgba([(x * 1601) as u16 | 1, (y * 2003) as u16 | 3, 12345, 65535])
+            });
+        let mut png = Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgba16(img.clone())
+            .write_to(&mut png, image::ImageFormat::Png)
+            .unwrap();
+        let region = Region {
+            x: 5,
+            y: 5,
+            w: 10,
+            h: 10,
+        };
+        for how in [Cover::Black, Cover::Blur] {
+            let out = cover(png.get_ref(), &[region], how).unwrap();
+            let after = decode_limited(&out).unwrap();
+            assert_eq!(after.color(), image::ColorType::Rgba16);
+            let after = after.to_rgba16();
+            assert_eq!(after.get_pixel(30, 20), img.get_pixel(30, 20));
+            assert_ne!(after.get_pixel(7, 7), img.get_pixel(7, 7));
+        }
     }
 
     fn with_jpeg_segment(jpeg: &[u8], marker: u8, payload: &[u8]) -> Vec<u8> {

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use temoin_vault::case::{Case, Evidence};
-use temoin_vault::redact::{MediaError, Operation, Region};
+use temoin_vault::redact::{Cover, MediaError, Operation, Region};
 use temoin_vault::{ItemId, KdfChoice, Passphrase, Vault, VaultError};
 
 fn tool(name: &str) -> Command {
@@ -247,6 +247,89 @@ fn black_boxes_change_the_regions_and_nothing_else() {
 }
 
 #[test]
+fn blurred_regions_lose_their_detail_and_nothing_else_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = tagged_photo(dir.path(), "photo.jpg");
+    let original = std::fs::read(&photo).unwrap();
+    let (mut v, case) = vault(dir.path());
+    let id = ingest(&mut v, case, &photo);
+    let r = Region {
+        x: 40,
+        y: 30,
+        w: 120,
+        h: 90,
+    };
+    let copy = v.redact_with(id, false, &[r], Cover::Blur).unwrap();
+    assert!(matches!(
+        copy.record.derived_from.as_ref().unwrap().operations[0],
+        Operation::Blur { .. }
+    ));
+    let out = dir.path().join("blurred.png");
+    let after = pixels(&export(&mut v, copy.id, &out));
+    let before = pixels(&original);
+    let (mut inside, mut changed) = (0, 0);
+    for (x, y, p) in after.enumerate_pixels() {
+        if x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h {
+            inside += 1;
+            changed += usize::from(p != before.get_pixel(x, y));
+        } else {
+            assert_eq!(p, before.get_pixel(x, y), "pixel ({x},{y}) outside changed");
+        }
+    }
+    assert!(changed * 10 > inside * 9, "{changed} of {inside} changed");
+    // The fractal's fine detail is gone: neighbouring pixels inside the
+    // region differ far less than they did.
+    let roughness = |img: &image::RgbaImage| -> u64 {
+        let mut total = 0u64;
+        for y in r.y..r.y + r.h {
+            for x in r.x..r.x + r.w - 1 {
+                let (a, b) = (img.get_pixel(x, y).0, img.get_pixel(x + 1, y).0);
+                total += (0..3).map(|c| u64::from(a[c].abs_diff(b[c]))).sum::<u64>();
+            }
+        }
+        total
+    };
+    assert!(
+        roughness(&after) * 5 < roughness(&before),
+        "{} vs {}",
+        roughness(&after),
+        roughness(&before)
+    );
+    assert!(!identifying_tags(&out).contains("GPS"));
+}
+
+#[test]
+fn a_turned_photo_gives_an_upright_preview_and_blacked_out_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = tagged_photo(dir.path(), "photo.jpg");
+    // Stored 320x240, shown turned a quarter clockwise (as phones write).
+    run(tool("exiftool")
+        .args(["-q", "-overwrite_original", "-Orientation#=6"])
+        .arg(&photo));
+    let (mut v, case) = vault(dir.path());
+    let id = ingest(&mut v, case, &photo);
+    let e = v.require::<Evidence>(id).unwrap().record;
+    assert_eq!(e.capture.unwrap().orientation, Some(6));
+    let preview = v.preview(id).unwrap().unwrap();
+    let preview = image::load_from_memory(&preview).unwrap();
+    assert_eq!((preview.width(), preview.height()), (240, 320));
+    // The region is given in stored pixels: top-left corner of the file.
+    let r = Region {
+        x: 0,
+        y: 0,
+        w: 20,
+        h: 10,
+    };
+    let copy = v.redact(id, false, &[r]).unwrap();
+    let out = pixels(&export(&mut v, copy.id, &dir.path().join("copy.png")));
+    assert_eq!(out.dimensions(), (240, 320));
+    // Turned clockwise, the stored top-left corner is now the top-right.
+    assert_eq!(out.get_pixel(239, 0).0, [0, 0, 0, 255]);
+    assert_eq!(out.get_pixel(230, 19).0, [0, 0, 0, 255]);
+    assert_ne!(out.get_pixel(0, 0).0, [0, 0, 0, 255]);
+}
+
+#[test]
 fn originals_stay_byte_identical_after_any_number_of_redactions() {
     let dir = tempfile::tempdir().unwrap();
     let photo = tagged_photo(dir.path(), "photo.jpg");
@@ -462,12 +545,73 @@ fn other_media_are_typed_from_their_bytes_and_kept_as_received() {
         std::fs::write(&path, &bytes).unwrap();
         let e = v.ingest_file(case, &path, &mut |_| {}).unwrap();
         assert_eq!(e.record.media_type, expected, "{name}");
-        assert!(e.record.capture.is_none(), "{name}");
+        // Headers alone: typed, but no facts to read.
+        let capture = e.record.capture.unwrap_or_default();
+        assert_eq!(capture.duration_seconds, None, "{name}");
+        assert_eq!(capture.pages, None, "{name}");
         assert_eq!(
             export(&mut v, e.id, &dir.path().join(format!("out-{name}"))),
             bytes
         );
     }
+}
+
+/// Files written by ffmpeg and Ghostscript (`scripts/make-media-fixtures.sh`):
+/// two seconds of a 64×48 test pattern and a 22,050 Hz tone, and a
+/// three-page PDF, each with known metadata.
+#[test]
+fn real_audio_video_and_pdf_give_their_basic_facts() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir = tempfile::tempdir().unwrap();
+    let (mut v, case) = vault(dir.path());
+    // name, media type, has picture, has sound
+    let cases = [
+        ("clip.mp4", "video/mp4", true, true),
+        ("clip.mov", "video/quicktime", true, true),
+        ("clip.webm", "video/webm", true, true),
+        ("voice.m4a", "audio/m4a", false, true),
+        ("voice.mp3", "audio/mpeg", false, true),
+        ("voice.ogg", "audio/ogg", false, true),
+        ("voice.wav", "audio/x-wav", false, true),
+    ];
+    for (name, media_type, picture, sound) in cases {
+        let path = fixtures.join(name);
+        let original = std::fs::read(&path).unwrap();
+        let e = v.ingest_file(case, &path, &mut |_| {}).unwrap();
+        assert_eq!(e.record.media_type, media_type, "{name}");
+        let c = e.record.capture.clone().unwrap();
+        assert_eq!(c.problem, None, "{name}");
+        assert!(c.format.is_some(), "{name}");
+        let seconds = c
+            .duration_seconds
+            .unwrap_or_else(|| panic!("{name}: no duration"));
+        assert!((1.8..=2.2).contains(&seconds), "{name}: {seconds}");
+        if picture {
+            assert_eq!((c.width, c.height), (Some(64), Some(48)), "{name}");
+        }
+        if sound {
+            assert_eq!(c.sample_rate, Some(22050), "{name}");
+            assert_eq!(c.channels, Some(1), "{name}");
+        }
+        // Reading facts never changes what is kept.
+        assert_eq!(
+            export(&mut v, e.id, &dir.path().join(format!("out-{name}"))),
+            original,
+            "{name}"
+        );
+    }
+    let e = v
+        .ingest_file(case, &fixtures.join("statement.pdf"), &mut |_| {})
+        .unwrap();
+    assert_eq!(e.record.media_type, "application/pdf");
+    let c = e.record.capture.unwrap();
+    assert_eq!(c.problem, None);
+    assert_eq!(c.pages, Some(3));
+    assert_eq!(c.author.as_deref(), Some("Fixture author"));
+    assert_eq!(c.title.as_deref(), Some("Fixture statement"));
+    assert_eq!(c.taken_at.as_deref(), Some("D:20240305142210Z"));
+    assert!(c.software.unwrap().starts_with("Fixture writer"));
+    assert!(v.verify().unwrap().is_ok());
 }
 
 #[test]
