@@ -152,7 +152,21 @@ impl Store {
             Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
         }
         remove_unfinished_snapshots(dir)?;
-        let db = config(dir).open().map_err(open_error)?;
+        // Holding our lock, nothing else of ours has the store open; but
+        // sled releases its own lock on `db` from background threads a
+        // moment after a handle is dropped, so a lock and immediate unlock
+        // in one process can meet it still held. Wait a little for it.
+        let mut waited = std::time::Duration::ZERO;
+        let db = loop {
+            match config(dir).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(io)) if is_sled_lock_error(&io) && waited < SLED_LOCK_WAIT => {
+                    std::thread::sleep(SLED_LOCK_POLL);
+                    waited += SLED_LOCK_POLL;
+                }
+                Err(e) => return Err(open_error(e)),
+            }
+        };
         let mut store = Self::with_db(db, dir)?;
         store._lock = Some(lock);
         Ok(store)
@@ -234,8 +248,20 @@ fn remove_unfinished_snapshots(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// How long to wait for sled's own file lock left by a handle just dropped.
+const SLED_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+const SLED_LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// sled reports its file lock taken as an `Other` error with this text.
+fn is_sled_lock_error(io: &std::io::Error) -> bool {
+    io.kind() == std::io::ErrorKind::WouldBlock
+        || io.raw_os_error() == Some(11)
+        || io.to_string().contains("could not acquire lock")
+}
+
 fn open_error(e: sled::Error) -> OpenError {
     match e {
+        sled::Error::Io(io) if is_sled_lock_error(&io) => OpenError::InUse,
         sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => OpenError::InUse,
         sled::Error::Io(io) if io.raw_os_error() == Some(11) => OpenError::InUse,
         sled::Error::Io(io) => OpenError::Io(io),

@@ -60,7 +60,7 @@ fn populated(dir: &Path) -> (ItemId, ItemId, ItemId, ItemId) {
 
 /// Edits raw sled values while the vault is closed.
 fn tamper_records(dir: &Path, prefix: u8, edit: impl Fn(&[u8], &mut Vec<u8>) -> bool) -> usize {
-    let db = sled::open(dir.join("records")).unwrap();
+    let db = open_sled(&dir.join("records"));
     let mut changed = 0;
     for kv in db.scan_prefix([prefix]) {
         let (k, v) = kv.unwrap();
@@ -295,7 +295,7 @@ fn changing_the_passphrase_rewraps_and_keeps_everything() {
 
 /// Raw sealed item keys and records, by sled key.
 fn sealed_values(vdir: &Path) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let db = sled::open(vdir.join("records")).unwrap();
+    let db = open_sled(&vdir.join("records"));
     let mut out = BTreeMap::new();
     for prefix in [b'k', b'r'] {
         for kv in db.scan_prefix([prefix]) {
@@ -360,7 +360,7 @@ fn a_record_moved_to_another_item_does_not_open() {
     let vdir = dir.path().join("v");
     let (a, b, _, _) = populated(&vdir);
     // Copy case a's sealed record over case b's.
-    let db = sled::open(vdir.join("records")).unwrap();
+    let db = open_sled(&vdir.join("records"));
     let mut ka = vec![b'r'];
     ka.extend_from_slice(a.as_bytes());
     ka.extend_from_slice(&0u32.to_be_bytes());
@@ -453,7 +453,7 @@ fn a_removed_custody_entry_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     let vdir = dir.path().join("v");
     populated(&vdir);
-    let db = sled::open(vdir.join("records")).unwrap();
+    let db = open_sled(&vdir.join("records"));
     let mut k = vec![b'c'];
     k.extend_from_slice(&1u64.to_be_bytes());
     db.remove(k).unwrap();
@@ -617,7 +617,7 @@ fn deleting_destroys_keys_and_payloads_and_is_recorded() {
     }
     drop(v);
     // No key or record of theirs remains in the store.
-    let db = sled::open(vdir.join("records")).unwrap();
+    let db = open_sled(&vdir.join("records"));
     for id in [a, t, e] {
         let mut k = vec![b'k'];
         k.extend_from_slice(id.as_bytes());
@@ -988,4 +988,35 @@ fn a_passphrase_change_that_cannot_be_recorded_is_not_made() {
         .starts_with("the passphrase was not changed"));
     drop(v);
     unlock(&vdir);
+}
+
+/// Opens the vault's sled store directly, waiting for the lock that sled
+/// releases from background threads a moment after a vault is dropped.
+fn open_sled(path: &Path) -> sled::Db {
+    let mut tries = 0;
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(_) if tries < 250 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// The app locks and unlocks as a person comes and goes; sled lets go of
+/// its file lock a moment after the store is dropped, and an unlock right
+/// after a lock must not fail with "in use".
+#[test]
+fn unlocking_right_after_locking_never_finds_the_vault_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let vdir = dir.path().join("v");
+    populated(&vdir);
+    for _ in 0..30 {
+        let mut v = unlock(&vdir);
+        v.add(&Case::new("again")).unwrap();
+        v.lock();
+    }
 }

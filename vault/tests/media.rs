@@ -622,7 +622,7 @@ fn a_damaged_preview_is_reported_and_the_original_still_reads() {
     let (mut v, case) = vault(dir.path());
     let id = ingest(&mut v, case, &photo);
     drop(v);
-    let db = sled::open(vdir.join("records")).unwrap();
+    let db = open_sled(&vdir.join("records"));
     let mut k = vec![b'p'];
     k.extend_from_slice(id.as_bytes());
     let mut sealed = db.get(&k).unwrap().unwrap().to_vec();
@@ -641,4 +641,20 @@ fn a_damaged_preview_is_reported_and_the_original_still_reads() {
         export(&mut v, id, &dir.path().join("out.jpg")),
         std::fs::read(&photo).unwrap()
     );
+}
+
+/// Opens the vault's sled store directly, waiting for the lock that sled
+/// releases from background threads a moment after a vault is dropped.
+fn open_sled(path: &Path) -> sled::Db {
+    let mut tries = 0;
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(_) if tries < 250 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
 }
