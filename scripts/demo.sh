@@ -115,6 +115,26 @@ temoin verify
 step "Show this device's public signing key (minisign format)"
 temoin device
 
+step "Record consent, then seal the case into a bundle for a litigator"
+temoin consent add "$CASE_ID" --scope litigation --scope share-with-omct \
+  --given-by-name "the witness" --given-on 2024-03-05
+LITIGATOR_KEY=$DEMO/litigator.key
+rm -f "$LITIGATOR_KEY" "$DEMO/case.tar.age"
+age-keygen -o "$LITIGATOR_KEY" 2>/dev/null
+temoin export --case "$CASE_ID" --recipient "$(age-keygen -y "$LITIGATOR_KEY")" \
+  --out "$DEMO/case.tar.age"
+
+step "The litigator checks it with standard tools: age, tar, minisign, sha256sum"
+DEVICE_KEY=$(temoin --json device | sed -n 's/.*"public_key": *"\([^"]*\)".*/\1/p')
+rm -rf "$DEMO/opened" && mkdir -p "$DEMO/opened"
+age -d -i "$LITIGATOR_KEY" "$DEMO/case.tar.age" | tar -x -C "$DEMO/opened"
+(cd "$DEMO/opened" && minisign -Vm manifest.json -P "$DEVICE_KEY" && sha256sum -c SHA256SUMS)
+
+step "... and with temoin verify (also checks the custody entries and every path)"
+rm -rf "$DEMO/checked"
+"$BIN" verify "$DEMO/case.tar.age" --identity "$LITIGATOR_KEY" --device-key "$DEVICE_KEY" \
+  --out "$DEMO/checked"
+
 step "What is on disk: ids, sizes and ciphertext only"
 (cd "$VAULT" && find . -maxdepth 2 | sort)
 if grep -rqaiF "police station" "$VAULT"; then

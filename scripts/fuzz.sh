@@ -22,6 +22,12 @@ for t in $targets; do
   # Targets with real files to start from get them as a second corpus.
   seeds=()
   if [ "$t" = av ]; then seeds=(../vault/tests/fixtures); fi
+  if [ "$t" = bundle ] && command -v age >/dev/null; then
+    mkdir -p "$CARGO_TARGET_DIR/seeds/bundle"
+    age -d -i ../docs/test-vectors/bundle/omct.key ../docs/test-vectors/bundle/good.tar.age \
+      >"$CARGO_TARGET_DIR/seeds/bundle/good.tar"
+    seeds=("$CARGO_TARGET_DIR/seeds/bundle")
+  fi
   if ! cargo fuzz run "$t" corpus/$t ${seeds[@]+"${seeds[@]}"} -- -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=1024 \
       -print_final_stats=1 >"$log" 2>&1; then
     tail -n 60 "$log" >&2

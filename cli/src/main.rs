@@ -8,6 +8,7 @@
 //! This binary holds wiring only: every operation is a call into
 //! `temoin-vault`.
 
+mod bundle;
 mod passphrase;
 
 use std::io::IsTerminal;
@@ -65,8 +66,44 @@ enum Command {
         #[arg(required = true)]
         query: Vec<String>,
     },
-    /// Check every record, payload and the custody chain.
-    Verify,
+    /// Check the vault (every record, payload and the custody chain), or,
+    /// given FILE, check a sealed bundle: decrypt it, check its signature,
+    /// hashes, paths and custody entries, and report. Exit status 0 only if
+    /// everything holds and the signer is a key given with --device-key; 3
+    /// if anything is wrong; 4 if it is intact but no --device-key was given.
+    Verify {
+        /// A sealed bundle (`.tar.age`) to check instead of the vault.
+        file: Option<PathBuf>,
+        /// The age identity file the bundle was sealed for.
+        #[arg(long, value_name = "KEYFILE", requires = "file")]
+        identity: Option<PathBuf>,
+        /// A device public key to trust (minisign, as `temoin device`
+        /// prints it, or a .pub file); repeatable.
+        #[arg(long = "device-key", value_name = "PUBKEY", requires = "file")]
+        device_keys: Vec<String>,
+        /// Unpack the checked files and the report into DIR (new or empty).
+        #[arg(long, value_name = "DIR", requires = "file")]
+        out: Option<PathBuf>,
+    },
+    /// Seal a case into a bundle (a tar archive inside an age file, signed
+    /// by this device) for a litigator, or to carry to OMCT on a USB stick.
+    Export {
+        /// The case.
+        #[arg(long, value_name = "ID")]
+        case: String,
+        /// Who can open it: an age public key (age1...); repeatable.
+        #[arg(long = "recipient", value_name = "AGE_RECIPIENT", required = true)]
+        recipients: Vec<String>,
+        /// What it is for; only what consent covers goes in.
+        #[arg(long, value_enum, default_value_t = PurposeArg::Litigation)]
+        purpose: PurposeArg,
+        /// The file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Consents.
+    #[command(subcommand)]
+    Consent(ConsentCommand),
     /// Show the custody log, or the entries about one item.
     Custody {
         /// An item or case id.
@@ -92,6 +129,89 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConsentCommand {
+    /// Record a consent for a case; prints its id.
+    Add {
+        case_id: String,
+        /// A use consented to; repeatable.
+        #[arg(long = "scope", value_enum, required = true)]
+        scopes: Vec<ScopeArg>,
+        /// Who gave it (a name, or how to refer to them).
+        #[arg(long)]
+        given_by_name: String,
+        /// When: YYYY, YYYY-MM or YYYY-MM-DD.
+        #[arg(long)]
+        given_on: String,
+        /// How it was given.
+        #[arg(long, value_enum, default_value_t = MethodArg::Oral)]
+        method: MethodArg,
+        /// Conditions and limits, in words.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Record that a consent was withdrawn (all scopes, or those given).
+    Withdraw {
+        id: String,
+        /// When: YYYY, YYYY-MM or YYYY-MM-DD.
+        #[arg(long)]
+        on: String,
+        /// A scope withdrawn; none means every scope.
+        #[arg(long = "scope", value_enum)]
+        scopes: Vec<ScopeArg>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum PurposeArg {
+    /// For proceedings before a court or treaty body.
+    Litigation,
+    /// For OMCT.
+    Omct,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ScopeArg {
+    ShareWithOmct,
+    Litigation,
+    Publication,
+    AnonymisedStatistics,
+}
+
+impl From<ScopeArg> for temoin_vault::case::ConsentScope {
+    fn from(s: ScopeArg) -> Self {
+        use temoin_vault::case::ConsentScope as S;
+        match s {
+            ScopeArg::ShareWithOmct => S::ShareWithOmct,
+            ScopeArg::Litigation => S::Litigation,
+            ScopeArg::Publication => S::Publication,
+            ScopeArg::AnonymisedStatistics => S::AnonymisedStatistics,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum MethodArg {
+    Oral,
+    Written,
+    AudioRecorded,
+    VideoRecorded,
+    Other,
+}
+
+impl From<MethodArg> for temoin_vault::case::ConsentMethod {
+    fn from(m: MethodArg) -> Self {
+        use temoin_vault::case::ConsentMethod as M;
+        match m {
+            MethodArg::Oral => M::Oral,
+            MethodArg::Written => M::Written,
+            MethodArg::AudioRecorded => M::AudioRecorded,
+            MethodArg::VideoRecorded => M::VideoRecorded,
+            MethodArg::Other => M::Other,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -308,7 +428,36 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Verify => return cmd_verify(&cli),
+        Command::Verify { file: None, .. } => return cmd_verify(&cli),
+        Command::Verify {
+            file: Some(file),
+            identity,
+            device_keys,
+            out,
+        } => {
+            return bundle::verify(
+                file,
+                identity.as_deref(),
+                device_keys,
+                out.as_deref(),
+                cli.json,
+            )
+        }
+        Command::Export {
+            case,
+            recipients,
+            purpose,
+            out,
+        } => {
+            let case = parse_id(case)?;
+            let mut vault = unlock(&cli)?;
+            let purpose = match purpose {
+                PurposeArg::Litigation => temoin_vault::bundle::Purpose::Litigation,
+                PurposeArg::Omct => temoin_vault::bundle::Purpose::ShareWithOmct,
+            };
+            bundle::export(&mut vault, case, recipients, purpose, out, cli.json)?;
+        }
+        Command::Consent(c) => cmd_consent(&cli, c)?,
         Command::Custody { id } => cmd_custody(&cli, id.as_deref())?,
         Command::Passwd {
             new_passphrase_file,
@@ -795,6 +944,58 @@ fn cmd_verify(cli: &Cli) -> Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_DAMAGED)
     })
+}
+
+fn cmd_consent(cli: &Cli, c: &ConsentCommand) -> Result<()> {
+    use temoin_vault::case::{Consent, Withdrawal};
+    use temoin_vault::PartialDate;
+    match c {
+        ConsentCommand::Add {
+            case_id,
+            scopes,
+            given_by_name,
+            given_on,
+            method,
+            note,
+        } => {
+            let consent = Consent {
+                case_id: parse_id(case_id)?,
+                given_by: None,
+                given_by_name: Some(given_by_name.clone()),
+                given_on: PartialDate(given_on.clone()),
+                method: (*method).into(),
+                interpreter: None,
+                recorded_by: None,
+                scopes: scopes.iter().map(|s| (*s).into()).collect(),
+                note: note.clone(),
+                withdrawal: None,
+            };
+            let mut vault = unlock(cli)?;
+            let id = vault.add(&consent)?;
+            if cli.json {
+                print_json(&json!({ "id": id }))?;
+            } else {
+                println!("{id}");
+            }
+        }
+        ConsentCommand::Withdraw { id, on, scopes } => {
+            let id = parse_id(id)?;
+            let mut vault = unlock(cli)?;
+            let mut consent = vault.require::<Consent>(id)?.record;
+            consent.withdrawal = Some(Withdrawal {
+                on: PartialDate(on.clone()),
+                scopes: scopes.iter().map(|s| (*s).into()).collect(),
+                note: None,
+            });
+            let revision = vault.update(id, &consent)?;
+            if cli.json {
+                print_json(&json!({ "id": id, "revision": revision }))?;
+            } else {
+                println!("Consent {id} withdrawn (revision {revision}).");
+            }
+        }
+    }
+    Ok(())
 }
 
 fn cmd_custody(cli: &Cli, id: Option<&str>) -> Result<()> {

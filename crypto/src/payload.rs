@@ -68,7 +68,49 @@ impl FromStr for PayloadRecipient {
     }
 }
 
+impl PayloadRecipient {
+    /// A short, stable name for this recipient: `sha256:` and the hex
+    /// SHA-256 of its `age1...` string. Bundles list their recipients this
+    /// way, so a reader can check a bundle was sealed for its own key.
+    pub fn fingerprint(&self) -> String {
+        use sha2::Digest;
+        format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(self.0.to_string().as_bytes()))
+        )
+    }
+}
+
 impl PayloadIdentity {
+    /// The identities in an age identity file (`age-keygen` output): one
+    /// `AGE-SECRET-KEY-1...` a line, with `#` comments and blank lines.
+    /// Fails if a line is neither, or if there is no identity at all.
+    pub fn from_identity_file(text: &str) -> Result<Vec<Self>, PayloadError> {
+        let mut out = Vec::new();
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            out.push(Self::from_secret(line)?);
+        }
+        if out.is_empty() {
+            return Err(PayloadError::BadKey);
+        }
+        Ok(out)
+    }
+
+    /// Opens an age stream addressed to any of `identities`.
+    pub fn decrypt_any<R: Read>(
+        identities: &[PayloadIdentity],
+        input: R,
+    ) -> Result<PayloadReader<R>, PayloadError> {
+        let decryptor = age::Decryptor::new(input).map_err(map_decrypt_error)?;
+        let reader = decryptor
+            .decrypt(identities.iter().map(|i| &i.0 as &dyn age::Identity))
+            .map_err(map_decrypt_error)?;
+        Ok(PayloadReader(reader))
+    }
+
     /// A new random identity.
     pub fn generate() -> Self {
         Self(age::x25519::Identity::generate())

@@ -38,6 +38,8 @@ pub enum Action {
     ExportPayloadKey,
     /// The passphrase was changed (the vault key rewrapped).
     PassphraseChanged,
+    /// A case was sealed into a bundle for its recipients.
+    ExportBundle,
 }
 
 impl Action {
@@ -52,6 +54,7 @@ impl Action {
             Action::ExportOriginal => "export_original",
             Action::ExportPayloadKey => "export_payload_key",
             Action::PassphraseChanged => "passphrase_changed",
+            Action::ExportBundle => "export_bundle",
         }
     }
 }
@@ -87,6 +90,23 @@ pub struct CustodyBody {
     /// For a working copy: the original's SHA-256.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_sha256: Option<String>,
+    /// For a bundle export: which bundle, sealed for whom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<BundleNote>,
+}
+
+/// What a custody entry records of a sealed bundle. The entry's `sha256` is
+/// the SHA-256 of the bundle's signed manifest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleNote {
+    /// The bundle's id.
+    pub id: String,
+    /// The device's sequence number for it.
+    pub sequence: u64,
+    /// What it is for (`share_with_omct`, `litigation`).
+    pub purpose: String,
+    /// The recipients' fingerprints.
+    pub recipients: Vec<String>,
 }
 
 /// What the caller says about an event; the log adds sequence, chain, time
@@ -100,6 +120,7 @@ pub(crate) struct Event {
     pub sha256: Option<String>,
     pub source: Option<ItemId>,
     pub source_sha256: Option<String>,
+    pub bundle: Option<BundleNote>,
 }
 
 /// One entry as stored: the exact body bytes and their signature.
@@ -168,6 +189,7 @@ impl CustodyEntry {
             sha256: event.sha256,
             source: event.source,
             source_sha256: event.source_sha256,
+            bundle: event.bundle,
         };
         let body_bytes =
             serde_json::to_vec(&body).expect("a custody body of plain fields always serialises");

@@ -133,6 +133,12 @@ pub enum VaultError {
         /// The first broken entry.
         seq: u64,
     },
+    /// No consent of the case covers what a bundle is for.
+    #[error("no consent recorded in this case covers {scope} (or one was withdrawn): record the person's consent first; nothing was exported")]
+    NoConsent {
+        /// The consent scope needed.
+        scope: &'static str,
+    },
     /// The file to export to already exists; it was left untouched.
     #[error("the output file already exists; choose another name (nothing was written)")]
     OutputExists,

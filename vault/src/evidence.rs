@@ -448,6 +448,35 @@ impl Vault {
 
     /// Decrypts and hashes a payload into `out`; errors if it is missing,
     /// damaged, or does not match the record.
+    /// The plaintext of an evidence payload as a reader; call
+    /// [`CheckedPayload::finish`] after reading it all to learn whether it
+    /// matched the record's hash and size.
+    pub(crate) fn open_payload_checked(
+        &self,
+        id: ItemId,
+        evidence: &Evidence,
+    ) -> Result<CheckedPayload, VaultError> {
+        let file = match File::open(self.blob_path(id)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(VaultError::PayloadMissing { id })
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let reader = self
+            .identity
+            .decrypt(io::BufReader::with_capacity(READ_BUF, file))
+            .map_err(|e| map_payload_error(id, e))?;
+        Ok(CheckedPayload {
+            id,
+            reader,
+            hasher: Sha256::new(),
+            size: 0,
+            expected_sha256: evidence.sha256.clone(),
+            expected_size: evidence.size,
+        })
+    }
+
     pub(crate) fn copy_checked<W: Write>(
         &self,
         id: ItemId,
@@ -554,6 +583,44 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(total)
+}
+
+/// An evidence payload being read, hashed as it goes (see
+/// [`Vault::open_payload_checked`]). A damaged stream reads as an error of
+/// kind `InvalidData`.
+pub(crate) struct CheckedPayload {
+    id: ItemId,
+    reader: temoin_crypto::payload::PayloadReader<io::BufReader<File>>,
+    hasher: Sha256,
+    size: u64,
+    expected_sha256: String,
+    expected_size: u64,
+}
+
+impl Read for CheckedPayload {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.reader.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        if self.size > self.expected_size {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the payload is longer than its record says",
+            ));
+        }
+        Ok(n)
+    }
+}
+
+impl CheckedPayload {
+    /// Whether everything read matched the record.
+    pub(crate) fn finish(self) -> Result<(), VaultError> {
+        let sha256 = hex::encode(self.hasher.finalize());
+        if sha256 != self.expected_sha256 || self.size != self.expected_size {
+            return Err(VaultError::PayloadDamaged { id: self.id });
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

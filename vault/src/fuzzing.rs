@@ -41,3 +41,15 @@ pub fn av(bytes: &[u8]) -> bool {
     let pdf = crate::media::read_pdf(bytes);
     facts.problem.is_none() || pdf.problem.is_none()
 }
+
+/// The archive inside a bundle, as a desk or litigator reads it after
+/// decryption (the age layer is the age crate's, fuzzed upstream).
+pub fn bundle(bytes: &[u8]) -> bool {
+    let identity = crate::bundle::PayloadIdentity::generate();
+    crate::bundle::read_plain(
+        bytes,
+        std::slice::from_ref(&identity),
+        &crate::bundle::ReadOptions::default(),
+    )
+    .intact()
+}

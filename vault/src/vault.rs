@@ -33,6 +33,7 @@ pub(crate) const STAGING_DIR: &str = "staging";
 
 const META_IDENTITY: &str = "payload-identity";
 const META_DEVICE: &str = "device-key";
+const META_BUNDLE_SEQ: &str = "bundle-sequence";
 
 /// How costly to make the passphrase KDF.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -969,6 +970,62 @@ impl Vault {
         Ok(())
     }
 
+    /// The sequence number the next bundle gets: one more than the last
+    /// (1 for the first).
+    pub(crate) fn next_bundle_sequence(&self) -> Result<u64, VaultError> {
+        let Some(sealed) = self.store.db.get(store::meta_key(META_BUNDLE_SEQ))? else {
+            return Ok(1);
+        };
+        let plain = self
+            .key
+            .open(
+                &Aad::Named {
+                    vault_id: self.vault_id,
+                    name: META_BUNDLE_SEQ,
+                },
+                &sealed,
+            )
+            .map_err(|_| VaultError::Store("the bundle sequence number is damaged".into()))?;
+        let last: [u8; 8] = plain[..]
+            .try_into()
+            .map_err(|_| VaultError::Store("the bundle sequence number is damaged".into()))?;
+        u64::from_be_bytes(last)
+            .checked_add(1)
+            .ok_or_else(|| VaultError::Store("the bundle sequence number is exhausted".into()))
+    }
+
+    /// Appends a custody entry and stores `sequence` as the last bundle
+    /// sequence number, in one durable commit.
+    pub(crate) fn append_custody_with_sequence(
+        &mut self,
+        sequence: u64,
+        action: Action,
+        event: Event,
+    ) -> Result<(), VaultError> {
+        let mut batch = sled::Batch::default();
+        batch.insert(
+            store::meta_key(META_BUNDLE_SEQ),
+            self.key.seal(
+                &Aad::Named {
+                    vault_id: self.vault_id,
+                    name: META_BUNDLE_SEQ,
+                },
+                &sequence.to_be_bytes(),
+            ),
+        );
+        let head = self.stage_custody(&mut batch, self.custody_head, action, event)?;
+        self.commit(batch, head)?;
+        Ok(())
+    }
+
+    /// Signs a bundle manifest with the device key.
+    pub(crate) fn sign_manifest(&self, manifest: &[u8]) -> String {
+        self.device.sign(
+            temoin_crypto::sign::SigningPurpose::BundleManifest,
+            manifest,
+        )
+    }
+
     /// Commits a batch that carries custody entries, durably, then records
     /// the new custody head.
     ///
@@ -1134,6 +1191,7 @@ impl Vault {
                 sha256: intake.sha256,
                 source: intake.source,
                 source_sha256: intake.source_sha256,
+                bundle: None,
             },
         )
     }

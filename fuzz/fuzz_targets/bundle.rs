@@ -1,0 +1,8 @@
+//! Fuzzes the bundle reader over the archive inside a bundle: paths,
+//! headers, the manifest, SHA256SUMS and custody lines. Seeded with the
+//! decrypted good test vector (scripts/fuzz.sh).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = temoin_vault::fuzzing::bundle(data);
+});

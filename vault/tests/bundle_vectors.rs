@@ -1,0 +1,63 @@
+//! The committed bundle test vectors (docs/test-vectors/bundle, made by
+//! `cargo run -p temoin-tests --bin make-bundle-vectors`): the reader must
+//! find in each what `expected.json` says. A format change that stops old
+//! bundles from reading, or a check that stops catching a forgery, fails
+//! here.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use temoin_vault::bundle::{read_bundle, PayloadIdentity, ReadOptions};
+use temoin_vault::DevicePublicKey;
+
+#[test]
+fn every_vector_reads_as_expected() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/test-vectors/bundle");
+    let identities = PayloadIdentity::from_identity_file(
+        &std::fs::read_to_string(dir.join("omct.key")).unwrap(),
+    )
+    .unwrap();
+    let device =
+        DevicePublicKey::from_minisign(&std::fs::read_to_string(dir.join("device.pub")).unwrap())
+            .unwrap();
+    let expected: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
+    assert!(expected.len() >= 9);
+    for (name, want) in &expected {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let report = read_bundle(
+            &bytes[..],
+            &identities,
+            &ReadOptions {
+                trusted_devices: std::slice::from_ref(&device),
+                out_dir: Some(&out.path().join("unpacked")),
+            },
+        )
+        .unwrap();
+        let codes: Vec<&str> = report.problems.iter().map(|p| p.code).collect();
+        assert_eq!(
+            report.genuine(),
+            want["genuine"].as_bool().unwrap(),
+            "{name}: {codes:?}"
+        );
+        let listed: Vec<&str> = want["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        if listed.is_empty() {
+            assert!(codes.is_empty(), "{name}: {codes:?}");
+        } else {
+            assert!(
+                listed.iter().any(|c| codes.contains(c)),
+                "{name}: expected one of {listed:?}, found {codes:?}"
+            );
+        }
+        // Nothing ever lands outside the output folder.
+        assert!(!out.path().join("outside.txt").exists(), "{name}");
+    }
+    assert!(!Path::new("/tmp/absolute.txt").exists());
+}
