@@ -9,6 +9,7 @@
 //! `temoin-vault`.
 
 mod bundle;
+mod handover;
 mod passphrase;
 
 use std::io::IsTerminal;
@@ -104,6 +105,46 @@ enum Command {
     /// Consents.
     #[command(subcommand)]
     Consent(ConsentCommand),
+    /// Enroll this device with OMCT's intake server (with the one-time
+    /// token and the certificate pin OMCT gave).
+    Enroll {
+        /// The server's address (https://host:port).
+        #[arg(long)]
+        server: String,
+        /// The one-time enrollment token.
+        #[arg(long)]
+        token: String,
+        /// The server's certificate pin (sha256:...).
+        #[arg(long)]
+        pin: String,
+        /// A SOCKS5 proxy, e.g. socks5h://127.0.0.1:9050 for Tor.
+        #[arg(long, value_name = "URL")]
+        proxy: Option<String>,
+    },
+    /// Seal a case for OMCT and put it in the outbox.
+    Submit { case_id: String },
+    /// Show the outbox: each submission's state, progress, receipt or last
+    /// error.
+    Outbox {
+        /// Put a failed submission back in the queue.
+        #[arg(long, value_name = "BUNDLE_ID")]
+        retry: Option<String>,
+    },
+    /// Send what is in the outbox now.
+    Sync {
+        /// Keep trying while connectivity comes and goes (until stopped).
+        #[arg(long)]
+        watch: bool,
+        /// Try now, ignoring the back-off after failures.
+        #[arg(long)]
+        force: bool,
+    },
+    /// OMCT's intake server.
+    #[command(subcommand)]
+    Intake(handover::IntakeCommand),
+    /// OMCT's desk.
+    #[command(subcommand)]
+    Desk(handover::DeskCommand),
     /// Show the custody log, or the entries about one item.
     Custody {
         /// An item or case id.
@@ -458,6 +499,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
             bundle::export(&mut vault, case, recipients, purpose, out, cli.json)?;
         }
         Command::Consent(c) => cmd_consent(&cli, c)?,
+        Command::Enroll {
+            server,
+            token,
+            pin,
+            proxy,
+        } => {
+            let mut vault = unlock(&cli)?;
+            handover::enroll(&mut vault, server, token, pin, proxy.as_deref(), cli.json)?;
+        }
+        Command::Submit { case_id } => {
+            let case = parse_id(case_id)?;
+            let mut vault = unlock(&cli)?;
+            handover::submit(&mut vault, case, cli.json)?;
+        }
+        Command::Outbox { retry } => {
+            let mut vault = unlock(&cli)?;
+            handover::show_outbox(&mut vault, retry.as_deref(), cli.json)?;
+        }
+        Command::Sync { watch, force } => {
+            let mut vault = unlock(&cli)?;
+            handover::sync(&mut vault, *watch, *force, cli.json)?;
+        }
+        Command::Intake(c) => handover::intake(c, cli.json)?,
+        Command::Desk(c) => return handover::desk_cmd(c, cli.json),
         Command::Custody { id } => cmd_custody(&cli, id.as_deref())?,
         Command::Passwd {
             new_passphrase_file,

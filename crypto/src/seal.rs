@@ -89,6 +89,14 @@ pub enum Aad<'a> {
         /// What it is; a fixed string chosen by the caller.
         name: &'static str,
     },
+    /// A piece of state kept by a layer above the vault (the outbox of
+    /// submissions, enrollment), sealed under the vault key under its key.
+    State {
+        /// The vault's id.
+        vault_id: [u8; 16],
+        /// Its key, as stored.
+        key: &'a str,
+    },
 }
 
 impl Aad<'_> {
@@ -136,6 +144,12 @@ impl Aad<'_> {
                 out.extend_from_slice(vault_id);
                 out.extend_from_slice(&(name.len() as u32).to_be_bytes());
                 out.extend_from_slice(name.as_bytes());
+            }
+            Aad::State { vault_id, key } => {
+                out.extend_from_slice(b"temoin/state/v1\0");
+                out.extend_from_slice(vault_id);
+                out.extend_from_slice(&(key.len() as u32).to_be_bytes());
+                out.extend_from_slice(key.as_bytes());
             }
         }
         out

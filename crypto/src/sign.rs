@@ -28,6 +28,10 @@ pub enum SigningPurpose {
     CustodyEntry,
     /// The manifest of a sealed bundle.
     BundleManifest,
+    /// An intake server's receipt for a bundle it stored.
+    Receipt,
+    /// OMCT's list of the recipients devices must seal bundles to.
+    RecipientList,
 }
 
 impl SigningPurpose {
@@ -36,6 +40,8 @@ impl SigningPurpose {
         match self {
             SigningPurpose::CustodyEntry => "temoin/custody-entry/v1",
             SigningPurpose::BundleManifest => "temoin/bundle-manifest/v1",
+            SigningPurpose::Receipt => "temoin/receipt/v1",
+            SigningPurpose::RecipientList => "temoin/recipient-list/v1",
         }
     }
 }

@@ -40,6 +40,8 @@ pub enum Action {
     PassphraseChanged,
     /// A case was sealed into a bundle for its recipients.
     ExportBundle,
+    /// A bundle reached OMCT's intake server, which signed a receipt.
+    Delivered,
 }
 
 impl Action {
@@ -55,6 +57,7 @@ impl Action {
             Action::ExportPayloadKey => "export_payload_key",
             Action::PassphraseChanged => "passphrase_changed",
             Action::ExportBundle => "export_bundle",
+            Action::Delivered => "delivered",
         }
     }
 }
@@ -93,6 +96,9 @@ pub struct CustodyBody {
     /// For a bundle export: which bundle, sealed for whom.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bundle: Option<BundleNote>,
+    /// For a delivery: the intake server's signed receipt, verbatim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
 }
 
 /// What a custody entry records of a sealed bundle. The entry's `sha256` is
@@ -121,6 +127,7 @@ pub(crate) struct Event {
     pub source: Option<ItemId>,
     pub source_sha256: Option<String>,
     pub bundle: Option<BundleNote>,
+    pub receipt: Option<String>,
 }
 
 /// One entry as stored: the exact body bytes and their signature.
@@ -190,6 +197,7 @@ impl CustodyEntry {
             source: event.source,
             source_sha256: event.source_sha256,
             bundle: event.bundle,
+            receipt: event.receipt,
         };
         let body_bytes =
             serde_json::to_vec(&body).expect("a custody body of plain fields always serialises");

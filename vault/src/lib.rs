@@ -27,6 +27,7 @@ pub mod fuzzing;
 pub mod media;
 pub mod record;
 pub mod redact;
+pub mod state;
 pub mod verify;
 
 mod error;

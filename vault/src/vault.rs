@@ -1192,6 +1192,7 @@ impl Vault {
                 source: intake.source,
                 source_sha256: intake.source_sha256,
                 bundle: None,
+                receipt: None,
             },
         )
     }

@@ -1,0 +1,406 @@
+//! The handover commands: the intake server, the desk, and on the device
+//! enroll, submit, outbox and sync. Wiring only; the work is in
+//! `temoin-sync`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Subcommand;
+use serde_json::json;
+use temoin_sync::client::{self, Endpoint};
+use temoin_sync::{desk, outbox, pin, server};
+
+#[derive(Subcommand, Debug)]
+pub enum IntakeCommand {
+    /// Create an intake server folder: its TLS certificate (the pin is
+    /// printed, for enrolling devices), its receipt key and the desk's
+    /// access token (printed, and written to DIR/desk.token).
+    Init {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// A host name or IP address devices will reach it by (besides
+        /// localhost); repeatable.
+        #[arg(long = "name", value_name = "HOST")]
+        names: Vec<String>,
+        /// Largest bundle accepted, in MiB.
+        #[arg(long, default_value_t = 4096)]
+        max_upload_mib: u64,
+        /// Most uploads a device may start in an hour.
+        #[arg(long, default_value_t = 60)]
+        max_uploads_per_hour: u32,
+        /// Disk quota for everything stored, in GiB.
+        #[arg(long, default_value_t = 200)]
+        quota_gib: u64,
+        /// Days to keep a bundle after the desk acknowledged it (0: delete
+        /// at once).
+        #[arg(long, default_value_t = 0)]
+        retention_days: u32,
+    },
+    /// Serve over HTTPS until stopped.
+    Serve {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Address and port to listen on.
+        #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
+        listen: SocketAddr,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeskCommand {
+    /// Create a desk folder: OMCT's age identity, the root signing key and
+    /// the signed recipient list, published on the intake server.
+    Init {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The intake server's URL (https://host:port).
+        #[arg(long)]
+        server: String,
+        /// The server's certificate pin (`intake init` printed it).
+        #[arg(long)]
+        pin: String,
+        /// The file holding the desk's access token (DIR/desk.token of the
+        /// server folder).
+        #[arg(long, value_name = "FILE")]
+        desk_token_file: PathBuf,
+    },
+    /// Issue a one-time enrollment token for a device; prints it.
+    Enroll {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Who the device is for (kept by the server, never sent to devices).
+        #[arg(long, default_value = "device")]
+        label: String,
+        /// Hours the token stays valid.
+        #[arg(long, default_value_t = 72)]
+        valid_hours: u32,
+    },
+    /// Revoke a device (by its key id): its uploads are refused from now on.
+    Revoke {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        key_id: String,
+    },
+    /// Fetch new bundles into DIR/inbox, check each arrived whole, and
+    /// acknowledge them.
+    Pull {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Decrypt, verify and unpack the bundles in the inbox (or FILE) into
+    /// DIR/opened/, flagging anything forged, unknown or tampered. Exit
+    /// status 3 if any bundle is not accepted.
+    Open {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        file: Option<PathBuf>,
+    },
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the network runtime")
+}
+
+pub fn intake(c: &IntakeCommand, json_out: bool) -> Result<()> {
+    match c {
+        IntakeCommand::Init {
+            dir,
+            names,
+            max_upload_mib,
+            max_uploads_per_hour,
+            quota_gib,
+            retention_days,
+        } => {
+            let out = server::init(
+                dir,
+                names,
+                Some(server::Config {
+                    max_upload_bytes: max_upload_mib.saturating_mul(1024 * 1024),
+                    max_uploads_per_hour: *max_uploads_per_hour,
+                    quota_bytes: quota_gib.saturating_mul(1024 * 1024 * 1024),
+                    retention_days: *retention_days,
+                    desk_token_sha256: String::new(),
+                }),
+            )
+            .map_err(|e| anyhow!("{e}"))?;
+            let token_file = dir.join("desk.token");
+            std::fs::write(&token_file, format!("{}\n", out.desk_token))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))?;
+            }
+            if json_out {
+                crate::print_json(&json!({ "pin": out.pin, "desk_token_file": token_file }))?;
+            } else {
+                println!("Intake server created in {}.", dir.display());
+                println!("Certificate pin (give it to devices with their enrollment token):");
+                println!("  {}", out.pin);
+                println!(
+                    "The desk's access token is in {} (keep it secret).",
+                    token_file.display()
+                );
+            }
+            Ok(())
+        }
+        IntakeCommand::Serve { dir, listen } => {
+            let dir = dir.clone();
+            runtime()?
+                .block_on(async move {
+                    server::serve(&dir, *listen, |addr| {
+                        println!("Intake server listening on https://{addr}");
+                    })
+                    .await
+                })
+                .map_err(|e| anyhow!("{e}"))
+        }
+    }
+}
+
+pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
+    let rt = runtime()?;
+    match c {
+        DeskCommand::Init {
+            dir,
+            server,
+            pin: pin_arg,
+            desk_token_file,
+        } => {
+            let pin = pin::parse_pin(pin_arg)
+                .ok_or_else(|| anyhow!("the pin must be sha256: followed by 64 hex digits"))?;
+            let token = std::fs::read_to_string(desk_token_file)
+                .with_context(|| format!("cannot read {}", desk_token_file.display()))?;
+            let endpoint = Endpoint {
+                url: server.clone(),
+                pin,
+                proxy: None,
+            };
+            let recipient = rt
+                .block_on(desk::init(dir, endpoint, token.trim()))
+                .map_err(|e| anyhow!("{e}"))?;
+            if json_out {
+                crate::print_json(&json!({ "recipient": recipient }))?;
+            } else {
+                println!(
+                    "Desk created in {}. OMCT's recipient: {recipient}",
+                    dir.display()
+                );
+                println!("Keep omct.key and root.key there secret; omct.key can live on an offline machine.");
+            }
+        }
+        DeskCommand::Enroll {
+            dir,
+            label,
+            valid_hours,
+        } => {
+            let token = rt
+                .block_on(desk::enrollment_token(dir, label, *valid_hours))
+                .map_err(|e| anyhow!("{e}"))?;
+            if json_out {
+                crate::print_json(&json!({ "token": token }))?;
+            } else {
+                println!("{token}");
+            }
+        }
+        DeskCommand::Revoke { dir, key_id } => {
+            rt.block_on(desk::revoke(dir, key_id))
+                .map_err(|e| anyhow!("{e}"))?;
+            if !json_out {
+                println!("Device {key_id} revoked.");
+            }
+        }
+        DeskCommand::Pull { dir } => {
+            let pulled = rt.block_on(desk::pull(dir)).map_err(|e| anyhow!("{e}"))?;
+            if json_out {
+                crate::print_json(&json!({ "pulled": pulled }))?;
+            } else {
+                println!(
+                    "{} new bundle(s) pulled into {}.",
+                    pulled.len(),
+                    dir.join("inbox").display()
+                );
+            }
+        }
+        DeskCommand::Open { dir, file } => {
+            let opened = desk::open(dir, file.as_deref()).map_err(|e| anyhow!("{e}"))?;
+            let all_ok = opened.iter().all(|o| o.accepted());
+            if json_out {
+                let rows: Vec<_> = opened
+                    .iter()
+                    .map(|o| {
+                        json!({
+                            "file": o.file, "out": o.out, "accepted": o.accepted(),
+                            "problems": o.report.problems, "desk_problems": o.desk_problems,
+                        })
+                    })
+                    .collect();
+                crate::print_json(&json!(rows))?;
+            } else {
+                for o in &opened {
+                    let what = if o.accepted() { "ACCEPTED" } else { "FLAGGED" };
+                    println!("{what}  {}  -> {}", o.file.display(), o.out.display());
+                    for p in &o.report.problems {
+                        println!("    [{}] {}", p.code, p.detail);
+                    }
+                    for p in &o.desk_problems {
+                        println!("    [desk] {p}");
+                    }
+                }
+                if opened.is_empty() {
+                    println!("Nothing new to open.");
+                }
+            }
+            if !all_ok {
+                return Ok(ExitCode::from(crate::EXIT_DAMAGED));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn enroll(
+    vault: &mut temoin_vault::Vault,
+    server_url: &str,
+    token: &str,
+    pin_arg: &str,
+    proxy: Option<&str>,
+    json_out: bool,
+) -> Result<()> {
+    let pin = pin::parse_pin(pin_arg).ok_or_else(|| {
+        anyhow!("the pin must be sha256: followed by 64 hex digits, as OMCT gave it")
+    })?;
+    if !server_url.starts_with("https://") {
+        bail!("the server address must start with https://");
+    }
+    let endpoint = Endpoint {
+        url: server_url.to_owned(),
+        pin,
+        proxy: proxy.map(str::to_owned),
+    };
+    let key = vault.device_public_key();
+    let e = runtime()?
+        .block_on(client::enroll(
+            endpoint,
+            token.trim(),
+            &key.to_minisign_base64(),
+        ))
+        .map_err(|e| anyhow!("enrollment failed: {e}"))?;
+    outbox::save_enrollment(vault, &e).map_err(|e| anyhow!("{e}"))?;
+    if json_out {
+        crate::print_json(&json!({ "device_key_id": key.id_hex(), "recipients": e.recipients }))?;
+    } else {
+        println!(
+            "Enrolled device {} with {}. Bundles will be sealed to {} OMCT key(s).",
+            key.id_hex(),
+            server_url,
+            e.recipients.len()
+        );
+    }
+    Ok(())
+}
+
+pub fn submit(
+    vault: &mut temoin_vault::Vault,
+    case: temoin_vault::ItemId,
+    json_out: bool,
+) -> Result<()> {
+    let s = outbox::submit(vault, case).map_err(|e| anyhow!("{e}"))?;
+    if json_out {
+        crate::print_json(&json!({
+            "bundle_id": s.bundle_id, "sequence": s.sequence, "size": s.size,
+            "status": s.status, "supersedes": s.supersedes,
+        }))?;
+    } else {
+        println!(
+            "Queued bundle {} ({} bytes) for OMCT{}. Run `temoin sync` to send it.",
+            s.bundle_id,
+            s.size,
+            if s.supersedes.is_some() {
+                ", replacing the one delivered before"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
+}
+
+pub fn show_outbox(
+    vault: &mut temoin_vault::Vault,
+    retry: Option<&str>,
+    json_out: bool,
+) -> Result<()> {
+    if let Some(id) = retry {
+        outbox::retry(vault, id).map_err(|e| anyhow!("{e}"))?;
+    }
+    let list = outbox::list(vault).map_err(|e| anyhow!("{e}"))?;
+    if json_out {
+        crate::print_json(&serde_json::to_value(&list)?)?;
+        return Ok(());
+    }
+    if list.is_empty() {
+        println!("The outbox is empty.");
+    }
+    for s in &list {
+        let state = match s.status {
+            outbox::Status::Queued if s.progress.offset > 0 => format!(
+                "queued, {}% sent",
+                s.progress.offset.saturating_mul(100) / s.size.max(1)
+            ),
+            outbox::Status::Uploading => format!(
+                "uploading, {}% sent",
+                s.progress.offset.saturating_mul(100) / s.size.max(1)
+            ),
+            outbox::Status::Queued => "queued".into(),
+            outbox::Status::Delivered => "delivered, receipt verified".into(),
+            outbox::Status::Failed => "FAILED".into(),
+        };
+        println!(
+            "{}  case {}  seq {}  {} bytes  {state}",
+            s.bundle_id, s.case_id, s.sequence, s.size
+        );
+        if let Some(e) = &s.last_error {
+            println!("    last error: {e}");
+        }
+    }
+    Ok(())
+}
+
+pub fn sync(
+    vault: &mut temoin_vault::Vault,
+    watch: bool,
+    force: bool,
+    json_out: bool,
+) -> Result<()> {
+    let rt = runtime()?;
+    loop {
+        let report = rt
+            .block_on(outbox::run_once(vault, force))
+            .map_err(|e| anyhow!("{e}"))?;
+        if json_out {
+            crate::print_json(&json!({
+                "delivered": report.delivered, "failed": report.failed, "waiting": report.waiting,
+            }))?;
+        } else {
+            for d in &report.delivered {
+                println!("Delivered {d} (receipt verified and recorded in the custody log).");
+            }
+            for (id, why) in &report.failed {
+                println!("Failed {id}: {why}");
+            }
+            if report.waiting > 0 {
+                println!("{} submission(s) waiting to be retried.", report.waiting);
+            }
+        }
+        if !watch {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_secs(15));
+    }
+}

@@ -1,0 +1,270 @@
+//! The handover through the binaries, as OMCT and a defender would run it:
+//! `temoin intake serve` as a real process on loopback, `temoin desk` on
+//! OMCT's side, and enroll, submit, sync and outbox on the device. Then the
+//! intake server is killed with SIGKILL in the middle of an upload and
+//! restarted: the upload resumes, and what the desk receives is the bundle.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+
+struct Intake {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Intake {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &Path, listen: &str) -> Intake {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_temoin"))
+        .args(["intake", "serve", "--dir", s(dir), "--listen", listen])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("Intake server listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_owned();
+    Intake { child, url }
+}
+
+struct Omct {
+    intake_dir: PathBuf,
+    desk_dir: PathBuf,
+    pin: String,
+    server: Intake,
+}
+
+fn omct(f: &Fixture, max_upload_mib: &str) -> Omct {
+    let intake_dir = f.path("intake");
+    let init = assert_json(&temoin_no_vault(&[
+        "intake",
+        "init",
+        "--dir",
+        s(&intake_dir),
+        "--max-upload-mib",
+        max_upload_mib,
+        "--json",
+    ]));
+    let pin = str_of(&init, "pin").to_owned();
+    let server = serve(&intake_dir, "127.0.0.1:0");
+    let desk_dir = f.path("desk");
+    assert_ok(&temoin_no_vault(&[
+        "desk",
+        "init",
+        "--dir",
+        s(&desk_dir),
+        "--server",
+        &server.url,
+        "--pin",
+        &pin,
+        "--desk-token-file",
+        s(&intake_dir.join("desk.token")),
+    ]));
+    Omct {
+        intake_dir,
+        desk_dir,
+        pin,
+        server,
+    }
+}
+
+fn enroll(f: &Fixture, o: &Omct) {
+    let token = assert_ok(&temoin_no_vault(&[
+        "desk",
+        "enroll",
+        "--dir",
+        s(&o.desk_dir),
+        "--label",
+        "test device",
+    ]));
+    f.ok(&[
+        "enroll",
+        "--server",
+        &o.server.url,
+        "--token",
+        token.trim(),
+        "--pin",
+        &o.pin,
+    ]);
+}
+
+fn case_with_consent(f: &Fixture) -> String {
+    let case = f.new_case("Held at the checkpoint");
+    f.ok(&[
+        "consent",
+        "add",
+        &case,
+        "--scope",
+        "share-with-omct",
+        "--given-by-name",
+        "the witness",
+        "--given-on",
+        "2024-03-05",
+    ]);
+    f.add_testimony(&case, "They kept him for three days.");
+    case
+}
+
+#[test]
+fn a_case_goes_from_the_field_to_the_desk() {
+    let f = Fixture::new();
+    let o = omct(&f, "4096");
+    enroll(&f, &o);
+    let case = case_with_consent(&f);
+    let photo = f.file("photo.png", &png_bytes());
+    f.add_evidence(&case, &photo);
+
+    let queued = f.json(&["submit", &case]);
+    let bundle = str_of(&queued, "bundle_id").to_owned();
+    assert!(f.ok(&["outbox"]).contains("queued"));
+    let sent = f.json(&["sync"]);
+    assert_eq!(sent["delivered"][0], bundle.as_str(), "{sent}");
+    assert!(f.ok(&["outbox"]).contains("delivered, receipt verified"));
+    let custody = f.ok(&["custody", &case]);
+    assert!(custody.contains("delivered"), "{custody}");
+
+    let pulled = assert_json(&temoin_no_vault(&[
+        "desk",
+        "pull",
+        "--dir",
+        s(&o.desk_dir),
+        "--json",
+    ]));
+    assert_eq!(pulled["pulled"][0], bundle.as_str());
+    let opened = temoin_no_vault(&["desk", "open", "--dir", s(&o.desk_dir)]);
+    let text = assert_ok(&opened);
+    assert!(text.contains("ACCEPTED"), "{text}");
+    let out = o.desk_dir.join("opened").join(&bundle);
+    let evidence: Vec<_> = std::fs::read_dir(out.join("evidence")).unwrap().collect();
+    assert_eq!(
+        std::fs::read(evidence[0].as_ref().unwrap().path()).unwrap(),
+        std::fs::read(&photo).unwrap()
+    );
+    // Acknowledged by the desk: the server kept nothing (retention 0).
+    assert!(!o
+        .intake_dir
+        .join("store")
+        .join(format!("{bundle}.tar.age"))
+        .exists());
+}
+
+#[test]
+fn a_bad_enrollment_and_an_oversized_bundle_get_clear_errors() {
+    let f = Fixture::new();
+    let o = omct(&f, "1");
+    let bad = f.run(&[
+        "enroll",
+        "--server",
+        &o.server.url,
+        "--token",
+        "not-a-token",
+        "--pin",
+        &o.pin,
+    ]);
+    assert_fails(&bad, 1, &["not valid", "ask OMCT"]);
+    let wrong_pin = f.run(&[
+        "enroll",
+        "--server",
+        &o.server.url,
+        "--token",
+        "x",
+        "--pin",
+        &format!("sha256:{}", "ab".repeat(32)),
+    ]);
+    assert_fails(&wrong_pin, 1, &["pinned"]);
+    enroll(&f, &o);
+    let case = case_with_consent(&f);
+    let big = f.file("video.bin", &random_bytes(2 * 1024 * 1024));
+    f.add_evidence(&case, &big);
+    f.ok(&["submit", &case]);
+    let sent = f.json(&["sync"]);
+    let why = sent["failed"][0][1].as_str().unwrap_or_default().to_owned();
+    assert!(why.contains("larger than this server accepts"), "{sent}");
+    assert!(f.ok(&["outbox"]).contains("FAILED"));
+}
+
+#[cfg(unix)]
+#[test]
+fn the_intake_server_killed_mid_upload_resumes_and_stores_the_exact_bytes() {
+    let f = Fixture::new();
+    let mut o = omct(&f, "4096");
+    enroll(&f, &o);
+    let case = case_with_consent(&f);
+    // Incompressible, so the bundle is as big: several 8 MiB chunks.
+    let big = f.file("video.bin", &random_bytes(40 * 1024 * 1024));
+    f.add_evidence(&case, &big);
+    let queued = f.json(&["submit", &case]);
+    let bundle = str_of(&queued, "bundle_id").to_owned();
+    let size = queued["size"].as_u64().unwrap();
+    let sha = sha256sum(&f.vault.join("outbox").join(format!("{bundle}.tar.age")));
+
+    // Start sending, and kill the server once some bytes are on its disk.
+    let mut sync = Command::new(env!("CARGO_BIN_EXE_temoin"))
+        .args([
+            "--vault",
+            s(&f.vault),
+            "--passphrase-file",
+            s(&f.pass),
+            "sync",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let uploads = o.intake_dir.join("uploads");
+    let started = std::time::Instant::now();
+    loop {
+        let on_disk: u64 = std::fs::read_dir(&uploads)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "part"))
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .sum();
+        if on_disk > 0 && on_disk < size {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 60, "the upload never started");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let port = o.server.url.rsplit(':').next().unwrap().to_owned();
+    o.server.child.kill().unwrap();
+    o.server.child.wait().unwrap();
+    let _ = sync.wait();
+    let outbox = f.ok(&["outbox"]);
+    assert!(!outbox.contains("delivered"), "{outbox}");
+
+    // Back up on the same address; the next sync resumes.
+    o.server = serve(&o.intake_dir, &format!("127.0.0.1:{port}"));
+    let sent = f.json(&["sync", "--force"]);
+    assert_eq!(sent["delivered"][0], bundle.as_str(), "{sent}");
+    let list = f.json(&["outbox"]);
+    let sent_bytes = list[0]["progress"]["bytes_sent"].as_u64().unwrap();
+    // What was re-sent is at most one chunk.
+    assert!(
+        sent_bytes <= size + 8 * 1024 * 1024,
+        "sent {sent_bytes} bytes for a {size}-byte bundle"
+    );
+    assert!(sent_bytes >= size);
+    // The server's copy is the bundle, byte for byte.
+    let stored = o.intake_dir.join("store").join(format!("{bundle}.tar.age"));
+    assert_eq!(sha256sum(&stored), sha);
+}

@@ -1,0 +1,453 @@
+//! The device's side of the wire: enrollment, the recipient list, and
+//! resumable uploads (tus 1.0) of sealed bundles with verified receipts.
+//! HTTPS with reqwest over rustls, trusting only the pinned certificate;
+//! optionally through a SOCKS5 proxy (Tor: `socks5h://127.0.0.1:9050`, so
+//! that names are resolved by the proxy).
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use temoin_crypto::sign::{DevicePublicKey, SigningPurpose};
+
+use crate::server::{Receipt, SignedList};
+use crate::tus;
+
+/// Bytes sent in one PATCH. A connection cut mid-chunk re-sends at most
+/// this much.
+pub const CHUNK: usize = 8 * 1024 * 1024;
+
+/// What went wrong talking to the server, sorted by what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The network or the server is not answering well; try again later.
+    #[error("{0}")]
+    Transient(String),
+    /// The server refused for a reason a person must act on (revoked,
+    /// too large, bad token); retrying will not help.
+    #[error("{0}")]
+    Refused(String),
+    /// The server answered something that does not hold up (a receipt that
+    /// does not verify, a hash that differs): never marked delivered.
+    #[error("{0}")]
+    Untrustworthy(String),
+    /// A local file could not be read.
+    #[error("cannot read the bundle file: {0}")]
+    Local(#[from] std::io::Error),
+}
+
+/// How to reach the server.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Base URL (`https://host:port`).
+    pub url: String,
+    /// The pinned certificate (`sha256:...`).
+    pub pin: String,
+    /// A SOCKS5 proxy URL, if any.
+    #[serde(default)]
+    pub proxy: Option<String>,
+}
+
+impl Endpoint {
+    fn client(&self, timeout: Duration) -> Result<reqwest::Client, SyncError> {
+        let mut b = reqwest::Client::builder()
+            .use_preconfigured_tls(crate::pin::client_config(&self.pin))
+            .connect_timeout(Duration::from_secs(20))
+            .read_timeout(timeout)
+            .https_only(true);
+        if let Some(p) = &self.proxy {
+            b = b.proxy(
+                reqwest::Proxy::all(p)
+                    .map_err(|_| SyncError::Refused("the proxy address is not valid".into()))?,
+            );
+        }
+        b.build()
+            .map_err(|_| SyncError::Refused("the connection settings are not usable".into()))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url.trim_end_matches('/'))
+    }
+}
+
+/// What enrollment gives the device.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Enrollment {
+    /// The server.
+    pub endpoint: Endpoint,
+    /// The device's access token.
+    pub access_token: String,
+    /// The server's receipt key (minisign base64).
+    pub receipt_key: String,
+    /// OMCT's root key (minisign base64), which signs the recipient list.
+    pub root_key: String,
+    /// The recipients bundles are sealed to (`age1...`), from the last
+    /// verified list.
+    pub recipients: Vec<String>,
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "the server did not answer in time".into()
+    } else if e.is_connect() {
+        let text = format!("{e:?}");
+        if text.contains("pinned") || text.contains("certificate") {
+            "the server's certificate is not the pinned one: this may not be OMCT's server".into()
+        } else {
+            "cannot connect to the server (no network, or the server is down)".into()
+        }
+    } else {
+        "the connection failed".into()
+    }
+}
+
+fn transient(e: reqwest::Error) -> SyncError {
+    let text = describe(&e);
+    if text.contains("pinned") {
+        SyncError::Untrustworthy(text)
+    } else {
+        SyncError::Transient(text)
+    }
+}
+
+/// The error a server gave, in its words when it gave some.
+async fn refusal(r: reqwest::Response) -> SyncError {
+    let status = r.status();
+    let reason = r
+        .json::<serde_json::Value>()
+        .await
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| format!("the server answered {status}"));
+    let reason: String = reason
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(300)
+        .collect();
+    if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 409 {
+        SyncError::Transient(reason)
+    } else {
+        SyncError::Refused(reason)
+    }
+}
+
+/// The recipient list as OMCT signs it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RecipientList {
+    /// Always `temoin/recipient-list/v1`.
+    pub v: String,
+    /// When it was issued.
+    pub issued_at: String,
+    /// The `age1...` recipients.
+    pub recipients: Vec<String>,
+}
+
+/// Verifies a signed recipient list with the root key.
+pub fn verify_recipients(list: &SignedList, root_key: &str) -> Result<Vec<String>, SyncError> {
+    let key = DevicePublicKey::from_minisign(root_key)
+        .map_err(|_| SyncError::Untrustworthy("OMCT's root key is not valid".into()))?;
+    key.verify(
+        SigningPurpose::RecipientList,
+        list.list.as_bytes(),
+        &list.signature,
+    )
+    .map_err(|_| {
+        SyncError::Untrustworthy("OMCT's recipient list does not verify with its root key".into())
+    })?;
+    let parsed: RecipientList = serde_json::from_str(&list.list)
+        .map_err(|_| SyncError::Untrustworthy("OMCT's recipient list is malformed".into()))?;
+    if parsed.v != "temoin/recipient-list/v1" || parsed.recipients.is_empty() {
+        return Err(SyncError::Untrustworthy(
+            "OMCT's recipient list is malformed".into(),
+        ));
+    }
+    Ok(parsed.recipients)
+}
+
+/// Enrolls this device: registers its public key with a one-time token,
+/// then fetches and verifies the recipient list.
+pub async fn enroll(
+    endpoint: Endpoint,
+    token: &str,
+    device_public_key: &str,
+) -> Result<Enrollment, SyncError> {
+    let client = endpoint.client(Duration::from_secs(60))?;
+    let r = client
+        .post(endpoint.url("/v1/enroll"))
+        .json(&serde_json::json!({ "token": token, "public_key": device_public_key }))
+        .send()
+        .await
+        .map_err(transient)?;
+    if !r.status().is_success() {
+        return Err(refusal(r).await);
+    }
+    #[derive(Deserialize)]
+    struct Answer {
+        access_token: String,
+        receipt_key: String,
+        root_key: Option<String>,
+    }
+    let a: Answer = r.json().await.map_err(|_| {
+        SyncError::Untrustworthy("the server's answer to enrollment is malformed".into())
+    })?;
+    let root_key = a.root_key.ok_or_else(|| {
+        SyncError::Refused(
+            "OMCT has not set up its keys on this server yet; try again later".into(),
+        )
+    })?;
+    let mut e = Enrollment {
+        endpoint,
+        access_token: a.access_token,
+        receipt_key: a.receipt_key,
+        root_key,
+        recipients: Vec::new(),
+    };
+    e.recipients = fetch_recipients(&e).await?;
+    Ok(e)
+}
+
+/// Fetches and verifies the current recipient list.
+pub async fn fetch_recipients(e: &Enrollment) -> Result<Vec<String>, SyncError> {
+    let client = e.endpoint.client(Duration::from_secs(60))?;
+    let r = client
+        .get(e.endpoint.url("/v1/recipients"))
+        .send()
+        .await
+        .map_err(transient)?;
+    if !r.status().is_success() {
+        return Err(refusal(r).await);
+    }
+    let list: SignedList = r
+        .json()
+        .await
+        .map_err(|_| SyncError::Untrustworthy("the recipient list is malformed".into()))?;
+    verify_recipients(&list, &e.root_key)
+}
+
+/// Where an upload stands, kept by the caller between attempts.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UploadProgress {
+    /// The upload's URL path on the server, once created.
+    pub location: Option<String>,
+    /// Bytes the server has confirmed.
+    pub offset: u64,
+    /// Bytes sent in all attempts (to measure what resuming re-sends).
+    pub bytes_sent: u64,
+}
+
+/// A verified delivery.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    /// The receipt, parsed.
+    pub receipt: Receipt,
+    /// The signed receipt as the server gave it (JSON of `list` and
+    /// `signature`).
+    pub signed: String,
+}
+
+/// Uploads `file` (a sealed bundle of `size` bytes with SHA-256
+/// `sha256`), resuming from `progress`, which is updated as the server
+/// confirms bytes (`on_progress` is called after each confirmed chunk so
+/// the caller can store it). Returns only with a receipt that verifies
+/// and names this bundle, these bytes and this device.
+pub async fn upload(
+    e: &Enrollment,
+    bundle_id: &str,
+    device_key_id: &str,
+    file: &Path,
+    sha256: &str,
+    progress: &mut UploadProgress,
+    on_progress: &mut (dyn FnMut(&UploadProgress) + Send),
+) -> Result<Delivery, SyncError> {
+    let client = e.endpoint.client(Duration::from_secs(120))?;
+    let size = std::fs::metadata(file)?.len();
+    let auth = format!("Bearer {}", e.access_token);
+    // Where the server stands: ask, or create the upload.
+    let location = match &progress.location {
+        Some(l) => {
+            let r = client
+                .head(e.endpoint.url(l))
+                .header("Tus-Resumable", tus::VERSION)
+                .header("Authorization", &auth)
+                .send()
+                .await
+                .map_err(transient)?;
+            if r.status().as_u16() == 404 {
+                // The server lost it (or it was terminated): start over.
+                progress.location = None;
+                progress.offset = 0;
+                return Err(SyncError::Transient(
+                    "the server no longer has the upload; it will start again".into(),
+                ));
+            }
+            if !r.status().is_success() {
+                return Err(refusal(r).await);
+            }
+            let offset = r
+                .headers()
+                .get("Upload-Offset")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| tus::parse_u64("Upload-Offset", v).ok())
+                .ok_or_else(|| {
+                    SyncError::Transient("the server's answer has no valid Upload-Offset".into())
+                })?;
+            if offset > size {
+                return Err(SyncError::Untrustworthy(
+                    "the server claims more bytes than the bundle has".into(),
+                ));
+            }
+            progress.offset = offset;
+            l.clone()
+        }
+        None => {
+            let r = client
+                .post(e.endpoint.url("/v1/uploads"))
+                .header("Tus-Resumable", tus::VERSION)
+                .header("Authorization", &auth)
+                .header("Upload-Length", size.to_string())
+                .header(
+                    "Upload-Metadata",
+                    tus::format_metadata(&[("bundle_id", bundle_id.as_bytes())]),
+                )
+                .send()
+                .await
+                .map_err(transient)?;
+            if r.status().as_u16() != 201 {
+                return Err(refusal(r).await);
+            }
+            let l = r
+                .headers()
+                .get("Location")
+                .and_then(|v| v.to_str().ok())
+                .filter(|l| l.starts_with("/v1/uploads/") && l.len() < 100)
+                .ok_or_else(|| {
+                    SyncError::Transient("the server's answer has no valid Location".into())
+                })?
+                .to_owned();
+            progress.location = Some(l.clone());
+            progress.offset = 0;
+            on_progress(progress);
+            // A replay of a finished upload: ask where it stands.
+            let r = client
+                .head(e.endpoint.url(&l))
+                .header("Tus-Resumable", tus::VERSION)
+                .header("Authorization", &auth)
+                .send()
+                .await
+                .map_err(transient)?;
+            if let Some(o) = r
+                .headers()
+                .get("Upload-Offset")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| tus::parse_u64("Upload-Offset", v).ok())
+            {
+                if o <= size {
+                    progress.offset = o;
+                }
+            }
+            l
+        }
+    };
+    let mut f = std::fs::File::open(file)?;
+    while progress.offset < size {
+        let len = CHUNK.min((size - progress.offset) as usize);
+        let mut chunk = vec![0u8; len];
+        f.seek(SeekFrom::Start(progress.offset))?;
+        f.read_exact(&mut chunk)?;
+        let digest: [u8; 32] = Sha256::digest(&chunk).into();
+        progress.bytes_sent += len as u64;
+        let r = client
+            .patch(e.endpoint.url(&location))
+            .header("Tus-Resumable", tus::VERSION)
+            .header("Authorization", &auth)
+            .header("Content-Type", tus::OFFSET_CONTENT_TYPE)
+            .header("Upload-Offset", progress.offset.to_string())
+            .header("Upload-Checksum", tus::format_checksum(&digest))
+            .body(chunk)
+            .send()
+            .await
+            .map_err(transient)?;
+        if r.status().as_u16() != 204 {
+            return Err(refusal(r).await);
+        }
+        let confirmed = r
+            .headers()
+            .get("Upload-Offset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| tus::parse_u64("Upload-Offset", v).ok())
+            .ok_or_else(|| {
+                SyncError::Transient("the server's answer has no valid Upload-Offset".into())
+            })?;
+        if confirmed != progress.offset + len as u64 {
+            return Err(SyncError::Transient(
+                "the server confirmed a different offset; resuming".into(),
+            ));
+        }
+        progress.offset = confirmed;
+        on_progress(progress);
+    }
+    // The receipt: fetched, verified, and checked against what we sent.
+    let r = client
+        .get(e.endpoint.url(&format!("{location}/receipt")))
+        .header("Authorization", &auth)
+        .send()
+        .await
+        .map_err(transient)?;
+    if !r.status().is_success() {
+        return Err(refusal(r).await);
+    }
+    let signed: SignedList = r
+        .json()
+        .await
+        .map_err(|_| SyncError::Untrustworthy("the receipt is malformed".into()))?;
+    let receipt = verify_receipt(
+        &signed,
+        &e.receipt_key,
+        bundle_id,
+        device_key_id,
+        sha256,
+        size,
+    )?;
+    Ok(Delivery {
+        receipt,
+        signed: serde_json::to_string(&signed).unwrap_or_default(),
+    })
+}
+
+/// Checks a receipt's signature and that it names what was sent.
+pub fn verify_receipt(
+    signed: &SignedList,
+    receipt_key: &str,
+    bundle_id: &str,
+    device_key_id: &str,
+    sha256: &str,
+    size: u64,
+) -> Result<Receipt, SyncError> {
+    let key = DevicePublicKey::from_minisign(receipt_key)
+        .map_err(|_| SyncError::Untrustworthy("the server's receipt key is not valid".into()))?;
+    key.verify(
+        SigningPurpose::Receipt,
+        signed.list.as_bytes(),
+        &signed.signature,
+    )
+    .map_err(|_| {
+        SyncError::Untrustworthy(
+            "the receipt's signature does not verify: not marked delivered".into(),
+        )
+    })?;
+    let receipt: Receipt = serde_json::from_str(&signed.list)
+        .map_err(|_| SyncError::Untrustworthy("the receipt is malformed".into()))?;
+    if receipt.v != "temoin/receipt/v1"
+        || receipt.bundle_id != bundle_id
+        || receipt.device_key_id != device_key_id
+        || receipt.sha256 != sha256
+        || receipt.size != size
+    {
+        return Err(SyncError::Untrustworthy(
+            "the receipt does not match what was sent (another bundle, or other bytes): not marked delivered".into(),
+        ));
+    }
+    Ok(receipt)
+}

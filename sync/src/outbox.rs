@@ -1,0 +1,319 @@
+//! The outbox: submissions waiting to reach OMCT, kept in the vault.
+//!
+//! `submit` seals a case into a bundle for OMCT's current recipients and
+//! queues it; `run_once` tries every submission that is due, in order:
+//! text-only bundles before those with media, then smaller before larger,
+//! then older first. Each moves queued → uploading → delivered (with a
+//! verified receipt, recorded in the custody log) or failed (with a reason
+//! a person can act on). Transient failures retry with exponential
+//! back-off and jitter; a restart resumes each upload where the server
+//! says it stands. A case amended after delivery is sent again as a new
+//! bundle that names the one it replaces.
+//!
+//! State: each submission is a JSON value in the vault's sealed state
+//! under `outbox/<bundle id>`; the bundle file (ciphertext to OMCT) is in
+//! the vault's `outbox/` folder until it is delivered. Enrollment is under
+//! `enrollment`.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use temoin_vault::bundle::{ExportOptions, PayloadRecipient, Purpose, Supersedes};
+use temoin_vault::custody::BundleNote;
+use temoin_vault::{ItemId, Vault, VaultError};
+
+use crate::client::{self, Enrollment, SyncError, UploadProgress};
+
+/// The vault state key of the enrollment.
+pub const ENROLLMENT: &str = "enrollment";
+const PREFIX: &str = "outbox/";
+
+/// Where a submission stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Waiting for its turn or for the network.
+    Queued,
+    /// Partly sent.
+    Uploading,
+    /// OMCT's server holds it and signed a receipt.
+    Delivered,
+    /// Stopped for a reason a person must act on.
+    Failed,
+}
+
+/// One submission.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Submission {
+    /// The bundle's id.
+    pub bundle_id: String,
+    /// The case.
+    pub case_id: ItemId,
+    /// The bundle's sequence number.
+    pub sequence: u64,
+    /// SHA-256 of its manifest.
+    pub manifest_sha256: String,
+    /// SHA-256 of the ciphertext (what the server must confirm).
+    pub sha256: String,
+    /// Size of the ciphertext.
+    pub size: u64,
+    /// Whether it holds evidence files (media go after text).
+    pub has_media: bool,
+    /// The recipients' fingerprints.
+    pub recipients: Vec<String>,
+    /// Where it stands.
+    pub status: Status,
+    /// The upload's progress.
+    pub progress: UploadProgress,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Unix time before which it is not tried again.
+    pub next_attempt_at: i64,
+    /// Why the last attempt failed, in words.
+    pub last_error: Option<String>,
+    /// The verified receipt, once delivered.
+    pub receipt: Option<String>,
+    /// When it was queued (Unix time).
+    pub queued_at: i64,
+    /// The bundle it replaces, if any.
+    pub supersedes: Option<Supersedes>,
+}
+
+/// Why the outbox could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    /// The vault refused.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// Not enrolled yet.
+    #[error("this device is not enrolled with OMCT's server yet: run `temoin enroll` first")]
+    NotEnrolled,
+    /// A stored value is malformed.
+    #[error("the outbox's stored state is damaged ({0})")]
+    Damaged(String),
+    /// The network side.
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Stores the enrollment.
+pub fn save_enrollment(vault: &mut Vault, e: &Enrollment) -> Result<(), OutboxError> {
+    let bytes = serde_json::to_vec(e).map_err(|e| OutboxError::Damaged(e.to_string()))?;
+    Ok(vault.put_state(ENROLLMENT, &bytes)?)
+}
+
+/// The stored enrollment, if the device enrolled.
+pub fn enrollment(vault: &Vault) -> Result<Option<Enrollment>, OutboxError> {
+    match vault.get_state(ENROLLMENT)? {
+        None => Ok(None),
+        Some(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|_| OutboxError::Damaged("enrollment".into())),
+    }
+}
+
+/// Every submission, in the order they are tried.
+pub fn list(vault: &Vault) -> Result<Vec<Submission>, OutboxError> {
+    let mut out = Vec::new();
+    for key in vault.state_keys(PREFIX)? {
+        let bytes = vault
+            .get_state(&key)?
+            .ok_or_else(|| OutboxError::Damaged(key.clone()))?;
+        out.push(
+            serde_json::from_slice::<Submission>(&bytes)
+                .map_err(|_| OutboxError::Damaged(key.clone()))?,
+        );
+    }
+    out.sort_by_key(|s| (s.has_media, s.size, s.queued_at));
+    Ok(out)
+}
+
+fn save(vault: &mut Vault, s: &Submission) -> Result<(), OutboxError> {
+    let bytes = serde_json::to_vec(s).map_err(|e| OutboxError::Damaged(e.to_string()))?;
+    Ok(vault.put_state(&format!("{PREFIX}{}", s.bundle_id), &bytes)?)
+}
+
+fn bundle_path(vault: &Vault, bundle_id: &str) -> Result<PathBuf, OutboxError> {
+    Ok(vault.outbox_dir()?.join(format!("{bundle_id}.tar.age")))
+}
+
+/// Seals `case` for OMCT's current recipients and queues it. If an earlier
+/// bundle of the case was delivered, the new one names it as replaced.
+pub fn submit(vault: &mut Vault, case: ItemId) -> Result<Submission, OutboxError> {
+    let e = enrollment(vault)?.ok_or(OutboxError::NotEnrolled)?;
+    let recipients: Vec<PayloadRecipient> = e
+        .recipients
+        .iter()
+        .map(|r| r.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| OutboxError::Damaged("recipient list".into()))?;
+    let earlier = list(vault)?
+        .into_iter()
+        .filter(|s| s.case_id == case && s.status == Status::Delivered)
+        .max_by_key(|s| s.sequence)
+        .map(|s| Supersedes {
+            bundle_id: s.bundle_id,
+            sequence: s.sequence,
+            manifest_sha256: s.manifest_sha256,
+        });
+    let tmp_id = uuid::Uuid::new_v4().to_string();
+    let tmp = bundle_path(vault, &format!("new-{tmp_id}"))?;
+    let summary = vault.export_bundle_to_file(
+        case,
+        &ExportOptions {
+            purpose: Purpose::ShareWithOmct,
+            recipients,
+            supersedes: earlier.clone(),
+        },
+        &tmp,
+    )?;
+    let m = &summary.manifest;
+    let path = bundle_path(vault, &m.bundle_id)?;
+    std::fs::rename(&tmp, &path).map_err(VaultError::from)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(
+        &mut std::fs::File::open(&path).map_err(VaultError::from)?,
+        &mut hasher,
+    )
+    .map_err(VaultError::from)?;
+    let s = Submission {
+        bundle_id: m.bundle_id.clone(),
+        case_id: case,
+        sequence: m.sequence,
+        manifest_sha256: summary.manifest_sha256.clone(),
+        sha256: hex::encode(hasher.finalize()),
+        size: summary.bytes,
+        has_media: m.files.iter().any(|f| f.item.is_some()),
+        recipients: m.recipients.clone(),
+        status: Status::Queued,
+        progress: UploadProgress::default(),
+        attempts: 0,
+        next_attempt_at: 0,
+        last_error: None,
+        receipt: None,
+        queued_at: now(),
+        supersedes: earlier,
+    };
+    save(vault, &s)?;
+    Ok(s)
+}
+
+/// The wait before retry `attempts` (1, 2, ...): 30 s doubling up to an
+/// hour, each with up to half again of random jitter so that many devices
+/// coming back online do not all knock at once.
+pub fn backoff_seconds(attempts: u32) -> i64 {
+    use rand::Rng;
+    let base = 30i64
+        .saturating_mul(1i64 << attempts.saturating_sub(1).min(7))
+        .min(3600);
+    base + rand::thread_rng().gen_range(0..=base / 2)
+}
+
+/// What one run did.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    /// Delivered in this run.
+    pub delivered: Vec<String>,
+    /// Failed in this run, with reasons.
+    pub failed: Vec<(String, String)>,
+    /// Left for later (not due, or a transient failure).
+    pub waiting: usize,
+}
+
+/// Tries every submission that is due. `force` ignores back-off.
+pub async fn run_once(vault: &mut Vault, force: bool) -> Result<RunReport, OutboxError> {
+    let e = enrollment(vault)?.ok_or(OutboxError::NotEnrolled)?;
+    let device = vault.device_public_key().id_hex();
+    let mut report = RunReport::default();
+    for mut s in list(vault)? {
+        if matches!(s.status, Status::Delivered | Status::Failed) {
+            continue;
+        }
+        if !force && s.next_attempt_at > now() {
+            report.waiting += 1;
+            continue;
+        }
+        let path = bundle_path(vault, &s.bundle_id)?;
+        s.attempts += 1;
+        s.status = Status::Uploading;
+        save(vault, &s)?;
+        let mut progress = s.progress.clone();
+        // Each confirmed chunk is stored at once, so a device that dies
+        // mid-upload resumes from there.
+        let mut stored = s.clone();
+        let mut on_progress = |p: &UploadProgress| {
+            stored.progress = p.clone();
+            let _ = save(vault, &stored);
+        };
+        let result = client::upload(
+            &e,
+            &s.bundle_id,
+            &device,
+            &path,
+            &s.sha256,
+            &mut progress,
+            &mut on_progress,
+        )
+        .await;
+        s.progress = progress;
+        match result {
+            Ok(delivery) => {
+                vault.record_delivery(
+                    s.case_id,
+                    BundleNote {
+                        id: s.bundle_id.clone(),
+                        sequence: s.sequence,
+                        purpose: Purpose::ShareWithOmct.code().to_owned(),
+                        recipients: s.recipients.clone(),
+                    },
+                    &s.sha256,
+                    &delivery.signed,
+                )?;
+                s.status = Status::Delivered;
+                s.receipt = Some(delivery.signed);
+                s.last_error = None;
+                save(vault, &s)?;
+                // Sent and acknowledged: the local copy of the ciphertext
+                // is no longer needed.
+                let _ = std::fs::remove_file(&path);
+                report.delivered.push(s.bundle_id.clone());
+            }
+            Err(SyncError::Transient(why)) => {
+                s.status = Status::Queued;
+                s.next_attempt_at = now() + backoff_seconds(s.attempts);
+                s.last_error = Some(why);
+                save(vault, &s)?;
+                report.waiting += 1;
+            }
+            Err(other) => {
+                s.status = Status::Failed;
+                s.last_error = Some(other.to_string());
+                save(vault, &s)?;
+                report.failed.push((s.bundle_id.clone(), other.to_string()));
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Puts a failed submission back in the queue (after the person fixed the
+/// cause, for example by enrolling again).
+pub fn retry(vault: &mut Vault, bundle_id: &str) -> Result<(), OutboxError> {
+    let key = format!("{PREFIX}{bundle_id}");
+    let bytes = vault
+        .get_state(&key)?
+        .ok_or_else(|| OutboxError::Damaged(format!("no submission {bundle_id}")))?;
+    let mut s: Submission =
+        serde_json::from_slice(&bytes).map_err(|_| OutboxError::Damaged(key.clone()))?;
+    if s.status == Status::Failed {
+        s.status = Status::Queued;
+        s.next_attempt_at = 0;
+        save(vault, &s)?;
+    }
+    Ok(())
+}

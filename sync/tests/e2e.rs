@@ -1,0 +1,489 @@
+//! End to end over loopback, with the real intake server on TLS: a vault's
+//! case goes through the outbox to the intake server, the desk pulls and
+//! opens it, and the receipt lands in the device's custody log. Then the
+//! faults: replays, revocation, unenrolled devices, tampering at the desk,
+//! a copied device reusing sequence numbers, and malformed tus requests.
+
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use temoin_sync::client::{self, Endpoint, UploadProgress};
+use temoin_sync::{desk, outbox, server};
+use temoin_vault::case::{Case, Consent, ConsentMethod, ConsentScope, Testimony};
+use temoin_vault::custody::Action;
+use temoin_vault::{ItemId, KdfChoice, PartialDate, Passphrase, Vault};
+
+struct World {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    endpoint: Endpoint,
+    desk: PathBuf,
+    server: PathBuf,
+}
+
+async fn world(config: Option<server::Config>) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_owned();
+    let server_dir = root.join("intake");
+    let init = server::init(&server_dir, &[], config).unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<SocketAddr>();
+    let sd = server_dir.clone();
+    tokio::spawn(async move {
+        server::serve(&sd, "127.0.0.1:0".parse().unwrap(), move |a| {
+            let _ = tx.send(a);
+        })
+        .await
+        .unwrap();
+    });
+    let addr = rx.await.unwrap();
+    let endpoint = Endpoint {
+        url: format!("https://127.0.0.1:{}", addr.port()),
+        pin: init.pin,
+        proxy: None,
+    };
+    let desk_dir = root.join("desk");
+    desk::init(&desk_dir, endpoint.clone(), &init.desk_token)
+        .await
+        .unwrap();
+    World {
+        _dir: dir,
+        root,
+        endpoint,
+        desk: desk_dir,
+        server: server_dir,
+    }
+}
+
+/// A vault with a case that OMCT may receive: consent, a testimony, and an
+/// evidence file of `evidence_bytes` random bytes.
+fn field_vault(dir: &Path, evidence_bytes: usize) -> (Vault, ItemId, Vec<u8>) {
+    let mut v = Vault::create(dir, &Passphrase::from("p"), KdfChoice::Minimum).unwrap();
+    let case = v.add(&Case::new("Detention at the border")).unwrap();
+    v.add(&Consent {
+        case_id: case,
+        given_by: None,
+        given_by_name: Some("the family".into()),
+        given_on: PartialDate("2024-03-05".into()),
+        method: ConsentMethod::Oral,
+        interpreter: None,
+        recorded_by: None,
+        scopes: vec![ConsentScope::ShareWithOmct],
+        note: None,
+        withdrawal: None,
+    })
+    .unwrap();
+    v.add(&Testimony::new(case, "He was held for nine days."))
+        .unwrap();
+    let mut bytes = vec![0u8; evidence_bytes];
+    temoin_crypto::random_bytes(&mut bytes);
+    let file = dir.with_extension("evidence.bin");
+    std::fs::write(&file, &bytes).unwrap();
+    v.ingest_file(case, &file, &mut |_| {}).unwrap();
+    (v, case, bytes)
+}
+
+async fn enroll(w: &World, v: &mut Vault, label: &str) {
+    let token = desk::enrollment_token(&w.desk, label, 24).await.unwrap();
+    let e = client::enroll(
+        w.endpoint.clone(),
+        &token,
+        &v.device_public_key().to_minisign_base64(),
+    )
+    .await
+    .unwrap();
+    outbox::save_enrollment(v, &e).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_travels_from_vault_to_desk_with_a_receipt_in_custody() {
+    let w = world(None).await;
+    let (mut v, case, evidence) = field_vault(&w.root.join("vault"), 9 * 1024 * 1024);
+    enroll(&w, &mut v, "field device").await;
+
+    let s = outbox::submit(&mut v, case).unwrap();
+    assert_eq!(s.status, outbox::Status::Queued);
+    assert!(s.has_media);
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert_eq!(report.delivered, vec![s.bundle_id.clone()], "{report:?}");
+    let after = outbox::list(&v).unwrap();
+    assert_eq!(after[0].status, outbox::Status::Delivered);
+    // Two chunks of 8 MiB at most were needed, and nothing was sent twice.
+    assert_eq!(after[0].progress.bytes_sent, s.size);
+
+    // The receipt is in the custody log, verified, with the ciphertext hash.
+    let last = v.custody().unwrap().pop().unwrap();
+    assert_eq!(last.body.action, Action::Delivered);
+    assert_eq!(last.body.sha256.as_deref(), Some(s.sha256.as_str()));
+    assert!(last.body.receipt.as_deref().unwrap().contains(&s.bundle_id));
+    assert!(v.verify().unwrap().is_ok());
+    // The local ciphertext is gone once delivered.
+    assert!(!v
+        .outbox_dir()
+        .unwrap()
+        .join(format!("{}.tar.age", s.bundle_id))
+        .exists());
+
+    // The desk pulls, acknowledges and opens it: genuine, and the evidence
+    // is the original.
+    let pulled = desk::pull(&w.desk).await.unwrap();
+    assert_eq!(pulled, vec![s.bundle_id.clone()]);
+    let opened = desk::open(&w.desk, None).unwrap();
+    assert_eq!(opened.len(), 1);
+    assert!(
+        opened[0].accepted(),
+        "{:?} {:?}",
+        opened[0].report.problems,
+        opened[0].desk_problems
+    );
+    let m = opened[0].report.manifest.as_ref().unwrap();
+    let f = m.files.iter().find(|f| f.item.is_some()).unwrap();
+    assert_eq!(
+        std::fs::read(opened[0].out.join(&f.path)).unwrap(),
+        evidence
+    );
+    assert!(opened[0].out.join("verification.json").is_file());
+    // Acknowledged: the server deleted it (retention 0) and lists nothing.
+    assert!(desk::pull(&w.desk).await.unwrap().is_empty());
+    assert!(!w
+        .server
+        .join(format!("store/{}.tar.age", s.bundle_id))
+        .exists());
+
+    // An amended case goes again, naming the bundle it replaces.
+    v.add(&Testimony::new(case, "A second account.")).unwrap();
+    let again = outbox::submit(&mut v, case).unwrap();
+    assert_eq!(again.supersedes.as_ref().unwrap().bundle_id, s.bundle_id);
+    assert_eq!(again.sequence, s.sequence + 1);
+    outbox::run_once(&mut v, false).await.unwrap();
+    desk::pull(&w.desk).await.unwrap();
+    let opened = desk::open(&w.desk, None).unwrap();
+    assert_eq!(opened.len(), 1);
+    assert!(opened[0].accepted());
+    assert_eq!(
+        opened[0]
+            .report
+            .manifest
+            .as_ref()
+            .unwrap()
+            .supersedes
+            .as_ref()
+            .unwrap()
+            .bundle_id,
+        s.bundle_id
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replays_revocation_and_strangers() {
+    let w = world(None).await;
+    let (mut v, case, _) = field_vault(&w.root.join("vault"), 1000);
+    enroll(&w, &mut v, "field device").await;
+    let s = outbox::submit(&mut v, case).unwrap();
+    let path = v
+        .outbox_dir()
+        .unwrap()
+        .join(format!("{}.tar.age", s.bundle_id));
+    let kept = std::fs::read(&path).unwrap();
+    outbox::run_once(&mut v, false).await.unwrap();
+
+    // A replayed upload of the same bundle: the same receipt, no copy.
+    std::fs::write(&path, &kept).unwrap();
+    let e = outbox::enrollment(&v).unwrap().unwrap();
+    let device = v.device_public_key().id_hex();
+    let mut fresh = UploadProgress::default();
+    let d = client::upload(
+        &e,
+        &s.bundle_id,
+        &device,
+        &path,
+        &s.sha256,
+        &mut fresh,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(d.receipt.sha256, s.sha256);
+    assert_eq!(fresh.bytes_sent, 0, "a finished upload is not sent again");
+    let listed = desk::pull(&w.desk).await.unwrap();
+    assert_eq!(listed.len(), 1);
+
+    // A token used once does not enroll a second device.
+    let token = desk::enrollment_token(&w.desk, "one", 24).await.unwrap();
+    let other = temoin_crypto::sign::DeviceKey::generate();
+    client::enroll(
+        w.endpoint.clone(),
+        &token,
+        &other.public().to_minisign_base64(),
+    )
+    .await
+    .unwrap();
+    let again = client::enroll(
+        w.endpoint.clone(),
+        &token,
+        &other.public().to_minisign_base64(),
+    )
+    .await;
+    assert!(
+        matches!(again, Err(client::SyncError::Refused(ref m)) if m.contains("already used")),
+        "{again:?}"
+    );
+
+    // An unenrolled device (a made-up access token) is refused.
+    let mut stranger = e.clone();
+    stranger.access_token = "0".repeat(64);
+    let mut p = UploadProgress::default();
+    let r = client::upload(
+        &stranger,
+        &uuid::Uuid::new_v4().to_string(),
+        &device,
+        &path,
+        &s.sha256,
+        &mut p,
+        &mut |_| {},
+    )
+    .await;
+    assert!(
+        matches!(r, Err(client::SyncError::Refused(ref m)) if m.contains("not enrolled")),
+        "{r:?}"
+    );
+
+    // Revoked: the next submission fails with a reason to act on, and is
+    // not retried on its own.
+    desk::revoke(&w.desk, &device).await.unwrap();
+    v.add(&Testimony::new(case, "More.")).unwrap();
+    outbox::submit(&mut v, case).unwrap();
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert!(report.failed[0].1.contains("revoked"), "{report:?}");
+    let report = outbox::run_once(&mut v, true).await.unwrap();
+    assert!(report.delivered.is_empty() && report.failed.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_flags_tampering_and_a_copied_device() {
+    let w = world(None).await;
+    let vault_dir = w.root.join("vault");
+    let (mut v, case, _) = field_vault(&vault_dir, 1000);
+    enroll(&w, &mut v, "field device").await;
+    // A copy of the device's vault, as someone who seized it could make.
+    v.lock();
+    copy_dir(&vault_dir, &w.root.join("copy"));
+    let mut v = Vault::unlock(&vault_dir, &Passphrase::from("p")).unwrap();
+    let mut copy = Vault::unlock(&w.root.join("copy"), &Passphrase::from("p")).unwrap();
+    let a = outbox::submit(&mut v, case).unwrap();
+    let b = outbox::submit(&mut copy, case).unwrap();
+    assert_eq!(a.sequence, b.sequence);
+    outbox::run_once(&mut v, false).await.unwrap();
+    outbox::run_once(&mut copy, false).await.unwrap();
+    desk::pull(&w.desk).await.unwrap();
+    let mut opened = desk::open(&w.desk, None).unwrap();
+    opened.sort_by_key(|o| o.report.manifest.as_ref().unwrap().created_at.clone());
+    assert_eq!(opened.len(), 2);
+    let flagged: Vec<_> = opened.iter().filter(|o| !o.accepted()).collect();
+    assert_eq!(flagged.len(), 1, "exactly the second of the two is flagged");
+    assert!(flagged[0].desk_problems[0].contains("already used"));
+
+    // Tampered after it reached the desk.
+    v.add(&Testimony::new(case, "Later.")).unwrap();
+    let c = outbox::submit(&mut v, case).unwrap();
+    outbox::run_once(&mut v, false).await.unwrap();
+    desk::pull(&w.desk).await.unwrap();
+    let file = w.desk.join(format!("inbox/{}.tar.age", c.bundle_id));
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    std::fs::write(&file, bytes).unwrap();
+    let opened = desk::open(&w.desk, None).unwrap();
+    assert_eq!(opened.len(), 1);
+    assert!(!opened[0].accepted());
+    assert!(opened[0]
+        .report
+        .problems
+        .iter()
+        .any(|p| p.code == "damaged"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_tus_requests_get_a_400_with_a_reason_and_oversize_is_refused_early() {
+    let w = world(Some(server::Config {
+        max_upload_bytes: 10_000,
+        max_uploads_per_hour: 60,
+        quota_bytes: 1 << 30,
+        retention_days: 0,
+        desk_token_sha256: String::new(),
+    }))
+    .await;
+    let (mut v, _, _) = field_vault(&w.root.join("vault"), 10);
+    enroll(&w, &mut v, "field device").await;
+    let e = outbox::enrollment(&v).unwrap().unwrap();
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(temoin_sync::pin::client_config(&w.endpoint.pin))
+        .build()
+        .unwrap();
+    let url = format!("{}/v1/uploads", w.endpoint.url);
+    let auth = format!("Bearer {}", e.access_token);
+    let id = uuid::Uuid::new_v4().to_string();
+    let meta = temoin_sync::tus::format_metadata(&[("bundle_id", id.as_bytes())]);
+    // Headers sent, status expected, words the reason must contain.
+    type Case<'a> = (Vec<(&'a str, String)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec![
+                ("Upload-Length", "10".into()),
+                ("Upload-Metadata", meta.clone()),
+            ],
+            400,
+            "Tus-Resumable",
+        ),
+        (
+            vec![
+                ("Tus-Resumable", "1.0.0".into()),
+                ("Upload-Length", "-3".into()),
+                ("Upload-Metadata", meta.clone()),
+            ],
+            400,
+            "Upload-Length",
+        ),
+        (
+            vec![
+                ("Tus-Resumable", "1.0.0".into()),
+                ("Upload-Length", "10".into()),
+                ("Upload-Metadata", "bundle_id !!".into()),
+            ],
+            400,
+            "base64",
+        ),
+        (
+            vec![
+                ("Tus-Resumable", "1.0.0".into()),
+                ("Upload-Length", "10".into()),
+            ],
+            400,
+            "bundle_id",
+        ),
+        (
+            vec![
+                ("Tus-Resumable", "0.2.2".into()),
+                ("Upload-Length", "10".into()),
+                ("Upload-Metadata", meta.clone()),
+            ],
+            412,
+            "1.0.0",
+        ),
+        (
+            vec![
+                ("Tus-Resumable", "1.0.0".into()),
+                ("Upload-Length", "10001".into()),
+                ("Upload-Metadata", meta.clone()),
+            ],
+            413,
+            "larger",
+        ),
+    ];
+    for (headers, status, needle) in cases {
+        let mut rq = http.post(&url).header("Authorization", &auth);
+        for (k, val) in &headers {
+            rq = rq.header(*k, val);
+        }
+        let r = rq.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{headers:?}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains(needle), "{body}");
+    }
+    // A real upload, then PATCHes that are wrong.
+    let r = http
+        .post(&url)
+        .header("Authorization", &auth)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "10")
+        .header("Upload-Metadata", meta)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let location = format!(
+        "{}{}",
+        w.endpoint.url,
+        r.headers()["Location"].to_str().unwrap()
+    );
+    let patch = |offset: &str, checksum: Option<String>, body: &'static [u8]| {
+        let mut rq = http
+            .patch(&location)
+            .header("Authorization", &auth)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Content-Type", "application/offset+octet-stream")
+            .header("Upload-Offset", offset);
+        if let Some(c) = checksum {
+            rq = rq.header("Upload-Checksum", c);
+        }
+        rq.body(body).send()
+    };
+    assert_eq!(
+        patch("x", None, b"12345").await.unwrap().status().as_u16(),
+        400
+    );
+    assert_eq!(
+        patch("3", None, b"12345").await.unwrap().status().as_u16(),
+        409
+    );
+    assert_eq!(
+        patch("0", Some("sha256 nope".into()), b"12345")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        400
+    );
+    let wrong = temoin_sync::tus::format_checksum(&[0u8; 32]);
+    assert_eq!(
+        patch("0", Some(wrong), b"12345")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        460
+    );
+    assert_eq!(
+        patch("0", None, b"12345678901")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        413
+    );
+    // Nothing of the refused bodies was kept.
+    let head = http
+        .head(&location)
+        .header("Authorization", &auth)
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.headers()["Upload-Offset"], "0");
+    // And a wrong pin never reaches the server.
+    let mut bad = e.clone();
+    bad.endpoint.pin = format!("sha256:{}", "0".repeat(64));
+    let r = client::fetch_recipients(&bad).await;
+    assert!(
+        matches!(
+            r,
+            Err(client::SyncError::Untrustworthy(_)) | Err(client::SyncError::Transient(_))
+        ),
+        "{r:?}"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
