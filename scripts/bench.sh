@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks. Each prints its figures beside a reference measured in
-# the same run (rage, a bare fdatasync, a naive scan), never a bare time.
+# the same run (rage, a bare fdatasync, a naive scan, exiftool, ImageMagick,
+# curl), never a bare time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/target/tools/bin:$PATH"
@@ -13,3 +14,6 @@ target/release/bench-vault
 echo
 echo "== metadata strip and previews (tests/src/bin/bench-media.rs) =="
 target/release/bench-media
+echo
+echo "== upload to the intake server against curl, and resume (tests/src/bin/bench-upload.rs) =="
+target/release/bench-upload

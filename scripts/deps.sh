@@ -5,6 +5,10 @@
 #                           make and inspect image fixtures (convert, exiftool)
 #   build-essential         a C compiler and make, for crates that build C
 #   pkg-config              for crates that look up system libraries
+#   nodejs, npm             for the tus interop tests' npm packages
+#                           (tus-js-client, @tus/server), installed by
+#                           `npm ci` into tests/interop/node_modules
+#   curl                    the reference uploader of `make bench`
 # and checks that Rust (cargo) is there. `deps.sh bench` also makes sure of
 # what `make bench` needs: GNU time, and the `rage` CLI (not packaged in
 # Debian 12), installed from crates.io into target/tools/bin.
@@ -60,11 +64,13 @@ have_pkg() {
     # /usr/local/bin/convert can be a stand-in; the real one is /usr/bin's.
     imagemagick) [ -x /usr/bin/convert ] ;;
     libimage-exiftool-perl) command -v exiftool >/dev/null 2>&1 ;;
+    # Node.js may come from elsewhere than Debian (nodesource, nvm).
+    nodejs) command -v node >/dev/null 2>&1 ;;
     *) command -v "$pkg" >/dev/null 2>&1 ;;
   esac
 }
 
-wanted=(age minisign argon2 build-essential pkg-config imagemagick libimage-exiftool-perl)
+wanted=(age minisign argon2 build-essential pkg-config imagemagick libimage-exiftool-perl nodejs npm curl)
 if [ "$mode" = bench ]; then
   wanted+=(time)
 fi
@@ -133,6 +139,23 @@ if [ "$mode" = bench ]; then
     "$CARGO" install rage --locked --version "$RAGE_VERSION" --root "$ROOT/target/tools"
     [ -x "$RAGE" ] || fail "cargo install finished but $RAGE is not there"
   fi
+fi
+
+# The npm packages of the tus interop tests, at the versions locked in
+# tests/interop/package-lock.json. @tus/server needs Node.js 20.19 or newer.
+NODE_MIN=20.19.0
+node_version=$(node --version 2>/dev/null | tr -d v)
+oldest=$(printf '%s\n%s\n' "$NODE_MIN" "$node_version" | sort -V | head -n1)
+if [ "$oldest" != "$NODE_MIN" ]; then
+  fail "Node.js $node_version is too old for the tus interop tests (they need $NODE_MIN or newer).
+      Install a current Node.js (for example from https://nodejs.org or nodesource) and run this again."
+fi
+interop=$ROOT/tests/interop
+if [ ! -f "$interop/node_modules/.package-lock.json" ] ||
+  [ "$interop/package-lock.json" -nt "$interop/node_modules/.package-lock.json" ]; then
+  say "installing the npm packages of the tus interop tests (tests/interop)"
+  npm ci --prefix "$interop" --no-audit --no-fund --loglevel=error ||
+    fail "npm ci failed in tests/interop (see the messages above)"
 fi
 
 say "all present"

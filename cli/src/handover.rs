@@ -180,6 +180,7 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
                 url: server.clone(),
                 pin,
                 proxy: None,
+                timeout_secs: None,
             };
             let recipient = rt
                 .block_on(desk::init(dir, endpoint, token.trim()))
@@ -282,6 +283,7 @@ pub fn enroll(
         url: server_url.to_owned(),
         pin,
         proxy: proxy.map(str::to_owned),
+        timeout_secs: None,
     };
     let key = vault.device_public_key();
     let e = runtime()?

@@ -48,13 +48,21 @@ pub struct Endpoint {
     /// A SOCKS5 proxy URL, if any.
     #[serde(default)]
     pub proxy: Option<String>,
+    /// Seconds to wait for the server to answer before giving up on an
+    /// attempt (default 120; over Tor, answers can be slow).
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
 }
 
 impl Endpoint {
     fn client(&self, timeout: Duration) -> Result<reqwest::Client, SyncError> {
+        let timeout = self
+            .timeout_secs
+            .map(Duration::from_secs)
+            .unwrap_or(timeout);
         let mut b = reqwest::Client::builder()
             .use_preconfigured_tls(crate::pin::client_config(&self.pin))
-            .connect_timeout(Duration::from_secs(20))
+            .connect_timeout(timeout.min(Duration::from_secs(20)))
             .read_timeout(timeout)
             .https_only(true);
         if let Some(p) = &self.proxy {
@@ -264,13 +272,93 @@ pub async fn upload(
     let client = e.endpoint.client(Duration::from_secs(120))?;
     let size = std::fs::metadata(file)?.len();
     let auth = format!("Bearer {}", e.access_token);
+    let location = send(
+        &client,
+        &e.endpoint,
+        &auth,
+        bundle_id,
+        file,
+        progress,
+        on_progress,
+    )
+    .await?;
+    // The receipt: fetched, verified, and checked against what we sent.
+    let r = client
+        .get(e.endpoint.url(&format!("{location}/receipt")))
+        .header("Authorization", &auth)
+        .send()
+        .await
+        .map_err(transient)?;
+    if !r.status().is_success() {
+        return Err(refusal(r).await);
+    }
+    let signed: SignedList = r
+        .json()
+        .await
+        .map_err(|_| SyncError::Untrustworthy("the receipt is malformed".into()))?;
+    let receipt = verify_receipt(
+        &signed,
+        &e.receipt_key,
+        bundle_id,
+        device_key_id,
+        sha256,
+        size,
+    )?;
+    Ok(Delivery {
+        receipt,
+        signed: serde_json::to_string(&signed).unwrap_or_default(),
+    })
+}
+
+/// The upload path of a `Location` header: a path on the server, or an
+/// absolute URL on the same origin as `endpoint` (as some tus servers
+/// answer).
+fn location_path(endpoint: &Endpoint, value: &str) -> Option<String> {
+    let origin = endpoint.url.trim_end_matches('/');
+    let path = value.strip_prefix(origin).unwrap_or(value);
+    (path.starts_with('/') && path.len() < 200 && !path.contains("..")).then(|| path.to_owned())
+}
+
+/// Sends `file` with tus 1.0 (creation, then PATCHes of [`CHUNK`] bytes
+/// with `Upload-Checksum`), resuming from `progress`. Works with any tus
+/// server; returns the upload's path once the server has every byte.
+pub async fn send_tus(
+    endpoint: &Endpoint,
+    authorization: &str,
+    bundle_id: &str,
+    file: &Path,
+    progress: &mut UploadProgress,
+) -> Result<String, SyncError> {
+    let client = endpoint.client(Duration::from_secs(120))?;
+    send(
+        &client,
+        endpoint,
+        authorization,
+        bundle_id,
+        file,
+        progress,
+        &mut |_| {},
+    )
+    .await
+}
+
+async fn send(
+    client: &reqwest::Client,
+    endpoint: &Endpoint,
+    auth: &str,
+    bundle_id: &str,
+    file: &Path,
+    progress: &mut UploadProgress,
+    on_progress: &mut (dyn FnMut(&UploadProgress) + Send),
+) -> Result<String, SyncError> {
+    let size = std::fs::metadata(file)?.len();
     // Where the server stands: ask, or create the upload.
     let location = match &progress.location {
         Some(l) => {
             let r = client
-                .head(e.endpoint.url(l))
+                .head(endpoint.url(l))
                 .header("Tus-Resumable", tus::VERSION)
-                .header("Authorization", &auth)
+                .header("Authorization", auth)
                 .send()
                 .await
                 .map_err(transient)?;
@@ -303,9 +391,9 @@ pub async fn upload(
         }
         None => {
             let r = client
-                .post(e.endpoint.url("/v1/uploads"))
+                .post(endpoint.url("/v1/uploads"))
                 .header("Tus-Resumable", tus::VERSION)
-                .header("Authorization", &auth)
+                .header("Authorization", auth)
                 .header("Upload-Length", size.to_string())
                 .header(
                     "Upload-Metadata",
@@ -321,19 +409,18 @@ pub async fn upload(
                 .headers()
                 .get("Location")
                 .and_then(|v| v.to_str().ok())
-                .filter(|l| l.starts_with("/v1/uploads/") && l.len() < 100)
+                .and_then(|v| location_path(endpoint, v))
                 .ok_or_else(|| {
                     SyncError::Transient("the server's answer has no valid Location".into())
-                })?
-                .to_owned();
+                })?;
             progress.location = Some(l.clone());
             progress.offset = 0;
             on_progress(progress);
             // A replay of a finished upload: ask where it stands.
             let r = client
-                .head(e.endpoint.url(&l))
+                .head(endpoint.url(&l))
                 .header("Tus-Resumable", tus::VERSION)
-                .header("Authorization", &auth)
+                .header("Authorization", auth)
                 .send()
                 .await
                 .map_err(transient)?;
@@ -359,9 +446,9 @@ pub async fn upload(
         let digest: [u8; 32] = Sha256::digest(&chunk).into();
         progress.bytes_sent += len as u64;
         let r = client
-            .patch(e.endpoint.url(&location))
+            .patch(endpoint.url(&location))
             .header("Tus-Resumable", tus::VERSION)
-            .header("Authorization", &auth)
+            .header("Authorization", auth)
             .header("Content-Type", tus::OFFSET_CONTENT_TYPE)
             .header("Upload-Offset", progress.offset.to_string())
             .header("Upload-Checksum", tus::format_checksum(&digest))
@@ -388,32 +475,7 @@ pub async fn upload(
         progress.offset = confirmed;
         on_progress(progress);
     }
-    // The receipt: fetched, verified, and checked against what we sent.
-    let r = client
-        .get(e.endpoint.url(&format!("{location}/receipt")))
-        .header("Authorization", &auth)
-        .send()
-        .await
-        .map_err(transient)?;
-    if !r.status().is_success() {
-        return Err(refusal(r).await);
-    }
-    let signed: SignedList = r
-        .json()
-        .await
-        .map_err(|_| SyncError::Untrustworthy("the receipt is malformed".into()))?;
-    let receipt = verify_receipt(
-        &signed,
-        &e.receipt_key,
-        bundle_id,
-        device_key_id,
-        sha256,
-        size,
-    )?;
-    Ok(Delivery {
-        receipt,
-        signed: serde_json::to_string(&signed).unwrap_or_default(),
-    })
+    Ok(location)
 }
 
 /// Checks a receipt's signature and that it names what was sent.

@@ -11,9 +11,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "net")]
 pub mod client;
+#[cfg(feature = "net")]
 pub mod desk;
+#[cfg(feature = "net")]
 pub mod outbox;
+#[cfg(feature = "net")]
 pub mod pin;
+#[cfg(feature = "net")]
 pub mod server;
 pub mod tus;

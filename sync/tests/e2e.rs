@@ -42,6 +42,7 @@ async fn world(config: Option<server::Config>) -> World {
         url: format!("https://127.0.0.1:{}", addr.port()),
         pin: init.pin,
         proxy: None,
+        timeout_secs: None,
     };
     let desk_dir = root.join("desk");
     desk::init(&desk_dir, endpoint.clone(), &init.desk_token)

@@ -1,0 +1,498 @@
+//! Bad networks and bad servers. A small chaos TCP proxy between the
+//! device and the real intake server resets connections at random points
+//! and adds delay: every bundle still arrives exactly once, byte for byte.
+//! Servers that answer garbage, hang, or close mid-response (speaking TLS
+//! with the pinned certificate, so only the HTTP layer is hostile) leave a
+//! clear failure and nothing marked delivered.
+
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use temoin_sync::client::{self, Endpoint, SyncError, UploadProgress};
+use temoin_sync::{desk, outbox, server};
+use temoin_vault::case::{Case, Consent, ConsentMethod, ConsentScope};
+use temoin_vault::{ItemId, KdfChoice, PartialDate, Passphrase, Vault};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+async fn start_server(dir: &Path) -> (SocketAddr, String, String) {
+    let init = server::init(dir, &[], None).unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let d = dir.to_owned();
+    tokio::spawn(async move {
+        server::serve(&d, "127.0.0.1:0".parse().unwrap(), move |a| {
+            let _ = tx.send(a);
+        })
+        .await
+        .unwrap();
+    });
+    (rx.await.unwrap(), init.pin, init.desk_token)
+}
+
+/// Forwards TCP to `upstream`; each connection is delayed by up to 30 ms and,
+/// five times in six, cut (both ways, abruptly) after a random number of
+/// bytes from the client, up to `max_cut`. Counts the cuts.
+async fn chaos_proxy(upstream: SocketAddr, max_cut: usize, cuts: Arc<AtomicUsize>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            let cuts = cuts.clone();
+            tokio::spawn(async move {
+                let (delay, cut_at) = {
+                    let mut r = rand::thread_rng();
+                    let cut = r.gen_range(0..6) != 0;
+                    (r.gen_range(0..30), cut.then(|| r.gen_range(0..max_cut)))
+                };
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+                let Ok(server) = TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let down = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                });
+                let mut sent = 0usize;
+                let mut buf = vec![0u8; 16 * 1024];
+                loop {
+                    let n = match cr.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if let Some(limit) = cut_at {
+                        if sent + n > limit {
+                            let _ = sw.write_all(&buf[..limit - sent]).await;
+                            cuts.fetch_add(1, Ordering::Relaxed);
+                            down.abort();
+                            return; // both halves dropped: the connection is reset
+                        }
+                    }
+                    if sw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    sent += n;
+                }
+                let _ = sw.shutdown().await;
+                let _ = down.await;
+            });
+        }
+    });
+    addr
+}
+
+fn vault_with_case(dir: &Path, evidence: usize) -> (Vault, ItemId) {
+    let mut v = Vault::create(dir, &Passphrase::from("p"), KdfChoice::Minimum).unwrap();
+    let case = v.add(&Case::new("c")).unwrap();
+    v.add(&Consent {
+        case_id: case,
+        given_by: None,
+        given_by_name: Some("w".into()),
+        given_on: PartialDate("2024".into()),
+        method: ConsentMethod::Oral,
+        interpreter: None,
+        recorded_by: None,
+        scopes: vec![ConsentScope::ShareWithOmct],
+        note: None,
+        withdrawal: None,
+    })
+    .unwrap();
+    let mut bytes = vec![0u8; evidence];
+    temoin_crypto::random_bytes(&mut bytes);
+    let file = dir.with_extension("bin");
+    std::fs::write(&file, bytes).unwrap();
+    v.ingest_file(case, &file, &mut |_| {}).unwrap();
+    (v, case)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_a_chaos_proxy_every_bundle_arrives_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (addr, pin, desk_token) = start_server(&root.join("intake")).await;
+    let direct = Endpoint {
+        url: format!("https://{addr}"),
+        pin: pin.clone(),
+        proxy: None,
+        timeout_secs: Some(10),
+    };
+    desk::init(&root.join("desk"), direct.clone(), &desk_token)
+        .await
+        .unwrap();
+    let cuts = Arc::new(AtomicUsize::new(0));
+    let proxy = chaos_proxy(addr, 1024 * 1024, cuts.clone()).await;
+    let via_proxy = Endpoint {
+        url: format!("https://{proxy}"),
+        ..direct
+    };
+
+    let (mut v, case) = vault_with_case(&root.join("vault"), 2 * 1024 * 1024);
+    let token = desk::enrollment_token(&root.join("desk"), "d", 1)
+        .await
+        .unwrap();
+    // Enrollment itself goes through the chaos: retried until it lands.
+    let mut enrolled = None;
+    let mut used_token = false;
+    for _ in 0..50 {
+        match client::enroll(
+            via_proxy.clone(),
+            &token,
+            &v.device_public_key().to_minisign_base64(),
+        )
+        .await
+        {
+            Ok(e) => {
+                enrolled = Some(e);
+                break;
+            }
+            // The server may have taken the token before the answer was cut.
+            Err(SyncError::Refused(m)) if m.contains("already used") => {
+                used_token = true;
+                break;
+            }
+            Err(_) => {}
+        }
+    }
+    let e = match (enrolled, used_token) {
+        (Some(e), _) => e,
+        (None, true) => {
+            let t = desk::enrollment_token(&root.join("desk"), "d", 1)
+                .await
+                .unwrap();
+            client::enroll(
+                Endpoint {
+                    url: format!("https://{addr}"),
+                    pin: pin.clone(),
+                    proxy: None,
+                    timeout_secs: Some(10),
+                },
+                &t,
+                &v.device_public_key().to_minisign_base64(),
+            )
+            .await
+            .map(|mut e| {
+                e.endpoint = via_proxy.clone();
+                e
+            })
+            .unwrap()
+        }
+        (None, false) => panic!("never enrolled through the proxy"),
+    };
+    outbox::save_enrollment(&mut v, &e).unwrap();
+
+    let mut expected = Vec::new();
+    for i in 0..8 {
+        v.add(&temoin_vault::case::Testimony::new(
+            case,
+            format!("account {i}"),
+        ))
+        .unwrap();
+        expected.push(outbox::submit(&mut v, case).unwrap());
+    }
+    let mut rounds = 0;
+    while outbox::list(&v)
+        .unwrap()
+        .iter()
+        .any(|s| s.status != outbox::Status::Delivered)
+    {
+        rounds += 1;
+        assert!(
+            rounds < 300,
+            "not delivered after {rounds} rounds: {:?}",
+            outbox::list(&v).unwrap()
+        );
+        let report = outbox::run_once(&mut v, true).await.unwrap();
+        assert!(report.failed.is_empty(), "{report:?}");
+    }
+    assert!(
+        cuts.load(Ordering::Relaxed) > 0,
+        "the proxy never cut a connection"
+    );
+    eprintln!(
+        "{} connections cut; all {} bundles delivered in {rounds} rounds",
+        cuts.load(Ordering::Relaxed),
+        expected.len()
+    );
+
+    // Exactly once each, byte for byte (the desk checks each download
+    // against the hash the server recorded; here against the device's).
+    let pulled = desk::pull(&root.join("desk")).await.unwrap();
+    assert_eq!(pulled.len(), expected.len());
+    for s in &expected {
+        let file = root
+            .join("desk/inbox")
+            .join(format!("{}.tar.age", s.bundle_id));
+        let bytes = std::fs::read(file).unwrap();
+        use sha2::Digest;
+        assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), s.sha256);
+    }
+    let stored: Vec<PathBuf> = std::fs::read_dir(root.join("intake/store"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(
+        stored.is_empty(),
+        "acknowledged bundles are deleted: {stored:?}"
+    );
+    // Every delivery is in custody once.
+    let delivered = v
+        .custody()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.body.action == temoin_vault::custody::Action::Delivered)
+        .count();
+    assert_eq!(delivered, expected.len());
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Hostile {
+    Garbage,
+    Hang,
+    CloseMidResponse,
+    FakeReceipt(u64),
+}
+
+/// A TLS server with the intake's certificate that answers badly.
+async fn hostile_server(intake: &Path, mode: Hostile) -> SocketAddr {
+    use rustls::pki_types::pem::PemObject;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let certs: Vec<_> =
+        rustls::pki_types::CertificateDer::pem_file_iter(intake.join("tls/cert.pem"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(intake.join("tls/key.pem")).unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut buf = vec![0u8; 64 * 1024];
+                let _ = tls.read(&mut buf).await;
+                match mode {
+                    Hostile::Garbage => {
+                        let _ = tls
+                            .write_all(b"\x00\x01garbage that is not HTTP\r\n\r\n")
+                            .await;
+                    }
+                    Hostile::Hang => tokio::time::sleep(Duration::from_secs(30)).await,
+                    Hostile::CloseMidResponse => {
+                        let _ = tls
+                            .write_all(b"HTTP/1.1 201 Created\r\nContent-Length: 500\r\nTus-Resumable: 1.0.0\r\nLocation: /v1/uploads/")
+                            .await;
+                    }
+                    Hostile::FakeReceipt(size) => {
+                        // Claims every step succeeded and hands over a
+                        // receipt signed by nobody.
+                        let text = String::from_utf8_lossy(&buf);
+                        let reply = if text.starts_with("POST") {
+                            "HTTP/1.1 201 Created\r\nTus-Resumable: 1.0.0\r\nLocation: /v1/uploads/0123456789abcdef0123456789abcdef\r\nContent-Length: 0\r\n\r\n".to_owned()
+                        } else if text.starts_with("HEAD") {
+                            "HTTP/1.1 200 OK\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Length: 0\r\n\r\n".to_owned()
+                        } else if text.starts_with("PATCH") {
+                            format!("HTTP/1.1 204 No Content\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {size}\r\n\r\n")
+                        } else {
+                            let body = r#"{"list":"{}","signature":"untrusted comment: x\nRWQ\ntrusted comment: temoin/receipt/v1\nAA==\n"}"#;
+                            format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+                        };
+                        let _ = tls.write_all(reply.as_bytes()).await;
+                    }
+                }
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_servers_leave_a_clear_failure_and_nothing_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let intake = root.join("intake");
+    let init = server::init(&intake, &[], None).unwrap();
+    let (mut v, case) = vault_with_case(&root.join("vault"), 1000);
+    let bundle = root.join("b.tar.age");
+    let summary = v
+        .export_bundle_to_file(
+            case,
+            &temoin_vault::bundle::ExportOptions {
+                purpose: temoin_vault::bundle::Purpose::ShareWithOmct,
+                recipients: vec![temoin_vault::bundle::PayloadIdentity::generate().recipient()],
+                supersedes: None,
+            },
+            &bundle,
+        )
+        .unwrap();
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(std::fs::read(&bundle).unwrap()));
+    let size = std::fs::metadata(&bundle).unwrap().len();
+    for mode in [
+        Hostile::Garbage,
+        Hostile::Hang,
+        Hostile::CloseMidResponse,
+        Hostile::FakeReceipt(size),
+    ] {
+        let addr = hostile_server(&intake, mode).await;
+        let e = client::Enrollment {
+            endpoint: Endpoint {
+                url: format!("https://{addr}"),
+                pin: init.pin.clone(),
+                proxy: None,
+                timeout_secs: Some(2),
+            },
+            access_token: "t".into(),
+            receipt_key: temoin_crypto::sign::DeviceKey::generate()
+                .public()
+                .to_minisign_base64(),
+            root_key: String::new(),
+            recipients: vec![],
+        };
+        let mut progress = UploadProgress::default();
+        let started = std::time::Instant::now();
+        let r = client::upload(
+            &e,
+            &summary.manifest.bundle_id,
+            &v.device_public_key().id_hex(),
+            &bundle,
+            &sha,
+            &mut progress,
+            &mut |_| {},
+        )
+        .await;
+        let err = r.expect_err("a hostile server must never yield a delivery");
+        assert!(!err.to_string().is_empty(), "{mode:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{mode:?} took too long"
+        );
+        match mode {
+            Hostile::FakeReceipt(_) => assert!(
+                matches!(err, SyncError::Untrustworthy(_)),
+                "{mode:?}: {err:?}"
+            ),
+            _ => assert!(matches!(err, SyncError::Transient(_)), "{mode:?}: {err:?}"),
+        }
+    }
+}
+
+/// A minimal SOCKS5 proxy (RFC 1928: no authentication, CONNECT to a
+/// domain name or an IPv4 address), counting the connections it relays, so
+/// the test sees traffic really went through it, as it would through Tor.
+async fn socks5_proxy(relayed: Arc<AtomicUsize>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut c, _)) = listener.accept().await else {
+                return;
+            };
+            let relayed = relayed.clone();
+            tokio::spawn(async move {
+                let mut head = [0u8; 2];
+                if c.read_exact(&mut head).await.is_err() || head[0] != 5 {
+                    return;
+                }
+                let mut methods = vec![0u8; head[1] as usize];
+                let _ = c.read_exact(&mut methods).await;
+                let _ = c.write_all(&[5, 0]).await;
+                let mut req = [0u8; 4];
+                if c.read_exact(&mut req).await.is_err() || req[1] != 1 {
+                    return;
+                }
+                let host = match req[3] {
+                    1 => {
+                        let mut ip = [0u8; 4];
+                        let _ = c.read_exact(&mut ip).await;
+                        std::net::Ipv4Addr::from(ip).to_string()
+                    }
+                    3 => {
+                        let mut len = [0u8; 1];
+                        let _ = c.read_exact(&mut len).await;
+                        let mut name = vec![0u8; len[0] as usize];
+                        let _ = c.read_exact(&mut name).await;
+                        String::from_utf8_lossy(&name).into_owned()
+                    }
+                    _ => return,
+                };
+                let mut port = [0u8; 2];
+                let _ = c.read_exact(&mut port).await;
+                let Ok(mut upstream) =
+                    TcpStream::connect((host.as_str(), u16::from_be_bytes(port))).await
+                else {
+                    let _ = c.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await;
+                    return;
+                };
+                let _ = c.write_all(&[5, 0, 0, 1, 0, 0, 0, 0, 0, 0]).await;
+                relayed.fetch_add(1, Ordering::Relaxed);
+                let _ = tokio::io::copy_bidirectional(&mut c, &mut upstream).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_go_through_a_socks5_proxy_with_the_pin_checked_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (addr, pin, desk_token) = start_server(&root.join("intake")).await;
+    let direct = Endpoint {
+        url: format!("https://{addr}"),
+        pin: pin.clone(),
+        proxy: None,
+        timeout_secs: Some(10),
+    };
+    desk::init(&root.join("desk"), direct.clone(), &desk_token)
+        .await
+        .unwrap();
+    let relayed = Arc::new(AtomicUsize::new(0));
+    let socks = socks5_proxy(relayed.clone()).await;
+    // Names are resolved by the proxy (socks5h), as with Tor.
+    let via_socks = Endpoint {
+        url: format!("https://localhost:{}", addr.port()),
+        proxy: Some(format!("socks5h://{socks}")),
+        ..direct
+    };
+    let (mut v, case) = vault_with_case(&root.join("vault"), 100_000);
+    let token = desk::enrollment_token(&root.join("desk"), "tor user", 1)
+        .await
+        .unwrap();
+    let e = client::enroll(
+        via_socks.clone(),
+        &token,
+        &v.device_public_key().to_minisign_base64(),
+    )
+    .await
+    .unwrap();
+    outbox::save_enrollment(&mut v, &e).unwrap();
+    let s = outbox::submit(&mut v, case).unwrap();
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert_eq!(report.delivered, vec![s.bundle_id], "{report:?}");
+    assert!(relayed.load(Ordering::Relaxed) >= 1);
+    // A wrong pin is still refused through the proxy.
+    let mut bad = e.clone();
+    bad.endpoint.pin = format!("sha256:{}", "1".repeat(64));
+    assert!(client::fetch_recipients(&bad).await.is_err());
+}

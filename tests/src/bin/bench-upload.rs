@@ -1,0 +1,306 @@
+//! Upload goodput and resume cost, over loopback, against the real intake
+//! server (in this process, on TLS).
+//!
+//! 1. A sealed bundle of about 1 GiB (a case with 1 GiB of incompressible
+//!    evidence, exported for OMCT) is uploaded by Témoin's client (tus,
+//!    8 MiB PATCHes with SHA-256 checksums, receipt verified), then the same
+//!    bytes are sent to the same server by `curl` as one tus PATCH. Budget:
+//!    ours at least 0.8x curl's goodput.
+//! 2. The bundle is uploaded again through a proxy that cuts the
+//!    connection at a random point, then resumed directly. Budget: the
+//!    bytes sent again on resume are at most one chunk.
+//!
+//! `--mib N` changes the evidence size (default 1024).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use rand::Rng;
+use temoin_sync::client::{self, Endpoint, UploadProgress, CHUNK};
+use temoin_sync::{desk, server};
+use temoin_tests::report;
+use temoin_vault::bundle::{ExportOptions, Purpose};
+use temoin_vault::case::{Case, Consent, ConsentMethod, ConsentScope};
+use temoin_vault::{KdfChoice, PartialDate, Passphrase, Vault};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+type Error = Box<dyn std::error::Error>;
+
+fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().collect();
+    let mib: usize = args
+        .iter()
+        .position(|a| a == "--mib")
+        .and_then(|i| args.get(i + 1))
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(1024);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench/upload");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root)?;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(run(&root, mib))
+}
+
+async fn run(root: &Path, mib: usize) -> Result<(), Error> {
+    let intake = root.join("intake");
+    let init = server::init(&intake, &[], None)?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<SocketAddr>();
+    let sd = intake.clone();
+    tokio::spawn(async move {
+        let _ = server::serve(&sd, "127.0.0.1:0".parse().expect("an address"), move |a| {
+            let _ = tx.send(a);
+        })
+        .await;
+    });
+    let addr = rx.await?;
+    let endpoint = Endpoint {
+        url: format!("https://{addr}"),
+        pin: init.pin.clone(),
+        proxy: None,
+        timeout_secs: None,
+    };
+    let omct = desk::init(&root.join("desk"), endpoint.clone(), &init.desk_token).await?;
+
+    // The bundle.
+    let mut v = Vault::create(
+        &root.join("vault"),
+        &Passphrase::from("bench"),
+        KdfChoice::Minimum,
+    )?;
+    let case = v.add(&Case::new("bench"))?;
+    v.add(&Consent {
+        case_id: case,
+        given_by: None,
+        given_by_name: Some("w".into()),
+        given_on: PartialDate("2024".into()),
+        method: ConsentMethod::Oral,
+        interpreter: None,
+        recorded_by: None,
+        scopes: vec![ConsentScope::ShareWithOmct],
+        note: None,
+        withdrawal: None,
+    })?;
+    let evidence = root.join("evidence.bin");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&evidence)?);
+        let mut buf = vec![0u8; 1024 * 1024];
+        for _ in 0..mib {
+            temoin_crypto::random_bytes(&mut buf);
+            f.write_all(&buf)?;
+        }
+        f.flush()?;
+    }
+    v.ingest_file(case, &evidence, &mut |_| {})?;
+    std::fs::remove_file(&evidence)?;
+    let bundle = root.join("bundle.tar.age");
+    let summary = v.export_bundle_to_file(
+        case,
+        &ExportOptions {
+            purpose: Purpose::ShareWithOmct,
+            recipients: vec![omct.parse()?],
+            supersedes: None,
+        },
+        &bundle,
+    )?;
+    let size = summary.bytes;
+    let sha = {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        std::io::copy(&mut std::fs::File::open(&bundle)?, &mut h)?;
+        hex::encode(h.finalize())
+    };
+    println!("bundle: {:.1} MiB", size as f64 / 1048576.0);
+    let token = desk::enrollment_token(&root.join("desk"), "bench", 1).await?;
+    let device = v.device_public_key();
+    let e = client::enroll(endpoint.clone(), &token, &device.to_minisign_base64()).await?;
+
+    // 1. Goodput: ours, then curl, on the same bytes and server.
+    let start = Instant::now();
+    let mut progress = UploadProgress::default();
+    client::upload(
+        &e,
+        &summary.manifest.bundle_id,
+        &device.id_hex(),
+        &bundle,
+        &sha,
+        &mut progress,
+        &mut |_| {},
+    )
+    .await?;
+    let ours = start.elapsed();
+    let curl = curl_upload(&endpoint, &e.access_token, &intake, &bundle, size).await?;
+    let ours_mbs = size as f64 / 1048576.0 / ours.as_secs_f64();
+    let curl_mbs = size as f64 / 1048576.0 / curl.as_secs_f64();
+    println!(
+        "upload: ours {:.0} ms ({ours_mbs:.0} MiB/s, {} PATCHes with SHA-256, receipt verified); \
+         curl {:.0} ms ({curl_mbs:.0} MiB/s, one PATCH)",
+        ours.as_secs_f64() * 1000.0,
+        size.div_ceil(CHUNK as u64),
+        curl.as_secs_f64() * 1000.0
+    );
+    let ratio = ours_mbs / curl_mbs;
+    report(
+        "upload goodput vs curl, same bytes, same server",
+        &format!("{ratio:.2}x"),
+        ">= 0.8x",
+        ratio >= 0.8,
+    );
+
+    // 2. A connection cut at a random point, then resumed.
+    let cut_at = rand::thread_rng().gen_range(size / 10..size - size / 10);
+    let proxy = cutting_proxy(addr, cut_at).await?;
+    let via_proxy = client::Enrollment {
+        endpoint: Endpoint {
+            url: format!("https://{proxy}"),
+            ..endpoint.clone()
+        },
+        ..e.clone()
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut progress = UploadProgress::default();
+    let cut = client::send_tus(
+        &via_proxy.endpoint,
+        &format!("Bearer {}", e.access_token),
+        &id,
+        &bundle,
+        &mut progress,
+    )
+    .await;
+    if cut.is_ok() {
+        return Err("the proxy did not cut the upload".into());
+    }
+    let confirmed_before = progress.offset;
+    client::send_tus(
+        &endpoint,
+        &format!("Bearer {}", e.access_token),
+        &id,
+        &bundle,
+        &mut progress,
+    )
+    .await?;
+    let resent = progress.bytes_sent - size;
+    println!(
+        "resume: cut after {:.1} MiB sent; the server had confirmed {:.1} MiB; {:.1} MiB sent again (chunk {} MiB)",
+        cut_at as f64 / 1048576.0,
+        confirmed_before as f64 / 1048576.0,
+        resent as f64 / 1048576.0,
+        CHUNK / 1048576
+    );
+    report(
+        "bytes re-sent after a cut connection",
+        &format!("{:.1} MiB", resent as f64 / 1048576.0),
+        "<= 1 chunk (8 MiB)",
+        resent <= CHUNK as u64,
+    );
+    Ok(())
+}
+
+/// Creates a tus upload, then sends the whole file with `curl` in one PATCH.
+async fn curl_upload(
+    endpoint: &Endpoint,
+    token: &str,
+    intake: &Path,
+    bundle: &Path,
+    size: u64,
+) -> Result<std::time::Duration, Error> {
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(temoin_sync::pin::client_config(&endpoint.pin))
+        .build()?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let r = http
+        .post(format!("{}/v1/uploads", endpoint.url))
+        .header("Tus-Resumable", "1.0.0")
+        .header("Authorization", format!("Bearer {token}"))
+        .header("Upload-Length", size.to_string())
+        .header(
+            "Upload-Metadata",
+            temoin_sync::tus::format_metadata(&[("bundle_id", id.as_bytes())]),
+        )
+        .send()
+        .await?;
+    let location = r.headers()["Location"].to_str()?.to_owned();
+    let url = format!("{}{location}", endpoint.url);
+    let cert = intake.join("tls/cert.pem");
+    let bundle = bundle.to_owned();
+    let auth = format!("Authorization: Bearer {token}");
+    let start = Instant::now();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("curl")
+            .args(["-sS", "--fail", "-X", "PATCH", "--cacert"])
+            .arg(&cert)
+            .args([
+                "-H",
+                "Tus-Resumable: 1.0.0",
+                "-H",
+                "Upload-Offset: 0",
+                "-H",
+                "Content-Type: application/offset+octet-stream",
+                "-H",
+                &auth,
+                // No "Expect: 100-continue" pause before the body.
+                "-H",
+                "Expect:",
+                "-T",
+            ])
+            .arg(&bundle)
+            .arg(&url)
+            .output()
+    })
+    .await??;
+    let elapsed = start.elapsed();
+    if !out.status.success() {
+        return Err(format!("curl failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(elapsed)
+}
+
+/// A TCP proxy that cuts, once, the connection during which the bytes sent
+/// by the client (over all connections) pass `cut_at`.
+async fn cutting_proxy(upstream: SocketAddr, cut_at: u64) -> Result<SocketAddr, Error> {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let total = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (total, done) = (total.clone(), done.clone());
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let down = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                });
+                let mut buf = vec![0u8; 256 * 1024];
+                loop {
+                    let n = match cr.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    let before = total.fetch_add(n as u64, Ordering::SeqCst);
+                    if before + n as u64 > cut_at && !done.swap(true, Ordering::SeqCst) {
+                        down.abort();
+                        return;
+                    }
+                    if sw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = sw.shutdown().await;
+                let _ = down.await;
+            });
+        }
+    });
+    Ok(addr)
+}
