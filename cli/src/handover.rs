@@ -77,6 +77,13 @@ pub enum DeskCommand {
         #[arg(long, default_value_t = 72)]
         valid_hours: u32,
     },
+    /// Rotate OMCT's key: a new age identity (the old ones are kept to open
+    /// what was sealed to them) and a new signed recipient list, which
+    /// devices take at their next sync.
+    Rotate {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
     /// Revoke a device (by its key id): its uploads are refused from now on.
     Revoke {
         #[arg(long, value_name = "DIR")]
@@ -130,11 +137,20 @@ pub fn intake(c: &IntakeCommand, json_out: bool) -> Result<()> {
             )
             .map_err(|e| anyhow!("{e}"))?;
             let token_file = dir.join("desk.token");
-            std::fs::write(&token_file, format!("{}\n", out.desk_token))?;
-            #[cfg(unix)]
             {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600))?;
+                use std::io::Write;
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    options.mode(0o600);
+                }
+                let mut f = options
+                    .open(&token_file)
+                    .with_context(|| format!("cannot write {}", token_file.display()))?;
+                writeln!(f, "{}", out.desk_token)?;
+                f.sync_all()?;
             }
             if json_out {
                 crate::print_json(&json!({ "pin": out.pin, "desk_token_file": token_file }))?;
@@ -207,6 +223,14 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
                 crate::print_json(&json!({ "token": token }))?;
             } else {
                 println!("{token}");
+            }
+        }
+        DeskCommand::Rotate { dir } => {
+            let recipient = rt.block_on(desk::rotate(dir)).map_err(|e| anyhow!("{e}"))?;
+            if json_out {
+                crate::print_json(&json!({ "recipient": recipient }))?;
+            } else {
+                println!("OMCT's new recipient: {recipient} (published; devices take it at their next sync)");
             }
         }
         DeskCommand::Revoke { dir, key_id } => {
@@ -378,6 +402,7 @@ pub fn sync(
     vault: &mut temoin_vault::Vault,
     watch: bool,
     force: bool,
+    interval: u64,
     json_out: bool,
 ) -> Result<()> {
     let rt = runtime()?;
@@ -403,6 +428,8 @@ pub fn sync(
         if !watch {
             return Ok(());
         }
-        std::thread::sleep(std::time::Duration::from_secs(15));
+        // Whatever failed is tried again next round (after its back-off
+        // unless --force), so delivery resumes when the network comes back.
+        std::thread::sleep(std::time::Duration::from_secs(interval.max(1)));
     }
 }

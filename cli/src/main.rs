@@ -138,6 +138,9 @@ enum Command {
         /// Try now, ignoring the back-off after failures.
         #[arg(long)]
         force: bool,
+        /// With --watch, seconds between rounds.
+        #[arg(long, default_value_t = 15, requires = "watch")]
+        interval: u64,
     },
     /// OMCT's intake server.
     #[command(subcommand)]
@@ -517,9 +520,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut vault = unlock(&cli)?;
             handover::show_outbox(&mut vault, retry.as_deref(), cli.json)?;
         }
-        Command::Sync { watch, force } => {
+        Command::Sync {
+            watch,
+            force,
+            interval,
+        } => {
             let mut vault = unlock(&cli)?;
-            handover::sync(&mut vault, *watch, *force, cli.json)?;
+            handover::sync(&mut vault, *watch, *force, *interval, cli.json)?;
         }
         Command::Intake(c) => handover::intake(c, cli.json)?,
         Command::Desk(c) => return handover::desk_cmd(c, cli.json),

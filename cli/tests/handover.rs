@@ -268,3 +268,41 @@ fn the_intake_server_killed_mid_upload_resumes_and_stores_the_exact_bytes() {
     let stored = o.intake_dir.join("store").join(format!("{bundle}.tar.age"));
     assert_eq!(sha256sum(&stored), sha);
 }
+
+#[cfg(unix)]
+#[test]
+fn sync_watch_delivers_once_the_server_comes_back() {
+    let f = Fixture::new();
+    let mut o = omct(&f, "4096");
+    enroll(&f, &o);
+    let case = case_with_consent(&f);
+    let bundle = str_of(&f.json(&["submit", &case]), "bundle_id").to_owned();
+    // The network goes away.
+    let port = o.server.url.rsplit(':').next().unwrap().to_owned();
+    o.server.child.kill().unwrap();
+    o.server.child.wait().unwrap();
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_temoin"))
+        .args(["--vault", s(&f.vault), "--passphrase-file", s(&f.pass)])
+        .args(["sync", "--watch", "--force", "--interval", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    // ... and comes back.
+    o.server = serve(&o.intake_dir, &format!("127.0.0.1:{port}"));
+    let stored = o.intake_dir.join("store").join(format!("{bundle}.tar.age"));
+    let started = std::time::Instant::now();
+    while !stored.exists() {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "not delivered after the server came back"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // Let the round finish recording the receipt, then stop watching.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    watch.kill().unwrap();
+    watch.wait().unwrap();
+    assert!(f.ok(&["outbox"]).contains("delivered, receipt verified"));
+}

@@ -94,6 +94,10 @@ pub struct Enrollment {
     /// The recipients bundles are sealed to (`age1...`), from the last
     /// verified list.
     pub recipients: Vec<String>,
+    /// When that list was issued (RFC 3339): an older list is never taken,
+    /// so a server cannot roll devices back to a key OMCT retired.
+    #[serde(default)]
+    pub recipients_issued_at: Option<String>,
 }
 
 fn describe(e: &reqwest::Error) -> String {
@@ -153,7 +157,10 @@ pub struct RecipientList {
 }
 
 /// Verifies a signed recipient list with the root key.
-pub fn verify_recipients(list: &SignedList, root_key: &str) -> Result<Vec<String>, SyncError> {
+pub fn verify_recipients(
+    list: &SignedList,
+    root_key: &str,
+) -> Result<(Vec<String>, String), SyncError> {
     let key = DevicePublicKey::from_minisign(root_key)
         .map_err(|_| SyncError::Untrustworthy("OMCT's root key is not valid".into()))?;
     key.verify(
@@ -166,12 +173,29 @@ pub fn verify_recipients(list: &SignedList, root_key: &str) -> Result<Vec<String
     })?;
     let parsed: RecipientList = serde_json::from_str(&list.list)
         .map_err(|_| SyncError::Untrustworthy("OMCT's recipient list is malformed".into()))?;
-    if parsed.v != "temoin/recipient-list/v1" || parsed.recipients.is_empty() {
+    if parsed.v != "temoin/recipient-list/v1"
+        || parsed.recipients.is_empty()
+        || issued(&parsed.issued_at).is_none()
+    {
         return Err(SyncError::Untrustworthy(
             "OMCT's recipient list is malformed".into(),
         ));
     }
-    Ok(parsed.recipients)
+    Ok((parsed.recipients, parsed.issued_at))
+}
+
+fn issued(t: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// Whether a list issued at `candidate` may replace one issued at
+/// `current`: only a strictly newer one.
+pub fn newer_list(candidate: &str, current: Option<&str>) -> bool {
+    match (issued(candidate), current.map(issued)) {
+        (Some(c), Some(Some(cur))) => c > cur,
+        (Some(_), None) => true,
+        _ => false,
+    }
 }
 
 /// Enrolls this device: registers its public key with a one-time token,
@@ -211,13 +235,16 @@ pub async fn enroll(
         receipt_key: a.receipt_key,
         root_key,
         recipients: Vec::new(),
+        recipients_issued_at: None,
     };
-    e.recipients = fetch_recipients(&e).await?;
+    let (recipients, issued_at) = fetch_recipients(&e).await?;
+    e.recipients = recipients;
+    e.recipients_issued_at = Some(issued_at);
     Ok(e)
 }
 
 /// Fetches and verifies the current recipient list.
-pub async fn fetch_recipients(e: &Enrollment) -> Result<Vec<String>, SyncError> {
+pub async fn fetch_recipients(e: &Enrollment) -> Result<(Vec<String>, String), SyncError> {
     let client = e.endpoint.client(Duration::from_secs(60))?;
     let r = client
         .get(e.endpoint.url("/v1/recipients"))

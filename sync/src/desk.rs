@@ -23,7 +23,7 @@ use temoin_crypto::sign::{DeviceKey, DevicePublicKey, SigningPurpose};
 use temoin_vault::bundle::{read_bundle, PayloadIdentity, ReadOptions, Report};
 
 use crate::client::{Endpoint, RecipientList, SyncError};
-use crate::server::{write_durably, SignedList};
+use crate::server::{write_durably, write_private, SignedList};
 
 /// The desk's settings.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -41,8 +41,12 @@ pub struct DeskConfig {
 pub struct Devices {
     /// Public keys (minisign base64) by key id, as the server enrolled them.
     pub keys: BTreeMap<String, String>,
-    /// Sequence numbers seen, by key id, with the bundle that used each.
+    /// Sequence numbers seen in genuine bundles, by key id, with the
+    /// SHA-256 of the manifest that used each.
     pub sequences: BTreeMap<String, BTreeMap<u64, String>>,
+    /// When each revoked device was revoked (RFC 3339), by key id.
+    #[serde(default)]
+    pub revoked: BTreeMap<String, String>,
 }
 
 /// Why the desk could not do something.
@@ -63,13 +67,7 @@ impl From<std::io::Error> for DeskError {
 }
 
 fn private_write(path: &Path, bytes: &[u8]) -> Result<(), DeskError> {
-    write_durably(path, bytes)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
+    Ok(write_private(path, bytes)?)
 }
 
 fn load<T: for<'a> Deserialize<'a>>(path: &Path) -> Result<T, DeskError> {
@@ -194,6 +192,37 @@ async fn publish(
     Ok(())
 }
 
+/// Rotates OMCT's key: makes a new age identity, adds it to `omct.key`
+/// (the old ones stay, so bundles sealed to them still open), and publishes
+/// a recipient list naming only the new one, signed with the root key.
+/// Devices take it at their next sync. Returns the new recipient.
+pub async fn rotate(dir: &Path) -> Result<String, DeskError> {
+    let mut c: DeskConfig = load(&dir.join("desk.json"))?;
+    let root = DeviceKey::from_sealed(
+        &std::fs::read(dir.join("root.key"))
+            .map_err(|_| DeskError::Local("root.key is missing from the desk folder".into()))?,
+    )
+    .map_err(|_| DeskError::Local("root.key is damaged".into()))?;
+    let key_path = dir.join("omct.key");
+    let old = std::fs::read_to_string(&key_path)
+        .map_err(|_| DeskError::Local("omct.key is missing from the desk folder".into()))?;
+    let identity = PayloadIdentity::generate();
+    let recipient = identity.recipient().to_string();
+    let list = sign_recipients(&root, std::slice::from_ref(&recipient));
+    // The new key is on disk before anyone can seal to it.
+    private_write(
+        &key_path,
+        format!("{}\n{}", identity.key_file_for_export().as_str(), old).as_bytes(),
+    )?;
+    publish(&c.endpoint, &c.desk_token, &root, &list).await?;
+    c.recipients = list;
+    private_write(
+        &dir.join("desk.json"),
+        &serde_json::to_vec_pretty(&c).unwrap_or_default(),
+    )?;
+    Ok(recipient)
+}
+
 /// Asks the server for a one-time enrollment token for a device.
 pub async fn enrollment_token(
     dir: &Path,
@@ -258,6 +287,9 @@ pub async fn pull(dir: &Path) -> Result<Vec<String>, DeskError> {
     for d in list {
         if let (Some(id), Some(key)) = (d["key_id"].as_str(), d["public_key"].as_str()) {
             devices.keys.insert(id.to_owned(), key.to_owned());
+            if let Some(at) = d["revoked_at"].as_str() {
+                devices.revoked.insert(id.to_owned(), at.to_owned());
+            }
         }
     }
     write_durably(
@@ -385,34 +417,71 @@ pub fn open(dir: &Path, only: Option<&Path>) -> Result<Vec<Opened>, DeskError> {
             .trim_end_matches(".tar.age")
             .to_owned();
         let target = dir.join("opened").join(&name);
-        if target.exists() {
+        // Opened before: its verdict is on disk. A folder without one is
+        // what an interrupted run left; it is done again from the start.
+        if target.join("verification.json").is_file() {
             continue;
         }
+        if target.exists() {
+            std::fs::remove_dir_all(&target)?;
+        }
         let input = std::fs::File::open(&file)?;
-        let report = read_bundle(
+        let read = read_bundle(
             std::io::BufReader::new(input),
             &identities,
             &ReadOptions {
                 trusted_devices: &trusted,
                 out_dir: Some(&target),
             },
-        )
-        .map_err(|e| DeskError::Local(format!("{}: {e}", file.display())))?;
+        );
         let mut desk_problems = Vec::new();
-        if let Some(m) = &report.manifest {
-            if report.signature_valid {
+        let report = match read {
+            Ok(r) => r,
+            // Not for OMCT's keys, or not a bundle at all: a verdict too,
+            // so that one bad file does not stop the others.
+            Err(e) => {
+                desk_problems.push(format!("the file cannot be opened: {e}"));
+                Report::default()
+            }
+        };
+        if let (Some(m), Some(manifest_sha)) = (&report.manifest, &report.manifest_sha256) {
+            // Sequence numbers count only for bundles that are genuine (so a
+            // forger cannot spend a real device's numbers), under the key
+            // id the signature proved. The same bundle delivered twice (same
+            // manifest) is not a replay; another manifest with a number
+            // already used is.
+            if report.genuine() {
                 let seen = devices
                     .sequences
                     .entry(m.device.key_id.clone())
                     .or_default();
                 match seen.get(&m.sequence) {
-                    Some(other) if other != &m.bundle_id => desk_problems.push(format!(
-                        "sequence number {} of device {} was already used by bundle {other}: a replay or a copied device",
+                    Some(other) if other != manifest_sha => desk_problems.push(format!(
+                        "sequence number {} of device {} was already used by another bundle (manifest {other}): a replay or a copied device",
                         m.sequence, m.device.key_id
                     )),
                     _ => {
-                        seen.insert(m.sequence, m.bundle_id.clone());
+                        seen.insert(m.sequence, manifest_sha.clone());
                     }
+                }
+            }
+            // A device revoked (lost, seized) can still sign: what it
+            // sealed after its revocation (a USB stick, say) is not taken
+            // on its word.
+            if let Some(at) = devices.revoked.get(&m.device.key_id) {
+                let parse = |t: &str| {
+                    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                        .ok()
+                };
+                let after = match (parse(&m.created_at), parse(at)) {
+                    (Some(sealed), Some(revoked)) => sealed >= revoked,
+                    _ => true,
+                };
+                if after {
+                    desk_problems.push(format!(
+                        "device {} was revoked at {at}; this bundle says it was sealed at {}",
+                        m.device.key_id, m.created_at
+                    ));
                 }
             }
             if m.bundle_id != name && only.is_none() {
@@ -432,6 +501,12 @@ pub fn open(dir: &Path, only: Option<&Path>) -> Result<Vec<Opened>, DeskError> {
             "supersedes": report.manifest.as_ref().map(|m| &m.supersedes),
             "manifest_sha256": report.manifest_sha256,
         });
+        // The register first, then the verdict that marks the bundle done:
+        // a crash in between opens it again, never skips its number.
+        write_durably(
+            &devices_path,
+            &serde_json::to_vec_pretty(&devices).unwrap_or_default(),
+        )?;
         std::fs::create_dir_all(&target)?;
         write_durably(
             &target.join("verification.json"),
@@ -444,9 +519,5 @@ pub fn open(dir: &Path, only: Option<&Path>) -> Result<Vec<Opened>, DeskError> {
             desk_problems,
         });
     }
-    write_durably(
-        &devices_path,
-        &serde_json::to_vec_pretty(&devices).unwrap_or_default(),
-    )?;
     Ok(out)
 }

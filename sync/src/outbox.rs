@@ -175,6 +175,9 @@ pub fn submit(vault: &mut Vault, case: ItemId) -> Result<Submission, OutboxError
     let m = &summary.manifest;
     let path = bundle_path(vault, &m.bundle_id)?;
     std::fs::rename(&tmp, &path).map_err(VaultError::from)?;
+    std::fs::File::open(vault.outbox_dir()?)
+        .and_then(|d| d.sync_all())
+        .map_err(VaultError::from)?;
     let mut hasher = Sha256::new();
     std::io::copy(
         &mut std::fs::File::open(&path).map_err(VaultError::from)?,
@@ -225,9 +228,21 @@ pub struct RunReport {
     pub waiting: usize,
 }
 
-/// Tries every submission that is due. `force` ignores back-off.
+/// Refreshes OMCT's recipient list, then tries every submission that is
+/// due. `force` ignores back-off.
 pub async fn run_once(vault: &mut Vault, force: bool) -> Result<RunReport, OutboxError> {
-    let e = enrollment(vault)?.ok_or(OutboxError::NotEnrolled)?;
+    let mut e = enrollment(vault)?.ok_or(OutboxError::NotEnrolled)?;
+    // OMCT may have rotated its keys: take the current list when the server
+    // can be reached and the list verifies with the root key; otherwise
+    // keep the one stored. Bundles already sealed stay as they are (OMCT
+    // keeps its old keys to open them).
+    if let Ok((current, issued_at)) = client::fetch_recipients(&e).await {
+        if client::newer_list(&issued_at, e.recipients_issued_at.as_deref()) {
+            e.recipients = current;
+            e.recipients_issued_at = Some(issued_at);
+            save_enrollment(vault, &e)?;
+        }
+    }
     let device = vault.device_public_key().id_hex();
     let mut report = RunReport::default();
     for mut s in list(vault)? {

@@ -216,30 +216,35 @@ fn now_rfc3339() -> String {
 /// Writes a file durably: a new file, fsync'd, renamed over the old one,
 /// the folder fsync'd.
 pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_durably_mode(path, bytes, 0o644)
+}
+
+/// [`write_durably`] for a secret: the new file is created readable by its
+/// owner only, before a byte is written to it.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_durably_mode(path, bytes, 0o600)
+}
+
+fn write_durably_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&tmp)?;
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = options.open(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)?;
     if let Some(dir) = path.parent() {
         std::fs::File::open(dir)?.sync_all()?;
     }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn private(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-fn private(_path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -269,14 +274,12 @@ pub fn init(
         .map_err(|_| anyhow_like::msg("could not make the TLS certificate"))?;
     let pin = crate::pin::pin_of(cert.der());
     write_durably(&dir.join("tls/cert.pem"), cert.pem().as_bytes())?;
-    write_durably(&dir.join("tls/key.pem"), key.serialize_pem().as_bytes())?;
-    private(&dir.join("tls/key.pem"))?;
+    write_private(&dir.join("tls/key.pem"), key.serialize_pem().as_bytes())?;
     let receipt_key = DeviceKey::generate();
-    write_durably(
+    write_private(
         &dir.join("receipt.key"),
         receipt_key.secret_for_sealing().as_ref(),
     )?;
-    private(&dir.join("receipt.key"))?;
     let desk_token = random_token();
     let mut config = config.unwrap_or(Config {
         max_upload_bytes: 4 * 1024 * 1024 * 1024,
@@ -545,7 +548,10 @@ async fn enroll(State(s): State<Arc<Server>>, body: axum::body::Bytes) -> ApiRes
     })?;
     let key = DevicePublicKey::from_minisign(&req.public_key)
         .map_err(|_| ApiError::bad("public_key is not a device public key"))?;
-    let mut state = s.state.lock().await;
+    // Changes are made on a copy, saved, and only then made current: a
+    // failed save leaves the served state as it was on disk.
+    let mut guard = s.state.lock().await;
+    let mut state = guard.clone();
     let hash = sha256_hex(&req.token);
     let token = state.tokens.get_mut(&hash).ok_or_else(|| {
         ApiError::new(
@@ -563,15 +569,15 @@ async fn enroll(State(s): State<Arc<Server>>, body: axum::body::Bytes) -> ApiRes
     let label = token.label.clone();
     let access = random_token();
     let key_id = key.id_hex();
-    if state
-        .devices
-        .get(&key_id)
-        .is_some_and(|d| d.revoked_at.is_some())
-    {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "this device was revoked; it cannot enroll again",
-        ));
+    if let Some(d) = state.devices.get(&key_id) {
+        // Enrolling again would hand a new access token to whoever holds a
+        // token and the device's public key; the device must ask OMCT.
+        let why = if d.revoked_at.is_some() {
+            "this device was revoked; it cannot enroll again"
+        } else {
+            "this device is already enrolled; if it lost its enrollment, ask OMCT to revoke it and enroll a new vault"
+        };
+        return Err(ApiError::new(StatusCode::FORBIDDEN, why));
     }
     state.devices.insert(
         key_id.clone(),
@@ -585,13 +591,14 @@ async fn enroll(State(s): State<Arc<Server>>, body: axum::body::Bytes) -> ApiRes
         },
     );
     s.save(&state).await?;
+    *guard = state;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({
             "device_key_id": key_id,
             "access_token": access,
             "receipt_key": s.receipt_public_key(),
-            "root_key": state.root_key,
+            "root_key": guard.root_key,
         })),
     )
         .into_response())
@@ -649,7 +656,10 @@ async fn create(State(s): State<Arc<Server>>, headers: HeaderMap) -> ApiResult<R
             ),
         ));
     }
-    let mut state = s.state.lock().await;
+    // Changes are made on a copy, saved, and only then made current: a
+    // failed save leaves the served state as it was on disk.
+    let mut guard = s.state.lock().await;
+    let mut state = guard.clone();
     let device = device_of(&state, &token)?;
     // A bundle already received, or on its way: the same upload again
     // (idempotent; a replay never makes a second copy).
@@ -669,7 +679,13 @@ async fn create(State(s): State<Arc<Server>>, headers: HeaderMap) -> ApiResult<R
         );
         return Ok(r);
     }
-    if let Some(existing) = find_upload(&s, &device, &bundle_id)? {
+    if let Some((existing, owner)) = find_upload(&s, &bundle_id)? {
+        if owner != device {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "another device is already sending a bundle with this id",
+            ));
+        }
         let mut r = StatusCode::CREATED.into_response();
         tus_headers(&mut r);
         r.headers_mut().insert(
@@ -692,7 +708,7 @@ async fn create(State(s): State<Arc<Server>>, headers: HeaderMap) -> ApiResult<R
         ));
     }
     let used =
-        s.storage.used_bytes().map_err(ApiError::io)? + uploads_bytes(&s.dir.join("uploads"));
+        s.storage.used_bytes().map_err(ApiError::io)? + reserved_bytes(&s.dir.join("uploads"));
     if used.saturating_add(length) > s.config.quota_bytes {
         return Err(ApiError::new(
             StatusCode::INSUFFICIENT_STORAGE,
@@ -719,6 +735,7 @@ async fn create(State(s): State<Arc<Server>>, headers: HeaderMap) -> ApiResult<R
     )
     .map_err(ApiError::io)?;
     s.save(&state).await?;
+    *guard = state;
     let mut r = StatusCode::CREATED.into_response();
     tus_headers(&mut r);
     r.headers_mut().insert(
@@ -728,19 +745,8 @@ async fn create(State(s): State<Arc<Server>>, headers: HeaderMap) -> ApiResult<R
     Ok(r)
 }
 
-fn uploads_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter_map(|e| e.metadata().ok())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-fn find_upload(s: &Server, device: &str, bundle_id: &str) -> ApiResult<Option<String>> {
+/// The unfinished upload of `bundle_id`, if any: its id and its device.
+fn find_upload(s: &Server, bundle_id: &str) -> ApiResult<Option<(String, String)>> {
     let dir = s.dir.join("uploads");
     for e in std::fs::read_dir(&dir).map_err(ApiError::io)? {
         let path = e.map_err(ApiError::io)?.path();
@@ -750,12 +756,31 @@ fn find_upload(s: &Server, device: &str, bundle_id: &str) -> ApiResult<Option<St
         if let Ok(u) =
             serde_json::from_slice::<Upload>(&std::fs::read(&path).map_err(ApiError::io)?)
         {
-            if u.device_key_id == device && u.bundle_id == bundle_id {
-                return Ok(path.file_stem().and_then(|x| x.to_str()).map(str::to_owned));
+            if u.bundle_id == bundle_id {
+                if let Some(id) = path.file_stem().and_then(|x| x.to_str()) {
+                    return Ok(Some((id.to_owned(), u.device_key_id)));
+                }
             }
         }
     }
     Ok(None)
+}
+
+/// Bytes promised to unfinished uploads (their declared lengths), so that
+/// the quota holds for what they will take, not what they hold now.
+fn reserved_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().and_then(|x| x.to_str()) == Some("json"))
+                .filter_map(|p| std::fs::read(p).ok())
+                .filter_map(|b| serde_json::from_slice::<Upload>(&b).ok())
+                .map(|u| u.length)
+                .fold(0u64, u64::saturating_add)
+        })
+        .unwrap_or(0)
 }
 
 fn valid_upload_id(id: &str) -> ApiResult<()> {
@@ -803,7 +828,8 @@ async fn head_upload(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     check_tus(&headers)?;
-    let u = load_upload(&s, &headers, &id).await?;
+    let mut u = load_upload(&s, &headers, &id).await?;
+    settle(&s, &id, &mut u).await?;
     let mut r = StatusCode::OK.into_response();
     tus_headers(&mut r);
     let h = r.headers_mut();
@@ -842,9 +868,14 @@ async fn patch(
         .map(tus::parse_checksum)
         .transpose()
         .map_err(|e| ApiError::bad(e.0))?;
+    // Authenticated (and the id checked) before a lock is made for it.
+    load_upload(&s, &headers, &id).await?;
     let lock = upload_lock(&s, &id).await;
     let _guard = lock.lock().await;
     let mut u = load_upload(&s, &headers, &id).await?;
+    if !u.done && u.offset == u.length {
+        finish(&s, &id, &mut u).await?;
+    }
     if u.done {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -971,11 +1002,41 @@ pub struct Receipt {
     pub received_at: String,
 }
 
+/// Stores a complete upload and signs its receipt. Safe to run again after
+/// a crash at any point: the upload's record says "complete" (offset =
+/// length) before anything moves, the bytes are hashed from wherever they
+/// are (the upload file, or the store if a first attempt moved them), and
+/// the state naming the bundle is saved before the upload's record goes.
 async fn finish(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()> {
     let (part, meta) = s.upload_paths(id);
-    let part2 = part.clone();
+    write_durably(
+        &meta,
+        &serde_json::to_vec(&*u).map_err(|_| ApiError::internal())?,
+    )
+    .map_err(ApiError::io)?;
+    {
+        let state = s.state.lock().await;
+        if let Some(b) = state.bundles.get(&u.bundle_id) {
+            if b.upload_id != id {
+                // Another upload (another device's, or a race) finished
+                // this bundle id first: never overwrite a stored bundle.
+                drop(state);
+                let _ = std::fs::remove_file(&part);
+                let _ = std::fs::remove_file(&meta);
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "a bundle with this id is already stored",
+                ));
+            }
+        }
+    }
+    let source = if part.exists() {
+        part.clone()
+    } else {
+        s.storage.path(&u.bundle_id)
+    };
     let sha = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-        let mut f = std::fs::File::open(&part2)?;
+        let mut f = std::fs::File::open(&source)?;
         let mut h = Sha256::new();
         std::io::copy(&mut f, &mut h)?;
         Ok(hex::encode(h.finalize()))
@@ -983,7 +1044,9 @@ async fn finish(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()> {
     .await
     .map_err(|_| ApiError::internal())?
     .map_err(ApiError::io)?;
-    s.storage.put(&u.bundle_id, &part).map_err(ApiError::io)?;
+    if part.exists() {
+        s.storage.put(&u.bundle_id, &part).map_err(ApiError::io)?;
+    }
     let receipt = Receipt {
         v: "temoin/receipt/v1".into(),
         bundle_id: u.bundle_id.clone(),
@@ -994,7 +1057,8 @@ async fn finish(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()> {
     };
     let text = serde_json::to_string(&receipt).map_err(|_| ApiError::internal())?;
     let signature = s.receipt_key.sign(SigningPurpose::Receipt, text.as_bytes());
-    let mut state = s.state.lock().await;
+    let mut guard = s.state.lock().await;
+    let mut state = guard.clone();
     state.bundles.insert(
         u.bundle_id.clone(),
         StoredBundle {
@@ -1011,9 +1075,22 @@ async fn finish(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()> {
         },
     );
     s.save(&state).await?;
-    drop(state);
+    *guard = state;
+    drop(guard);
     let _ = std::fs::remove_file(&meta);
+    s.uploads.lock().await.remove(id);
     u.done = true;
+    Ok(())
+}
+
+/// An upload whose bytes are all in but whose finishing was interrupted
+/// (a crash) is finished now.
+async fn settle(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()> {
+    if !u.done && u.offset == u.length {
+        let lock = upload_lock(s, id).await;
+        let _guard = lock.lock().await;
+        finish(s, id, u).await?;
+    }
     Ok(())
 }
 
@@ -1022,7 +1099,8 @@ async fn receipt(
     UrlPath(id): UrlPath<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let u = load_upload(&s, &headers, &id).await?;
+    let mut u = load_upload(&s, &headers, &id).await?;
+    settle(&s, &id, &mut u).await?;
     if !u.done {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -1043,6 +1121,7 @@ async fn terminate(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     check_tus(&headers)?;
+    load_upload(&s, &headers, &id).await?;
     let lock = upload_lock(&s, &id).await;
     let _guard = lock.lock().await;
     let u = load_upload(&s, &headers, &id).await?;
@@ -1055,6 +1134,7 @@ async fn terminate(
     let (part, meta) = s.upload_paths(&id);
     let _ = std::fs::remove_file(part);
     let _ = std::fs::remove_file(meta);
+    s.uploads.lock().await.remove(&id);
     let mut r = StatusCode::NO_CONTENT.into_response();
     tus_headers(&mut r);
     Ok(r)
@@ -1080,7 +1160,10 @@ async fn desk_token(
     let req: TokenRequest =
         serde_json::from_slice(&body).map_err(|_| ApiError::bad("expected JSON with label"))?;
     let token = random_token();
-    let mut state = s.state.lock().await;
+    // Changes are made on a copy, saved, and only then made current: a
+    // failed save leaves the served state as it was on disk.
+    let mut guard = s.state.lock().await;
+    let mut state = guard.clone();
     state.tokens.insert(
         sha256_hex(&token),
         TokenRecord {
@@ -1090,6 +1173,7 @@ async fn desk_token(
         },
     );
     s.save(&state).await?;
+    *guard = state;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({ "token": token })),
@@ -1111,7 +1195,10 @@ async fn desk_recipients(
     check_desk(&s, &headers)?;
     let req: RecipientsRequest = serde_json::from_slice(&body)
         .map_err(|_| ApiError::bad("expected JSON with root_key and list"))?;
-    let mut state = s.state.lock().await;
+    // Changes are made on a copy, saved, and only then made current: a
+    // failed save leaves the served state as it was on disk.
+    let mut guard = s.state.lock().await;
+    let mut state = guard.clone();
     let root = state.root_key.clone().unwrap_or(req.root_key.clone());
     if root != req.root_key {
         return Err(ApiError::new(
@@ -1132,6 +1219,7 @@ async fn desk_recipients(
     state.root_key = Some(root);
     state.recipients = Some(req.list);
     s.save(&state).await?;
+    *guard = state;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -1157,13 +1245,17 @@ async fn desk_revoke(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     check_desk(&s, &headers)?;
-    let mut state = s.state.lock().await;
+    // Changes are made on a copy, saved, and only then made current: a
+    // failed save leaves the served state as it was on disk.
+    let mut guard = s.state.lock().await;
+    let mut state = guard.clone();
     let d = state
         .devices
         .get_mut(&key_id)
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such device"))?;
     d.revoked_at.get_or_insert_with(now_rfc3339);
     s.save(&state).await?;
+    *guard = state;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -1236,16 +1328,22 @@ async fn desk_ack(
 ) -> ApiResult<Response> {
     check_desk(&s, &headers)?;
     valid_bundle_id(&id)?;
-    let mut state = s.state.lock().await;
+    // Changes are made on a copy, saved, and only then made current: a
+    // failed save leaves the served state as it was on disk.
+    let mut guard = s.state.lock().await;
+    let mut state = guard.clone();
     let b = state
         .bundles
         .get_mut(&id)
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such bundle"))?;
     b.acknowledged_at.get_or_insert_with(now_rfc3339);
-    if s.config.retention_days == 0 {
-        s.storage.delete(&id).map_err(ApiError::io)?;
-    }
     s.save(&state).await?;
+    *guard = state;
+    // Deleted only once the acknowledgement is recorded; if this fails,
+    // the hourly clean-up deletes it.
+    if s.config.retention_days == 0 {
+        let _ = s.storage.delete(&id);
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

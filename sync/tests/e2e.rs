@@ -174,6 +174,54 @@ async fn a_case_travels_from_vault_to_desk_with_a_receipt_in_custody() {
             .bundle_id,
         s.bundle_id
     );
+
+    // OMCT rotates its key; a bundle sealed before the device hears of it
+    // still opens, and the next ones are sealed to the new key.
+    v.add(&Testimony::new(case, "Third.")).unwrap();
+    let sealed_to_old = outbox::submit(&mut v, case).unwrap();
+    let before: desk::DeskConfig =
+        serde_json::from_slice(&std::fs::read(w.desk.join("desk.json")).unwrap()).unwrap();
+    let new_key = desk::rotate(&w.desk).await.unwrap();
+    outbox::run_once(&mut v, false).await.unwrap();
+    // A server that serves the old list again (restored from a backup, or
+    // taken over) does not take the device back to the retired key: the
+    // old list is validly signed, but older.
+    let root = temoin_crypto::sign::DeviceKey::from_sealed(
+        &std::fs::read(w.desk.join("root.key")).unwrap(),
+    )
+    .unwrap();
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(temoin_sync::pin::client_config(&w.endpoint.pin))
+        .build()
+        .unwrap();
+    let r = http
+        .put(format!("{}/v1/desk/recipients", w.endpoint.url))
+        .bearer_auth(&before.desk_token)
+        .json(&serde_json::json!({
+            "root_key": root.public().to_minisign_base64(),
+            "list": before.recipients,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    outbox::run_once(&mut v, false).await.unwrap();
+    assert_eq!(
+        outbox::enrollment(&v).unwrap().unwrap().recipients,
+        vec![new_key.clone()]
+    );
+    v.add(&Testimony::new(case, "Fourth.")).unwrap();
+    let sealed_to_new = outbox::submit(&mut v, case).unwrap();
+    let fingerprint: temoin_vault::bundle::PayloadRecipient = new_key.parse().unwrap();
+    assert_eq!(sealed_to_new.recipients, vec![fingerprint.fingerprint()]);
+    assert_ne!(sealed_to_old.recipients, sealed_to_new.recipients);
+    outbox::run_once(&mut v, false).await.unwrap();
+    desk::pull(&w.desk).await.unwrap();
+    let opened = desk::open(&w.desk, None).unwrap();
+    assert_eq!(opened.len(), 2);
+    for o in &opened {
+        assert!(o.accepted(), "{:?}", o.report.problems);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,6 +279,20 @@ async fn replays_revocation_and_strangers() {
         "{again:?}"
     );
 
+    // A fresh token with an enrolled device's public key does not take
+    // over its enrollment.
+    let token = desk::enrollment_token(&w.desk, "thief", 24).await.unwrap();
+    let takeover = client::enroll(
+        w.endpoint.clone(),
+        &token,
+        &v.device_public_key().to_minisign_base64(),
+    )
+    .await;
+    assert!(
+        matches!(takeover, Err(client::SyncError::Refused(ref m)) if m.contains("already enrolled")),
+        "{takeover:?}"
+    );
+
     // An unenrolled device (a made-up access token) is refused.
     let mut stranger = e.clone();
     stranger.access_token = "0".repeat(64);
@@ -260,6 +322,35 @@ async fn replays_revocation_and_strangers() {
     assert!(report.failed[0].1.contains("revoked"), "{report:?}");
     let report = outbox::run_once(&mut v, true).await.unwrap();
     assert!(report.delivered.is_empty() && report.failed.is_empty());
+
+    // The revoked device can still seal a bundle and hand it over on a USB
+    // stick; the desk does not take it on its word.
+    desk::pull(&w.desk).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let usb = w.desk.join("usb.tar.age");
+    let omct_recipient = outbox::enrollment(&v).unwrap().unwrap().recipients[0]
+        .parse()
+        .unwrap();
+    v.export_bundle_to_file(
+        case,
+        &temoin_vault::bundle::ExportOptions {
+            purpose: temoin_vault::bundle::Purpose::ShareWithOmct,
+            recipients: vec![omct_recipient],
+            supersedes: None,
+        },
+        &usb,
+    )
+    .unwrap();
+    let opened = desk::open(&w.desk, Some(&usb)).unwrap();
+    assert!(!opened[0].accepted());
+    assert!(
+        opened[0]
+            .desk_problems
+            .iter()
+            .any(|p| p.contains("revoked")),
+        "{:?}",
+        opened[0].desk_problems
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -487,4 +578,102 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(e.path(), target).unwrap();
         }
     }
+}
+
+/// The server dies after moving a finished upload into its store but
+/// before recording it: the next request about the upload finishes the
+/// job, and the device gets its receipt for the exact bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_interrupted_while_finishing_is_finished_on_the_next_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let intake = root.join("intake");
+    let init = server::init(&intake, &[], None).unwrap();
+    let start = |intake: PathBuf| async move {
+        let (tx, rx) = tokio::sync::oneshot::channel::<SocketAddr>();
+        let task = tokio::spawn(async move {
+            let _ = server::serve(&intake, "127.0.0.1:0".parse().unwrap(), move |a| {
+                let _ = tx.send(a);
+            })
+            .await;
+        });
+        (rx.await.unwrap(), task)
+    };
+    let (addr, task) = start(intake.clone()).await;
+    let endpoint = Endpoint {
+        url: format!("https://{addr}"),
+        pin: init.pin.clone(),
+        proxy: None,
+        timeout_secs: Some(10),
+    };
+    desk::init(&root.join("desk"), endpoint.clone(), &init.desk_token)
+        .await
+        .unwrap();
+    let (mut v, case, _) = field_vault(&root.join("vault"), 10_000);
+    let token = desk::enrollment_token(&root.join("desk"), "d", 1)
+        .await
+        .unwrap();
+    let mut e = client::enroll(
+        endpoint.clone(),
+        &token,
+        &v.device_public_key().to_minisign_base64(),
+    )
+    .await
+    .unwrap();
+    outbox::save_enrollment(&mut v, &e).unwrap();
+    let s = outbox::submit(&mut v, case).unwrap();
+    let bundle = v
+        .outbox_dir()
+        .unwrap()
+        .join(format!("{}.tar.age", s.bundle_id));
+    // All bytes in and acknowledged...
+    let mut progress = UploadProgress::default();
+    let location = client::send_tus(
+        &endpoint,
+        &format!("Bearer {}", e.access_token),
+        &s.bundle_id,
+        &bundle,
+        &mut progress,
+    )
+    .await
+    .unwrap();
+    task.abort();
+    let _ = task.await;
+    // ...then the state rolled back to before the finish, as if the server
+    // had died right after moving the file into its store.
+    let upload_id = location.rsplit('/').next().unwrap().to_owned();
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(intake.join("state.json")).unwrap()).unwrap();
+    state["bundles"].as_object_mut().unwrap().clear();
+    std::fs::write(
+        intake.join("state.json"),
+        serde_json::to_vec(&state).unwrap(),
+    )
+    .unwrap();
+    let size = std::fs::metadata(&bundle).unwrap().len();
+    std::fs::write(
+        intake.join(format!("uploads/{upload_id}.json")),
+        serde_json::to_vec(&serde_json::json!({
+            "device_key_id": v.device_public_key().id_hex(),
+            "bundle_id": s.bundle_id,
+            "length": size,
+            "offset": size,
+            "created_at": 0,
+            "done": false,
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(intake
+        .join(format!("store/{}.tar.age", s.bundle_id))
+        .exists());
+
+    let (addr, _task) = start(intake.clone()).await;
+    e.endpoint.url = format!("https://{addr}");
+    outbox::save_enrollment(&mut v, &e).unwrap();
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert_eq!(report.delivered, vec![s.bundle_id.clone()], "{report:?}");
+    assert!(!intake.join(format!("uploads/{upload_id}.json")).exists());
+    let pulled = desk::pull(&root.join("desk")).await.unwrap();
+    assert_eq!(pulled, vec![s.bundle_id]);
 }

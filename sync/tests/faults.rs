@@ -368,6 +368,7 @@ async fn hostile_servers_leave_a_clear_failure_and_nothing_delivered() {
                 .to_minisign_base64(),
             root_key: String::new(),
             recipients: vec![],
+            recipients_issued_at: None,
         };
         let mut progress = UploadProgress::default();
         let started = std::time::Instant::now();

@@ -116,6 +116,12 @@ pub struct ItemRecord {
     pub revision: u32,
     /// The record, as the case model defines it.
     pub record: serde_json::Value,
+    /// Whether fields about a withheld person were blanked (set to null)
+    /// in this copy of the record: the names and notes in the consent of a
+    /// person who did not consent to this purpose, the notes on such a
+    /// person's role in the case.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
 }
 
 /// One file in the bundle.
@@ -298,6 +304,7 @@ impl Vault {
             kind: Kind::Case.name().to_owned(),
             revision: case.revision,
             record: to_value(&case.record)?,
+            redacted: false,
         }];
         let mut withheld = Vec::new();
         let mut people: BTreeSet<ItemId> =
@@ -314,6 +321,7 @@ impl Vault {
                 kind: R::KIND.name().to_owned(),
                 revision: s.revision,
                 record: to_value(&s.record)?,
+                redacted: false,
             });
             Ok(())
         }
@@ -371,6 +379,52 @@ impl Vault {
             let e = self.require::<Evidence>(id)?;
             push(&mut items, &e)?;
             evidence.push((id, e.record));
+        }
+
+        // What the records sent say about a withheld person goes too: their
+        // own consent keeps its scopes, dates and method (the grounds for
+        // leaving them out) but not their name, the interpreter or the
+        // notes; the case keeps their role but not the note on it.
+        let withheld_people: BTreeSet<ItemId> = withheld
+            .iter()
+            .filter(|w| w.kind == Kind::Person.name())
+            .map(|w| w.id)
+            .collect();
+        let blank = |v: &mut serde_json::Value, field: &str| {
+            if let Some(f) = v.get_mut(field) {
+                *f = serde_json::Value::Null;
+            }
+        };
+        let is_withheld = |v: &serde_json::Value, field: &str| {
+            v.get(field)
+                .and_then(|p| p.as_str())
+                .and_then(|p| p.parse::<ItemId>().ok())
+                .is_some_and(|p| withheld_people.contains(&p))
+        };
+        for item in &mut items {
+            if item.kind == Kind::Consent.name() && is_withheld(&item.record, "given_by") {
+                for field in ["given_by_name", "interpreter", "note"] {
+                    blank(&mut item.record, field);
+                }
+                if let Some(w) = item.record.get_mut("withdrawal").filter(|w| w.is_object()) {
+                    blank(w, "note");
+                }
+                item.redacted = true;
+            }
+            if item.kind == Kind::Case.name() {
+                if let Some(list) = item
+                    .record
+                    .get_mut("participants")
+                    .and_then(|p| p.as_array_mut())
+                {
+                    for p in list {
+                        if is_withheld(p, "person") {
+                            blank(p, "note");
+                            item.redacted = true;
+                        }
+                    }
+                }
+            }
         }
 
         let sent: BTreeSet<ItemId> = items.iter().map(|i| i.id).collect();
@@ -876,6 +930,7 @@ pub(crate) fn read_plain<R: Read>(
         seen: BTreeSet::new(),
         hashes: BTreeMap::new(),
         custody: None,
+        may_unpack: false,
     };
     reader.run(plain);
     reader.finish();
@@ -892,6 +947,8 @@ struct Reader<'r, 'o> {
     seen: BTreeSet<String>,
     hashes: BTreeMap<String, String>,
     custody: Option<Vec<u8>>,
+    /// Whether members may be written out (the signature held).
+    may_unpack: bool,
 }
 
 /// Reads at most `limit` bytes of `r`; `None` if there is more.
@@ -939,8 +996,12 @@ impl Reader<'_, '_> {
 
     /// Reads the archive's entries; `false` if it stopped early.
     fn entries<R: Read>(&mut self, archive: &mut tar::Archive<R>) -> bool {
+        // Raw: GNU long-name and PAX members are returned as members (and
+        // refused as not regular files) instead of being read into memory
+        // and applied; a bundle has none, and a PAX size must not override
+        // the header's, which the limits below are checked against.
         let entries = match archive.entries() {
-            Ok(e) => e,
+            Ok(e) => e.raw(true),
             Err(_) => {
                 self.report
                     .problem("damaged", "the archive inside the bundle cannot be read");
@@ -1042,8 +1103,12 @@ impl Reader<'_, '_> {
         true
     }
 
-    /// Writes a member read whole into the output folder, if there is one.
+    /// Writes a member read whole into the output folder, if there is one
+    /// and the manifest's signature held.
     fn unpack(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        if !self.may_unpack {
+            return Ok(());
+        }
         if let Some(dir) = self.options.out_dir {
             let mut f = std::fs::OpenOptions::new()
                 .write(true)
@@ -1125,15 +1190,37 @@ impl Reader<'_, '_> {
                 .report
                 .problem("malformed", "the manifest is not a valid bundle manifest"),
         }
-        self.unpack(MANIFEST, &bytes)?;
+        // Written out only once its signature has been checked.
         self.manifest_bytes = Some(bytes);
         Ok(())
     }
 
     fn read_signature(&mut self, entry: &mut impl Read) -> io::Result<()> {
         self.signature = self.read_small(entry, SIGNATURE)?;
-        if let Some(sig) = &self.signature {
-            self.unpack(SIGNATURE, sig.as_bytes())?;
+        // Nothing is unpacked unless the manifest is signed by the key it
+        // names and, when the reader gave trusted keys, by one of them: a
+        // forged bundle's files never reach the output folder. (Everything
+        // is still read and checked, for the report.)
+        let signed = match (&self.report.manifest, &self.manifest_bytes, &self.signature) {
+            (Some(m), Some(bytes), Some(sig)) => {
+                DevicePublicKey::from_minisign(&m.device.public_key)
+                    .ok()
+                    .filter(|k| k.verify(SigningPurpose::BundleManifest, bytes, sig).is_ok())
+                    .filter(|k| {
+                        self.options.trusted_devices.is_empty()
+                            || self.options.trusted_devices.contains(k)
+                    })
+                    .is_some()
+            }
+            _ => false,
+        };
+        self.may_unpack = signed && self.options.out_dir.is_some();
+        if self.may_unpack {
+            if let (Some(bytes), Some(sig)) = (self.manifest_bytes.clone(), self.signature.clone())
+            {
+                self.unpack(MANIFEST, &bytes)?;
+                self.unpack(SIGNATURE, sig.as_bytes())?;
+            }
         }
         Ok(())
     }
@@ -1154,7 +1241,11 @@ impl Reader<'_, '_> {
             );
             return Ok(());
         }
-        let target = self.options.out_dir.map(|d| d.join(path));
+        let target = self
+            .options
+            .out_dir
+            .filter(|_| self.may_unpack)
+            .map(|d| d.join(path));
         let mut out: Box<dyn Write> = match &target {
             Some(t) => {
                 if let Some(parent) = t.parent() {

@@ -43,7 +43,13 @@ impl Vault {
             value,
         );
         self.store.db.insert(k, sealed)?;
-        self.store.sync()
+        let durable = self.store.sync();
+        if durable.is_err() {
+            // As for commits: sled may still persist what it took, so the
+            // vault accepts no further write until it is reopened.
+            self.unsettled = true;
+        }
+        durable
     }
 
     /// The value stored under `key`, if any.
@@ -81,7 +87,11 @@ impl Vault {
             return Err(VaultError::Unsettled);
         }
         self.store.db.remove(state_key(key)?)?;
-        self.store.sync()
+        let durable = self.store.sync();
+        if durable.is_err() {
+            self.unsettled = true;
+        }
+        durable
     }
 
     /// Records in the custody log that a bundle of `case` was delivered:

@@ -74,6 +74,8 @@ fn world() -> World {
     ))
     .unwrap();
     let mut withdrawn = consent(case, Some(refusing), &[ConsentScope::ShareWithOmct]);
+    withdrawn.given_by_name = Some("Witness B".into());
+    withdrawn.note = Some("only if her brother is released".into());
     withdrawn.withdrawal = Some(Withdrawal {
         on: PartialDate("2024-04-01".into()),
         scopes: vec![],
@@ -174,6 +176,18 @@ fn a_bundle_round_trips_with_what_consent_allows() {
             .iter()
             .any(|x| x.id == id && x.reason.contains("share_with_omct")));
     }
+    // Her consent is there (the grounds for leaving her out), without her
+    // name or its notes.
+    let c = m
+        .items
+        .iter()
+        .find(|i| i.kind == "consent" && i.record["given_by"] == w.refusing.to_string())
+        .unwrap();
+    assert!(c.redacted);
+    assert!(c.record["given_by_name"].is_null() && c.record["note"].is_null());
+    assert_eq!(c.record["scopes"], serde_json::json!(["share_with_omct"]));
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(!manifest.contains("Witness B") && !manifest.contains("brother"));
     // The files unpacked are the originals, byte for byte.
     let photo = m.files.iter().find(|f| f.item == Some(w.photo)).unwrap();
     assert_eq!(
@@ -358,9 +372,13 @@ fn forged_bundles_are_flagged_never_genuine() {
     forged[1].1 = intruder
         .sign(SigningPurpose::BundleManifest, &forged_manifest)
         .into_bytes();
-    let r = read(&reseal(&forged, &omct), &omct, &w, None);
+    let forged_out = w.root.join("forged");
+    let r = read(&reseal(&forged, &omct), &omct, &w, Some(&forged_out));
     assert!(!r.genuine());
     assert!(codes(&r).contains(&"unknown_device"), "{:?}", r.problems);
+    // Nothing of a bundle from an untrusted signer is unpacked.
+    let written: Vec<_> = std::fs::read_dir(&forged_out).unwrap().collect();
+    assert!(written.is_empty(), "{written:?}");
 
     // The manifest altered after signing.
     let mut altered = good.clone();
