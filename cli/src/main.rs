@@ -1030,18 +1030,14 @@ fn cmd_consent(cli: &Cli, c: &ConsentCommand) -> Result<()> {
             method,
             note,
         } => {
-            let consent = Consent {
-                case_id: parse_id(case_id)?,
-                given_by: None,
-                given_by_name: Some(given_by_name.clone()),
-                given_on: PartialDate(given_on.clone()),
-                method: (*method).into(),
-                interpreter: None,
-                recorded_by: None,
-                scopes: scopes.iter().map(|s| (*s).into()).collect(),
-                note: note.clone(),
-                withdrawal: None,
-            };
+            let mut consent = Consent::new(
+                parse_id(case_id)?,
+                given_by_name.clone(),
+                PartialDate(given_on.clone()),
+                scopes.iter().map(|s| (*s).into()).collect(),
+            );
+            consent.method = (*method).into();
+            consent.note = note.clone();
             let mut vault = unlock(cli)?;
             let id = vault.add(&consent)?;
             if cli.json {

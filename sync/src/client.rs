@@ -337,6 +337,17 @@ pub async fn upload(
     })
 }
 
+/// The `Upload-Offset` a server answered.
+fn upload_offset(r: &reqwest::Response) -> Result<u64, SyncError> {
+    r.headers()
+        .get("Upload-Offset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| tus::parse_u64("Upload-Offset", v).ok())
+        .ok_or_else(|| {
+            SyncError::Transient("the server's answer has no valid Upload-Offset".into())
+        })
+}
+
 /// The upload path of a `Location` header: a path on the server, or an
 /// absolute URL on the same origin as `endpoint` (as some tus servers
 /// answer).
@@ -400,14 +411,7 @@ async fn send(
             if !r.status().is_success() {
                 return Err(refusal(r).await);
             }
-            let offset = r
-                .headers()
-                .get("Upload-Offset")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| tus::parse_u64("Upload-Offset", v).ok())
-                .ok_or_else(|| {
-                    SyncError::Transient("the server's answer has no valid Upload-Offset".into())
-                })?;
+            let offset = upload_offset(&r)?;
             if offset > size {
                 return Err(SyncError::Untrustworthy(
                     "the server claims more bytes than the bundle has".into(),
@@ -451,12 +455,7 @@ async fn send(
                 .send()
                 .await
                 .map_err(transient)?;
-            if let Some(o) = r
-                .headers()
-                .get("Upload-Offset")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| tus::parse_u64("Upload-Offset", v).ok())
-            {
+            if let Ok(o) = upload_offset(&r) {
                 if o <= size {
                     progress.offset = o;
                 }
@@ -486,14 +485,7 @@ async fn send(
         if r.status().as_u16() != 204 {
             return Err(refusal(r).await);
         }
-        let confirmed = r
-            .headers()
-            .get("Upload-Offset")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| tus::parse_u64("Upload-Offset", v).ok())
-            .ok_or_else(|| {
-                SyncError::Transient("the server's answer has no valid Upload-Offset".into())
-            })?;
+        let confirmed = upload_offset(&r)?;
         if confirmed != progress.offset + len as u64 {
             return Err(SyncError::Transient(
                 "the server confirmed a different offset; resuming".into(),

@@ -111,6 +111,48 @@ async fn check(r: reqwest::Response) -> Result<reqwest::Response, DeskError> {
     Err(DeskError::Sync(SyncError::Refused(why)))
 }
 
+/// The desk's connection to the intake server: its address and token.
+struct Conn {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Conn {
+    fn new(c: &DeskConfig) -> Result<Conn, DeskError> {
+        Ok(Conn {
+            client: http(&c.endpoint)?,
+            base: c.endpoint.url.trim_end_matches('/').to_owned(),
+            token: c.desk_token.clone(),
+        })
+    }
+
+    /// Sends a desk request; an error answer becomes the server's reason.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<reqwest::Response, DeskError> {
+        let mut rq = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            rq = rq.json(&b);
+        }
+        check(rq.send().await.map_err(net)?).await
+    }
+
+    async fn json<T: for<'a> Deserialize<'a>>(&self, path: &str) -> Result<T, DeskError> {
+        self.send(reqwest::Method::GET, path, None)
+            .await?
+            .json()
+            .await
+            .map_err(net)
+    }
+}
+
 fn net(e: reqwest::Error) -> DeskError {
     DeskError::Sync(SyncError::Transient(if e.is_connect() {
         "cannot connect to the intake server (or its certificate is not the pinned one)".into()
@@ -230,17 +272,11 @@ pub async fn enrollment_token(
     valid_hours: u32,
 ) -> Result<String, DeskError> {
     let c: DeskConfig = load(&dir.join("desk.json"))?;
-    let r = http(&c.endpoint)?
-        .post(format!(
-            "{}/v1/desk/tokens",
-            c.endpoint.url.trim_end_matches('/')
-        ))
-        .bearer_auth(&c.desk_token)
-        .json(&serde_json::json!({ "label": label, "valid_hours": valid_hours }))
-        .send()
-        .await
-        .map_err(net)?;
-    let v: serde_json::Value = check(r).await?.json().await.map_err(net)?;
+    let body = serde_json::json!({ "label": label, "valid_hours": valid_hours });
+    let r = Conn::new(&c)?
+        .send(reqwest::Method::POST, "/v1/desk/tokens", Some(body))
+        .await?;
+    let v: serde_json::Value = r.json().await.map_err(net)?;
     v.get("token")
         .and_then(|t| t.as_str())
         .map(str::to_owned)
@@ -250,16 +286,10 @@ pub async fn enrollment_token(
 /// Revokes a device on the server.
 pub async fn revoke(dir: &Path, key_id: &str) -> Result<(), DeskError> {
     let c: DeskConfig = load(&dir.join("desk.json"))?;
-    let r = http(&c.endpoint)?
-        .post(format!(
-            "{}/v1/desk/devices/{key_id}/revoke",
-            c.endpoint.url.trim_end_matches('/')
-        ))
-        .bearer_auth(&c.desk_token)
-        .send()
-        .await
-        .map_err(net)?;
-    check(r).await?;
+    let path = format!("/v1/desk/devices/{key_id}/revoke");
+    Conn::new(&c)?
+        .send(reqwest::Method::POST, &path, None)
+        .await?;
     Ok(())
 }
 
@@ -268,22 +298,10 @@ pub async fn revoke(dir: &Path, key_id: &str) -> Result<(), DeskError> {
 /// refreshes the enrolled devices' keys. Returns the bundle ids pulled.
 pub async fn pull(dir: &Path) -> Result<Vec<String>, DeskError> {
     let c: DeskConfig = load(&dir.join("desk.json"))?;
-    let client = http(&c.endpoint)?;
-    let base = c.endpoint.url.trim_end_matches('/').to_owned();
+    let conn = Conn::new(&c)?;
     let devices_path = dir.join("devices.json");
     let mut devices: Devices = load(&devices_path)?;
-    let list: Vec<serde_json::Value> = check(
-        client
-            .get(format!("{base}/v1/desk/devices"))
-            .bearer_auth(&c.desk_token)
-            .send()
-            .await
-            .map_err(net)?,
-    )
-    .await?
-    .json()
-    .await
-    .map_err(net)?;
+    let list: Vec<serde_json::Value> = conn.json("/v1/desk/devices").await?;
     for d in list {
         if let (Some(id), Some(key)) = (d["key_id"].as_str(), d["public_key"].as_str()) {
             devices.keys.insert(id.to_owned(), key.to_owned());
@@ -296,18 +314,7 @@ pub async fn pull(dir: &Path) -> Result<Vec<String>, DeskError> {
         &devices_path,
         &serde_json::to_vec_pretty(&devices).unwrap_or_default(),
     )?;
-    let bundles: Vec<serde_json::Value> = check(
-        client
-            .get(format!("{base}/v1/desk/bundles"))
-            .bearer_auth(&c.desk_token)
-            .send()
-            .await
-            .map_err(net)?,
-    )
-    .await?
-    .json()
-    .await
-    .map_err(net)?;
+    let bundles: Vec<serde_json::Value> = conn.json("/v1/desk/bundles").await?;
     let mut pulled = Vec::new();
     for b in bundles {
         let (Some(id), Some(sha)) = (b["bundle_id"].as_str(), b["sha256"].as_str()) else {
@@ -318,15 +325,13 @@ pub async fn pull(dir: &Path) -> Result<Vec<String>, DeskError> {
         }
         let target = dir.join("inbox").join(format!("{id}.tar.age"));
         if !target.exists() {
-            let mut r = check(
-                client
-                    .get(format!("{base}/v1/desk/bundles/{id}"))
-                    .bearer_auth(&c.desk_token)
-                    .send()
-                    .await
-                    .map_err(net)?,
-            )
-            .await?;
+            let mut r = conn
+                .send(
+                    reqwest::Method::GET,
+                    &format!("/v1/desk/bundles/{id}"),
+                    None,
+                )
+                .await?;
             let part = target.with_extension("part");
             let mut f = std::fs::File::create(&part)?;
             let mut h = Sha256::new();
@@ -345,13 +350,10 @@ pub async fn pull(dir: &Path) -> Result<Vec<String>, DeskError> {
             std::fs::rename(&part, &target)?;
             std::fs::File::open(dir.join("inbox"))?.sync_all()?;
         }
-        check(
-            client
-                .post(format!("{base}/v1/desk/bundles/{id}/ack"))
-                .bearer_auth(&c.desk_token)
-                .send()
-                .await
-                .map_err(net)?,
+        conn.send(
+            reqwest::Method::POST,
+            &format!("/v1/desk/bundles/{id}/ack"),
+            None,
         )
         .await?;
         pulled.push(id.to_owned());

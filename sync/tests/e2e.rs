@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use temoin_sync::client::{self, Endpoint, UploadProgress};
 use temoin_sync::{desk, outbox, server};
-use temoin_vault::case::{Case, Consent, ConsentMethod, ConsentScope, Testimony};
+use temoin_vault::case::{Case, Consent, ConsentScope, Testimony};
 use temoin_vault::custody::Action;
 use temoin_vault::{ItemId, KdfChoice, PartialDate, Passphrase, Vault};
 
@@ -62,18 +62,12 @@ async fn world(config: Option<server::Config>) -> World {
 fn field_vault(dir: &Path, evidence_bytes: usize) -> (Vault, ItemId, Vec<u8>) {
     let mut v = Vault::create(dir, &Passphrase::from("p"), KdfChoice::Minimum).unwrap();
     let case = v.add(&Case::new("Detention at the border")).unwrap();
-    v.add(&Consent {
-        case_id: case,
-        given_by: None,
-        given_by_name: Some("the family".into()),
-        given_on: PartialDate("2024-03-05".into()),
-        method: ConsentMethod::Oral,
-        interpreter: None,
-        recorded_by: None,
-        scopes: vec![ConsentScope::ShareWithOmct],
-        note: None,
-        withdrawal: None,
-    })
+    v.add(&Consent::new(
+        case,
+        "the family",
+        PartialDate("2024-03-05".into()),
+        vec![ConsentScope::ShareWithOmct],
+    ))
     .unwrap();
     v.add(&Testimony::new(case, "He was held for nine days."))
         .unwrap();

@@ -16,7 +16,7 @@ use std::time::Duration;
 use rand::Rng;
 use temoin_sync::client::{self, Endpoint, SyncError, UploadProgress};
 use temoin_sync::{desk, outbox, server};
-use temoin_vault::case::{Case, Consent, ConsentMethod, ConsentScope};
+use temoin_vault::case::{Case, Consent, ConsentScope};
 use temoin_vault::{ItemId, KdfChoice, PartialDate, Passphrase, Vault};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -93,18 +93,12 @@ async fn chaos_proxy(upstream: SocketAddr, max_cut: usize, cuts: Arc<AtomicUsize
 fn vault_with_case(dir: &Path, evidence: usize) -> (Vault, ItemId) {
     let mut v = Vault::create(dir, &Passphrase::from("p"), KdfChoice::Minimum).unwrap();
     let case = v.add(&Case::new("c")).unwrap();
-    v.add(&Consent {
-        case_id: case,
-        given_by: None,
-        given_by_name: Some("w".into()),
-        given_on: PartialDate("2024".into()),
-        method: ConsentMethod::Oral,
-        interpreter: None,
-        recorded_by: None,
-        scopes: vec![ConsentScope::ShareWithOmct],
-        note: None,
-        withdrawal: None,
-    })
+    v.add(&Consent::new(
+        case,
+        "w",
+        PartialDate("2024".into()),
+        vec![ConsentScope::ShareWithOmct],
+    ))
     .unwrap();
     let mut bytes = vec![0u8; evidence];
     temoin_crypto::random_bytes(&mut bytes);

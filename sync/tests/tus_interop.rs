@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use temoin_sync::client::{self, Endpoint, UploadProgress};
 use temoin_sync::{desk, server};
 use temoin_vault::bundle::{ExportOptions, PayloadRecipient, Purpose};
-use temoin_vault::case::{Case, Consent, ConsentMethod, ConsentScope};
+use temoin_vault::case::{Case, Consent, ConsentScope};
 use temoin_vault::{KdfChoice, PartialDate, Passphrase, Vault};
 
 fn interop_dir() -> PathBuf {
@@ -41,18 +41,12 @@ fn sealed_bundle(dir: &Path, recipient: &str, out: &Path) -> (Vault, String) {
     )
     .unwrap();
     let case = v.add(&Case::new("c")).unwrap();
-    v.add(&Consent {
-        case_id: case,
-        given_by: None,
-        given_by_name: Some("w".into()),
-        given_on: PartialDate("2024".into()),
-        method: ConsentMethod::Oral,
-        interpreter: None,
-        recorded_by: None,
-        scopes: vec![ConsentScope::ShareWithOmct],
-        note: None,
-        withdrawal: None,
-    })
+    v.add(&Consent::new(
+        case,
+        "w",
+        PartialDate("2024".into()),
+        vec![ConsentScope::ShareWithOmct],
+    ))
     .unwrap();
     let mut bytes = vec![0u8; 3 * 1024 * 1024];
     temoin_crypto::random_bytes(&mut bytes);

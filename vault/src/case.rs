@@ -741,6 +741,28 @@ pub struct Consent {
 }
 
 impl Consent {
+    /// An oral consent to `scopes`, given on `given_on` by the person named
+    /// (or referred to) as `given_by_name`, with nothing else recorded.
+    pub fn new(
+        case_id: ItemId,
+        given_by_name: impl Into<String>,
+        given_on: PartialDate,
+        scopes: Vec<ConsentScope>,
+    ) -> Consent {
+        Consent {
+            case_id,
+            given_by: None,
+            given_by_name: Some(given_by_name.into()),
+            given_on,
+            method: ConsentMethod::Oral,
+            interpreter: None,
+            recorded_by: None,
+            scopes,
+            note: None,
+            withdrawal: None,
+        }
+    }
+
     /// Whether this consent allows `scope` now: the scope was granted and
     /// has not been withdrawn.
     pub fn covers(&self, scope: ConsentScope) -> bool {

@@ -5,6 +5,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::open_sled;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -988,22 +991,6 @@ fn a_passphrase_change_that_cannot_be_recorded_is_not_made() {
         .starts_with("the passphrase was not changed"));
     drop(v);
     unlock(&vdir);
-}
-
-/// Opens the vault's sled store directly, waiting for the lock that sled
-/// releases from background threads a moment after a vault is dropped.
-fn open_sled(path: &Path) -> sled::Db {
-    let mut tries = 0;
-    loop {
-        match sled::open(path) {
-            Ok(db) => return db,
-            Err(_) if tries < 250 => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            Err(e) => panic!("{e}"),
-        }
-    }
 }
 
 /// The app locks and unlocks as a person comes and goes; sled lets go of

@@ -5,6 +5,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::open_sled;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -641,20 +644,4 @@ fn a_damaged_preview_is_reported_and_the_original_still_reads() {
         export(&mut v, id, &dir.path().join("out.jpg")),
         std::fs::read(&photo).unwrap()
     );
-}
-
-/// Opens the vault's sled store directly, waiting for the lock that sled
-/// releases from background threads a moment after a vault is dropped.
-fn open_sled(path: &Path) -> sled::Db {
-    let mut tries = 0;
-    loop {
-        match sled::open(path) {
-            Ok(db) => return db,
-            Err(_) if tries < 250 => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            Err(e) => panic!("{e}"),
-        }
-    }
 }

@@ -22,7 +22,7 @@ use temoin_sync::client::{self, Endpoint, UploadProgress, CHUNK};
 use temoin_sync::{desk, server};
 use temoin_tests::report;
 use temoin_vault::bundle::{ExportOptions, Purpose};
-use temoin_vault::case::{Case, Consent, ConsentMethod, ConsentScope};
+use temoin_vault::case::{Case, Consent, ConsentScope};
 use temoin_vault::{KdfChoice, PartialDate, Passphrase, Vault};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -74,18 +74,12 @@ async fn run(root: &Path, mib: usize) -> Result<(), Error> {
         KdfChoice::Minimum,
     )?;
     let case = v.add(&Case::new("bench"))?;
-    v.add(&Consent {
-        case_id: case,
-        given_by: None,
-        given_by_name: Some("w".into()),
-        given_on: PartialDate("2024".into()),
-        method: ConsentMethod::Oral,
-        interpreter: None,
-        recorded_by: None,
-        scopes: vec![ConsentScope::ShareWithOmct],
-        note: None,
-        withdrawal: None,
-    })?;
+    v.add(&Consent::new(
+        case,
+        "w",
+        PartialDate("2024".into()),
+        vec![ConsentScope::ShareWithOmct],
+    ))?;
     let evidence = root.join("evidence.bin");
     {
         use std::io::Write;

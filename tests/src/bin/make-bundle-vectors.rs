@@ -15,7 +15,7 @@ use serde_json::json;
 use temoin_crypto::payload::{encrypt_to, PayloadIdentity};
 use temoin_crypto::sign::{DeviceKey, SigningPurpose};
 use temoin_vault::bundle::{ExportOptions, Manifest, Purpose};
-use temoin_vault::case::{Case, Consent, ConsentMethod, ConsentScope, Testimony};
+use temoin_vault::case::{Case, Consent, ConsentScope, Testimony};
 use temoin_vault::{KdfChoice, PartialDate, Passphrase, Vault};
 
 type Members = Vec<(String, Vec<u8>)>;
@@ -70,18 +70,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         KdfChoice::Minimum,
     )?;
     let case = v.add(&Case::new("Test vector case"))?;
-    v.add(&Consent {
-        case_id: case,
-        given_by: None,
-        given_by_name: Some("the witness".into()),
-        given_on: PartialDate("2024-03-05".into()),
-        method: ConsentMethod::Oral,
-        interpreter: None,
-        recorded_by: None,
-        scopes: vec![ConsentScope::ShareWithOmct, ConsentScope::Litigation],
-        note: None,
-        withdrawal: None,
-    })?;
+    v.add(&Consent::new(
+        case,
+        "the witness",
+        PartialDate("2024-03-05".into()),
+        vec![ConsentScope::ShareWithOmct, ConsentScope::Litigation],
+    ))?;
     v.add(&Testimony::new(case, "A narrative for the test vectors."))?;
     std::fs::write(
         work.join("note.txt"),
