@@ -497,6 +497,13 @@ async fn send(
     Ok(location)
 }
 
+/// Reads a stored receipt (one [`verify_receipt`] accepted at delivery)
+/// for display; `None` if it is not a receipt.
+pub fn read_receipt(signed: &str) -> Option<Receipt> {
+    let signed: SignedList = serde_json::from_str(signed).ok()?;
+    serde_json::from_str(&signed.list).ok()
+}
+
 /// Checks a receipt's signature and that it names what was sent.
 pub fn verify_receipt(
     signed: &SignedList,

@@ -95,6 +95,10 @@ pub enum OutboxError {
     /// The network side.
     #[error(transparent)]
     Sync(#[from] SyncError),
+    /// The vault was locked while the outbox worked; it resumes at the next
+    /// unlock.
+    #[error("the vault was locked; the outbox resumes when it is unlocked")]
+    Locked,
 }
 
 fn now() -> i64 {
@@ -228,10 +232,47 @@ pub struct RunReport {
     pub waiting: usize,
 }
 
+/// A vault that others share while the outbox works (the app's session,
+/// which the person keeps using during an upload). The outbox holds it only
+/// for the moments it reads or writes state, never across the network.
+pub trait VaultAccess: Sync {
+    /// Runs `f` with the vault, or fails with [`OutboxError::Locked`] when
+    /// the vault is no longer open.
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Vault) -> Result<T, OutboxError>,
+    ) -> Result<T, OutboxError>;
+}
+
+impl VaultAccess for std::sync::Mutex<&mut Vault> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Vault) -> Result<T, OutboxError>,
+    ) -> Result<T, OutboxError> {
+        let mut guard = self.lock().map_err(|_| OutboxError::Locked)?;
+        f(&mut guard)
+    }
+}
+
 /// Refreshes OMCT's recipient list, then tries every submission that is
 /// due. `force` ignores back-off.
 pub async fn run_once(vault: &mut Vault, force: bool) -> Result<RunReport, OutboxError> {
-    let mut e = enrollment(vault)?.ok_or(OutboxError::NotEnrolled)?;
+    run_shared(&std::sync::Mutex::new(vault), force).await
+}
+
+/// [`run_once`] on a shared vault: the vault is taken for each state change
+/// and released during network waits.
+pub async fn run_shared<A: VaultAccess>(access: &A, force: bool) -> Result<RunReport, OutboxError> {
+    run_watched(access, force, &|| {}).await
+}
+
+/// [`run_shared`], calling `on_change` after every stored change.
+pub async fn run_watched<A: VaultAccess>(
+    access: &A,
+    force: bool,
+    on_change: &(dyn Fn() + Sync),
+) -> Result<RunReport, OutboxError> {
+    let mut e = access.with(|v| enrollment(v)?.ok_or(OutboxError::NotEnrolled))?;
     // OMCT may have rotated its keys: take the current list when the server
     // can be reached and the list verifies with the root key; otherwise
     // keep the one stored. Bundles already sealed stay as they are (OMCT
@@ -240,12 +281,12 @@ pub async fn run_once(vault: &mut Vault, force: bool) -> Result<RunReport, Outbo
         if client::newer_list(&issued_at, e.recipients_issued_at.as_deref()) {
             e.recipients = current;
             e.recipients_issued_at = Some(issued_at);
-            save_enrollment(vault, &e)?;
+            access.with(|v| save_enrollment(v, &e))?;
         }
     }
-    let device = vault.device_public_key().id_hex();
+    let (device, queue) = access.with(|v| Ok((v.device_public_key().id_hex(), list(v)?)))?;
     let mut report = RunReport::default();
-    for mut s in list(vault)? {
+    for mut s in queue {
         if matches!(s.status, Status::Delivered | Status::Failed) {
             continue;
         }
@@ -253,17 +294,21 @@ pub async fn run_once(vault: &mut Vault, force: bool) -> Result<RunReport, Outbo
             report.waiting += 1;
             continue;
         }
-        let path = bundle_path(vault, &s.bundle_id)?;
         s.attempts += 1;
         s.status = Status::Uploading;
-        save(vault, &s)?;
+        let path = access.with(|v| {
+            save(v, &s)?;
+            bundle_path(v, &s.bundle_id)
+        })?;
+        on_change();
         let mut progress = s.progress.clone();
         // Each confirmed chunk is stored at once, so a device that dies
         // mid-upload resumes from there.
         let mut stored = s.clone();
         let mut on_progress = |p: &UploadProgress| {
             stored.progress = p.clone();
-            let _ = save(vault, &stored);
+            let _ = access.with(|v| save(v, &stored));
+            on_change();
         };
         let result = client::upload(
             &e,
@@ -278,21 +323,23 @@ pub async fn run_once(vault: &mut Vault, force: bool) -> Result<RunReport, Outbo
         s.progress = progress;
         match result {
             Ok(delivery) => {
-                vault.record_delivery(
-                    s.case_id,
-                    BundleNote {
-                        id: s.bundle_id.clone(),
-                        sequence: s.sequence,
-                        purpose: Purpose::ShareWithOmct.code().to_owned(),
-                        recipients: s.recipients.clone(),
-                    },
-                    &s.sha256,
-                    &delivery.signed,
-                )?;
-                s.status = Status::Delivered;
-                s.receipt = Some(delivery.signed);
-                s.last_error = None;
-                save(vault, &s)?;
+                access.with(|v| {
+                    v.record_delivery(
+                        s.case_id,
+                        BundleNote {
+                            id: s.bundle_id.clone(),
+                            sequence: s.sequence,
+                            purpose: Purpose::ShareWithOmct.code().to_owned(),
+                            recipients: s.recipients.clone(),
+                        },
+                        &s.sha256,
+                        &delivery.signed,
+                    )?;
+                    s.status = Status::Delivered;
+                    s.receipt = Some(delivery.signed.clone());
+                    s.last_error = None;
+                    save(v, &s)
+                })?;
                 // Sent and acknowledged: the local copy of the ciphertext
                 // is no longer needed.
                 let _ = std::fs::remove_file(&path);
@@ -302,16 +349,17 @@ pub async fn run_once(vault: &mut Vault, force: bool) -> Result<RunReport, Outbo
                 s.status = Status::Queued;
                 s.next_attempt_at = now() + backoff_seconds(s.attempts);
                 s.last_error = Some(why);
-                save(vault, &s)?;
+                access.with(|v| save(v, &s))?;
                 report.waiting += 1;
             }
             Err(other) => {
                 s.status = Status::Failed;
                 s.last_error = Some(other.to_string());
-                save(vault, &s)?;
+                access.with(|v| save(v, &s))?;
                 report.failed.push((s.bundle_id.clone(), other.to_string()));
             }
         }
+        on_change();
     }
     Ok(report)
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// A position, in decimal degrees (WGS 84, as EXIF records it).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct GpsPosition {
     /// Latitude, positive north.
     pub latitude: f64,
@@ -24,6 +25,7 @@ pub struct GpsPosition {
 
 /// What an image's metadata says about its capture.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CaptureMetadata {
     /// When it was taken, as recorded (`2024:03:05 14:22:10`, with the
     /// offset when the device recorded one).

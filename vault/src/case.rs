@@ -43,6 +43,7 @@ macro_rules! vocabulary {
     ) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )+
@@ -375,6 +376,7 @@ impl Default for FollowUpStatus {
 
 /// A person's role in a case: the link between a [`Person`] and a [`Case`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Participant {
     /// The person (a [`Person`] record).
     pub person: ItemId,
@@ -387,6 +389,7 @@ pub struct Participant {
 
 /// A case: one incident or situation, holding many acts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Case {
     /// A short title. Shown in lists; keep names out of it where you can.
     pub title: String,
@@ -440,6 +443,7 @@ impl Case {
 /// A person, independent of any role. Roles are given by
 /// [`Case::participants`] and by the links of a [`Violation`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Person {
     /// The name as the person gives it.
     pub name: String,
@@ -499,6 +503,7 @@ impl Person {
 /// How, where and with whom an interview took place (Istanbul Protocol:
 /// circumstances of the interview).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Interview {
     /// When the interview took place.
     #[serde(default)]
@@ -527,6 +532,7 @@ pub struct Interview {
 /// The history of detention and abuse, under the headings of the
 /// Istanbul Protocol.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Account {
     /// Background: the person's life, health and activities before the
     /// events (psychosocial history, pre-arrest).
@@ -559,6 +565,7 @@ pub struct Account {
 /// Physical and psychological complaints, acute and chronic (Istanbul
 /// Protocol: symptoms and disabilities).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Complaints {
     /// Physical symptoms and injuries at the time of, and soon after, the
     /// abuse.
@@ -578,6 +585,7 @@ pub struct Complaints {
 /// A testimony: one interview with one person, recorded under the
 /// Istanbul Protocol headings, plus the account in the person's words.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Testimony {
     /// The case it belongs to.
     pub case_id: ItemId,
@@ -614,6 +622,7 @@ impl Testimony {
 /// An evidence item: the description of a payload kept, byte for byte, in
 /// the vault's blob folder.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Evidence {
     /// The case it belongs to.
     pub case_id: ItemId,
@@ -655,6 +664,7 @@ pub struct Evidence {
 
 /// How a working copy was made from an original.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Derivation {
     /// The original evidence item.
     pub original: ItemId,
@@ -689,6 +699,7 @@ impl Evidence {
 
 /// The withdrawal of a consent, in whole or in part.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Withdrawal {
     /// When it was withdrawn.
     pub on: PartialDate,
@@ -710,6 +721,7 @@ impl Withdrawal {
 /// A consent: who gave it, when, how, through whom, to what, and whether
 /// it was withdrawn.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Consent {
     /// The case it belongs to.
     pub case_id: ItemId,
@@ -774,6 +786,7 @@ impl Consent {
 /// An alleged violation: one act, linking victims, perpetrators and a
 /// place (the "act" of the events model).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Violation {
     /// The case it belongs to.
     pub case_id: ItemId,
@@ -805,6 +818,7 @@ pub struct Violation {
 /// A place of detention or of the events. A place can be shared by
 /// several cases, so its case link is optional.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Place {
     /// The case it belongs to, if it belongs to one.
     #[serde(default)]
@@ -833,6 +847,7 @@ pub struct Place {
 /// An alleged perpetrator: a person or a unit, with its institution and
 /// degree of involvement.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Perpetrator {
     /// The case it belongs to.
     pub case_id: ItemId,
@@ -858,6 +873,7 @@ pub struct Perpetrator {
 
 /// A follow-up need: medical, legal, social, an urgent appeal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FollowUp {
     /// The case it belongs to.
     pub case_id: ItemId,

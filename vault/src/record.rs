@@ -13,6 +13,14 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct ItemId(uuid::Uuid);
 
+/// An id crosses into the app's interface as its text form.
+#[cfg(feature = "specta")]
+impl specta::Type for ItemId {
+    fn definition(types: &mut specta::Types) -> specta::datatype::DataType {
+        <String as specta::Type>::definition(types)
+    }
+}
+
 impl ItemId {
     /// A fresh random id.
     pub fn random() -> Self {
@@ -60,6 +68,7 @@ impl FromStr for ItemId {
 /// on-disk format (they are bound into every record's associated data) and
 /// never change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Kind {
@@ -255,6 +264,7 @@ pub fn check_tags(field: &'static str, tags: &[String]) -> Result<(), FieldError
 /// (`2023-05-14`), ISO 8601. Survivors often recall only a month or a season;
 /// a partial date records what is known without inventing precision.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(transparent)]
 pub struct PartialDate(pub String);
 

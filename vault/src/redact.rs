@@ -60,6 +60,7 @@ pub enum MediaError {
 /// A rectangle in image pixels, from the top-left corner of the image as
 /// stored (before any EXIF orientation is applied).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Region {
     /// Left edge.
     pub x: u32,
@@ -73,6 +74,7 @@ pub struct Region {
 
 /// What was done to make a working copy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case", tag = "op")]
 #[non_exhaustive]
 pub enum Operation {

@@ -264,7 +264,19 @@ impl Vault {
             }
         }
 
-        // Custody chain.
+        let (entries, problems) = self.verify_custody()?;
+        report.custody_entries = entries;
+        report.problems.extend(problems);
+        Ok(report)
+    }
+
+    /// Checks the custody chain alone (every entry opens, is in order,
+    /// links to the one before and carries this device's signature): the
+    /// custody part of [`Vault::verify`], without reading any payload.
+    /// Returns the number of entries that hold and the problems found.
+    pub fn verify_custody(&self) -> Result<(u64, Vec<Problem>), VaultError> {
+        let mut problems = Vec::new();
+        let mut entries = 0u64;
         let device = self.device.public();
         let mut prev = [0u8; 32];
         for (position, kv) in self.store.db.scan_prefix([store::CUSTODY]).enumerate() {
@@ -275,7 +287,7 @@ impl Vault {
                 .and_then(|b| b.try_into().ok())
                 .map(u64::from_be_bytes);
             if stored_seq != Some(seq) {
-                report.problems.push(Problem::CustodyBroken {
+                problems.push(Problem::CustodyBroken {
                     seq,
                     why: ChainBreak::OutOfOrder,
                 });
@@ -287,20 +299,20 @@ impl Vault {
             match checked {
                 Ok(entry) => {
                     prev = entry.hash();
-                    report.custody_entries += 1;
+                    entries += 1;
                 }
                 Err(why) => {
-                    report.problems.push(Problem::CustodyBroken { seq, why });
+                    problems.push(Problem::CustodyBroken { seq, why });
                     break;
                 }
             }
         }
-        if report.custody_entries == 0 && report.problems.is_empty() {
-            report.problems.push(Problem::CustodyBroken {
+        if entries == 0 && problems.is_empty() {
+            problems.push(Problem::CustodyBroken {
                 seq: 0,
                 why: ChainBreak::Unreadable,
             });
         }
-        Ok(report)
+        Ok((entries, problems))
     }
 }

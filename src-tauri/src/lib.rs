@@ -1,0 +1,112 @@
+//! The Témoin desktop app: a thin Tauri v2 shell over `temoin-vault` and
+//! `temoin-sync`.
+//!
+//! It holds the open vault for the interface, runs long work (imports,
+//! uploads) off the interface's thread with progress events, keeps the
+//! outbox going while the vault is unlocked, and locks on idle. It must
+//! never log or put into an error anything of a case, never load remote
+//! content, and never keep anything of the vault after lock.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tauri::Manager;
+use tauri_specta::{collect_commands, collect_events};
+
+pub mod background;
+pub mod commands;
+pub mod error;
+pub mod events;
+pub mod hygiene;
+pub mod region;
+pub mod session;
+
+use session::{Demo, Session};
+
+/// The commands and events, for Tauri and for the TypeScript bindings.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    use commands::*;
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(collect_commands![
+            app_state,
+            set_language,
+            passphrase_strength,
+            vault_create,
+            vault_unlock,
+            vault_lock,
+            touch,
+            set_auto_lock,
+            ping,
+            vocabulary,
+            case_list,
+            case_get,
+            case_save,
+            record_save,
+            record_delete,
+            consent_withdraw,
+            evidence_import,
+            evidence_get,
+            evidence_thumbnail,
+            evidence_redact,
+            custody_log,
+            outbox_list,
+            case_submit,
+            outbox_retry,
+            case_export,
+            device_info,
+            enroll,
+            set_proxy,
+        ])
+        .events(collect_events![
+            events::ImportProgress,
+            events::ImportDone,
+            events::OutboxChanged,
+            events::Locked,
+        ])
+        // Sizes and offsets are below 2^53: plain numbers in TypeScript.
+        .dangerously_cast_bigints_to_number()
+}
+
+/// The demo server given by `make run` through the environment.
+fn demo_from_env() -> Option<Demo> {
+    Some(Demo {
+        server: std::env::var("TEMOIN_DEMO_SERVER").ok()?,
+        token: std::env::var("TEMOIN_DEMO_TOKEN").ok()?,
+        pin: std::env::var("TEMOIN_DEMO_PIN").ok()?,
+    })
+}
+
+/// Starts the app.
+pub fn run() {
+    hygiene::harden();
+    let builder = specta_builder();
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            // TEMOIN_HOME puts the vault elsewhere (tests, a USB stick).
+            let home = match std::env::var_os("TEMOIN_HOME") {
+                Some(h) => PathBuf::from(h),
+                None => app.path().app_data_dir()?,
+            };
+            app.manage(Arc::new(Session::new(home, demo_from_env())));
+            app.manage(background::Wake::default());
+            background::start_idle_timer(app.handle().clone());
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window locks the vault first, so its keys are
+            // zeroized before the process ends.
+            if let tauri::WindowEvent::CloseRequested { .. } = event {
+                if let Some(s) = window.try_state::<commands::Shared>() {
+                    s.lock();
+                }
+            }
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("Témoin could not start: {e}");
+        std::process::exit(1);
+    }
+}

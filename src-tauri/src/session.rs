@@ -1,0 +1,235 @@
+//! The open vault, shared by the commands, the import jobs, the outbox
+//! loop and the idle timer.
+//!
+//! The vault sits behind a read-write lock: reading commands and the
+//! staging of an import (which encrypts a file into the vault's staging
+//! folder and only needs `&Vault`) share it, writes take it alone for the
+//! moment they commit. Every lock and unlock advances a generation number;
+//! work started under an older generation stops at its next step, so
+//! locking never waits for an upload and an import stops within one read.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use temoin_sync::outbox::{OutboxError, VaultAccess};
+use temoin_vault::Vault;
+
+use crate::error::AppError;
+
+/// Minutes of inactivity before the vault locks itself, unless the person
+/// chose otherwise.
+pub const DEFAULT_AUTO_LOCK_MINUTES: u32 = 5;
+/// The vault state key of the auto-lock setting (sealed in the vault).
+const AUTO_LOCK_KEY: &str = "app/auto-lock-minutes";
+
+/// Settings readable before unlock. Only what the lock screen needs: no
+/// vault content, nothing about cases.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Settings {
+    pub language: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            language: "en".into(),
+        }
+    }
+}
+
+/// A demo intake server the app was started with (`make run`).
+#[derive(Clone, Debug)]
+pub struct Demo {
+    pub server: String,
+    pub token: String,
+    pub pin: String,
+}
+
+#[derive(Debug)]
+pub struct Session {
+    home: PathBuf,
+    vault: RwLock<Option<Vault>>,
+    generation: AtomicU64,
+    last_active: Mutex<Instant>,
+    auto_lock_minutes: AtomicU32,
+    settings: Mutex<Settings>,
+    pub demo: Option<Demo>,
+}
+
+impl Session {
+    /// A session whose vault lives in `home/vault` and settings in
+    /// `home/settings.json`.
+    pub fn new(home: PathBuf, demo: Option<Demo>) -> Session {
+        let settings = std::fs::read(home.join("settings.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        Session {
+            home,
+            vault: RwLock::new(None),
+            generation: AtomicU64::new(0),
+            last_active: Mutex::new(Instant::now()),
+            auto_lock_minutes: AtomicU32::new(DEFAULT_AUTO_LOCK_MINUTES),
+            settings: Mutex::new(settings),
+            demo,
+        }
+    }
+
+    pub fn vault_dir(&self) -> PathBuf {
+        self.home.join("vault")
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub fn set_language(&self, language: &str) -> Result<(), AppError> {
+        let mut s = self
+            .settings
+            .lock()
+            .map_err(|_| AppError::new(crate::error::ErrorCode::Internal, "settings lock"))?;
+        s.language = language.to_owned();
+        std::fs::create_dir_all(&self.home)
+            .and_then(|()| {
+                std::fs::write(
+                    self.home.join("settings.json"),
+                    serde_json::to_vec(&*s).unwrap_or_default(),
+                )
+            })
+            .map_err(|e| {
+                AppError::new(
+                    crate::error::ErrorCode::Io,
+                    format!("could not save the settings: {e}"),
+                )
+            })
+    }
+
+    pub fn touch(&self) {
+        if let Ok(mut t) = self.last_active.lock() {
+            *t = Instant::now();
+        }
+    }
+
+    pub fn idle_seconds(&self) -> u64 {
+        self.last_active
+            .lock()
+            .map(|t| t.elapsed().as_secs())
+            .unwrap_or(0)
+    }
+
+    pub fn auto_lock_minutes(&self) -> u32 {
+        self.auto_lock_minutes.load(Ordering::SeqCst)
+    }
+
+    pub fn is_unlocked(&self) -> bool {
+        self.vault.read().map(|v| v.is_some()).unwrap_or(false)
+    }
+
+    /// Makes `vault` the open vault and reads its app settings.
+    pub fn open(&self, vault: Vault) {
+        let minutes = vault
+            .get_state(AUTO_LOCK_KEY)
+            .ok()
+            .flatten()
+            .and_then(|b| std::str::from_utf8(&b).ok()?.trim().parse().ok())
+            .unwrap_or(DEFAULT_AUTO_LOCK_MINUTES);
+        self.auto_lock_minutes.store(minutes, Ordering::SeqCst);
+        let mut slot = self.write_slot();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Some(old) = slot.replace(vault) {
+            old.lock();
+        }
+        drop(slot);
+        self.touch();
+    }
+
+    /// Locks: stops work of this generation, then closes the vault (which
+    /// zeroizes its keys). Returns whether a vault was open.
+    pub fn lock(&self) -> bool {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let vault = self.write_slot().take();
+        match vault {
+            Some(v) => {
+                v.lock();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn set_auto_lock(&self, minutes: u32) -> Result<(), AppError> {
+        self.write(|v| {
+            v.put_state(AUTO_LOCK_KEY, minutes.to_string().as_bytes())?;
+            Ok(())
+        })?;
+        self.auto_lock_minutes.store(minutes, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn write_slot(&self) -> RwLockWriteGuard<'_, Option<Vault>> {
+        // A panic while holding the lock leaves the vault as it was (every
+        // vault write is atomic), so a poisoned lock is still usable.
+        self.vault.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn read_slot(&self) -> RwLockReadGuard<'_, Option<Vault>> {
+        self.vault.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` with the open vault, shared with other readers.
+    pub fn read<T>(&self, f: impl FnOnce(&Vault) -> Result<T, AppError>) -> Result<T, AppError> {
+        let guard = self.read_slot();
+        match guard.as_ref() {
+            Some(v) => f(v),
+            None => Err(AppError::locked()),
+        }
+    }
+
+    /// Runs `f` with the open vault alone.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Vault) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let mut guard = self.write_slot();
+        match guard.as_mut() {
+            Some(v) => f(v),
+            None => Err(AppError::locked()),
+        }
+    }
+}
+
+/// The outbox's view of the session: valid for one generation only, so an
+/// upload running when the person locks cannot write into a vault opened
+/// later.
+#[derive(Debug)]
+pub struct Access<'a> {
+    pub session: &'a Session,
+    pub generation: u64,
+}
+
+impl VaultAccess for Access<'_> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Vault) -> Result<T, OutboxError>,
+    ) -> Result<T, OutboxError> {
+        let mut guard = self.session.write_slot();
+        if self.session.generation() != self.generation {
+            return Err(OutboxError::Locked);
+        }
+        match guard.as_mut() {
+            Some(v) => f(v),
+            None => Err(OutboxError::Locked),
+        }
+    }
+}
