@@ -10,24 +10,53 @@ export PATH := $(PATH):$(HOME)/.cargo/bin
 endif
 
 .DEFAULT_GOAL := build
-.PHONY: deps build run test lint bench soak fuzz clean
+.PHONY: deps build ui app run demo e2e package bindings test lint bench soak fuzz clean
 
 ## Install the system tools the tests and the demo need (idempotent).
 deps:
 	CARGO='$(CARGO)' bash scripts/deps.sh
 
-## Build every crate.
-build:
+## Build every crate (the app embeds the interface, so that comes first).
+build: ui
 	$(CARGO) build --workspace --locked
 
-## Build the CLI and run the scripted demo (until the desktop app exists).
-run: deps
+## Build the interface (ui/dist), which the app embeds at compile time.
+ui:
+	npm --prefix ui run build
+
+## Build the desktop app and the CLI (debug build: its dependencies are optimised).
+app: ui
+	$(CARGO) build --locked -p temoin-app -p temoin-cli
+
+## Build and start the desktop app, with a demo intake server on this computer.
+run: deps app
+	bash scripts/run-app.sh
+
+## The scripted CLI demo (vault, case, evidence, consent, sealed bundle).
+demo: deps
 	$(CARGO) build --locked -p temoin-cli
 	bash scripts/demo.sh
 
+## End-to-end tests of the real app under Xvfb through WebDriver.
+e2e: deps app
+	bash scripts/e2e.sh
+
+## A .deb package built by the Tauri bundler (release build).
+package: deps ui
+	cd src-tauri && ../ui/node_modules/.bin/tauri build --bundles deb
+	@ls -l target/release/bundle/deb/*.deb
+
+## Rewrite ui/src/bindings.ts from the Rust commands (commit the result).
+bindings:
+	TEMOIN_WRITE_BINDINGS=1 $(CARGO) test --locked -p temoin-app --test bindings
+
 ## Run every test. CRASH_CYCLES sets how many kill -9 cycles the crash tests run.
-test: deps lint
+test: deps ui lint
+	npm --prefix ui run check
+	npm --prefix ui test
 	CRASH_CYCLES=$${CRASH_CYCLES:-200} $(CARGO) test --workspace --locked
+	$(CARGO) build --locked -p temoin-app -p temoin-cli
+	bash scripts/e2e.sh
 	bash scripts/fuzz.sh 10
 
 ## Every fuzz target for a minute each (FUZZ_SECONDS to change).

@@ -17,3 +17,6 @@ target/release/bench-media
 echo
 echo "== upload to the intake server against curl, and resume (tests/src/bin/bench-upload.rs) =="
 target/release/bench-upload
+
+echo "== the desktop app: start, memory, responsiveness during a 1 GiB import (scripts/bench-app.sh) =="
+bash scripts/bench-app.sh

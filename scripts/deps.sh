@@ -9,6 +9,12 @@
 #                           (tus-js-client, @tus/server), installed by
 #                           `npm ci` into tests/interop/node_modules
 #   curl                    the reference uploader of `make bench`
+#   libwebkit2gtk-4.1-dev   the desktop app's web view (Tauri v2 on Linux)
+#   xvfb, webkit2gtk-driver a virtual display and WebKit's WebDriver, for
+#                           the app's end-to-end tests
+# and the npm packages of the interface (ui/) and of the end-to-end tests
+# (tests/e2e: WebdriverIO, axe-core), and tauri-driver (the WebDriver bridge
+# to the app, from crates.io) into target/tools/bin.
 # and checks that Rust (cargo) is there. `deps.sh bench` also makes sure of
 # what `make bench` needs: GNU time, and the `rage` CLI (not packaged in
 # Debian 12), installed from crates.io into target/tools/bin.
@@ -64,13 +70,17 @@ have_pkg() {
     # /usr/local/bin/convert can be a stand-in; the real one is /usr/bin's.
     imagemagick) [ -x /usr/bin/convert ] ;;
     libimage-exiftool-perl) command -v exiftool >/dev/null 2>&1 ;;
+    libwebkit2gtk-4.1-dev) pkg-config --exists webkit2gtk-4.1 2>/dev/null ;;
+    xvfb) command -v xvfb-run >/dev/null 2>&1 ;;
+    webkit2gtk-driver) command -v WebKitWebDriver >/dev/null 2>&1 ;;
     # Node.js may come from elsewhere than Debian (nodesource, nvm).
     nodejs) command -v node >/dev/null 2>&1 ;;
     *) command -v "$pkg" >/dev/null 2>&1 ;;
   esac
 }
 
-wanted=(age minisign argon2 build-essential pkg-config imagemagick libimage-exiftool-perl nodejs npm curl)
+wanted=(age minisign argon2 build-essential pkg-config imagemagick libimage-exiftool-perl nodejs npm curl
+  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver)
 if [ "$mode" = bench ]; then
   wanted+=(time)
 fi
@@ -156,6 +166,27 @@ if [ ! -f "$interop/node_modules/.package-lock.json" ] ||
   say "installing the npm packages of the tus interop tests (tests/interop)"
   npm ci --prefix "$interop" --no-audit --no-fund --loglevel=error ||
     fail "npm ci failed in tests/interop (see the messages above)"
+fi
+
+# The interface's and the end-to-end tests' npm packages, as locked.
+for dir in ui tests/e2e; do
+  if [ -f "$ROOT/$dir/package-lock.json" ] &&
+    { [ ! -f "$ROOT/$dir/node_modules/.package-lock.json" ] ||
+      [ "$ROOT/$dir/package-lock.json" -nt "$ROOT/$dir/node_modules/.package-lock.json" ]; }; then
+    say "installing the npm packages of $dir"
+    npm ci --prefix "$ROOT/$dir" --no-audit --no-fund --loglevel=error ||
+      fail "npm ci failed in $dir (see the messages above)"
+  fi
+done
+
+# tauri-driver: the WebDriver server that starts the app for the
+# end-to-end tests (about a minute and a half to build, once).
+TAURI_DRIVER_VERSION=${TAURI_DRIVER_VERSION:-2.1.0}
+TAURI_DRIVER=$ROOT/target/tools/bin/tauri-driver
+if [ ! -x "$TAURI_DRIVER" ]; then
+  say "installing tauri-driver $TAURI_DRIVER_VERSION into target/tools"
+  "$CARGO" install tauri-driver --locked --version "$TAURI_DRIVER_VERSION" --root "$ROOT/target/tools" ||
+    fail "could not install tauri-driver (see the messages above)"
 fi
 
 say "all present"

@@ -494,12 +494,29 @@ pub async fn case_get(session: State<'_, Shared>, id: String) -> Result<CaseDeta
     blocking(&session, move |s| {
         s.read(|v| {
             let case = v.require::<temoin_vault::case::Case>(id)?;
+            let testimonies: Vec<Entry<Testimony>> = entries(v, id, Kind::Testimony)?;
+            let violations: Vec<Entry<Violation>> = entries(v, id, Kind::Violation)?;
+            let consents: Vec<Entry<Consent>> = entries(v, id, Kind::Consent)?;
+            // Everyone the case's records name: participants, witnesses,
+            // victims, people who gave consent.
+            let named = case
+                .record
+                .participants
+                .iter()
+                .map(|p| p.person)
+                .chain(testimonies.iter().filter_map(|t| t.record.witness))
+                .chain(
+                    violations
+                        .iter()
+                        .flat_map(|x| x.record.victims.iter().copied()),
+                )
+                .chain(consents.iter().filter_map(|c| c.record.given_by));
             let mut people = Vec::new();
             let mut seen = BTreeSet::new();
-            for p in &case.record.participants {
-                if seen.insert(p.person) {
-                    if let Some(person) = v.get::<Person>(p.person)? {
-                        people.push(Entry::from(person));
+            for person in named {
+                if seen.insert(person) {
+                    if let Some(p) = v.get::<Person>(person)? {
+                        people.push(Entry::from(p));
                     }
                 }
             }
@@ -520,12 +537,12 @@ pub async fn case_get(session: State<'_, Shared>, id: String) -> Result<CaseDeta
                 revision: case.revision,
                 case: case.record,
                 people,
-                testimonies: entries(v, id, Kind::Testimony)?,
-                violations: entries(v, id, Kind::Violation)?,
+                testimonies,
+                violations,
                 places: entries(v, id, Kind::Place)?,
                 perpetrators: entries(v, id, Kind::Perpetrator)?,
                 follow_ups: entries(v, id, Kind::FollowUp)?,
-                consents: entries(v, id, Kind::Consent)?,
+                consents,
                 evidence,
             })
         })
@@ -538,20 +555,11 @@ pub async fn case_get(session: State<'_, Shared>, id: String) -> Result<CaseDeta
 pub async fn case_save(
     session: State<'_, Shared>,
     id: Option<String>,
-    case: temoin_vault::case::Case,
+    record: temoin_vault::case::Case,
 ) -> Result<ItemId, AppError> {
     let id = id.as_deref().map(parse_id).transpose()?;
     session.touch();
-    blocking(&session, move |s| {
-        s.write(|v| match id {
-            Some(id) => {
-                v.update(id, &case)?;
-                Ok(id)
-            }
-            None => Ok(v.add(&case)?),
-        })
-    })
-    .await
+    blocking(&session, move |s| s.write(|v| save(v, id, &record))).await
 }
 
 /// Any record of a case other than the case itself and evidence (which

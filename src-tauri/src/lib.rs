@@ -76,6 +76,25 @@ fn demo_from_env() -> Option<Demo> {
     })
 }
 
+/// The app's compiled configuration. A debug build started with
+/// `TEMOIN_E2E=1` also allows `eval` in the page, which WebKitWebDriver
+/// needs to run the end-to-end test's scripts (and axe-core) there; a
+/// release build has no such switch.
+fn context() -> tauri::Context<tauri::Wry> {
+    #[allow(unused_mut)]
+    let mut context = tauri::generate_context!();
+    #[cfg(debug_assertions)]
+    if std::env::var_os("TEMOIN_E2E").is_some() {
+        use tauri::utils::config::{Csp, CspDirectiveSources};
+        if let Some(Csp::DirectiveMap(map)) = context.config_mut().app.security.csp.as_mut() {
+            map.entry("script-src".into())
+                .or_insert_with(|| CspDirectiveSources::Inline("'self'".into()))
+                .push("'unsafe-eval'");
+        }
+    }
+    context
+}
+
 /// Starts the app.
 pub fn run() {
     hygiene::harden();
@@ -95,6 +114,18 @@ pub fn run() {
             background::start_idle_timer(app.handle().clone());
             Ok(())
         })
+        .on_page_load(|_webview, payload| {
+            // For the start-time benchmark (scripts/bench-app.sh): one line
+            // on stdout once the interface has loaded.
+            if payload.event() == tauri::webview::PageLoadEvent::Finished
+                && std::env::var_os("TEMOIN_BENCH_READY").is_some()
+            {
+                use std::io::Write;
+                let mut out = std::io::stdout();
+                let _ = writeln!(out, "temoin-ready");
+                let _ = out.flush();
+            }
+        })
         .on_window_event(|window, event| {
             // Closing the window locks the vault first, so its keys are
             // zeroized before the process ends.
@@ -104,7 +135,7 @@ pub fn run() {
                 }
             }
         })
-        .run(tauri::generate_context!());
+        .run(context());
     if let Err(e) = result {
         eprintln!("Témoin could not start: {e}");
         std::process::exit(1);

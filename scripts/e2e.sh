@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `make e2e`: the real app in a real window under Xvfb, driven through
+# WebDriver (tauri-driver + WebKitWebDriver) by tests/e2e/run.mjs, against
+# a real intake server on loopback. Screenshots and the accessibility
+# reports land in target/e2e/artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/target/e2e
+APP=$ROOT/target/debug/temoin-app
+DRIVER=$ROOT/target/tools/bin/tauri-driver
+for f in "$APP" "$DRIVER" target/debug/temoin; do
+  [ -x "$f" ] || { echo "e2e: $f is missing: run 'make app' and 'make deps' first" >&2; exit 1; }
+done
+rm -rf "$OUT"
+mkdir -p "$OUT/artifacts"
+
+bash scripts/demo-omct.sh "$OUT/omct" > /dev/null
+cleanup() { kill "$(cat "$OUT/omct/server.pid")" 2>/dev/null || true; }
+trap cleanup EXIT
+set -a
+# shellcheck disable=SC1091
+. "$OUT/omct/env"
+set +a
+export TEMOIN_HOME=$OUT/home TEMOIN_E2E=1
+export E2E_APP=$APP E2E_OUT=$OUT E2E_DESK=$OUT/omct/desk E2E_TEMOIN=$ROOT/target/debug/temoin
+
+# A photograph carrying GPS tags and a camera's make and model.
+/usr/bin/convert -size 800x600 gradient:'#335577'-'#ccddee' "$OUT/photo.jpg"
+exiftool -q -overwrite_original -GPSLatitude=46.2044 -GPSLatitudeRef=N \
+  -GPSLongitude=6.1432 -GPSLongitudeRef=E -Make=E2ECam -Model=Field-7 \
+  -DateTimeOriginal='2026:11:01 10:00:00' "$OUT/photo.jpg"
+export E2E_PHOTO=$OUT/photo.jpg
+
+# tauri-driver must be stopped with SIGTERM: after SIGKILL its
+# WebKitWebDriver child lives on and holds the output pipe.
+xvfb-run -a -s "-screen 0 1366x768x24" bash -c '
+  "$0" --port 4444 > "$E2E_OUT/tauri-driver.log" 2>&1 &
+  driver=$!
+  node tests/e2e/run.mjs
+  rc=$?
+  kill -TERM "$driver" 2>/dev/null
+  wait "$driver" 2>/dev/null
+  exit $rc
+' "$DRIVER"

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make run`: starts the desktop app with a demonstration OMCT intake server
+# on this computer, so a newcomer sees the whole flow (record, seal, hand
+# over, receipt). The app shows a "demo server" banner; nothing reaches
+# OMCT. The demo vault and server live in target/demo-app/ (TEMOIN_HOME to
+# put the vault elsewhere).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DEMO=target/demo-app
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "run-app: no display here (DISPLAY and WAYLAND_DISPLAY are unset)." >&2
+  echo "  Run 'make run' from a desktop session, or 'make e2e' to watch the tests drive it under Xvfb." >&2
+  exit 1
+fi
+bash scripts/demo-omct.sh "$DEMO/omct"
+trap 'kill "$(cat "$DEMO/omct/server.pid")" 2>/dev/null || true' EXIT
+set -a
+# shellcheck disable=SC1091
+. "$DEMO/omct/env"
+set +a
+export TEMOIN_HOME=${TEMOIN_HOME:-$DEMO/home}
+echo "run-app: the vault is in $TEMOIN_HOME/vault (a demo: choose any passphrase you like)"
+target/debug/temoin-app

@@ -1,0 +1,138 @@
+// The contract with the Rust side: command names, argument names (camelCase,
+// which Tauri maps to the snake_case parameters), errors turned into
+// AppError, events, dialogs. Tauri's own JavaScript is exercised through a
+// fake `window.__TAURI_INTERNALS__`, the hook its `invoke` calls.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import * as ipc from './ipc';
+import * as fake from './ipc.mock';
+import type { Backend } from './backend';
+import { AppError } from './errors';
+
+// The fake must offer exactly what the real module offers, with the same
+// types (checked by svelte-check through this assignment).
+const typed: Backend = fake;
+
+type Call = { cmd: string; args: Record<string, unknown> };
+let calls: Call[] = [];
+let answer: (cmd: string, args: Record<string, unknown>) => unknown = () => ({});
+const callbacks = new Map<number, (event: unknown) => void>();
+
+beforeEach(() => {
+  calls = [];
+  callbacks.clear();
+  answer = () => ({});
+  let next = 1;
+  Object.assign(window, {
+    __TAURI_INTERNALS__: {
+      invoke: vi.fn(async (cmd: string, args: Record<string, unknown>) => {
+        calls.push({ cmd, args });
+        return answer(cmd, args);
+      }),
+      transformCallback: (cb: (event: unknown) => void) => {
+        const id = next++;
+        callbacks.set(id, cb);
+        return id;
+      },
+    },
+    __TAURI_EVENT_PLUGIN_INTERNALS__: { unregisterListener: vi.fn() },
+  });
+});
+
+afterEach(() => {
+  delete (window as unknown as Record<string, unknown>).__TAURI_INTERNALS__;
+  delete (window as unknown as Record<string, unknown>).__TAURI_EVENT_PLUGIN_INTERNALS__;
+});
+
+describe('the one backend module', () => {
+  it('has the same API as the fake backend', () => {
+    const real = Object.keys(ipc).sort();
+    const mine = Object.keys(fake)
+      .filter((k) => k !== 'mock')
+      .sort();
+    expect(mine).toEqual(real);
+    expect(Object.keys(typed).length).toBeGreaterThan(30);
+  });
+
+  const region = { x: 0.1, y: 0.1, w: 0.2, h: 0.2 };
+  const filter = { query: 'x', status: null, violation: null, vulnerability: null, delivery: null };
+  const cases: [string, () => Promise<unknown>, string, Record<string, unknown>][] = [
+    ['appState', () => ipc.appState(), 'app_state', {}],
+    ['setLanguage', () => ipc.setLanguage('ar'), 'set_language', { language: 'ar' }],
+    ['passphraseStrength', () => ipc.passphraseStrength('p'), 'passphrase_strength', { passphrase: 'p' }],
+    ['vaultCreate', () => ipc.vaultCreate('p'), 'vault_create', { passphrase: 'p' }],
+    ['vaultUnlock', () => ipc.vaultUnlock('p'), 'vault_unlock', { passphrase: 'p' }],
+    ['vaultLock', () => ipc.vaultLock(), 'vault_lock', {}],
+    ['touch', () => ipc.touch(), 'touch', {}],
+    ['setAutoLock', () => ipc.setAutoLock(5), 'set_auto_lock', { minutes: 5 }],
+    ['ping', () => ipc.ping(), 'ping', {}],
+    ['vocabulary', () => ipc.vocabulary(), 'vocabulary', {}],
+    ['caseList', () => ipc.caseList(filter), 'case_list', { filter }],
+    ['caseGet', () => ipc.caseGet('c1'), 'case_get', { id: 'c1' }],
+    ['caseSave', () => ipc.caseSave(null, { title: 't' } as never), 'case_save', { id: null, record: { title: 't' } }],
+    ['recordSave', () => ipc.recordSave('r1', { kind: 'person', record: {} } as never), 'record_save', { id: 'r1', record: { kind: 'person', record: {} } }],
+    ['recordDelete', () => ipc.recordDelete('r1'), 'record_delete', { id: 'r1' }],
+    ['consentWithdraw', () => ipc.consentWithdraw('k1', { on: '2024', scopes: [], note: null }), 'consent_withdraw', { id: 'k1', withdrawal: { on: '2024', scopes: [], note: null } }],
+    ['evidenceImport', () => ipc.evidenceImport('c1', ['/a.jpg']), 'evidence_import', { caseId: 'c1', paths: ['/a.jpg'] }],
+    ['evidenceGet', () => ipc.evidenceGet('e1'), 'evidence_get', { id: 'e1' }],
+    ['evidenceThumbnail', () => ipc.evidenceThumbnail('e1'), 'evidence_thumbnail', { id: 'e1' }],
+    ['evidenceRedact', () => ipc.evidenceRedact('e1', [region], 'blur', true), 'evidence_redact', { id: 'e1', regions: [region], cover: 'blur', stripMetadata: true }],
+    ['custodyLog', () => ipc.custodyLog('c1', null), 'custody_log', { caseId: 'c1', item: null }],
+    ['outboxList', () => ipc.outboxList(), 'outbox_list', {}],
+    ['caseSubmit', () => ipc.caseSubmit('c1'), 'case_submit', { caseId: 'c1' }],
+    ['outboxRetry', () => ipc.outboxRetry('b1'), 'outbox_retry', { bundleId: 'b1' }],
+    ['caseExport', () => ipc.caseExport('c1', '/media/usb'), 'case_export', { caseId: 'c1', folder: '/media/usb' }],
+    ['deviceInfo', () => ipc.deviceInfo(), 'device_info', {}],
+    ['enroll', () => ipc.enroll('https://s', 'tok', '1234', null), 'enroll', { server: 'https://s', token: 'tok', pin: '1234', proxy: null }],
+    ['setProxy', () => ipc.setProxy('socks5h://127.0.0.1:9050'), 'set_proxy', { proxy: 'socks5h://127.0.0.1:9050' }],
+  ];
+
+  it.each(cases)('%s invokes its command with camelCase arguments', async (_name, run, cmd, args) => {
+    await run();
+    expect(calls).toEqual([{ cmd, args }]);
+  });
+
+  it('turns a rejected command into an AppError with the backend code', async () => {
+    answer = () => {
+      throw { code: 'wrong_passphrase', message: 'the passphrase opens no slot' };
+    };
+    const error = await ipc.vaultUnlock('nope').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({ code: 'wrong_passphrase', message: 'the passphrase opens no slot' });
+  });
+
+  it('delivers events and unsubscribes', async () => {
+    answer = (cmd) => (cmd === 'plugin:event|listen' ? 7 : null);
+    const seen: string[] = [];
+    const stop = ipc.onLocked((reason) => seen.push(reason));
+    await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'plugin:event|listen')).toBe(true));
+    const listen = calls.find((c) => c.cmd === 'plugin:event|listen')!;
+    expect(listen.args.event).toBe('locked');
+    callbacks.get(listen.args.handler as number)!({ event: 'locked', id: 7, payload: { reason: 'idle' } });
+    expect(seen).toEqual(['idle']);
+    stop();
+    await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'plugin:event|unlisten')).toBe(true));
+    callbacks.get(listen.args.handler as number)!({ event: 'locked', id: 7, payload: { reason: 'user' } });
+    expect(seen).toEqual(['idle']);
+  });
+
+  it('stops an event even when unsubscribed before listening began', async () => {
+    answer = (cmd) => (cmd === 'plugin:event|listen' ? 9 : null);
+    const seen: unknown[] = [];
+    const stop = ipc.onImportProgress((p) => seen.push(p));
+    stop();
+    await vi.waitFor(() => expect(calls.some((c) => c.cmd === 'plugin:event|unlisten')).toBe(true));
+    const listen = calls.find((c) => c.cmd === 'plugin:event|listen')!;
+    callbacks.get(listen.args.handler as number)!({ payload: { job: 'j' } });
+    expect(seen).toEqual([]);
+  });
+
+  it('opens the file and folder dialogs and normalises their answers', async () => {
+    answer = (_cmd, args) => ((args.options as { directory: boolean }).directory ? '/media/usb' : ['/a.jpg', '/b.pdf']);
+    expect(await ipc.pickFiles()).toEqual(['/a.jpg', '/b.pdf']);
+    expect(calls[0]).toMatchObject({ cmd: 'plugin:dialog|open', args: { options: { multiple: true, directory: false } } });
+    expect(await ipc.pickFolder()).toBe('/media/usb');
+    answer = () => null;
+    expect(await ipc.pickFiles()).toEqual([]);
+    expect(await ipc.pickFolder()).toBeNull();
+  });
+});

@@ -1,0 +1,195 @@
+// The one module that talks to the Rust backend. No other file may import
+// `@tauri-apps/*` or the generated bindings (a test enforces it): screens
+// call these typed functions, which resolve with data or throw an AppError.
+// ipc.mock.ts exports the same API over an in-memory fake.
+
+import { commands, events, type AnyRecord_Deserialize, type CaseFilter_Deserialize, type Case_Deserialize, type Withdrawal_Deserialize } from '../bindings';
+import { getCurrentWebview, type DragDropEvent } from '@tauri-apps/api/webview';
+import { open } from '@tauri-apps/plugin-dialog';
+import { toAppError } from './errors';
+import type {
+  AnyRecord,
+  AppState,
+  Case,
+  CaseDetail,
+  CaseFilter,
+  CaseSummary,
+  Cover,
+  CustodyView,
+  DeviceInfo,
+  DragDrop,
+  EvidenceDetail,
+  ExportResult,
+  ImportDone,
+  ImportProgress,
+  ItemId,
+  LockReason,
+  OutboxRow,
+  Region,
+  Strength,
+  Unsubscribe,
+  Vocabulary,
+  Withdrawal,
+} from './types';
+
+// Every command goes through the bindings tauri-specta generates from the
+// Rust commands (src/bindings.ts, checked for drift by a Rust test): names,
+// argument names and result types are the Rust side's own. The return
+// types below are the interface's types (./types); TypeScript checks that
+// what Rust sends fits them.
+
+// The interface holds vocabulary codes as strings (they come from the
+// `vocabulary` command, and Rust refuses a code it does not know); the
+// bindings type them as unions. `Loose<T>` is T with its string unions
+// widened, so TypeScript still checks every field name and shape of what
+// is sent against the Rust types.
+type Loose<T> = T extends string
+  ? string
+  : T extends (infer U)[]
+    ? Loose<U>[]
+    : T extends object
+      ? { [K in keyof T]: Loose<T[K]> }
+      : T;
+const codes = <T>(value: Loose<T>): T => value as T;
+
+type Outcome<T> = { status: 'ok'; data: T } | { status: 'error'; error: unknown };
+
+async function unwrap<T>(pending: Promise<Outcome<T>>): Promise<T> {
+  let outcome: Outcome<T>;
+  try {
+    outcome = await pending;
+  } catch (reason) {
+    throw toAppError(reason);
+  }
+  if (outcome.status === 'error') throw toAppError(outcome.error);
+  return outcome.data;
+}
+
+async function plain<T>(pending: Promise<T>): Promise<T> {
+  try {
+    return await pending;
+  } catch (reason) {
+    throw toAppError(reason);
+  }
+}
+
+/** Subscribes at once; the returned function may be called before listening began. */
+function subscribe<T>(
+  start: (cb: (event: { payload: T }) => void) => Promise<() => void>,
+  handler: (payload: T) => void,
+): Unsubscribe {
+  let stop: (() => void) | null = null;
+  let cancelled = false;
+  start((e) => {
+    if (!cancelled) handler(e.payload);
+  }).then(
+    (unlisten) => {
+      if (cancelled) unlisten();
+      else stop = unlisten;
+    },
+    () => {},
+  );
+  return () => {
+    cancelled = true;
+    stop?.();
+  };
+}
+
+// --- app and vault -------------------------------------------------------
+
+export const appState = (): Promise<AppState> =>
+  unwrap(commands.appState()).then((s) => ({ ...s, demo: s.demo ?? null }));
+export const setLanguage = (language: string): Promise<null> => unwrap(commands.setLanguage(language));
+export const passphraseStrength = (passphrase: string): Promise<Strength> =>
+  unwrap(commands.passphraseStrength(passphrase)).then((s) => ({ ...s, guesses_log10: s.guesses_log10 ?? 0 }));
+export const vaultCreate = (passphrase: string): Promise<null> => unwrap(commands.vaultCreate(passphrase));
+export const vaultUnlock = (passphrase: string): Promise<null> => unwrap(commands.vaultUnlock(passphrase));
+export const vaultLock = (): Promise<null> => unwrap(commands.vaultLock());
+export const touch = (): Promise<null> => unwrap(commands.touch());
+export const setAutoLock = (minutes: number): Promise<null> => unwrap(commands.setAutoLock(minutes));
+export const ping = (): Promise<number> => plain(commands.ping());
+export const vocabulary = (): Promise<Vocabulary> => plain(commands.vocabulary());
+
+// --- cases and records ---------------------------------------------------
+
+export const caseList = (filter: CaseFilter): Promise<CaseSummary[]> => unwrap(commands.caseList(codes<CaseFilter_Deserialize>(filter)));
+export const caseGet = (id: ItemId): Promise<CaseDetail> => unwrap(commands.caseGet(id));
+export const caseSave = (id: ItemId | null, record: Case): Promise<ItemId> => unwrap(commands.caseSave(id, codes<Case_Deserialize>(record)));
+export const recordSave = (id: ItemId | null, record: AnyRecord): Promise<ItemId> =>
+  unwrap(commands.recordSave(id, codes<AnyRecord_Deserialize>(record)));
+export const recordDelete = (id: ItemId): Promise<null> => unwrap(commands.recordDelete(id));
+export const consentWithdraw = (id: ItemId, withdrawal: Withdrawal): Promise<null> =>
+  unwrap(commands.consentWithdraw(id, codes<Withdrawal_Deserialize>(withdrawal)));
+
+// --- evidence ------------------------------------------------------------
+
+export const evidenceImport = (caseId: ItemId, paths: string[]): Promise<string> =>
+  unwrap(commands.evidenceImport(caseId, paths));
+export const evidenceGet = (id: ItemId): Promise<EvidenceDetail> => unwrap(commands.evidenceGet(id));
+export const evidenceThumbnail = (id: ItemId): Promise<string | null> => unwrap(commands.evidenceThumbnail(id));
+export const evidenceRedact = (id: ItemId, regions: Region[], cover: Cover, stripMetadata: boolean): Promise<ItemId> =>
+  unwrap(commands.evidenceRedact(id, regions, cover, stripMetadata));
+export const custodyLog = (caseId: ItemId | null, item: ItemId | null): Promise<CustodyView> =>
+  unwrap(commands.custodyLog(caseId, item));
+
+// --- handover ------------------------------------------------------------
+
+export const outboxList = (): Promise<OutboxRow[]> => unwrap(commands.outboxList());
+export const caseSubmit = (caseId: ItemId): Promise<string> => unwrap(commands.caseSubmit(caseId));
+export const outboxRetry = (bundleId: string): Promise<null> => unwrap(commands.outboxRetry(bundleId));
+export const caseExport = (caseId: ItemId, folder: string): Promise<ExportResult> =>
+  unwrap(commands.caseExport(caseId, folder));
+export const deviceInfo = (): Promise<DeviceInfo> => unwrap(commands.deviceInfo());
+export const enroll = (server: string, token: string, pin: string, proxy: string | null): Promise<DeviceInfo> =>
+  unwrap(commands.enroll(server, token, pin, proxy));
+export const setProxy = (proxy: string | null): Promise<null> => unwrap(commands.setProxy(proxy));
+
+// --- events --------------------------------------------------------------
+
+export const onImportProgress = (handler: (p: ImportProgress) => void): Unsubscribe =>
+  subscribe<ImportProgress>((cb) => events.importProgress.listen(cb), handler);
+export const onImportDone = (handler: (p: ImportDone) => void): Unsubscribe =>
+  subscribe<ImportDone>((cb) => events.importDone.listen(cb), handler);
+export const onOutboxChanged = (handler: () => void): Unsubscribe =>
+  subscribe<unknown>((cb) => events.outboxChanged.listen(cb), () => handler());
+export const onLocked = (handler: (reason: LockReason) => void): Unsubscribe =>
+  subscribe<{ reason: string } | null>(
+    (cb) => events.locked.listen(cb),
+    (p) => handler((p?.reason ?? 'user') as LockReason),
+  );
+
+/** Files dragged onto the window; positions in CSS pixels. */
+export function onDragDrop(handler: (e: DragDrop) => void): Unsubscribe {
+  return subscribe<DragDropEvent>(
+    (cb) => getCurrentWebview().onDragDropEvent(cb),
+    (p) => {
+      const scale = window.devicePixelRatio || 1;
+      const position = p.type === 'leave' ? null : { x: p.position.x / scale, y: p.position.y / scale };
+      const paths = p.type === 'enter' || p.type === 'drop' ? p.paths : [];
+      handler({ type: p.type, paths, position });
+    },
+  );
+}
+
+// --- native dialogs --------------------------------------------------------
+
+/** Files chosen in the system dialog; empty when cancelled. */
+export async function pickFiles(): Promise<string[]> {
+  try {
+    const chosen = await open({ multiple: true, directory: false });
+    if (chosen === null) return [];
+    return Array.isArray(chosen) ? chosen : [chosen];
+  } catch (reason) {
+    throw toAppError(reason);
+  }
+}
+
+/** A folder chosen in the system dialog (a USB stick); null when cancelled. */
+export async function pickFolder(): Promise<string | null> {
+  try {
+    const chosen = await open({ directory: true, multiple: false });
+    return typeof chosen === 'string' ? chosen : null;
+  } catch (reason) {
+    throw toAppError(reason);
+  }
+}

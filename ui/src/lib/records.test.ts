@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { blankCase, blankRecord, checkDraft, fromDraft, scopesInForce, toDraft, today } from './records';
+import type { Case, Consent, Person, Testimony } from './types';
+
+describe('record forms', () => {
+  it('round-trips a case through its form unchanged', () => {
+    const c: Case = {
+      ...blankCase(null),
+      title: 'Arrest',
+      summary: 'Line one\n  line two ',
+      country: 'TN',
+      incident_start: '2024-05',
+      tags: ['students', 'campus'],
+      participants: [{ person: 'p1', role: 'victim', note: null }],
+    };
+    expect(fromDraft('case', toDraft('case', c), c)).toEqual(c);
+  });
+
+  it('turns empty strings into null, lines into lists, years into numbers', () => {
+    const base: Person = { name: '', other_names: [], pseudonym: null, gender: null, birth_year: null, nationality: null, occupation: null, vulnerabilities: [], contact: null };
+    const draft = { ...toDraft('person', base), name: '  Amal  ', pseudonym: '   ', other_names: 'A. B.\n\n Amel \n', birth_year: '1994', nationality: 'tn', vulnerabilities: ['woman', 'woman', 'child'] };
+    const p = fromDraft<Person>('person', draft, base);
+    expect(p).toMatchObject({ name: 'Amal', pseudonym: null, other_names: ['A. B.', 'Amel'], birth_year: 1994, nationality: 'TN', vulnerabilities: ['woman', 'child'] });
+  });
+
+  it('fills nested Istanbul Protocol sections and keeps the narrative as typed', () => {
+    const base = blankRecord('testimony', 'c1', null, '2024-06-01').record as Testimony;
+    const draft = { ...toDraft('testimony', base), 'interview.date': '2024-06', 'account.methods': ['beating'], narrative: '  They came at night.\n' };
+    const t = fromDraft<Testimony>('testimony', draft, base);
+    expect(t.case_id).toBe('c1');
+    expect(t.interview.date).toBe('2024-06');
+    expect(t.interview.place).toBeNull();
+    expect(t.account.methods).toEqual(['beating']);
+    expect(t.narrative).toBe('  They came at night.\n');
+    expect(fromDraft<Testimony>('testimony', toDraft('testimony', base), base).narrative).toBe('');
+  });
+
+  it('finds what the backend would refuse, before asking it', () => {
+    const base = blankRecord('consent', 'c1', null, '2024-06-01').record as Consent;
+    const problems = checkDraft('consent', { ...toDraft('consent', base), given_on: '2024-13' });
+    expect(problems).toMatchObject({ given_on: 'date', scopes: 'required', given_by_name: 'required' });
+    const ok = checkDraft('consent', { ...toDraft('consent', base), given_by_name: 'Amal', scopes: ['litigation'] });
+    expect(ok).toEqual({});
+    expect(checkDraft('case', { ...toDraft('case', blankCase(null)), title: 'x', incident_start: '2024-05', incident_end: '2023' })).toEqual({ incident_end: 'order' });
+    expect(checkDraft('case', { ...toDraft('case', blankCase(null)), title: 'x', incident_start: '2024-05', incident_end: '2024' })).toEqual({});
+    expect(checkDraft('person', { ...toDraft('person', {} as Person), name: 'x', birth_year: '94', nationality: 'TUN' })).toEqual({ birth_year: 'year', nationality: 'country' });
+    expect(checkDraft('perpetrator', toDraft('perpetrator', blankRecord('perpetrator', 'c', null, '').record))).toEqual({ name: 'required' });
+  });
+
+  it('tells which consent scopes are still in force', () => {
+    const c = blankRecord('consent', 'c1', null, '2024').record as Consent;
+    const given = { ...c, scopes: ['share_with_omct', 'publication'] };
+    expect(scopesInForce(given)).toEqual(['share_with_omct', 'publication']);
+    expect(scopesInForce({ ...given, withdrawal: { on: '2025', scopes: ['publication'], note: null } })).toEqual(['share_with_omct']);
+    expect(scopesInForce({ ...given, withdrawal: { on: '2025', scopes: [], note: null } })).toEqual([]);
+  });
+
+  it('dates a new consent today, in local time', () => {
+    expect(today(new Date(2024, 0, 5, 23, 59))).toBe('2024-01-05');
+  });
+});

@@ -1,0 +1,28 @@
+/// <reference types="vitest/config" />
+// The interface is served from the app's own assets (ui/dist) inside the
+// Tauri window: relative paths, no remote content, system fonts only.
+import { defineConfig } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { svelteTesting } from '@testing-library/svelte/vite';
+
+export default defineConfig({
+  base: './',
+  plugins: [svelte(), svelteTesting()],
+  clearScreen: false,
+  server: { port: 5173, strictPort: true },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2021',
+    // One small bundle; nothing is fetched at run time.
+    assetsInlineLimit: 0,
+    sourcemap: false,
+  },
+  test: {
+    environment: 'jsdom',
+    include: ['src/**/*.test.ts'],
+    setupFiles: ['src/test/setup.ts'],
+    // Two cores on the build machines: keep the pool small.
+    maxWorkers: 2,
+  },
+});
