@@ -77,9 +77,10 @@ fn demo_from_env() -> Option<Demo> {
 }
 
 /// The app's compiled configuration. A debug build started with
-/// `TEMOIN_E2E=1` also allows `eval` in the page, which WebKitWebDriver
-/// needs to run the end-to-end test's scripts (and axe-core) there; a
-/// release build has no such switch.
+/// `TEMOIN_E2E=1` also allows `eval` in the page, so that the end-to-end
+/// test can load axe-core into it (a script given to WebDriver runs, but
+/// one it builds from text is refused like any other); a release build has
+/// no such switch.
 fn context() -> tauri::Context<tauri::Wry> {
     #[allow(unused_mut)]
     let mut context = tauri::generate_context!();

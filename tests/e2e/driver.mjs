@@ -11,6 +11,8 @@ export async function openApp(application) {
         hostname: "127.0.0.1",
         port: 4444,
         logLevel: "error",
+        // A benchmark script in the page can wait minutes for an import.
+        connectionRetryTimeout: 600000,
         capabilities: {
           browserName: "wry",
           "wdio:enforceWebDriverClassic": true,
