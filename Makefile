@@ -55,7 +55,8 @@ test: deps ui lint
 	npm --prefix ui run check
 	npm --prefix ui test
 	CRASH_CYCLES=$${CRASH_CYCLES:-200} $(CARGO) test --workspace --locked
-	$(CARGO) build --locked -p temoin-app -p temoin-cli
+	# The app and the CLI were built by the tests above (their integration
+	# tests need the binaries), with the same features: no second build.
 	bash scripts/e2e.sh
 	bash scripts/fuzz.sh 10
 
