@@ -17,6 +17,9 @@ target/release/bench-media
 echo
 echo "== upload to the intake server against curl, and resume (tests/src/bin/bench-upload.rs) =="
 target/release/bench-upload
+echo
+echo "== duress unlock against normal unlock (tests/src/bin/bench-duress.rs) =="
+target/release/bench-duress
 
 echo "== the desktop app: start, memory, responsiveness during a 1 GiB import (scripts/bench-app.sh) =="
 bash scripts/bench-app.sh

@@ -23,6 +23,10 @@ set -a
 . "$OUT/omct/env"
 set +a
 export TEMOIN_HOME=$OUT/home TEMOIN_E2E=1
+# Everything the app and its web view write goes under target/e2e, where
+# the test scans it for plaintext.
+export TMPDIR=$OUT/tmp XDG_DATA_HOME=$OUT/xdg/data XDG_CACHE_HOME=$OUT/xdg/cache XDG_CONFIG_HOME=$OUT/xdg/config
+mkdir -p "$TMPDIR" "$XDG_DATA_HOME" "$XDG_CACHE_HOME" "$XDG_CONFIG_HOME"
 export E2E_APP=$APP E2E_OUT=$OUT E2E_DESK=$OUT/omct/desk E2E_TEMOIN=$ROOT/target/debug/temoin
 
 # A photograph carrying GPS tags and a camera's make and model.

@@ -8,6 +8,7 @@
 //! This binary holds wiring only: every operation is a call into
 //! `temoin-vault`.
 
+mod backup;
 mod bundle;
 mod handover;
 mod passphrase;
@@ -165,6 +166,68 @@ enum Command {
     /// Show this device's signing key (for enrollment and for anyone
     /// verifying what it signed).
     Device,
+    /// Destroy the vault now: its key slots first (that alone makes every
+    /// record and file unreadable, even with the passphrase), then its
+    /// files. Needs no passphrase. A wipe cut short by a crash finishes at
+    /// the next start. A copy of the disk made before still holds the old
+    /// slots: see docs/threat-model.md.
+    Wipe {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Write an encrypted backup of the vault to FILE (an age file): to a
+    /// recovery passphrase (asked twice, or --recovery-passphrase-file), or
+    /// to an age public key (--recipient). The vault's own passphrase is
+    /// still needed after restoring.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// An age public key (age1...) instead of a recovery passphrase.
+        #[arg(long, value_name = "AGE_PUBLIC_KEY")]
+        recipient: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        recovery_passphrase_file: Option<PathBuf>,
+    },
+    /// Set a duress passphrase: unlocking with it opens a spare vault
+    /// (--outcome decoy: fill it with harmless content; the real vault
+    /// stays) or destroys the real vault and opens an empty one (--outcome
+    /// shred). It looks and takes as long as a normal unlock. Asks for the
+    /// vault's passphrase, then the duress one (or --duress-passphrase-file).
+    Duress {
+        #[arg(long, value_enum)]
+        outcome: DuressArg,
+        #[arg(long, value_name = "FILE")]
+        duress_passphrase_file: Option<PathBuf>,
+    },
+    /// Wipe the vault after N wrong passphrases in a row (`off` for no
+    /// limit). The count survives a crash; the limit is visible in the
+    /// key-slot file.
+    AttemptLimit {
+        #[arg(value_name = "N|off")]
+        limit: String,
+    },
+    /// Forget a delivered case: once OMCT's receipt is recorded and the case
+    /// has not changed since, delete it (and the people only it names)
+    /// from this vault, keeping the receipt in the custody log.
+    Forget { case_id: String },
+    /// Forget every case as soon as its delivery is confirmed (`on`), or
+    /// not (`off`).
+    ForgetAfterDelivery {
+        #[arg(value_parser = ["on", "off"])]
+        policy: String,
+    },
+    /// Restore a backup into a new vault folder (--vault NEW_DIR, which must
+    /// not exist or be empty), then open it with the vault's passphrase and
+    /// verify everything.
+    Restore {
+        file: PathBuf,
+        /// An age identity file (for a backup made with --recipient).
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        recovery_passphrase_file: Option<PathBuf>,
+    },
     /// Write the vault's payload key to FILE, so that evidence files can be
     /// decrypted with the `age` tool in a disaster. Anyone with the file can
     /// read every evidence file: keep it offline.
@@ -372,7 +435,20 @@ impl From<KdfCost> for KdfChoice {
 /// Exit status for a verification that found damage.
 const EXIT_DAMAGED: u8 = 3;
 
+/// What a duress passphrase does.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DuressArg {
+    /// Open a spare vault; the real one stays.
+    Decoy,
+    /// Destroy the real vault, open an empty one.
+    Shred,
+}
+
 fn main() -> ExitCode {
+    // No core dumps, no ptrace: the process holds keys and passphrases.
+    if let Err(e) = temoin_vault::harden_process() {
+        eprintln!("temoin: could not disable core dumps for this process: {e}");
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -547,6 +623,131 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 print_json(&json!({ "changed": true }))?;
             } else {
                 println!("Passphrase changed.");
+            }
+        }
+        Command::Backup {
+            out,
+            recipient,
+            recovery_passphrase_file,
+        } => {
+            let vault = unlock(&cli)?;
+            backup::backup(
+                &vault,
+                out,
+                recipient.as_deref(),
+                recovery_passphrase_file.as_deref(),
+                cli.json,
+            )?;
+        }
+        Command::Restore {
+            file,
+            identity,
+            recovery_passphrase_file,
+        } => {
+            let dir = vault_dir(&cli)?;
+            return backup::restore(
+                file,
+                dir,
+                identity.as_deref(),
+                recovery_passphrase_file.as_deref(),
+                || passphrase(&cli, "Passphrase of the restored vault: "),
+                cli.json,
+            );
+        }
+        Command::Duress {
+            outcome,
+            duress_passphrase_file,
+        } => {
+            let dir = vault_dir(&cli)?;
+            let current = passphrase(&cli, "Passphrase: ")?;
+            let mut vault = Vault::unlock(dir, &current)?;
+            let duress = match duress_passphrase_file {
+                Some(f) => passphrase::from_file(f)?,
+                None => passphrase::prompt_new("Duress passphrase: ")?,
+            };
+            let outcome = match outcome {
+                DuressArg::Decoy => temoin_vault::duress::DuressOutcome::Decoy,
+                DuressArg::Shred => temoin_vault::duress::DuressOutcome::Shred,
+            };
+            vault.set_duress(&current, &duress, outcome)?;
+            if !cli.json {
+                println!(
+                    "Duress passphrase set. Unlock with it now to fill the spare vault with \
+                     harmless content."
+                );
+            }
+        }
+        Command::AttemptLimit { limit } => {
+            let limit = match limit.as_str() {
+                "off" => None,
+                n => Some(
+                    n.parse::<u32>()
+                        .map_err(|_| anyhow!("the limit must be a number of attempts, or `off`"))?,
+                ),
+            };
+            let mut vault = unlock(&cli)?;
+            vault.set_attempt_limit(limit)?;
+            if !cli.json {
+                match limit {
+                    Some(n) => {
+                        println!("The vault wipes itself after {n} wrong passphrases in a row.")
+                    }
+                    None => println!("No limit on wrong passphrases."),
+                }
+            }
+        }
+        Command::Forget { case_id } => {
+            let case = parse_id(case_id)?;
+            let mut vault = unlock(&cli)?;
+            let r = vault.forget_delivered(case)?;
+            if cli.json {
+                print_json(&json!({
+                    "bundle_id": r.bundle_id, "items": r.items, "people": r.people,
+                }))?;
+            } else {
+                println!(
+                    "Forgotten: {} items of the case and {} people only it named. OMCT's receipt \
+                     for bundle {} stays in the custody log.",
+                    r.items, r.people, r.bundle_id
+                );
+            }
+        }
+        Command::ForgetAfterDelivery { policy } => {
+            let mut vault = unlock(&cli)?;
+            vault.set_forget_after_delivery(policy == "on")?;
+            if !cli.json {
+                println!("Forget after delivery: {policy}.");
+            }
+        }
+        Command::Wipe { yes } => {
+            let dir = vault_dir(&cli)?;
+            if !*yes {
+                if !std::io::stdin().is_terminal() {
+                    bail!("refusing to wipe without confirmation: add --yes");
+                }
+                eprint!(
+                    "This destroys the vault in {} for good. Type WIPE to go on: ",
+                    dir.display()
+                );
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                if line.trim() != "WIPE" {
+                    bail!("not wiped");
+                }
+            }
+            let report = temoin_vault::wipe::wipe(dir)?;
+            if cli.json {
+                print_json(&json!({
+                    "slot_files_destroyed": report.slot_files,
+                    "folder_removed": report.folder_removed,
+                }))?;
+            } else if report.folder_removed {
+                println!("Wiped: the key slots were destroyed and the vault removed.");
+            } else {
+                println!(
+                    "Wiped: the key slots were destroyed and the vault's files removed; the \
+                     folder stays because it holds files that are not the vault's."
+                );
             }
         }
         Command::Device => {

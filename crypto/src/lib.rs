@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod hygiene;
 pub mod kdf;
 pub mod key;
 pub mod payload;

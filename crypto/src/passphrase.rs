@@ -11,6 +11,12 @@ impl Passphrase {
         Self(SecretString::from(text))
     }
 
+    /// A copy for the `age` crate's passphrase (scrypt) recipient and
+    /// identity; zeroized when dropped, like this one.
+    pub(crate) fn to_secret(&self) -> SecretString {
+        SecretString::from(self.0.expose_secret().to_owned())
+    }
+
     /// Whether the passphrase is empty (a person pressed Enter).
     pub fn is_empty(&self) -> bool {
         self.0.expose_secret().is_empty()

@@ -241,9 +241,63 @@ pub fn encrypt_to<W: Write>(
     Ok(PayloadWriter(encryptor.wrap_output(output)?))
 }
 
+/// Starts an age stream to a passphrase (age's scrypt recipient, as made by
+/// `age -p`): for a backup that a person restores with only what they
+/// remember. Fails on an empty passphrase.
+pub fn encrypt_to_passphrase<W: Write>(
+    passphrase: &crate::Passphrase,
+    output: W,
+) -> Result<PayloadWriter<W>, PayloadError> {
+    if passphrase.is_empty() {
+        return Err(PayloadError::BadKey);
+    }
+    let recipient = age::scrypt::Recipient::new(passphrase.to_secret());
+    let encryptor =
+        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .map_err(|_| PayloadError::BadKey)?;
+    Ok(PayloadWriter(encryptor.wrap_output(output)?))
+}
+
+/// Opens an age stream made for a passphrase (by [`encrypt_to_passphrase`]
+/// or `age -p`). A wrong passphrase is [`PayloadError::NoMatchingKey`].
+pub fn decrypt_with_passphrase<R: Read>(
+    passphrase: &crate::Passphrase,
+    input: R,
+) -> Result<PayloadReader<R>, PayloadError> {
+    let identity = age::scrypt::Identity::new(passphrase.to_secret());
+    let decryptor = age::Decryptor::new(input).map_err(map_decrypt_error)?;
+    let reader = decryptor
+        .decrypt(std::iter::once(&identity as &dyn age::Identity))
+        .map_err(|e| match e {
+            // A passphrase stanza that does not open is a wrong passphrase.
+            age::DecryptError::DecryptionFailed => PayloadError::NoMatchingKey,
+            other => map_decrypt_error(other),
+        })?;
+    Ok(PayloadReader(reader))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_passphrase_stream_opens_with_that_passphrase_only() {
+        let pass = crate::Passphrase::from("recovery words for the backup");
+        let mut w = encrypt_to_passphrase(&pass, Vec::new()).unwrap();
+        w.write_all(b"the vault's files").unwrap();
+        let ct = w.finish().unwrap();
+        let mut back = Vec::new();
+        decrypt_with_passphrase(&pass, &ct[..])
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, b"the vault's files");
+        assert!(matches!(
+            decrypt_with_passphrase(&crate::Passphrase::from("other words"), &ct[..]),
+            Err(PayloadError::NoMatchingKey)
+        ));
+        assert!(encrypt_to_passphrase(&crate::Passphrase::from(""), Vec::new()).is_err());
+    }
 
     fn encrypt(id: &PayloadIdentity, data: &[u8]) -> Vec<u8> {
         let mut w = encrypt_to(&[id.recipient()], Vec::new()).unwrap();

@@ -40,7 +40,7 @@ pub const MIN_SCORE: u8 = 3;
 
 /// Runs `f` on the blocking pool, so the window never waits on crypto or
 /// the disk.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     session: &State<'_, Shared>,
     f: impl FnOnce(&Session) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
@@ -71,6 +71,8 @@ pub struct AppState {
     pub language: String,
     pub auto_lock_minutes: u32,
     pub demo: Option<DemoInfo>,
+    /// The neutral face is on: show the plain name, not Témoin's.
+    pub neutral: bool,
 }
 
 #[tauri::command]
@@ -82,6 +84,7 @@ pub async fn app_state(session: State<'_, Shared>) -> Result<AppState, AppError>
             vault_exists: s.vault_dir().join("keyslots.json").exists(),
             unlocked: s.is_unlocked(),
             language: s.settings().language,
+            neutral: s.settings().neutral,
             auto_lock_minutes: s.auto_lock_minutes(),
             demo: s.demo.as_ref().map(|d| DemoInfo {
                 server: d.server.clone(),
@@ -103,6 +106,51 @@ pub async fn set_language(session: State<'_, Shared>, language: String) -> Resul
         return Err(AppError::invalid("unknown language"));
     }
     blocking(&session, move |s| s.set_language(&language)).await
+}
+
+/// Turns the neutral face on or off (window title and icon at once, the
+/// launcher entry from the next start of the desktop's menu).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_neutral(
+    app: AppHandle,
+    session: State<'_, Shared>,
+    on: bool,
+) -> Result<(), AppError> {
+    let home = session.home().to_owned();
+    blocking(&session, move |s| s.set_neutral(on)).await?;
+    crate::face::apply(&app, on, &home);
+    Ok(())
+}
+
+/// How long copied text stays on the clipboard.
+const CLIPBOARD_SECONDS: u64 = 30;
+
+/// The person copied text from the app: clear the clipboard after a short
+/// time, unless something else was copied meanwhile. Only a hash of the
+/// text is kept to tell.
+#[tauri::command]
+#[specta::specta]
+pub async fn clipboard_copied(app: AppHandle) -> Result<(), AppError> {
+    use sha2::{Digest, Sha256};
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    // The copy lands on the clipboard just after the event.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let Ok(text) = app.clipboard().read_text() else {
+        return Ok(());
+    };
+    let copied = Sha256::digest(text.as_bytes());
+    drop(Zeroizing::new(text));
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(CLIPBOARD_SECONDS)).await;
+        if let Ok(now) = app.clipboard().read_text() {
+            if Sha256::digest(now.as_bytes()) == copied {
+                let _ = app.clipboard().write_text(String::new());
+            }
+            drop(Zeroizing::new(now));
+        }
+    });
+    Ok(())
 }
 
 #[derive(Clone, Debug, Serialize, Type)]

@@ -17,8 +17,10 @@ pub mod background;
 pub mod commands;
 pub mod error;
 pub mod events;
+pub mod face;
 pub mod hygiene;
 pub mod region;
+pub mod security;
 pub mod session;
 
 use session::{Demo, Session};
@@ -56,6 +58,16 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             device_info,
             enroll,
             set_proxy,
+            set_neutral,
+            clipboard_copied,
+            security::panic_wipe,
+            security::security_settings,
+            security::set_attempt_limit,
+            security::set_duress,
+            security::backup_create,
+            security::backup_restore,
+            security::set_forget_after_delivery,
+            security::case_forget,
         ])
         .events(collect_events![
             events::ImportProgress,
@@ -102,6 +114,7 @@ pub fn run() {
     let builder = specta_builder();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
@@ -110,7 +123,14 @@ pub fn run() {
                 Some(h) => PathBuf::from(h),
                 None => app.path().app_data_dir()?,
             };
-            app.manage(Arc::new(Session::new(home, demo_from_env())));
+            // A panic wipe that a crash cut short is finished before the
+            // first screen.
+            let _ = temoin_vault::wipe::finish_interrupted_wipe(&home.join("vault"));
+            let session = Session::new(home, demo_from_env());
+            if session.settings().neutral {
+                face::apply(app.handle(), true, session.home());
+            }
+            app.manage(Arc::new(session));
             app.manage(background::Wake::default());
             background::start_idle_timer(app.handle().clone());
             Ok(())

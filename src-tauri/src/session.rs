@@ -30,12 +30,16 @@ const AUTO_LOCK_KEY: &str = "app/auto-lock-minutes";
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
     pub language: String,
+    /// The neutral face: a plain window title, icon and launcher entry.
+    #[serde(default)]
+    pub neutral: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             language: "en".into(),
+            neutral: false,
         }
     }
 }
@@ -95,11 +99,19 @@ impl Session {
     }
 
     pub fn set_language(&self, language: &str) -> Result<(), AppError> {
+        self.change_settings(|s| s.language = language.to_owned())
+    }
+
+    pub fn set_neutral(&self, on: bool) -> Result<(), AppError> {
+        self.change_settings(|s| s.neutral = on)
+    }
+
+    fn change_settings(&self, change: impl FnOnce(&mut Settings)) -> Result<(), AppError> {
         let mut s = self
             .settings
             .lock()
             .map_err(|_| AppError::new(crate::error::ErrorCode::Internal, "settings lock"))?;
-        s.language = language.to_owned();
+        change(&mut s);
         std::fs::create_dir_all(&self.home)
             .and_then(|()| {
                 std::fs::write(

@@ -338,7 +338,17 @@ pub async fn run_watched<A: VaultAccess>(
                     s.status = Status::Delivered;
                     s.receipt = Some(delivery.signed.clone());
                     s.last_error = None;
-                    save(v, &s)
+                    save(v, &s)?;
+                    // Deliver and forget, when the person chose it: the
+                    // receipt is in the custody log and in this record; the
+                    // case goes unless it changed since it was sealed.
+                    if v.forget_after_delivery()? {
+                        match v.forget_delivered(s.case_id) {
+                            Ok(_) | Err(VaultError::NotDelivered) => {}
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                    Ok(())
                 })?;
                 // Sent and acknowledged: the local copy of the ciphertext
                 // is no longer needed.

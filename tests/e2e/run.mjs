@@ -28,8 +28,11 @@ const PHOTO = env("E2E_PHOTO");
 const PASS = "orbit lantern quietly folds seven maps";
 
 // Hostile text: rendered as text, it is harmless; run, it sets a flag.
-const XSS_TITLE = `Detention <img src=x onerror="window.__xss='img'"> at post 4 <script>window.__xss='script'</script>`;
-const XSS_NARRATIVE = `They said <b>nothing</b>. <svg onload="window.__xss='svg'"></svg><a href="javascript:window.__xss='link'">x</a>`;
+const MARKER = "QZX7-PLAINTEXT-MARKER";
+const XSS_TITLE = `Detention <img src=x onerror="window.__xss='img'"> at post 4 ${MARKER} <script>window.__xss='script'</script>`;
+const XSS_NARRATIVE = `They said <b>nothing</b> ${MARKER}. <svg onload="window.__xss='svg'"></svg><a href="javascript:window.__xss='link'">x</a>`;
+const DURESS = "velvet harbor ninety lanterns drift";
+const RECOVERY = "copper meadow seventeen quiet ferries";
 
 let step = "start";
 const log = (m) => console.log(`e2e: ${m}`);
@@ -156,6 +159,16 @@ try {
   await shot(b, "03-case-consent");
   await axe(b, "case-editor");
 
+  step = "the case's custody log verifies";
+  await click(b, "tab-custody");
+  await el(b, "custody-verified");
+  // The case, the testimony, the photo, its redacted copy and the consent
+  // each made at least one entry.
+  const rows = await b.execute(() => document.querySelectorAll("tbody tr").length);
+  if (rows < 5) throw new Error(`the custody log shows ${rows} entries, expected at least 5`);
+  await shot(b, "03b-custody");
+  await axe(b, "custody");
+
   step = "stored XSS";
   await click(b, "cases-nav");
   await el(b, "case-row");
@@ -244,6 +257,116 @@ try {
   step = "the responsiveness probe answers";
   const ping = await invoke(b, "ping");
   if (ping.ok !== 1) throw new Error(`ping: ${JSON.stringify(ping)}`);
+
+  step = "encrypted backup from the app";
+  const backupDir = path.join(OUT, "backup");
+  fs.mkdirSync(backupDir, { recursive: true });
+  await click(b, "settings-nav");
+  await click(b, "backup-advanced");
+  await type(b, "backup-folder", backupDir);
+  await type(b, "backup-recovery", RECOVERY);
+  await type(b, "backup-recovery-confirm", RECOVERY);
+  await click(b, "backup-create");
+  await el(b, "backup-result", 60000);
+  const backups = fs.readdirSync(backupDir).filter((f) => f.endsWith(".age"));
+  if (backups.length !== 1) throw new Error(`expected one backup file, found ${backups}`);
+  const backupHead = fs.readFileSync(path.join(backupDir, backups[0])).subarray(0, 32).toString();
+  if (!backupHead.startsWith("age-encryption.org/v1")) throw new Error("the backup is not an age file");
+  log(`backup written: ${backups[0]}`);
+
+  step = "duress passphrase (decoy)";
+  await type(b, "duress-current", PASS);
+  await type(b, "duress-passphrase", DURESS);
+  await type(b, "duress-confirm", DURESS);
+  await click(b, "duress-outcome-decoy");
+  await waitFor(b, "duress save enabled", async () => (await b.$(sel("duress-save"))).isEnabled());
+  await click(b, "duress-save");
+  await el(b, "duress-done", 60000);
+  await shot(b, "09-security");
+  await axe(b, "security");
+
+  step = "lock, then nothing of the vault on disk in the clear";
+  await click(b, "lock-button");
+  await el(b, "unlock-passphrase");
+  await b.pause(500);
+  // The vault, the app's temporary folder, the web view's data and cache
+  // folders, and the logs: the marker typed into a case title and a
+  // narrative must be nowhere.
+  const scanned = [];
+  const hits = [];
+  const scan = (dir) => {
+    if (!fs.existsSync(dir)) return;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) scan(p);
+      else if (entry.isFile()) {
+        scanned.push(p);
+        const bytes = fs.readFileSync(p);
+        const utf8 = Buffer.from(MARKER, "utf8");
+        const utf16 = Buffer.from(MARKER, "utf16le");
+        if (bytes.includes(utf8) || bytes.includes(utf16)) hits.push(p);
+      }
+    }
+  };
+  for (const d of [env("TEMOIN_HOME"), env("TMPDIR"), env("XDG_DATA_HOME"), env("XDG_CACHE_HOME"), env("XDG_CONFIG_HOME")]) scan(d);
+  for (const f of ["tauri-driver.log"]) {
+    const p = path.join(OUT, f);
+    if (fs.existsSync(p)) {
+      scanned.push(p);
+      if (fs.readFileSync(p).includes(Buffer.from(MARKER))) hits.push(p);
+    }
+  }
+  if (hits.length) throw new Error(`plaintext marker found in ${hits.join(", ")}`);
+  log(`plaintext scan: ${scanned.length} files (vault, temp, web view data and cache, logs), no marker`);
+
+  step = "the duress passphrase opens the decoy, like a normal unlock";
+  await type(b, "unlock-passphrase", DURESS);
+  await click(b, "unlock-submit");
+  await el(b, "new-case", 60000);
+  const decoyText = await bodyText(b);
+  if (decoyText.includes("post 4")) throw new Error("the decoy shows the real case");
+  if ((await b.$$(sel("case-row"))).length !== 0) throw new Error("the decoy is not empty");
+  await shot(b, "10-decoy");
+  await click(b, "lock-button");
+  await type(b, "unlock-passphrase", PASS);
+  await click(b, "unlock-submit");
+  await el(b, "case-row", 60000);
+  log("duress passphrase: an empty decoy; the real passphrase: the real case");
+
+  step = "deliver and forget";
+  await click(b, "case-row");
+  await click(b, "tab-handover");
+  await click(b, "forget-case");
+  await click(b, "forget-confirm");
+  await el(b, "new-case", 30000);
+  await waitFor(b, "the case is gone", async () => (await b.$$(sel("case-row"))).length === 0);
+  await click(b, "outbox-nav");
+  await el(b, "receipt");
+  log("forgotten after delivery; the receipt is still shown");
+
+  step = "panic wipe from the keyboard";
+  await b.keys(["Control", "Shift", "Alt", "w"]);
+  await el(b, "wipe-dialog");
+  await axe(b, "wipe-dialog");
+  await click(b, "wipe-confirm");
+  await el(b, "create-passphrase", 30000);
+  if (fs.existsSync(path.join(env("TEMOIN_HOME"), "vault", "keyslots.json"))) {
+    throw new Error("the key slots are still there after the wipe");
+  }
+  const after = (await bodyText(b)) + (await b.execute(() => document.documentElement.outerHTML));
+  if (after.includes("post 4") || after.includes("The witness")) throw new Error("vault content on screen after the wipe");
+  log("panic wipe: key slots gone, first-run screen shown");
+
+  step = "restore the backup on the wiped computer";
+  await click(b, "restore-open");
+  await type(b, "restore-file", path.join(backupDir, backups[0]));
+  await type(b, "restore-recovery", RECOVERY);
+  await type(b, "restore-passphrase", PASS);
+  await click(b, "restore-submit");
+  await el(b, "case-row", 60000);
+  const restoredRow = await (await b.$(sel("case-row"))).getText();
+  if (!restoredRow.includes("post 4")) throw new Error(`the restored vault lacks the case: ${restoredRow}`);
+  log("the backup restored: the case is back, verified");
 } catch (e) {
   await shot(b, "failure").catch(() => {});
   console.error(`e2e: FAILED at "${step}": ${e.message}`);

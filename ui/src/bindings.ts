@@ -39,6 +39,39 @@ export const commands = {
 	deviceInfo: () => typedError<DeviceInfo_Serialize, AppError>(__TAURI_INVOKE("device_info")),
 	enroll: (server: string, token: string, pin: string, proxy: string | null) => typedError<DeviceInfo_Serialize, AppError>(__TAURI_INVOKE("enroll", { server, token, pin, proxy })),
 	setProxy: (proxy: string | null) => typedError<null, AppError>(__TAURI_INVOKE("set_proxy", { proxy })),
+	/**
+	 *  Turns the neutral face on or off (window title and icon at once, the
+	 *  launcher entry from the next start of the desktop's menu).
+	 */
+	setNeutral: (on: boolean) => typedError<null, AppError>(__TAURI_INVOKE("set_neutral", { on })),
+	/**
+	 *  The person copied text from the app: clear the clipboard after a short
+	 *  time, unless something else was copied meanwhile. Only a hash of the
+	 *  text is kept to tell.
+	 */
+	clipboardCopied: () => typedError<null, AppError>(__TAURI_INVOKE("clipboard_copied")),
+	/**
+	 *  Destroys the vault now: locks it, then wipes it (key slots first). The
+	 *  interface shows the first-run screen afterwards.
+	 */
+	panicWipe: () => typedError<null, AppError>(__TAURI_INVOKE("panic_wipe")),
+	securitySettings: () => typedError<SecuritySettings_Serialize, AppError>(__TAURI_INVOKE("security_settings")),
+	setAttemptLimit: (limit: number | null) => typedError<null, AppError>(__TAURI_INVOKE("set_attempt_limit", { limit })),
+	/**
+	 *  Sets a duress passphrase. `current` is the vault's own passphrase,
+	 *  asked again.
+	 */
+	setDuress: (current: string, duress: string, outcome: DuressChoice) => typedError<null, AppError>(__TAURI_INVOKE("set_duress", { current, duress, outcome })),
+	/**  Writes an encrypted backup (to a recovery passphrase) into `folder`. */
+	backupCreate: (folder: string, recovery: string) => typedError<BackupResult, AppError>(__TAURI_INVOKE("backup_create", { folder, recovery })),
+	/**
+	 *  Restores a backup as this computer's vault (only when there is none
+	 *  yet), then unlocks it with the vault's passphrase.
+	 */
+	backupRestore: (file: string, recovery: string, passphrase: string) => typedError<null, AppError>(__TAURI_INVOKE("backup_restore", { file, recovery, passphrase })),
+	setForgetAfterDelivery: (on: boolean) => typedError<null, AppError>(__TAURI_INVOKE("set_forget_after_delivery", { on })),
+	/**  Forgets a delivered case (refused unless a receipt covers it as it is). */
+	caseForget: (caseId: string) => typedError<ForgetResult, AppError>(__TAURI_INVOKE("case_forget", { caseId })),
 };
 
 /** Events */
@@ -163,6 +196,8 @@ export type AppState_Deserialize = {
 	language: string,
 	auto_lock_minutes: number,
 	demo?: DemoInfo | null,
+	/**  The neutral face is on: show the plain name, not Témoin's. */
+	neutral: boolean,
 };
 
 export type AppState_Serialize = {
@@ -172,6 +207,14 @@ export type AppState_Serialize = {
 	language: string,
 	auto_lock_minutes: number,
 	demo: DemoInfo | null,
+	/**  The neutral face is on: show the plain name, not Témoin's. */
+	neutral: boolean,
+};
+
+export type BackupResult = {
+	path: string,
+	files: number,
+	bytes: number,
 };
 
 /**  What an image's metadata says about its capture. */
@@ -595,6 +638,8 @@ export type DeviceInfo_Serialize = {
 	proxy: string | null,
 };
 
+export type DuressChoice = "decoy" | "shred";
+
 /**  One stored record with its id and revision. */
 export type Entry<T> = {
 	id: string,
@@ -820,6 +865,12 @@ export type FollowUp_Serialize = {
 	due: PartialDate | null,
 	/**  What is needed, by whom, what was done. */
 	note: string | null,
+};
+
+export type ForgetResult = {
+	bundle_id: string,
+	items: number,
+	people: number,
 };
 
 /**
@@ -1356,6 +1407,22 @@ export type Role =
 "source" | 
 /**  Any other role; say which in the participant's note. */
 "other";
+
+export type SecuritySettings = SecuritySettings_Serialize | SecuritySettings_Deserialize;
+
+export type SecuritySettings_Deserialize = {
+	/**  Wrong passphrases in a row before the vault wipes itself. */
+	attempt_limit?: number | null,
+	/**  Cases are forgotten as soon as OMCT's receipt is recorded. */
+	forget_after_delivery: boolean,
+};
+
+export type SecuritySettings_Serialize = {
+	/**  Wrong passphrases in a row before the vault wipes itself. */
+	attempt_limit: number | null,
+	/**  Cases are forgotten as soon as OMCT's receipt is recorded. */
+	forget_after_delivery: boolean,
+};
 
 export type Strength = Strength_Serialize | Strength_Deserialize;
 

@@ -38,6 +38,7 @@ async function start(): Promise<void> {
       enrolled: params.has('enrolled'),
       delay: 400,
       language: params.get('lang') ?? 'en',
+      neutral: params.has('neutral'),
       demo: params.has('demo') ? { server: 'https://demo.intake.test', note: 'demo' } : null,
     });
     useBackend(fake);

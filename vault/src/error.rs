@@ -133,6 +133,13 @@ pub enum VaultError {
         /// The first broken entry.
         seq: u64,
     },
+    /// A case to forget was not delivered with a receipt, or changed after
+    /// the bundle that was delivered.
+    #[error(
+        "this case has no delivery receipt covering its current state (not delivered yet, or \
+         changed since): submit it and wait for OMCT's receipt first; nothing was removed"
+    )]
+    NotDelivered,
     /// No consent of the case covers what a bundle is for.
     #[error("no consent recorded in this case covers {scope} (or one was withdrawn): record the person's consent first; nothing was exported")]
     NoConsent {

@@ -53,3 +53,14 @@ pub fn bundle(bytes: &[u8]) -> bool {
     )
     .intact()
 }
+
+/// A decrypted backup stream, restored into a fresh folder that is removed
+/// afterwards (a backup file can come from anywhere a person kept it).
+pub fn backup(bytes: &[u8]) -> bool {
+    let mut name = [0u8; 8];
+    temoin_crypto::random_bytes(&mut name);
+    let dir = std::env::temp_dir().join(format!("temoin-fuzz-restore-{}", hex::encode(name)));
+    let ok = crate::backup::restore(bytes, &dir).is_ok();
+    let _ = std::fs::remove_dir_all(&dir);
+    ok
+}

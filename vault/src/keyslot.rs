@@ -40,6 +40,10 @@ pub(crate) struct SlotFile {
     #[serde(with = "hex_16")]
     pub vault_id: [u8; 16],
     pub slots: Vec<Slot>,
+    /// Wrong passphrases in a row after which the vault wipes itself, if
+    /// the person chose a limit (`crate::attempts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt_limit: Option<u32>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -141,12 +145,22 @@ impl SlotFile {
         }
     }
 
-    /// Tries every passphrase slot. Each slot's parameters are checked just
-    /// before its derivation, so a tampered slot cannot make us run a weak or
-    /// absurd derivation.
-    pub(crate) fn unlock(&self, passphrase: &Passphrase) -> Result<VaultKey, OpenError> {
-        let mut tried = false;
-        for slot in self.slots.iter().filter(|s| s.kind == PASSPHRASE) {
+    /// Tries every passphrase slot and returns the vault key the first one
+    /// that opens wraps, with that slot's index.
+    ///
+    /// Every slot's parameters are checked before any derivation, so a
+    /// tampered slot cannot make us run a weak or absurd derivation. The
+    /// passphrase is then derived once for each distinct (salt, parameters)
+    /// among the slots, always all of them, whichever slot opens: the time
+    /// an unlock takes does not say which slot opened, or whether one did.
+    /// (Slots made by this version share one salt and one set of
+    /// parameters, so that is one derivation.)
+    pub(crate) fn unlock(&self, passphrase: &Passphrase) -> Result<(VaultKey, usize), OpenError> {
+        let mut checked = Vec::new();
+        for (i, slot) in self.slots.iter().enumerate() {
+            if slot.kind != PASSPHRASE {
+                continue;
+            }
             let spec = slot
                 .kdf
                 .as_ref()
@@ -162,30 +176,83 @@ impl SlotFile {
             let wrapped = B64
                 .decode(&slot.wrapped_key)
                 .map_err(|_| damaged("has a malformed key"))?;
-            let kek = kdf::derive(passphrase, &salt, spec.params)?;
-            tried = true;
-            if let Ok(key) = VaultKey::unwrap(&kek, &self.slot_aad(slot), &wrapped) {
-                return Ok(key);
-            }
+            checked.push((i, salt, spec.params, wrapped));
         }
-        if !tried {
+        if checked.is_empty() {
             return Err(damaged("has no passphrase slot"));
         }
-        Err(OpenError::WrongPassphrase)
+        let mut keks: Vec<(Vec<u8>, KdfParams, kdf::KeyEncryptionKey)> = Vec::new();
+        for (_, salt, params, _) in &checked {
+            if !keks.iter().any(|(s, p, _)| s == salt && p == params) {
+                keks.push((
+                    salt.clone(),
+                    *params,
+                    kdf::derive(passphrase, salt, *params)?,
+                ));
+            }
+        }
+        let mut found = None;
+        for (i, salt, params, wrapped) in &checked {
+            let Some((_, _, kek)) = keks.iter().find(|(s, p, _)| s == salt && p == params) else {
+                continue;
+            };
+            // Every slot is tried, as the derivations were.
+            if let Ok(key) = VaultKey::unwrap(kek, &self.slot_aad(&self.slots[*i]), wrapped) {
+                if found.is_none() {
+                    found = Some((key, *i));
+                }
+            }
+        }
+        found.ok_or(OpenError::WrongPassphrase)
     }
 
-    /// A passphrase slot wrapping `key`.
-    pub(crate) fn passphrase_slot(
+    /// The salt and parameters of the first passphrase slot, which new
+    /// slots share.
+    pub(crate) fn shared_kdf(&self) -> Option<(Vec<u8>, KdfParams)> {
+        let spec = self
+            .slots
+            .iter()
+            .find(|s| s.kind == PASSPHRASE)?
+            .kdf
+            .as_ref()?;
+        Some((hex::decode(&spec.salt).ok()?, spec.params))
+    }
+
+    /// A slot that no passphrase opens, indistinguishable from a real one
+    /// made with `salt` and `params`: a random id and 72 random bytes
+    /// where the wrapped key would be. Every vault carries one, so a
+    /// duress slot (which takes its place) does not show.
+    pub(crate) fn dummy_slot(salt: &[u8], params: KdfParams) -> Slot {
+        let mut id = [0u8; 16];
+        temoin_crypto::random_bytes(&mut id);
+        let mut noise = [0u8; 72];
+        temoin_crypto::random_bytes(&mut noise);
+        Slot {
+            id,
+            kind: PASSPHRASE.to_owned(),
+            kdf: Some(KdfSpec {
+                algorithm: "argon2id".into(),
+                params,
+                salt: hex::encode(salt),
+            }),
+            wrapped_key: B64.encode(noise),
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// A passphrase slot wrapping `key`, with the given salt (the vault's
+    /// shared one: see [`SlotFile::unlock`]).
+    pub(crate) fn passphrase_slot_salted(
         &self,
         key: &VaultKey,
         passphrase: &Passphrase,
         params: KdfParams,
+        salt: &[u8],
     ) -> Result<Slot, OpenError> {
         if passphrase.is_empty() {
             return Err(OpenError::EmptyPassphrase);
         }
-        let salt = kdf::new_salt();
-        let kek = kdf::derive(passphrase, &salt, params)?;
+        let kek = kdf::derive(passphrase, salt, params)?;
         let mut id = [0u8; 16];
         temoin_crypto::random_bytes(&mut id);
         let mut slot = Slot {

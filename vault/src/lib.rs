@@ -17,11 +17,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod backup;
 pub mod bundle;
 pub mod capture;
 pub mod case;
 pub mod custody;
+pub mod duress;
 pub mod evidence;
+pub mod forget;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod media;
@@ -29,6 +32,7 @@ pub mod record;
 pub mod redact;
 pub mod state;
 pub mod verify;
+pub mod wipe;
 
 mod error;
 mod head;
@@ -42,6 +46,7 @@ pub use error::{OpenError, VaultError};
 pub use evidence::{OriginalUse, PayloadFacts, StagedPayload};
 pub use record::{ItemId, Kind, PartialDate, Record};
 pub use search::Hit;
+pub use temoin_crypto::hygiene::harden_process;
 pub use temoin_crypto::kdf::KdfParams;
 pub use temoin_crypto::sign::DevicePublicKey;
 pub use temoin_crypto::Passphrase;

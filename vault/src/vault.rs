@@ -101,6 +101,9 @@ pub(crate) struct CustodyHead {
 /// its search index.
 pub struct Vault {
     pub(crate) dir: PathBuf,
+    /// Where the key slots are: `dir`, or its parent for the spare store a
+    /// duress passphrase opens.
+    pub(crate) slots_dir: PathBuf,
     pub(crate) vault_id: [u8; 16],
     pub(crate) key: VaultKey,
     pub(crate) identity: PayloadIdentity,
@@ -177,12 +180,18 @@ enum Loaded {
     },
 }
 
+/// Whether `key` opens the custody head in `dir`.
+fn head_opens(dir: &Path, key: &VaultKey, vault_id: [u8; 16]) -> bool {
+    matches!(HeadFile::open(dir, key, vault_id), Ok((_, Some(_))))
+}
+
 impl Vault {
     /// Creates a vault in `dir`, which must not exist or be empty.
     pub fn create(dir: &Path, passphrase: &Passphrase, kdf: KdfChoice) -> Result<Vault, OpenError> {
         if passphrase.is_empty() {
             return Err(OpenError::EmptyPassphrase);
         }
+        crate::wipe::finish_interrupted_wipe(dir)?;
         match std::fs::read_dir(dir) {
             Ok(mut entries) => {
                 if entries.next().is_some() {
@@ -199,12 +208,54 @@ impl Vault {
             store::sync_dir(parent)?;
         }
         let params = kdf.params()?;
-        let mut store = Store::create(&dir.join(RECORDS_DIR))?;
-        std::fs::create_dir_all(dir.join(BLOBS_DIR).join(STAGING_DIR))?;
-
         let mut vault_id = [0u8; 16];
         temoin_crypto::random_bytes(&mut vault_id);
         let key = VaultKey::generate();
+        let (store, head_file, identity, device, first_hash) =
+            Self::create_store(dir, vault_id, &key)?;
+
+        // The key-slot file comes last: until it exists, the folder is not a
+        // vault, and a crash during creation leaves nothing that unlocks.
+        let mut slots = SlotFile {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            vault_id,
+            slots: Vec::new(),
+            attempt_limit: None,
+        };
+        // One salt for all the vault's slots, and a dummy slot beside the
+        // real one: a duress slot added later takes the dummy's place and
+        // looks the same (`SlotFile::unlock`, `crate::duress`).
+        let salt = temoin_crypto::kdf::new_salt();
+        let slot = slots.passphrase_slot_salted(&key, passphrase, params, &salt)?;
+        slots.slots.push(slot);
+        slots.slots.push(SlotFile::dummy_slot(&salt, params));
+        crate::duress::attempts_reset(dir)?;
+        slots.write(dir)?;
+        store::sync_dir(dir)?;
+
+        let mut vault = Vault::assemble(dir, vault_id, key, identity, device, store, head_file);
+        vault.custody_head = CustodyHead {
+            next_seq: 1,
+            prev: first_hash,
+            broken_at: None,
+        };
+        vault.loaded = true;
+        Ok(vault)
+    }
+
+    /// Makes a vault's store in `dir` (records, evidence folder, the sealed
+    /// payload identity and device key, the first custody entry and the
+    /// custody head), everything but the key slots.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn create_store(
+        dir: &Path,
+        vault_id: [u8; 16],
+        key: &VaultKey,
+    ) -> Result<(Store, HeadFile, PayloadIdentity, DeviceKey, [u8; 32]), OpenError> {
+        let mut store = Store::create(&dir.join(RECORDS_DIR))?;
+        std::fs::create_dir_all(dir.join(BLOBS_DIR).join(STAGING_DIR))?;
+
         let identity = PayloadIdentity::generate();
         let device = DeviceKey::generate();
 
@@ -248,7 +299,7 @@ impl Vault {
         let mut head_file = HeadFile::create(dir)?;
         head_file
             .write(
-                &key,
+                key,
                 vault_id,
                 Head {
                     seq: 0,
@@ -257,39 +308,45 @@ impl Vault {
             )
             .map_err(as_open_error)?;
 
-        // The key-slot file comes last: until it exists, the folder is not a
-        // vault, and a crash during creation leaves nothing that unlocks.
-        let mut slots = SlotFile {
-            format: FORMAT.to_owned(),
-            version: VERSION,
-            vault_id,
-            slots: Vec::new(),
-        };
-        let slot = slots.passphrase_slot(&key, passphrase, params)?;
-        slots.slots.push(slot);
-        slots.write(dir)?;
-        store::sync_dir(dir)?;
-
-        let mut vault = Vault::assemble(dir, vault_id, key, identity, device, store, head_file);
-        vault.custody_head = CustodyHead {
-            next_seq: 1,
-            prev: first.hash(),
-            broken_at: None,
-        };
-        vault.loaded = true;
-        Ok(vault)
+        Ok((store, head_file, identity, device, first.hash()))
     }
 
     /// Unlocks the vault in `dir`: derives the key, opens the record store,
     /// and builds the catalog and the search index. Damaged items are noted
     /// (see [`Vault::damaged`]) and do not stop the rest from opening.
     pub fn unlock(dir: &Path, passphrase: &Passphrase) -> Result<Vault, OpenError> {
+        // A wipe that a crash cut short is finished before anything else.
+        if crate::wipe::finish_interrupted_wipe(dir)? {
+            return Err(OpenError::NotAVault(dir.to_owned()));
+        }
         let slots = SlotFile::read(dir)?;
-        let key = slots.unlock(passphrase)?;
+        crate::duress::attempts_before(dir, &slots)?;
+        let (key, slot) = match slots.unlock(passphrase) {
+            Ok(found) => found,
+            Err(OpenError::WrongPassphrase) => {
+                crate::duress::attempts_failed(dir, &slots)?;
+                return Err(OpenError::WrongPassphrase);
+            }
+            Err(e) => return Err(e),
+        };
+        crate::duress::attempts_reset(dir)?;
+        // Which store the key opens: the vault's, or the spare one a
+        // duress passphrase leads to. Told apart by the custody head, a
+        // few hundred bytes, so both paths take the same time.
+        if !head_opens(dir, &key, slots.vault_id) {
+            let spare = dir.join(crate::duress::SPARE_DIR);
+            if head_opens(&spare, &key, slots.vault_id) {
+                return crate::duress::open_spare(dir, &slots, slot, key);
+            }
+        }
         Self::open_with_key(dir, slots.vault_id, key)
     }
 
-    fn open_with_key(dir: &Path, vault_id: [u8; 16], key: VaultKey) -> Result<Vault, OpenError> {
+    pub(crate) fn open_with_key(
+        dir: &Path,
+        vault_id: [u8; 16],
+        key: VaultKey,
+    ) -> Result<Vault, OpenError> {
         let store = Store::open(&dir.join(RECORDS_DIR))?;
         let read_meta = |name: &'static str| -> Result<Zeroizing<Vec<u8>>, OpenError> {
             let sealed = store
@@ -363,6 +420,7 @@ impl Vault {
     ) -> Vault {
         Vault {
             dir: dir.to_owned(),
+            slots_dir: dir.to_owned(),
             vault_id,
             key,
             identity,
@@ -913,7 +971,7 @@ impl Vault {
         if new.is_empty() {
             return Err(OpenError::EmptyPassphrase);
         }
-        let mut slots = SlotFile::read(&self.dir)?;
+        let mut slots = SlotFile::read(&self.slots_dir)?;
         if slots.vault_id != self.vault_id {
             return Err(OpenError::Damaged {
                 what: "the key-slot file belongs to another vault".into(),
@@ -951,8 +1009,16 @@ impl Vault {
             ));
         }
         let params = kdf.params()?;
-        slots.slots[which] = slots.passphrase_slot(&self.key, new, params)?;
-        slots.write(&self.dir)?;
+        // The slot keeps its salt, which the vault's slots share.
+        let salt = slots.slots[which]
+            .kdf
+            .as_ref()
+            .and_then(|k| hex::decode(&k.salt).ok())
+            .ok_or_else(|| OpenError::Damaged {
+                what: "the key-slot file has a malformed salt".into(),
+            })?;
+        slots.slots[which] = slots.passphrase_slot_salted(&self.key, new, params, &salt)?;
+        slots.write(&self.slots_dir)?;
         self.append_custody(Action::PassphraseChanged, Event::default())
             .map_err(|e| OpenError::ChangedNotRecorded(e.to_string()))?;
         Ok(())

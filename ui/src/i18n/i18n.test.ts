@@ -96,9 +96,22 @@ describe('translations', () => {
       ...['none', 'queued', 'uploading', 'delivered', 'failed'].map((d) => `delivery.${d}`),
       ...['none', 'queued', 'uploading', 'delivered', 'failed'].map((d) => `outbox.explain.${d}`),
       ...['empty', 'checking', 'too_weak', 'confirm_empty', 'mismatch'].map((b) => `create.blocked.${b}`),
+      ...['current_empty', 'same_as_current', 'empty', 'checking', 'too_weak', 'confirm_empty', 'mismatch', 'outcome'].map(
+        (b) => `security.duress_blocked.${b}`,
+      ),
+      ...['empty', 'checking', 'too_weak', 'confirm_empty', 'mismatch', 'folder'].map((b) => `backup.blocked.${b}`),
+      'app.neutral_name',
       ...['required', 'date', 'year', 'country', 'order'].map((p) => `problem.${p}`),
     ];
     expect(keys.filter((k) => !(k in en))).toEqual([]);
+  });
+
+  it.each(Object.keys(flat))('%s names the app only through {{app}}, so the neutral face renames it', (lang) => {
+    // French "témoin" is also the word for a witness.
+    const named = Object.entries(flat[lang]).filter(
+      ([k, v]) => /Témoin/.test(v) && k !== 'app.name' && k !== 'vocab.role.witness',
+    );
+    expect(named).toEqual([]);
   });
 
   it('has every key the code asks for by name', () => {

@@ -4,7 +4,7 @@
 
 import { api } from './backend';
 import { AppError, toAppError } from './errors';
-import { applyLanguage } from './i18n.svelte';
+import { applyLanguage, applyNeutral } from './i18n.svelte';
 import { session } from './session.svelte';
 import type { AppState, DemoInfo, LockReason } from './types';
 
@@ -19,12 +19,21 @@ export const app = $state({
   lockReason: null as LockReason | null,
   /** A failure to reach the backend or to lock, for the lock screen. */
   problem: null as AppError | null,
+  /** The panic-wipe dialog is open (the shortcut or Settings opened it). */
+  wipeOpen: false,
+  /**
+   * A backup was restored as this computer's vault but did not open (the
+   * vault's passphrase was wrong, or checking found a problem): the lock
+   * screen says so.
+   */
+  restoreProblem: null as AppError | null,
 });
 
 export function applyState(state: AppState): void {
   app.version = state.version;
   app.demo = state.demo;
   app.autoLockMinutes = state.auto_lock_minutes;
+  applyNeutral(state.neutral);
   applyLanguage(state.language);
   app.phase = !state.vault_exists ? 'first-run' : state.unlocked ? 'unlocked' : 'locked';
 }
@@ -44,6 +53,28 @@ export function lockInterface(reason: LockReason | null): void {
   session.clear();
   if (app.phase === 'unlocked' || app.phase === 'loading') app.phase = 'locked';
   app.lockReason = reason;
+}
+
+/** The backend's `locked` event. A panic wipe also ends the vault: ask where we stand. */
+export function lockedByBackend(reason: LockReason): void {
+  lockInterface(reason);
+  if (reason === 'panic') void refreshState();
+}
+
+/**
+ * The panic wipe: forget everything first (as on lock), then have the
+ * backend destroy the vault, then show where we stand (the first-run
+ * screen). Throws the backend's error, after showing the state it left.
+ */
+export async function wipeVault(): Promise<void> {
+  lockInterface(null);
+  app.restoreProblem = null;
+  try {
+    await api().panicWipe();
+  } finally {
+    await refreshState();
+    app.lockReason = null;
+  }
 }
 
 /** The Lock button: forget first, then ask the backend to lock. */

@@ -25,7 +25,13 @@ export const LANGUAGES: readonly Language[] = [
 
 export const RESOURCES = { en, fr, es, ar } as const;
 
-const current = $state({ language: 'en' });
+const current = $state({ language: 'en', neutral: false });
+/** The name the interface shows: the app's, or the neutral face's ("Notes"). */
+let brand = 'Témoin';
+
+function nameNow(): string {
+  return i18next.t(current.neutral ? 'app.neutral_name' : 'app.name') as string;
+}
 
 i18next.init({
   lng: 'en',
@@ -53,7 +59,25 @@ export function language(): string {
 export function t(key: string, options?: Record<string, unknown>): string {
   // Read for the dependency: templates calling t() re-run on a switch.
   void current.language;
-  return i18next.t(key, options ?? {}) as string;
+  void current.neutral;
+  // Strings that name the app say {{app}}, so the neutral face renames it everywhere.
+  return i18next.t(key, { app: brand, ...options }) as string;
+}
+
+/** The app's name as shown: "Témoin", or the neutral name when the neutral face is on. */
+export function appName(): string {
+  return t(current.neutral ? 'app.neutral_name' : 'app.name');
+}
+
+/** Whether the neutral face is on, reactively. */
+export function neutralFace(): boolean {
+  return current.neutral;
+}
+
+/** Switches the name the interface shows, at once. */
+export function applyNeutral(on: boolean): void {
+  current.neutral = on;
+  brand = nameNow();
 }
 
 /** Switches the words and the page direction at once. */
@@ -61,6 +85,7 @@ export function applyLanguage(code: string): Language {
   const lang = languageOf(code);
   i18next.changeLanguage(lang.code);
   current.language = lang.code;
+  brand = nameNow();
   if (typeof document !== 'undefined') {
     document.documentElement.lang = lang.code;
     document.documentElement.dir = lang.dir;

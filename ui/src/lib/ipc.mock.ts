@@ -8,6 +8,7 @@ import { AppError } from './errors';
 import type {
   AnyRecord,
   AppState,
+  BackupResult,
   Case,
   CaseDetail,
   CaseFilter,
@@ -19,11 +20,13 @@ import type {
   DeliveryState,
   DeviceInfo,
   DragDrop,
+  DuressOutcome,
   Entry,
   EvidenceDetail,
   EvidenceRecord,
   EvidenceSummary,
   ExportResult,
+  ForgetResult,
   ImportDone,
   ImportProgress,
   ItemId,
@@ -33,6 +36,7 @@ import type {
   Person,
   RecordKind,
   Region,
+  SecuritySettings,
   Strength,
   Unsubscribe,
   Vocabulary,
@@ -47,10 +51,38 @@ interface Stored {
   record: unknown;
 }
 
+/** What a vault's folder holds, for the duress and backup fakes. */
+interface Contents {
+  items: Map<ItemId, Stored>;
+  order: ItemId[];
+  custody: CustodyRow[];
+}
+
+interface Backup {
+  recovery: string;
+  passphrase: string;
+  contents: Contents;
+  attemptLimit: number | null;
+  forgetAfterDelivery: boolean;
+}
+
 interface MockState {
   vaultExists: boolean;
   unlocked: boolean;
   passphrase: string;
+  /** Wrong passphrases in a row; the vault wipes itself at attemptLimit. */
+  attemptLimit: number | null;
+  failures: number;
+  /** Deliver and forget: every case goes as soon as OMCT's receipt is recorded. */
+  forgetAfterDelivery: boolean;
+  duress: { passphrase: string; outcome: DuressOutcome } | null;
+  /** The spare vault a decoy duress passphrase opens. */
+  spare: Contents | null;
+  /** While the spare vault is open: the real vault's contents, put aside. */
+  real: Contents | null;
+  /** Backup files written, by path: outside the vault, so a wipe leaves them. */
+  backups: Map<string, Backup>;
+  neutral: boolean;
   language: string;
   autoLock: number;
   demo: AppState['demo'];
@@ -58,6 +90,8 @@ interface MockState {
   order: ItemId[];
   custody: CustodyRow[];
   outbox: OutboxRow[];
+  /** What each submitted case looked like when its bundle was sealed, by bundle id. */
+  sealed: Map<string, string>;
   device: DeviceInfo;
   delay: number;
   picked: string[];
@@ -90,6 +124,14 @@ function fresh(): MockState {
     vaultExists: false,
     unlocked: false,
     passphrase: '',
+    attemptLimit: null,
+    failures: 0,
+    forgetAfterDelivery: false,
+    duress: null,
+    spare: null,
+    real: null,
+    backups: new Map(),
+    neutral: false,
     language: 'en',
     autoLock: 5,
     demo: null,
@@ -97,6 +139,7 @@ function fresh(): MockState {
     order: [],
     custody: [],
     outbox: [],
+    sealed: new Map(),
     device: { key_id: 'RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3', enrolled: false, server: null, proxy: null },
     delay: 0,
     picked: ['/home/defender/Pictures/injury-gps.jpg'],
@@ -256,6 +299,59 @@ function delivery(caseId: ItemId): DeliveryState {
   return rows.length ? rows[rows.length - 1].status : 'none';
 }
 
+/** The people a case's records name (as the vault's people_of). */
+function peopleOf(caseId: ItemId): Set<ItemId> {
+  const people = new Set<ItemId>();
+  const c = state.items.get(caseId);
+  if (!c || c.kind !== 'case') return people;
+  for (const p of (c.record as Case).participants) people.add(p.person);
+  for (const e of entries<{ case_id: ItemId; witness: ItemId | null }>('testimony', (r) => r.case_id === caseId)) {
+    if (e.record.witness) people.add(e.record.witness);
+  }
+  for (const e of entries<{ case_id: ItemId; victims: ItemId[] }>('violation', (r) => r.case_id === caseId)) {
+    for (const v of e.record.victims) people.add(v);
+  }
+  for (const e of entries<Consent>('consent', (r) => r.case_id === caseId)) {
+    if (e.record.given_by) people.add(e.record.given_by);
+  }
+  return people;
+}
+
+/** The items of a case, the case itself first. */
+function itemsOf(caseId: ItemId): ItemId[] {
+  return [caseId, ...state.order.filter((id) => (state.items.get(id)?.record as { case_id?: ItemId | null })?.case_id === caseId)];
+}
+
+/** The case as it is now: its items, its people and their revisions. */
+function fingerprint(caseId: ItemId): string {
+  const ids = [...itemsOf(caseId), ...peopleOf(caseId)].sort();
+  return JSON.stringify(ids.map((id) => [id, state.items.get(id)?.revision ?? 0]));
+}
+
+/** The bundle whose delivery covers the case as it is now: its latest submission, delivered and unchanged since sealed. */
+function coveringBundle(caseId: ItemId): string | null {
+  const rows = state.outbox.filter((r) => r.case_id === caseId);
+  const latest = rows.length ? rows[rows.length - 1] : null;
+  if (!latest || latest.status !== 'delivered' || !latest.receipt) return null;
+  return state.sealed.get(latest.bundle_id) === fingerprint(caseId) ? latest.bundle_id : null;
+}
+
+/** Deletes a delivered case and the people only it names; the custody log and the outbox keep the receipt. */
+function forgetCase(caseId: ItemId, bundleId: string): ForgetResult {
+  const people = peopleOf(caseId);
+  for (const other of state.order) {
+    if (other !== caseId && state.items.get(other)?.kind === 'case') for (const p of peopleOf(other)) people.delete(p);
+  }
+  const items = itemsOf(caseId);
+  for (const id of [...items, ...people]) {
+    state.items.delete(id);
+    log('delete', id);
+  }
+  const gone = new Set([...items, ...people]);
+  state.order = state.order.filter((id) => !gone.has(id));
+  return { bundle_id: bundleId, items: items.length, people: people.size };
+}
+
 function caseEvidence(caseId: ItemId): EvidenceSummary[] {
   return entries<EvidenceRecord>('evidence', (e) => e.case_id === caseId).map((e) => ({
     id: e.id,
@@ -284,6 +380,7 @@ export interface MockOptions {
   enrolled?: boolean;
   demo?: AppState['demo'];
   language?: string;
+  neutral?: boolean;
 }
 
 /** Controls for tests and for `vite dev`; not part of the backend's API. */
@@ -294,6 +391,7 @@ export const mock = {
     state.delay = options.delay ?? 0;
     state.language = options.language ?? 'en';
     state.demo = options.demo ?? null;
+    state.neutral = options.neutral ?? false;
     state.seedOnCreate = options.seedOnCreate ?? false;
     const vault = options.vault ?? 'none';
     if (vault !== 'none') {
@@ -316,8 +414,25 @@ export const mock = {
   },
   /** Locks as the backend does on idle or panic. */
   lockFromBackend(reason: LockReason = 'idle'): void {
-    state.unlocked = false;
+    lockVault();
     emit(listeners.locked, reason);
+  },
+  /** The backup files written so far, by path. */
+  get backups(): readonly string[] {
+    return [...state.backups.keys()];
+  },
+  get attemptLimit(): number | null {
+    return state.attemptLimit;
+  },
+  get forgetAfterDelivery(): boolean {
+    return state.forgetAfterDelivery;
+  },
+  /** Whether the vault still holds this item. */
+  holds(id: ItemId): boolean {
+    return state.items.has(id);
+  },
+  get duress(): DuressOutcome | null {
+    return state.duress?.outcome ?? null;
   },
   dragDrop(event: DragDrop): void {
     emit(listeners.drag, event);
@@ -389,6 +504,7 @@ export async function appState(): Promise<AppState> {
     language: state.language,
     auto_lock_minutes: state.autoLock,
     demo: clone(state.demo),
+    neutral: state.neutral,
   };
 }
 
@@ -433,15 +549,77 @@ export async function vaultUnlock(passphrase: string): Promise<null> {
   record('vault_unlock');
   if (!state.vaultExists) throw new AppError('no_vault', 'there is no vault yet');
   if (!passphrase) throw new AppError('empty_passphrase', 'the passphrase is empty');
-  if (passphrase !== state.passphrase) throw new AppError('wrong_passphrase', 'the passphrase opens no slot');
+  if (state.duress && passphrase === state.duress.passphrase) {
+    openWithDuress();
+    return null;
+  }
+  if (passphrase !== state.passphrase) {
+    state.failures += 1;
+    if (state.attemptLimit !== null && state.failures >= state.attemptLimit) wipeVault();
+    throw new AppError('wrong_passphrase', 'the passphrase opens no slot');
+  }
+  state.failures = 0;
   state.unlocked = true;
   return null;
+}
+
+function contents(): Contents {
+  return {
+    items: new Map([...state.items].map(([id, stored]) => [id, clone(stored)])),
+    order: [...state.order],
+    custody: clone(state.custody),
+  };
+}
+
+function emptyContents(): Contents {
+  return { items: new Map(), order: [], custody: [] };
+}
+
+function load(c: Contents): void {
+  state.items = c.items;
+  state.order = c.order;
+  state.custody = c.custody;
+}
+
+/** Looks exactly like a normal unlock; the interface is never told which one it was. */
+function openWithDuress(): void {
+  const duress = state.duress!;
+  state.failures = 0;
+  if (duress.outcome === 'decoy') {
+    state.real = contents();
+    load(state.spare ?? emptyContents());
+  } else {
+    // The real vault is gone; the spare, empty, is the vault from now on.
+    load(emptyContents());
+    state.passphrase = duress.passphrase;
+    state.duress = null;
+    state.spare = null;
+    state.outbox = [];
+  }
+  state.unlocked = true;
+}
+
+/** Locks; a decoy session keeps its contents in the spare vault. */
+function lockVault(): void {
+  if (state.real) {
+    state.spare = contents();
+    load(state.real);
+    state.real = null;
+  }
+  state.unlocked = false;
+}
+
+/** Everything of the vault goes; settings outside it (language, face) and backups stay. */
+function wipeVault(): void {
+  const keep = { language: state.language, neutral: state.neutral, backups: state.backups, autoLock: state.autoLock, demo: state.demo };
+  const { delay, picked, folder, seedOnCreate, touches, calls } = state;
+  state = { ...fresh(), ...keep, delay, picked, folder, seedOnCreate, touches, calls };
 }
 
 export async function vaultLock(): Promise<null> {
   record('vault_lock');
   const was = state.unlocked;
-  state.unlocked = false;
+  lockVault();
   if (was) emit(listeners.locked, 'user');
   return null;
 }
@@ -456,6 +634,101 @@ export async function setAutoLock(minutes: number): Promise<null> {
   record('set_auto_lock');
   if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) throw new AppError('invalid_input', 'minutes: out of range');
   state.autoLock = minutes;
+  return null;
+}
+
+export async function setNeutral(on: boolean): Promise<null> {
+  record('set_neutral');
+  state.neutral = on;
+  return null;
+}
+
+export async function clipboardCopied(): Promise<null> {
+  record('clipboard_copied');
+  return null;
+}
+
+// --- seizure and coercion ----------------------------------------------------
+
+export async function panicWipe(): Promise<null> {
+  record('panic_wipe');
+  // As the backend: lock, destroy (nothing to do without a vault), then say so.
+  lockVault();
+  wipeVault();
+  emit(listeners.locked, 'panic');
+  return null;
+}
+
+export async function securitySettings(): Promise<SecuritySettings> {
+  record('security_settings');
+  mustBeUnlocked();
+  return { attempt_limit: state.attemptLimit, forget_after_delivery: state.forgetAfterDelivery };
+}
+
+export async function setAttemptLimit(limit: number | null): Promise<null> {
+  record('set_attempt_limit');
+  mustBeUnlocked();
+  if (limit !== null && (!Number.isInteger(limit) || limit < 1)) throw new AppError('invalid_input', 'limit: at least 1, or none');
+  state.attemptLimit = limit;
+  return null;
+}
+
+export async function setForgetAfterDelivery(on: boolean): Promise<null> {
+  record('set_forget_after_delivery');
+  mustBeUnlocked();
+  state.forgetAfterDelivery = on;
+  return null;
+}
+
+export async function setDuress(current: string, duress: string, outcome: DuressOutcome): Promise<null> {
+  record('set_duress');
+  mustBeUnlocked();
+  if (!current || !duress) throw new AppError('empty_passphrase', 'the passphrase is empty');
+  if (current !== state.passphrase && !(state.real && current === state.duress?.passphrase)) {
+    throw new AppError('wrong_passphrase', 'the current passphrase opens no slot');
+  }
+  if (duress === current) throw new AppError('invalid_input', 'the duress passphrase must differ from the passphrase');
+  if (state.duress) throw new AppError('invalid_input', 'a duress passphrase is already set');
+  if ((await passphraseStrength(duress)).score < 3) throw new AppError('weak_passphrase', 'the duress passphrase is too easy to guess');
+  state.duress = { passphrase: duress, outcome };
+  state.spare = emptyContents();
+  return null;
+}
+
+export async function backupCreate(folder: string, recovery: string): Promise<BackupResult> {
+  record('backup_create');
+  mustBeUnlocked();
+  if (!recovery) throw new AppError('empty_passphrase', 'the recovery passphrase must not be empty');
+  if (!folder.trim() || /missing|nonexistent/.test(folder)) throw new AppError('invalid_input', 'the chosen folder does not exist');
+  const base = `${folder.replace(/\/+$/, '')}/temoin-backup-2025-01-01`;
+  let path = `${base}.age`;
+  for (let n = 2; state.backups.has(path); n++) path = `${base}-${n}.age`;
+  // The real vault, whichever session is open: the backup is of the vault's folder.
+  const saved = state.real ?? contents();
+  state.backups.set(path, {
+    recovery,
+    passphrase: state.passphrase,
+    contents: { items: new Map([...saved.items].map(([id, s]) => [id, clone(s)])), order: [...saved.order], custody: clone(saved.custody) },
+    attemptLimit: state.attemptLimit,
+    forgetAfterDelivery: state.forgetAfterDelivery,
+  });
+  return { path, files: saved.order.length + 2, bytes: 4096 + saved.order.length * 1_000_000 };
+}
+
+export async function backupRestore(file: string, recovery: string, passphrase: string): Promise<null> {
+  record('backup_restore');
+  if (state.vaultExists) throw new AppError('vault_exists', 'a vault already exists on this computer');
+  const backup = state.backups.get(file);
+  if (!backup) throw new AppError('io', 'the backup file cannot be read');
+  if (recovery !== backup.recovery) throw new AppError('wrong_passphrase', 'the recovery passphrase does not open this backup');
+  state.vaultExists = true;
+  state.unlocked = false;
+  state.passphrase = backup.passphrase;
+  state.attemptLimit = backup.attemptLimit;
+  state.forgetAfterDelivery = backup.forgetAfterDelivery;
+  load({ items: new Map([...backup.contents.items].map(([id, s]) => [id, clone(s)])), order: [...backup.contents.order], custody: clone(backup.contents.custody) });
+  if (/damaged/.test(file)) throw new AppError('damaged', 'the restored vault opens but 1 problem(s) were found; it was kept for examination');
+  await vaultUnlock(passphrase);
   return null;
 }
 
@@ -700,6 +973,10 @@ function advance(row: OutboxRow): void {
       row.last_error = null;
       row.receipt = { received_at: new Date(Date.UTC(2025, 0, 1, 12)).toISOString(), sha256: fakeSha(row.bundle_id), server: state.device.server ?? '' };
       log('delivered', row.case_id, `bundle ${row.bundle_id}`);
+      // Deliver and forget, when chosen: unless the case changed since it was sealed.
+      if (state.forgetAfterDelivery && state.items.has(row.case_id) && coveringBundle(row.case_id) === row.bundle_id) {
+        forgetCase(row.case_id, row.bundle_id);
+      }
       changed();
     });
   });
@@ -726,6 +1003,7 @@ export async function caseSubmit(caseId: ItemId): Promise<string> {
     next_attempt_at: 0, last_error: null, receipt: null,
   };
   state.outbox.push(row);
+  state.sealed.set(bundleId, fingerprint(caseId));
   log('export_bundle', caseId, `bundle ${bundleId}`);
   emit(listeners.outbox, undefined);
   advance(row);
@@ -752,6 +1030,22 @@ export async function caseExport(caseId: ItemId, folder: string): Promise<Export
   const withheld = consents.some((c) => covers(c.record, 'litigation')) ? [] : ['testimonies: no consent covers litigation'];
   log('export_bundle', caseId, `export to a folder`);
   return { path: `${folder}/temoin-${caseId.slice(0, 8)}.tar.age`, withheld };
+}
+
+export async function caseForget(caseId: ItemId): Promise<ForgetResult> {
+  record('case_forget');
+  mustBeUnlocked();
+  get(caseId, 'case');
+  const bundle = coveringBundle(caseId);
+  if (!bundle) {
+    throw new AppError(
+      'invalid_input',
+      "this case has no delivery receipt covering its current state (not delivered yet, or changed since): submit it and wait for OMCT's receipt first; nothing was removed",
+    );
+  }
+  const result = forgetCase(caseId, bundle);
+  emit(listeners.outbox, undefined);
+  return result;
 }
 
 export async function deviceInfo(): Promise<DeviceInfo> {
@@ -791,9 +1085,9 @@ export const onDragDrop = (handler: (e: DragDrop) => void): Unsubscribe => on(li
 
 // --- native dialogs ----------------------------------------------------------
 
-export async function pickFiles(): Promise<string[]> {
+export async function pickFiles(multiple = true): Promise<string[]> {
   record('pick_files');
-  return [...state.picked];
+  return multiple ? [...state.picked] : state.picked.slice(0, 1);
 }
 
 export async function pickFolder(): Promise<string | null> {

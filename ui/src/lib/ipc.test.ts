@@ -84,6 +84,17 @@ describe('the one backend module', () => {
     ['deviceInfo', () => ipc.deviceInfo(), 'device_info', {}],
     ['enroll', () => ipc.enroll('https://s', 'tok', '1234', null), 'enroll', { server: 'https://s', token: 'tok', pin: '1234', proxy: null }],
     ['setProxy', () => ipc.setProxy('socks5h://127.0.0.1:9050'), 'set_proxy', { proxy: 'socks5h://127.0.0.1:9050' }],
+    ['setNeutral', () => ipc.setNeutral(true), 'set_neutral', { on: true }],
+    ['clipboardCopied', () => ipc.clipboardCopied(), 'clipboard_copied', {}],
+    ['panicWipe', () => ipc.panicWipe(), 'panic_wipe', {}],
+    ['securitySettings', () => ipc.securitySettings(), 'security_settings', {}],
+    ['setAttemptLimit', () => ipc.setAttemptLimit(5), 'set_attempt_limit', { limit: 5 }],
+    ['setAttemptLimit (none)', () => ipc.setAttemptLimit(null), 'set_attempt_limit', { limit: null }],
+    ['setForgetAfterDelivery', () => ipc.setForgetAfterDelivery(true), 'set_forget_after_delivery', { on: true }],
+    ['caseForget', () => ipc.caseForget('c1'), 'case_forget', { caseId: 'c1' }],
+    ['setDuress', () => ipc.setDuress('mine', 'spare', 'decoy'), 'set_duress', { current: 'mine', duress: 'spare', outcome: 'decoy' }],
+    ['backupCreate', () => ipc.backupCreate('/media/usb', 'rec'), 'backup_create', { folder: '/media/usb', recovery: 'rec' }],
+    ['backupRestore', () => ipc.backupRestore('/media/usb/b.age', 'rec', 'pass'), 'backup_restore', { file: '/media/usb/b.age', recovery: 'rec', passphrase: 'pass' }],
   ];
 
   it.each(cases)('%s invokes its command with camelCase arguments', async (_name, run, cmd, args) => {
@@ -131,6 +142,11 @@ describe('the one backend module', () => {
     expect(await ipc.pickFiles()).toEqual(['/a.jpg', '/b.pdf']);
     expect(calls[0]).toMatchObject({ cmd: 'plugin:dialog|open', args: { options: { multiple: true, directory: false } } });
     expect(await ipc.pickFolder()).toBe('/media/usb');
+    calls = [];
+    answer = () => '/media/usb/backup.age';
+    expect(await ipc.pickFiles(false)).toEqual(['/media/usb/backup.age']);
+    expect(calls[0]).toMatchObject({ cmd: 'plugin:dialog|open', args: { options: { multiple: false, directory: false } } });
+    answer = (_cmd, args) => ((args.options as { directory: boolean }).directory ? '/media/usb' : ['/a.jpg', '/b.pdf']);
     answer = () => null;
     expect(await ipc.pickFiles()).toEqual([]);
     expect(await ipc.pickFolder()).toBeNull();

@@ -10,6 +10,7 @@ import { toAppError } from './errors';
 import type {
   AnyRecord,
   AppState,
+  BackupResult,
   Case,
   CaseDetail,
   CaseFilter,
@@ -18,14 +19,17 @@ import type {
   CustodyView,
   DeviceInfo,
   DragDrop,
+  DuressOutcome,
   EvidenceDetail,
   ExportResult,
+  ForgetResult,
   ImportDone,
   ImportProgress,
   ItemId,
   LockReason,
   OutboxRow,
   Region,
+  SecuritySettings,
   Strength,
   Unsubscribe,
   Vocabulary,
@@ -109,6 +113,27 @@ export const touch = (): Promise<null> => unwrap(commands.touch());
 export const setAutoLock = (minutes: number): Promise<null> => unwrap(commands.setAutoLock(minutes));
 export const ping = (): Promise<number> => plain(commands.ping());
 export const vocabulary = (): Promise<Vocabulary> => plain(commands.vocabulary());
+export const setNeutral = (on: boolean): Promise<null> => unwrap(commands.setNeutral(on));
+/** Text was copied from the app: the backend clears the clipboard 30 s later if unchanged. */
+export const clipboardCopied = (): Promise<null> => unwrap(commands.clipboardCopied());
+
+// --- seizure and coercion (docs/threat-model.md) ---------------------------
+
+/** Locks and destroys the vault, key slots first; then emits `locked` (panic). */
+export const panicWipe = (): Promise<null> => unwrap(commands.panicWipe());
+export const securitySettings = (): Promise<SecuritySettings> => unwrap(commands.securitySettings());
+/** null: no limit. */
+export const setAttemptLimit = (limit: number | null): Promise<null> => unwrap(commands.setAttemptLimit(limit));
+/** `current` is the vault's own passphrase, asked again. */
+export const setDuress = (current: string, duress: string, outcome: DuressOutcome): Promise<null> =>
+  unwrap(commands.setDuress(current, duress, outcome));
+/** The standing policy: forget every case as soon as OMCT's receipt is recorded. */
+export const setForgetAfterDelivery = (on: boolean): Promise<null> => unwrap(commands.setForgetAfterDelivery(on));
+export const backupCreate = (folder: string, recovery: string): Promise<BackupResult> =>
+  unwrap(commands.backupCreate(folder, recovery));
+/** Only when no vault exists: restores, verifies and unlocks. */
+export const backupRestore = (file: string, recovery: string, passphrase: string): Promise<null> =>
+  unwrap(commands.backupRestore(file, recovery, passphrase));
 
 // --- cases and records ---------------------------------------------------
 
@@ -139,6 +164,12 @@ export const caseSubmit = (caseId: ItemId): Promise<string> => unwrap(commands.c
 export const outboxRetry = (bundleId: string): Promise<null> => unwrap(commands.outboxRetry(bundleId));
 export const caseExport = (caseId: ItemId, folder: string): Promise<ExportResult> =>
   unwrap(commands.caseExport(caseId, folder));
+/**
+ * Deletes a delivered case from this computer, keeping OMCT's receipt (custody
+ * log, outbox). Refused (`invalid_input`) unless a receipt covers the case as
+ * it is now. Emits `outbox-changed`.
+ */
+export const caseForget = (caseId: ItemId): Promise<ForgetResult> => unwrap(commands.caseForget(caseId));
 export const deviceInfo = (): Promise<DeviceInfo> => unwrap(commands.deviceInfo());
 export const enroll = (server: string, token: string, pin: string, proxy: string | null): Promise<DeviceInfo> =>
   unwrap(commands.enroll(server, token, pin, proxy));
@@ -173,10 +204,10 @@ export function onDragDrop(handler: (e: DragDrop) => void): Unsubscribe {
 
 // --- native dialogs --------------------------------------------------------
 
-/** Files chosen in the system dialog; empty when cancelled. */
-export async function pickFiles(): Promise<string[]> {
+/** Files chosen in the system dialog (one only with `multiple` false); empty when cancelled. */
+export async function pickFiles(multiple = true): Promise<string[]> {
   try {
-    const chosen = await open({ multiple: true, directory: false });
+    const chosen = await open({ multiple, directory: false });
     if (chosen === null) return [];
     return Array.isArray(chosen) ? chosen : [chosen];
   } catch (reason) {

@@ -4,11 +4,13 @@
 // Loads that finish after a lock are discarded (the epoch check).
 
 import { api } from './backend';
+import { toAppError } from './errors';
 import { emptyFilter, toCaseFilter, type FilterForm } from './filter';
 import type {
   CaseDetail,
   CaseSummary,
   DeviceInfo,
+  ForgetResult,
   ImportDone,
   ImportFailure,
   ImportProgress,
@@ -22,6 +24,12 @@ export type View =
   | { name: 'case'; id: ItemId | null }
   | { name: 'outbox' }
   | { name: 'settings' };
+
+/**
+ * A case just removed from this computer, said on the cases list: by the
+ * person (what was removed), or by the standing policy while it was open.
+ */
+export type Forgotten = { automatic: false; result: ForgetResult } | { automatic: true };
 
 export interface ImportJob {
   job: string;
@@ -50,6 +58,9 @@ export class Session {
   device = $state.raw<DeviceInfo | null>(null);
   thumbs = $state.raw<Record<ItemId, string | null>>({});
   jobs = $state.raw<ImportJob[]>([]);
+  forgotten = $state.raw<Forgotten | null>(null);
+  /** The case being forgotten by the person, so the event it sends is not taken for the policy. */
+  private forgetting: ItemId | null = null;
   /** Events that came before evidence_import answered with the job id. */
   private early = new Map<string, { progress?: ImportProgress; done?: ImportDone }>();
 
@@ -66,6 +77,8 @@ export class Session {
     this.device = null;
     this.thumbs = {};
     this.jobs = [];
+    this.forgotten = null;
+    this.forgetting = null;
     this.early.clear();
   }
 
@@ -110,6 +123,52 @@ export class Session {
 
   loadOutbox() {
     return this.keep(() => api().outboxList(), (v) => (this.outbox = v));
+  }
+
+  /**
+   * Removes a delivered case from this computer (refused unless OMCT's
+   * receipt covers it as it is now), then shows the cases list, which
+   * says what was removed.
+   */
+  async forget(id: ItemId): Promise<ForgetResult | null> {
+    const epoch = this.epoch;
+    this.forgetting = id;
+    try {
+      const result = await api().caseForget(id);
+      if (epoch !== this.epoch) return null;
+      this.left(id, { automatic: false, result });
+      return result;
+    } finally {
+      if (this.forgetting === id) this.forgetting = null;
+    }
+  }
+
+  /**
+   * After the outbox changed: the case open in the editor may have been
+   * delivered and forgotten by the standing policy. Then the editor goes.
+   */
+  async leaveIfForgotten(): Promise<void> {
+    const view = this.view;
+    if (view.name !== 'case' || view.id === null || view.id === this.forgetting) return;
+    const id = view.id;
+    const rows = this.outbox.filter((r) => r.case_id === id);
+    if (!rows.length || rows[rows.length - 1].status !== 'delivered') return;
+    const epoch = this.epoch;
+    try {
+      await api().caseGet(id);
+    } catch (e) {
+      const error = toAppError(e);
+      if (error.code !== 'not_found') throw error;
+      const still = this.view.name === 'case' && this.view.id === id;
+      if (epoch === this.epoch && still && this.forgetting !== id) this.left(id, { automatic: true });
+    }
+  }
+
+  private left(id: ItemId, notice: Forgotten): void {
+    if (this.current?.id === id) this.current = null;
+    this.cases = this.cases.filter((c) => c.id !== id);
+    this.forgotten = notice;
+    this.view = { name: 'cases' };
   }
 
   loadDevice() {

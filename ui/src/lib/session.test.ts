@@ -19,6 +19,7 @@ function fill(s: Session): void {
   s.device = { key_id: 'k', enrolled: true, server: 's', proxy: null };
   s.thumbs = { e1: 'data:image/jpeg;base64,AAAA' };
   s.jobs = [{ job: 'j', caseId: 'c1', names: ['photo.jpg'] } as never];
+  s.forgotten = { automatic: false, result: { bundle_id: 'forgotten-bundle', items: 5, people: 1 } };
 }
 
 function snapshot(s: Session) {
@@ -33,6 +34,7 @@ function snapshot(s: Session) {
     device: s.device,
     thumbs: s.thumbs,
     jobs: s.jobs,
+    forgotten: s.forgotten,
   });
 }
 
@@ -46,6 +48,7 @@ describe('the session store', () => {
     expect(snapshot(s)).toBe(empty);
     expect(snapshot(s)).not.toContain(SECRET);
     expect(snapshot(s)).not.toContain('photo.jpg');
+    expect(snapshot(s)).not.toContain('forgotten-bundle');
   });
 
   it('drops a load that finishes after a lock', async () => {

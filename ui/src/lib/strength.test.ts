@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createBlocker, strengthLevel } from './strength';
+import { backupBlocker, createBlocker, duressBlocker, strengthLevel } from './strength';
 import { feedbackCode, feedbackText } from './i18n.svelte';
 
 const s = (score: number) => ({ score, guesses_log10: score * 3, warning: null, suggestions: [] });
@@ -33,5 +33,24 @@ describe('strength meter', () => {
     expect(feedbackText('add_another_word_or_two')).toMatch(/another word/);
     expect(feedbackText('AddAnotherWordOrTwo')).toMatch(/another word/);
     expect(feedbackText('something_new_from_zxcvbn')).toMatch(/longer/);
+  });
+});
+
+describe('duress and backup forms', () => {
+  const ok = s(4);
+  it('says why the duress passphrase cannot be set yet, in order', () => {
+    expect(duressBlocker('', 'spare words here now', '', null, null, null)).toBe('current_empty');
+    expect(duressBlocker('mine', 'mine', 'mine', ok, 'mine', 'decoy')).toBe('same_as_current');
+    expect(duressBlocker('mine', '', '', null, null, null)).toBe('empty');
+    expect(duressBlocker('mine', 'weak', '', s(1), 'weak', null)).toBe('too_weak');
+    expect(duressBlocker('mine', 'spare words', 'spare word', ok, 'spare words', 'decoy')).toBe('mismatch');
+    expect(duressBlocker('mine', 'spare words', 'spare words', ok, 'spare words', null)).toBe('outcome');
+    expect(duressBlocker('mine', 'spare words', 'spare words', ok, 'spare words', 'shred')).toBeNull();
+  });
+
+  it('asks for a folder after a strong, confirmed recovery passphrase', () => {
+    expect(backupBlocker('r', 'r', s(1), 'r', '/media')).toBe('too_weak');
+    expect(backupBlocker('rec', 'rec', ok, 'rec', '  ')).toBe('folder');
+    expect(backupBlocker('rec', 'rec', ok, 'rec', '/media')).toBeNull();
   });
 });

@@ -36,3 +36,33 @@ export function createBlocker(
   if (confirm !== passphrase) return 'mismatch';
   return null;
 }
+
+/** Why the duress passphrase cannot be set yet, or null when it can. */
+export type DuressBlocker = 'current_empty' | 'same_as_current' | CreateBlocker | 'outcome';
+
+export function duressBlocker(
+  current: string,
+  duress: string,
+  confirm: string,
+  strength: Strength | null,
+  checkedFor: string | null,
+  outcome: string | null,
+): DuressBlocker | null {
+  if (current.length === 0) return 'current_empty';
+  // Equal to the vault's passphrase, it could not tell the two apart.
+  if (duress.length > 0 && duress === current) return 'same_as_current';
+  return createBlocker(duress, confirm, strength, checkedFor) ?? (outcome ? null : 'outcome');
+}
+
+/** Why the backup cannot be written yet, or null when it can. */
+export type BackupBlocker = CreateBlocker | 'folder';
+
+export function backupBlocker(
+  recovery: string,
+  confirm: string,
+  strength: Strength | null,
+  checkedFor: string | null,
+  folder: string,
+): BackupBlocker | null {
+  return createBlocker(recovery, confirm, strength, checkedFor) ?? (folder.trim() ? null : 'folder');
+}

@@ -53,6 +53,34 @@ export interface AppState {
   language: string;
   auto_lock_minutes: number;
   demo: DemoInfo | null;
+  /** The neutral face: a plain name ("Notes") instead of the app's. */
+  neutral: boolean;
+}
+
+export interface SecuritySettings {
+  /** Wrong passphrases in a row before the vault wipes itself; null: no limit. */
+  attempt_limit: number | null;
+  /** Every case is forgotten as soon as OMCT's receipt is recorded (unless changed since sealed). */
+  forget_after_delivery: boolean;
+}
+
+/** What forgetting a delivered case removed from this computer. */
+export interface ForgetResult {
+  /** The submission whose receipt covers what was removed (kept in the custody log and the outbox). */
+  bundle_id: string;
+  /** Items of the case removed, the case itself included. */
+  items: number;
+  /** People removed: those no other case names. */
+  people: number;
+}
+
+/** What the duress passphrase does: open a spare vault, or destroy the real one. */
+export type DuressOutcome = 'decoy' | 'shred';
+
+export interface BackupResult {
+  path: string;
+  files: number;
+  bytes: number;
 }
 
 export interface Strength {

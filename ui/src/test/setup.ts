@@ -3,7 +3,7 @@
 import { beforeEach } from 'vitest';
 import * as fake from '../lib/ipc.mock';
 import { useBackend } from '../lib/backend';
-import { applyLanguage } from '../lib/i18n.svelte';
+import { applyLanguage, applyNeutral } from '../lib/i18n.svelte';
 import { session } from '../lib/session.svelte';
 import { app } from '../lib/app.svelte';
 
@@ -16,5 +16,8 @@ beforeEach(() => {
   app.lockReason = null;
   app.problem = null;
   app.demo = null;
+  app.wipeOpen = false;
+  app.restoreProblem = null;
+  applyNeutral(false);
   applyLanguage('en');
 });

@@ -1,0 +1,63 @@
+//! `temoin wipe` and the CLI's process hygiene, through the real binary.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::*;
+
+#[test]
+fn wipe_destroys_the_vault_and_the_passphrase_opens_nothing_after() {
+    let f = Fixture::new();
+    f.new_case("Held at the checkpoint");
+    // Without --yes and without a terminal, nothing happens.
+    let refused = temoin(&f.vault, &["wipe"]);
+    assert_fails(&refused, 1, &["--yes"]);
+    assert!(f.vault.join("keyslots.json").exists());
+
+    let out = assert_json(&temoin(&f.vault, &["wipe", "--yes", "--json"]));
+    assert_eq!(out["slot_files_destroyed"], 1);
+    assert_eq!(out["folder_removed"], true);
+    assert!(!f.vault.exists());
+    let after = f.run(&["case", "list"]);
+    assert_fails(&after, 1, &["no vault found"]);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_cli_runs_without_core_dumps() {
+    // A command that waits (for a passphrase on standard input) long
+    // enough to look at the process from outside.
+    let f = Fixture::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_temoin"))
+        .arg("--vault")
+        .arg(&f.vault)
+        .args(["--passphrase-file", "/dev/stdin", "case", "list"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let limits_path = format!("/proc/{}/limits", child.id());
+    let mut limits = String::new();
+    for _ in 0..250 {
+        limits = std::fs::read_to_string(&limits_path).unwrap_or_default();
+        // Soft and hard limits both 0 (a soft limit of 0 alone may be
+        // inherited from the environment).
+        if limits.lines().any(|l| {
+            l.starts_with("Max core file size")
+                && l.split_whitespace().skip(4).take(2).eq(["0", "0"])
+        }) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .expect("a core size line");
+    let fields: Vec<&str> = core.split_whitespace().collect();
+    assert_eq!(&fields[4..6], ["0", "0"], "{core}");
+}

@@ -1,0 +1,58 @@
+//! The neutral face: for people who cross checkpoints, the window, its icon
+//! and the launcher entry can carry a plain name ("Notes") and a plain
+//! icon instead of Témoin's. It changes how the app looks on a desktop
+//! glanced at; it does not hide that Témoin is installed from anyone who
+//! looks at the installed packages or the disk (docs/threat-model.md).
+
+use std::path::PathBuf;
+
+use tauri::{AppHandle, Manager};
+
+/// The plain name.
+pub const NEUTRAL_NAME: &str = "Notes";
+const NEUTRAL_ICON: &[u8] = include_bytes!("../../icons/neutral-128.png");
+const OWN_ICON: &[u8] = include_bytes!("../../icons/128x128.png");
+/// The launcher entry the package installs, which a user-level file of the
+/// same name overrides (XDG desktop entry lookup order).
+const DESKTOP_FILE: &str = "Témoin.desktop";
+
+fn user_applications() -> Option<PathBuf> {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(data.join("applications"))
+}
+
+/// Applies the face to the main window, and writes or removes the user's
+/// launcher override.
+pub fn apply(app: &AppHandle, neutral: bool, home: &std::path::Path) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.set_title(if neutral { NEUTRAL_NAME } else { "Témoin" });
+        if let Ok(icon) =
+            tauri::image::Image::from_bytes(if neutral { NEUTRAL_ICON } else { OWN_ICON })
+        {
+            let _ = w.set_icon(icon);
+        }
+    }
+    let Some(dir) = user_applications() else {
+        return;
+    };
+    let entry = dir.join(DESKTOP_FILE);
+    if neutral {
+        let icon = home.join("neutral.png");
+        let exe = std::env::current_exe().unwrap_or_default();
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(&icon, NEUTRAL_ICON);
+        let _ = std::fs::write(
+            &entry,
+            format!(
+                "[Desktop Entry]\nType=Application\nName={NEUTRAL_NAME}\nExec=\"{}\"\nIcon={}\nCategories=Utility;\nTerminal=false\n",
+                exe.display(),
+                icon.display()
+            ),
+        );
+    } else {
+        let _ = std::fs::remove_file(&entry);
+        let _ = std::fs::remove_file(home.join("neutral.png"));
+    }
+}

@@ -1,0 +1,272 @@
+//! Coercion: a duress passphrase, and a limit on wrong passphrases.
+//!
+//! **Duress passphrase.** An extra passphrase slot, made with the same salt
+//! and cost as the real one and taking the place of the dummy slot every
+//! vault carries, so the key-slot file looks the same with or without it.
+//! It unwraps the key of a second, spare store (`spare/`, same layout as the
+//! vault without key slots), which the person fills with harmless content.
+//! Unlocking derives the passphrase once for all slots, whichever opens
+//! (`SlotFile::unlock`), and tells the two stores apart by their custody
+//! head, so a duress unlock takes the time and shows the screens of a
+//! normal one. The person chooses what it does:
+//! - [`DuressOutcome::Decoy`]: open the spare store; the real vault stays.
+//! - [`DuressOutcome::Shred`]: replace every other slot by a dummy (the real
+//!   vault key is gone from the disk: crypto-shredded), remove the real
+//!   vault's files, and open the spare store, which from then on is the
+//!   vault.
+//!
+//! What it does not do (`docs/threat-model.md`): hide from a forensic
+//! examination of the disk that a second store exists; protect a copy of the
+//! disk taken before a shred; or stand up to someone who knows Témoin has
+//! this feature and keeps asking.
+//!
+//! **Attempt limit.** Optionally, the vault wipes itself ([`crate::wipe`])
+//! after N wrong passphrases in a row. The count is in `attempts`, written
+//! and synced *before* each derivation, so killing the process during an
+//! attempt does not undo it; every vault keeps the file and counts, with or
+//! without a limit. The limit itself is in the key-slot file (it must be
+//! read before unlocking), where an examiner can see it. It stops guessing
+//! through the app, not guessing on a copy of the disk.
+
+use std::io::Write;
+use std::path::Path;
+
+use temoin_crypto::key::VaultKey;
+use temoin_crypto::Passphrase;
+
+use crate::error::{OpenError, VaultError};
+use crate::keyslot::{SlotFile, PASSPHRASE};
+use crate::store::sync_dir;
+use crate::vault::Vault;
+
+/// The spare store's folder, inside the vault's.
+pub const SPARE_DIR: &str = "spare";
+/// The wrong-passphrase counter.
+pub const ATTEMPTS_FILE: &str = "attempts";
+/// The spare store's sealed state key for its outcome.
+const OUTCOME_KEY: &str = "duress/outcome";
+
+/// What the duress passphrase does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DuressOutcome {
+    /// Open the spare store; the real vault stays as it is.
+    Decoy,
+    /// Destroy the real vault's key and files, then open the spare store.
+    Shred,
+}
+
+impl DuressOutcome {
+    fn code(self) -> &'static str {
+        match self {
+            DuressOutcome::Decoy => "decoy",
+            DuressOutcome::Shred => "shred",
+        }
+    }
+}
+
+fn read_attempts(dir: &Path) -> u32 {
+    std::fs::read_to_string(dir.join(ATTEMPTS_FILE))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Writes the counter atomically and durably (a torn write must not reset
+/// it).
+fn write_attempts(dir: &Path, n: u32) -> Result<(), OpenError> {
+    let tmp = dir.join(format!("{ATTEMPTS_FILE}.tmp"));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)?;
+    f.write_all(n.to_string().as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, dir.join(ATTEMPTS_FILE))?;
+    sync_dir(dir)?;
+    Ok(())
+}
+
+/// Before a derivation: counts the attempt, or wipes if the limit was
+/// already reached (a crash after the last wrong passphrase).
+pub(crate) fn attempts_before(dir: &Path, slots: &SlotFile) -> Result<(), OpenError> {
+    let n = read_attempts(dir);
+    if let Some(limit) = slots.attempt_limit {
+        if n >= limit {
+            crate::wipe::wipe(dir)?;
+            return Err(OpenError::NotAVault(dir.to_owned()));
+        }
+    }
+    write_attempts(dir, n.saturating_add(1))
+}
+
+/// After a wrong passphrase: wipes if that was the last one allowed.
+pub(crate) fn attempts_failed(dir: &Path, slots: &SlotFile) -> Result<(), OpenError> {
+    if let Some(limit) = slots.attempt_limit {
+        if read_attempts(dir) >= limit {
+            crate::wipe::wipe(dir)?;
+        }
+    }
+    Ok(())
+}
+
+/// After a passphrase that opened a slot.
+pub(crate) fn attempts_reset(dir: &Path) -> Result<(), OpenError> {
+    write_attempts(dir, 0)
+}
+
+/// Opens the spare store with the key a duress slot gave, first destroying
+/// the real vault if that is the outcome chosen.
+pub(crate) fn open_spare(
+    dir: &Path,
+    slots: &SlotFile,
+    opened: usize,
+    key: VaultKey,
+) -> Result<Vault, OpenError> {
+    let mut spare = Vault::open_with_key(&dir.join(SPARE_DIR), slots.vault_id, key)?;
+    spare.slots_dir = dir.to_owned();
+    let outcome = spare
+        .get_state(OUTCOME_KEY)
+        .map_err(|e| OpenError::Damaged {
+            what: e.to_string(),
+        })?;
+    if outcome.as_deref().map(|b| &b[..]) == Some(DuressOutcome::Shred.code().as_bytes()) {
+        shred_real_vault(dir, slots, opened)?;
+        spare
+            .put_state(OUTCOME_KEY, DuressOutcome::Decoy.code().as_bytes())
+            .map_err(|e| OpenError::Damaged {
+                what: e.to_string(),
+            })?;
+    }
+    Ok(spare)
+}
+
+/// Replaces every slot but `keep` by a dummy, then removes the real
+/// vault's files. The slots go first: once they are replaced, the real
+/// vault key exists nowhere and the files left by a crash are noise.
+fn shred_real_vault(dir: &Path, slots: &SlotFile, keep: usize) -> Result<(), OpenError> {
+    let mut next = slots.clone();
+    for (i, slot) in next.slots.iter_mut().enumerate() {
+        if i == keep || slot.kind != PASSPHRASE {
+            continue;
+        }
+        if let Some(spec) = &slot.kdf {
+            let salt = hex::decode(&spec.salt).unwrap_or_default();
+            *slot = SlotFile::dummy_slot(&salt, spec.params);
+        }
+    }
+    next.write(dir)?;
+    for name in [
+        crate::vault::RECORDS_DIR,
+        crate::vault::BLOBS_DIR,
+        "outbox",
+        crate::head::FILE,
+        crate::snapshot::FILE,
+    ] {
+        let p = dir.join(name);
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&p)?,
+            Ok(_) => std::fs::remove_file(&p)?,
+            Err(_) => {}
+        }
+    }
+    sync_dir(dir)?;
+    Ok(())
+}
+
+impl Vault {
+    /// Whether this is the spare store a duress passphrase opened.
+    pub fn is_spare(&self) -> bool {
+        self.slots_dir != self.dir
+    }
+
+    /// Sets a duress passphrase: makes the spare store (empty: fill it with
+    /// harmless content by unlocking with the duress passphrase) and a slot
+    /// for it in place of the dummy slot. `current` is the vault's own
+    /// passphrase, asked again (it also tells the real slot from the
+    /// dummy). Refused if a duress passphrase is already set, from the spare
+    /// store itself, or if `duress` is the vault's own passphrase.
+    pub fn set_duress(
+        &mut self,
+        current: &Passphrase,
+        duress: &Passphrase,
+        outcome: DuressOutcome,
+    ) -> Result<(), OpenError> {
+        if duress.is_empty() {
+            return Err(OpenError::EmptyPassphrase);
+        }
+        if self.is_spare() {
+            return Err(OpenError::NotRecordable(
+                "a duress passphrase is set from the vault itself".into(),
+            ));
+        }
+        let spare_dir = self.dir.join(SPARE_DIR);
+        if spare_dir.exists() {
+            return Err(OpenError::NotRecordable(
+                "a duress passphrase is already set".into(),
+            ));
+        }
+        let mut slots = SlotFile::read(&self.slots_dir)?;
+        let (_, real) = slots.unlock(current)?;
+        if slots.unlock(duress).is_ok() {
+            return Err(OpenError::NotRecordable(
+                "the duress passphrase must differ from the vault's passphrase".into(),
+            ));
+        }
+        let (salt, params) = slots.shared_kdf().ok_or_else(|| OpenError::Damaged {
+            what: "the key-slot file has no passphrase slot".into(),
+        })?;
+        let key = VaultKey::generate();
+        let slot = slots.passphrase_slot_salted(&key, duress, params, &salt)?;
+        std::fs::create_dir(&spare_dir)?;
+        let made = (|| -> Result<(), OpenError> {
+            drop(Vault::create_store(&spare_dir, self.vault_id, &key)?);
+            let mut spare = Vault::open_with_key(&spare_dir, self.vault_id, key)?;
+            spare
+                .put_state(OUTCOME_KEY, outcome.code().as_bytes())
+                .map_err(|e| OpenError::Damaged {
+                    what: e.to_string(),
+                })?;
+            spare.lock();
+            Ok(())
+        })();
+        if let Err(e) = made {
+            let _ = std::fs::remove_dir_all(&spare_dir);
+            return Err(e);
+        }
+        // In the dummy's place (any passphrase slot but the real one), so
+        // the file keeps its shape; an older vault without a dummy grows.
+        let dummy =
+            (0..slots.slots.len()).find(|&i| i != real && slots.slots[i].kind == PASSPHRASE);
+        match dummy {
+            Some(i) => slots.slots[i] = slot,
+            None => slots.slots.push(slot),
+        }
+        slots.write(&self.slots_dir)?;
+        self.append_custody(
+            crate::custody::Action::PassphraseChanged,
+            Default::default(),
+        )
+        .map_err(|e: VaultError| OpenError::ChangedNotRecorded(e.to_string()))?;
+        Ok(())
+    }
+
+    /// The number of wrong passphrases in a row after which the vault
+    /// wipes itself, if a limit is set.
+    pub fn attempt_limit(&self) -> Result<Option<u32>, OpenError> {
+        Ok(SlotFile::read(&self.slots_dir)?.attempt_limit)
+    }
+
+    /// Sets (or with `None` removes) the number of wrong passphrases in a
+    /// row after which the vault wipes itself.
+    pub fn set_attempt_limit(&mut self, limit: Option<u32>) -> Result<(), OpenError> {
+        if limit == Some(0) {
+            return Err(OpenError::NotRecordable(
+                "the limit must be at least one attempt".into(),
+            ));
+        }
+        let mut slots = SlotFile::read(&self.slots_dir)?;
+        slots.attempt_limit = limit;
+        slots.write(&self.slots_dir)
+    }
+}

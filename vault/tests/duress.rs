@@ -1,0 +1,221 @@
+//! The duress passphrase (decoy and shred) and the wrong-passphrase limit.
+
+use std::path::Path;
+
+use temoin_vault::case::Case;
+use temoin_vault::duress::{DuressOutcome, ATTEMPTS_FILE, SPARE_DIR};
+use temoin_vault::{KdfChoice, Kind, OpenError, Passphrase, Vault};
+
+const REAL: &str = "correct horse battery staple";
+const DURESS: &str = "grocery list for tuesday";
+
+fn pass(s: &str) -> Passphrase {
+    Passphrase::from(s)
+}
+
+fn titles(v: &Vault) -> Vec<String> {
+    let mut t: Vec<String> = v
+        .list(Kind::Case)
+        .into_iter()
+        .map(|id| v.require::<Case>(id).expect("case").record.title)
+        .collect();
+    t.sort();
+    t
+}
+
+fn slots_json(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("keyslots.json")).expect("slots")).expect("json")
+}
+
+/// The key-slot file's shape: number of slots, and each slot's kind,
+/// cost and salt (what an examiner could compare).
+fn shape(dir: &Path) -> Vec<(String, String, String)> {
+    slots_json(dir)["slots"]
+        .as_array()
+        .expect("slots")
+        .iter()
+        .map(|s| {
+            (
+                s["kind"].as_str().unwrap_or_default().to_owned(),
+                format!(
+                    "{}/{}/{}",
+                    s["kdf"]["m_kib"], s["kdf"]["t_cost"], s["kdf"]["p_cost"]
+                ),
+                s["kdf"]["salt"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn vault(root: &Path) -> std::path::PathBuf {
+    let dir = root.join("vault");
+    let mut v = Vault::create(&dir, &pass(REAL), KdfChoice::Minimum).expect("create");
+    v.add(&Case::new("The real case")).expect("case");
+    v.lock();
+    dir
+}
+
+#[test]
+fn a_duress_passphrase_opens_the_decoy_and_leaves_the_real_vault_as_it_is() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = vault(root.path());
+    let before = shape(&dir);
+
+    let mut v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    assert!(!v.is_spare());
+    v.set_duress(&pass(REAL), &pass(DURESS), DuressOutcome::Decoy)
+        .expect("set duress");
+    v.lock();
+    // The key-slot file keeps its shape: same number of slots, one salt,
+    // one cost.
+    let after = shape(&dir);
+    assert_eq!(after.len(), before.len());
+    assert!(after.iter().all(|s| s.1 == after[0].1 && s.2 == after[0].2));
+    assert_eq!(before[0].2, after[0].2);
+
+    // The decoy: empty at first; the person fills it.
+    let mut d = Vault::unlock(&dir, &pass(DURESS)).expect("duress unlock");
+    assert!(d.is_spare());
+    assert!(titles(&d).is_empty());
+    d.add(&Case::new("Shopping receipts")).expect("decoy case");
+    d.lock();
+
+    let r = Vault::unlock(&dir, &pass(REAL)).expect("real unlock");
+    assert_eq!(titles(&r), ["The real case"]);
+    r.lock();
+    let d = Vault::unlock(&dir, &pass(DURESS)).expect("duress again");
+    assert_eq!(titles(&d), ["Shopping receipts"]);
+    d.lock();
+    assert!(matches!(
+        Vault::unlock(&dir, &pass("neither of them")),
+        Err(OpenError::WrongPassphrase)
+    ));
+}
+
+#[test]
+fn a_shredding_duress_passphrase_destroys_the_real_vault_and_opens_an_empty_one() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = vault(root.path());
+    let before = shape(&dir);
+    let mut v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    v.set_duress(&pass(REAL), &pass(DURESS), DuressOutcome::Shred)
+        .expect("set duress");
+    v.lock();
+
+    let d = Vault::unlock(&dir, &pass(DURESS)).expect("duress unlock");
+    assert!(d.is_spare());
+    assert!(titles(&d).is_empty());
+    d.lock();
+    // The real vault's key is gone: its passphrase opens nothing, its
+    // files are gone, and the slot file still looks like any vault's.
+    assert!(matches!(
+        Vault::unlock(&dir, &pass(REAL)),
+        Err(OpenError::WrongPassphrase)
+    ));
+    assert!(!dir.join("records").exists());
+    assert!(!dir.join("custody.head").exists());
+    assert!(dir.join(SPARE_DIR).join("records").exists());
+    assert_eq!(shape(&dir).len(), before.len());
+    // What is left opens with the duress passphrase, again and again.
+    let d = Vault::unlock(&dir, &pass(DURESS)).expect("again");
+    assert!(d.verify().expect("verify").is_ok());
+}
+
+#[test]
+fn setting_a_duress_passphrase_is_refused_when_it_cannot_work() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = vault(root.path());
+    let mut v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    assert!(matches!(
+        v.set_duress(
+            &pass("not the passphrase"),
+            &pass(DURESS),
+            DuressOutcome::Decoy
+        ),
+        Err(OpenError::WrongPassphrase)
+    ));
+    assert!(v
+        .set_duress(&pass(REAL), &pass(REAL), DuressOutcome::Decoy)
+        .is_err());
+    assert!(!dir.join(SPARE_DIR).exists());
+    v.set_duress(&pass(REAL), &pass(DURESS), DuressOutcome::Decoy)
+        .expect("first");
+    assert!(v
+        .set_duress(&pass(REAL), &pass("another one"), DuressOutcome::Decoy)
+        .is_err());
+}
+
+#[test]
+fn wrong_passphrases_up_to_the_limit_wipe_the_vault() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = vault(root.path());
+    let mut v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    v.set_attempt_limit(Some(3)).expect("limit");
+    v.lock();
+    assert_eq!(slots_json(&dir)["attempt_limit"], 3);
+
+    // Two wrong, then right: the count starts again.
+    for _ in 0..2 {
+        assert!(matches!(
+            Vault::unlock(&dir, &pass("wrong")),
+            Err(OpenError::WrongPassphrase)
+        ));
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.join(ATTEMPTS_FILE)).expect("count"),
+        "2"
+    );
+    Vault::unlock(&dir, &pass(REAL))
+        .expect("still opens")
+        .lock();
+    assert_eq!(
+        std::fs::read_to_string(dir.join(ATTEMPTS_FILE)).expect("count"),
+        "0"
+    );
+
+    // Three wrong in a row: wiped.
+    for _ in 0..3 {
+        assert!(matches!(
+            Vault::unlock(&dir, &pass("wrong")),
+            Err(OpenError::WrongPassphrase)
+        ));
+    }
+    assert!(!dir.join("keyslots.json").exists());
+    assert!(matches!(
+        Vault::unlock(&dir, &pass(REAL)),
+        Err(OpenError::NotAVault(_))
+    ));
+}
+
+#[test]
+fn an_attempt_is_counted_before_the_derivation_so_a_kill_cannot_undo_it() {
+    // The counter is on disk (synced) before the key derivation starts: a
+    // process killed during the derivation has already counted. Here the
+    // limit was reached by a process that died right after counting (the
+    // file says 3 of 3); the next start wipes instead of trying.
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = vault(root.path());
+    let mut v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    v.set_attempt_limit(Some(3)).expect("limit");
+    v.lock();
+    std::fs::write(dir.join(ATTEMPTS_FILE), "3").expect("write");
+    assert!(matches!(
+        Vault::unlock(&dir, &pass(REAL)),
+        Err(OpenError::NotAVault(_))
+    ));
+    assert!(!dir.exists());
+}
+
+#[test]
+fn without_a_limit_failures_are_counted_but_never_wipe() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = vault(root.path());
+    for _ in 0..12 {
+        assert!(Vault::unlock(&dir, &pass("wrong")).is_err());
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.join(ATTEMPTS_FILE)).expect("count"),
+        "12"
+    );
+    Vault::unlock(&dir, &pass(REAL)).expect("opens").lock();
+}

@@ -1,0 +1,158 @@
+//! Panic wipe: the key slots go first, an interrupted wipe finishes at the
+//! next start, and nothing of the key material is left in the folder.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use temoin_vault::case::{Case, Testimony};
+use temoin_vault::wipe::{self, WipeStage};
+use temoin_vault::{KdfChoice, OpenError, Passphrase, Vault};
+
+const PASS: &str = "correct horse battery staple";
+
+/// A vault with a case, a testimony and an evidence file, and the key
+/// material captured before any wipe: each slot's wrapped key and salt, and
+/// the payload identity (exported, as a person would for recovery).
+fn vault_with_content(root: &Path) -> (PathBuf, Vec<Vec<u8>>) {
+    let dir = root.join("vault");
+    let mut v = Vault::create(&dir, &Passphrase::from(PASS), KdfChoice::Minimum).expect("create");
+    let case = v.add(&Case::new("A case")).expect("case");
+    v.add(&Testimony::new(
+        case,
+        "What happened, in the witness's words.",
+    ))
+    .expect("testimony");
+    let file = root.join("note.txt");
+    std::fs::write(&file, b"an evidence file").expect("write");
+    v.ingest_file(case, &file, &mut |_| {}).expect("ingest");
+    let exported = root.join("payload.key");
+    v.export_payload_key(&exported).expect("export");
+    v.lock();
+
+    let slots: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("keyslots.json")).expect("slots"))
+            .expect("json");
+    let mut secrets = Vec::new();
+    for slot in slots["slots"].as_array().expect("slots") {
+        let wrapped = slot["wrapped_key"].as_str().expect("wrapped key");
+        secrets.push(
+            base64::engine::general_purpose::STANDARD
+                .decode(wrapped)
+                .expect("base64"),
+        );
+        secrets.push(wrapped.as_bytes().to_vec());
+        let salt = slot["kdf"]["salt"].as_str().expect("salt");
+        secrets.push(hex::decode(salt).expect("hex"));
+    }
+    let identity = std::fs::read_to_string(&exported).expect("identity");
+    let line = identity
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .expect("an age secret key");
+    secrets.push(line.as_bytes().to_vec());
+    (dir, secrets)
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Whether any 16-byte window of any secret occurs in any file under `dir`.
+fn find_secrets(dir: &Path, secrets: &[Vec<u8>]) -> Vec<String> {
+    let mut found = Vec::new();
+    for f in files_under(dir) {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        for s in secrets {
+            let probe = &s[..s.len().min(16)];
+            if bytes.windows(probe.len()).any(|w| w == probe) {
+                found.push(f.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_wipe_removes_the_vault_and_the_right_passphrase_no_longer_opens_anything() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dir, secrets) = vault_with_content(root.path());
+    assert!(find_secrets(&dir, &secrets)
+        .iter()
+        .any(|f| f.ends_with("keyslots.json")));
+
+    let report = wipe::wipe(&dir).expect("wipe");
+    assert_eq!(report.slot_files, 1);
+    assert!(report.folder_removed);
+    assert!(!dir.exists());
+    assert!(matches!(
+        Vault::unlock(&dir, &Passphrase::from(PASS)),
+        Err(OpenError::NotAVault(_))
+    ));
+}
+
+#[test]
+fn after_the_slots_are_destroyed_no_key_material_is_left_and_the_next_start_finishes() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dir, secrets) = vault_with_content(root.path());
+    // A crash right after the slots were destroyed: the records and the
+    // payloads are still there, but they are ciphertext under a key that
+    // no longer exists anywhere.
+    wipe::wipe_until(&dir, WipeStage::SlotsDestroyed).expect("wipe");
+    assert!(!dir.join("keyslots.json").exists());
+    assert!(dir.join("records").exists(), "the rest is still there");
+    let found = find_secrets(&dir, &secrets);
+    assert!(found.is_empty(), "key material left in {found:?}");
+    // The next start finishes the wipe instead of opening anything.
+    assert!(matches!(
+        Vault::unlock(&dir, &Passphrase::from(PASS)),
+        Err(OpenError::NotAVault(_))
+    ));
+    assert!(!dir.exists());
+}
+
+#[test]
+fn a_wipe_interrupted_before_it_destroyed_anything_completes_at_the_next_start() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dir, _) = vault_with_content(root.path());
+    wipe::wipe_until(&dir, WipeStage::Marked).expect("mark");
+    assert!(dir.join("keyslots.json").exists());
+    // The right passphrase, after a wipe was asked for: the wipe wins.
+    assert!(matches!(
+        Vault::unlock(&dir, &Passphrase::from(PASS)),
+        Err(OpenError::NotAVault(_))
+    ));
+    assert!(!dir.exists());
+    // And a new vault can be made there.
+    Vault::create(&dir, &Passphrase::from(PASS), KdfChoice::Minimum).expect("a new vault");
+}
+
+#[test]
+fn a_wipe_removes_only_what_belongs_to_the_vault() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dir, _) = vault_with_content(root.path());
+    std::fs::write(dir.join("notes-of-mine.txt"), b"not the vault's").expect("write");
+    let report = wipe::wipe(&dir).expect("wipe");
+    assert!(!report.folder_removed);
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("notes-of-mine.txt")]);
+    // A folder that is not a vault is refused outright.
+    let other = root.path().join("other");
+    std::fs::create_dir(&other).expect("mkdir");
+    std::fs::write(other.join("a"), b"x").expect("write");
+    assert!(matches!(wipe::wipe(&other), Err(OpenError::NotAVault(_))));
+    assert!(other.join("a").exists());
+}
