@@ -61,3 +61,47 @@ fn the_cli_runs_without_core_dumps() {
     let fields: Vec<&str> = core.split_whitespace().collect();
     assert_eq!(&fields[4..6], ["0", "0"], "{core}");
 }
+
+/// The wrong-passphrase count is on disk before the key derivation runs:
+/// a process killed with SIGKILL in the middle of an attempt has counted
+/// it. The vault uses the calibrated derivation (over half a second), and
+/// the process is killed as soon as the count appears.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_attempt_killed_during_the_key_derivation_is_still_counted() {
+    let f = Fixture::uninitialised();
+    f.ok(&["init"]);
+    let counter = f.vault.join("attempts");
+    assert_eq!(std::fs::read_to_string(&counter).expect("counter"), "0");
+    let wrong = f.file("wrong.txt", b"not the passphrase\n");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_temoin"))
+        .arg("--vault")
+        .arg(&f.vault)
+        .args(["--passphrase-file", s(&wrong), "case", "list"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut counted = false;
+    for _ in 0..2000 {
+        if std::fs::read_to_string(&counter).is_ok_and(|c| c == "1") {
+            counted = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    child.kill().expect("SIGKILL");
+    let status = child.wait().expect("wait");
+    assert!(counted, "the attempt was never counted");
+    // Killed, not finished: the derivation was still running.
+    assert!(
+        status.code().is_none(),
+        "the process had already finished: {status}"
+    );
+    assert_eq!(std::fs::read_to_string(&counter).expect("counter"), "1");
+    // The next run counts on from there.
+    let out = f.run_with_pass(&wrong, &["case", "list"]);
+    assert_fails(&out, 1, &["wrong passphrase"]);
+    assert_eq!(std::fs::read_to_string(&counter).expect("counter"), "2");
+}
