@@ -285,6 +285,16 @@ try {
   await shot(b, "09-security");
   await axe(b, "security");
 
+  step = "the neutral face";
+  await click(b, "neutral-toggle");
+  await waitFor(b, "the window's name is the neutral one", async () => (await b.getTitle()) === "Notes");
+  const launcher = path.join(env("XDG_DATA_HOME"), "applications", "Témoin.desktop");
+  await waitFor(b, "the launcher override", async () => fs.existsSync(launcher));
+  if (!/^Name=Notes$/m.test(fs.readFileSync(launcher, "utf8"))) throw new Error("the launcher entry does not say Notes");
+  await click(b, "neutral-toggle");
+  await waitFor(b, "the launcher override is removed", async () => !fs.existsSync(launcher));
+  log("neutral face: window name and launcher entry become Notes, and back");
+
   step = "lock, then nothing of the vault on disk in the clear";
   await click(b, "lock-button");
   await el(b, "unlock-passphrase");
