@@ -1202,6 +1202,18 @@ pub async fn device_info(session: State<'_, Shared>) -> Result<DeviceInfo, AppEr
     blocking(&session, |s| s.read(device_info_of)).await
 }
 
+/// Only SOCKS5 proxies (Tor's kind) are accepted.
+fn check_proxy(proxy: Option<&str>) -> Result<(), AppError> {
+    match proxy {
+        Some(p) if !(p.starts_with("socks5://") || p.starts_with("socks5h://")) => {
+            Err(AppError::invalid(
+                "the proxy must be a SOCKS5 address such as socks5h://127.0.0.1:9050 (Tor)",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Enrolls the open vault's device with an intake server.
 pub async fn enroll_with(
     session: &Session,
@@ -1218,13 +1230,7 @@ pub async fn enroll_with(
             "the server address must start with https://",
         ));
     }
-    if let Some(p) = &proxy {
-        if !(p.starts_with("socks5://") || p.starts_with("socks5h://")) {
-            return Err(AppError::invalid(
-                "the proxy must be a SOCKS5 address such as socks5h://127.0.0.1:9050 (Tor)",
-            ));
-        }
-    }
+    check_proxy(proxy.as_deref())?;
     let key = session.read(|v| Ok(v.device_public_key().to_minisign_base64()))?;
     let e = client::enroll(
         Endpoint {
@@ -1264,13 +1270,7 @@ pub async fn enroll(
 #[specta::specta]
 pub async fn set_proxy(session: State<'_, Shared>, proxy: Option<String>) -> Result<(), AppError> {
     let proxy = proxy.filter(|p| !p.trim().is_empty());
-    if let Some(p) = &proxy {
-        if !(p.starts_with("socks5://") || p.starts_with("socks5h://")) {
-            return Err(AppError::invalid(
-                "the proxy must be a SOCKS5 address such as socks5h://127.0.0.1:9050 (Tor)",
-            ));
-        }
-    }
+    check_proxy(proxy.as_deref())?;
     blocking(&session, move |s| {
         s.write(|v| {
             let mut e = outbox::enrollment(v)?.ok_or_else(|| {
