@@ -9,6 +9,12 @@ ifneq ($(wildcard $(HOME)/.cargo/bin/cargo),)
 export PATH := $(PATH):$(HOME)/.cargo/bin
 endif
 
+# A one-off build, as in CI, gains nothing from incremental compilation,
+# whose caches take gigabytes of the disk.
+ifeq ($(CI),true)
+export CARGO_INCREMENTAL := 0
+endif
+
 .DEFAULT_GOAL := build
 .PHONY: deps build ui app run demo e2e package bindings test lint bench soak fuzz clean
 
