@@ -194,11 +194,16 @@ enum Command {
     /// stays) or destroys the real vault and opens an empty one (--outcome
     /// shred). It looks and takes as long as a normal unlock. Asks for the
     /// vault's passphrase, then the duress one (or --duress-passphrase-file).
+    /// With --remove: the duress passphrase is removed (its slot becomes a
+    /// dummy again) and the spare vault destroyed.
     Duress {
-        #[arg(long, value_enum)]
-        outcome: DuressArg,
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_enum, required_unless_present = "remove")]
+        outcome: Option<DuressArg>,
+        #[arg(long, value_name = "FILE", conflicts_with = "remove")]
         duress_passphrase_file: Option<PathBuf>,
+        /// Remove the duress passphrase and destroy the spare vault.
+        #[arg(long, conflicts_with = "outcome")]
+        remove: bool,
     },
     /// Wipe the vault after N wrong passphrases in a row (`off` for no
     /// limit). The count survives a crash; the limit is visible in the
@@ -657,10 +662,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Duress {
             outcome,
             duress_passphrase_file,
+            remove,
         } => {
             let dir = vault_dir(&cli)?;
             let current = passphrase(&cli, "Passphrase: ")?;
             let mut vault = Vault::unlock(dir, &current)?;
+            let Some(outcome) = (*outcome).filter(|_| !*remove) else {
+                vault.remove_duress(&current)?;
+                if !cli.json {
+                    println!("Duress passphrase removed; the spare vault was destroyed.");
+                }
+                return Ok(ExitCode::SUCCESS);
+            };
             let duress = match duress_passphrase_file {
                 Some(f) => passphrase::from_file(f)?,
                 None => passphrase::prompt_new("Duress passphrase: ")?,

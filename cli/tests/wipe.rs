@@ -105,3 +105,44 @@ fn an_attempt_killed_during_the_key_derivation_is_still_counted() {
     assert_fails(&out, 1, &["wrong passphrase"]);
     assert_eq!(std::fs::read_to_string(&counter).expect("counter"), "2");
 }
+
+#[test]
+fn a_duress_passphrase_is_set_used_and_removed_through_the_cli() {
+    let f = Fixture::new();
+    f.new_case("Held at the checkpoint");
+    let duress = f.file("duress.txt", b"grocery list for tuesday\n");
+    f.ok(&[
+        "duress",
+        "--outcome",
+        "decoy",
+        "--duress-passphrase-file",
+        s(&duress),
+    ]);
+    // The duress passphrase opens the empty spare vault.
+    let listed = assert_json(&f.run_with_pass(&duress, &["case", "list", "--json"]));
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
+    // Neither --outcome nor --remove: clap refuses, naming the options.
+    assert_fails(&f.run(&["duress"]), 2, &["--outcome"]);
+    // Removing from the spare vault is refused; nothing changes.
+    assert_fails(
+        &f.run_with_pass(&duress, &["duress", "--remove"]),
+        1,
+        &["vault's own passphrase"],
+    );
+    assert!(f.vault.join("spare").exists());
+    let out = f.ok(&["duress", "--remove"]);
+    assert!(out.contains("removed"), "{out}");
+    assert!(!f.vault.join("spare").exists());
+    assert_fails(
+        &f.run_with_pass(&duress, &["case", "list"]),
+        1,
+        &["wrong passphrase"],
+    );
+    let listed = assert_json(&f.run(&["case", "list", "--json"]));
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_fails(
+        &f.run(&["duress", "--remove"]),
+        1,
+        &["no duress passphrase is set"],
+    );
+}

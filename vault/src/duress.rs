@@ -43,6 +43,9 @@ use crate::vault::Vault;
 pub const SPARE_DIR: &str = "spare";
 /// The wrong-passphrase counter.
 pub const ATTEMPTS_FILE: &str = "attempts";
+/// The spare store's folder while a removal of the duress passphrase is
+/// under way (finished at the next unlock if a crash cut it short).
+pub const SPARE_REMOVING: &str = "spare.removing";
 /// The spare store's sealed state key for its outcome.
 const OUTCOME_KEY: &str = "duress/outcome";
 
@@ -141,20 +144,54 @@ pub(crate) fn open_spare(
     Ok(spare)
 }
 
+/// Replaces every passphrase slot but `keep` by a dummy made with `keep`'s
+/// salt and cost, so the file keeps its shape and every slot its cost.
+pub(crate) fn dummies_but(slots: &mut SlotFile, keep: usize) -> Result<(), OpenError> {
+    let spec = slots
+        .slots
+        .get(keep)
+        .and_then(|s| s.kdf.clone())
+        .ok_or_else(|| OpenError::Damaged {
+            what: "the key-slot file has a slot without its derivation".into(),
+        })?;
+    let salt = hex::decode(&spec.salt).map_err(|_| OpenError::Damaged {
+        what: "the key-slot file has a malformed salt".into(),
+    })?;
+    for (i, slot) in slots.slots.iter_mut().enumerate() {
+        if i != keep && slot.kind == PASSPHRASE {
+            *slot = SlotFile::dummy_slot(&salt, spec.params);
+        }
+    }
+    Ok(())
+}
+
+/// Finishes a removal of the duress passphrase that a crash cut short:
+/// every slot but the real one (`real`, which the caller just opened)
+/// becomes a dummy, then the spare store's files go. Does nothing if no
+/// removal is under way.
+pub(crate) fn finish_duress_removal(
+    dir: &Path,
+    slots: &SlotFile,
+    real: usize,
+) -> Result<(), OpenError> {
+    let removing = dir.join(SPARE_REMOVING);
+    if std::fs::symlink_metadata(&removing).is_err() {
+        return Ok(());
+    }
+    let mut next = slots.clone();
+    dummies_but(&mut next, real)?;
+    next.write(dir)?;
+    std::fs::remove_dir_all(&removing)?;
+    sync_dir(dir)?;
+    Ok(())
+}
+
 /// Replaces every slot but `keep` by a dummy, then removes the real
 /// vault's files. The slots go first: once they are replaced, the real
 /// vault key exists nowhere and the files left by a crash are noise.
 fn shred_real_vault(dir: &Path, slots: &SlotFile, keep: usize) -> Result<(), OpenError> {
     let mut next = slots.clone();
-    for (i, slot) in next.slots.iter_mut().enumerate() {
-        if i == keep || slot.kind != PASSPHRASE {
-            continue;
-        }
-        if let Some(spec) = &slot.kdf {
-            let salt = hex::decode(&spec.salt).unwrap_or_default();
-            *slot = SlotFile::dummy_slot(&salt, spec.params);
-        }
-    }
+    dummies_but(&mut next, keep)?;
     next.write(dir)?;
     for name in [
         crate::vault::RECORDS_DIR,
@@ -206,8 +243,17 @@ impl Vault {
                 "a duress passphrase is already set".into(),
             ));
         }
+        let slots = SlotFile::read(&self.slots_dir)?;
+        let (key, real) = slots.unlock(current)?;
+        // No duress slot exists here (no spare store), so `current` opened
+        // the real slot; checked all the same, as a wrong index would
+        // replace the real slot.
+        if !crate::vault::head_opens(&self.dir, &key, self.vault_id) {
+            return Err(OpenError::WrongPassphrase);
+        }
+        drop(key);
+        finish_duress_removal(&self.slots_dir, &slots, real)?;
         let mut slots = SlotFile::read(&self.slots_dir)?;
-        let (_, real) = slots.unlock(current)?;
         if slots.unlock(duress).is_ok() {
             return Err(OpenError::NotRecordable(
                 "the duress passphrase must differ from the vault's passphrase".into(),
@@ -243,6 +289,50 @@ impl Vault {
             None => slots.slots.push(slot),
         }
         slots.write(&self.slots_dir)?;
+        self.append_custody(
+            crate::custody::Action::PassphraseChanged,
+            Default::default(),
+        )
+        .map_err(|e: VaultError| OpenError::ChangedNotRecorded(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Removes the duress passphrase: its slot becomes a dummy again, so the
+    /// spare store's key exists nowhere (crypto-shredded) and the key-slot
+    /// file keeps its shape, then the spare store's files are removed. The
+    /// store is renamed first, so a crash in between is finished at the
+    /// next unlock with the vault's passphrase. `current` is the vault's own
+    /// passphrase; from the spare store, or with the duress passphrase, it
+    /// is refused.
+    pub fn remove_duress(&mut self, current: &Passphrase) -> Result<(), OpenError> {
+        let own = || {
+            OpenError::NotRecordable(
+                "the duress passphrase is removed after unlocking with the vault's own passphrase"
+                    .into(),
+            )
+        };
+        if self.is_spare() {
+            return Err(own());
+        }
+        let slots = SlotFile::read(&self.slots_dir)?;
+        let (key, real) = slots.unlock(current)?;
+        if !crate::vault::head_opens(&self.dir, &key, self.vault_id) {
+            return Err(own());
+        }
+        drop(key);
+        let spare = self.dir.join(SPARE_DIR);
+        let removing = self.dir.join(SPARE_REMOVING);
+        let pending = std::fs::symlink_metadata(&removing).is_ok();
+        if std::fs::symlink_metadata(&spare).is_err() && !pending {
+            return Err(OpenError::NotRecordable(
+                "no duress passphrase is set".into(),
+            ));
+        }
+        if !pending {
+            std::fs::rename(&spare, &removing)?;
+            sync_dir(&self.dir)?;
+        }
+        finish_duress_removal(&self.slots_dir, &slots, real)?;
         self.append_custody(
             crate::custody::Action::PassphraseChanged,
             Default::default(),

@@ -181,7 +181,7 @@ enum Loaded {
 }
 
 /// Whether `key` opens the custody head in `dir`.
-fn head_opens(dir: &Path, key: &VaultKey, vault_id: [u8; 16]) -> bool {
+pub(crate) fn head_opens(dir: &Path, key: &VaultKey, vault_id: [u8; 16]) -> bool {
     matches!(HeadFile::open(dir, key, vault_id), Ok((_, Some(_))))
 }
 
@@ -339,7 +339,17 @@ impl Vault {
                 return crate::duress::open_spare(dir, &slots, slot, key);
             }
         }
-        Self::open_with_key(dir, slots.vault_id, key)
+        let vault = match Self::open_with_key(dir, slots.vault_id, key) {
+            Ok(vault) => vault,
+            // The duress slot of a spare store whose removal a crash cut
+            // short: it opens nothing any more.
+            Err(_) if dir.join(crate::duress::SPARE_REMOVING).exists() => {
+                return Err(OpenError::WrongPassphrase)
+            }
+            Err(e) => return Err(e),
+        };
+        crate::duress::finish_duress_removal(dir, &slots, slot)?;
+        Ok(vault)
     }
 
     pub(crate) fn open_with_key(
@@ -988,10 +998,14 @@ impl Vault {
                 ..slots.clone()
             };
             match single.unlock(old) {
-                Ok(_) => {
+                // Only a slot of this store: in the vault, the duress
+                // passphrase opens the spare store's slot, which must not
+                // be replaced by one for this vault's key.
+                Ok((key, _)) if head_opens(&self.dir, &key, self.vault_id) => {
                     which = Some(i);
                     break;
                 }
+                Ok(_) => continue,
                 Err(OpenError::WrongPassphrase) => continue,
                 Err(e) => return Err(e),
             }
@@ -1008,7 +1022,36 @@ impl Vault {
                 VaultError::CustodyBroken { seq }.to_string(),
             ));
         }
-        let params = kdf.params()?;
+        // Every passphrase slot has the same cost (the dummy or duress slot
+        // too), so neither the file nor the time of an unlock tells them
+        // apart. A real vault without a duress passphrase makes its dummies
+        // again at the new cost. A duress slot cannot be rewrapped without
+        // its passphrase, so while one is set the cost stays: a calibration
+        // keeps it, an explicit other cost is refused here and kept silently
+        // in the spare store (which must not give itself away).
+        if !self.is_spare() {
+            crate::duress::finish_duress_removal(&self.slots_dir, &slots, which)?;
+            slots = SlotFile::read(&self.slots_dir)?;
+        }
+        let duress_set = self.is_spare() || self.dir.join(crate::duress::SPARE_DIR).exists();
+        let shared = slots
+            .slots
+            .iter()
+            .enumerate()
+            .find(|(i, s)| *i != which && s.kind == crate::keyslot::PASSPHRASE)
+            .and_then(|(_, s)| s.kdf.as_ref().map(|k| k.params));
+        let mut params = kdf.params()?;
+        if let Some(shared) = shared.filter(|p| *p != params && duress_set) {
+            if matches!(kdf, KdfChoice::Calibrated) || self.is_spare() {
+                params = shared;
+            } else {
+                return Err(OpenError::NotRecordable(
+                    "the derivation cost is shared with the duress passphrase's slot: remove the \
+                     duress passphrase, change the cost, then set it again"
+                        .into(),
+                ));
+            }
+        }
         // The slot keeps its salt, which the vault's slots share.
         let salt = slots.slots[which]
             .kdf
@@ -1018,6 +1061,9 @@ impl Vault {
                 what: "the key-slot file has a malformed salt".into(),
             })?;
         slots.slots[which] = slots.passphrase_slot_salted(&self.key, new, params, &salt)?;
+        if !duress_set {
+            crate::duress::dummies_but(&mut slots, which)?;
+        }
         slots.write(&self.slots_dir)?;
         self.append_custody(Action::PassphraseChanged, Event::default())
             .map_err(|e| OpenError::ChangedNotRecorded(e.to_string()))?;

@@ -70,6 +70,7 @@ fn is_vault_entry(name: &str) -> bool {
         || name == crate::vault::BLOBS_DIR
         || name == "outbox"
         || name == crate::duress::SPARE_DIR
+        || name == crate::duress::SPARE_REMOVING
         || name.starts_with(crate::duress::ATTEMPTS_FILE)
 }
 

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use temoin_vault::case::Case;
-use temoin_vault::duress::{DuressOutcome, ATTEMPTS_FILE, SPARE_DIR};
-use temoin_vault::{KdfChoice, Kind, OpenError, Passphrase, Vault};
+use temoin_vault::duress::{DuressOutcome, ATTEMPTS_FILE, SPARE_DIR, SPARE_REMOVING};
+use temoin_vault::{KdfChoice, KdfParams, Kind, OpenError, Passphrase, Vault};
 
 const REAL: &str = "correct horse battery staple";
 const DURESS: &str = "grocery list for tuesday";
@@ -143,6 +143,176 @@ fn setting_a_duress_passphrase_is_refused_when_it_cannot_work() {
     assert!(v
         .set_duress(&pass(REAL), &pass("another one"), DuressOutcome::Decoy)
         .is_err());
+    // In the vault, the duress passphrase is not this vault's: changing it
+    // from here is refused, and both passphrases still open what they did.
+    assert!(matches!(
+        v.change_passphrase(&pass(DURESS), &pass("taken over"), KdfChoice::Minimum),
+        Err(OpenError::WrongPassphrase)
+    ));
+    v.lock();
+    assert!(Vault::unlock(&dir, &pass(DURESS))
+        .expect("duress")
+        .is_spare());
+    assert!(!Vault::unlock(&dir, &pass(REAL)).expect("real").is_spare());
+}
+
+/// Every passphrase slot has one salt and one cost.
+fn uniform(dir: &Path) -> bool {
+    let s = shape(dir);
+    s.iter().all(|x| x.1 == s[0].1 && x.2 == s[0].2)
+}
+
+#[test]
+fn removing_the_duress_passphrase_leaves_a_vault_like_any_other() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = vault(root.path());
+    let before = shape(&dir);
+    let mut v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    v.set_duress(&pass(REAL), &pass(DURESS), DuressOutcome::Decoy)
+        .expect("set duress");
+    v.lock();
+    let mut d = Vault::unlock(&dir, &pass(DURESS)).expect("duress unlock");
+    d.add(&Case::new("Shopping receipts")).expect("decoy case");
+    // Not from the spare store.
+    assert!(matches!(
+        d.remove_duress(&pass(DURESS)),
+        Err(OpenError::NotRecordable(_))
+    ));
+    d.lock();
+
+    let mut v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    // Not with the duress passphrase, nor a wrong one; nothing changes.
+    assert!(matches!(
+        v.remove_duress(&pass(DURESS)),
+        Err(OpenError::NotRecordable(_))
+    ));
+    assert!(matches!(
+        v.remove_duress(&pass("neither of them")),
+        Err(OpenError::WrongPassphrase)
+    ));
+    assert!(dir.join(SPARE_DIR).exists());
+    v.remove_duress(&pass(REAL)).expect("remove");
+    assert!(!dir.join(SPARE_DIR).exists());
+    assert!(!dir.join(SPARE_REMOVING).exists());
+    // The file has the shape it had before a duress passphrase was set.
+    assert_eq!(shape(&dir).len(), before.len());
+    assert!(uniform(&dir));
+    match v.remove_duress(&pass(REAL)) {
+        Err(OpenError::NotRecordable(m)) => assert!(m.contains("no duress passphrase"), "{m}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(v.verify().expect("verify").is_ok());
+    v.lock();
+
+    assert!(matches!(
+        Vault::unlock(&dir, &pass(DURESS)),
+        Err(OpenError::WrongPassphrase)
+    ));
+    let mut v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    assert_eq!(titles(&v), ["The real case"]);
+    // A new one can be set again, and opens a new, empty spare store.
+    v.set_duress(&pass(REAL), &pass("another list"), DuressOutcome::Decoy)
+        .expect("set again");
+    v.lock();
+    let d = Vault::unlock(&dir, &pass("another list")).expect("new duress");
+    assert!(d.is_spare());
+    assert!(titles(&d).is_empty());
+}
+
+#[test]
+fn a_removal_cut_short_by_a_crash_is_finished_at_the_next_unlock() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = vault(root.path());
+    let mut v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    v.set_duress(&pass(REAL), &pass(DURESS), DuressOutcome::Decoy)
+        .expect("set duress");
+    v.lock();
+    let slots_before = std::fs::read(dir.join("keyslots.json")).expect("slots");
+    // What a crash right after the rename leaves: the store renamed, the
+    // duress slot still in the file.
+    std::fs::rename(dir.join(SPARE_DIR), dir.join(SPARE_REMOVING)).expect("rename");
+
+    // The duress slot opens nothing any more.
+    assert!(matches!(
+        Vault::unlock(&dir, &pass(DURESS)),
+        Err(OpenError::WrongPassphrase)
+    ));
+    assert_eq!(
+        std::fs::read(dir.join("keyslots.json")).expect("slots"),
+        slots_before
+    );
+    // The real passphrase finishes the removal.
+    let v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    assert_eq!(titles(&v), ["The real case"]);
+    v.lock();
+    assert!(!dir.join(SPARE_REMOVING).exists());
+    assert_ne!(
+        std::fs::read(dir.join("keyslots.json")).expect("slots"),
+        slots_before
+    );
+    assert!(uniform(&dir));
+    std::fs::create_dir(dir.join(SPARE_DIR)).expect("stand-in");
+    // Even with a store put back by hand, the duress passphrase's slot is
+    // gone.
+    assert!(matches!(
+        Vault::unlock(&dir, &pass(DURESS)),
+        Err(OpenError::WrongPassphrase)
+    ));
+}
+
+#[test]
+fn a_new_passphrase_cost_reaches_every_slot_or_is_refused_while_a_duress_slot_needs_the_old() {
+    let other = KdfParams {
+        m_kib: 20 * 1024,
+        t_cost: 2,
+        p_cost: 1,
+    };
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = vault(root.path());
+    let mut v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    // Without a duress passphrase the dummy follows the real slot.
+    v.change_passphrase(&pass(REAL), &pass("a new one"), KdfChoice::Exactly(other))
+        .expect("change");
+    assert!(uniform(&dir));
+    assert_eq!(shape(&dir)[0].1, "20480/2/1");
+    v.set_duress(&pass("a new one"), &pass(DURESS), DuressOutcome::Decoy)
+        .expect("set duress");
+    // With one, an explicit other cost is refused and nothing changes...
+    let slots = std::fs::read(dir.join("keyslots.json")).expect("slots");
+    match v.change_passphrase(
+        &pass("a new one"),
+        &pass(REAL),
+        KdfChoice::Exactly(KdfParams::FLOOR),
+    ) {
+        Err(OpenError::NotRecordable(m)) => assert!(m.contains("duress"), "{m}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read(dir.join("keyslots.json")).expect("slots"),
+        slots
+    );
+    // ...and a calibrated change keeps the cost the slots share.
+    v.change_passphrase(&pass("a new one"), &pass(REAL), KdfChoice::Calibrated)
+        .expect("calibrated change");
+    assert!(uniform(&dir));
+    assert_eq!(shape(&dir)[0].1, "20480/2/1");
+    v.lock();
+    // The spare store keeps the cost silently, whatever is asked.
+    let mut d = Vault::unlock(&dir, &pass(DURESS)).expect("duress unlock");
+    d.change_passphrase(
+        &pass(DURESS),
+        &pass("groceries again"),
+        KdfChoice::Exactly(KdfParams::FLOOR),
+    )
+    .expect("change in the spare store");
+    d.lock();
+    assert!(uniform(&dir));
+    assert_eq!(shape(&dir)[0].1, "20480/2/1");
+    assert!(Vault::unlock(&dir, &pass("groceries again"))
+        .expect("new duress")
+        .is_spare());
+    let r = Vault::unlock(&dir, &pass(REAL)).expect("real");
+    assert_eq!(titles(&r), ["The real case"]);
 }
 
 #[test]
