@@ -12,6 +12,8 @@
 #   libwebkit2gtk-4.1-dev   the desktop app's web view (Tauri v2 on Linux)
 #   xvfb, webkit2gtk-driver a virtual display and WebKit's WebDriver, for
 #                           the app's end-to-end tests
+#   xclip                   reads the virtual display's clipboard in those
+#                           tests (copied text must leave it)
 # and the npm packages of the interface (ui/) and of the end-to-end tests
 # (tests/e2e: WebdriverIO, axe-core), and tauri-driver (the WebDriver bridge
 # to the app, from crates.io) into target/tools/bin.
@@ -80,7 +82,7 @@ have_pkg() {
 }
 
 wanted=(age minisign argon2 build-essential pkg-config imagemagick libimage-exiftool-perl nodejs npm curl
-  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver)
+  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip)
 if [ "$mode" = bench ]; then
   wanted+=(time)
 fi

@@ -22,7 +22,9 @@ set -a
 # shellcheck disable=SC1091
 . "$OUT/omct/env"
 set +a
-export TEMOIN_HOME=$OUT/home TEMOIN_E2E=1
+# TEMOIN_E2E (debug builds only) also lets the test shorten how long
+# copied text stays on the clipboard.
+export TEMOIN_HOME=$OUT/home TEMOIN_E2E=1 TEMOIN_E2E_CLIPBOARD_SECONDS=5
 # Everything the app and its web view write goes under target/e2e, where
 # the test scans it for plaintext.
 export TMPDIR=$OUT/tmp XDG_DATA_HOME=$OUT/xdg/data XDG_CACHE_HOME=$OUT/xdg/cache XDG_CONFIG_HOME=$OUT/xdg/config

@@ -9,7 +9,7 @@ use tauri_specta::Event;
 use tokio::sync::Notify;
 
 use crate::commands::{enroll_with, Shared};
-use crate::events::{Locked, OutboxChanged};
+use crate::events::OutboxChanged;
 use crate::session::Access;
 
 /// Wakes the outbox loop early (after a submission, a retry, enrollment).
@@ -75,10 +75,7 @@ pub fn start_idle_timer(app: AppHandle) {
             if session.idle_seconds() >= u64::from(minutes) * 60 {
                 let s = Arc::clone(&session);
                 let _ = tauri::async_runtime::spawn_blocking(move || s.lock()).await;
-                let _ = Locked {
-                    reason: "idle".into(),
-                }
-                .emit(&app);
+                crate::events::locked(&app, "idle");
             }
         }
     });

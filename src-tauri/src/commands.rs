@@ -29,7 +29,7 @@ use temoin_vault::{ItemId, KdfChoice, Kind, Record, Stored, Vault};
 use zeroize::Zeroizing;
 
 use crate::error::{AppError, ErrorCode};
-use crate::events::{ImportDone, ImportFailure, ImportProgress, Locked, OutboxChanged};
+use crate::events::{ImportDone, ImportFailure, ImportProgress, OutboxChanged};
 use crate::region::{to_region, FractionRect};
 use crate::session::Session;
 
@@ -101,11 +101,22 @@ const LANGUAGES: [&str; 4] = ["en", "fr", "es", "ar"];
 
 #[tauri::command]
 #[specta::specta]
-pub async fn set_language(session: State<'_, Shared>, language: String) -> Result<(), AppError> {
+pub async fn set_language(
+    app: AppHandle,
+    session: State<'_, Shared>,
+    language: String,
+) -> Result<(), AppError> {
     if !LANGUAGES.contains(&language.as_str()) {
         return Err(AppError::invalid("unknown language"));
     }
-    blocking(&session, move |s| s.set_language(&language)).await
+    let chosen = language.clone();
+    blocking(&session, move |s| s.set_language(&chosen)).await?;
+    // The neutral window title and launcher entry follow the language.
+    let settings = session.settings();
+    if settings.neutral {
+        crate::face::apply(&app, true, session.home(), &language);
+    }
+    Ok(())
 }
 
 /// Turns the neutral face on or off (window title and icon at once, the
@@ -119,37 +130,16 @@ pub async fn set_neutral(
 ) -> Result<(), AppError> {
     let home = session.home().to_owned();
     blocking(&session, move |s| s.set_neutral(on)).await?;
-    crate::face::apply(&app, on, &home);
+    crate::face::apply(&app, on, &home, &session.settings().language);
     Ok(())
 }
 
-/// How long copied text stays on the clipboard.
-const CLIPBOARD_SECONDS: u64 = 30;
-
-/// The person copied text from the app: clear the clipboard after a short
-/// time, unless something else was copied meanwhile. Only a hash of the
-/// text is kept to tell.
+/// The person copied text from the app: it is cleared from the clipboard
+/// after a short time, at lock and when the window closes.
 #[tauri::command]
 #[specta::specta]
 pub async fn clipboard_copied(app: AppHandle) -> Result<(), AppError> {
-    use sha2::{Digest, Sha256};
-    use tauri_plugin_clipboard_manager::ClipboardExt;
-    // The copy lands on the clipboard just after the event.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let Ok(text) = app.clipboard().read_text() else {
-        return Ok(());
-    };
-    let copied = Sha256::digest(text.as_bytes());
-    drop(Zeroizing::new(text));
-    tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(std::time::Duration::from_secs(CLIPBOARD_SECONDS)).await;
-        if let Ok(now) = app.clipboard().read_text() {
-            if Sha256::digest(now.as_bytes()) == copied {
-                let _ = app.clipboard().write_text(String::new());
-            }
-            drop(Zeroizing::new(now));
-        }
-    });
+    crate::clipboard::copied(app).await;
     Ok(())
 }
 
@@ -221,13 +211,6 @@ pub async fn vault_create(
     let score = strength_of(&passphrase).score;
     let passphrase = Passphrase::new(passphrase);
     blocking(&session, move |s| {
-        let dir = s.vault_dir();
-        if dir.join("keyslots.json").exists() {
-            return Err(AppError::new(
-                ErrorCode::VaultExists,
-                "a vault already exists on this computer",
-            ));
-        }
         if passphrase.is_empty() {
             return Err(AppError::new(
                 ErrorCode::EmptyPassphrase,
@@ -240,8 +223,7 @@ pub async fn vault_create(
                 "this passphrase would be guessed too easily",
             ));
         }
-        std::fs::create_dir_all(s.home())
-            .map_err(|e| AppError::new(ErrorCode::Io, format!("cannot create the folder: {e}")))?;
+        let dir = s.new_vault_dir()?;
         let vault = Vault::create(&dir, &passphrase, KdfChoice::Calibrated)?;
         s.open(vault);
         Ok(())
@@ -277,10 +259,7 @@ pub async fn vault_lock(app: AppHandle, session: State<'_, Shared>) -> Result<()
         Ok(())
     })
     .await?;
-    let _ = Locked {
-        reason: "user".into(),
-    }
-    .emit(&app);
+    crate::events::locked(&app, "user");
     Ok(())
 }
 

@@ -44,3 +44,14 @@ pub struct OutboxChanged {}
 pub struct Locked {
     pub reason: String,
 }
+
+/// Tells the interface the vault was locked (`reason`: `user`, `idle`,
+/// `panic`), after clearing the clipboard of text copied from the app.
+pub fn locked(app: &tauri::AppHandle, reason: &str) {
+    use tauri_specta::Event;
+    crate::clipboard::clear_now(app);
+    let _ = Locked {
+        reason: reason.into(),
+    }
+    .emit(app);
+}

@@ -8,8 +8,15 @@ use std::path::PathBuf;
 
 use tauri::{AppHandle, Manager};
 
-/// The plain name.
-pub const NEUTRAL_NAME: &str = "Notes";
+/// The plain name in the interface's language (the interface's own
+/// `app.neutral_name`; a test keeps the two the same).
+pub fn neutral_name(language: &str) -> &'static str {
+    match language {
+        "es" => "Notas",
+        "ar" => "ملاحظات",
+        _ => "Notes",
+    }
+}
 const NEUTRAL_ICON: &[u8] = include_bytes!("../../icons/neutral-128.png");
 const OWN_ICON: &[u8] = include_bytes!("../../icons/128x128.png");
 /// The launcher entry the package installs, which a user-level file of the
@@ -24,10 +31,11 @@ fn user_applications() -> Option<PathBuf> {
 }
 
 /// Applies the face to the main window, and writes or removes the user's
-/// launcher override.
-pub fn apply(app: &AppHandle, neutral: bool, home: &std::path::Path) {
+/// launcher override; the plain name is in `language`.
+pub fn apply(app: &AppHandle, neutral: bool, home: &std::path::Path, language: &str) {
+    let name = neutral_name(language);
     if let Some(w) = app.get_webview_window("main") {
-        let _ = w.set_title(if neutral { NEUTRAL_NAME } else { "Témoin" });
+        let _ = w.set_title(if neutral { name } else { "Témoin" });
         if let Ok(icon) =
             tauri::image::Image::from_bytes(if neutral { NEUTRAL_ICON } else { OWN_ICON })
         {
@@ -46,7 +54,7 @@ pub fn apply(app: &AppHandle, neutral: bool, home: &std::path::Path) {
         let _ = std::fs::write(
             &entry,
             format!(
-                "[Desktop Entry]\nType=Application\nName={NEUTRAL_NAME}\nExec=\"{}\"\nIcon={}\nCategories=Utility;\nTerminal=false\n",
+                "[Desktop Entry]\nType=Application\nName={name}\nExec=\"{}\"\nIcon={}\nCategories=Utility;\nTerminal=false\n",
                 exe.display(),
                 icon.display()
             ),
@@ -54,5 +62,27 @@ pub fn apply(app: &AppHandle, neutral: bool, home: &std::path::Path) {
     } else {
         let _ = std::fs::remove_file(&entry);
         let _ = std::fs::remove_file(home.join("neutral.png"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutral_name;
+
+    #[test]
+    fn the_plain_name_is_the_interfaces_in_every_language() {
+        for (language, strings) in [
+            ("en", include_str!("../../ui/src/i18n/en.json")),
+            ("fr", include_str!("../../ui/src/i18n/fr.json")),
+            ("es", include_str!("../../ui/src/i18n/es.json")),
+            ("ar", include_str!("../../ui/src/i18n/ar.json")),
+        ] {
+            let strings: serde_json::Value = serde_json::from_str(strings).expect("json");
+            assert_eq!(
+                strings["app"]["neutral_name"].as_str(),
+                Some(neutral_name(language)),
+                "{language}"
+            );
+        }
     }
 }

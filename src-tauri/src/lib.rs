@@ -14,6 +14,7 @@ use tauri::Manager;
 use tauri_specta::{collect_commands, collect_events};
 
 pub mod background;
+pub mod clipboard;
 pub mod commands;
 pub mod error;
 pub mod events;
@@ -64,6 +65,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             security::security_settings,
             security::set_attempt_limit,
             security::set_duress,
+            security::remove_duress,
             security::backup_create,
             security::backup_restore,
             security::set_forget_after_delivery,
@@ -127,11 +129,13 @@ pub fn run() {
             // first screen.
             let _ = temoin_vault::wipe::finish_interrupted_wipe(&home.join("vault"));
             let session = Session::new(home, demo_from_env());
-            if session.settings().neutral {
-                face::apply(app.handle(), true, session.home());
+            let settings = session.settings();
+            if settings.neutral {
+                face::apply(app.handle(), true, session.home(), &settings.language);
             }
             app.manage(Arc::new(session));
             app.manage(background::Wake::default());
+            app.manage(clipboard::Copied::default());
             background::start_idle_timer(app.handle().clone());
             Ok(())
         })
@@ -154,6 +158,7 @@ pub fn run() {
                 if let Some(s) = window.try_state::<commands::Shared>() {
                     s.lock();
                 }
+                clipboard::clear_now(window.app_handle());
             }
         })
         .run(context());

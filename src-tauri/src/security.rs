@@ -16,7 +16,6 @@ use temoin_vault::{OpenError, Vault};
 
 use crate::commands::{blocking, Shared};
 use crate::error::{AppError, ErrorCode};
-use crate::events::Locked;
 
 /// Destroys the vault now: locks it, then wipes it (key slots first). The
 /// interface shows the first-run screen afterwards.
@@ -31,10 +30,7 @@ pub async fn panic_wipe(app: AppHandle, session: State<'_, Shared>) -> Result<()
         }
     })
     .await?;
-    let _ = Locked {
-        reason: "panic".into(),
-    }
-    .emit(&app);
+    crate::events::locked(&app, "panic");
     Ok(())
 }
 
@@ -82,6 +78,24 @@ pub async fn set_forget_after_delivery(
     session.touch();
     blocking(&session, move |s| {
         s.write(|v| Ok(v.set_forget_after_delivery(on)?))
+    })
+    .await
+}
+
+/// Removes the duress passphrase and destroys the spare store. `current`
+/// is the vault's own passphrase.
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_duress(session: State<'_, Shared>, current: String) -> Result<(), AppError> {
+    let current = Passphrase::new(current);
+    session.touch();
+    blocking(&session, move |s| {
+        s.write(|v| {
+            v.remove_duress(&current).map_err(|e| match e {
+                OpenError::NotRecordable(why) => AppError::invalid(why),
+                other => other.into(),
+            })
+        })
     })
     .await
 }
@@ -221,15 +235,7 @@ pub async fn backup_restore(
     let recovery = Passphrase::new(recovery);
     let passphrase = Passphrase::new(passphrase);
     blocking(&session, move |s| {
-        let dir = s.vault_dir();
-        if dir.join("keyslots.json").exists() {
-            return Err(AppError::new(
-                ErrorCode::VaultExists,
-                "a vault already exists on this computer",
-            ));
-        }
-        std::fs::create_dir_all(s.home())
-            .map_err(|e| AppError::new(ErrorCode::Io, format!("cannot create the folder: {e}")))?;
+        let dir = s.new_vault_dir()?;
         backup::restore_file(&PathBuf::from(file), RecoveryOpener::Passphrase(&recovery), &dir)
             .map_err(|e| match e {
                 OpenError::WrongPassphrase => AppError::new(

@@ -86,6 +86,25 @@ impl Session {
         self.home.join("vault")
     }
 
+    /// The vault folder for a vault about to be made here (created or
+    /// restored): refused if one exists; the home folder is made.
+    pub fn new_vault_dir(&self) -> Result<PathBuf, AppError> {
+        let dir = self.vault_dir();
+        if dir.join("keyslots.json").exists() {
+            return Err(AppError::new(
+                crate::error::ErrorCode::VaultExists,
+                "a vault already exists on this computer",
+            ));
+        }
+        std::fs::create_dir_all(&self.home).map_err(|e| {
+            AppError::new(
+                crate::error::ErrorCode::Io,
+                format!("cannot create the folder: {e}"),
+            )
+        })?;
+        Ok(dir)
+    }
+
     pub fn home(&self) -> &Path {
         &self.home
     }

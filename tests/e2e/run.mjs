@@ -89,6 +89,29 @@ async function waitFor(b, what, fn, timeout = 20000) {
   await b.waitUntil(fn, { timeout, interval: 250, timeoutMsg: `${what} (step: ${step})` });
 }
 
+/** What the X clipboard holds now ("" if nothing). */
+function clipboard() {
+  try {
+    return execFileSync("xclip", ["-o", "-selection", "clipboard"], { stdio: ["ignore", "pipe", "ignore"], timeout: 5000 }).toString();
+  } catch {
+    return "";
+  }
+}
+
+/** Selects the first case row's text and copies it with Ctrl+C, as a person would. */
+async function copyRow(b) {
+  await b.execute((s) => {
+    const row = document.querySelector(s);
+    const range = document.createRange();
+    range.selectNodeContents(row);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }, sel("case-row"));
+  await b.keys(["Control", "c"]);
+}
+
+const CLIPBOARD_SECONDS = Number(env("TEMOIN_E2E_CLIPBOARD_SECONDS"));
 const b = await openApp(env("E2E_APP"));
 try {
   await b.setWindowSize(1366, 768).catch(() => {});
@@ -185,9 +208,18 @@ try {
   await shot(b, "04-cases");
   log("hostile title and narrative rendered as text; nothing ran");
 
-  step = "lock";
+  step = "text copied from the app leaves the clipboard at lock";
+  await copyRow(b);
+  await waitFor(b, "the copied title on the clipboard", async () => clipboard().includes("post 4"), 5000);
+  // A moment, as a person takes, then the lock: well before the delay.
+  await b.pause(1000);
   await click(b, "lock-button");
   await el(b, "unlock-passphrase");
+  // Within 1.5 s: well before the delay (5 s after the copy) runs out.
+  await waitFor(b, "the clipboard emptied at lock", async () => !clipboard().includes("post 4"), 1500);
+  log("copied text was on the clipboard, and gone at lock");
+
+  step = "lock";
   const lockedText = await bodyText(b);
   const lockedHtml = await b.execute(() => document.documentElement.outerHTML);
   for (const secret of ["post 4", "The witness", "E2ECam", "46.20"]) {
@@ -210,6 +242,21 @@ try {
   await type(b, "unlock-passphrase", PASS);
   await click(b, "unlock-submit");
   await el(b, "case-row", 60000);
+
+  step = "text copied from the app leaves the clipboard after a while, unless replaced";
+  await copyRow(b);
+  await waitFor(b, "the copied title on the clipboard", async () => clipboard().includes("post 4"), 5000);
+  await waitFor(b, "the clipboard emptied after the delay", async () => clipboard() === "", 15000);
+  await copyRow(b);
+  await waitFor(b, "the copied title on the clipboard", async () => clipboard().includes("post 4"), 5000);
+  // Something else copied meanwhile, by another program (a moment later,
+  // as a person would: the app looks at the clipboard 0.2 s after a
+  // copy): left alone.
+  await b.pause(1000);
+  execFileSync("xclip", ["-selection", "clipboard", "-i"], { input: "a shopping list", stdio: ["pipe", "ignore", "ignore"] });
+  await b.pause((CLIPBOARD_SECONDS + 2) * 1000);
+  if (clipboard() !== "a shopping list") throw new Error(`the app cleared what another program copied: "${clipboard()}"`);
+  log(`copied text gone after ${CLIPBOARD_SECONDS} s; another program's copy left alone`);
 
   step = "everything is still there";
   await click(b, "case-row");
@@ -342,6 +389,21 @@ try {
   await click(b, "unlock-submit");
   await el(b, "case-row", 60000);
   log("duress passphrase: an empty decoy; the real passphrase: the real case");
+
+  step = "remove the duress passphrase";
+  await click(b, "settings-nav");
+  await type(b, "duress-remove-current", PASS);
+  await click(b, "duress-remove");
+  await el(b, "duress-removed", 60000);
+  if (fs.existsSync(path.join(env("TEMOIN_HOME"), "vault", "spare"))) throw new Error("the spare vault is still there");
+  await click(b, "lock-button");
+  await type(b, "unlock-passphrase", DURESS);
+  await click(b, "unlock-submit");
+  await el(b, "unlock-error", 60000);
+  await type(b, "unlock-passphrase", PASS);
+  await click(b, "unlock-submit");
+  await el(b, "case-row", 60000);
+  log("duress passphrase removed: the spare vault is gone and that passphrase opens nothing");
 
   step = "deliver and forget";
   await click(b, "case-row");

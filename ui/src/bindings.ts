@@ -45,9 +45,8 @@ export const commands = {
 	 */
 	setNeutral: (on: boolean) => typedError<null, AppError>(__TAURI_INVOKE("set_neutral", { on })),
 	/**
-	 *  The person copied text from the app: clear the clipboard after a short
-	 *  time, unless something else was copied meanwhile. Only a hash of the
-	 *  text is kept to tell.
+	 *  The person copied text from the app: it is cleared from the clipboard
+	 *  after a short time, at lock and when the window closes.
 	 */
 	clipboardCopied: () => typedError<null, AppError>(__TAURI_INVOKE("clipboard_copied")),
 	/**
@@ -62,6 +61,11 @@ export const commands = {
 	 *  asked again.
 	 */
 	setDuress: (current: string, duress: string, outcome: DuressChoice) => typedError<null, AppError>(__TAURI_INVOKE("set_duress", { current, duress, outcome })),
+	/**
+	 *  Removes the duress passphrase and destroys the spare store. `current`
+	 *  is the vault's own passphrase.
+	 */
+	removeDuress: (current: string) => typedError<null, AppError>(__TAURI_INVOKE("remove_duress", { current })),
 	/**  Writes an encrypted backup (to a recovery passphrase) into `folder`. */
 	backupCreate: (folder: string, recovery: string) => typedError<BackupResult, AppError>(__TAURI_INVOKE("backup_create", { folder, recovery })),
 	/**

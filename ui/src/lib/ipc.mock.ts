@@ -680,6 +680,20 @@ export async function setForgetAfterDelivery(on: boolean): Promise<null> {
   return null;
 }
 
+export async function removeDuress(current: string): Promise<null> {
+  record('remove_duress');
+  mustBeUnlocked();
+  if (!current) throw new AppError('empty_passphrase', 'the passphrase is empty');
+  const own = "the duress passphrase is removed after unlocking with the vault's own passphrase";
+  // From the spare vault, or with the duress passphrase: refused.
+  if (state.real || (state.duress && current === state.duress.passphrase)) throw new AppError('invalid_input', own);
+  if (current !== state.passphrase) throw new AppError('wrong_passphrase', 'the current passphrase opens no slot');
+  if (!state.duress) throw new AppError('invalid_input', 'no duress passphrase is set');
+  state.duress = null;
+  state.spare = null;
+  return null;
+}
+
 export async function setDuress(current: string, duress: string, outcome: DuressOutcome): Promise<null> {
   record('set_duress');
   mustBeUnlocked();

@@ -93,6 +93,7 @@ describe('the one backend module', () => {
     ['setForgetAfterDelivery', () => ipc.setForgetAfterDelivery(true), 'set_forget_after_delivery', { on: true }],
     ['caseForget', () => ipc.caseForget('c1'), 'case_forget', { caseId: 'c1' }],
     ['setDuress', () => ipc.setDuress('mine', 'spare', 'decoy'), 'set_duress', { current: 'mine', duress: 'spare', outcome: 'decoy' }],
+    ['removeDuress', () => ipc.removeDuress('mine'), 'remove_duress', { current: 'mine' }],
     ['backupCreate', () => ipc.backupCreate('/media/usb', 'rec'), 'backup_create', { folder: '/media/usb', recovery: 'rec' }],
     ['backupRestore', () => ipc.backupRestore('/media/usb/b.age', 'rec', 'pass'), 'backup_restore', { file: '/media/usb/b.age', recovery: 'rec', passphrase: 'pass' }],
   ];

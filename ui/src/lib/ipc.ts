@@ -127,6 +127,8 @@ export const setAttemptLimit = (limit: number | null): Promise<null> => unwrap(c
 /** `current` is the vault's own passphrase, asked again. */
 export const setDuress = (current: string, duress: string, outcome: DuressOutcome): Promise<null> =>
   unwrap(commands.setDuress(current, duress, outcome));
+/** `current` is the vault's own passphrase; refused from the spare vault. */
+export const removeDuress = (current: string): Promise<null> => unwrap(commands.removeDuress(current));
 /** The standing policy: forget every case as soon as OMCT's receipt is recorded. */
 export const setForgetAfterDelivery = (on: boolean): Promise<null> => unwrap(commands.setForgetAfterDelivery(on));
 export const backupCreate = (folder: string, recovery: string): Promise<BackupResult> =>

@@ -30,6 +30,26 @@ async function settings() {
   await screen.findByRole('heading', { level: 1, name: 'Settings' });
 }
 
+/** Sets a decoy duress passphrase (STRONG) from the Security settings. */
+async function setDecoy() {
+  type('duress-current', PASSPHRASE);
+  type('duress-passphrase', STRONG);
+  type('duress-confirm', STRONG);
+  await fireEvent.click(screen.getByTestId('duress-outcome-decoy'));
+  const save = screen.getByTestId('duress-save') as HTMLButtonElement;
+  await waitFor(() => expect(save.disabled).toBe(false));
+  await fireEvent.click(save);
+  await screen.findByTestId('duress-done');
+}
+
+/** Locks, then unlocks with `passphrase`. */
+async function relock(passphrase: string) {
+  await fireEvent.click(screen.getByTestId('lock-button'));
+  type('unlock-passphrase', passphrase);
+  await fireEvent.click(await screen.findByTestId('unlock-submit'));
+  await screen.findByTestId('lock-button');
+}
+
 describe('panic wipe', () => {
   it('opens from the unlock screen with the shortcut, focused on "Wipe now"; Escape cancels', async () => {
     await start({ vault: 'locked', seed: true });
@@ -223,20 +243,44 @@ describe('duress passphrase', () => {
   it('unlocks with the duress passphrase exactly like with the real one', async () => {
     await unlocked({ seed: true });
     await settings();
-    type('duress-current', PASSPHRASE);
-    type('duress-passphrase', STRONG);
-    type('duress-confirm', STRONG);
-    await fireEvent.click(screen.getByTestId('duress-outcome-decoy'));
-    await waitFor(() => expect(save().disabled).toBe(false));
-    await fireEvent.click(save());
-    await screen.findByTestId('duress-done');
-    await fireEvent.click(screen.getByTestId('lock-button'));
-    type('unlock-passphrase', STRONG);
-    await fireEvent.click(await screen.findByTestId('unlock-submit'));
-    await screen.findByTestId('lock-button');
+    await setDecoy();
+    await relock(STRONG);
     await screen.findByText(/No cases yet/);
     expect(document.body.textContent).not.toContain(TITLE);
     expect(document.body.textContent).not.toMatch(/spare|decoy|duress/i);
+  });
+
+  it('is removed with the vault’s own passphrase, never from the spare vault', async () => {
+    const remove = () => screen.getByTestId('duress-remove') as HTMLButtonElement;
+    const removeError = async () => (await screen.findByTestId('duress-remove-error')).textContent ?? '';
+    await unlocked({ seed: true });
+    await settings();
+    expect(remove().disabled).toBe(true);
+    await setDecoy();
+
+    // In the spare vault: refused, and the field is emptied.
+    await relock(STRONG);
+    await settings();
+    type('duress-remove-current', STRONG);
+    await fireEvent.click(remove());
+    expect(await removeError()).toMatch(/own passphrase/);
+    expect((screen.getByTestId('duress-remove-current') as HTMLInputElement).value).toBe('');
+    expect(fake.mock.duress).toBe('decoy');
+
+    await relock(PASSPHRASE);
+    await settings();
+    type('duress-remove-current', 'not the passphrase');
+    await fireEvent.click(remove());
+    expect(await removeError()).toMatch(/Nothing was removed/);
+    expect(fake.mock.duress).toBe('decoy');
+    type('duress-remove-current', PASSPHRASE);
+    await fireEvent.click(remove());
+    expect((await screen.findByTestId('duress-removed')).textContent).toMatch(/now opens nothing/);
+    expect(screen.queryByTestId('duress-remove-error')).toBeNull();
+    expect(fake.mock.duress).toBeNull();
+    type('duress-remove-current', PASSPHRASE);
+    await fireEvent.click(remove());
+    expect(await removeError()).toMatch(/no duress passphrase is set/);
   });
 });
 
