@@ -191,4 +191,21 @@ if [ ! -x "$TAURI_DRIVER" ]; then
     fail "could not install tauri-driver (see the messages above)"
 fi
 
+# Disk space. A clean `make test` left at most 4.6 GiB in target/
+# (measured on a fresh clone); a disk that fills up mid-build kills the
+# linker with an obscure bus error, so say it plainly before starting.
+TEST_GIB=${TEMOIN_DISK_GIB:-6}
+if [ "$mode" = base ] && command -v df >/dev/null 2>&1; then
+  mkdir -p "$ROOT/target"
+  free_kib=$(df -Pk "$ROOT/target" | awk 'NR == 2 { print $4 }')
+  used_kib=$(du -sk "$ROOT/target" 2>/dev/null | awk '{ print $1 }')
+  need_kib=$((TEST_GIB * 1024 * 1024 - ${used_kib:-0}))
+  if [ -n "$free_kib" ] && [ "$free_kib" -lt "$need_kib" ]; then
+    fail "not enough free disk space: a full build and test run needs about $TEST_GIB GiB in target/,
+      which holds $((${used_kib:-0} / 1024 / 1024)) GiB, and the disk has $((free_kib / 1024 / 1024)) GiB free.
+      Free some space (\`make clean\` empties target/), then run this again.
+      (TEMOIN_DISK_GIB=N changes the estimate.)"
+  fi
+fi
+
 say "all present"
