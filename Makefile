@@ -47,10 +47,12 @@ demo: deps
 e2e: deps app
 	bash scripts/e2e.sh
 
-## A .deb package built by the Tauri bundler (release build).
+## A .deb package built by the Tauri bundler (release build), checked by dpkg.
 package: deps ui
 	cd src-tauri && ../ui/node_modules/.bin/tauri build --bundles deb
-	@ls -l target/release/bundle/deb/*.deb
+	@deb=$$(ls -t target/release/bundle/deb/temoin_*.deb | head -n 1); \
+	  dpkg --validate-pkgname "$$(dpkg-deb -f $$deb Package)" && \
+	  dpkg-deb -f $$deb Package Version Depends && ls -l $$deb
 
 ## Rewrite ui/src/bindings.ts from the Rust commands (commit the result).
 bindings:

@@ -21,7 +21,7 @@ const NEUTRAL_ICON: &[u8] = include_bytes!("../../icons/neutral-128.png");
 const OWN_ICON: &[u8] = include_bytes!("../../icons/128x128.png");
 /// The launcher entry the package installs, which a user-level file of the
 /// same name overrides (XDG desktop entry lookup order).
-const DESKTOP_FILE: &str = "Témoin.desktop";
+const DESKTOP_FILE: &str = "temoin.desktop";
 
 fn user_applications() -> Option<PathBuf> {
     let data = std::env::var_os("XDG_DATA_HOME")
@@ -68,6 +68,30 @@ pub fn apply(app: &AppHandle, neutral: bool, home: &std::path::Path, language: &
 #[cfg(test)]
 mod tests {
     use super::neutral_name;
+
+    /// The override must carry the name of the entry the package installs,
+    /// `<productName>.desktop`; the product name is also the package's,
+    /// which dpkg only takes in lower-case ASCII letters, digits and `+-.`.
+    #[test]
+    fn the_launcher_override_shadows_the_packages_entry() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).expect("json");
+        let product = conf["productName"].as_str().expect("productName");
+        assert_eq!(format!("{product}.desktop"), super::DESKTOP_FILE);
+        assert!(
+            product.len() >= 2
+                && product.starts_with(|c: char| c.is_ascii_lowercase())
+                && product
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c)),
+            "{product} is not a valid Debian package name"
+        );
+        let template = conf["bundle"]["linux"]["deb"]["desktopTemplate"]
+            .as_str()
+            .expect("desktopTemplate");
+        assert_eq!(template, "deb/temoin.desktop");
+        assert!(include_str!("../deb/temoin.desktop").contains("\nName=Témoin\n"));
+    }
 
     #[test]
     fn the_plain_name_is_the_interfaces_in_every_language() {

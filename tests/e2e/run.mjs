@@ -335,7 +335,7 @@ try {
   step = "the neutral face";
   await click(b, "neutral-toggle");
   await waitFor(b, "the window's name is the neutral one", async () => (await b.getTitle()) === "Notes");
-  const launcher = path.join(env("XDG_DATA_HOME"), "applications", "Témoin.desktop");
+  const launcher = path.join(env("XDG_DATA_HOME"), "applications", "temoin.desktop");
   await waitFor(b, "the launcher override", async () => fs.existsSync(launcher));
   if (!/^Name=Notes$/m.test(fs.readFileSync(launcher, "utf8"))) throw new Error("the launcher entry does not say Notes");
   await click(b, "neutral-toggle");
