@@ -191,14 +191,7 @@ impl Vault {
         path: &Path,
         to: RecoveryKey<'_>,
     ) -> Result<BackupList, VaultError> {
-        if path.exists() {
-            return Err(VaultError::OutputExists);
-        }
-        let mut part = path.as_os_str().to_owned();
-        part.push(".part");
-        let part = PathBuf::from(part);
-        let file = crate::evidence::create_private_new(&part)?;
-        let written = (|| -> Result<BackupList, VaultError> {
+        crate::store::write_new_file(path, |file| {
             let sink = io::BufWriter::new(file);
             let mut w = match to {
                 RecoveryKey::Passphrase(p) => payload::encrypt_to_passphrase(p, sink),
@@ -207,26 +200,8 @@ impl Vault {
             .map_err(|e| VaultError::Io(io::Error::other(e.to_string())))?;
             let list = self.backup(&mut w)?;
             let sink = w.finish()?;
-            sink.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            Ok(list)
-        })();
-        match written {
-            Ok(list) => {
-                if path.exists() {
-                    let _ = fs::remove_file(&part);
-                    return Err(VaultError::OutputExists);
-                }
-                fs::rename(&part, path)?;
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    crate::store::sync_dir(parent)?;
-                }
-                Ok(list)
-            }
-            Err(e) => {
-                let _ = fs::remove_file(&part);
-                Err(e)
-            }
-        }
+            Ok((list, sink.into_inner().map_err(|e| e.into_error())?))
+        })
     }
 }
 

@@ -11,9 +11,8 @@
 //! manifest and `SHA256SUMS`, the custody entries, and every path.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -591,36 +590,11 @@ impl Vault {
         options: &ExportOptions,
         path: &Path,
     ) -> Result<ExportSummary, VaultError> {
-        if path.exists() {
-            return Err(VaultError::OutputExists);
-        }
-        let mut part = path.as_os_str().to_owned();
-        part.push(".part");
-        let part = PathBuf::from(part);
-        let file = crate::evidence::create_private_new(&part)?;
-        let result = (|| {
+        crate::store::write_new_file(path, |file| {
             let mut w = io::BufWriter::new(file);
             let summary = self.export_bundle(case_id, options, &mut w)?;
-            let file = w.into_inner().map_err(|e| e.into_error())?;
-            file.sync_all()?;
-            if path.exists() {
-                return Err(VaultError::OutputExists);
-            }
-            std::fs::rename(&part, path)?;
-            if let Some(dir) = path.parent() {
-                let dir = if dir.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    dir
-                };
-                File::open(dir)?.sync_all()?;
-            }
-            Ok(summary)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&part);
-        }
-        result
+            Ok((summary, w.into_inner().map_err(|e| e.into_error())?))
+        })
     }
 
     /// Reserves the next bundle sequence number and records the export, in
