@@ -27,3 +27,24 @@ fn the_typescript_bindings_match_the_commands() {
         "ui/src/bindings.ts is not what the Rust commands generate: run `make bindings` and commit it"
     );
 }
+
+/// The vocabularies the interface's in-memory fake backend (Vitest) serves
+/// are the ones the Rust model defines: `ui/src/lib/vocabulary.json` is
+/// written from the `vocabulary` command, and this test fails when it
+/// drifts (`make bindings` rewrites it).
+#[test]
+fn the_fake_backends_vocabularies_are_the_models() {
+    let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/vocabulary.json");
+    let mut fresh = serde_json::to_string_pretty(&temoin_app::commands::vocabulary())
+        .expect("the vocabularies serialise");
+    fresh.push('\n');
+    if std::env::var_os("TEMOIN_WRITE_BINDINGS").is_some() {
+        std::fs::write(&committed, &fresh).expect("writing ui/src/lib/vocabulary.json");
+        return;
+    }
+    let current = std::fs::read_to_string(&committed).unwrap_or_default();
+    assert!(
+        current == fresh,
+        "ui/src/lib/vocabulary.json is not what the model defines: run `make bindings` and commit it"
+    );
+}

@@ -27,6 +27,7 @@ import type {
   ImportProgress,
   ItemId,
   LockReason,
+  Loose,
   OutboxRow,
   Region,
   SecuritySettings,
@@ -38,22 +39,10 @@ import type {
 
 // Every command goes through the bindings tauri-specta generates from the
 // Rust commands (src/bindings.ts, checked for drift by a Rust test): names,
-// argument names and result types are the Rust side's own. The return
-// types below are the interface's types (./types); TypeScript checks that
-// what Rust sends fits them.
-
-// The interface holds vocabulary codes as strings (they come from the
-// `vocabulary` command, and Rust refuses a code it does not know); the
-// bindings type them as unions. `Loose<T>` is T with its string unions
-// widened, so TypeScript still checks every field name and shape of what
-// is sent against the Rust types.
-type Loose<T> = T extends string
-  ? string
-  : T extends (infer U)[]
-    ? Loose<U>[]
-    : T extends object
-      ? { [K in keyof T]: Loose<T[K]> }
-      : T;
+// argument names and result types are the Rust side's own. The interface's
+// types (./types) are derived from the same bindings, with vocabulary codes
+// widened to strings (`Loose`); `codes` hands them back to the commands,
+// which TypeScript still checks field by field.
 const codes = <T>(value: Loose<T>): T => value as T;
 
 type Outcome<T> = { status: 'ok'; data: T } | { status: 'error'; error: unknown };

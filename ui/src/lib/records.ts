@@ -231,7 +231,7 @@ export const SCHEMAS: Record<FormKind, Section[]> = {
   ],
 };
 
-/** Codes for the lists the backend may not send yet (docs/case-model.md, 6). */
+/** Codes for these lists until the vocabulary has arrived (docs/case-model.md, 6). */
 const FALLBACK_LISTS: Partial<Record<VocabList, string[]>> = {
   follow_up_kinds: ['medical', 'psychological', 'legal', 'social_assistance', 'urgent_appeal', 'relocation', 'other'],
   institutions: ['police', 'military', 'intelligence', 'prison_staff', 'gendarmerie', 'paramilitary', 'judiciary', 'non_state_armed_group', 'private_security', 'other', 'unknown'],
@@ -299,22 +299,23 @@ export function blankPerson(): Person {
   };
 }
 
+export function blankTestimony(caseId: ItemId): Testimony {
+  return {
+    case_id: caseId,
+    witness: null,
+    interview: { date: null, place: null, interviewer: null, people_present: [], interpreter: null, language: null, circumstances: null },
+    account: { background: null, arrest_and_detention: null, place_and_conditions: null, methods: [], methods_described: null, perpetrators_described: null, after_release: null },
+    complaints: { physical_acute: null, physical_chronic: null, psychological_acute: null, psychological_chronic: null },
+    narrative: '',
+  };
+}
+
 export function blankRecord(kind: RecordKind, caseId: ItemId, vocabulary: Vocabulary | null, today: string): AnyRecord {
   switch (kind) {
     case 'person':
       return { kind, record: blankPerson() };
     case 'testimony':
-      return {
-        kind,
-        record: {
-          case_id: caseId,
-          witness: null,
-          interview: { date: null, place: null, interviewer: null, people_present: [], interpreter: null, language: null, circumstances: null },
-          account: { background: null, arrest_and_detention: null, place_and_conditions: null, methods: [], methods_described: null, perpetrators_described: null, after_release: null },
-          complaints: { physical_acute: null, physical_chronic: null, psychological_acute: null, psychological_chronic: null },
-          narrative: '',
-        } satisfies Testimony,
-      };
+      return { kind, record: blankTestimony(caseId) };
     case 'violation':
       return {
         kind,

@@ -27,6 +27,7 @@ export function strengthCheck(passphrase: () => string, delay = 250): StrengthCh
         if (value === passphrase()) {
           check.strength = result;
           check.checkedFor = value;
+          check.error = null;
         }
       } catch (e) {
         check.error = toAppError(e);

@@ -27,6 +27,7 @@ describe('evidence', () => {
     await openCase('Disappearance of a lawyer');
     await tab('evidence');
     fake.mock.pickFilesNext(['/a/one.jpg', '/a/missing.pdf']);
+    fake.mock.cannotRead('/a/missing.pdf');
     await fireEvent.click(screen.getByTestId('evidence-import'));
     await screen.findByText(/1 file added/);
     expect(screen.getByText(/missing\.pdf was not added/)).toBeTruthy();

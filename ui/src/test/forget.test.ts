@@ -7,6 +7,9 @@ import { fake, fireEvent, openCase, screen, tab, type, unlocked, waitFor } from 
 
 const TITLE = 'Arrest of three students, May 2024';
 const OTHER = 'Disappearance of a lawyer';
+/** The vault's refusal when no receipt covers the case as it is now. */
+const REFUSAL =
+  "this case has no delivery receipt covering its current state (not delivered yet, or changed since): submit it and wait for OMCT's receipt first; nothing was removed";
 
 async function addConsent(name: string) {
   await tab('consents');
@@ -119,6 +122,7 @@ describe('deliver and forget, from the Handover tab', () => {
     await addConsent('Her brother');
     await tab('handover');
     await fireEvent.click(await screen.findByTestId('forget-case'));
+    fake.mock.fail('caseForget', 'invalid_input', REFUSAL);
     await fireEvent.click(screen.getByTestId('forget-confirm'));
     const error = await screen.findByTestId('forget-error');
     expect(error.getAttribute('role')).toBe('alert');
@@ -130,9 +134,10 @@ describe('deliver and forget, from the Handover tab', () => {
     expect(screen.queryByTestId('forget-done')).toBeNull();
   });
 
-  it('is refused by the fake for a case that was not delivered', async () => {
+  it('removes nothing when the backend refuses', async () => {
     await unlocked({ seed: true });
     const [first] = await fake.caseList({ query: null, status: null, violation: null, vulnerability: null, delivery: null });
+    fake.mock.fail('caseForget', 'invalid_input', REFUSAL);
     await expect(fake.caseForget(first.id)).rejects.toMatchObject({ code: 'invalid_input' });
     expect(fake.mock.holds(first.id)).toBe(true);
   });

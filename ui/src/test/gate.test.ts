@@ -30,6 +30,12 @@ describe('first run', () => {
 
   it('shows translated zxcvbn feedback', async () => {
     await start();
+    fake.mock.answer('passphraseStrength', {
+      score: 0,
+      guesses_log10: 1,
+      warning: 'this_is_a_top10_password',
+      suggestions: ['add_another_word_or_two'],
+    });
     type(await screen.findByTestId('create-passphrase').then(() => 'create-passphrase'), 'password');
     await screen.findByText(/ten most common passwords/);
   });

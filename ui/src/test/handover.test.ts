@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { useBackend } from '../lib/backend';
 import { fake, fireEvent, openCase, screen, tab, type, unlocked, waitFor } from './helpers';
 
 const TITLE = 'Arrest of three students, May 2024';
@@ -44,14 +45,21 @@ describe('handover', () => {
     await openCase(TITLE);
     await tab('handover');
     expect((await screen.findByTestId('outbox-status')).textContent).toMatch(/Not sent/);
+    fake.mock.fail('caseSubmit', 'not_enrolled', 'this device is not enrolled with OMCT yet');
     await fireEvent.click(screen.getByTestId('submit-case'));
     expect((await screen.findByTestId('submit-error')).textContent).toMatch(/not enrolled/);
+    fake.mock.fail('caseSubmit', 'consent', 'no consent in this case covers share_with_omct');
+    await fireEvent.click(screen.getByTestId('submit-case'));
+    await waitFor(() => expect(screen.getByTestId('submit-error').textContent).toMatch(/consent does not allow/));
+    expect(fake.mock.calls.filter((c) => c === 'case_submit')).toHaveLength(2);
+    expect(screen.getByTestId('outbox-status').getAttribute('data-status')).toBe('none');
   });
 
   it('submits, shows sending, then delivered with the receipt, here and in the outbox', async () => {
     await unlocked({ seed: true, enrolled: true });
     await openCase(TITLE);
     await tab('handover');
+    fake.mock.fail('caseSubmit', 'consent', 'no consent in this case covers share_with_omct');
     await fireEvent.click(screen.getByTestId('submit-case'));
     expect((await screen.findByTestId('submit-error')).textContent).toMatch(/consent does not allow/);
     await addConsent('Amal B.', ['share_with_omct']);
@@ -79,21 +87,31 @@ describe('handover', () => {
     await openCase(TITLE);
     await addConsent('Amal B.', ['share_with_omct']);
     await tab('handover');
+    fake.mock.failDelivery('the intake server could not be reached (connection refused)');
     await fireEvent.click(screen.getByTestId('submit-case'));
     await waitFor(() => expect(screen.getByTestId('outbox-status').getAttribute('data-status')).toBe('failed'));
     expect(document.body.textContent).toMatch(/Why: the intake server could not be reached/);
     await fireEvent.click(screen.getByTestId('outbox-retry'));
     await waitFor(() => expect(fake.mock.calls).toContain('outbox_retry'));
+    await waitFor(() => expect(screen.getByTestId('outbox-status').getAttribute('data-status')).toBe('delivered'));
   });
 
   it('exports to a folder and lists what consent withheld', async () => {
     await unlocked({ seed: true });
     await openCase(TITLE);
     await tab('handover');
-    await fireEvent.click(screen.getByTestId('export-case'));
-    const result = await screen.findByTestId('export-result');
-    expect(result.textContent).toMatch(/\/media\/usb-stick\/temoin-/);
-    expect(result.textContent).toMatch(/no consent covers litigation/);
+    const caseExport = vi.fn(fake.caseExport);
+    useBackend({ ...fake, caseExport });
+    try {
+      fake.mock.answer('caseExport', { path: '/media/usb-stick/temoin-0a1b2c3d.tar.age', withheld: ['testimonies: no consent covers litigation'] });
+      await fireEvent.click(screen.getByTestId('export-case'));
+      const result = await screen.findByTestId('export-result');
+      expect(caseExport).toHaveBeenCalledWith(expect.any(String), '/media/usb-stick');
+      expect(result.textContent).toMatch(/\/media\/usb-stick\/temoin-/);
+      expect(result.textContent).toMatch(/no consent covers litigation/);
+    } finally {
+      useBackend(fake);
+    }
   });
 });
 
@@ -113,6 +131,7 @@ describe('settings', () => {
     type('enroll-server', 'http://plain.example');
     type('enroll-token', 'token');
     type('enroll-pin', '1234');
+    fake.mock.fail('enroll', 'invalid_input', 'server: an https:// address is required');
     await fireEvent.click(screen.getByTestId('enroll-submit'));
     expect((await screen.findByRole('alert')).textContent).toMatch(/not accepted[\s\S]*server: an https/);
   });

@@ -161,6 +161,8 @@ describe('a vault the limit wiped', () => {
       await waitFor(() => expect(fake.mock.calls.filter((c) => c === 'vault_unlock')).toHaveLength(i + 2));
       await screen.findByTestId('unlock-error');
     }
+    // At the limit the backend wipes the vault: the next unlock finds none.
+    fake.mock.wipe();
     type('unlock-passphrase', PASSPHRASE);
     await fireEvent.click(screen.getByTestId('unlock-submit'));
     await screen.findByTestId('create-passphrase');
@@ -214,6 +216,7 @@ describe('duress passphrase', () => {
     type('duress-confirm', `${STRONG} again`);
     await fireEvent.click(screen.getByTestId('duress-outcome-shred'));
     await waitFor(() => expect(save().disabled).toBe(false));
+    fake.mock.fail('setDuress', 'invalid_input', 'a duress passphrase is already set');
     await fireEvent.click(save());
     const error = await screen.findByTestId('duress-error');
     expect(error.textContent).toMatch(/already set/);
@@ -228,6 +231,7 @@ describe('duress passphrase', () => {
     type('duress-confirm', STRONG);
     await fireEvent.click(screen.getByTestId('duress-outcome-shred'));
     await waitFor(() => expect(save().disabled).toBe(false));
+    fake.mock.fail('setDuress', 'wrong_passphrase', 'the current passphrase opens no slot');
     await fireEvent.click(save());
     expect((await screen.findByTestId('duress-error')).textContent).toMatch(/not the passphrase of this vault/);
     expect((screen.getByTestId('duress-current') as HTMLInputElement).value).toBe('');
@@ -262,6 +266,7 @@ describe('duress passphrase', () => {
     await relock(STRONG);
     await settings();
     type('duress-remove-current', STRONG);
+    fake.mock.fail('removeDuress', 'invalid_input', "the duress passphrase is removed after unlocking with the vault's own passphrase");
     await fireEvent.click(remove());
     expect(await removeError()).toMatch(/own passphrase/);
     expect((screen.getByTestId('duress-remove-current') as HTMLInputElement).value).toBe('');
@@ -270,6 +275,7 @@ describe('duress passphrase', () => {
     await relock(PASSPHRASE);
     await settings();
     type('duress-remove-current', 'not the passphrase');
+    fake.mock.fail('removeDuress', 'wrong_passphrase', 'the current passphrase opens no slot');
     await fireEvent.click(remove());
     expect(await removeError()).toMatch(/Nothing was removed/);
     expect(fake.mock.duress).toBe('decoy');
@@ -279,6 +285,7 @@ describe('duress passphrase', () => {
     expect(screen.queryByTestId('duress-remove-error')).toBeNull();
     expect(fake.mock.duress).toBeNull();
     type('duress-remove-current', PASSPHRASE);
+    fake.mock.fail('removeDuress', 'invalid_input', 'no duress passphrase is set');
     await fireEvent.click(remove());
     expect(await removeError()).toMatch(/no duress passphrase is set/);
   });
@@ -310,15 +317,23 @@ describe('backup and restore', () => {
   });
 
   it('writes to a typed folder path, and shows the backend’s refusal', async () => {
-    await unlocked();
-    await settings();
-    type('backup-recovery', RECOVERY);
-    type('backup-recovery-confirm', RECOVERY);
-    type('backup-folder', '/media/missing');
-    const create = screen.getByTestId('backup-create') as HTMLButtonElement;
-    await waitFor(() => expect(create.disabled).toBe(false));
-    await fireEvent.click(create);
-    expect((await screen.findByTestId('backup-error')).textContent).toMatch(/folder does not exist/);
+    const backupCreate = vi.fn(fake.backupCreate);
+    useBackend({ ...fake, backupCreate });
+    try {
+      await unlocked();
+      await settings();
+      type('backup-recovery', RECOVERY);
+      type('backup-recovery-confirm', RECOVERY);
+      type('backup-folder', '/media/missing');
+      const create = screen.getByTestId('backup-create') as HTMLButtonElement;
+      await waitFor(() => expect(create.disabled).toBe(false));
+      fake.mock.fail('backupCreate', 'invalid_input', 'the chosen folder does not exist');
+      await fireEvent.click(create);
+      expect((await screen.findByTestId('backup-error')).textContent).toMatch(/folder does not exist/);
+      expect(backupCreate).toHaveBeenCalledWith('/media/missing', RECOVERY);
+    } finally {
+      useBackend(fake);
+    }
   });
 
   /** A backup of the seeded vault, then a wiped computer: the first-run screen. */

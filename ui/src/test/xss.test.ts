@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { api } from '../lib/backend';
+import { blankCase, blankPerson, blankTestimony } from '../lib/records';
 import { render } from '@testing-library/svelte';
 import App from '../App.svelte';
 import { fake, fireEvent, openCase, screen, tab } from './helpers';
@@ -10,32 +11,11 @@ const SCRIPT = '<script>window.__pwned = true</script>';
 describe('user text renders as text', () => {
   it('shows hostile titles and narratives literally and creates no element', async () => {
     fake.mock.reset({ vault: 'unlocked' });
-    const caseId = await api().caseSave(null, {
-      title: `${IMG} case`,
-      summary: SCRIPT,
-      status: 'open',
-      urgent: false,
-      incident_start: null,
-      incident_end: null,
-      country: null,
-      location: null,
-      participants: [],
-      tags: [],
-    });
-    const person = await api().recordSave(null, {
-      kind: 'person',
-      record: { name: `<b onmouseover=x>Name</b>`, other_names: [], pseudonym: null, gender: null, birth_year: null, nationality: null, occupation: null, vulnerabilities: [], contact: null },
-    });
+    const caseId = await api().caseSave(null, { ...blankCase(null), title: `${IMG} case`, summary: SCRIPT });
+    const person = await api().recordSave(null, { kind: 'person', record: { ...blankPerson(), name: `<b onmouseover=x>Name</b>` } });
     await api().recordSave(null, {
       kind: 'testimony',
-      record: {
-        case_id: caseId,
-        witness: person,
-        interview: { date: null, place: null, interviewer: null, people_present: [], interpreter: null, language: null, circumstances: null },
-        account: { background: null, arrest_and_detention: null, place_and_conditions: null, methods: [], methods_described: null, perpetrators_described: null, after_release: null },
-        complaints: { physical_acute: null, physical_chronic: null, psychological_acute: null, psychological_chronic: null },
-        narrative: `${SCRIPT} ${IMG}`,
-      },
+      record: { ...blankTestimony(caseId), witness: person, narrative: `${SCRIPT} ${IMG}` },
     });
 
     render(App);

@@ -1,0 +1,100 @@
+// The test handle of the fake backend (and of `vite dev`): where to start,
+// what the next call answers, and what the store holds. Not part of the
+// backend's API.
+
+import type { Backend } from '../backend';
+import type { AppState, DragDrop, DuressOutcome, ErrorCode, ItemId, LockReason } from '../types';
+import { script, type Command } from './command';
+import { emit, listeners } from './events';
+import { seed } from './seed';
+import { renew, state } from './state';
+import { createVault, wipeVault } from './vault';
+
+export interface MockOptions {
+  vault?: 'none' | 'locked' | 'unlocked';
+  passphrase?: string;
+  seed?: boolean;
+  seedOnCreate?: boolean;
+  delay?: number;
+  enrolled?: boolean;
+  demo?: AppState['demo'];
+  language?: string;
+  neutral?: boolean;
+}
+
+export const mock = {
+  reset(options: MockOptions = {}): void {
+    const { delay = 0, language = 'en', demo = null, neutral = false, seedOnCreate = false } = options;
+    renew({ delay, language, demo, neutral, seedOnCreate });
+    for (const set of Object.values(listeners)) set.clear();
+    if (options.vault === 'locked' || options.vault === 'unlocked') {
+      createVault(options.passphrase ?? 'correct horse battery staple');
+      if (options.vault === 'unlocked') state.open = state.vaults.get(state.passphrase) ?? null;
+      if (options.seed) seed();
+    }
+    if (options.enrolled) state.device = { ...state.device, enrolled: true, server: 'https://intake.omct.test' };
+  },
+
+  /** The next call of `name` is refused with `code`, and changes nothing. */
+  fail(name: Command, code: ErrorCode, message = ''): void {
+    script(name, { error: code, message });
+  },
+  /** The next call of `name` answers `value`, and changes nothing. */
+  answer<K extends Command>(name: K, value: Awaited<ReturnType<Backend[K]>>): void {
+    script(name, { value });
+  },
+  /** The vault destroys itself, as the wrong-passphrase limit makes it do. */
+  wipe: wipeVault,
+  /** An import cannot read these files. */
+  cannotRead(...paths: string[]): void {
+    for (const p of paths) state.unreadable.add(p);
+  },
+  /** The next delivery attempt fails, for this reason. */
+  failDelivery(reason: string): void {
+    state.deliveryError = reason;
+  },
+  /** The custody log no longer verifies. */
+  breakCustody(problems: string[]): void {
+    state.custodyProblems = problems;
+  },
+  /** What the next "choose files" dialog returns. */
+  pickFilesNext(paths: string[]): void {
+    state.picked = paths;
+  },
+  pickFolderNext(folder: string | null): void {
+    state.folder = folder;
+  },
+  /** Locks as the backend does on idle or panic. */
+  lockFromBackend(reason: LockReason = 'idle'): void {
+    state.open = null;
+    emit(listeners.locked, reason);
+  },
+  dragDrop(event: DragDrop): void {
+    emit(listeners.drag, event);
+  },
+
+  /** The backup files written so far, by path. */
+  get backups(): readonly string[] {
+    return [...state.backups.keys()];
+  },
+  get attemptLimit(): number | null {
+    return state.attemptLimit;
+  },
+  get forgetAfterDelivery(): boolean {
+    return state.forgetAfterDelivery;
+  },
+  get duress(): DuressOutcome | null {
+    return state.duress?.outcome ?? null;
+  },
+  get touches(): number {
+    return state.touches;
+  },
+  /** The commands called, by their Rust names. */
+  get calls(): readonly string[] {
+    return state.calls;
+  },
+  /** Whether the vault's own store still holds this item. */
+  holds(id: ItemId): boolean {
+    return state.vaults.get(state.passphrase)?.items.has(id) ?? false;
+  },
+};

@@ -1,0 +1,103 @@
+// The fake's handover: submissions that go from queued to delivered (or to
+// failed, when a test says so), export to a folder, forgetting a case,
+// enrollment.
+
+import type { ItemId, OutboxRow } from '../types';
+import { peopleOf } from './cases';
+import { vaultCommand } from './command';
+import { emit, later, listeners } from './events';
+import { fakeSha, get, log, newId, ofCase, remove, rows } from './records';
+import { clone, state, vault, type Vault } from './state';
+
+/** Removes a case, its records and the people no other case names. */
+function forget(caseId: ItemId, bundleId: string) {
+  const people = peopleOf(caseId);
+  for (const other of rows('case')) if (other.id !== caseId) for (const p of peopleOf(other.id)) people.delete(p);
+  const items = [caseId, ...ofCase(caseId)];
+  remove([...items, ...people]);
+  return { bundle_id: bundleId, items: items.length, people: people.size };
+}
+
+const changed = () => emit(listeners.outbox, undefined);
+
+/** One delivery attempt, a step later: fails if a test said so (`mock.failDelivery`). */
+function attempt(v: Vault, row: OutboxRow): void {
+  later(() => {
+    const failure = state.deliveryError;
+    state.deliveryError = null;
+    row.attempts += 1;
+    if (failure) {
+      row.status = 'failed';
+      row.last_error = failure;
+      row.next_attempt_at = Math.floor(Date.now() / 1000) + 60;
+      return changed();
+    }
+    row.status = 'uploading';
+    row.percent = 40;
+    changed();
+    later(() => {
+      row.status = 'delivered';
+      row.percent = 100;
+      row.last_error = null;
+      row.receipt = { received_at: new Date(Date.UTC(2025, 0, 1, 12)).toISOString(), sha256: fakeSha(row.bundle_id), server: state.device.server ?? '' };
+      log(v, 'delivered', row.case_id, `bundle ${row.bundle_id}`);
+      // Deliver and forget, when chosen.
+      if (state.forgetAfterDelivery && state.open === v && v.items.has(row.case_id)) forget(row.case_id, row.bundle_id);
+      changed();
+    });
+  });
+}
+
+export const outboxList = vaultCommand('outboxList', async () => clone(vault().outbox));
+
+export const caseSubmit = vaultCommand('caseSubmit', async (caseId) => {
+  get(caseId, 'case');
+  const v = vault();
+  const row: OutboxRow = {
+    bundle_id: newId(), case_id: caseId, status: 'queued', percent: 0, size: 123_456, attempts: 0,
+    next_attempt_at: 0, last_error: null, receipt: null,
+  };
+  v.outbox.push(row);
+  log(v, 'export_bundle', caseId, `bundle ${row.bundle_id}`);
+  changed();
+  attempt(v, row);
+  return row.bundle_id;
+});
+
+export const outboxRetry = vaultCommand('outboxRetry', async (bundleId) => {
+  const v = vault();
+  const row = v.outbox.find((r) => r.bundle_id === bundleId);
+  if (row) {
+    row.status = 'queued';
+    attempt(v, row);
+  }
+  changed();
+  return null;
+});
+
+export const caseExport = vaultCommand('caseExport', async (caseId, folder) => {
+  get(caseId, 'case');
+  log(vault(), 'export_bundle', caseId, 'export to a folder');
+  return { path: `${folder}/temoin-${caseId.slice(0, 8)}.tar.age`, withheld: [] };
+});
+
+/** Forgets the case under its latest submission's receipt. */
+export const caseForget = vaultCommand('caseForget', async (caseId) => {
+  get(caseId, 'case');
+  const latest = vault().outbox.filter((r) => r.case_id === caseId).pop();
+  const result = forget(caseId, latest?.bundle_id ?? '');
+  changed();
+  return result;
+});
+
+export const deviceInfo = vaultCommand('deviceInfo', async () => clone(state.device));
+
+export const enroll = vaultCommand('enroll', async (server, _token, _pin, proxy) => {
+  state.device = { ...state.device, enrolled: true, server, proxy };
+  return clone(state.device);
+});
+
+export const setProxy = vaultCommand('setProxy', async (proxy) => {
+  state.device.proxy = proxy;
+  return null;
+});

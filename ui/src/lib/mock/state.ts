@@ -1,0 +1,95 @@
+// The fake backend's state: a plain in-memory store that keeps what the
+// commands write and gives it back. It does not judge: a refusal the vault
+// would make (missing consent, no enrollment, a rule on a passphrase) or an
+// answer that needs the vault's rules is scripted by the test that wants it
+// (`mock.fail`, `mock.answer`, ./command.ts). Two facts of state answer by
+// themselves: a locked store answers `locked`, and a passphrase opens what
+// it was set for.
+
+import { AppError } from '../errors';
+import type { AppState, CustodyRow, DeviceInfo, DuressOutcome, ErrorCode, ItemId, OutboxRow, RecordKind } from '../types';
+
+export interface Stored {
+  kind: RecordKind | 'case' | 'evidence';
+  revision: number;
+  record: unknown;
+}
+
+/** What one passphrase opens: records (in the order written), custody log, submissions. */
+export interface Vault {
+  items: Map<ItemId, Stored>;
+  custody: CustodyRow[];
+  outbox: OutboxRow[];
+}
+
+export type Scripted = { error: ErrorCode; message: string } | { value: unknown };
+
+function fresh() {
+  return {
+    /** Each passphrase and the store it opens: the vault's own, a duress passphrase's spare. */
+    vaults: new Map<string, Vault>(),
+    /** The vault's own passphrase. */
+    passphrase: '',
+    duress: null as { passphrase: string; outcome: DuressOutcome } | null,
+    /** The store open now; null while locked. */
+    open: null as Vault | null,
+    attemptLimit: null as number | null,
+    forgetAfterDelivery: false,
+    /** Backup files written, by path (outside the vault, so a wipe leaves them): the vault's own store, and what opens it. */
+    backups: new Map<string, { recovery: string; passphrase: string; vault: Vault }>(),
+    neutral: false,
+    language: 'en',
+    autoLock: 5,
+    demo: null as AppState['demo'],
+    device: { key_id: 'RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3', enrolled: false, server: null, proxy: null } as DeviceInfo,
+    /** Milliseconds between the steps of an import or a delivery. */
+    delay: 0,
+    picked: ['/home/defender/Pictures/injury-gps.jpg'],
+    folder: '/media/usb-stick' as string | null,
+    /** Files an import cannot read. */
+    unreadable: new Set<string>(),
+    /** Why the next delivery attempt fails, if it is to fail. */
+    deliveryError: null as string | null,
+    custodyProblems: [] as string[],
+    seedOnCreate: false,
+    touches: 0,
+    calls: [] as string[],
+    script: new Map<string, Scripted[]>(),
+  };
+}
+
+export type State = ReturnType<typeof fresh>;
+
+export let state: State = fresh();
+
+/** A new state; `keep` carries over what a wipe does not reach. */
+export function renew(keep: Partial<State> = {}): void {
+  state = { ...fresh(), ...keep };
+}
+
+export function clone<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+export function emptyVault(): Vault {
+  return { items: new Map(), custody: [], outbox: [] };
+}
+
+export function copyVault(v: Vault): Vault {
+  return { items: new Map([...v.items].map(([id, s]) => [id, clone(s)])), custody: clone(v.custody), outbox: clone(v.outbox) };
+}
+
+/** The open store, or the error a missing or locked vault gives. */
+export function vault(): Vault {
+  if (state.vaults.size === 0) throw new AppError('no_vault', 'there is no vault yet');
+  if (!state.open) throw new AppError('locked', 'the vault is locked');
+  return state.open;
+}
+
+/** A setting stored as given. */
+export function setting<K extends keyof State>(key: K) {
+  return async (value: State[K]): Promise<null> => {
+    state[key] = value;
+    return null;
+  };
+}
