@@ -72,8 +72,10 @@ test: deps ui lint
 fuzz:
 	bash scripts/fuzz.sh $${FUZZ_SECONDS:-60}
 
-## Formatting and clippy, as CI expects them at every commit.
+## Formatting, clippy and the crate map, as CI expects them at every commit.
 lint:
+	python3 scripts/layers.py --self-test
+	python3 scripts/layers.py
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 

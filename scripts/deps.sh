@@ -14,6 +14,8 @@
 #                           the app's end-to-end tests
 #   xclip                   reads the virtual display's clipboard in those
 #                           tests (copied text must leave it)
+#   python3                 runs the crate-map check of `make lint`
+#                           (scripts/layers.py)
 # and the npm packages of the interface (ui/) and of the end-to-end tests
 # (tests/e2e: WebdriverIO, axe-core), and tauri-driver (the WebDriver bridge
 # to the app, from crates.io) into target/tools/bin.
@@ -82,7 +84,7 @@ have_pkg() {
 }
 
 wanted=(age minisign argon2 build-essential pkg-config imagemagick libimage-exiftool-perl nodejs npm curl
-  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip)
+  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip python3)
 if [ "$mode" = bench ]; then
   wanted+=(time)
 fi

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, Context, Result};
 use serde_json::json;
+use temoin_bundle::{PayloadIdentity, PayloadRecipient};
 use temoin_vault::backup::{self, RecoveryKey, RecoveryOpener};
-use temoin_vault::bundle::{PayloadIdentity, PayloadRecipient};
 use temoin_vault::{OpenError, Passphrase, Vault};
 
 use crate::passphrase;
@@ -125,6 +125,6 @@ pub fn restore(
     Ok(if report.is_ok() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(crate::EXIT_DAMAGED)
+        ExitCode::from(crate::cli::EXIT_DAMAGED)
     })
 }

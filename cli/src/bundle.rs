@@ -6,9 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use serde_json::json;
-use temoin_vault::bundle::{
-    read_bundle, ExportOptions, PayloadIdentity, PayloadRecipient, Purpose, ReadOptions, Report,
-};
+use temoin_bundle::{read_bundle, PayloadIdentity, PayloadRecipient, Purpose, ReadOptions, Report};
+use temoin_vault::export::ExportOptions;
 use temoin_vault::DevicePublicKey;
 
 /// Exit status when a bundle is intact but nobody said which device key to
@@ -145,7 +144,7 @@ pub fn verify(
         print_report(&report, status, out);
     }
     Ok(if !report.intact() {
-        ExitCode::from(crate::EXIT_DAMAGED)
+        ExitCode::from(crate::cli::EXIT_DAMAGED)
     } else if report.signer_trusted == Some(true) {
         ExitCode::SUCCESS
     } else {

@@ -2,51 +2,17 @@
 //! enroll, submit, outbox and sync. Wiring only; the work is in
 //! `temoin-sync`.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
 use serde_json::json;
+use temoin_desk as desk;
 use temoin_sync::client::{self, Endpoint};
-use temoin_sync::{desk, outbox, pin, server};
+use temoin_sync::{outbox, pin};
 
-#[derive(Subcommand, Debug)]
-pub enum IntakeCommand {
-    /// Create an intake server folder: its TLS certificate (the pin is
-    /// printed, for enrolling devices), its receipt key and the desk's
-    /// access token (printed, and written to DIR/desk.token).
-    Init {
-        #[arg(long, value_name = "DIR")]
-        dir: PathBuf,
-        /// A host name or IP address devices will reach it by (besides
-        /// localhost); repeatable.
-        #[arg(long = "name", value_name = "HOST")]
-        names: Vec<String>,
-        /// Largest bundle accepted, in MiB.
-        #[arg(long, default_value_t = 4096)]
-        max_upload_mib: u64,
-        /// Most uploads a device may start in an hour.
-        #[arg(long, default_value_t = 60)]
-        max_uploads_per_hour: u32,
-        /// Disk quota for everything stored, in GiB.
-        #[arg(long, default_value_t = 200)]
-        quota_gib: u64,
-        /// Days to keep a bundle after the desk acknowledged it (0: delete
-        /// at once).
-        #[arg(long, default_value_t = 0)]
-        retention_days: u32,
-    },
-    /// Serve over HTTPS until stopped.
-    Serve {
-        #[arg(long, value_name = "DIR")]
-        dir: PathBuf,
-        /// Address and port to listen on.
-        #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
-        listen: SocketAddr,
-    },
-}
+pub use temoin_intake::command::IntakeCommand;
 
 #[derive(Subcommand, Debug)]
 pub enum DeskCommand {
@@ -114,69 +80,9 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the network runtime")
 }
 
+/// `temoin intake ...`: the intake server's own commands (`temoin-intake`).
 pub fn intake(c: &IntakeCommand, json_out: bool) -> Result<()> {
-    match c {
-        IntakeCommand::Init {
-            dir,
-            names,
-            max_upload_mib,
-            max_uploads_per_hour,
-            quota_gib,
-            retention_days,
-        } => {
-            let out = server::init(
-                dir,
-                names,
-                Some(server::Config {
-                    max_upload_bytes: max_upload_mib.saturating_mul(1024 * 1024),
-                    max_uploads_per_hour: *max_uploads_per_hour,
-                    quota_bytes: quota_gib.saturating_mul(1024 * 1024 * 1024),
-                    retention_days: *retention_days,
-                    desk_token_sha256: String::new(),
-                }),
-            )
-            .map_err(|e| anyhow!("{e}"))?;
-            let token_file = dir.join("desk.token");
-            {
-                use std::io::Write;
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    options.mode(0o600);
-                }
-                let mut f = options
-                    .open(&token_file)
-                    .with_context(|| format!("cannot write {}", token_file.display()))?;
-                writeln!(f, "{}", out.desk_token)?;
-                f.sync_all()?;
-            }
-            if json_out {
-                crate::print_json(&json!({ "pin": out.pin, "desk_token_file": token_file }))?;
-            } else {
-                println!("Intake server created in {}.", dir.display());
-                println!("Certificate pin (give it to devices with their enrollment token):");
-                println!("  {}", out.pin);
-                println!(
-                    "The desk's access token is in {} (keep it secret).",
-                    token_file.display()
-                );
-            }
-            Ok(())
-        }
-        IntakeCommand::Serve { dir, listen } => {
-            let dir = dir.clone();
-            runtime()?
-                .block_on(async move {
-                    server::serve(&dir, *listen, |addr| {
-                        println!("Intake server listening on https://{addr}");
-                    })
-                    .await
-                })
-                .map_err(|e| anyhow!("{e}"))
-        }
-    }
+    temoin_intake::command::run(c, json_out).map_err(|e| anyhow!("{e}"))
 }
 
 pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
@@ -282,7 +188,7 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
                 }
             }
             if !all_ok {
-                return Ok(ExitCode::from(crate::EXIT_DAMAGED));
+                return Ok(ExitCode::from(crate::cli::EXIT_DAMAGED));
             }
         }
     }
@@ -297,18 +203,7 @@ pub fn enroll(
     proxy: Option<&str>,
     json_out: bool,
 ) -> Result<()> {
-    let pin = pin::parse_pin(pin_arg).ok_or_else(|| {
-        anyhow!("the pin must be sha256: followed by 64 hex digits, as OMCT gave it")
-    })?;
-    if !server_url.starts_with("https://") {
-        bail!("the server address must start with https://");
-    }
-    let endpoint = Endpoint {
-        url: server_url.to_owned(),
-        pin,
-        proxy: proxy.map(str::to_owned),
-        timeout_secs: None,
-    };
+    let endpoint = Endpoint::checked(server_url, pin_arg, proxy)?;
     let key = vault.device_public_key();
     let e = runtime()?
         .block_on(client::enroll(

@@ -65,6 +65,30 @@ impl VaultKey {
         self.0.seal(binding, plaintext)
     }
 
+    /// A tag standing for `name` in the store's keys, so that the names of
+    /// stored values (settings, outbox entries) never reach the disk: 16
+    /// bytes of BLAKE2b keyed with this key over a domain tag, the vault id
+    /// and the name. Deterministic, so the same name finds the same value.
+    pub fn name_tag(&self, vault_id: [u8; 16], name: &str) -> [u8; 16] {
+        use blake2::digest::{KeyInit, Mac};
+        // The vault key is an AEAD key; the tags use a subkey derived from
+        // it for this purpose alone. (32- and 64-byte keys always fit
+        // BLAKE2b's 64-byte key limit.)
+        let mut derive = <blake2::Blake2bMac512 as KeyInit>::new_from_slice(self.0.bytes())
+            .expect("a 32-byte key is a valid BLAKE2b key");
+        derive.update(b"temoin/state-name-key/v1\0");
+        let subkey = Zeroizing::new(derive.finalize().into_bytes());
+        let mut mac = <blake2::Blake2bMac512 as KeyInit>::new_from_slice(&subkey)
+            .expect("a 64-byte key is a valid BLAKE2b key");
+        mac.update(b"temoin/state-name/v1\0");
+        mac.update(&vault_id);
+        mac.update(name.as_bytes());
+        let full = mac.finalize().into_bytes();
+        let mut tag = [0u8; 16];
+        tag.copy_from_slice(&full[..16]);
+        tag
+    }
+
     /// Opens a vault-wide value.
     pub fn open(&self, binding: &Aad<'_>, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
         self.0.open(binding, sealed)
@@ -140,6 +164,21 @@ impl ItemKey {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn name_tags_are_stable_and_depend_on_key_vault_and_name() {
+        let k = VaultKey::generate();
+        let other = VaultKey::generate();
+        let v = [7u8; 16];
+        assert_eq!(k.name_tag(v, "enrollment"), k.name_tag(v, "enrollment"));
+        assert_ne!(k.name_tag(v, "enrollment"), k.name_tag(v, "enrollmenu"));
+        assert_ne!(
+            k.name_tag(v, "enrollment"),
+            k.name_tag([8u8; 16], "enrollment")
+        );
+        assert_ne!(k.name_tag(v, "enrollment"), other.name_tag(v, "enrollment"));
+    }
+
     use super::*;
     use crate::kdf::{derive, KdfParams};
 

@@ -97,6 +97,14 @@ pub enum Aad<'a> {
         /// Its key, as stored.
         key: &'a str,
     },
+    /// A state value stored under the tag of its name (the name is sealed
+    /// inside, never a store key).
+    TaggedState {
+        /// The vault's id.
+        vault_id: [u8; 16],
+        /// The name's tag (`VaultKey::name_tag`).
+        tag: [u8; 16],
+    },
 }
 
 impl Aad<'_> {
@@ -150,6 +158,11 @@ impl Aad<'_> {
                 out.extend_from_slice(vault_id);
                 out.extend_from_slice(&(key.len() as u32).to_be_bytes());
                 out.extend_from_slice(key.as_bytes());
+            }
+            Aad::TaggedState { vault_id, tag } => {
+                out.extend_from_slice(b"temoin/state-tag/v1\0");
+                out.extend_from_slice(vault_id);
+                out.extend_from_slice(tag);
             }
         }
         out

@@ -4,5 +4,6 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = temoin_vault::fuzzing::av(data);
+    let _ = temoin_media::facts::read_av(std::io::Cursor::new(data), data.len() as u64);
+    let _ = temoin_media::facts::read_pdf(data);
 });

@@ -4,5 +4,10 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = temoin_vault::fuzzing::bundle(data);
+    let identity = temoin_bundle::PayloadIdentity::generate();
+    let _ = temoin_bundle::read::read_plain(
+        data,
+        std::slice::from_ref(&identity),
+        &temoin_bundle::ReadOptions::default(),
+    );
 });

@@ -1,6 +1,6 @@
-//! Fuzzes the vault's parser of custody_entry bytes read from disk.
+//! Fuzzes the parser of custody_entry bytes read from disk.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = temoin_vault::fuzzing::custody_entry(data);
+    let _ = temoin_model::custody::CustodyEntry::decode(data);
 });

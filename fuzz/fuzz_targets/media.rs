@@ -2,5 +2,6 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = temoin_vault::fuzzing::media(data);
+    let _ = temoin_media::exif::read(data);
+    let _ = temoin_media::redact::strip(data);
 });

@@ -3,7 +3,7 @@
 //! never a panic, and what parses formats back to the same meaning.
 #![no_main]
 
-use temoin_sync::tus;
+use temoin_proto::tus;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

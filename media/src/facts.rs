@@ -24,7 +24,7 @@ use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptio
 use symphonia::core::meta::{MetadataOptions, StandardTag};
 use symphonia::core::units::{Duration, TimeBase};
 
-use crate::capture::CaptureMetadata;
+use temoin_model::capture::CaptureMetadata;
 
 /// Largest PDF whose structure is read (larger ones are stored as received).
 pub const MAX_PDF_BYTES: u64 = 64 * 1024 * 1024;

@@ -20,10 +20,12 @@
 
 use std::io::Cursor;
 
-use serde::{Deserialize, Serialize};
+pub use temoin_model::region::{Operation, Region};
 
 /// Largest width or height decoded.
 pub const MAX_DIMENSION: u32 = 20_000;
+/// Largest original a working copy or a preview is made from.
+pub const MAX_IMAGE_BYTES: u64 = 64 * 1024 * 1024;
 /// Most memory a decode may allocate.
 pub const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
 
@@ -45,7 +47,7 @@ pub enum MediaError {
     )]
     TooLarge,
     /// The file is larger than working copies are made for.
-    #[error("the file is too large for a working copy (at most {} MiB)", crate::evidence::MAX_IMAGE_BYTES / (1024 * 1024))]
+    #[error("the file is too large for a working copy (at most {} MiB)", MAX_IMAGE_BYTES / (1024 * 1024))]
     FileTooLarge,
     /// A rectangle lies outside the image or is empty.
     #[error("a region is empty or lies outside the image ({width}x{height})")]
@@ -54,41 +56,6 @@ pub enum MediaError {
         width: u32,
         /// The image's height.
         height: u32,
-    },
-}
-
-/// A rectangle in image pixels, from the top-left corner of the image as
-/// stored (before any EXIF orientation is applied).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Region {
-    /// Left edge.
-    pub x: u32,
-    /// Top edge.
-    pub y: u32,
-    /// Width.
-    pub w: u32,
-    /// Height.
-    pub h: u32,
-}
-
-/// What was done to make a working copy.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case", tag = "op")]
-#[non_exhaustive]
-pub enum Operation {
-    /// Metadata removed.
-    StripMetadata,
-    /// Rectangles filled with black.
-    BlackOut {
-        /// The rectangles.
-        regions: Vec<Region>,
-    },
-    /// Rectangles pixelated into coarse blocks, then blurred.
-    Blur {
-        /// The rectangles.
-        regions: Vec<Region>,
     },
 }
 
@@ -189,7 +156,7 @@ pub fn cover(bytes: &[u8], regions: &[Region], how: Cover) -> Result<Vec<u8>, Me
 
 /// The EXIF orientation of an image, if it has one other than upright.
 fn orientation(bytes: &[u8]) -> Option<image::metadata::Orientation> {
-    let o = crate::capture::read(bytes).orientation?;
+    let o = crate::exif::read(bytes).orientation?;
     image::metadata::Orientation::from_exif(u8::try_from(o).ok()?)
         .filter(|o| *o != image::metadata::Orientation::NoTransforms)
 }

@@ -118,15 +118,24 @@ pub struct BundleNote {
 /// What the caller says about an event; the log adds sequence, chain, time
 /// and device.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Event {
+pub struct Event {
+    /// The item acted on.
     pub item: Option<ItemId>,
+    /// Its kind.
     pub kind: Option<Kind>,
+    /// The case it belongs to.
     pub case: Option<ItemId>,
+    /// The revision written.
     pub revision: Option<u32>,
+    /// A SHA-256 the event is about (a payload, a manifest).
     pub sha256: Option<String>,
+    /// The item this one derives from (a working copy's original).
     pub source: Option<ItemId>,
+    /// That source's SHA-256.
     pub source_sha256: Option<String>,
+    /// The bundle exported or delivered.
     pub bundle: Option<BundleNote>,
+    /// The receipt that acknowledged it.
     pub receipt: Option<String>,
 }
 
@@ -148,7 +157,7 @@ impl CustodyEntry {
     }
 
     /// Encodes for sealing: body length, body, signature.
-    pub(crate) fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(4 + self.body_bytes.len() + self.signature.len());
         out.extend_from_slice(&(self.body_bytes.len() as u32).to_be_bytes());
         out.extend_from_slice(&self.body_bytes);
@@ -157,7 +166,7 @@ impl CustodyEntry {
     }
 
     /// Decodes what [`encode`](Self::encode) wrote. `None` if malformed.
-    pub(crate) fn decode(bytes: &[u8]) -> Option<CustodyEntry> {
+    pub fn decode(bytes: &[u8]) -> Option<CustodyEntry> {
         let len = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
         let body_bytes = bytes.get(4..4usize.checked_add(len)?)?.to_vec();
         let signature = std::str::from_utf8(bytes.get(4 + len..)?).ok()?.to_owned();
@@ -170,7 +179,7 @@ impl CustodyEntry {
     }
 
     /// Builds and signs the next entry.
-    pub(crate) fn new(
+    pub fn new(
         device: &DeviceKey,
         seq: u64,
         prev: [u8; 32],

@@ -70,7 +70,8 @@ impl FromStr for ItemId {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
+// Exhaustive on purpose: a new kind must be handled by every store and
+// reader that matches on it, so the compiler lists the places.
 pub enum Kind {
     /// A case: one incident or situation, holding many acts.
     Case,

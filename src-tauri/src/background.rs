@@ -8,9 +8,9 @@ use tauri::{AppHandle, Manager};
 use tauri_specta::Event;
 use tokio::sync::Notify;
 
-use crate::commands::{enroll_with, Shared};
 use crate::events::OutboxChanged;
 use crate::session::Access;
+use crate::session::Shared;
 
 /// Wakes the outbox loop early (after a submission, a retry, enrollment).
 #[derive(Debug, Default)]
@@ -40,7 +40,9 @@ pub fn after_unlock(app: &AppHandle) {
                 .read(|v| Ok(temoin_sync::outbox::enrollment(v)?.is_some()))
                 .unwrap_or(true);
             if !enrolled {
-                let _ = enroll_with(&session, &demo.server, &demo.token, &demo.pin, None).await;
+                let _ = session
+                    .enroll(&demo.server, &demo.token, &demo.pin, None)
+                    .await;
             }
         }
         let access = Access {

@@ -7,9 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 use specta::Type;
-use temoin_sync::client::SyncError;
+use temoin_sync::client::{EndpointError, SyncError};
 use temoin_sync::outbox::OutboxError;
-use temoin_vault::{OpenError, VaultError};
+use temoin_vault::{ExportError, ForgetError, IngestError, OpenError, VaultError, WipeError};
 
 /// What kind of failure, for the interface to act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -100,17 +100,59 @@ impl From<VaultError> for AppError {
             | VaultError::BadLink { .. }
             | VaultError::WrongKind { .. }
             | VaultError::ImmutablePayloadFacts
-            | VaultError::Media(_)
             | VaultError::OutputExists => ErrorCode::InvalidInput,
-            VaultError::NoConsent { .. } => ErrorCode::Consent,
             VaultError::Damaged { .. }
             | VaultError::PayloadMissing { .. }
             | VaultError::PayloadDamaged { .. }
             | VaultError::CustodyBroken { .. } => ErrorCode::Damaged,
-            VaultError::Source(_) | VaultError::DiskFull | VaultError::Io(_) => ErrorCode::Io,
+            VaultError::DiskFull | VaultError::Io(_) => ErrorCode::Io,
             _ => ErrorCode::Internal,
         };
         AppError::new(code, e.to_string())
+    }
+}
+
+impl From<IngestError> for AppError {
+    fn from(e: IngestError) -> AppError {
+        match e {
+            IngestError::Vault(v) => v.into(),
+            IngestError::Source(_) => AppError::new(ErrorCode::Io, e.to_string()),
+            other => AppError::new(ErrorCode::InvalidInput, other.to_string()),
+        }
+    }
+}
+
+impl From<ExportError> for AppError {
+    fn from(e: ExportError) -> AppError {
+        match e {
+            ExportError::Vault(v) => v.into(),
+            other => AppError::new(ErrorCode::Consent, other.to_string()),
+        }
+    }
+}
+
+impl From<ForgetError> for AppError {
+    fn from(e: ForgetError) -> AppError {
+        match e {
+            ForgetError::Vault(v) => v.into(),
+            other => AppError::new(ErrorCode::InvalidInput, other.to_string()),
+        }
+    }
+}
+
+impl From<WipeError> for AppError {
+    fn from(e: WipeError) -> AppError {
+        let code = match &e {
+            WipeError::NotAVault(_) => ErrorCode::NoVault,
+            _ => ErrorCode::Io,
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
+impl From<EndpointError> for AppError {
+    fn from(e: EndpointError) -> AppError {
+        AppError::invalid(e.to_string())
     }
 }
 
@@ -129,6 +171,7 @@ impl From<OutboxError> for AppError {
         match e {
             OutboxError::Vault(v) => v.into(),
             OutboxError::Sync(s) => s.into(),
+            OutboxError::Export(x) => x.into(),
             OutboxError::NotEnrolled => AppError::new(
                 ErrorCode::NotEnrolled,
                 "this device is not enrolled with OMCT yet: enroll in Settings first",

@@ -155,7 +155,7 @@ pub fn run() {
             // Closing the window locks the vault first, so its keys are
             // zeroized before the process ends.
             if let tauri::WindowEvent::CloseRequested { .. } = event {
-                if let Some(s) = window.try_state::<commands::Shared>() {
+                if let Some(s) = window.try_state::<session::Shared>() {
                     s.lock();
                 }
                 clipboard::clear_now(window.app_handle());

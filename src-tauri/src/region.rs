@@ -9,7 +9,7 @@
 
 use serde::Deserialize;
 use specta::Type;
-use temoin_vault::redact::Region;
+use temoin_media::redact::Region;
 
 /// A rectangle as fractions (0 to 1) of the upright preview's width and
 /// height, from its top-left corner.

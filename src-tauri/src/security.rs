@@ -12,10 +12,10 @@ use tauri_specta::Event;
 use temoin_crypto::Passphrase;
 use temoin_vault::backup::{self, RecoveryKey, RecoveryOpener};
 use temoin_vault::duress::DuressOutcome;
-use temoin_vault::{OpenError, Vault};
+use temoin_vault::{OpenError, Vault, WipeError};
 
-use crate::commands::{blocking, Shared};
 use crate::error::{AppError, ErrorCode};
+use crate::session::{blocking, Shared};
 
 /// Destroys the vault now: locks it, then wipes it (key slots first). The
 /// interface shows the first-run screen afterwards.
@@ -25,7 +25,7 @@ pub async fn panic_wipe(app: AppHandle, session: State<'_, Shared>) -> Result<()
     blocking(&session, |s| {
         s.lock();
         match temoin_vault::wipe::wipe(&s.vault_dir()) {
-            Ok(_) | Err(OpenError::NotAVault(_)) => Ok(()),
+            Ok(_) | Err(WipeError::NotAVault(_)) => Ok(()),
             Err(e) => Err(e.into()),
         }
     })
@@ -121,13 +121,7 @@ pub async fn case_forget(
     session.touch();
     let r = blocking(&session, move |s| {
         s.write(|v| {
-            let r = v.forget_delivered(case).map_err(|e| match e {
-                temoin_vault::VaultError::NotDelivered => AppError::new(
-                    ErrorCode::InvalidInput,
-                    temoin_vault::VaultError::NotDelivered.to_string(),
-                ),
-                other => other.into(),
-            })?;
+            let r = v.forget_delivered(case)?;
             Ok(ForgetResult {
                 bundle_id: r.bundle_id,
                 items: r.items as u32,

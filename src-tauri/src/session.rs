@@ -13,11 +13,30 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
-use temoin_sync::outbox::{OutboxError, VaultAccess};
+use tauri::State;
+use temoin_sync::client::{self, Endpoint};
+use temoin_sync::outbox::{self, OutboxError, VaultAccess};
 use temoin_vault::Vault;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
+
+/// The session as the commands hold it.
+pub type Shared = Arc<Session>;
+
+/// Runs `f` on the blocking pool, so the window never waits on crypto or
+/// the disk.
+pub(crate) async fn blocking<T: Send + 'static>(
+    session: &State<'_, Shared>,
+    f: impl FnOnce(&Session) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let s = Arc::clone(session.inner());
+    tauri::async_runtime::spawn_blocking(move || f(&s))
+        .await
+        .map_err(|_| AppError::new(ErrorCode::Internal, "a background task failed"))?
+}
 
 /// Minutes of inactivity before the vault locks itself, unless the person
 /// chose otherwise.
@@ -64,6 +83,22 @@ pub struct Session {
 }
 
 impl Session {
+    /// Enrolls the open vault's device with an intake server: the address,
+    /// pin and proxy checked as the command line checks them, the network
+    /// call made without holding the vault, the enrollment then saved.
+    pub async fn enroll(
+        &self,
+        server: &str,
+        token: &str,
+        pin: &str,
+        proxy: Option<&str>,
+    ) -> Result<(), AppError> {
+        let endpoint = Endpoint::checked(server, pin, proxy)?;
+        let key = self.read(|v| Ok(v.device_public_key().to_minisign_base64()))?;
+        let e = client::enroll(endpoint, token.trim(), &key).await?;
+        self.write(|v| Ok(outbox::save_enrollment(v, &e)?))
+    }
+
     /// A session whose vault lives in `home/vault` and settings in
     /// `home/settings.json`.
     pub fn new(home: PathBuf, demo: Option<Demo>) -> Session {

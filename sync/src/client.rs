@@ -12,8 +12,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use temoin_crypto::sign::{DevicePublicKey, SigningPurpose};
 
-use crate::server::{Receipt, SignedList};
-use crate::tus;
+use temoin_proto::enroll::{EnrollAnswer, EnrollRequest};
+use temoin_proto::error::ErrorAnswer;
+pub use temoin_proto::receipt::Receipt;
+use temoin_proto::receipt::RECEIPT_V1;
+pub use temoin_proto::recipients::RecipientList;
+use temoin_proto::recipients::RECIPIENT_LIST_V1;
+use temoin_proto::tus;
+pub use temoin_proto::SignedList;
 
 /// Bytes sent in one PATCH. A connection cut mid-chunk re-sends at most
 /// this much.
@@ -80,6 +86,50 @@ impl Endpoint {
     }
 }
 
+/// Why a server address, pin or proxy a person gave was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EndpointError {
+    /// The pin is not `sha256:` and 64 hex digits.
+    #[error("the pin must be sha256: followed by 64 hex digits, as OMCT gave it")]
+    BadPin,
+    /// The address is not an `https://` address.
+    #[error("the server address must start with https://")]
+    NotHttps,
+    /// The proxy is not a SOCKS5 address.
+    #[error("the proxy must be a SOCKS5 address such as socks5h://127.0.0.1:9050 (Tor)")]
+    BadProxy,
+}
+
+impl Endpoint {
+    /// The server as a person gave it, checked: an `https://` address, the
+    /// pin OMCT gave, and, if any, a SOCKS5 proxy (Tor's kind). The app and
+    /// the command line both enroll through this.
+    pub fn checked(url: &str, pin: &str, proxy: Option<&str>) -> Result<Endpoint, EndpointError> {
+        let pin = crate::pin::parse_pin(pin).ok_or(EndpointError::BadPin)?;
+        if !url.starts_with("https://") {
+            return Err(EndpointError::NotHttps);
+        }
+        check_proxy(proxy)?;
+        Ok(Endpoint {
+            url: url.to_owned(),
+            pin,
+            proxy: proxy.map(str::to_owned),
+            timeout_secs: None,
+        })
+    }
+}
+
+/// Only SOCKS5 proxies (Tor's kind) are accepted; an empty setting is none.
+pub fn check_proxy(proxy: Option<&str>) -> Result<(), EndpointError> {
+    match proxy {
+        Some(p) if !(p.starts_with("socks5://") || p.starts_with("socks5h://")) => {
+            Err(EndpointError::BadProxy)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// What enrollment gives the device.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Enrollment {
@@ -100,27 +150,42 @@ pub struct Enrollment {
     pub recipients_issued_at: Option<String>,
 }
 
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "the server did not answer in time".into()
-    } else if e.is_connect() {
-        let text = format!("{e:?}");
-        if text.contains("pinned") || text.contains("certificate") {
-            "the server's certificate is not the pinned one: this may not be OMCT's server".into()
-        } else {
-            "cannot connect to the server (no network, or the server is down)".into()
+/// Whether a connection failed because the server's certificate is not
+/// the pinned one: a `rustls` certificate error somewhere in the chain of
+/// causes. An I/O error hides the error it wraps (its `source` is that
+/// error's source), so the chain goes through `get_ref` there.
+pub fn certificate_refused(e: &reqwest::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cause {
+        if matches!(
+            err.downcast_ref::<rustls::Error>(),
+            Some(rustls::Error::InvalidCertificate(_))
+        ) {
+            return true;
         }
-    } else {
-        "the connection failed".into()
+        cause = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
     }
+    false
 }
 
 fn transient(e: reqwest::Error) -> SyncError {
-    let text = describe(&e);
-    if text.contains("pinned") {
-        SyncError::Untrustworthy(text)
+    if certificate_refused(&e) {
+        SyncError::Untrustworthy(
+            "the server's certificate is not the pinned one: this may not be OMCT's server".into(),
+        )
+    } else if e.is_timeout() {
+        SyncError::Transient("the server did not answer in time".into())
+    } else if e.is_connect() {
+        SyncError::Transient(
+            "cannot connect to the server (no network, or the server is down)".into(),
+        )
     } else {
-        SyncError::Transient(text)
+        SyncError::Transient("the connection failed".into())
     }
 }
 
@@ -128,11 +193,10 @@ fn transient(e: reqwest::Error) -> SyncError {
 async fn refusal(r: reqwest::Response) -> SyncError {
     let status = r.status();
     let reason = r
-        .json::<serde_json::Value>()
+        .json::<ErrorAnswer>()
         .await
-        .ok()
-        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| format!("the server answered {status}"));
+        .map(|a| a.error)
+        .unwrap_or_else(|_| format!("the server answered {status}"));
     let reason: String = reason
         .chars()
         .filter(|c| !c.is_control())
@@ -143,17 +207,6 @@ async fn refusal(r: reqwest::Response) -> SyncError {
     } else {
         SyncError::Refused(reason)
     }
-}
-
-/// The recipient list as OMCT signs it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RecipientList {
-    /// Always `temoin/recipient-list/v1`.
-    pub v: String,
-    /// When it was issued.
-    pub issued_at: String,
-    /// The `age1...` recipients.
-    pub recipients: Vec<String>,
 }
 
 /// Verifies a signed recipient list with the root key.
@@ -173,7 +226,7 @@ pub fn verify_recipients(
     })?;
     let parsed: RecipientList = serde_json::from_str(&list.list)
         .map_err(|_| SyncError::Untrustworthy("OMCT's recipient list is malformed".into()))?;
-    if parsed.v != "temoin/recipient-list/v1"
+    if parsed.v != RECIPIENT_LIST_V1
         || parsed.recipients.is_empty()
         || issued(&parsed.issued_at).is_none()
     {
@@ -208,20 +261,17 @@ pub async fn enroll(
     let client = endpoint.client(Duration::from_secs(60))?;
     let r = client
         .post(endpoint.url("/v1/enroll"))
-        .json(&serde_json::json!({ "token": token, "public_key": device_public_key }))
+        .json(&EnrollRequest {
+            token: token.to_owned(),
+            public_key: device_public_key.to_owned(),
+        })
         .send()
         .await
         .map_err(transient)?;
     if !r.status().is_success() {
         return Err(refusal(r).await);
     }
-    #[derive(Deserialize)]
-    struct Answer {
-        access_token: String,
-        receipt_key: String,
-        root_key: Option<String>,
-    }
-    let a: Answer = r.json().await.map_err(|_| {
+    let a: EnrollAnswer = r.json().await.map_err(|_| {
         SyncError::Untrustworthy("the server's answer to enrollment is malformed".into())
     })?;
     let root_key = a.root_key.ok_or_else(|| {
@@ -527,7 +577,7 @@ pub fn verify_receipt(
     })?;
     let receipt: Receipt = serde_json::from_str(&signed.list)
         .map_err(|_| SyncError::Untrustworthy("the receipt is malformed".into()))?;
-    if receipt.v != "temoin/receipt/v1"
+    if receipt.v != RECEIPT_V1
         || receipt.bundle_id != bundle_id
         || receipt.device_key_id != device_key_id
         || receipt.sha256 != sha256

@@ -1,6 +1,7 @@
-//! Témoin's handover to OMCT: the outbox of submissions, resumable uploads
-//! (tus 1.0 over HTTPS with a pinned certificate, optionally through
-//! SOCKS5/Tor), OMCT's intake server, and OMCT's desk.
+//! Témoin's handover to OMCT, the device's side: the outbox of submissions
+//! and resumable uploads (tus 1.0 over HTTPS with a pinned certificate,
+//! optionally through SOCKS5/Tor). OMCT's intake server is `temoin-intake`,
+//! its desk `temoin-desk`; all three speak `temoin-proto`'s types.
 //!
 //! What this crate must never do: hold or send plaintext of a case (it
 //! handles sealed bundles, encrypted to OMCT before they reach it); mark a
@@ -11,14 +12,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-#[cfg(feature = "net")]
 pub mod client;
-#[cfg(feature = "net")]
-pub mod desk;
-#[cfg(feature = "net")]
 pub mod outbox;
-#[cfg(feature = "net")]
 pub mod pin;
-#[cfg(feature = "net")]
-pub mod server;
-pub mod tus;
+pub use temoin_proto::tus;

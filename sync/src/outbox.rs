@@ -19,9 +19,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use temoin_vault::bundle::{ExportOptions, PayloadRecipient, Purpose, Supersedes};
+use temoin_bundle::{PayloadRecipient, Purpose, Supersedes};
 use temoin_vault::custody::BundleNote;
-use temoin_vault::{ItemId, Vault, VaultError};
+use temoin_vault::export::ExportOptions;
+use temoin_vault::{ForgetError, ItemId, Vault, VaultError};
 
 use crate::client::{self, Enrollment, SyncError, UploadProgress};
 
@@ -82,10 +83,14 @@ pub struct Submission {
 
 /// Why the outbox could not do what was asked.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum OutboxError {
     /// The vault refused.
     #[error(transparent)]
     Vault(#[from] VaultError),
+    /// The case cannot be exported (no consent covers handing it over).
+    #[error(transparent)]
+    Export(#[from] temoin_vault::ExportError),
     /// Not enrolled yet.
     #[error("this device is not enrolled with OMCT's server yet: run `temoin enroll` first")]
     NotEnrolled,
@@ -344,8 +349,9 @@ pub async fn run_watched<A: VaultAccess>(
                     // case goes unless it changed since it was sealed.
                     if v.forget_after_delivery()? {
                         match v.forget_delivered(s.case_id) {
-                            Ok(_) | Err(VaultError::NotDelivered) => {}
-                            Err(e) => return Err(e.into()),
+                            Ok(_) | Err(ForgetError::NotDelivered) => {}
+                            Err(ForgetError::Vault(e)) => return Err(e.into()),
+                            Err(e) => return Err(OutboxError::Damaged(e.to_string())),
                         }
                     }
                     Ok(())

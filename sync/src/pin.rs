@@ -10,19 +10,8 @@ use std::sync::Arc;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use sha2::{Digest, Sha256};
 
-/// The pin of a certificate: `sha256:` and the hex SHA-256 of its DER.
-pub fn pin_of(cert_der: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(cert_der)))
-}
-
-/// Checks the form of a pin given by a person.
-pub fn parse_pin(pin: &str) -> Option<String> {
-    let hex_part = pin.trim().strip_prefix("sha256:")?;
-    (hex_part.len() == 64 && hex_part.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| format!("sha256:{}", hex_part.to_ascii_lowercase()))
-}
+pub use temoin_proto::pin::{parse_pin, pin_of};
 
 /// Accepts exactly the certificate with the pinned hash.
 #[derive(Debug)]
@@ -53,8 +42,10 @@ impl ServerCertVerifier for PinnedVerifier {
         if pin_of(end_entity.as_ref()) == self.pin {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General(
-                "the server's certificate is not the pinned one".into(),
+            // A certificate error (not a general one), so that callers can
+            // tell a wrong server from a network failure by type.
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
             ))
         }
     }

@@ -84,3 +84,83 @@ pub fn report(name: &str, value: &str, budget: &str, verdict: bool) {
         if verdict { "within" } else { "OVER" }
     );
 }
+
+/// OMCT's side, running on loopback for the cross-crate suites and the
+/// upload benchmark: a real intake server, and a desk set up on it.
+pub mod omct {
+    use std::net::SocketAddr;
+    use std::path::{Path, PathBuf};
+
+    use temoin_intake::{Config, InitOutcome};
+    use temoin_sync::client::Endpoint;
+
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    /// Makes an intake server folder in `dir` and serves it on a free
+    /// loopback port until the runtime ends. Returns its address and what
+    /// `init` made (the pin, the desk token).
+    pub async fn start_intake(
+        dir: &Path,
+        config: Option<Config>,
+    ) -> Result<(SocketAddr, InitOutcome), Error> {
+        let init = temoin_intake::init(dir, &[], config)?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<SocketAddr>();
+        let d = dir.to_owned();
+        tokio::spawn(async move {
+            let _ = temoin_intake::serve(&d, ([127, 0, 0, 1], 0).into(), move |a| {
+                let _ = tx.send(a);
+            })
+            .await;
+        });
+        Ok((rx.await?, init))
+    }
+
+    /// An intake server in `root/intake` and a desk in `root/desk` on it.
+    #[derive(Debug)]
+    pub struct Omct {
+        /// The server's address.
+        pub addr: SocketAddr,
+        /// How devices and the desk reach it (pinned, direct).
+        pub endpoint: Endpoint,
+        /// The intake server's folder.
+        pub intake: PathBuf,
+        /// The desk's folder.
+        pub desk: PathBuf,
+        /// OMCT's age recipient, as the desk made it.
+        pub recipient: String,
+    }
+
+    /// Starts the server and sets up the desk.
+    pub async fn start(root: &Path, config: Option<Config>) -> Result<Omct, Error> {
+        let intake = root.join("intake");
+        let (addr, init) = start_intake(&intake, config).await?;
+        let endpoint = Endpoint {
+            url: format!("https://{addr}"),
+            pin: init.pin,
+            proxy: None,
+            timeout_secs: None,
+        };
+        let desk = root.join("desk");
+        let recipient = temoin_desk::init(&desk, endpoint.clone(), &init.desk_token).await?;
+        Ok(Omct {
+            addr,
+            endpoint,
+            intake,
+            desk,
+            recipient,
+        })
+    }
+}
+
+/// Reads `--name VALUE` from the command line, or `default` when absent;
+/// a value that does not parse is an error naming the option.
+pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == name) {
+        None => Ok(default),
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("{name} needs a valid value")),
+    }
+}

@@ -14,26 +14,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
+use temoin_desk as desk;
+use temoin_intake as server;
 use temoin_sync::client::{self, Endpoint, SyncError, UploadProgress};
-use temoin_sync::{desk, outbox, server};
+use temoin_sync::outbox;
 use temoin_vault::case::{Case, Consent, ConsentScope};
 use temoin_vault::{ItemId, KdfChoice, PartialDate, Passphrase, Vault};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-async fn start_server(dir: &Path) -> (SocketAddr, String, String) {
-    let init = server::init(dir, &[], None).unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let d = dir.to_owned();
-    tokio::spawn(async move {
-        server::serve(&d, "127.0.0.1:0".parse().unwrap(), move |a| {
-            let _ = tx.send(a);
-        })
-        .await
-        .unwrap();
-    });
-    (rx.await.unwrap(), init.pin, init.desk_token)
-}
 
 /// Forwards TCP to `upstream`; each connection is delayed by up to 30 ms and,
 /// five times in six, cut (both ways, abruptly) after a random number of
@@ -112,21 +100,17 @@ fn vault_with_case(dir: &Path, evidence: usize) -> (Vault, ItemId) {
 async fn through_a_chaos_proxy_every_bundle_arrives_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let (addr, pin, desk_token) = start_server(&root.join("intake")).await;
+    let omct = temoin_tests::omct::start(root, None).await.unwrap();
+    let addr = omct.addr;
     let direct = Endpoint {
-        url: format!("https://{addr}"),
-        pin: pin.clone(),
-        proxy: None,
         timeout_secs: Some(10),
+        ..omct.endpoint
     };
-    desk::init(&root.join("desk"), direct.clone(), &desk_token)
-        .await
-        .unwrap();
     let cuts = Arc::new(AtomicUsize::new(0));
     let proxy = chaos_proxy(addr, 1024 * 1024, cuts.clone()).await;
     let via_proxy = Endpoint {
         url: format!("https://{proxy}"),
-        ..direct
+        ..direct.clone()
     };
 
     let (mut v, case) = vault_with_case(&root.join("vault"), 2 * 1024 * 1024);
@@ -163,12 +147,7 @@ async fn through_a_chaos_proxy_every_bundle_arrives_exactly_once() {
                 .await
                 .unwrap();
             client::enroll(
-                Endpoint {
-                    url: format!("https://{addr}"),
-                    pin: pin.clone(),
-                    proxy: None,
-                    timeout_secs: Some(10),
-                },
+                direct.clone(),
                 &t,
                 &v.device_public_key().to_minisign_base64(),
             )
@@ -331,9 +310,9 @@ async fn hostile_servers_leave_a_clear_failure_and_nothing_delivered() {
     let summary = v
         .export_bundle_to_file(
             case,
-            &temoin_vault::bundle::ExportOptions {
-                purpose: temoin_vault::bundle::Purpose::ShareWithOmct,
-                recipients: vec![temoin_vault::bundle::PayloadIdentity::generate().recipient()],
+            &temoin_vault::export::ExportOptions {
+                purpose: temoin_bundle::Purpose::ShareWithOmct,
+                recipients: vec![temoin_bundle::PayloadIdentity::generate().recipient()],
                 supersedes: None,
             },
             &bundle,
@@ -452,16 +431,12 @@ async fn socks5_proxy(relayed: Arc<AtomicUsize>) -> SocketAddr {
 async fn uploads_go_through_a_socks5_proxy_with_the_pin_checked_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let (addr, pin, desk_token) = start_server(&root.join("intake")).await;
+    let omct = temoin_tests::omct::start(root, None).await.unwrap();
+    let addr = omct.addr;
     let direct = Endpoint {
-        url: format!("https://{addr}"),
-        pin: pin.clone(),
-        proxy: None,
         timeout_secs: Some(10),
+        ..omct.endpoint
     };
-    desk::init(&root.join("desk"), direct.clone(), &desk_token)
-        .await
-        .unwrap();
     let relayed = Arc::new(AtomicUsize::new(0));
     let socks = socks5_proxy(relayed.clone()).await;
     // Names are resolved by the proxy (socks5h), as with Tor.
@@ -489,5 +464,9 @@ async fn uploads_go_through_a_socks5_proxy_with_the_pin_checked_end_to_end() {
     // A wrong pin is still refused through the proxy.
     let mut bad = e.clone();
     bad.endpoint.pin = format!("sha256:{}", "1".repeat(64));
-    assert!(client::fetch_recipients(&bad).await.is_err());
+    let refused = client::fetch_recipients(&bad).await;
+    assert!(
+        matches!(refused, Err(SyncError::Untrustworthy(_))),
+        "a wrong pin through the proxy must read as an untrustworthy server: {refused:?}"
+    );
 }

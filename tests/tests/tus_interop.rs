@@ -7,15 +7,16 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
+use temoin_bundle::{PayloadRecipient, Purpose};
+use temoin_desk as desk;
+use temoin_intake as server;
 use temoin_sync::client::{self, Endpoint, UploadProgress};
-use temoin_sync::{desk, server};
-use temoin_vault::bundle::{ExportOptions, PayloadRecipient, Purpose};
 use temoin_vault::case::{Case, Consent, ConsentScope};
+use temoin_vault::export::ExportOptions;
 use temoin_vault::{KdfChoice, PartialDate, Passphrase, Vault};
 
 fn interop_dir() -> PathBuf {
@@ -73,27 +74,10 @@ async fn tus_js_client_uploads_to_our_intake_server() {
     let interop = interop_dir();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let intake = root.join("intake");
-    let init = server::init(&intake, &[], None).unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<SocketAddr>();
-    let sd = intake.clone();
-    tokio::spawn(async move {
-        server::serve(&sd, "127.0.0.1:0".parse().unwrap(), move |a| {
-            let _ = tx.send(a);
-        })
-        .await
-        .unwrap();
-    });
-    let addr = rx.await.unwrap();
-    let endpoint = Endpoint {
-        url: format!("https://{addr}"),
-        pin: init.pin.clone(),
-        proxy: None,
-        timeout_secs: None,
-    };
-    let omct = desk::init(&root.join("desk"), endpoint.clone(), &init.desk_token)
-        .await
-        .unwrap();
+    let omct = temoin_tests::omct::start(root, None).await.unwrap();
+    let endpoint = omct.endpoint.clone();
+    let intake = omct.intake.clone();
+    let omct = omct.recipient;
     let bundle = root.join("b.tar.age");
     let (v, bundle_id) = sealed_bundle(root, &omct, &bundle);
     let token = desk::enrollment_token(&root.join("desk"), "js", 1)
@@ -175,7 +159,7 @@ async fn our_client_uploads_to_tus_server_from_npm() {
     let bundle = root.join("b.tar.age");
     let (_v, bundle_id) = sealed_bundle(
         root,
-        &temoin_vault::bundle::PayloadIdentity::generate()
+        &temoin_bundle::PayloadIdentity::generate()
             .recipient()
             .to_string(),
         &bundle,

@@ -27,7 +27,8 @@ use temoin_crypto::payload::{self, PayloadError, PayloadIdentity, PayloadRecipie
 use temoin_crypto::Passphrase;
 
 use crate::error::{OpenError, VaultError};
-use crate::vault::{Vault, BLOBS_DIR, RECORDS_DIR};
+use crate::file::{BLOBS_DIR, RECORDS_DIR};
+use crate::vault::Vault;
 
 /// What a backup file is encrypted to.
 #[derive(Debug, Clone, Copy)]
@@ -191,7 +192,7 @@ impl Vault {
         path: &Path,
         to: RecoveryKey<'_>,
     ) -> Result<BackupList, VaultError> {
-        crate::store::write_new_file(path, |file| {
+        crate::file::write_new_file(path, |file| {
             let sink = io::BufWriter::new(file);
             let mut w = match to {
                 RecoveryKey::Passphrase(p) => payload::encrypt_to_passphrase(p, sink),
@@ -343,7 +344,7 @@ fn restore_into<R: Read>(input: R, dir: &Path) -> Result<BackupList, OpenError> 
         if let Some(parent) = target.parent() {
             create_private_dir(parent)?;
         }
-        let mut out = crate::evidence::create_private_new(&target).map_err(|e| match e {
+        let mut out = crate::file::create_private_new(&target).map_err(|e| match e {
             VaultError::OutputExists => bad("holds the same file twice"),
             other => OpenError::Io(io::Error::other(other.to_string())),
         })?;
@@ -377,7 +378,7 @@ fn restore_into<R: Read>(input: R, dir: &Path) -> Result<BackupList, OpenError> 
     }
     // sled wants its folder; staging is made again at unlock.
     create_private_dir(&dir.join(BLOBS_DIR))?;
-    crate::store::sync_dir(dir)?;
+    crate::file::sync_dir(dir)?;
     Ok(list)
 }
 

@@ -1,5 +1,10 @@
-//! Errors, one enum per operation family. Messages say what happened and
-//! what a person can do; they never carry plaintext, names, titles or keys.
+//! Errors, one enum per operation family: opening ([`OpenError`]), anything
+//! done with an unlocked vault ([`VaultError`]), and the operations that can
+//! fail for reasons of their own: adding evidence ([`IngestError`]),
+//! exporting a bundle ([`ExportError`]), forgetting a delivered case
+//! ([`ForgetError`]) and the panic wipe ([`WipeError`]). Messages say what
+//! happened and what a person can do; they never carry plaintext, names,
+//! titles or keys.
 
 use std::io;
 use std::path::PathBuf;
@@ -133,25 +138,9 @@ pub enum VaultError {
         /// The first broken entry.
         seq: u64,
     },
-    /// A case to forget was not delivered with a receipt, or changed after
-    /// the bundle that was delivered.
-    #[error(
-        "this case has no delivery receipt covering its current state (not delivered yet, or \
-         changed since): submit it and wait for OMCT's receipt first; nothing was removed"
-    )]
-    NotDelivered,
-    /// No consent of the case covers what a bundle is for.
-    #[error("no consent recorded in this case covers {scope} (or one was withdrawn): record the person's consent first; nothing was exported")]
-    NoConsent {
-        /// The consent scope needed.
-        scope: &'static str,
-    },
     /// The file to export to already exists; it was left untouched.
     #[error("the output file already exists; choose another name (nothing was written)")]
     OutputExists,
-    /// The file being added could not be read.
-    #[error("could not read the file being added: {0}")]
-    Source(io::Error),
     /// An earlier save failed after the record store had taken it, so what
     /// this session holds in memory may not match the disk.
     #[error(
@@ -159,9 +148,6 @@ pub enum VaultError {
          (nothing acknowledged is lost)"
     )]
     Unsettled,
-    /// An image could not be processed (for a working copy).
-    #[error(transparent)]
-    Media(#[from] crate::redact::MediaError),
     /// The disk is full.
     #[error("the disk is full; nothing was stored. Free some space and try again")]
     DiskFull,
@@ -193,6 +179,100 @@ impl From<sled::Error> for VaultError {
         }
     }
 }
+
+/// Adding evidence, or making a working copy of it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngestError {
+    /// The file being added could not be read.
+    #[error("could not read the file being added: {0}")]
+    Source(io::Error),
+    /// An image could not be processed (for a working copy).
+    #[error(transparent)]
+    Media(#[from] temoin_media::MediaError),
+    /// The vault refused or failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// Exporting a case as a sealed bundle.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// No consent of the case covers what the bundle is for.
+    #[error("no consent recorded in this case covers {scope} (or one was withdrawn): record the person's consent first; nothing was exported")]
+    NoConsent {
+        /// The consent scope needed.
+        scope: &'static str,
+    },
+    /// The vault refused or failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// Forgetting a case after its delivery.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ForgetError {
+    /// The case was not delivered with a receipt, or changed after the
+    /// bundle that was delivered.
+    #[error(
+        "this case has no delivery receipt covering its current state (not delivered yet, or \
+         changed since): submit it and wait for OMCT's receipt first; nothing was removed"
+    )]
+    NotDelivered,
+    /// The vault refused or failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+/// The panic wipe.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WipeError {
+    /// The folder holds no vault (nothing was touched).
+    #[error("no vault found at {0} (nothing was wiped)")]
+    NotAVault(PathBuf),
+    /// The wipe could not even start (its marker could not be written):
+    /// nothing was destroyed.
+    #[error("the wipe could not start ({0}); nothing was destroyed: try again")]
+    NotStarted(io::Error),
+    /// The disk failed part way; what was done stays done, and the next
+    /// start finishes the wipe.
+    #[error("the wipe could not finish ({0}); it finishes the next time Témoin starts")]
+    Io(#[from] io::Error),
+}
+
+impl From<WipeError> for OpenError {
+    fn from(e: WipeError) -> Self {
+        match e {
+            WipeError::NotAVault(p) => OpenError::NotAVault(p),
+            WipeError::NotStarted(e) | WipeError::Io(e) => OpenError::Io(e),
+        }
+    }
+}
+
+/// The `?` operator on the I/O and store steps of each operation.
+macro_rules! via_vault {
+    ($($t:ty),+) => {$(
+        impl From<io::Error> for $t {
+            fn from(e: io::Error) -> Self {
+                VaultError::from(e).into()
+            }
+        }
+        impl From<sled::Error> for $t {
+            fn from(e: sled::Error) -> Self {
+                VaultError::from(e).into()
+            }
+        }
+        impl From<FieldError> for $t {
+            fn from(e: FieldError) -> Self {
+                VaultError::from(e).into()
+            }
+        }
+    )+};
+}
+via_vault!(IngestError, ExportError, ForgetError);
 
 pub(crate) fn is_disk_full(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)

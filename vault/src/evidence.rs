@@ -9,7 +9,7 @@
 //! whatever the size.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -19,19 +19,20 @@ use zeroize::Zeroizing;
 
 use crate::case::{Derivation, Evidence};
 use crate::custody::{Action, Event};
-use crate::error::VaultError;
+use crate::error::{IngestError, VaultError};
+use crate::file::sync_dir;
+use crate::file::{create_private_new, BLOBS_DIR, STAGING_DIR};
 use crate::record::FieldError;
 use crate::record::{ItemId, Kind};
-use crate::redact::{self, Cover, MediaError, Operation, Region};
-use crate::store::sync_dir;
 use crate::vault::Intake;
-use crate::vault::{Stored, Vault, BLOBS_DIR, STAGING_DIR};
+use crate::vault::{Stored, Vault};
+use temoin_media::redact::{self, Cover, MediaError, Operation, Region};
+use temoin_media::{exif, facts, sniff_media_type};
 
 const READ_BUF: usize = 1024 * 1024;
 const SNIFF_LEN: usize = 8192;
-/// Images up to this size get capture metadata, a preview and working
-/// copies; larger files are kept as they are.
-pub const MAX_IMAGE_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest image whose metadata and previews are read at intake.
+pub use temoin_media::redact::MAX_IMAGE_BYTES;
 /// Longest side of a preview image, in pixels.
 pub const PREVIEW_SIZE: u32 = 320;
 
@@ -82,25 +83,6 @@ pub enum OriginalUse {
     Export,
 }
 
-/// The media type of some bytes, from their content alone.
-pub fn sniff_media_type(sample: &[u8]) -> String {
-    if let Some(t) = infer::get(sample) {
-        return t.mime_type().to_owned();
-    }
-    if !sample.is_empty() && !sample.contains(&0) && looks_like_utf8(sample) {
-        return "text/plain".to_owned();
-    }
-    "application/octet-stream".to_owned()
-}
-
-/// UTF-8, allowing a sequence cut at the end of the sample.
-fn looks_like_utf8(sample: &[u8]) -> bool {
-    match std::str::from_utf8(sample) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none() && e.valid_up_to() + 4 > sample.len(),
-    }
-}
-
 fn map_payload_error(id: ItemId, e: PayloadError) -> VaultError {
     match e {
         PayloadError::Io(io) if !payload::is_damage(&io) => io.into(),
@@ -116,7 +98,7 @@ impl Vault {
         &self,
         mut input: R,
         progress: &mut dyn FnMut(u64),
-    ) -> Result<StagedPayload, VaultError> {
+    ) -> Result<StagedPayload, IngestError> {
         let id = ItemId::random();
         let mut name = [0u8; 16];
         temoin_crypto::random_bytes(&mut name);
@@ -154,7 +136,7 @@ impl Vault {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(VaultError::Source(e)),
+                Err(e) => return Err(IngestError::Source(e)),
             };
             let chunk = &buf[..n];
             hasher.update(chunk);
@@ -218,7 +200,7 @@ impl Vault {
         evidence.derived_from = derivation;
         if evidence.media_type.starts_with("image/") && staged.facts.size <= MAX_IMAGE_BYTES {
             let bytes = self.read_staged(&staged)?;
-            let mut capture = crate::capture::read(&bytes);
+            let mut capture = exif::read(&bytes);
             match redact::thumbnail(&bytes, PREVIEW_SIZE) {
                 Ok(preview) => intake.preview = Some(Zeroizing::new(preview)),
                 Err(e) => {
@@ -226,18 +208,18 @@ impl Vault {
                 }
             }
             evidence.capture = Some(capture);
-        } else if crate::media::is_audio_or_video(&evidence.media_type) {
+        } else if facts::is_audio_or_video(&evidence.media_type) {
             let file = File::open(&staged.path)?;
             let reader = self
                 .identity
                 .decrypt(io::BufReader::new(file))
                 .map_err(|e| map_payload_error(staged.id, e))?;
-            evidence.capture = Some(crate::media::read_av(reader, staged.facts.size));
+            evidence.capture = Some(facts::read_av(reader, staged.facts.size));
         } else if evidence.media_type == "application/pdf"
-            && staged.facts.size <= crate::media::MAX_PDF_BYTES
+            && staged.facts.size <= facts::MAX_PDF_BYTES
         {
             let bytes = self.read_staged(&staged)?;
-            evidence.capture = Some(crate::media::read_pdf(&bytes));
+            evidence.capture = Some(facts::read_pdf(&bytes));
         }
         // Check before moving any file, so a refusal leaves nothing behind.
         use crate::record::Record;
@@ -291,7 +273,7 @@ impl Vault {
         id: ItemId,
         strip_metadata: bool,
         regions: &[Region],
-    ) -> Result<Stored<Evidence>, VaultError> {
+    ) -> Result<Stored<Evidence>, IngestError> {
         self.redact_with(id, strip_metadata, regions, Cover::Black)
     }
 
@@ -303,7 +285,7 @@ impl Vault {
         strip_metadata: bool,
         regions: &[Region],
         how: Cover,
-    ) -> Result<Stored<Evidence>, VaultError> {
+    ) -> Result<Stored<Evidence>, IngestError> {
         let original = self.require::<Evidence>(id)?.record;
         if !strip_metadata && regions.is_empty() {
             return Err(FieldError::new(
@@ -341,6 +323,7 @@ impl Vault {
                 operations,
             }),
         )
+        .map_err(IngestError::from)
     }
 
     /// Ingests a file as evidence of `case`, keeping its file name (sealed).
@@ -349,14 +332,15 @@ impl Vault {
         case: ItemId,
         path: &Path,
         progress: &mut dyn FnMut(u64),
-    ) -> Result<Stored<Evidence>, VaultError> {
+    ) -> Result<Stored<Evidence>, IngestError> {
         if self.kind_of(case) != Some(Kind::Case) {
             return Err(VaultError::BadLink {
                 id: case,
                 expected: Kind::Case,
-            });
+            }
+            .into());
         }
-        let file = File::open(path).map_err(VaultError::Source)?;
+        let file = File::open(path).map_err(IngestError::Source)?;
         let staged = self.stage_payload(file, progress)?;
         let mut evidence = Evidence::new(case);
         evidence.original_name = path.file_name().and_then(|n| n.to_str()).map(|n| {
@@ -365,7 +349,7 @@ impl Vault {
                 .take(crate::record::limits::SHORT)
                 .collect()
         });
-        self.add_evidence(staged, evidence)
+        Ok(self.add_evidence(staged, evidence)?)
     }
 
     /// Decrypts an evidence item's original into `out`, checking its hash and
@@ -521,70 +505,6 @@ impl Vault {
     }
 }
 
-/// Creates a new file that only its owner can read; refuses an existing one.
-pub(crate) fn create_private_new(path: &Path) -> Result<File, VaultError> {
-    let mut opts = OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path).map_err(|e| {
-        if e.kind() == io::ErrorKind::AlreadyExists {
-            VaultError::OutputExists
-        } else {
-            e.into()
-        }
-    })
-}
-
-/// Destroys a payload file: its age header, which holds the only wrapped
-/// copy of the file key, is overwritten with random bytes and synced before
-/// the file is removed. On a copy-on-write file system or an SSD the old
-/// blocks may survive the overwrite; the file key is still wrapped to the
-/// vault's identity, so this protects against anyone without the vault key.
-pub(crate) fn shred_blob(path: &Path) -> Result<(), VaultError> {
-    let mut f = match OpenOptions::new().read(true).write(true).open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e.into()),
-    };
-    let mut head = vec![0u8; 4096];
-    let n = read_up_to(&mut f, &mut head)?;
-    head.truncate(n);
-    let header_len = memchr::memmem::find(&head, b"\n--- ")
-        .and_then(|at| {
-            head[at + 1..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map(|p| at + 2 + p)
-        })
-        .unwrap_or(n);
-    let mut noise = vec![0u8; header_len];
-    temoin_crypto::random_bytes(&mut noise);
-    f.seek(SeekFrom::Start(0))?;
-    f.write_all(&noise)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::remove_file(path)?;
-    if let Some(parent) = path.parent() {
-        sync_dir(parent)?;
-    }
-    Ok(())
-}
-
-fn read_up_to(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut total = 0;
-    while total < buf.len() {
-        match f.read(&mut buf[total..])? {
-            0 => break,
-            n => total += n,
-        }
-    }
-    Ok(total)
-}
-
 /// An evidence payload being read, hashed as it goes (see
 /// [`Vault::open_payload_checked`]). A damaged stream reads as an error of
 /// kind `InvalidData`.
@@ -620,43 +540,5 @@ impl CheckedPayload {
             return Err(VaultError::PayloadDamaged { id: self.id });
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn media_types_come_from_bytes() {
-        assert_eq!(
-            sniff_media_type(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
-            "image/png"
-        );
-        assert_eq!(
-            sniff_media_type(b"\xff\xd8\xff\xe0\0\x10JFIF\0"),
-            "image/jpeg"
-        );
-        assert_eq!(sniff_media_type(b"%PDF-1.7\n"), "application/pdf");
-        assert_eq!(sniff_media_type("témoignage".as_bytes()), "text/plain");
-        assert_eq!(sniff_media_type(b""), "application/octet-stream");
-        assert_eq!(
-            sniff_media_type(b"\x00\x01\x02garbage"),
-            "application/octet-stream"
-        );
-    }
-
-    #[test]
-    fn shredding_overwrites_the_header_then_removes() {
-        let dir = tempfile::tempdir().unwrap();
-        let id = temoin_crypto::payload::PayloadIdentity::generate();
-        let mut w = payload::encrypt_to(&[id.recipient()], Vec::new()).unwrap();
-        w.write_all(b"secret evidence").unwrap();
-        let ct = w.finish().unwrap();
-        let path = dir.path().join("x.age");
-        std::fs::write(&path, &ct).unwrap();
-        shred_blob(&path).unwrap();
-        assert!(!path.exists());
-        shred_blob(&path).unwrap();
     }
 }

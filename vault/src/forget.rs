@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 
 use crate::case::{Case, Consent, Testimony, Violation};
 use crate::custody::Action;
-use crate::error::VaultError;
+use crate::error::{ForgetError, VaultError};
 use crate::record::{ItemId, Kind};
 use crate::vault::Vault;
 
@@ -103,10 +103,10 @@ impl Vault {
     }
 
     /// Forgets a delivered case: see the module's description.
-    pub fn forget_delivered(&mut self, case: ItemId) -> Result<ForgetReport, VaultError> {
+    pub fn forget_delivered(&mut self, case: ItemId) -> Result<ForgetReport, ForgetError> {
         let bundle_id = self
             .delivered_unchanged(case)?
-            .ok_or(VaultError::NotDelivered)?;
+            .ok_or(ForgetError::NotDelivered)?;
         let people = self.people_of(case)?;
         // People another case names stay.
         let mut named_elsewhere = BTreeSet::new();

@@ -23,7 +23,7 @@ use temoin_crypto::seal::Aad;
 use temoin_crypto::Passphrase;
 
 use crate::error::OpenError;
-use crate::store::sync_dir;
+use crate::file::sync_dir;
 
 pub(crate) const FILE: &str = "keyslots.json";
 pub(crate) const FORMAT: &str = "temoin-vault";

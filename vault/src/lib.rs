@@ -18,23 +18,19 @@
 #![deny(missing_docs)]
 
 pub mod backup;
-pub mod bundle;
-pub mod capture;
-pub mod case;
-pub mod custody;
 pub mod duress;
 pub mod evidence;
+pub mod export;
 pub mod forget;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod media;
-pub mod record;
-pub mod redact;
 pub mod state;
 pub mod verify;
 pub mod wipe;
 
+mod attempts;
 mod error;
+mod file;
 mod head;
 mod keyslot;
 mod search;
@@ -42,12 +38,15 @@ mod snapshot;
 mod store;
 mod vault;
 
-pub use error::{OpenError, VaultError};
+pub use error::{ExportError, ForgetError, IngestError, OpenError, VaultError, WipeError};
 pub use evidence::{OriginalUse, PayloadFacts, StagedPayload};
-pub use record::{ItemId, Kind, PartialDate, Record};
 pub use search::Hit;
 pub use temoin_crypto::hygiene::harden_process;
 pub use temoin_crypto::kdf::KdfParams;
 pub use temoin_crypto::sign::DevicePublicKey;
 pub use temoin_crypto::Passphrase;
+pub use temoin_model::record::{ItemId, Kind, PartialDate, Record};
+/// The case model the vault stores (`temoin-model`), re-exported because the
+/// vault's API takes and returns its types.
+pub use temoin_model::{capture, case, custody, record, region};
 pub use vault::{KdfChoice, Stored, Vault};

@@ -21,7 +21,6 @@
 
 use crate::record::{ItemId, Kind};
 use crate::search::Hit;
-use crate::vault::CatalogEntry;
 
 pub(crate) const FILE: &str = "index.snapshot";
 pub(crate) const NAME: &str = "index-snapshot";
@@ -33,6 +32,15 @@ pub(crate) struct Snapshot<'a> {
     pub items: Vec<(ItemId, CatalogEntry)>,
     pub damaged: Vec<(ItemId, Option<Kind>)>,
     pub docs: Vec<(Hit, &'a [u8])>,
+}
+
+/// One item in the catalogue: what unlock needs to list and search it
+/// without opening its records.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CatalogEntry {
+    pub kind: Kind,
+    pub case: Option<ItemId>,
+    pub latest: u32,
 }
 
 /// The exact length [`encode`] will produce.

@@ -1,31 +1,139 @@
 //! State kept in the vault for the layers above it: the outbox of
-//! submissions and the enrollment with OMCT's intake server. Each value is
-//! sealed under the vault key, bound to its key (`Aad::State`), and stored
-//! under the sled key `s` + key; a write is durable when it returns. The
+//! submissions, the enrollment with OMCT's intake server, settings. The
 //! vault does not interpret the values.
+//!
+//! A value is stored under the sled key `t` + a 16-byte tag of its name
+//! (`VaultKey::name_tag`, keyed with the vault key), never the name itself,
+//! so that a copy of the disk does not tell which settings exist (that
+//! deliver-and-forget is on, that a spare store has an outcome). The sealed
+//! value (`Aad::State`, bound to the tag) holds the name and the value, so
+//! that names can be listed once the vault is open. A write is durable when
+//! it returns. Vaults written before the tags kept `s` + name; their values
+//! are moved under tags when the vault opens ([`migrate_named_state`]).
 
+use temoin_crypto::key::VaultKey;
 use temoin_crypto::seal::Aad;
 use zeroize::Zeroizing;
 
 use crate::custody::{Action, BundleNote, Event};
-use crate::error::VaultError;
+use crate::error::{OpenError, VaultError};
 use crate::record::{ItemId, Kind};
 use crate::vault::Vault;
 
 /// The sled key prefix of state values.
-pub(crate) const STATE: u8 = b's';
+pub(crate) const STATE: u8 = b't';
+/// The prefix of the old, named state keys (migrated at open).
+const NAMED_STATE: u8 = b's';
 /// Longest state key.
 pub const MAX_STATE_KEY: usize = 200;
 
-fn state_key(key: &str) -> Result<Vec<u8>, VaultError> {
+fn check_name(key: &str) -> Result<(), VaultError> {
     if key.is_empty() || key.len() > MAX_STATE_KEY || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(VaultError::Store(
             "a state key must be 1 to 200 printable ASCII characters".into(),
         ));
     }
-    let mut k = vec![STATE];
-    k.extend_from_slice(key.as_bytes());
-    Ok(k)
+    Ok(())
+}
+
+fn sled_key(tag: &[u8; 16]) -> [u8; 17] {
+    let mut k = [STATE; 17];
+    k[1..].copy_from_slice(tag);
+    k
+}
+
+/// Seals `name` and `value` together, bound to the name's tag.
+fn seal_entry(
+    key: &VaultKey,
+    vault_id: [u8; 16],
+    tag: &[u8; 16],
+    name: &str,
+    value: &[u8],
+) -> Vec<u8> {
+    let mut plain = Zeroizing::new(Vec::with_capacity(2 + name.len() + value.len()));
+    plain.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    plain.extend_from_slice(name.as_bytes());
+    plain.extend_from_slice(value);
+    key.seal(
+        &Aad::TaggedState {
+            vault_id,
+            tag: *tag,
+        },
+        &plain,
+    )
+}
+
+/// Opens an entry stored under `tag`: its name and value, if the name's tag
+/// is `tag` (a value moved under another tag does not open as that name).
+fn open_entry(
+    key: &VaultKey,
+    vault_id: [u8; 16],
+    tag: &[u8; 16],
+    sealed: &[u8],
+) -> Option<(String, Zeroizing<Vec<u8>>)> {
+    let plain = key
+        .open(
+            &Aad::TaggedState {
+                vault_id,
+                tag: *tag,
+            },
+            sealed,
+        )
+        .ok()?;
+    let len = u16::from_be_bytes(plain.get(..2)?.try_into().ok()?) as usize;
+    let name = std::str::from_utf8(plain.get(2..2 + len)?).ok()?.to_owned();
+    if key.name_tag(vault_id, &name) != *tag {
+        return None;
+    }
+    let value = Zeroizing::new(plain.get(2 + len..)?.to_vec());
+    Some((name, value))
+}
+
+/// Moves the values of a vault written before the tags (sled keys `s` +
+/// name) under their tags, in one batch (the caller syncs). A value that
+/// does not open is moved as it is, so that reading it by name still says
+/// it is damaged (it neither vanishes nor stops the vault from opening).
+pub(crate) fn migrate_named_state(
+    db: &sled::Db,
+    key: &VaultKey,
+    vault_id: [u8; 16],
+) -> Result<bool, OpenError> {
+    let mut batch = sled::Batch::default();
+    let mut moved = false;
+    for kv in db.scan_prefix([NAMED_STATE]) {
+        let (k, sealed) = kv.map_err(|e| OpenError::Damaged {
+            what: format!("the record store ({e})"),
+        })?;
+        let damaged = || OpenError::Damaged {
+            what: "a stored setting".into(),
+        };
+        let name = std::str::from_utf8(&k[1..]).map_err(|_| damaged())?;
+        let value = key
+            .open(
+                &Aad::State {
+                    vault_id,
+                    key: name,
+                },
+                &sealed,
+            )
+            .map_err(|_| damaged())?;
+        let tag = key.name_tag(vault_id, name);
+        batch.insert(
+            &sled_key(&tag)[..],
+            seal_entry(key, vault_id, &tag, name, &value),
+        );
+        batch.remove(k);
+        moved = true;
+    }
+    if moved {
+        db.apply_batch(batch).map_err(|e| match e {
+            sled::Error::Io(io) => OpenError::Io(io),
+            other => OpenError::Damaged {
+                what: format!("the record store ({other})"),
+            },
+        })?;
+    }
+    Ok(moved)
 }
 
 impl Vault {
@@ -34,15 +142,10 @@ impl Vault {
         if self.unsettled {
             return Err(VaultError::Unsettled);
         }
-        let k = state_key(key)?;
-        let sealed = self.key.seal(
-            &Aad::State {
-                vault_id: self.vault_id,
-                key,
-            },
-            value,
-        );
-        self.store.db.insert(k, sealed)?;
+        check_name(key)?;
+        let tag = self.key.name_tag(self.vault_id, key);
+        let sealed = seal_entry(&self.key, self.vault_id, &tag, key, value);
+        self.store.db.insert(sled_key(&tag), sealed)?;
         let durable = self.store.sync();
         if durable.is_err() {
             // As for commits: sled may still persist what it took, so the
@@ -54,30 +157,35 @@ impl Vault {
 
     /// The value stored under `key`, if any.
     pub fn get_state(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
-        let Some(sealed) = self.store.db.get(state_key(key)?)? else {
+        check_name(key)?;
+        let tag = self.key.name_tag(self.vault_id, key);
+        let Some(sealed) = self.store.db.get(sled_key(&tag))? else {
             return Ok(None);
         };
-        self.key
-            .open(
-                &Aad::State {
-                    vault_id: self.vault_id,
-                    key,
-                },
-                &sealed,
-            )
-            .map(Some)
-            .map_err(|_| VaultError::Store(format!("the stored state {key:?} is damaged")))
+        open_entry(&self.key, self.vault_id, &tag, &sealed)
+            .map(|(_, value)| Some(value))
+            .ok_or_else(|| VaultError::Store(format!("the stored state {key:?} is damaged")))
     }
 
-    /// The keys stored that start with `prefix`, in order.
+    /// The keys stored that start with `prefix`, in order. Every entry is
+    /// opened to read its name (there are few: settings and the outbox). An
+    /// entry that does not open has no name to list; reading it by its name
+    /// reports the damage, and it does not keep the others from being
+    /// listed.
     pub fn state_keys(&self, prefix: &str) -> Result<Vec<String>, VaultError> {
-        let mut p = vec![STATE];
-        p.extend_from_slice(prefix.as_bytes());
         let mut out = Vec::new();
-        for kv in self.store.db.scan_prefix(p) {
-            let (k, _) = kv?;
-            out.push(String::from_utf8_lossy(&k[1..]).into_owned());
+        for kv in self.store.db.scan_prefix([STATE]) {
+            let (k, sealed) = kv?;
+            let Ok(tag) = <[u8; 16]>::try_from(&k[1..]) else {
+                continue;
+            };
+            if let Some((name, _)) = open_entry(&self.key, self.vault_id, &tag, &sealed) {
+                if name.starts_with(prefix) {
+                    out.push(name);
+                }
+            }
         }
+        out.sort();
         Ok(out)
     }
 
@@ -86,7 +194,9 @@ impl Vault {
         if self.unsettled {
             return Err(VaultError::Unsettled);
         }
-        self.store.db.remove(state_key(key)?)?;
+        check_name(key)?;
+        let tag = self.key.name_tag(self.vault_id, key);
+        self.store.db.remove(sled_key(&tag))?;
         let durable = self.store.sync();
         if durable.is_err() {
             self.unsettled = true;
@@ -133,8 +243,80 @@ impl Vault {
                 use std::os::unix::fs::PermissionsExt;
                 std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
             }
-            crate::store::sync_dir(&self.dir)?;
+            crate::file::sync_dir(&self.dir)?;
         }
         Ok(dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::KdfChoice;
+    use temoin_crypto::Passphrase;
+
+    #[test]
+    fn values_of_an_older_vault_move_under_tags_and_their_names_leave_the_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v");
+        let pass = Passphrase::from("p");
+        let v = Vault::create(&path, &pass, KdfChoice::Minimum).expect("create");
+        // As an older version stored it: `s` + name, bound to the name.
+        let name = "policy/forget-after-delivery";
+        let sealed = v.key.seal(
+            &Aad::State {
+                vault_id: v.vault_id,
+                key: name,
+            },
+            b"1",
+        );
+        let mut legacy = vec![NAMED_STATE];
+        legacy.extend_from_slice(name.as_bytes());
+        v.store.db.insert(&legacy, sealed).expect("insert");
+        v.store.db.flush().expect("flush");
+        v.lock();
+        let v = Vault::unlock(&path, &pass).expect("unlock");
+        assert_eq!(
+            v.get_state(name).expect("get").map(|b| b.to_vec()),
+            Some(b"1".to_vec())
+        );
+        assert_eq!(
+            v.state_keys("policy/").expect("keys"),
+            vec![name.to_owned()]
+        );
+        assert!(v.store.db.get(&legacy).expect("get").is_none());
+        let names_in_keys = v
+            .store
+            .db
+            .iter()
+            .keys()
+            .filter_map(Result::ok)
+            .any(|k| k.windows(name.len()).any(|w| w == name.as_bytes()));
+        assert!(!names_in_keys, "a state name is still a store key");
+    }
+
+    #[test]
+    fn a_value_moved_under_another_tag_does_not_open_as_that_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut v = Vault::create(
+            &dir.path().join("v"),
+            &Passphrase::from("p"),
+            KdfChoice::Minimum,
+        )
+        .expect("create");
+        v.put_state("a", b"one").expect("put");
+        v.put_state("b", b"two").expect("put");
+        let ta = sled_key(&v.key.name_tag(v.vault_id, "a"));
+        let tb = sled_key(&v.key.name_tag(v.vault_id, "b"));
+        let a = v.store.db.get(ta).expect("get").expect("a");
+        v.store.db.insert(tb, a).expect("swap");
+        assert!(
+            v.get_state("b").is_err(),
+            "a swapped value must not read as b"
+        );
+        assert_eq!(
+            v.get_state("a").expect("a").map(|b| b.to_vec()),
+            Some(b"one".to_vec())
+        );
     }
 }

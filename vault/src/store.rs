@@ -18,6 +18,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use crate::error::{OpenError, VaultError};
+use crate::file::sync_dir;
 use crate::record::ItemId;
 
 pub(crate) const META: u8 = b'm';
@@ -273,45 +274,6 @@ fn open_error(e: sled::Error) -> OpenError {
             what: format!("the record store could not be opened ({other})"),
         },
     }
-}
-
-/// fsyncs a folder, so that files created or renamed in it survive a crash.
-pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Writes a new file at `path` by way of `PATH.part`: `write` fills the
-/// part file and hands it back; it is synced, renamed to `path` and the
-/// folder synced, so `path` only ever holds a whole file. Refuses to
-/// overwrite; on any failure the part file is removed.
-pub(crate) fn write_new_file<T>(
-    path: &Path,
-    write: impl FnOnce(File) -> Result<(T, File), VaultError>,
-) -> Result<T, VaultError> {
-    if path.exists() {
-        return Err(VaultError::OutputExists);
-    }
-    let mut part = path.as_os_str().to_owned();
-    part.push(".part");
-    let part = PathBuf::from(part);
-    let file = crate::evidence::create_private_new(&part)?;
-    let result = (|| {
-        let (value, file) = write(file)?;
-        file.sync_all()?;
-        if path.exists() {
-            return Err(VaultError::OutputExists);
-        }
-        std::fs::rename(&part, path)?;
-        match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => sync_dir(dir)?,
-            _ => sync_dir(Path::new("."))?,
-        }
-        Ok(value)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&part);
-    }
-    result
 }
 
 #[cfg(test)]

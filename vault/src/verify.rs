@@ -10,9 +10,10 @@ use std::fmt;
 use crate::case::Evidence;
 use crate::custody::ChainBreak;
 use crate::error::VaultError;
+use crate::file::BLOBS_DIR;
 use crate::record::{ItemId, Kind};
 use crate::store;
-use crate::vault::{Vault, BLOBS_DIR};
+use crate::vault::Vault;
 
 /// One thing found wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -26,9 +26,9 @@ use std::fs::{self, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
-use crate::error::OpenError;
+use crate::error::WipeError;
+use crate::file::sync_dir;
 use crate::keyslot;
-use crate::store::sync_dir;
 
 /// The marker of a wipe in progress.
 pub const MARKER: &str = "wipe.pending";
@@ -66,12 +66,12 @@ fn is_vault_entry(name: &str) -> bool {
         || name == MARKER
         || name == crate::head::FILE
         || name.starts_with(crate::snapshot::FILE)
-        || name == crate::vault::RECORDS_DIR
-        || name == crate::vault::BLOBS_DIR
+        || name == crate::file::RECORDS_DIR
+        || name == crate::file::BLOBS_DIR
         || name == "outbox"
-        || name == crate::duress::SPARE_DIR
-        || name == crate::duress::SPARE_REMOVING
-        || name.starts_with(crate::duress::ATTEMPTS_FILE)
+        || name == crate::file::SPARE_DIR
+        || name == crate::file::SPARE_REMOVING
+        || name.starts_with(crate::file::ATTEMPTS_FILE)
 }
 
 /// Overwrites a file in place with random bytes of its own length, syncs,
@@ -97,16 +97,16 @@ fn shred(path: &Path) -> std::io::Result<()> {
 
 /// Wipes the vault in `dir`. Needs no passphrase: a panic wipe must work
 /// when the vault is locked, and it destroys, it reveals nothing.
-pub fn wipe(dir: &Path) -> Result<WipeReport, OpenError> {
+pub fn wipe(dir: &Path) -> Result<WipeReport, WipeError> {
     wipe_until(dir, WipeStage::Done)
 }
 
 /// [`wipe`], stopping after `stage` (tests of interrupted wipes).
 #[doc(hidden)]
-pub fn wipe_until(dir: &Path, stage: WipeStage) -> Result<WipeReport, OpenError> {
+pub fn wipe_until(dir: &Path, stage: WipeStage) -> Result<WipeReport, WipeError> {
     let marker = dir.join(MARKER);
     if !dir.join(keyslot::FILE).exists() && !marker.exists() {
-        return Err(OpenError::NotAVault(dir.to_owned()));
+        return Err(WipeError::NotAVault(dir.to_owned()));
     }
     let mut report = WipeReport::default();
     if !marker.exists() {
@@ -114,9 +114,10 @@ pub fn wipe_until(dir: &Path, stage: WipeStage) -> Result<WipeReport, OpenError>
             .write(true)
             .create(true)
             .truncate(true)
-            .open(&marker)?;
-        f.sync_all()?;
-        sync_dir(dir)?;
+            .open(&marker)
+            .map_err(WipeError::NotStarted)?;
+        f.sync_all().map_err(WipeError::NotStarted)?;
+        sync_dir(dir).map_err(WipeError::NotStarted)?;
     }
     if stage == WipeStage::Marked {
         return Ok(report);
@@ -157,7 +158,7 @@ pub fn wipe_until(dir: &Path, stage: WipeStage) -> Result<WipeReport, OpenError>
 }
 
 /// Finishes a wipe that a crash interrupted. Returns whether there was one.
-pub fn finish_interrupted_wipe(dir: &Path) -> Result<bool, OpenError> {
+pub fn finish_interrupted_wipe(dir: &Path) -> Result<bool, WipeError> {
     if !dir.join(MARKER).exists() {
         return Ok(false);
     }

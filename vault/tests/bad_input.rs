@@ -752,7 +752,10 @@ fn disk_full_during_ingest_is_a_clean_error_and_leaves_nothing_half_stored() {
         .stage_payload(&big[..], &mut |_| {})
         .map(|s| v_add(&mut v, s, case))
         .unwrap_err();
-    assert!(matches!(err, VaultError::DiskFull), "{err:?}");
+    assert!(
+        matches!(err, temoin_vault::IngestError::Vault(VaultError::DiskFull)),
+        "{err:?}"
+    );
     assert_eq!(
         err.to_string(),
         "the disk is full; nothing was stored. Free some space and try again"

@@ -8,17 +8,18 @@ use std::io::Write;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
+use temoin_bundle::{
+    read_bundle, Manifest, Purpose, ReadOptions, Report, MANIFEST, SIGNATURE, SUMS,
+};
 use temoin_crypto::payload::{encrypt_to, PayloadIdentity};
 use temoin_crypto::sign::{DeviceKey, SigningPurpose};
-use temoin_vault::bundle::{
-    read_bundle, ExportOptions, Manifest, Purpose, ReadOptions, Report, MANIFEST, SIGNATURE, SUMS,
-};
+use temoin_media::redact::Region;
 use temoin_vault::case::{
     Case, Consent, ConsentMethod, ConsentScope, Person, Testimony, Withdrawal,
 };
 use temoin_vault::custody::Action;
-use temoin_vault::redact::Region;
-use temoin_vault::{ItemId, KdfChoice, PartialDate, Passphrase, Vault, VaultError};
+use temoin_vault::export::ExportOptions;
+use temoin_vault::{ItemId, KdfChoice, PartialDate, Passphrase, Vault};
 
 fn consent(case: ItemId, by: Option<ItemId>, scopes: &[ConsentScope]) -> Consent {
     Consent {
@@ -148,7 +149,7 @@ fn read(bytes: &[u8], id: &PayloadIdentity, w: &World, out: Option<&Path>) -> Re
 }
 
 fn codes(r: &Report) -> Vec<&'static str> {
-    r.problems.iter().map(|p| p.code).collect()
+    r.problems.iter().map(|p| p.code.as_str()).collect()
 }
 
 #[test]
@@ -225,7 +226,10 @@ fn no_consent_means_no_bundle() {
         supersedes: None,
     };
     let err = v.export_bundle(case, &options, Vec::new()).unwrap_err();
-    assert!(matches!(err, VaultError::NoConsent { .. }), "{err}");
+    assert!(
+        matches!(err, temoin_vault::ExportError::NoConsent { .. }),
+        "{err}"
+    );
     // Consent for publication only does not cover OMCT either.
     v.add(&consent(case, None, &[ConsentScope::Publication]))
         .unwrap();

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use temoin_vault::bundle::{read_bundle, PayloadIdentity, ReadOptions};
+use temoin_bundle::{read_bundle, PayloadIdentity, ReadOptions};
 use temoin_vault::DevicePublicKey;
 
 #[test]
@@ -36,7 +36,7 @@ fn every_vector_reads_as_expected() {
             },
         )
         .unwrap();
-        let codes: Vec<&str> = report.problems.iter().map(|p| p.code).collect();
+        let codes: Vec<&str> = report.problems.iter().map(|p| p.code.as_str()).collect();
         assert_eq!(
             report.genuine(),
             want["genuine"].as_bool().unwrap(),

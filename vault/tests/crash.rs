@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -193,6 +194,7 @@ fn acknowledged_writes_survive_sigkill() {
     let mut dir = PathBuf::new();
     let mut acked = Acked::default();
     let mut total_acks = 0usize;
+    let mut cycles_with_acks = 0usize;
     let started = Instant::now();
     for cycle in 0..cycles {
         // A fresh vault now and then keeps each check quick.
@@ -223,17 +225,35 @@ fn acknowledged_writes_survive_sigkill() {
         std::thread::sleep(Duration::from_millis(20 + rng.below(400)));
         child.kill().unwrap();
         let status = child.wait().unwrap();
-        assert!(!status.success(), "the child exited by itself: {status:?}");
+        // Killed by our signal, not ended by itself (a child that panics at
+        // unlock would otherwise pass with nothing acknowledged).
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "cycle {cycle}: the child ended by itself, not by SIGKILL: {status:?} (CRASH_SEED={seed})"
+        );
         reader.join().unwrap();
+        let before = total_acks;
         for line in rx.try_iter() {
             record(&mut acked, &line);
             total_acks += 1;
         }
+        if total_acks > before {
+            cycles_with_acks += 1;
+        }
         check(&dir, &acked, cycle, seed);
     }
     eprintln!(
-        "crash test: {cycles} kills, {total_acks} acknowledged writes, all present and verified \
-         ({:.0} s)",
+        "crash test: {cycles} kills, {cycles_with_acks} after at least one acknowledged write, \
+         {total_acks} acknowledged writes, all present and verified ({:.0} s)",
         started.elapsed().as_secs_f64()
+    );
+    // The check above means something only if writes were acknowledged
+    // before the kills: most kills come 20 to 420 ms in, after an unlock of
+    // a few milliseconds, so most cycles see some.
+    assert!(
+        cycles_with_acks * 4 >= cycles && total_acks > 0,
+        "only {cycles_with_acks} of {cycles} cycles acknowledged a write before the kill: \
+         the child is not writing (CRASH_SEED={seed})"
     );
 }

@@ -2,10 +2,11 @@
 //! are gone and the receipt remains; a case changed since its bundle was
 //! sealed is refused.
 
-use temoin_vault::bundle::{ExportOptions, PayloadIdentity, Purpose};
+use temoin_bundle::{PayloadIdentity, Purpose};
 use temoin_vault::case::{Case, Consent, ConsentScope, Participant, Person, Role, Testimony};
 use temoin_vault::custody::{Action, BundleNote};
-use temoin_vault::{ItemId, KdfChoice, Kind, PartialDate, Passphrase, Vault, VaultError};
+use temoin_vault::export::ExportOptions;
+use temoin_vault::{ItemId, KdfChoice, Kind, PartialDate, Passphrase, Vault};
 
 struct World {
     _root: tempfile::TempDir,
@@ -108,7 +109,7 @@ fn after_a_receipt_the_case_its_items_and_its_own_people_are_gone_and_the_receip
     assert_eq!(w.vault.delivered_unchanged(w.case).expect("check"), None);
     assert!(matches!(
         w.vault.forget_delivered(w.case),
-        Err(VaultError::NotDelivered)
+        Err(temoin_vault::ForgetError::NotDelivered)
     ));
 
     let bundle = deliver(&mut w);
@@ -166,7 +167,7 @@ fn a_case_changed_after_its_bundle_was_sealed_is_not_forgotten() {
     assert_eq!(w.vault.delivered_unchanged(w.case).expect("check"), None);
     assert!(matches!(
         w.vault.forget_delivered(w.case),
-        Err(VaultError::NotDelivered)
+        Err(temoin_vault::ForgetError::NotDelivered)
     ));
     assert_eq!(w.vault.kind_of(w.case), Some(Kind::Case));
     // Editing a person the case names counts too.
@@ -177,7 +178,7 @@ fn a_case_changed_after_its_bundle_was_sealed_is_not_forgotten() {
         .expect("edit");
     assert!(matches!(
         w.vault.forget_delivered(w.case),
-        Err(VaultError::NotDelivered)
+        Err(temoin_vault::ForgetError::NotDelivered)
     ));
 }
 
@@ -187,6 +188,48 @@ fn the_standing_policy_is_stored_sealed_and_off_by_default() {
     assert!(!w.vault.forget_after_delivery().expect("policy"));
     w.vault.set_forget_after_delivery(true).expect("on");
     assert!(w.vault.forget_after_delivery().expect("policy"));
-    w.vault.set_forget_after_delivery(false).expect("off");
-    assert!(!w.vault.forget_after_delivery().expect("policy"));
+    // It lasts: locked and unlocked again, it is still on.
+    let dir = w.vault.dir().to_owned();
+    w.vault.lock();
+    let pass = Passphrase::from("correct horse battery staple");
+    let v = Vault::unlock(&dir, &pass).expect("unlock");
+    assert!(v.forget_after_delivery().expect("policy"));
+    // And nothing on disk names it: the setting is visible only unlocked.
+    // (The probe's positive control: the same scan finds a name planted in
+    // a file of the vault's folder.)
+    let names: [&[u8]; 2] = [b"forget-after-delivery", b"policy/forget"];
+    let scan = |dir: &std::path::Path| -> Vec<String> {
+        let mut found = Vec::new();
+        let mut todo = vec![dir.to_owned()];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).expect("dir").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    todo.push(p);
+                } else {
+                    let bytes = std::fs::read(&p).unwrap_or_default();
+                    if names
+                        .iter()
+                        .any(|n| bytes.windows(n.len()).any(|w| w == *n))
+                    {
+                        found.push(p.display().to_string());
+                    }
+                }
+            }
+        }
+        found
+    };
+    v.lock();
+    assert_eq!(
+        scan(&dir),
+        Vec::<String>::new(),
+        "the policy's name is on disk"
+    );
+    let planted = dir.join("planted-control");
+    std::fs::write(&planted, b"xx policy/forget-after-delivery xx").expect("write");
+    assert_eq!(scan(&dir).len(), 1, "the scan's positive control");
+    std::fs::remove_file(&planted).expect("rm");
+    let mut v = Vault::unlock(&dir, &pass).expect("unlock");
+    v.set_forget_after_delivery(false).expect("off");
+    assert!(!v.forget_after_delivery().expect("policy"));
 }

@@ -11,9 +11,9 @@ use common::open_sled;
 use std::path::Path;
 use std::process::Command;
 
+use temoin_media::redact::{Cover, MediaError, Operation, Region};
 use temoin_vault::case::{Case, Evidence};
-use temoin_vault::redact::{Cover, MediaError, Operation, Region};
-use temoin_vault::{ItemId, KdfChoice, Passphrase, Vault, VaultError};
+use temoin_vault::{IngestError, ItemId, KdfChoice, Passphrase, Vault, VaultError};
 
 fn tool(name: &str) -> Command {
     let path = if name == "convert" {
@@ -82,7 +82,7 @@ fn export(v: &mut Vault, id: ItemId, path: &Path) -> Vec<u8> {
 }
 
 fn pixels(bytes: &[u8]) -> image::RgbaImage {
-    temoin_vault::redact::decode_limited(bytes)
+    temoin_media::redact::decode_limited(bytes)
         .unwrap()
         .to_rgba8()
 }
@@ -434,7 +434,7 @@ fn hostile_files_get_clear_errors_and_leave_the_vault_intact() {
         let mut app1 = b"Exif\0\0".to_vec();
         app1.extend(tiff);
         let jpeg = std::fs::read(tagged_photo(dir.path(), "loop.jpg")).unwrap();
-        let stripped = temoin_vault::redact::strip_jpeg(&jpeg).unwrap();
+        let stripped = temoin_media::redact::strip_jpeg(&jpeg).unwrap();
         let mut out = stripped[..2].to_vec();
         out.extend_from_slice(&[0xff, 0xe1]);
         out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
@@ -486,7 +486,7 @@ fn hostile_files_get_clear_errors_and_leave_the_vault_intact() {
                 // pixels and are refused by the limits.
                 assert!(stripped.is_ok(), "{name}: {stripped:?}");
                 assert!(
-                    matches!(boxed, Err(VaultError::Media(MediaError::TooLarge))),
+                    matches!(boxed, Err(IngestError::Media(MediaError::TooLarge))),
                     "{name}: {boxed:?}"
                 );
             }
@@ -503,7 +503,7 @@ fn hostile_files_get_clear_errors_and_leave_the_vault_intact() {
             "not-a-photo.jpg" | "empty.jpg" => {
                 for result in [stripped.map(|_| ()), boxed.map(|_| ())] {
                     let err = result.unwrap_err();
-                    assert!(matches!(err, VaultError::Media(_)), "{name}: {err:?}");
+                    assert!(matches!(err, IngestError::Media(_)), "{name}: {err:?}");
                     assert_eq!(v.item_count(), items, "{name}");
                 }
             }

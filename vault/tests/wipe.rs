@@ -83,6 +83,21 @@ fn find_secrets(dir: &Path, secrets: &[Vec<u8>]) -> Vec<String> {
     found
 }
 
+/// The probe's positive control: each secret, planted at an odd offset
+/// among other bytes, is found, so that an empty scan means the secrets are
+/// absent, not that the probe cannot see them.
+fn assert_probe_finds_each(secrets: &[Vec<u8>]) {
+    for (i, secret) in secrets.iter().enumerate() {
+        let control = tempfile::tempdir().expect("tempdir");
+        let mut bytes = vec![0x5a; 4099];
+        bytes.extend_from_slice(secret);
+        bytes.extend_from_slice(&[0xa5; 333]);
+        std::fs::write(control.path().join(format!("planted-{i}")), bytes).expect("write");
+        let found = find_secrets(control.path(), std::slice::from_ref(secret));
+        assert_eq!(found.len(), 1, "the probe missed planted secret {i}");
+    }
+}
+
 #[test]
 fn a_wipe_removes_the_vault_and_the_right_passphrase_no_longer_opens_anything() {
     let root = tempfile::tempdir().expect("tempdir");
@@ -111,6 +126,8 @@ fn after_the_slots_are_destroyed_no_key_material_is_left_and_the_next_start_fini
     wipe::wipe_until(&dir, WipeStage::SlotsDestroyed).expect("wipe");
     assert!(!dir.join("keyslots.json").exists());
     assert!(dir.join("records").exists(), "the rest is still there");
+    assert!(secrets.len() >= 4, "the probe has something to look for");
+    assert_probe_finds_each(&secrets);
     let found = find_secrets(&dir, &secrets);
     assert!(found.is_empty(), "key material left in {found:?}");
     // The next start finishes the wipe instead of opening anything.
@@ -153,6 +170,9 @@ fn a_wipe_removes_only_what_belongs_to_the_vault() {
     let other = root.path().join("other");
     std::fs::create_dir(&other).expect("mkdir");
     std::fs::write(other.join("a"), b"x").expect("write");
-    assert!(matches!(wipe::wipe(&other), Err(OpenError::NotAVault(_))));
+    assert!(matches!(
+        wipe::wipe(&other),
+        Err(temoin_vault::WipeError::NotAVault(_))
+    ));
     assert!(other.join("a").exists());
 }

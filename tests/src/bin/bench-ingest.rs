@@ -27,14 +27,7 @@ fn find_tool(name: &str, root: &Path) -> PathBuf {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let size_mib: u64 = args
-        .iter()
-        .position(|a| a == "--size-mib")
-        .and_then(|i| args.get(i + 1))
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(1024);
+    let size_mib: u64 = temoin_tests::arg("--size-mib", 1024)?;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let exe_dir = std::env::current_exe()?
         .parent()

@@ -32,14 +32,7 @@ fn photos(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let count: usize = args
-        .iter()
-        .position(|a| a == "--photos")
-        .and_then(|i| args.get(i + 1))
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(200);
+    let count: usize = temoin_tests::arg("--photos", 200)?;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let work = root.join("target/bench/media");
     let _ = std::fs::remove_dir_all(&work);
@@ -92,7 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let loaded: Vec<Vec<u8>> = files.iter().map(std::fs::read).collect::<Result<_, _>>()?;
     let start = Instant::now();
     for bytes in &loaded {
-        std::hint::black_box(temoin_vault::redact::strip(bytes)?);
+        std::hint::black_box(temoin_media::redact::strip(bytes)?);
     }
     let ours_strip_cpu = start.elapsed();
     drop(loaded);
@@ -137,7 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::io::Read::read_to_end(&mut std::fs::File::open(f)?, &mut bytes)?;
         t_read += t.elapsed();
         let t = Instant::now();
-        let (clean, _) = temoin_vault::redact::strip(&bytes)?;
+        let (clean, _) = temoin_media::redact::strip(&bytes)?;
         t_strip += t.elapsed();
         let t = Instant::now();
         std::fs::write(ours_out.join(f.file_name().ok_or("name")?), clean)?;
@@ -186,7 +179,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     for f in &files {
         let bytes = std::fs::read(f)?;
-        let thumb = temoin_vault::redact::thumbnail(&bytes, 320)?;
+        let thumb = temoin_media::redact::thumbnail(&bytes, 320)?;
         std::fs::write(thumbs_ours.join(f.file_name().ok_or("name")?), thumb)?;
     }
     let ours_thumb = start.elapsed();

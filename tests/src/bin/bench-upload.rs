@@ -18,25 +18,19 @@ use std::process::Command;
 use std::time::Instant;
 
 use rand::Rng;
+use temoin_bundle::Purpose;
+use temoin_desk as desk;
 use temoin_sync::client::{self, Endpoint, UploadProgress, CHUNK};
-use temoin_sync::{desk, server};
 use temoin_tests::report;
-use temoin_vault::bundle::{ExportOptions, Purpose};
 use temoin_vault::case::{Case, Consent, ConsentScope};
+use temoin_vault::export::ExportOptions;
 use temoin_vault::{KdfChoice, PartialDate, Passphrase, Vault};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 type Error = Box<dyn std::error::Error>;
 
 fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().collect();
-    let mib: usize = args
-        .iter()
-        .position(|a| a == "--mib")
-        .and_then(|i| args.get(i + 1))
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(1024);
+    let mib: usize = temoin_tests::arg("--mib", 1024)?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench/upload");
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root)?;
@@ -48,24 +42,15 @@ fn main() -> Result<(), Error> {
 }
 
 async fn run(root: &Path, mib: usize) -> Result<(), Error> {
-    let intake = root.join("intake");
-    let init = server::init(&intake, &[], None)?;
-    let (tx, rx) = tokio::sync::oneshot::channel::<SocketAddr>();
-    let sd = intake.clone();
-    tokio::spawn(async move {
-        let _ = server::serve(&sd, "127.0.0.1:0".parse().expect("an address"), move |a| {
-            let _ = tx.send(a);
-        })
-        .await;
-    });
-    let addr = rx.await?;
-    let endpoint = Endpoint {
-        url: format!("https://{addr}"),
-        pin: init.pin.clone(),
-        proxy: None,
-        timeout_secs: None,
-    };
-    let omct = desk::init(&root.join("desk"), endpoint.clone(), &init.desk_token).await?;
+    let started = temoin_tests::omct::start(root, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (addr, endpoint, intake, omct) = (
+        started.addr,
+        started.endpoint,
+        started.intake,
+        started.recipient,
+    );
 
     // The bundle.
     let mut v = Vault::create(
@@ -215,7 +200,7 @@ async fn curl_upload(
         .header("Upload-Length", size.to_string())
         .header(
             "Upload-Metadata",
-            temoin_sync::tus::format_metadata(&[("bundle_id", id.as_bytes())]),
+            temoin_proto::tus::format_metadata(&[("bundle_id", id.as_bytes())]),
         )
         .send()
         .await?;

@@ -111,14 +111,7 @@ fn sentence(rng: &mut impl Rng, words: usize) -> String {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let records: usize = args
-        .iter()
-        .position(|a| a == "--records")
-        .and_then(|i| args.get(i + 1))
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(100_000);
+    let records: usize = temoin_tests::arg("--records", 100_000)?;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let work = root.join("target/bench/vault");
     let _ = std::fs::remove_dir_all(&work);

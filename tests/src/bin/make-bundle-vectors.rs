@@ -12,10 +12,11 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use serde_json::json;
+use temoin_bundle::{Manifest, Purpose};
 use temoin_crypto::payload::{encrypt_to, PayloadIdentity};
 use temoin_crypto::sign::{DeviceKey, SigningPurpose};
-use temoin_vault::bundle::{ExportOptions, Manifest, Purpose};
 use temoin_vault::case::{Case, Consent, ConsentScope, Testimony};
+use temoin_vault::export::ExportOptions;
 use temoin_vault::{KdfChoice, PartialDate, Passphrase, Vault};
 
 type Members = Vec<(String, Vec<u8>)>;

@@ -1,0 +1,159 @@
+//! The manifest: the signed description of a bundle, and the fixed names and
+//! limits of the format (`docs/FORMAT.md`).
+
+use serde::{Deserialize, Serialize};
+use temoin_model::case::ConsentScope;
+use temoin_model::ItemId;
+
+/// The format tag, first field of every manifest.
+pub const FORMAT: &str = "temoin-bundle/1";
+/// Paths of the fixed members, in the order they are written.
+pub const MANIFEST: &str = "manifest.json";
+/// The manifest's minisign signature.
+pub const SIGNATURE: &str = "manifest.json.minisig";
+/// Checksums in the format `sha256sum -c` reads.
+pub const SUMS: &str = "SHA256SUMS";
+/// Custody entries, one JSON object a line.
+pub const CUSTODY: &str = "custody.jsonl";
+/// A summary for people.
+pub const README: &str = "README.html";
+/// The folder of evidence files.
+pub const EVIDENCE_DIR: &str = "evidence/";
+
+/// Largest manifest a reader accepts.
+pub const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
+/// Largest custody file a reader accepts.
+pub const MAX_CUSTODY_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest README a reader accepts.
+pub const MAX_README_BYTES: u64 = 16 * 1024 * 1024;
+/// Largest signature or checksum file a reader accepts.
+pub const MAX_SMALL_BYTES: u64 = 4 * 1024 * 1024;
+/// Most files a bundle may hold.
+pub const MAX_FILES: usize = 100_000;
+
+/// What a bundle is for. Only items whose consent covers it go in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// Handed over to OMCT.
+    ShareWithOmct,
+    /// Given to a litigator for proceedings.
+    Litigation,
+}
+
+impl Purpose {
+    /// The consent scope it needs.
+    pub fn scope(self) -> ConsentScope {
+        match self {
+            Purpose::ShareWithOmct => ConsentScope::ShareWithOmct,
+            Purpose::Litigation => ConsentScope::Litigation,
+        }
+    }
+
+    /// The code used in manifests and custody entries.
+    pub fn code(self) -> &'static str {
+        match self {
+            Purpose::ShareWithOmct => "share_with_omct",
+            Purpose::Litigation => "litigation",
+        }
+    }
+}
+
+/// A bundle that this one replaces (a case amended after delivery).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Supersedes {
+    /// The earlier bundle's id.
+    pub bundle_id: String,
+    /// Its sequence number.
+    pub sequence: u64,
+    /// The SHA-256 of its manifest.
+    pub manifest_sha256: String,
+}
+
+/// The signer, as the manifest names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// The minisign key id (16 upper-case hex digits).
+    pub key_id: String,
+    /// The public key, minisign base64. A reader must not trust it on its
+    /// own word: it is compared with a key known from elsewhere.
+    pub public_key: String,
+}
+
+/// One record in the manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ItemRecord {
+    /// The item's id.
+    pub id: ItemId,
+    /// Its kind (`case`, `testimony`, ...).
+    pub kind: String,
+    /// The revision sent.
+    pub revision: u32,
+    /// The record, as the case model defines it.
+    pub record: serde_json::Value,
+    /// Whether fields about a withheld person were blanked (set to null)
+    /// in this copy of the record: the names and notes in the consent of a
+    /// person who did not consent to this purpose, the notes on such a
+    /// person's role in the case.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
+}
+
+/// One file in the bundle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Its path in the archive.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, lower-case hex.
+    pub sha256: String,
+    /// Media type.
+    pub media_type: String,
+    /// The evidence item it is the payload of, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemId>,
+}
+
+/// An item left out, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withheld {
+    /// The item's id.
+    pub id: ItemId,
+    /// Its kind.
+    pub kind: String,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// The signed description of a bundle.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// A random id (UUID v4).
+    pub bundle_id: String,
+    /// When it was sealed, RFC 3339 UTC.
+    pub created_at: String,
+    /// What it is for.
+    pub purpose: Purpose,
+    /// The signing device.
+    pub device: DeviceInfo,
+    /// The device's sequence number: one more for every bundle it seals.
+    pub sequence: u64,
+    /// Fingerprints of the age recipients it is encrypted to
+    /// (`sha256:` + hex of the `age1...` string).
+    pub recipients: Vec<String>,
+    /// The bundle this one replaces, if any.
+    #[serde(default)]
+    pub supersedes: Option<Supersedes>,
+    /// The case's id.
+    pub case_id: ItemId,
+    /// Every record sent: the case first, then the rest by kind and id.
+    pub items: Vec<ItemRecord>,
+    /// Every file of the archive but the manifest, its signature and
+    /// `SHA256SUMS`.
+    pub files: Vec<FileEntry>,
+    /// Items of the case left out.
+    pub withheld: Vec<Withheld>,
+}

@@ -1,0 +1,443 @@
+//! The command line's shape: every command, subcommand and argument, as
+//! clap types. What each does is in the module named after its noun.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use temoin_vault::KdfChoice;
+
+use crate::handover;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "temoin",
+    version,
+    about = "Témoin: an encrypted vault for documenting torture and ill-treatment"
+)]
+pub struct Cli {
+    /// The vault folder.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub vault: Option<PathBuf>,
+    /// Read the passphrase from the first line of FILE instead of asking.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Machine-readable output on standard output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a new vault in an empty or new folder.
+    Init {
+        /// How costly to make passphrase guessing. `minimum` is for tests and
+        /// very weak machines only.
+        #[arg(long, value_enum, default_value_t = KdfCost::Calibrated)]
+        kdf: KdfCost,
+    },
+    /// Cases.
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// Testimonies.
+    #[command(subcommand)]
+    Testimony(TestimonyCommand),
+    /// Evidence files.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+    /// Find items whose text contains every word of the query.
+    Search {
+        /// Words to look for (case and accents are ignored).
+        #[arg(required = true)]
+        query: Vec<String>,
+    },
+    /// Check the vault (every record, payload and the custody chain), or,
+    /// given FILE, check a sealed bundle: decrypt it, check its signature,
+    /// hashes, paths and custody entries, and report. Exit status 0 only if
+    /// everything holds and the signer is a key given with --device-key; 3
+    /// if anything is wrong; 4 if it is intact but no --device-key was given.
+    Verify {
+        /// A sealed bundle (`.tar.age`) to check instead of the vault.
+        file: Option<PathBuf>,
+        /// The age identity file the bundle was sealed for.
+        #[arg(long, value_name = "KEYFILE", requires = "file")]
+        identity: Option<PathBuf>,
+        /// A device public key to trust (minisign, as `temoin device`
+        /// prints it, or a .pub file); repeatable.
+        #[arg(long = "device-key", value_name = "PUBKEY", requires = "file")]
+        device_keys: Vec<String>,
+        /// Unpack the checked files and the report into DIR (new or empty).
+        #[arg(long, value_name = "DIR", requires = "file")]
+        out: Option<PathBuf>,
+    },
+    /// Seal a case into a bundle (a tar archive inside an age file, signed
+    /// by this device) for a litigator, or to carry to OMCT on a USB stick.
+    Export {
+        /// The case.
+        #[arg(long, value_name = "ID")]
+        case: String,
+        /// Who can open it: an age public key (age1...); repeatable.
+        #[arg(long = "recipient", value_name = "AGE_RECIPIENT", required = true)]
+        recipients: Vec<String>,
+        /// What it is for; only what consent covers goes in.
+        #[arg(long, value_enum, default_value_t = PurposeArg::Litigation)]
+        purpose: PurposeArg,
+        /// The file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Consents.
+    #[command(subcommand)]
+    Consent(ConsentCommand),
+    /// Enroll this device with OMCT's intake server (with the one-time
+    /// token and the certificate pin OMCT gave).
+    Enroll {
+        /// The server's address (https://host:port).
+        #[arg(long)]
+        server: String,
+        /// The one-time enrollment token.
+        #[arg(long)]
+        token: String,
+        /// The server's certificate pin (sha256:...).
+        #[arg(long)]
+        pin: String,
+        /// A SOCKS5 proxy, e.g. socks5h://127.0.0.1:9050 for Tor.
+        #[arg(long, value_name = "URL")]
+        proxy: Option<String>,
+    },
+    /// Seal a case for OMCT and put it in the outbox.
+    Submit { case_id: String },
+    /// Show the outbox: each submission's state, progress, receipt or last
+    /// error.
+    Outbox {
+        /// Put a failed submission back in the queue.
+        #[arg(long, value_name = "BUNDLE_ID")]
+        retry: Option<String>,
+    },
+    /// Send what is in the outbox now.
+    Sync {
+        /// Keep trying while connectivity comes and goes (until stopped).
+        #[arg(long)]
+        watch: bool,
+        /// Try now, ignoring the back-off after failures.
+        #[arg(long)]
+        force: bool,
+        /// With --watch, seconds between rounds.
+        #[arg(long, default_value_t = 15, requires = "watch")]
+        interval: u64,
+    },
+    /// OMCT's intake server.
+    #[command(subcommand)]
+    Intake(handover::IntakeCommand),
+    /// OMCT's desk.
+    #[command(subcommand)]
+    Desk(handover::DeskCommand),
+    /// Show the custody log, or the entries about one item.
+    Custody {
+        /// An item or case id.
+        id: Option<String>,
+    },
+    /// Change the vault passphrase.
+    Passwd {
+        /// Read the new passphrase from the first line of FILE.
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+        /// Cost of the new passphrase's key derivation.
+        #[arg(long, value_enum, default_value_t = KdfCost::Calibrated)]
+        kdf: KdfCost,
+    },
+    /// Show this device's signing key (for enrollment and for anyone
+    /// verifying what it signed).
+    Device,
+    /// Destroy the vault now: its key slots first (that alone makes every
+    /// record and file unreadable, even with the passphrase), then its
+    /// files. Needs no passphrase. A wipe cut short by a crash finishes at
+    /// the next start. A copy of the disk made before still holds the old
+    /// slots: see docs/threat-model.md.
+    Wipe {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Write an encrypted backup of the vault to FILE (an age file): to a
+    /// recovery passphrase (asked twice, or --recovery-passphrase-file), or
+    /// to an age public key (--recipient). The vault's own passphrase is
+    /// still needed after restoring.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// An age public key (age1...) instead of a recovery passphrase.
+        #[arg(long, value_name = "AGE_PUBLIC_KEY")]
+        recipient: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        recovery_passphrase_file: Option<PathBuf>,
+    },
+    /// Set a duress passphrase: unlocking with it opens a spare vault
+    /// (--outcome decoy: fill it with harmless content; the real vault
+    /// stays) or destroys the real vault and opens an empty one (--outcome
+    /// shred). It looks and takes as long as a normal unlock. Asks for the
+    /// vault's passphrase, then the duress one (or --duress-passphrase-file).
+    /// With --remove: the duress passphrase is removed (its slot becomes a
+    /// dummy again) and the spare vault destroyed.
+    Duress {
+        #[arg(long, value_enum, required_unless_present = "remove")]
+        outcome: Option<DuressArg>,
+        #[arg(long, value_name = "FILE", conflicts_with = "remove")]
+        duress_passphrase_file: Option<PathBuf>,
+        /// Remove the duress passphrase and destroy the spare vault.
+        #[arg(long, conflicts_with = "outcome")]
+        remove: bool,
+    },
+    /// Wipe the vault after N wrong passphrases in a row (`off` for no
+    /// limit). The count survives a crash; the limit is visible in the
+    /// key-slot file.
+    AttemptLimit {
+        #[arg(value_name = "N|off")]
+        limit: String,
+    },
+    /// Forget a delivered case: once OMCT's receipt is recorded and the case
+    /// has not changed since, delete it (and the people only it names)
+    /// from this vault, keeping the receipt in the custody log.
+    Forget { case_id: String },
+    /// Forget every case as soon as its delivery is confirmed (`on`), or
+    /// not (`off`).
+    ForgetAfterDelivery {
+        #[arg(value_parser = ["on", "off"])]
+        policy: String,
+    },
+    /// Restore a backup into a new vault folder (--vault NEW_DIR, which must
+    /// not exist or be empty), then open it with the vault's passphrase and
+    /// verify everything.
+    Restore {
+        file: PathBuf,
+        /// An age identity file (for a backup made with --recipient).
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        recovery_passphrase_file: Option<PathBuf>,
+    },
+    /// Write the vault's payload key to FILE, so that evidence files can be
+    /// decrypted with the `age` tool in a disaster. Anyone with the file can
+    /// read every evidence file: keep it offline.
+    ExportPayloadKey {
+        /// Where to write the key (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConsentCommand {
+    /// Record a consent for a case; prints its id.
+    Add {
+        case_id: String,
+        /// A use consented to; repeatable.
+        #[arg(long = "scope", value_enum, required = true)]
+        scopes: Vec<ScopeArg>,
+        /// Who gave it (a name, or how to refer to them).
+        #[arg(long)]
+        given_by_name: String,
+        /// When: YYYY, YYYY-MM or YYYY-MM-DD.
+        #[arg(long)]
+        given_on: String,
+        /// How it was given.
+        #[arg(long, value_enum, default_value_t = MethodArg::Oral)]
+        method: MethodArg,
+        /// Conditions and limits, in words.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Record that a consent was withdrawn (all scopes, or those given).
+    Withdraw {
+        id: String,
+        /// When: YYYY, YYYY-MM or YYYY-MM-DD.
+        #[arg(long)]
+        on: String,
+        /// A scope withdrawn; none means every scope.
+        #[arg(long = "scope", value_enum)]
+        scopes: Vec<ScopeArg>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PurposeArg {
+    /// For proceedings before a court or treaty body.
+    Litigation,
+    /// For OMCT.
+    Omct,
+}
+
+impl From<PurposeArg> for temoin_bundle::Purpose {
+    fn from(p: PurposeArg) -> Self {
+        match p {
+            PurposeArg::Litigation => temoin_bundle::Purpose::Litigation,
+            PurposeArg::Omct => temoin_bundle::Purpose::ShareWithOmct,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ScopeArg {
+    ShareWithOmct,
+    Litigation,
+    Publication,
+    AnonymisedStatistics,
+}
+
+impl From<ScopeArg> for temoin_vault::case::ConsentScope {
+    fn from(s: ScopeArg) -> Self {
+        use temoin_vault::case::ConsentScope as S;
+        match s {
+            ScopeArg::ShareWithOmct => S::ShareWithOmct,
+            ScopeArg::Litigation => S::Litigation,
+            ScopeArg::Publication => S::Publication,
+            ScopeArg::AnonymisedStatistics => S::AnonymisedStatistics,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MethodArg {
+    Oral,
+    Written,
+    AudioRecorded,
+    VideoRecorded,
+    Other,
+}
+
+impl From<MethodArg> for temoin_vault::case::ConsentMethod {
+    fn from(m: MethodArg) -> Self {
+        use temoin_vault::case::ConsentMethod as M;
+        match m {
+            MethodArg::Oral => M::Oral,
+            MethodArg::Written => M::Written,
+            MethodArg::AudioRecorded => M::AudioRecorded,
+            MethodArg::VideoRecorded => M::VideoRecorded,
+            MethodArg::Other => M::Other,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CaseCommand {
+    /// Create a case; prints its id.
+    New {
+        /// The case title.
+        #[arg(long)]
+        title: String,
+        /// A short summary.
+        #[arg(long)]
+        summary: Option<String>,
+    },
+    /// List cases.
+    List,
+    /// Show a case and what belongs to it.
+    Show { id: String },
+    /// Change a case's title, summary or status (makes a new revision).
+    Edit {
+        id: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        summary: Option<String>,
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+    },
+    /// Show every revision of a case.
+    History { id: String },
+    /// Delete a case and everything that belongs to it (recorded in custody).
+    Delete { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TestimonyCommand {
+    /// Add a testimony to a case from a UTF-8 text file.
+    Add {
+        case_id: String,
+        /// The narrative, as a UTF-8 text file.
+        #[arg(long, value_name = "FILE")]
+        narrative_file: PathBuf,
+        /// The language of the testimony.
+        #[arg(long)]
+        language: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EvidenceCommand {
+    /// Add a file as evidence of a case; prints id, SHA-256, media type.
+    Add { case_id: String, file: PathBuf },
+    /// Write an evidence item's original back out (recorded in custody).
+    Export { id: String, out_file: PathBuf },
+    /// Show an evidence item: hash, type, capture metadata (time, GPS,
+    /// device), and for a working copy the original it came from.
+    Show { id: String },
+    /// Make a working copy of an image: metadata stripped and/or regions
+    /// blacked out. Prints the new item's id; the original is untouched.
+    Redact {
+        id: String,
+        /// Remove all metadata (EXIF, GPS, XMP, comments).
+        #[arg(long)]
+        strip_metadata: bool,
+        /// A rectangle to black out, in image pixels: x,y,w,h (repeatable).
+        #[arg(long = "region", value_name = "X,Y,W,H", value_parser = parse_region)]
+        regions: Vec<temoin_media::redact::Region>,
+        /// Blur the regions (coarse blocks, then smoothed) instead of
+        /// blacking them out. Black is safer: blocks keep colours and shapes.
+        #[arg(long, requires = "regions")]
+        blur: bool,
+    },
+}
+
+pub fn parse_region(s: &str) -> Result<temoin_media::redact::Region, String> {
+    let parts: Vec<u32> = s
+        .split(',')
+        .map(|p| p.trim().parse::<u32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| "a region is four whole numbers: x,y,w,h".to_owned())?;
+    match parts.as_slice() {
+        [x, y, w, h] => Ok(temoin_media::redact::Region {
+            x: *x,
+            y: *y,
+            w: *w,
+            h: *h,
+        }),
+        _ => Err("a region is four whole numbers: x,y,w,h".to_owned()),
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum KdfCost {
+    Calibrated,
+    Minimum,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum StatusArg {
+    Open,
+    UnderReview,
+    Submitted,
+    Closed,
+}
+
+impl From<KdfCost> for KdfChoice {
+    fn from(k: KdfCost) -> Self {
+        match k {
+            KdfCost::Calibrated => KdfChoice::Calibrated,
+            KdfCost::Minimum => KdfChoice::Minimum,
+        }
+    }
+}
+
+/// Exit status for a verification that found damage.
+pub const EXIT_DAMAGED: u8 = 3;
+
+/// What a duress passphrase does.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DuressArg {
+    /// Open a spare vault; the real one stays.
+    Decoy,
+    /// Destroy the real vault, open an empty one.
+    Shred,
+}

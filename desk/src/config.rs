@@ -1,0 +1,124 @@
+//! The desk folder: its settings, the devices it knows, making it, and
+//! rotating OMCT's key.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use temoin_bundle::PayloadIdentity;
+use temoin_crypto::sign::{DeviceKey, SigningPurpose};
+use temoin_proto::recipients::{RecipientList, RECIPIENT_LIST_V1};
+use temoin_proto::SignedList;
+use temoin_sync::client::Endpoint;
+
+use crate::conn::publish;
+use crate::error::DeskError;
+use crate::file::{load, private_write, write_durably};
+
+/// The desk's settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeskConfig {
+    /// The intake server.
+    pub endpoint: Endpoint,
+    /// The desk's access token to the server.
+    pub desk_token: String,
+    /// The recipient list as last published.
+    pub recipients: SignedList,
+}
+
+/// What the desk knows of devices.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Devices {
+    /// Public keys (minisign base64) by key id, as the server enrolled them.
+    pub keys: BTreeMap<String, String>,
+    /// Sequence numbers seen in genuine bundles, by key id, with the
+    /// SHA-256 of the manifest that used each.
+    pub sequences: BTreeMap<String, BTreeMap<u64, String>>,
+    /// When each revoked device was revoked (RFC 3339), by key id.
+    #[serde(default)]
+    pub revoked: BTreeMap<String, String>,
+}
+
+/// Signs a recipient list with the root key.
+pub fn sign_recipients(root: &DeviceKey, recipients: &[String]) -> SignedList {
+    let list = RecipientList {
+        v: RECIPIENT_LIST_V1.into(),
+        issued_at: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        recipients: recipients.to_vec(),
+    };
+    let text = serde_json::to_string(&list).unwrap_or_default();
+    let signature = root.sign(SigningPurpose::RecipientList, text.as_bytes());
+    SignedList {
+        list: text,
+        signature,
+    }
+}
+
+/// Creates a desk folder: OMCT's age identity, the root key, and the signed
+/// recipient list, which it publishes on the server.
+pub async fn init(dir: &Path, endpoint: Endpoint, desk_token: &str) -> Result<String, DeskError> {
+    if dir.join("desk.json").exists() {
+        return Err(DeskError::Local(
+            "this folder is already a desk; nothing was changed".into(),
+        ));
+    }
+    std::fs::create_dir_all(dir.join("inbox"))?;
+    std::fs::create_dir_all(dir.join("opened"))?;
+    let identity = PayloadIdentity::generate();
+    let root = DeviceKey::generate();
+    private_write(
+        &dir.join("omct.key"),
+        identity.key_file_for_export().as_bytes(),
+    )?;
+    private_write(&dir.join("root.key"), root.secret_for_sealing().as_ref())?;
+    let recipient = identity.recipient().to_string();
+    let list = sign_recipients(&root, std::slice::from_ref(&recipient));
+    publish(&endpoint, desk_token, &root, &list).await?;
+    let config = DeskConfig {
+        endpoint,
+        desk_token: desk_token.to_owned(),
+        recipients: list,
+    };
+    private_write(
+        &dir.join("desk.json"),
+        &serde_json::to_vec_pretty(&config).unwrap_or_default(),
+    )?;
+    write_durably(
+        &dir.join("devices.json"),
+        &serde_json::to_vec_pretty(&Devices::default()).unwrap_or_default(),
+    )?;
+    Ok(recipient)
+}
+
+/// Rotates OMCT's key: makes a new age identity, adds it to `omct.key`
+/// (the old ones stay, so bundles sealed to them still open), and publishes
+/// a recipient list naming only the new one, signed with the root key.
+/// Devices take it at their next sync. Returns the new recipient.
+pub async fn rotate(dir: &Path) -> Result<String, DeskError> {
+    let mut c: DeskConfig = load(&dir.join("desk.json"))?;
+    let root = DeviceKey::from_sealed(
+        &std::fs::read(dir.join("root.key"))
+            .map_err(|_| DeskError::Local("root.key is missing from the desk folder".into()))?,
+    )
+    .map_err(|_| DeskError::Local("root.key is damaged".into()))?;
+    let key_path = dir.join("omct.key");
+    let old = std::fs::read_to_string(&key_path)
+        .map_err(|_| DeskError::Local("omct.key is missing from the desk folder".into()))?;
+    let identity = PayloadIdentity::generate();
+    let recipient = identity.recipient().to_string();
+    let list = sign_recipients(&root, std::slice::from_ref(&recipient));
+    // The new key is on disk before anyone can seal to it.
+    private_write(
+        &key_path,
+        format!("{}\n{}", identity.key_file_for_export().as_str(), old).as_bytes(),
+    )?;
+    publish(&c.endpoint, &c.desk_token, &root, &list).await?;
+    c.recipients = list;
+    private_write(
+        &dir.join("desk.json"),
+        &serde_json::to_vec_pretty(&c).unwrap_or_default(),
+    )?;
+    Ok(recipient)
+}

@@ -1,0 +1,81 @@
+//! The server folder: its settings, and making a new one (`init`).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use temoin_crypto::sign::DeviceKey;
+
+use crate::error::SetupError;
+use crate::state::{random_token, sha256_hex, write_durably, write_private, ServerState};
+
+/// Settings kept in `config.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Config {
+    /// Largest bundle accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// Most uploads a device may start in an hour.
+    pub max_uploads_per_hour: u32,
+    /// Most bytes kept in all (finished and in progress).
+    pub quota_bytes: u64,
+    /// Days a bundle is kept after the desk acknowledges it (0: deleted at
+    /// once).
+    pub retention_days: u32,
+    /// SHA-256 (hex) of the desk's access token.
+    pub desk_token_sha256: String,
+}
+
+/// What `init` made.
+#[derive(Debug)]
+pub struct InitOutcome {
+    /// The certificate's pin, for enrollment.
+    pub pin: String,
+    /// The desk's access token (shown once).
+    pub desk_token: String,
+}
+
+/// Creates a server folder: TLS certificate and key for `names` (host names
+/// or IP addresses devices will use), the receipt key, the desk token.
+pub fn init(
+    dir: &Path,
+    names: &[String],
+    config: Option<Config>,
+) -> Result<InitOutcome, SetupError> {
+    if dir.join("config.json").exists() {
+        return Err(SetupError::Exists);
+    }
+    for sub in ["tls", "uploads", "store"] {
+        std::fs::create_dir_all(dir.join(sub))?;
+    }
+    let mut sans = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    sans.extend(names.iter().cloned());
+    let key = rcgen::KeyPair::generate().map_err(|_| SetupError::Tls)?;
+    let params = rcgen::CertificateParams::new(sans).map_err(|_| SetupError::BadName)?;
+    let cert = params.self_signed(&key).map_err(|_| SetupError::Tls)?;
+    let pin = temoin_proto::pin::pin_of(cert.der());
+    write_durably(&dir.join("tls/cert.pem"), cert.pem().as_bytes())?;
+    write_private(&dir.join("tls/key.pem"), key.serialize_pem().as_bytes())?;
+    let receipt_key = DeviceKey::generate();
+    write_private(
+        &dir.join("receipt.key"),
+        receipt_key.secret_for_sealing().as_ref(),
+    )?;
+    let desk_token = random_token();
+    let mut config = config.unwrap_or(Config {
+        max_upload_bytes: 4 * 1024 * 1024 * 1024,
+        max_uploads_per_hour: 60,
+        quota_bytes: 200 * 1024 * 1024 * 1024,
+        retention_days: 0,
+        desk_token_sha256: String::new(),
+    });
+    config.desk_token_sha256 = sha256_hex(&desk_token);
+    write_durably(
+        &dir.join("state.json"),
+        &serde_json::to_vec_pretty(&ServerState::default())?,
+    )?;
+    write_durably(&dir.join("pin.txt"), format!("{pin}\n").as_bytes())?;
+    write_durably(
+        &dir.join("config.json"),
+        &serde_json::to_vec_pretty(&config)?,
+    )?;
+    Ok(InitOutcome { pin, desk_token })
+}

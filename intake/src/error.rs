@@ -1,0 +1,88 @@
+//! Errors: answers to a request ([`ApiError`], a status and a reason a
+//! person can act on) and failures to set up or start a server
+//! ([`SetupError`]).
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use temoin_proto::error::ErrorAnswer;
+use temoin_proto::tus;
+
+/// Why a server folder could not be made, opened or served.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// `init` on a folder that already holds a server.
+    #[error("this folder already holds an intake server; nothing was changed")]
+    Exists,
+    /// `serve` on a folder that is not a server folder.
+    #[error("this folder is not an intake server folder (no config.json): run `temoin-intake init` first")]
+    NotAServerFolder,
+    /// A name given for the certificate is not a DNS name or IP address.
+    #[error("a server name is not a valid DNS name or IP address")]
+    BadName,
+    /// The TLS key or certificate could not be made or read.
+    #[error("the TLS certificate or key cannot be made or read")]
+    Tls,
+    /// `receipt.key` does not hold a key.
+    #[error("receipt.key is damaged")]
+    ReceiptKey,
+    /// A server file is not what it should be.
+    #[error("a server file is malformed: {0}")]
+    Malformed(#[from] serde_json::Error),
+    /// Could not listen on the address.
+    #[error("could not listen on that address")]
+    Listen,
+    /// The server stopped with an error.
+    #[error("the server stopped: {0}")]
+    Stopped(String),
+    /// Reading or writing the folder failed.
+    #[error("input/output error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// An error answer: a status and a reason a person can act on.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    reason: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, reason: impl Into<String>) -> Self {
+        Self {
+            status,
+            reason: reason.into(),
+        }
+    }
+    pub(crate) fn bad(reason: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, reason)
+    }
+    pub(crate) fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the server failed; try again later",
+        )
+    }
+    pub(crate) fn io(e: std::io::Error) -> Self {
+        if e.raw_os_error() == Some(28) {
+            Self::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "the server's disk is full; try again later",
+            )
+        } else {
+            Self::internal()
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, Json(ErrorAnswer { error: self.reason })).into_response();
+        r.headers_mut()
+            .insert("Tus-Resumable", HeaderValue::from_static(tus::VERSION));
+        r
+    }
+}
+
+pub(crate) type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,47 @@
+//! OMCT's intake server: enrollment, resumable uploads of sealed bundles
+//! (tus 1.0: core, creation, checksum, termination), signed receipts, and
+//! the desk's endpoints.
+//!
+//! Everything lives in one folder (`temoin-intake init --dir DIR`):
+//!
+//! | path | what |
+//! | --- | --- |
+//! | `config.json` | limits, retention, the desk token's hash |
+//! | `tls/cert.pem`, `tls/key.pem` | its own TLS certificate and key (pinned by devices) |
+//! | `receipt.key` | the Ed25519 key that signs receipts (mode 0600) |
+//! | `state.json` | devices, enrollment tokens, the recipient list |
+//! | `uploads/` | uploads in progress: `ID.part` and `ID.json` |
+//! | `store/` | finished bundles, through [`Storage`] |
+//!
+//! A write is acknowledged only after it is on disk: a PATCH's bytes are
+//! fsync'd before the new offset is returned, a finished bundle is
+//! fsync'd in the store before its receipt exists, and state changes are
+//! written to a new file, fsync'd and renamed.
+//!
+//! The server holds ciphertext only. It must never hold a key that opens a
+//! bundle, and never link the vault, the bundle reader or the media codecs
+//! (the build checks it: `make lint`); it speaks to devices and the desk
+//! through `temoin-proto`'s types only.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod auth;
+pub mod command;
+mod config;
+mod desk;
+mod enroll;
+mod error;
+mod receipt;
+mod serve;
+mod server;
+mod state;
+mod storage;
+mod upload;
+
+pub use config::{init, Config, InitOutcome};
+pub use desk::collect_garbage;
+pub use error::{ApiError, SetupError};
+pub use serve::{router, serve};
+pub use server::Server;
+pub use state::{DeviceRecord, ServerState, StoredBundle, TokenRecord};
+pub use storage::{LocalStorage, Storage};

@@ -1,0 +1,75 @@
+//! Routing, and serving over TLS.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::desk::*;
+use crate::enroll::{enroll, recipients};
+use crate::error::SetupError;
+use crate::receipt::receipt;
+use crate::server::Server;
+use crate::upload::{create, head_upload, options, patch, terminate};
+
+/// Builds the router.
+pub fn router(server: Arc<Server>) -> Router {
+    Router::new()
+        .route("/v1/enroll", post(enroll))
+        .route("/v1/recipients", get(recipients))
+        .route("/v1/uploads", post(create).options(options))
+        .route(
+            "/v1/uploads/{id}",
+            axum::routing::head(head_upload)
+                .patch(patch)
+                .delete(terminate),
+        )
+        .route("/v1/uploads/{id}/receipt", get(receipt))
+        .route("/v1/desk/tokens", post(desk_token))
+        .route("/v1/desk/recipients", axum::routing::put(desk_recipients))
+        .route("/v1/desk/devices", get(desk_devices))
+        .route("/v1/desk/devices/{key_id}/revoke", post(desk_revoke))
+        .route("/v1/desk/bundles", get(desk_list))
+        .route("/v1/desk/bundles/{id}", get(desk_fetch))
+        .route("/v1/desk/bundles/{id}/ack", post(desk_ack))
+        .with_state(server)
+}
+
+/// Serves over TLS on `listen` until the process ends. Calls `ready` with
+/// the address bound (useful with port 0).
+pub async fn serve(
+    dir: &Path,
+    listen: SocketAddr,
+    ready: impl FnOnce(SocketAddr) + Send,
+) -> Result<(), SetupError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let server = Arc::new(Server::open(dir)?);
+    let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(
+        dir.join("tls/cert.pem"),
+        dir.join("tls/key.pem"),
+    )
+    .await
+    .map_err(|_| SetupError::Tls)?;
+    let handle = axum_server::Handle::new();
+    let h2 = handle.clone();
+    let gc = server.clone();
+    tokio::spawn(async move {
+        loop {
+            collect_garbage(&gc).await;
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    });
+    let app = router(server);
+    let bound = tokio::spawn(async move { h2.listening().await });
+    let serving = axum_server::bind_rustls(listen, tls)
+        .handle(handle)
+        .serve(app.into_make_service());
+    let run = tokio::spawn(serving);
+    let addr = bound.await.ok().flatten().ok_or(SetupError::Listen)?;
+    ready(addr);
+    run.await
+        .map_err(|_| SetupError::Stopped("the server task ended".into()))?
+        .map_err(|e| SetupError::Stopped(e.to_string()))
+}

@@ -1,0 +1,64 @@
+//! What the desk and the intake server say to each other: enrollment
+//! tokens, the device list, the bundles waiting.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/desk/tokens`: a one-time enrollment token for a device.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TokenRequest {
+    /// A label for the device it is meant for.
+    pub label: String,
+    /// How long it stays valid, in hours (at most 30 days).
+    #[serde(default = "default_hours")]
+    pub valid_hours: u32,
+}
+
+fn default_hours() -> u32 {
+    72
+}
+
+/// The token made.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct TokenAnswer {
+    /// The token, shown once.
+    pub token: String,
+}
+
+// The token is a bearer secret: never in `Debug` output.
+impl std::fmt::Debug for TokenAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenAnswer { token: <redacted> }")
+    }
+}
+
+/// One device as the server lists it: a hint for the desk, never proof.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeviceListing {
+    /// The key id.
+    pub key_id: String,
+    /// The public key (minisign base64).
+    pub public_key: String,
+    /// The label given with its enrollment token.
+    pub label: String,
+    /// When it enrolled (RFC 3339).
+    pub enrolled_at: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
+/// One stored bundle the desk has not acknowledged.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BundleListing {
+    /// The bundle's id.
+    pub bundle_id: String,
+    /// The sending device's key id.
+    pub device_key_id: String,
+    /// That device's public key as the server knows it.
+    pub device_public_key: Option<String>,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 (hex) of the ciphertext.
+    pub sha256: String,
+    /// When it was stored (RFC 3339).
+    pub received_at: String,
+}

@@ -1,0 +1,248 @@
+//! Handover: the outbox, submitting, exporting, the device, enrollment
+//! and the proxy.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use specta::Type;
+use tauri::{AppHandle, State};
+use tauri_specta::Event;
+use temoin_bundle::{PayloadRecipient, Purpose};
+use temoin_sync::client::{self};
+use temoin_sync::outbox::{self, Status, Submission};
+use temoin_vault::export::ExportOptions;
+use temoin_vault::{ItemId, Vault};
+
+use crate::error::{AppError, ErrorCode};
+use crate::events::OutboxChanged;
+
+use super::*;
+use crate::session::{blocking, Shared};
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct ReceiptView {
+    pub received_at: String,
+    pub sha256: String,
+    pub server: String,
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct OutboxRow {
+    pub bundle_id: String,
+    pub case_id: ItemId,
+    pub status: DeliveryState,
+    pub percent: u32,
+    pub size: u64,
+    pub attempts: u32,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub receipt: Option<ReceiptView>,
+}
+
+fn row_of(s: &Submission, server: &str) -> OutboxRow {
+    let receipt = s.receipt.as_deref().and_then(|signed| {
+        let r = client::read_receipt(signed)?;
+        Some(ReceiptView {
+            received_at: r.received_at,
+            sha256: r.sha256,
+            server: server.to_owned(),
+        })
+    });
+    OutboxRow {
+        bundle_id: s.bundle_id.clone(),
+        case_id: s.case_id,
+        status: match s.status {
+            Status::Queued => DeliveryState::Queued,
+            Status::Uploading => DeliveryState::Uploading,
+            Status::Delivered => DeliveryState::Delivered,
+            Status::Failed => DeliveryState::Failed,
+        },
+        percent: if s.status == Status::Delivered {
+            100
+        } else {
+            (s.progress.offset.min(s.size) * 100)
+                .checked_div(s.size)
+                .unwrap_or(0) as u32
+        },
+        size: s.size,
+        attempts: s.attempts,
+        next_attempt_at: s.next_attempt_at,
+        last_error: s.last_error.clone(),
+        receipt,
+    }
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn outbox_list(session: State<'_, Shared>) -> Result<Vec<OutboxRow>, AppError> {
+    blocking(&session, |s| {
+        s.read(|v| {
+            let server = outbox::enrollment(v)?
+                .map(|e| e.endpoint.url)
+                .unwrap_or_default();
+            Ok(outbox::list(v)?
+                .iter()
+                .map(|sub| row_of(sub, &server))
+                .collect())
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn case_submit(
+    app: AppHandle,
+    session: State<'_, Shared>,
+    case_id: String,
+) -> Result<String, AppError> {
+    let case_id = parse_id(&case_id)?;
+    session.touch();
+    let id = blocking(&session, move |s| {
+        s.write(|v| Ok(outbox::submit(v, case_id)?.bundle_id))
+    })
+    .await?;
+    let _ = OutboxChanged {}.emit(&app);
+    crate::background::wake_outbox(&app);
+    Ok(id)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn outbox_retry(
+    app: AppHandle,
+    session: State<'_, Shared>,
+    bundle_id: String,
+) -> Result<(), AppError> {
+    session.touch();
+    blocking(&session, move |s| {
+        s.write(|v| Ok(outbox::retry(v, &bundle_id)?))
+    })
+    .await?;
+    let _ = OutboxChanged {}.emit(&app);
+    crate::background::wake_outbox(&app);
+    Ok(())
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct ExportResult {
+    pub path: String,
+    /// What consent kept out, as `kind: reason` lines.
+    pub withheld: Vec<String>,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn case_export(
+    session: State<'_, Shared>,
+    case_id: String,
+    folder: String,
+) -> Result<ExportResult, AppError> {
+    let case_id = parse_id(&case_id)?;
+    session.touch();
+    blocking(&session, move |s| {
+        s.write(|v| {
+            let e = outbox::enrollment(v)?.ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::NotEnrolled,
+                    "a bundle is sealed to OMCT's keys, which come with enrollment: enroll in \
+                     Settings first",
+                )
+            })?;
+            let recipients: Vec<PayloadRecipient> = e
+                .recipients
+                .iter()
+                .map(|r| r.parse())
+                .collect::<Result<_, _>>()
+                .map_err(|_| AppError::new(ErrorCode::Damaged, "the stored recipient list"))?;
+            let folder = PathBuf::from(folder);
+            if !folder.is_dir() {
+                return Err(AppError::invalid("the chosen folder does not exist"));
+            }
+            // A neutral name: nothing about the case on the stick's label.
+            let name = format!("temoin-{}.tar.age", ItemId::random());
+            let path = folder.join(name);
+            let summary = v.export_bundle_to_file(
+                case_id,
+                &ExportOptions {
+                    purpose: Purpose::ShareWithOmct,
+                    recipients,
+                    supersedes: None,
+                },
+                &path,
+            )?;
+            Ok(ExportResult {
+                path: path.display().to_string(),
+                withheld: summary
+                    .manifest
+                    .withheld
+                    .iter()
+                    .map(|w| format!("{}: {}", w.kind, w.reason))
+                    .collect(),
+            })
+        })
+    })
+    .await
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct DeviceInfo {
+    pub key_id: String,
+    pub enrolled: bool,
+    pub server: Option<String>,
+    pub proxy: Option<String>,
+}
+
+fn device_info_of(v: &Vault) -> Result<DeviceInfo, AppError> {
+    let e = outbox::enrollment(v)?;
+    Ok(DeviceInfo {
+        key_id: v.device_public_key().id_hex(),
+        enrolled: e.is_some(),
+        server: e.as_ref().map(|e| e.endpoint.url.clone()),
+        proxy: e.and_then(|e| e.endpoint.proxy),
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn device_info(session: State<'_, Shared>) -> Result<DeviceInfo, AppError> {
+    blocking(&session, |s| s.read(device_info_of)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn enroll(
+    app: AppHandle,
+    session: State<'_, Shared>,
+    server: String,
+    token: String,
+    pin: String,
+    proxy: Option<String>,
+) -> Result<DeviceInfo, AppError> {
+    session.touch();
+    let proxy = proxy.filter(|p| !p.trim().is_empty());
+    session
+        .enroll(&server, &token, &pin, proxy.as_deref())
+        .await?;
+    let info = session.read(device_info_of)?;
+    crate::background::wake_outbox(&app);
+    Ok(info)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_proxy(session: State<'_, Shared>, proxy: Option<String>) -> Result<(), AppError> {
+    let proxy = proxy.filter(|p| !p.trim().is_empty());
+    client::check_proxy(proxy.as_deref())?;
+    blocking(&session, move |s| {
+        s.write(|v| {
+            let mut e = outbox::enrollment(v)?.ok_or_else(|| {
+                AppError::new(ErrorCode::NotEnrolled, "enroll first, then set a proxy")
+            })?;
+            e.endpoint.proxy = proxy;
+            outbox::save_enrollment(v, &e)?;
+            Ok(())
+        })
+    })
+    .await
+}

@@ -1,0 +1,186 @@
+//! The app's state, language, face, and the vault's life: create,
+//! unlock, lock, idle lock.
+
+use serde::Serialize;
+use specta::Type;
+use tauri::{AppHandle, State};
+use temoin_crypto::Passphrase;
+use temoin_vault::{KdfChoice, Vault};
+
+use crate::error::{AppError, ErrorCode};
+
+use super::*;
+use crate::session::{blocking, Shared};
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct DemoInfo {
+    pub server: String,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct AppState {
+    pub version: String,
+    pub vault_exists: bool,
+    pub unlocked: bool,
+    pub language: String,
+    pub auto_lock_minutes: u32,
+    pub demo: Option<DemoInfo>,
+    /// The neutral face is on: show the plain name, not Témoin's.
+    pub neutral: bool,
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn app_state(session: State<'_, Shared>) -> Result<AppState, AppError> {
+    blocking(&session, |s| {
+        Ok(AppState {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            vault_exists: s.vault_dir().join("keyslots.json").exists(),
+            unlocked: s.is_unlocked(),
+            language: s.settings().language,
+            neutral: s.settings().neutral,
+            auto_lock_minutes: s.auto_lock_minutes(),
+            demo: s.demo.as_ref().map(|d| DemoInfo {
+                server: d.server.clone(),
+                note: "A demonstration intake server on this computer, started by `make run`. \
+                       Nothing sent to it reaches OMCT."
+                    .into(),
+            }),
+        })
+    })
+    .await
+}
+
+const LANGUAGES: [&str; 4] = ["en", "fr", "es", "ar"];
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_language(
+    app: AppHandle,
+    session: State<'_, Shared>,
+    language: String,
+) -> Result<(), AppError> {
+    if !LANGUAGES.contains(&language.as_str()) {
+        return Err(AppError::invalid("unknown language"));
+    }
+    let chosen = language.clone();
+    blocking(&session, move |s| s.set_language(&chosen)).await?;
+    // The neutral window title and launcher entry follow the language.
+    let settings = session.settings();
+    if settings.neutral {
+        crate::face::apply(&app, true, session.home(), &language);
+    }
+    Ok(())
+}
+
+/// Turns the neutral face on or off (window title and icon at once, the
+/// launcher entry from the next start of the desktop's menu).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_neutral(
+    app: AppHandle,
+    session: State<'_, Shared>,
+    on: bool,
+) -> Result<(), AppError> {
+    let home = session.home().to_owned();
+    blocking(&session, move |s| s.set_neutral(on)).await?;
+    crate::face::apply(&app, on, &home, &session.settings().language);
+    Ok(())
+}
+
+/// The person copied text from the app: it is cleared from the clipboard
+/// after a short time, at lock and when the window closes.
+#[tauri::command]
+#[specta::specta]
+pub async fn clipboard_copied(app: AppHandle) -> Result<(), AppError> {
+    crate::clipboard::copied(app).await;
+    Ok(())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn vault_create(
+    app: AppHandle,
+    session: State<'_, Shared>,
+    passphrase: String,
+) -> Result<(), AppError> {
+    // Judged before it is wrapped, so its text is read only here.
+    let score = strength_of(&passphrase).score;
+    let passphrase = Passphrase::new(passphrase);
+    blocking(&session, move |s| {
+        if passphrase.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::EmptyPassphrase,
+                "the passphrase must not be empty",
+            ));
+        }
+        if score < MIN_SCORE {
+            return Err(AppError::new(
+                ErrorCode::WeakPassphrase,
+                "this passphrase would be guessed too easily",
+            ));
+        }
+        let dir = s.new_vault_dir()?;
+        let vault = Vault::create(&dir, &passphrase, KdfChoice::Calibrated)?;
+        s.open(vault);
+        Ok(())
+    })
+    .await?;
+    crate::background::after_unlock(&app);
+    Ok(())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn vault_unlock(
+    app: AppHandle,
+    session: State<'_, Shared>,
+    passphrase: String,
+) -> Result<(), AppError> {
+    let passphrase = Passphrase::new(passphrase);
+    blocking(&session, move |s| {
+        let vault = Vault::unlock(&s.vault_dir(), &passphrase)?;
+        s.open(vault);
+        Ok(())
+    })
+    .await?;
+    crate::background::after_unlock(&app);
+    Ok(())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn vault_lock(app: AppHandle, session: State<'_, Shared>) -> Result<(), AppError> {
+    blocking(&session, |s| {
+        s.lock();
+        Ok(())
+    })
+    .await?;
+    crate::events::locked(&app, "user");
+    Ok(())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn touch(session: State<'_, Shared>) -> Result<(), AppError> {
+    session.touch();
+    Ok(())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_auto_lock(session: State<'_, Shared>, minutes: u32) -> Result<(), AppError> {
+    if minutes > 24 * 60 {
+        return Err(AppError::invalid("at most 1440 minutes (a day)"));
+    }
+    blocking(&session, move |s| s.set_auto_lock(minutes)).await
+}
+
+/// Answers at once: the benchmark's measure of whether the app stays
+/// responsive while long work runs.
+#[tauri::command]
+#[specta::specta]
+pub fn ping() -> u32 {
+    1
+}

@@ -1,0 +1,385 @@
+//! Exporting a case as a sealed bundle: which items go in for a purpose
+//! (consent planning), the custody record of the export, and the streaming
+//! of each payload from the vault into `temoin-bundle`'s writer, its hash
+//! checked on the way. No plaintext touches the disk.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use temoin_bundle::{
+    BundleWriter, DeviceInfo, Draft, ItemRecord, Manifest, Purpose, Supersedes, Withheld,
+    WriteError, FORMAT,
+};
+use temoin_crypto::payload::{self, PayloadRecipient};
+use temoin_model::case::{
+    Case, Consent, Evidence, FollowUp, Perpetrator, Person, Place, Testimony, Violation,
+};
+use temoin_model::custody::{Action, BundleNote, CustodyEntry, Event};
+use temoin_model::record::{ItemId, Kind, Record};
+
+use crate::error::{ExportError, VaultError};
+use crate::vault::Vault;
+
+/// What [`Vault::export_bundle`] did.
+#[derive(Clone, Debug)]
+pub struct ExportSummary {
+    /// The manifest as signed.
+    pub manifest: Manifest,
+    /// SHA-256 of the manifest bytes.
+    pub manifest_sha256: String,
+    /// Bytes written (the age file).
+    pub bytes: u64,
+}
+
+/// How to export.
+#[derive(Clone, Debug)]
+pub struct ExportOptions {
+    /// What for.
+    pub purpose: Purpose,
+    /// Who can open it. At least one.
+    pub recipients: Vec<PayloadRecipient>,
+    /// The bundle it replaces, if any.
+    pub supersedes: Option<Supersedes>,
+}
+
+/// A bundle being written: the items chosen, the files to stream.
+struct Plan {
+    items: Vec<ItemRecord>,
+    evidence: Vec<(ItemId, Evidence)>,
+    withheld: Vec<Withheld>,
+    custody: Vec<CustodyEntry>,
+}
+
+fn to_value<R: Record>(record: &R) -> Result<serde_json::Value, VaultError> {
+    serde_json::to_value(record).map_err(|_| VaultError::Store("a record did not serialise".into()))
+}
+
+impl Vault {
+    /// Chooses what of `case` goes into a bundle for `purpose`.
+    ///
+    /// The rule (docs/FORMAT.md, "What goes in"): the case's material goes in
+    /// only if some consent of the case covers the purpose now and no
+    /// consent given for the whole case (no person linked) has withdrawn it. A person who gave consent of their own goes in (with
+    /// the testimonies they gave) only if that consent covers the purpose.
+    /// Consents always go in: they are the grounds for the rest.
+    fn plan_bundle(&self, case_id: ItemId, purpose: Purpose) -> Result<Plan, ExportError> {
+        let scope = purpose.scope();
+        let case = self.require::<Case>(case_id)?;
+        let consents: Vec<_> = self
+            .list_in_case(case_id, Kind::Consent)
+            .into_iter()
+            .map(|id| self.require::<Consent>(id))
+            .collect::<Result<_, _>>()?;
+        // A consent given for the whole case (no person linked) that was
+        // withdrawn stops the case; a person's own withdrawal withholds
+        // what is theirs (below).
+        let withdrawn = consents.iter().any(|c| {
+            c.record.given_by.is_none()
+                && c.record.scopes.contains(&scope)
+                && c.record
+                    .withdrawal
+                    .as_ref()
+                    .is_some_and(|w| w.withdraws(scope))
+        });
+        let covered = consents.iter().any(|c| c.record.covers(scope));
+        if !covered || withdrawn {
+            return Err(ExportError::NoConsent {
+                scope: scope.code(),
+            });
+        }
+        // People who consented for themselves, and whether it covers this.
+        let mut own_consent: BTreeMap<ItemId, bool> = BTreeMap::new();
+        for c in &consents {
+            if let Some(p) = c.record.given_by {
+                let e = own_consent.entry(p).or_insert(false);
+                *e |= c.record.covers(scope);
+            }
+        }
+        let person_ok = |p: &ItemId| own_consent.get(p).copied().unwrap_or(true);
+        let not_covered = |what: &str| {
+            format!(
+                "{what} gave consent that does not cover {} (not granted, or withdrawn)",
+                scope.code()
+            )
+        };
+
+        let mut items = vec![ItemRecord {
+            id: case_id,
+            kind: Kind::Case.name().to_owned(),
+            revision: case.revision,
+            record: to_value(&case.record)?,
+            redacted: false,
+        }];
+        let mut withheld = Vec::new();
+        let mut people: BTreeSet<ItemId> =
+            case.record.participants.iter().map(|p| p.person).collect();
+        let mut places: BTreeSet<ItemId> = BTreeSet::new();
+        let mut evidence = Vec::new();
+
+        fn push<R: Record>(
+            items: &mut Vec<ItemRecord>,
+            s: &crate::vault::Stored<R>,
+        ) -> Result<(), VaultError> {
+            items.push(ItemRecord {
+                id: s.id,
+                kind: R::KIND.name().to_owned(),
+                revision: s.revision,
+                record: to_value(&s.record)?,
+                redacted: false,
+            });
+            Ok(())
+        }
+        for c in &consents {
+            push(&mut items, c)?;
+            people.extend(c.record.given_by);
+        }
+        for id in sorted(self.list_in_case(case_id, Kind::Testimony)) {
+            let t = self.require::<Testimony>(id)?;
+            match t.record.witness {
+                Some(w) if !person_ok(&w) => withheld.push(Withheld {
+                    id,
+                    kind: Kind::Testimony.name().to_owned(),
+                    reason: not_covered("the witness"),
+                }),
+                _ => {
+                    people.extend(t.record.witness);
+                    push(&mut items, &t)?;
+                }
+            }
+        }
+        for id in sorted(self.list_in_case(case_id, Kind::Violation)) {
+            let v = self.require::<Violation>(id)?;
+            people.extend(v.record.victims.iter().copied());
+            places.extend(v.record.place);
+            push(&mut items, &v)?;
+        }
+        for id in sorted(self.list_in_case(case_id, Kind::Perpetrator)) {
+            push(&mut items, &self.require::<Perpetrator>(id)?)?;
+        }
+        for id in sorted(self.list_in_case(case_id, Kind::FollowUp)) {
+            push(&mut items, &self.require::<FollowUp>(id)?)?;
+        }
+        places.extend(self.list_in_case(case_id, Kind::Place));
+        for id in places {
+            if let Some(p) = self.get::<Place>(id)? {
+                push(&mut items, &p)?;
+            }
+        }
+        for id in people {
+            let Some(p) = self.get::<Person>(id)? else {
+                continue;
+            };
+            if person_ok(&id) {
+                push(&mut items, &p)?;
+            } else {
+                withheld.push(Withheld {
+                    id,
+                    kind: Kind::Person.name().to_owned(),
+                    reason: not_covered("the person"),
+                });
+            }
+        }
+        for id in sorted(self.list_in_case(case_id, Kind::Evidence)) {
+            let e = self.require::<Evidence>(id)?;
+            push(&mut items, &e)?;
+            evidence.push((id, e.record));
+        }
+
+        // What the records sent say about a withheld person goes too: their
+        // own consent keeps its scopes, dates and method (the grounds for
+        // leaving them out) but not their name, the interpreter or the
+        // notes; the case keeps their role but not the note on it.
+        let withheld_people: BTreeSet<ItemId> = withheld
+            .iter()
+            .filter(|w| w.kind == Kind::Person.name())
+            .map(|w| w.id)
+            .collect();
+        let blank = |v: &mut serde_json::Value, field: &str| {
+            if let Some(f) = v.get_mut(field) {
+                *f = serde_json::Value::Null;
+            }
+        };
+        let is_withheld = |v: &serde_json::Value, field: &str| {
+            v.get(field)
+                .and_then(|p| p.as_str())
+                .and_then(|p| p.parse::<ItemId>().ok())
+                .is_some_and(|p| withheld_people.contains(&p))
+        };
+        for item in &mut items {
+            if item.kind == Kind::Consent.name() && is_withheld(&item.record, "given_by") {
+                for field in ["given_by_name", "interpreter", "note"] {
+                    blank(&mut item.record, field);
+                }
+                if let Some(w) = item.record.get_mut("withdrawal").filter(|w| w.is_object()) {
+                    blank(w, "note");
+                }
+                item.redacted = true;
+            }
+            if item.kind == Kind::Case.name() {
+                if let Some(list) = item
+                    .record
+                    .get_mut("participants")
+                    .and_then(|p| p.as_array_mut())
+                {
+                    for p in list {
+                        if is_withheld(p, "person") {
+                            blank(p, "note");
+                            item.redacted = true;
+                        }
+                    }
+                }
+            }
+        }
+
+        let sent: BTreeSet<ItemId> = items.iter().map(|i| i.id).collect();
+        let custody = self
+            .custody()?
+            .into_iter()
+            .filter(|e| e.body.item.is_some_and(|i| sent.contains(&i)))
+            .collect();
+        Ok(Plan {
+            items,
+            evidence,
+            withheld,
+            custody,
+        })
+    }
+
+    /// Seals `case` into a bundle written to `out`: a tar archive inside an
+    /// age file to `options.recipients`, with a manifest signed by this
+    /// device. The export is recorded in the custody log (with the
+    /// manifest's hash, the bundle's id and sequence number, and the
+    /// recipients) before anything is written, so no bundle ever leaves
+    /// unrecorded; the sequence number is never reused, even if writing then
+    /// fails.
+    pub fn export_bundle<W: Write>(
+        &mut self,
+        case_id: ItemId,
+        options: &ExportOptions,
+        out: W,
+    ) -> Result<ExportSummary, ExportError> {
+        if options.recipients.is_empty() {
+            return Err(
+                crate::record::FieldError::new("recipients", "at least one is needed").into(),
+            );
+        }
+        let plan = self.plan_bundle(case_id, options.purpose)?;
+        let sequence = self.next_bundle_sequence()?;
+        let device = self.device_public_key();
+
+        let draft = Draft::new(
+            Manifest {
+                format: FORMAT.to_owned(),
+                bundle_id: uuid::Uuid::new_v4().to_string(),
+                created_at: now_rfc3339(),
+                purpose: options.purpose,
+                device: DeviceInfo {
+                    key_id: device.id_hex(),
+                    public_key: device.to_minisign_base64(),
+                },
+                sequence,
+                recipients: options.recipients.iter().map(|r| r.fingerprint()).collect(),
+                supersedes: options.supersedes.clone(),
+                case_id,
+                items: plan.items,
+                files: Vec::new(),
+                withheld: plan.withheld,
+            },
+            &plan.custody,
+            &plan.evidence,
+        );
+        let manifest_bytes = draft.manifest_bytes();
+        let manifest_sha256 = hex::encode(Sha256::digest(&manifest_bytes));
+        let signature = self.sign_manifest(&manifest_bytes);
+
+        self.record_bundle(case_id, &draft.manifest, &manifest_sha256)?;
+
+        let mut writer = BundleWriter::start(
+            out,
+            &options.recipients,
+            &draft,
+            &manifest_bytes,
+            &signature,
+        )
+        .map_err(|e| match e {
+            WriteError::Io(io) => VaultError::from(io),
+            _ => VaultError::Store("the recipients could not be used".into()),
+        })?;
+        for ((id, e), f) in plan.evidence.iter().zip(draft.evidence()) {
+            let mut source = self.open_payload_checked(*id, e)?;
+            writer.append(f, &mut source).map_err(|io| {
+                if payload::is_damage(&io) {
+                    VaultError::PayloadDamaged { id: *id }
+                } else {
+                    io.into()
+                }
+            })?;
+            source.finish()?;
+        }
+        let bytes = writer.finish()?;
+        let manifest = draft.manifest;
+        Ok(ExportSummary {
+            manifest,
+            manifest_sha256,
+            bytes,
+        })
+    }
+
+    /// [`Vault::export_bundle`] into a new file: written as `PATH.part`,
+    /// synced, then renamed, so `path` only ever holds a whole bundle.
+    /// Refuses to overwrite.
+    pub fn export_bundle_to_file(
+        &mut self,
+        case_id: ItemId,
+        options: &ExportOptions,
+        path: &Path,
+    ) -> Result<ExportSummary, ExportError> {
+        crate::file::write_new_file(path, |file| {
+            let mut w = io::BufWriter::new(file);
+            let summary = self.export_bundle(case_id, options, &mut w)?;
+            Ok((summary, w.into_inner().map_err(|e| e.into_error())?))
+        })
+    }
+
+    /// Reserves the next bundle sequence number and records the export, in
+    /// one durable commit.
+    fn record_bundle(
+        &mut self,
+        case_id: ItemId,
+        manifest: &Manifest,
+        manifest_sha256: &str,
+    ) -> Result<(), VaultError> {
+        self.append_custody_with_sequence(
+            manifest.sequence,
+            Action::ExportBundle,
+            Event {
+                item: Some(case_id),
+                kind: Some(Kind::Case),
+                case: Some(case_id),
+                sha256: Some(manifest_sha256.to_owned()),
+                bundle: Some(BundleNote {
+                    id: manifest.bundle_id.clone(),
+                    sequence: manifest.sequence,
+                    purpose: manifest.purpose.code().to_owned(),
+                    recipients: manifest.recipients.clone(),
+                }),
+                ..Event::default()
+            },
+        )
+    }
+}
+
+fn sorted(mut ids: Vec<ItemId>) -> Vec<ItemId> {
+    ids.sort();
+    ids
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

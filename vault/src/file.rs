@@ -1,0 +1,147 @@
+//! The vault folder's files: their names, and the few ways a file is
+//! written or destroyed (a new private file, a new file whole, a folder
+//! synced, a payload shredded). Every module that touches the folder goes
+//! through these; this module depends on nothing of the vault but its
+//! error type.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::VaultError;
+
+/// The record store's folder inside the vault folder.
+pub(crate) const RECORDS_DIR: &str = "records";
+/// The evidence payloads' folder.
+pub(crate) const BLOBS_DIR: &str = "blobs";
+/// Payloads being written, before they are committed.
+pub(crate) const STAGING_DIR: &str = "staging";
+/// The spare store's folder, inside the vault's.
+pub const SPARE_DIR: &str = "spare";
+/// The wrong-passphrase counter.
+pub const ATTEMPTS_FILE: &str = "attempts";
+/// The spare store's folder while a removal of the duress passphrase is
+/// under way (finished at the next unlock if a crash cut it short).
+pub const SPARE_REMOVING: &str = "spare.removing";
+
+/// fsyncs a folder, so that files created or renamed in it survive a crash.
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Writes a new file at `path` by way of `PATH.part`: `write` fills the
+/// part file and hands it back; it is synced, renamed to `path` and the
+/// folder synced, so `path` only ever holds a whole file. Refuses to
+/// overwrite; on any failure the part file is removed.
+pub(crate) fn write_new_file<T, E: From<VaultError> + From<std::io::Error>>(
+    path: &Path,
+    write: impl FnOnce(File) -> Result<(T, File), E>,
+) -> Result<T, E> {
+    if path.exists() {
+        return Err(VaultError::OutputExists.into());
+    }
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
+    let file = create_private_new(&part)?;
+    let result = (|| {
+        let (value, file) = write(file)?;
+        file.sync_all()?;
+        if path.exists() {
+            return Err(VaultError::OutputExists.into());
+        }
+        std::fs::rename(&part, path)?;
+        match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => sync_dir(dir)?,
+            _ => sync_dir(Path::new("."))?,
+        }
+        Ok(value)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&part);
+    }
+    result
+}
+
+/// Creates a new file that only its owner can read; refuses an existing one.
+pub(crate) fn create_private_new(path: &Path) -> Result<File, VaultError> {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path).map_err(|e| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            VaultError::OutputExists
+        } else {
+            e.into()
+        }
+    })
+}
+
+/// Destroys a payload file: its age header, which holds the only wrapped
+/// copy of the file key, is overwritten with random bytes and synced before
+/// the file is removed. On a copy-on-write file system or an SSD the old
+/// blocks may survive the overwrite; the file key is still wrapped to the
+/// vault's identity, so this protects against anyone without the vault key.
+pub(crate) fn shred_blob(path: &Path) -> Result<(), VaultError> {
+    let mut f = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut head = vec![0u8; 4096];
+    let n = read_up_to(&mut f, &mut head)?;
+    head.truncate(n);
+    let header_len = memchr::memmem::find(&head, b"\n--- ")
+        .and_then(|at| {
+            head[at + 1..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map(|p| at + 2 + p)
+        })
+        .unwrap_or(n);
+    let mut noise = vec![0u8; header_len];
+    temoin_crypto::random_bytes(&mut noise);
+    f.seek(SeekFrom::Start(0))?;
+    f.write_all(&noise)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::remove_file(path)?;
+    if let Some(parent) = path.parent() {
+        sync_dir(parent)?;
+    }
+    Ok(())
+}
+
+fn read_up_to(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut total = 0;
+    while total < buf.len() {
+        match f.read(&mut buf[total..])? {
+            0 => break,
+            n => total += n,
+        }
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shredding_overwrites_the_header_then_removes() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = temoin_crypto::payload::PayloadIdentity::generate();
+        let mut w = temoin_crypto::payload::encrypt_to(&[id.recipient()], Vec::new()).unwrap();
+        w.write_all(b"secret evidence").unwrap();
+        let ct = w.finish().unwrap();
+        let path = dir.path().join("x.age");
+        std::fs::write(&path, &ct).unwrap();
+        shred_blob(&path).unwrap();
+        assert!(!path.exists());
+        shred_blob(&path).unwrap();
+    }
+}
