@@ -10,6 +10,14 @@ if ! command -v cargo-fuzz >/dev/null; then
   echo "installing cargo-fuzz into target/tools (a one-off build)"
   cargo install cargo-fuzz --locked --root target/tools
 fi
+# cargo-fuzz has no --locked: check the committed lock file first, so that
+# a fuzz run never rewrites it (make test leaves the work tree clean).
+if ! cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null 2>&1; then
+  echo "fuzz/Cargo.lock does not match fuzz/Cargo.toml: run" >&2
+  echo "  cargo update --workspace --manifest-path fuzz/Cargo.toml" >&2
+  echo "and commit fuzz/Cargo.lock" >&2
+  exit 1
+fi
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="$PWD/target/fuzz"
 mkdir -p "$CARGO_TARGET_DIR"

@@ -5,8 +5,12 @@
 //! A benchmark here never asserts on time: it prints figures and ratios
 //! against a reference measured in the same run (DESIGN §6, STYLE 9).
 
+use std::path::Path;
 use std::process::{Command, Stdio};
+
 use std::time::{Duration, Instant};
+use temoin_vault::case::{Case, Consent, ConsentScope, Testimony};
+use temoin_vault::{ItemId, KdfChoice, PartialDate, Passphrase, Vault};
 
 /// What a child process cost.
 #[derive(Clone, Copy, Debug)]
@@ -130,6 +134,25 @@ pub mod omct {
         pub recipient: String,
     }
 
+    /// Enrolls `vault`'s device through `endpoint` with a token the desk in
+    /// `desk` makes, and saves the enrollment in the vault.
+    pub async fn enroll(
+        desk: &Path,
+        endpoint: &Endpoint,
+        vault: &mut temoin_vault::Vault,
+        label: &str,
+    ) -> Result<temoin_sync::client::Enrollment, Error> {
+        let token = temoin_desk::enrollment_token(desk, label, 24).await?;
+        let e = temoin_sync::client::enroll(
+            endpoint.clone(),
+            &token,
+            &vault.device_public_key().to_minisign_base64(),
+        )
+        .await?;
+        temoin_sync::outbox::save_enrollment(vault, &e)?;
+        Ok(e)
+    }
+
     /// Starts the server and sets up the desk.
     pub async fn start(root: &Path, config: Option<Config>) -> Result<Omct, Error> {
         let intake = root.join("intake");
@@ -163,4 +186,30 @@ pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| format!("{name} needs a valid value")),
     }
+}
+
+/// A vault with a case that OMCT may receive: consent, a testimony, and an
+/// evidence file of `evidence_bytes` random bytes.
+pub fn field_vault(dir: &Path, evidence_bytes: usize) -> (Vault, ItemId, Vec<u8>) {
+    let mut v =
+        Vault::create(dir, &Passphrase::from("p"), KdfChoice::Minimum).expect("a test vault");
+    let case = v
+        .add(&Case::new("Detention at the border"))
+        .expect("a test vault");
+    v.add(&Consent::new(
+        case,
+        "the family",
+        PartialDate("2024-03-05".into()),
+        vec![ConsentScope::ShareWithOmct],
+    ))
+    .expect("a test vault");
+    v.add(&Testimony::new(case, "He was held for nine days."))
+        .expect("a test vault");
+    let mut bytes = vec![0u8; evidence_bytes];
+    temoin_crypto::random_bytes(&mut bytes);
+    let file = dir.with_extension("evidence.bin");
+    std::fs::write(&file, &bytes).expect("a test vault");
+    v.ingest_file(case, &file, &mut |_| {})
+        .expect("a test vault");
+    (v, case, bytes)
 }

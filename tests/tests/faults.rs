@@ -18,8 +18,7 @@ use temoin_desk as desk;
 use temoin_intake as server;
 use temoin_sync::client::{self, Endpoint, SyncError, UploadProgress};
 use temoin_sync::outbox;
-use temoin_vault::case::{Case, Consent, ConsentScope};
-use temoin_vault::{ItemId, KdfChoice, PartialDate, Passphrase, Vault};
+use temoin_vault::{ItemId, Vault};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -79,20 +78,7 @@ async fn chaos_proxy(upstream: SocketAddr, max_cut: usize, cuts: Arc<AtomicUsize
 }
 
 fn vault_with_case(dir: &Path, evidence: usize) -> (Vault, ItemId) {
-    let mut v = Vault::create(dir, &Passphrase::from("p"), KdfChoice::Minimum).unwrap();
-    let case = v.add(&Case::new("c")).unwrap();
-    v.add(&Consent::new(
-        case,
-        "w",
-        PartialDate("2024".into()),
-        vec![ConsentScope::ShareWithOmct],
-    ))
-    .unwrap();
-    let mut bytes = vec![0u8; evidence];
-    temoin_crypto::random_bytes(&mut bytes);
-    let file = dir.with_extension("bin");
-    std::fs::write(&file, bytes).unwrap();
-    v.ingest_file(case, &file, &mut |_| {}).unwrap();
+    let (v, case, _) = temoin_tests::field_vault(dir, evidence);
     (v, case)
 }
 
@@ -446,17 +432,9 @@ async fn uploads_go_through_a_socks5_proxy_with_the_pin_checked_end_to_end() {
         ..direct
     };
     let (mut v, case) = vault_with_case(&root.join("vault"), 100_000);
-    let token = desk::enrollment_token(&root.join("desk"), "tor user", 1)
+    let e = temoin_tests::omct::enroll(&omct.desk, &via_socks, &mut v, "tor user")
         .await
         .unwrap();
-    let e = client::enroll(
-        via_socks.clone(),
-        &token,
-        &v.device_public_key().to_minisign_base64(),
-    )
-    .await
-    .unwrap();
-    outbox::save_enrollment(&mut v, &e).unwrap();
     let s = outbox::submit(&mut v, case).unwrap();
     let report = outbox::run_once(&mut v, false).await.unwrap();
     assert_eq!(report.delivered, vec![s.bundle_id], "{report:?}");

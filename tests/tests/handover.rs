@@ -13,9 +13,9 @@ use temoin_desk as desk;
 use temoin_intake as server;
 use temoin_sync::client::{self, Endpoint, UploadProgress};
 use temoin_sync::outbox;
-use temoin_vault::case::{Case, Consent, ConsentScope, Testimony};
+use temoin_vault::case::Testimony;
 use temoin_vault::custody::Action;
-use temoin_vault::{ItemId, KdfChoice, PartialDate, Passphrase, Vault};
+use temoin_vault::{Passphrase, Vault};
 
 struct World {
     _dir: tempfile::TempDir,
@@ -38,38 +38,12 @@ async fn world(config: Option<server::Config>) -> World {
     }
 }
 
-/// A vault with a case that OMCT may receive: consent, a testimony, and an
-/// evidence file of `evidence_bytes` random bytes.
-fn field_vault(dir: &Path, evidence_bytes: usize) -> (Vault, ItemId, Vec<u8>) {
-    let mut v = Vault::create(dir, &Passphrase::from("p"), KdfChoice::Minimum).unwrap();
-    let case = v.add(&Case::new("Detention at the border")).unwrap();
-    v.add(&Consent::new(
-        case,
-        "the family",
-        PartialDate("2024-03-05".into()),
-        vec![ConsentScope::ShareWithOmct],
-    ))
-    .unwrap();
-    v.add(&Testimony::new(case, "He was held for nine days."))
-        .unwrap();
-    let mut bytes = vec![0u8; evidence_bytes];
-    temoin_crypto::random_bytes(&mut bytes);
-    let file = dir.with_extension("evidence.bin");
-    std::fs::write(&file, &bytes).unwrap();
-    v.ingest_file(case, &file, &mut |_| {}).unwrap();
-    (v, case, bytes)
-}
+use temoin_tests::field_vault;
 
 async fn enroll(w: &World, v: &mut Vault, label: &str) {
-    let token = desk::enrollment_token(&w.desk, label, 24).await.unwrap();
-    let e = client::enroll(
-        w.endpoint.clone(),
-        &token,
-        &v.device_public_key().to_minisign_base64(),
-    )
-    .await
-    .unwrap();
-    outbox::save_enrollment(v, &e).unwrap();
+    temoin_tests::omct::enroll(&w.desk, &w.endpoint, v, label)
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
