@@ -20,6 +20,9 @@ target/release/bench-upload
 echo
 echo "== duress unlock against normal unlock (tests/src/bin/bench-duress.rs) =="
 target/release/bench-duress
+echo
+echo "== reading and checking bundles of 3,000 and 30,000 files (tests/src/bin/bench-bundle.rs) =="
+target/release/bench-bundle
 
 echo "== the desktop app: start, memory, responsiveness during a 1 GiB import (scripts/bench-app.sh) =="
 bash scripts/bench-app.sh

@@ -2,7 +2,7 @@
 //! the bundle: the signature, the recipients, every file's hash against the
 //! manifest and `SHA256SUMS`, the custody entries, and every path.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{self, Read, Write};
 use std::path::Path;
 
@@ -85,6 +85,7 @@ pub fn read_plain<R: Read>(
         signature: None,
         sums: None,
         seen: BTreeSet::new(),
+        declared: HashMap::new(),
         hashes: BTreeMap::new(),
         custody: None,
         may_unpack: false,
@@ -102,6 +103,10 @@ struct Reader<'r, 'o> {
     signature: Option<String>,
     sums: Option<String>,
     seen: BTreeSet<String>,
+    /// The manifest's files by path (index into `files`), so that each
+    /// member is found in constant time: a bundle of many files costs time
+    /// in proportion to its size, not its square.
+    declared: HashMap<String, usize>,
     hashes: BTreeMap<String, String>,
     custody: Option<Vec<u8>>,
     /// Whether members may be written out (the signature held).
@@ -283,12 +288,8 @@ impl Reader<'_, '_> {
     }
 
     fn declared(&self, path: &str) -> Option<&FileEntry> {
-        self.report
-            .manifest
-            .as_ref()?
-            .files
-            .iter()
-            .find(|f| f.path == path)
+        let i = *self.declared.get(path)?;
+        self.report.manifest.as_ref()?.files.get(i)
     }
 
     fn read_small(&mut self, entry: &mut impl Read, name: &str) -> io::Result<Option<String>> {
@@ -341,6 +342,12 @@ impl Reader<'_, '_> {
                             );
                         }
                     }
+                    self.declared = m
+                        .files
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| (f.path.clone(), i))
+                        .collect();
                     self.report.manifest = Some(m);
                 }
             }
@@ -539,15 +546,17 @@ impl Reader<'_, '_> {
                 "the bundle opens with this key, but its signed manifest does not list it among the recipients: it was re-encrypted by someone else",
             );
         }
-        // Every listed file arrived.
+        // Every listed file arrived (or is already named by a problem: a
+        // member's problems start with its path).
+        let named: HashSet<String> = self
+            .report
+            .problems
+            .iter()
+            .filter_map(|p| p.detail.split(' ').next())
+            .map(str::to_owned)
+            .collect();
         for f in &manifest.files {
-            if !self.hashes.contains_key(&f.path)
-                && !self
-                    .report
-                    .problems
-                    .iter()
-                    .any(|p| p.detail.starts_with(&f.path))
-            {
+            if !self.hashes.contains_key(&f.path) && !named.contains(&f.path) {
                 self.report.problem(
                     ProblemCode::MissingFile,
                     format!(
