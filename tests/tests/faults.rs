@@ -82,16 +82,23 @@ fn vault_with_case(dir: &Path, evidence: usize) -> (Vault, ItemId) {
     (v, case)
 }
 
+/// OMCT on loopback, and a direct endpoint that gives up after 10 s (the
+/// proxies below cut and stall connections on purpose).
+async fn omct_with_short_timeouts(root: &Path) -> (temoin_tests::omct::Omct, Endpoint) {
+    let omct = temoin_tests::omct::start(root, None).await.unwrap();
+    let direct = Endpoint {
+        timeout_secs: Some(10),
+        ..omct.endpoint.clone()
+    };
+    (omct, direct)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_a_chaos_proxy_every_bundle_arrives_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let omct = temoin_tests::omct::start(root, None).await.unwrap();
+    let (omct, direct) = omct_with_short_timeouts(root).await;
     let addr = omct.addr;
-    let direct = Endpoint {
-        timeout_secs: Some(10),
-        ..omct.endpoint
-    };
     let cuts = Arc::new(AtomicUsize::new(0));
     let proxy = chaos_proxy(addr, 1024 * 1024, cuts.clone()).await;
     let via_proxy = Endpoint {
@@ -417,12 +424,8 @@ async fn socks5_proxy(relayed: Arc<AtomicUsize>) -> SocketAddr {
 async fn uploads_go_through_a_socks5_proxy_with_the_pin_checked_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let omct = temoin_tests::omct::start(root, None).await.unwrap();
+    let (omct, direct) = omct_with_short_timeouts(root).await;
     let addr = omct.addr;
-    let direct = Endpoint {
-        timeout_secs: Some(10),
-        ..omct.endpoint
-    };
     let relayed = Arc::new(AtomicUsize::new(0));
     let socks = socks5_proxy(relayed.clone()).await;
     // Names are resolved by the proxy (socks5h), as with Tor.
