@@ -16,6 +16,10 @@
 #                           tests (copied text must leave it)
 #   python3                 runs the crate-map check of `make lint`
 #                           (scripts/layers.py)
+#   postgresql              the intake server's fleet database: the tests
+#                           make a throwaway cluster with its initdb and
+#                           pg_ctl (/usr/lib/postgresql/N/bin) in a
+#                           temporary folder; no system service is used
 # and the npm packages of the interface (ui/) and of the end-to-end tests
 # (tests/e2e: WebdriverIO, axe-core), and tauri-driver (the WebDriver bridge
 # to the app, from crates.io) into target/tools/bin.
@@ -79,12 +83,13 @@ have_pkg() {
     webkit2gtk-driver) command -v WebKitWebDriver >/dev/null 2>&1 ;;
     # Node.js may come from elsewhere than Debian (nodesource, nvm).
     nodejs) command -v node >/dev/null 2>&1 ;;
+    postgresql) compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ;;
     *) command -v "$pkg" >/dev/null 2>&1 ;;
   esac
 }
 
 wanted=(age minisign argon2 build-essential pkg-config imagemagick libimage-exiftool-perl nodejs npm curl
-  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip python3)
+  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip python3 postgresql)
 if [ "$mode" = bench ]; then
   wanted+=(time)
 fi

@@ -5,9 +5,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use temoin_proto::tus;
 
+use crate::db::{db_error, opt_text, text};
 use crate::error::{ApiError, ApiResult};
 use crate::server::Server;
-use crate::state::{sha256_hex, ServerState};
+use crate::state::sha256_hex;
 
 pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> ApiResult<Option<&'a str>> {
     match headers.get(name) {
@@ -48,26 +49,30 @@ pub(crate) fn check_tus(headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
-/// The device behind an access token, if it is enrolled and not revoked.
-pub(crate) fn device_of(state: &ServerState, token: &str) -> ApiResult<String> {
-    let hash = sha256_hex(token);
-    let (id, d) = state
-        .devices
-        .iter()
-        .find(|(_, d)| d.access_token_sha256 == hash)
+/// The device behind an access token, if it is enrolled and not revoked
+/// (a lookup by the token's hash, which the database indexes).
+pub(crate) async fn device_of<'c, E>(db: E, token: &str) -> ApiResult<String>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let row = sqlx::query("SELECT key_id, revoked_at FROM devices WHERE access_token_sha256 = $1")
+        .bind(sha256_hex(token))
+        .fetch_optional(db)
+        .await
+        .map_err(db_error)?
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "this device is not enrolled with this server",
             )
         })?;
-    if d.revoked_at.is_some() {
+    if opt_text(&row, "revoked_at")?.is_some() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "this device was revoked by OMCT; contact your OMCT contact person",
         ));
     }
-    Ok(id.clone())
+    text(&row, "key_id")
 }
 
 pub(crate) fn check_desk(server: &Server, headers: &HeaderMap) -> ApiResult<()> {

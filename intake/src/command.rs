@@ -75,7 +75,7 @@ pub fn run(c: &IntakeCommand, json: bool) -> Result<(), SetupError> {
                     max_uploads_per_hour: *max_uploads_per_hour,
                     quota_bytes: quota_gib.saturating_mul(1024 * 1024 * 1024),
                     retention_days: *retention_days,
-                    desk_token_sha256: String::new(),
+                    ..Config::default()
                 }),
             )?;
             let token_file = dir.join("desk.token");

@@ -6,10 +6,12 @@ use serde::{Deserialize, Serialize};
 use temoin_crypto::sign::DeviceKey;
 
 use crate::error::SetupError;
-use crate::state::{random_token, sha256_hex, write_durably, write_private, ServerState};
+use crate::state::{random_token, sha256_hex, write_durably, write_private};
 
-/// Settings kept in `config.json`.
+/// Settings kept in `config.json`. Fields added after the first release
+/// take their default when an older file lacks them.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Config {
     /// Largest bundle accepted, in bytes.
     pub max_upload_bytes: u64,
@@ -22,6 +24,33 @@ pub struct Config {
     pub retention_days: u32,
     /// SHA-256 (hex) of the desk's access token.
     pub desk_token_sha256: String,
+    /// Where the state is kept: an `sqlite:` or `postgres:` URL. None: the
+    /// SQLite file `state.db` in the server folder.
+    pub database: Option<String>,
+    /// Seconds an unfinished upload may go without a byte before it is
+    /// dropped and its reservation released (a day by default).
+    pub upload_idle_secs: u64,
+    /// Most bytes one device may have reserved by unfinished uploads (their
+    /// declared lengths), so that one device cannot take the quota.
+    pub max_reserved_bytes_per_device: u64,
+    /// Most enrollment attempts an instance answers in a minute.
+    pub max_enrollments_per_minute: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 4 * 1024 * 1024 * 1024,
+            max_uploads_per_hour: 60,
+            quota_bytes: 200 * 1024 * 1024 * 1024,
+            retention_days: 0,
+            desk_token_sha256: String::new(),
+            database: None,
+            upload_idle_secs: 24 * 3600,
+            max_reserved_bytes_per_device: 8 * 1024 * 1024 * 1024,
+            max_enrollments_per_minute: 30,
+        }
+    }
 }
 
 /// What `init` made.
@@ -34,7 +63,8 @@ pub struct InitOutcome {
 }
 
 /// Creates a server folder: TLS certificate and key for `names` (host names
-/// or IP addresses devices will use), the receipt key, the desk token.
+/// or IP addresses devices will use), the receipt key, the desk token. The
+/// state's database is made when the server first opens.
 pub fn init(
     dir: &Path,
     names: &[String],
@@ -60,18 +90,8 @@ pub fn init(
         receipt_key.secret_for_sealing().as_ref(),
     )?;
     let desk_token = random_token();
-    let mut config = config.unwrap_or(Config {
-        max_upload_bytes: 4 * 1024 * 1024 * 1024,
-        max_uploads_per_hour: 60,
-        quota_bytes: 200 * 1024 * 1024 * 1024,
-        retention_days: 0,
-        desk_token_sha256: String::new(),
-    });
+    let mut config = config.unwrap_or_default();
     config.desk_token_sha256 = sha256_hex(&desk_token);
-    write_durably(
-        &dir.join("state.json"),
-        &serde_json::to_vec_pretty(&ServerState::default())?,
-    )?;
     write_durably(&dir.join("pin.txt"), format!("{pin}\n").as_bytes())?;
     write_durably(
         &dir.join("config.json"),

@@ -14,9 +14,12 @@ use temoin_proto::desk::{BundleListing, DeviceListing, TokenAnswer, TokenRequest
 use temoin_proto::recipients::PublishRecipients;
 
 use crate::auth::check_desk;
+use crate::db::{db_error, opt_text, size, text};
+use crate::enroll::published;
 use crate::error::{ApiError, ApiResult};
 use crate::server::Server;
-use crate::state::{now_rfc3339, now_unix, random_token, sha256_hex, TokenRecord};
+use crate::state::{now_rfc3339, now_unix, random_token, sha256_hex};
+use crate::upload::{expire_idle, release, valid_upload_id};
 
 pub(crate) async fn desk_token(
     State(s): State<Arc<Server>>,
@@ -27,18 +30,15 @@ pub(crate) async fn desk_token(
     let req: TokenRequest =
         serde_json::from_slice(&body).map_err(|_| ApiError::bad("expected JSON with label"))?;
     let token = random_token();
-    s.change(|state| {
-        state.tokens.insert(
-            sha256_hex(&token),
-            TokenRecord {
-                label: req.label.chars().take(100).collect(),
-                expires_at: now_unix() + i64::from(req.valid_hours.min(24 * 30)) * 3600,
-                used: false,
-            },
-        );
-        Ok(())
-    })
-    .await?;
+    sqlx::query(
+        "INSERT INTO enrollment_tokens (token_sha256, label, expires_at) VALUES ($1, $2, $3)",
+    )
+    .bind(sha256_hex(&token))
+    .bind(req.label.chars().take(100).collect::<String>())
+    .bind(now_unix() + i64::from(req.valid_hours.min(24 * 30)) * 3600)
+    .execute(&s.db.pool)
+    .await
+    .map_err(db_error)?;
     Ok((StatusCode::CREATED, Json(TokenAnswer { token })).into_response())
 }
 
@@ -50,29 +50,41 @@ pub(crate) async fn desk_recipients(
     check_desk(&s, &headers)?;
     let req: PublishRecipients = serde_json::from_slice(&body)
         .map_err(|_| ApiError::bad("expected JSON with root_key and list"))?;
-    s.change(|state| {
-        let root = state.root_key.clone().unwrap_or(req.root_key.clone());
-        if root != req.root_key {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "the root key cannot be changed through the network",
-            ));
-        }
-        let key = DevicePublicKey::from_minisign(&root)
-            .map_err(|_| ApiError::bad("root_key is not a valid key"))?;
-        key.verify(
-            SigningPurpose::RecipientList,
-            req.list.list.as_bytes(),
-            &req.list.signature,
-        )
-        .map_err(|_| {
-            ApiError::bad("the recipient list's signature does not verify with the root key")
-        })?;
-        state.root_key = Some(root);
-        state.recipients = Some(req.list);
-        Ok(())
-    })
-    .await?;
+    let key = DevicePublicKey::from_minisign(&req.root_key)
+        .map_err(|_| ApiError::bad("root_key is not a valid key"))?;
+    key.verify(
+        SigningPurpose::RecipientList,
+        req.list.list.as_bytes(),
+        &req.list.signature,
+    )
+    .map_err(|_| {
+        ApiError::bad("the recipient list's signature does not verify with the root key")
+    })?;
+    let list = serde_json::to_string(&req.list).map_err(|_| ApiError::internal())?;
+    let mut tx = s.db.write().await?;
+    // The first list sets the root key; no later one can change it.
+    sqlx::query(
+        "INSERT INTO published (name, body) VALUES ('root_key', $1) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(&req.root_key)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if published(&mut tx, "root_key").await?.as_deref() != Some(req.root_key.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "the root key cannot be changed through the network",
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO published (name, body) VALUES ('recipients', $1) \
+         ON CONFLICT (name) DO UPDATE SET body = excluded.body",
+    )
+    .bind(&list)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -81,18 +93,24 @@ pub(crate) async fn desk_devices(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     check_desk(&s, &headers)?;
-    let state = s.state.lock().await;
-    let list: Vec<_> = state
-        .devices
+    let rows = sqlx::query(
+        "SELECT key_id, public_key, label, enrolled_at, revoked_at FROM devices ORDER BY key_id",
+    )
+    .fetch_all(&s.db.pool)
+    .await
+    .map_err(db_error)?;
+    let list = rows
         .iter()
-        .map(|(id, d)| DeviceListing {
-            key_id: id.clone(),
-            public_key: d.public_key.clone(),
-            label: d.label.clone(),
-            enrolled_at: d.enrolled_at.clone(),
-            revoked_at: d.revoked_at.clone(),
+        .map(|r| {
+            Ok(DeviceListing {
+                key_id: text(r, "key_id")?,
+                public_key: text(r, "public_key")?,
+                label: text(r, "label")?,
+                enrolled_at: text(r, "enrolled_at")?,
+                revoked_at: opt_text(r, "revoked_at")?,
+            })
         })
-        .collect();
+        .collect::<ApiResult<Vec<_>>>()?;
     Ok(Json(list).into_response())
 }
 
@@ -102,15 +120,32 @@ pub(crate) async fn desk_revoke(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     check_desk(&s, &headers)?;
-    s.change(|state| {
-        let d = state
-            .devices
-            .get_mut(&key_id)
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such device"))?;
-        d.revoked_at.get_or_insert_with(now_rfc3339);
-        Ok(())
-    })
-    .await?;
+    let mut tx = s.db.write().await?;
+    let n =
+        sqlx::query("UPDATE devices SET revoked_at = COALESCE(revoked_at, $1) WHERE key_id = $2")
+            .bind(now_rfc3339())
+            .bind(&key_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+    if n == 0 {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such device"));
+    }
+    // Its unfinished uploads go, and their reservations with them.
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT upload_id FROM uploads WHERE device_key_id = $1")
+            .bind(&key_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    for id in &ids {
+        release(&mut tx, id, None).await?;
+    }
+    tx.commit().await.map_err(db_error)?;
+    for id in &ids {
+        let _ = std::fs::remove_file(s.part_path(id));
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -119,23 +154,27 @@ pub(crate) async fn desk_list(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     check_desk(&s, &headers)?;
-    let state = s.state.lock().await;
-    let list: Vec<_> = state
-        .bundles
+    let rows = sqlx::query(
+        "SELECT b.bundle_id, b.device_key_id, d.public_key, b.size, b.sha256, b.received_at \
+         FROM bundles b LEFT JOIN devices d ON d.key_id = b.device_key_id \
+         WHERE b.acknowledged_at IS NULL ORDER BY b.bundle_id",
+    )
+    .fetch_all(&s.db.pool)
+    .await
+    .map_err(db_error)?;
+    let list = rows
         .iter()
-        .filter(|(_, b)| b.acknowledged_at.is_none())
-        .map(|(id, b)| BundleListing {
-            bundle_id: id.clone(),
-            device_key_id: b.device_key_id.clone(),
-            device_public_key: state
-                .devices
-                .get(&b.device_key_id)
-                .map(|d| d.public_key.clone()),
-            size: b.size,
-            sha256: b.sha256.clone(),
-            received_at: b.received_at.clone(),
+        .map(|r| {
+            Ok(BundleListing {
+                bundle_id: text(r, "bundle_id")?,
+                device_key_id: text(r, "device_key_id")?,
+                device_public_key: opt_text(r, "public_key")?,
+                size: size(r, "size")?,
+                sha256: text(r, "sha256")?,
+                received_at: text(r, "received_at")?,
+            })
         })
-        .collect();
+        .collect::<ApiResult<Vec<_>>>()?;
     Ok(Json(list).into_response())
 }
 
@@ -152,7 +191,14 @@ pub(crate) async fn desk_fetch(
 ) -> ApiResult<Response> {
     check_desk(&s, &headers)?;
     valid_bundle_id(&id)?;
-    if !s.state.lock().await.bundles.contains_key(&id) {
+    let here: Option<String> = sqlx::query_scalar(
+        "SELECT bundle_id FROM bundles WHERE bundle_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(&id)
+    .fetch_optional(&s.db.pool)
+    .await
+    .map_err(db_error)?;
+    if here.is_none() {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such bundle"));
     }
     let file = tokio::fs::File::open(s.storage.path(&id))
@@ -190,38 +236,92 @@ pub(crate) async fn desk_ack(
 ) -> ApiResult<Response> {
     check_desk(&s, &headers)?;
     valid_bundle_id(&id)?;
-    s.change(|state| {
-        let b = state
-            .bundles
-            .get_mut(&id)
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no such bundle"))?;
-        b.acknowledged_at.get_or_insert_with(now_rfc3339);
-        Ok(())
-    })
-    .await?;
+    let n = sqlx::query(
+        "UPDATE bundles SET acknowledged_at = COALESCE(acknowledged_at, $1) WHERE bundle_id = $2",
+    )
+    .bind(now_unix())
+    .bind(&id)
+    .execute(&s.db.pool)
+    .await
+    .map_err(db_error)?
+    .rows_affected();
+    if n == 0 {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such bundle"));
+    }
     // Deleted only once the acknowledgement is recorded; if this fails,
     // the hourly clean-up deletes it.
     if s.config.retention_days == 0 {
-        let _ = s.storage.delete(&id);
+        let _ = delete_stored(&s, &id).await;
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// Deletes acknowledged bundles older than the retention period.
+/// Deletes a stored bundle's bytes, then records it and frees its bytes
+/// in the quota (the row stays, so that a replay is still answered).
+async fn delete_stored(s: &Server, id: &str) -> ApiResult<()> {
+    s.storage.delete(id).map_err(ApiError::io)?;
+    let mut tx = s.db.write().await?;
+    let freed: Option<i64> = sqlx::query_scalar(
+        "UPDATE bundles SET deleted_at = $1 WHERE bundle_id = $2 AND deleted_at IS NULL \
+         RETURNING size",
+    )
+    .bind(now_unix())
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if let Some(freed) = freed {
+        sqlx::query("UPDATE usage SET stored_bytes = stored_bytes - $1 WHERE id = 1")
+            .bind(freed)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    }
+    tx.commit().await.map_err(db_error)
+}
+
+/// The periodic clean-up: acknowledged bundles older than the retention
+/// period are deleted, uploads idle too long are dropped, and upload files
+/// no row names (left by a failed creation) are removed.
 pub async fn collect_garbage(s: &Server) {
-    let horizon =
-        time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(s.config.retention_days));
-    let state = s.state.lock().await;
-    for (id, b) in &state.bundles {
-        let old = b
-            .acknowledged_at
-            .as_deref()
-            .and_then(|t| {
-                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-            })
-            .is_some_and(|t| t < horizon);
-        if old {
-            let _ = s.storage.delete(id);
+    let horizon = now_unix() - i64::from(s.config.retention_days) * 86_400;
+    let old: Vec<String> = sqlx::query_scalar(
+        "SELECT bundle_id FROM bundles \
+         WHERE acknowledged_at IS NOT NULL AND acknowledged_at <= $1 AND deleted_at IS NULL",
+    )
+    .bind(horizon)
+    .fetch_all(&s.db.pool)
+    .await
+    .unwrap_or_default();
+    for id in old {
+        let _ = delete_stored(s, &id).await;
+    }
+    let _ = expire_idle(s).await;
+    let before = std::time::SystemTime::now()
+        .checked_sub(std::time::Duration::from_secs(s.config.upload_idle_secs))
+        .unwrap_or(std::time::UNIX_EPOCH);
+    let Ok(entries) = std::fs::read_dir(s.dir.join("uploads")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let p = entry.path();
+        let Some(id) = p.file_stem().and_then(|x| x.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < before);
+        if !stale || valid_upload_id(&id).is_err() {
+            continue;
+        }
+        let named: Result<Option<String>, _> =
+            sqlx::query_scalar("SELECT upload_id FROM uploads WHERE upload_id = $1")
+                .bind(&id)
+                .fetch_optional(&s.db.pool)
+                .await;
+        if let Ok(None) = named {
+            let _ = std::fs::remove_file(&p);
         }
     }
 }

@@ -30,6 +30,9 @@ pub enum SetupError {
     /// A server file is not what it should be.
     #[error("a server file is malformed: {0}")]
     Malformed(#[from] serde_json::Error),
+    /// The state's database could not be opened or brought up to date.
+    #[error("the state's database: {0}")]
+    Database(String),
     /// Could not listen on the address.
     #[error("could not listen on that address")]
     Listen,
@@ -62,6 +65,12 @@ impl ApiError {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "the server failed; try again later",
+        )
+    }
+    pub(crate) fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server cannot reach its database; try again later",
         )
     }
     pub(crate) fn io(e: std::io::Error) -> Self {

@@ -9,14 +9,14 @@
 //! | `config.json` | limits, retention, the desk token's hash |
 //! | `tls/cert.pem`, `tls/key.pem` | its own TLS certificate and key (pinned by devices) |
 //! | `receipt.key` | the Ed25519 key that signs receipts (mode 0600) |
-//! | `state.json` | devices, enrollment tokens, the recipient list |
-//! | `uploads/` | uploads in progress: `ID.part` and `ID.json` |
+//! | `state.db` | the state, in SQLite (unless `config.json` names a PostgreSQL database): devices, enrollment tokens, the recipient list, uploads in progress, bundles and their receipts |
+//! | `uploads/` | the bytes of uploads in progress: `ID.part` |
 //! | `store/` | finished bundles, through [`Storage`] |
 //!
 //! A write is acknowledged only after it is on disk: a PATCH's bytes are
 //! fsync'd before the new offset is returned, a finished bundle is
-//! fsync'd in the store before its receipt exists, and state changes are
-//! written to a new file, fsync'd and renamed.
+//! fsync'd in the store before its receipt exists, and each state change
+//! is one committed database transaction.
 //!
 //! The server holds ciphertext only. It must never hold a key that opens a
 //! bundle, and never link the vault, the bundle reader or the media codecs
@@ -28,9 +28,12 @@
 mod auth;
 pub mod command;
 mod config;
+mod db;
 mod desk;
 mod enroll;
 mod error;
+mod legacy;
+mod limit;
 mod receipt;
 mod serve;
 mod server;
@@ -43,5 +46,4 @@ pub use desk::collect_garbage;
 pub use error::{ApiError, SetupError};
 pub use serve::{router, serve};
 pub use server::Server;
-pub use state::{DeviceRecord, ServerState, StoredBundle, TokenRecord};
 pub use storage::{LocalStorage, Storage};

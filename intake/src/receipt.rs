@@ -12,38 +12,46 @@ use temoin_crypto::sign::SigningPurpose;
 use temoin_proto::receipt::{Receipt, RECEIPT_V1};
 use temoin_proto::SignedList;
 
+use crate::db::{col, db_error};
 use crate::error::{ApiError, ApiResult};
 use crate::server::Server;
-use crate::state::{now_rfc3339, write_durably, StoredBundle, Upload};
-use crate::upload::{load_upload, upload_lock};
+use crate::state::now_rfc3339;
+use crate::upload::{load_upload, release, upload_lock, Upload};
 
 /// Stores a complete upload and signs its receipt. Safe to run again after
-/// a crash at any point: the upload's record says "complete" (offset =
+/// a crash at any point: the upload's row says "complete" (received =
 /// length) before anything moves, the bytes are hashed from wherever they
 /// are (the upload file, or the store if a first attempt moved them), and
-/// the state naming the bundle is saved before the upload's record goes.
+/// the bundle's row is written and the upload's dropped in one
+/// transaction, after the bytes are in the store.
 pub(crate) async fn finish(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()> {
-    let (part, meta) = s.upload_paths(id);
-    write_durably(
-        &meta,
-        &serde_json::to_vec(&*u).map_err(|_| ApiError::internal())?,
-    )
-    .map_err(ApiError::io)?;
-    {
-        let state = s.state.lock().await;
-        if let Some(b) = state.bundles.get(&u.bundle_id) {
-            if b.upload_id != id {
-                // Another upload (another device's, or a race) finished
-                // this bundle id first: never overwrite a stored bundle.
-                drop(state);
-                let _ = std::fs::remove_file(&part);
-                let _ = std::fs::remove_file(&meta);
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "a bundle with this id is already stored",
-                ));
-            }
+    let part = s.part_path(id);
+    let stored_by: Option<String> =
+        sqlx::query_scalar("SELECT upload_id FROM bundles WHERE bundle_id = $1")
+            .bind(&u.bundle_id)
+            .fetch_optional(&s.db.pool)
+            .await
+            .map_err(db_error)?;
+    match stored_by {
+        Some(other) if other != id => {
+            // Another upload (a replay that raced this one) finished this
+            // bundle id first: never overwrite a stored bundle.
+            let mut tx = s.db.write().await?;
+            release(&mut tx, id, None).await?;
+            tx.commit().await.map_err(db_error)?;
+            let _ = std::fs::remove_file(&part);
+            s.uploads.lock().await.remove(id);
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "a bundle with this id is already stored",
+            ));
         }
+        // Finished by another request meanwhile.
+        Some(_) => {
+            u.done = true;
+            return Ok(());
+        }
+        None => {}
     }
     let source = if part.exists() {
         part.clone()
@@ -72,26 +80,48 @@ pub(crate) async fn finish(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()
     };
     let text = serde_json::to_string(&receipt).map_err(|_| ApiError::internal())?;
     let signature = s.receipt_key.sign(SigningPurpose::Receipt, text.as_bytes());
-    s.change(|state| {
-        state.bundles.insert(
-            u.bundle_id.clone(),
-            StoredBundle {
-                device_key_id: u.device_key_id.clone(),
-                size: u.length,
-                sha256: sha,
-                received_at: receipt.received_at.clone(),
-                upload_id: id.to_owned(),
-                receipt: SignedList {
-                    list: text,
-                    signature,
-                },
-                acknowledged_at: None,
-            },
-        );
-        Ok(())
+    let signed = serde_json::to_string(&SignedList {
+        list: text,
+        signature,
     })
-    .await?;
-    let _ = std::fs::remove_file(&meta);
+    .map_err(|_| ApiError::internal())?;
+    let mut tx = s.db.write().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO bundles (bundle_id, device_key_id, upload_id, size, sha256, received_at, \
+         receipt) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (bundle_id) DO NOTHING",
+    )
+    .bind(&u.bundle_id)
+    .bind(&u.device_key_id)
+    .bind(id)
+    .bind(col(u.length))
+    .bind(&sha)
+    .bind(&receipt.received_at)
+    .bind(&signed)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?
+    .rows_affected();
+    if inserted == 0 {
+        let by: Option<String> =
+            sqlx::query_scalar("SELECT upload_id FROM bundles WHERE bundle_id = $1")
+                .bind(&u.bundle_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        if by.as_deref() != Some(id) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "a bundle with this id is already stored",
+            ));
+        }
+    } else if let Some(length) = release(&mut tx, id, None).await? {
+        sqlx::query("UPDATE usage SET stored_bytes = stored_bytes + $1 WHERE id = 1")
+            .bind(col(length))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    }
+    tx.commit().await.map_err(db_error)?;
     s.uploads.lock().await.remove(id);
     u.done = true;
     Ok(())
@@ -121,10 +151,12 @@ pub(crate) async fn receipt(
             "the upload is not complete",
         ));
     }
-    let state = s.state.lock().await;
-    let b = state
-        .bundles
-        .get(&u.bundle_id)
+    let signed: String = sqlx::query_scalar("SELECT receipt FROM bundles WHERE bundle_id = $1")
+        .bind(&u.bundle_id)
+        .fetch_optional(&s.db.pool)
+        .await
+        .map_err(db_error)?
         .ok_or_else(ApiError::internal)?;
-    Ok(Json(&b.receipt).into_response())
+    let receipt: SignedList = serde_json::from_str(&signed).map_err(|_| ApiError::internal())?;
+    Ok(Json(receipt).into_response())
 }

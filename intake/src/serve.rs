@@ -45,7 +45,7 @@ pub async fn serve(
     ready: impl FnOnce(SocketAddr) + Send,
 ) -> Result<(), SetupError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let server = Arc::new(Server::open(dir)?);
+    let server = Arc::new(Server::open(dir).await?);
     let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(
         dir.join("tls/cert.pem"),
         dir.join("tls/key.pem"),
@@ -55,10 +55,13 @@ pub async fn serve(
     let handle = axum_server::Handle::new();
     let h2 = handle.clone();
     let gc = server.clone();
+    // Hourly, or often enough that an idle upload goes within half its
+    // allowed idle time past it.
+    let every = (gc.config.upload_idle_secs / 2).clamp(1, 3600);
     tokio::spawn(async move {
         loop {
             collect_garbage(&gc).await;
-            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            tokio::time::sleep(std::time::Duration::from_secs(every)).await;
         }
     });
     let app = router(server);

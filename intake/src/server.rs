@@ -1,5 +1,5 @@
 //! The running server's shared parts: its folder, settings, receipt key,
-//! storage and state.
+//! storage and state database.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,8 +9,9 @@ use temoin_crypto::sign::DeviceKey;
 use tokio::sync::Mutex;
 
 use crate::config::Config;
-use crate::error::{ApiError, SetupError};
-use crate::state::{write_durably, ServerState};
+use crate::db::{sqlite_url, Db};
+use crate::error::SetupError;
+use crate::limit::Window;
 use crate::storage::{LocalStorage, Storage};
 
 /// The running server's shared parts.
@@ -20,30 +21,37 @@ pub struct Server {
     pub(crate) config: Config,
     pub(crate) receipt_key: DeviceKey,
     pub(crate) storage: Box<dyn Storage>,
-    pub(crate) state: Mutex<ServerState>,
+    pub(crate) db: Db,
     /// One lock per upload, so two PATCHes to one upload never interleave.
     pub(crate) uploads: Mutex<BTreeMap<String, Arc<Mutex<()>>>>,
+    /// Enrollment attempts in the current minute.
+    pub(crate) enrollments: Window,
 }
 
 impl Server {
-    /// Opens a server folder made by [`crate::init`].
-    pub fn open(dir: &Path) -> Result<Server, SetupError> {
+    /// Opens a server folder made by [`crate::init`]: connects to its
+    /// database (the folder's own SQLite file unless the configuration
+    /// names another), brings the schema up to date, and moves a state
+    /// kept by an older version in `state.json` into it, once.
+    pub async fn open(dir: &Path) -> Result<Server, SetupError> {
         let config: Config = serde_json::from_slice(
             &std::fs::read(dir.join("config.json")).map_err(|_| SetupError::NotAServerFolder)?,
         )?;
-        let state: ServerState = serde_json::from_slice(&std::fs::read(dir.join("state.json"))?)?;
         let receipt_key = DeviceKey::from_sealed(&std::fs::read(dir.join("receipt.key"))?)
             .map_err(|_| SetupError::ReceiptKey)?;
-        // Unfinished writes of state files from a crash are dropped.
-        let _ = std::fs::remove_file(dir.join("state.tmp"));
+        let url = config.database.clone().unwrap_or_else(|| sqlite_url(dir));
+        let db = Db::open(&url).await?;
+        let storage = LocalStorage {
+            dir: dir.join("store"),
+        };
+        crate::legacy::import(dir, &db, &storage).await?;
         Ok(Server {
             dir: dir.to_owned(),
+            enrollments: Window::new(config.max_enrollments_per_minute),
             config,
             receipt_key,
-            storage: Box::new(LocalStorage {
-                dir: dir.join("store"),
-            }),
-            state: Mutex::new(state),
+            storage: Box::new(storage),
+            db,
             uploads: Mutex::new(BTreeMap::new()),
         })
     }
@@ -53,35 +61,8 @@ impl Server {
         self.receipt_key.public().to_minisign_base64()
     }
 
-    /// Changes the state: `f` works on a copy, which is saved and only then
-    /// made current, so that a refused change or a failed save leaves the
-    /// served state as it is on disk. The state's lock is held throughout.
-    pub(crate) async fn change<T>(
-        &self,
-        f: impl FnOnce(&mut ServerState) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
-        let mut guard = self.state.lock().await;
-        let mut state = guard.clone();
-        let out = f(&mut state)?;
-        self.save(&state).await?;
-        *guard = state;
-        Ok(out)
-    }
-
-    pub(crate) async fn save(&self, state: &ServerState) -> Result<(), ApiError> {
-        let bytes = serde_json::to_vec_pretty(state).map_err(|_| ApiError::internal())?;
-        let path = self.dir.join("state.json");
-        tokio::task::spawn_blocking(move || write_durably(&path, &bytes))
-            .await
-            .map_err(|_| ApiError::internal())?
-            .map_err(ApiError::io)
-    }
-
-    pub(crate) fn upload_paths(&self, id: &str) -> (PathBuf, PathBuf) {
-        let base = self.dir.join("uploads");
-        (
-            base.join(format!("{id}.part")),
-            base.join(format!("{id}.json")),
-        )
+    /// Where an upload's bytes are kept while it is in progress.
+    pub(crate) fn part_path(&self, id: &str) -> PathBuf {
+        self.dir.join("uploads").join(format!("{id}.part"))
     }
 }

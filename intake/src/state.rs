@@ -1,87 +1,9 @@
-//! The server's state: devices, enrollment tokens, the recipient list,
-//! stored bundles and uploads in progress, and how each is written durably.
+//! Small shared pieces of the server's state: tokens, hashes, times, and
+//! durable file writes (the state itself is in [`crate::db`]).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use temoin_proto::SignedList;
-
-/// A device as the server knows it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct DeviceRecord {
-    /// Its minisign public key (base64).
-    pub public_key: String,
-    /// A label given with the enrollment token.
-    pub label: String,
-    /// When it enrolled (RFC 3339).
-    pub enrolled_at: String,
-    /// When it was revoked, if it was.
-    pub revoked_at: Option<String>,
-    /// SHA-256 (hex) of its access token.
-    pub access_token_sha256: String,
-    /// Unix times of the uploads it started in the last hour.
-    #[serde(default)]
-    pub recent_uploads: Vec<i64>,
-}
-
-/// An enrollment token the desk issued.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TokenRecord {
-    /// A label for the device it is meant for.
-    pub label: String,
-    /// When it stops working (Unix time).
-    pub expires_at: i64,
-    /// Whether a device used it.
-    pub used: bool,
-}
-
-/// The server's mutable state, kept in `state.json`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct ServerState {
-    /// Devices by key id.
-    pub devices: BTreeMap<String, DeviceRecord>,
-    /// Enrollment tokens by their SHA-256 (hex).
-    pub tokens: BTreeMap<String, TokenRecord>,
-    /// The recipient list signed by the desk's root key, as published.
-    pub recipients: Option<SignedList>,
-    /// The desk's root public key (minisign base64), set with the first
-    /// recipient list and never replaced through the network.
-    pub root_key: Option<String>,
-    /// Bundles stored, by bundle id.
-    pub bundles: BTreeMap<String, StoredBundle>,
-}
-
-/// A finished bundle.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct StoredBundle {
-    /// The device that sent it.
-    pub device_key_id: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// SHA-256 (hex) of the ciphertext.
-    pub sha256: String,
-    /// When it was finished (RFC 3339).
-    pub received_at: String,
-    /// The upload it came through.
-    pub upload_id: String,
-    /// The signed receipt.
-    pub receipt: SignedList,
-    /// When the desk acknowledged it, if it did.
-    pub acknowledged_at: Option<String>,
-}
-
-/// An upload in progress, kept in `uploads/ID.json`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct Upload {
-    pub(crate) device_key_id: String,
-    pub(crate) bundle_id: String,
-    pub(crate) length: u64,
-    pub(crate) offset: u64,
-    pub(crate) created_at: i64,
-    pub(crate) done: bool,
-}
 
 pub(crate) fn random_token() -> String {
     let mut b = [0u8; 32];

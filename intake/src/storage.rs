@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 /// Where finished bundles are kept. A local folder here; an S3-compatible
-/// object store can implement the same four operations later.
+/// object store can implement the same operations later. What is stored is
+/// counted in the database, not by asking the store.
 pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Moves a finished, fsync'd file into the store under `bundle_id`,
     /// durably.
@@ -12,8 +13,6 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     fn path(&self, bundle_id: &str) -> PathBuf;
     /// Deletes a stored bundle.
     fn delete(&self, bundle_id: &str) -> std::io::Result<()>;
-    /// Bytes stored.
-    fn used_bytes(&self) -> std::io::Result<u64>;
 }
 
 /// Bundles as files in a folder.
@@ -35,12 +34,5 @@ impl Storage for LocalStorage {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
-    }
-    fn used_bytes(&self) -> std::io::Result<u64> {
-        let mut total = 0;
-        for e in std::fs::read_dir(&self.dir)? {
-            total += e?.metadata()?.len();
-        }
-        Ok(total)
     }
 }

@@ -1,6 +1,5 @@
 //! tus uploads: creation, offsets, PATCHes and termination.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -14,10 +13,11 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 
 use crate::auth::{bearer, check_tus, device_of, header, tus_headers};
+use crate::db::{col, db_error, size, text};
 use crate::error::{ApiError, ApiResult};
 use crate::receipt::{finish, settle};
 use crate::server::Server;
-use crate::state::{now_unix, write_durably, Upload};
+use crate::state::now_unix;
 
 pub(crate) async fn options() -> Response {
     let mut r = StatusCode::NO_CONTENT.into_response();
@@ -63,73 +63,160 @@ pub(crate) async fn create(
             ),
         ));
     }
-    // Changes are made on a copy, saved, and only then made current: a
-    // failed save leaves the served state as it was on disk.
-    let mut guard = s.state.lock().await;
-    let mut state = guard.clone();
-    let device = device_of(&state, &token)?;
-    // A bundle already received, or on its way: the same upload again
-    // (idempotent; a replay never makes a second copy).
-    if let Some(b) = state.bundles.get(&bundle_id) {
-        if b.device_key_id != device {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "another device already sent a bundle with this id",
-            ));
+    let device = device_of(&s.db.pool, &token).await?;
+    match open_upload(&s, &device, &bundle_id, length).await? {
+        Opened::New(id) | Opened::Existing(id) => created(&id),
+        Opened::Full => {
+            // Uploads left idle may hold what this one needs.
+            if expire_idle(&s).await? > 0 {
+                if let Opened::New(id) | Opened::Existing(id) =
+                    open_upload(&s, &device, &bundle_id, length).await?
+                {
+                    return created(&id);
+                }
+            }
+            Err(ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "the server has no room for this bundle now; it will be retried later",
+            ))
         }
-        return created(&b.upload_id);
+        Opened::DeviceFull => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "this device has too many unfinished uploads on the server; they will be \
+             finished or expire, and this one will be retried later",
+        )),
     }
-    if let Some((existing, owner)) = find_upload(&s, &bundle_id)? {
-        if owner != device {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "another device is already sending a bundle with this id",
-            ));
+}
+
+/// What opening an upload came to.
+enum Opened {
+    /// A new upload, with its id.
+    New(String),
+    /// The bundle is already stored or on its way from this device: the
+    /// same upload (idempotent; a replay never makes a second copy).
+    Existing(String),
+    /// The quota has no room for it.
+    Full,
+    /// The device's reservations would pass its cap.
+    DeviceFull,
+}
+
+/// An upload's row, or the bundle it became, for `bundle_id`: its id, if
+/// `device` sent it.
+async fn existing(
+    db: &mut sqlx::AnyConnection,
+    device: &str,
+    bundle_id: &str,
+) -> ApiResult<Option<String>> {
+    let queries = [
+        (
+            "SELECT device_key_id, upload_id FROM bundles WHERE bundle_id = $1",
+            "another device already sent a bundle with this id",
+        ),
+        (
+            "SELECT device_key_id, upload_id FROM uploads WHERE bundle_id = $1",
+            "another device is already sending a bundle with this id",
+        ),
+    ];
+    for (sql, refusal) in queries {
+        if let Some(row) = sqlx::query(sql)
+            .bind(bundle_id)
+            .fetch_optional(&mut *db)
+            .await
+            .map_err(db_error)?
+        {
+            if text(&row, "device_key_id")? != device {
+                return Err(ApiError::new(StatusCode::CONFLICT, refusal));
+            }
+            return Ok(Some(text(&row, "upload_id")?));
         }
-        return created(&existing);
     }
+    Ok(None)
+}
+
+/// Opens an upload in one transaction: the hourly limit, the device's cap
+/// and the quota are taken, and the row written, or nothing is.
+async fn open_upload(s: &Server, device: &str, bundle_id: &str, length: u64) -> ApiResult<Opened> {
     let now = now_unix();
-    let d = state
-        .devices
-        .get_mut(&device)
-        .ok_or_else(ApiError::internal)?;
-    d.recent_uploads.retain(|t| now - t < 3600);
-    if d.recent_uploads.len() >= s.config.max_uploads_per_hour as usize {
+    let mut tx = s.db.write().await?;
+    if let Some(id) = existing(&mut tx, device, bundle_id).await? {
+        return Ok(Opened::Existing(id));
+    }
+    // The hourly limit, in a fixed window per device. This update also
+    // locks the device's row, so that its creations are counted one after
+    // the other.
+    let counted = sqlx::query(
+        "UPDATE devices SET \
+           window_uploads = CASE WHEN window_start <= $2 THEN 1 ELSE window_uploads + 1 END, \
+           window_start = CASE WHEN window_start <= $2 THEN $3 ELSE window_start END \
+         WHERE key_id = $1 AND (window_start <= $2 OR window_uploads < $4)",
+    )
+    .bind(device)
+    .bind(now - 3600)
+    .bind(now)
+    .bind(i64::from(s.config.max_uploads_per_hour))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?
+    .rows_affected();
+    if counted == 0 {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too many uploads from this device in the last hour; it will be retried later",
         ));
     }
-    let used =
-        s.storage.used_bytes().map_err(ApiError::io)? + reserved_bytes(&s.dir.join("uploads"));
-    if used.saturating_add(length) > s.config.quota_bytes {
-        return Err(ApiError::new(
-            StatusCode::INSUFFICIENT_STORAGE,
-            "the server has no room for this bundle now; it will be retried later",
-        ));
+    let held: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads WHERE device_key_id = $1",
+    )
+    .bind(device)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if col(length).saturating_add(held) > col(s.config.max_reserved_bytes_per_device) {
+        return Ok(Opened::DeviceFull);
     }
-    d.recent_uploads.push(now);
+    let reserved = sqlx::query(
+        "UPDATE usage SET reserved_bytes = reserved_bytes + $1 \
+         WHERE id = 1 AND stored_bytes + reserved_bytes + $1 <= $2",
+    )
+    .bind(col(length))
+    .bind(col(s.config.quota_bytes))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?
+    .rows_affected();
+    if reserved == 0 {
+        return Ok(Opened::Full);
+    }
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let (part, meta) = s.upload_paths(&id);
-    std::fs::File::create(&part)
+    let inserted = sqlx::query(
+        "INSERT INTO uploads (upload_id, device_key_id, bundle_id, length, received, \
+         created_at, touched_at) VALUES ($1, $2, $3, $4, 0, $5, $5) \
+         ON CONFLICT (bundle_id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(device)
+    .bind(bundle_id)
+    .bind(col(length))
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?
+    .rows_affected();
+    if inserted == 0 {
+        // Another instance opened it between our look and our insert.
+        drop(tx);
+        let mut conn = s.db.pool.acquire().await.map_err(db_error)?;
+        return existing(&mut conn, device, bundle_id)
+            .await?
+            .map(Opened::Existing)
+            .ok_or_else(ApiError::internal);
+    }
+    std::fs::File::create(s.part_path(&id))
         .and_then(|f| f.sync_all())
         .map_err(ApiError::io)?;
-    let upload = Upload {
-        device_key_id: device,
-        bundle_id,
-        length,
-        offset: 0,
-        created_at: now,
-        done: false,
-    };
-    write_durably(
-        &meta,
-        &serde_json::to_vec(&upload).map_err(|_| ApiError::internal())?,
-    )
-    .map_err(ApiError::io)?;
-    s.save(&state).await?;
-    *guard = state;
-    created(&id)
+    tx.commit().await.map_err(db_error)?;
+    Ok(Opened::New(id))
 }
 
 /// `201 Created` with the upload's `Location`.
@@ -144,44 +231,6 @@ fn created(upload_id: &str) -> ApiResult<Response> {
     Ok(r)
 }
 
-/// The unfinished upload of `bundle_id`, if any: its id and its device.
-pub(crate) fn find_upload(s: &Server, bundle_id: &str) -> ApiResult<Option<(String, String)>> {
-    let dir = s.dir.join("uploads");
-    for e in std::fs::read_dir(&dir).map_err(ApiError::io)? {
-        let path = e.map_err(ApiError::io)?.path();
-        if path.extension().and_then(|x| x.to_str()) != Some("json") {
-            continue;
-        }
-        if let Ok(u) =
-            serde_json::from_slice::<Upload>(&std::fs::read(&path).map_err(ApiError::io)?)
-        {
-            if u.bundle_id == bundle_id {
-                if let Some(id) = path.file_stem().and_then(|x| x.to_str()) {
-                    return Ok(Some((id.to_owned(), u.device_key_id)));
-                }
-            }
-        }
-    }
-    Ok(None)
-}
-
-/// Bytes promised to unfinished uploads (their declared lengths), so that
-/// the quota holds for what they will take, not what they hold now.
-pub(crate) fn reserved_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().and_then(|x| x.to_str()) == Some("json"))
-                .filter_map(|p| std::fs::read(p).ok())
-                .filter_map(|b| serde_json::from_slice::<Upload>(&b).ok())
-                .map(|u| u.length)
-                .fold(0u64, u64::saturating_add)
-        })
-        .unwrap_or(0)
-}
-
 pub(crate) fn valid_upload_id(id: &str) -> ApiResult<()> {
     if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(())
@@ -190,35 +239,146 @@ pub(crate) fn valid_upload_id(id: &str) -> ApiResult<()> {
     }
 }
 
+/// An upload as a request sees it.
+#[derive(Debug)]
+pub(crate) struct Upload {
+    pub(crate) device_key_id: String,
+    pub(crate) bundle_id: String,
+    pub(crate) length: u64,
+    /// Bytes stored and synced (the tus offset).
+    pub(crate) offset: u64,
+    /// Whether its bundle is stored and its receipt signed.
+    pub(crate) done: bool,
+}
+
 /// Loads an upload and checks it belongs to the caller's device. A
-/// finished upload's record lives in the state's bundles.
+/// finished upload's record is its bundle's.
 pub(crate) async fn load_upload(s: &Server, headers: &HeaderMap, id: &str) -> ApiResult<Upload> {
     valid_upload_id(id)?;
     let token = bearer(headers)?;
-    let state = s.state.lock().await;
-    let device = device_of(&state, &token)?;
-    if let Some((bundle_id, b)) = state.bundles.iter().find(|(_, b)| b.upload_id == id) {
-        if b.device_key_id != device {
-            return Err(ApiError::new(StatusCode::NOT_FOUND, "no such upload"));
+    let device = device_of(&s.db.pool, &token).await?;
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "no such upload");
+    // Uploads first, then bundles: a finish moves a row from the one to the
+    // other in one transaction, so one of the two looks finds it.
+    let u = match sqlx::query(
+        "SELECT device_key_id, bundle_id, length, received FROM uploads WHERE upload_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&s.db.pool)
+    .await
+    .map_err(db_error)?
+    {
+        Some(row) => Upload {
+            device_key_id: text(&row, "device_key_id")?,
+            bundle_id: text(&row, "bundle_id")?,
+            length: size(&row, "length")?,
+            offset: size(&row, "received")?,
+            done: false,
+        },
+        None => {
+            let row = sqlx::query(
+                "SELECT device_key_id, bundle_id, size FROM bundles WHERE upload_id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&s.db.pool)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(not_found)?;
+            let length = size(&row, "size")?;
+            Upload {
+                device_key_id: text(&row, "device_key_id")?,
+                bundle_id: text(&row, "bundle_id")?,
+                length,
+                offset: length,
+                done: true,
+            }
         }
-        return Ok(Upload {
-            device_key_id: device,
-            bundle_id: bundle_id.clone(),
-            length: b.size,
-            offset: b.size,
-            created_at: 0,
-            done: true,
-        });
-    }
-    drop(state);
-    let (_, meta) = s.upload_paths(id);
-    let bytes =
-        std::fs::read(&meta).map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "no such upload"))?;
-    let u: Upload = serde_json::from_slice(&bytes).map_err(|_| ApiError::internal())?;
+    };
     if u.device_key_id != device {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such upload"));
+        return Err(not_found());
     }
     Ok(u)
+}
+
+/// Records a PATCH's new offset, and that the upload was active; false if
+/// the upload is gone (terminated, expired, or its device revoked) or was
+/// moved on by another request.
+pub(crate) async fn record_offset(s: &Server, id: &str, from: u64, to: u64) -> ApiResult<bool> {
+    let n = sqlx::query(
+        "UPDATE uploads SET received = $1, touched_at = $2 WHERE upload_id = $3 AND received = $4",
+    )
+    .bind(col(to))
+    .bind(now_unix())
+    .bind(id)
+    .bind(col(from))
+    .execute(&s.db.pool)
+    .await
+    .map_err(db_error)?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Drops an upload's row in `tx` and releases its reservation; its length
+/// if it was there.
+pub(crate) async fn release(
+    tx: &mut sqlx::AnyConnection,
+    id: &str,
+    idle_before: Option<i64>,
+) -> ApiResult<Option<u64>> {
+    let length: Option<i64> = match idle_before {
+        None => {
+            sqlx::query_scalar("DELETE FROM uploads WHERE upload_id = $1 RETURNING length")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+        }
+        Some(t) => {
+            sqlx::query_scalar(
+                "DELETE FROM uploads WHERE upload_id = $1 AND touched_at < $2 RETURNING length",
+            )
+            .bind(id)
+            .bind(t)
+            .fetch_optional(&mut *tx)
+            .await
+        }
+    }
+    .map_err(db_error)?;
+    if let Some(length) = length {
+        sqlx::query("UPDATE usage SET reserved_bytes = reserved_bytes - $1 WHERE id = 1")
+            .bind(length)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    }
+    length
+        .map(|l| u64::try_from(l).map_err(|_| ApiError::internal()))
+        .transpose()
+}
+
+/// Drops uploads that had no byte for longer than the configured time,
+/// releasing their reservations; how many went.
+pub(crate) async fn expire_idle(s: &Server) -> ApiResult<usize> {
+    let before =
+        now_unix().saturating_sub(i64::try_from(s.config.upload_idle_secs).unwrap_or(i64::MAX));
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT upload_id FROM uploads WHERE touched_at < $1")
+            .bind(before)
+            .fetch_all(&s.db.pool)
+            .await
+            .map_err(db_error)?;
+    let mut gone = 0;
+    for id in ids {
+        let lock = upload_lock(s, &id).await;
+        let _guard = lock.lock().await;
+        let mut tx = s.db.write().await?;
+        if release(&mut tx, &id, Some(before)).await?.is_some() {
+            tx.commit().await.map_err(db_error)?;
+            let _ = std::fs::remove_file(s.part_path(&id));
+            gone += 1;
+        }
+        s.uploads.lock().await.remove(&id);
+    }
+    Ok(gone)
 }
 
 pub(crate) async fn head_upload(
@@ -290,7 +450,10 @@ pub(crate) async fn patch(
             ),
         ));
     }
-    let (part, meta) = s.upload_paths(&id);
+    if !record_offset(&s, &id, u.offset, u.offset).await? {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such upload"));
+    }
+    let part = s.part_path(&id);
     let mut raw = tokio::fs::OpenOptions::new()
         .write(true)
         .open(&part)
@@ -362,15 +525,12 @@ pub(crate) async fn patch(
     file.set_len(u.offset + keep).await.map_err(ApiError::io)?;
     file.sync_all().await.map_err(ApiError::io)?;
     drop(file);
+    if !record_offset(&s, &id, u.offset, u.offset + keep).await? {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such upload"));
+    }
     u.offset += keep;
     if u.offset == u.length {
         finish(&s, &id, &mut u).await?;
-    } else {
-        write_durably(
-            &meta,
-            &serde_json::to_vec(&u).map_err(|_| ApiError::internal())?,
-        )
-        .map_err(ApiError::io)?;
     }
     if cut {
         return Err(ApiError::bad(
@@ -400,9 +560,10 @@ pub(crate) async fn terminate(
             "a complete upload cannot be terminated",
         ));
     }
-    let (part, meta) = s.upload_paths(&id);
-    let _ = std::fs::remove_file(part);
-    let _ = std::fs::remove_file(meta);
+    let mut tx = s.db.write().await?;
+    release(&mut tx, &id, None).await?;
+    tx.commit().await.map_err(db_error)?;
+    let _ = std::fs::remove_file(s.part_path(&id));
     s.uploads.lock().await.remove(&id);
     let mut r = StatusCode::NO_CONTENT.into_response();
     tus_headers(&mut r);

@@ -89,6 +89,8 @@ pub fn report(name: &str, value: &str, budget: &str, verdict: bool) {
     );
 }
 
+pub mod postgres;
+
 /// OMCT's side, running on loopback for the cross-crate suites and the
 /// upload benchmark: a real intake server, and a desk set up on it.
 pub mod omct {
@@ -108,15 +110,40 @@ pub mod omct {
         config: Option<Config>,
     ) -> Result<(SocketAddr, InitOutcome), Error> {
         let init = temoin_intake::init(dir, &[], config)?;
+        Ok((serve_intake(dir).await?, init))
+    }
+
+    /// Serves the intake server folder `dir` on a free loopback port until
+    /// the runtime ends; its address, or why it did not start.
+    pub async fn serve_intake(dir: &Path) -> Result<SocketAddr, Error> {
         let (tx, rx) = tokio::sync::oneshot::channel::<SocketAddr>();
         let d = dir.to_owned();
-        tokio::spawn(async move {
-            let _ = temoin_intake::serve(&d, ([127, 0, 0, 1], 0).into(), move |a| {
+        let task = tokio::spawn(async move {
+            temoin_intake::serve(&d, ([127, 0, 0, 1], 0).into(), move |a| {
                 let _ = tx.send(a);
             })
-            .await;
+            .await
         });
-        Ok((rx.await?, init))
+        match rx.await {
+            Ok(addr) => Ok(addr),
+            Err(_) => match task.await? {
+                Err(e) => Err(e.into()),
+                Ok(()) => Err("the intake server stopped at once".into()),
+            },
+        }
+    }
+
+    /// A connection to the state database of the intake server in `dir`:
+    /// the one its configuration names, or its own SQLite file. For tests
+    /// that play a crash or look at rows.
+    pub async fn state_db(dir: &Path) -> Result<sqlx::AnyConnection, Error> {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let config: Config = serde_json::from_slice(&std::fs::read(dir.join("config.json"))?)?;
+        let url = config
+            .database
+            .unwrap_or_else(|| format!("sqlite://{}", dir.join("state.db").display()));
+        Ok(sqlx::AnyConnection::connect(&url).await?)
     }
 
     /// An intake server in `root/intake` and a desk in `root/desk` on it.

@@ -39,6 +39,7 @@ async fn world(config: Option<server::Config>) -> World {
 }
 
 use temoin_tests::field_vault;
+use temoin_tests::omct::state_db;
 
 async fn enroll(w: &World, v: &mut Vault, label: &str) {
     temoin_tests::omct::enroll(&w.desk, &w.endpoint, v, label)
@@ -350,10 +351,8 @@ async fn the_desk_flags_tampering_and_a_copied_device() {
 async fn malformed_tus_requests_get_a_400_with_a_reason_and_oversize_is_refused_early() {
     let w = world(Some(server::Config {
         max_upload_bytes: 10_000,
-        max_uploads_per_hour: 60,
         quota_bytes: 1 << 30,
-        retention_days: 0,
-        desk_token_sha256: String::new(),
+        ..server::Config::default()
     }))
     .await;
     let (mut v, _, _) = field_vault(&w.root.join("vault"), 10);
@@ -588,27 +587,29 @@ async fn an_upload_interrupted_while_finishing_is_finished_on_the_next_request()
     // ...then the state rolled back to before the finish, as if the server
     // had died right after moving the file into its store.
     let upload_id = location.rsplit('/').next().unwrap().to_owned();
-    let mut state: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(intake.join("state.json")).unwrap()).unwrap();
-    state["bundles"].as_object_mut().unwrap().clear();
-    std::fs::write(
-        intake.join("state.json"),
-        serde_json::to_vec(&state).unwrap(),
+    let size = std::fs::metadata(&bundle).unwrap().len() as i64;
+    let mut db = state_db(&intake).await.unwrap();
+    sqlx::query("DELETE FROM bundles")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO uploads (upload_id, device_key_id, bundle_id, length, received, \
+         created_at, touched_at) VALUES ($1, $2, $3, $4, $4, 0, 0)",
     )
+    .bind(&upload_id)
+    .bind(v.device_public_key().id_hex())
+    .bind(&s.bundle_id)
+    .bind(size)
+    .execute(&mut db)
+    .await
     .unwrap();
-    let size = std::fs::metadata(&bundle).unwrap().len();
-    std::fs::write(
-        intake.join(format!("uploads/{upload_id}.json")),
-        serde_json::to_vec(&serde_json::json!({
-            "device_key_id": v.device_public_key().id_hex(),
-            "bundle_id": s.bundle_id,
-            "length": size,
-            "offset": size,
-            "created_at": 0,
-            "done": false,
-        }))
-        .unwrap(),
+    sqlx::query(
+        "UPDATE usage SET stored_bytes = stored_bytes - $1, reserved_bytes = reserved_bytes + $1",
     )
+    .bind(size)
+    .execute(&mut db)
+    .await
     .unwrap();
     assert!(intake
         .join(format!("store/{}.tar.age", s.bundle_id))
@@ -619,7 +620,11 @@ async fn an_upload_interrupted_while_finishing_is_finished_on_the_next_request()
     outbox::save_enrollment(&mut v, &e).unwrap();
     let report = outbox::run_once(&mut v, false).await.unwrap();
     assert_eq!(report.delivered, vec![s.bundle_id.clone()], "{report:?}");
-    assert!(!intake.join(format!("uploads/{upload_id}.json")).exists());
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uploads")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the finished upload's row is gone");
     let pulled = desk::pull(&root.join("desk")).await.unwrap();
     assert_eq!(pulled, vec![s.bundle_id]);
 }

@@ -1,0 +1,164 @@
+//! The server's state in a database: SQLite (one file in the server folder,
+//! the default) or PostgreSQL (for several instances behind a load
+//! balancer), through sqlx's `Any` driver so that both run the same
+//! queries and the same migrations (`intake/migrations/`).
+//!
+//! Every change is one transaction. A transaction that changes anything
+//! starts by writing, so that both engines order it against the others
+//! before it reads: SQLite's `BEGIN IMMEDIATE` takes the write lock at
+//! once, and in PostgreSQL the first `UPDATE` locks the rows it decides on
+//! (each conditional update below re-checks its condition on the locked
+//! row, so two instances never both take the last byte of a quota).
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{AnyPool, Executor, Row, SqlSafeStr};
+
+use crate::error::{ApiError, SetupError};
+
+/// The schema, in order. Each file is applied once and recorded in the
+/// database's `_sqlx_migrations` table; a file is never changed once
+/// released (its checksum is checked at every start), only followed.
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "state", include_str!("../migrations/0001_state.sql"))];
+
+/// Which engine holds the state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// The state's database.
+#[derive(Debug)]
+pub(crate) struct Db {
+    pub(crate) pool: AnyPool,
+    engine: Engine,
+}
+
+/// The database URL of a server folder's own SQLite file.
+pub(crate) fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join("state.db").display())
+}
+
+impl Db {
+    /// Connects (creating an SQLite file if needed) and brings the schema
+    /// up to date.
+    pub(crate) async fn open(url: &str) -> Result<Db, SetupError> {
+        sqlx::any::install_default_drivers();
+        let engine = if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Engine::Postgres
+        } else {
+            return Err(SetupError::Database(
+                "the database must be an sqlite: or postgres: URL".into(),
+            ));
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(match engine {
+                // One writer at a time in any case; a few readers beside it.
+                Engine::Sqlite => 4,
+                Engine::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        // Readers never wait for the writer; every commit is
+                        // on disk before it is acknowledged (FULL is
+                        // SQLite's and sqlx's default, stated here because
+                        // a receipt depends on it).
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options
+            .connect(url)
+            .await
+            .map_err(|e| SetupError::Database(describe(&e)))?;
+        let migrations = MIGRATIONS
+            .iter()
+            .map(|(version, name, sql)| {
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*name),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect();
+        Migrator::with_migrations(migrations)
+            .run(&pool)
+            .await
+            .map_err(|e| SetupError::Database(format!("the schema could not be updated: {e}")))?;
+        Ok(Db { pool, engine })
+    }
+
+    /// A transaction that will write: see the module's note.
+    pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, ApiError> {
+        match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => self.pool.begin().await,
+        }
+        .map_err(db_error)
+    }
+}
+
+/// A database failure as an answer: the client tries again later; nothing
+/// of the query or its values is said.
+pub(crate) fn db_error(e: sqlx::Error) -> ApiError {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            ApiError::unavailable()
+        }
+        _ => ApiError::internal(),
+    }
+}
+
+/// A connection failure, said without the URL (it may hold a password).
+fn describe(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Io(io) => format!("cannot reach the database ({})", io.kind()),
+        sqlx::Error::Tls(_) => "the database's TLS connection failed".into(),
+        sqlx::Error::Configuration(_) => "the database URL is not valid".into(),
+        sqlx::Error::Database(d) => {
+            format!("the database refused the connection ({})", d.message())
+        }
+        sqlx::Error::PoolTimedOut => "the database did not answer in time".into(),
+        _ => "cannot connect to the database".into(),
+    }
+}
+
+/// A column as `i64` (SQLite and PostgreSQL both hand BIGINT over as one).
+pub(crate) fn int(row: &AnyRow, col: &str) -> Result<i64, ApiError> {
+    row.try_get::<i64, _>(col).map_err(db_error)
+}
+
+/// A column as an unsigned size; a negative value is a damaged row.
+pub(crate) fn size(row: &AnyRow, col: &str) -> Result<u64, ApiError> {
+    u64::try_from(int(row, col)?).map_err(|_| ApiError::internal())
+}
+
+/// A text column.
+pub(crate) fn text(row: &AnyRow, col: &str) -> Result<String, ApiError> {
+    row.try_get::<String, _>(col).map_err(db_error)
+}
+
+/// A text column that may be NULL.
+pub(crate) fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>, ApiError> {
+    row.try_get::<Option<String>, _>(col).map_err(db_error)
+}
+
+/// A size as a column value (sizes are capped far below `i64::MAX`).
+pub(crate) fn col(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,509 @@
+//! The intake server's state in its database, on SQLite (the default) and
+//! on PostgreSQL (a throwaway cluster from Debian's packages): one device
+//! cannot starve the others, idle uploads expire and release what they
+//! held, a revoked device's uploads go, enrollment attempts are limited,
+//! and a server that kept its state in `state.json` moves it in once.
+//!
+//! Each scenario runs against a real server on loopback; the SQLite runs
+//! are one test each, the PostgreSQL run plays them all on one cluster.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use temoin_crypto::sign::DeviceKey;
+use temoin_intake::Config;
+use temoin_sync::client::{self, Endpoint, Enrollment, UploadProgress};
+use temoin_tests::omct::{serve_intake, start_intake, state_db};
+use temoin_tests::postgres::Cluster;
+
+const MIB: u64 = 1024 * 1024;
+
+/// A server and what a test needs to speak to it as the desk and devices.
+struct Omct {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    intake: PathBuf,
+    endpoint: Endpoint,
+    desk_token: String,
+    http: reqwest::Client,
+}
+
+impl Omct {
+    async fn start(config: Config) -> Omct {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_owned();
+        let intake = root.join("intake");
+        let (addr, init) = start_intake(&intake, Some(config)).await.unwrap();
+        let endpoint = Endpoint {
+            url: format!("https://{addr}"),
+            pin: init.pin,
+            proxy: None,
+            timeout_secs: None,
+        };
+        temoin_desk::init(&root.join("desk"), endpoint.clone(), &init.desk_token)
+            .await
+            .unwrap();
+        Omct {
+            http: http(&endpoint),
+            _dir: dir,
+            root,
+            intake,
+            endpoint,
+            desk_token: init.desk_token,
+        }
+    }
+
+    /// Enrolls a new device key.
+    async fn device(&self, label: &str) -> Device {
+        let token = temoin_desk::enrollment_token(&self.root.join("desk"), label, 1)
+            .await
+            .unwrap();
+        let key = DeviceKey::generate();
+        let e = client::enroll(
+            self.endpoint.clone(),
+            &token,
+            &key.public().to_minisign_base64(),
+        )
+        .await
+        .unwrap();
+        Device {
+            key_id: key.public().id_hex(),
+            enrollment: e,
+        }
+    }
+
+    /// Starts an upload of `length` bytes; the status and the upload's URL.
+    async fn create(&self, d: &Device, length: u64) -> (StatusCode, Option<String>) {
+        let bundle_id = uuid::Uuid::new_v4().to_string();
+        let r = self
+            .http
+            .post(format!("{}/v1/uploads", self.endpoint.url))
+            .header("Tus-Resumable", "1.0.0")
+            .header("Authorization", d.auth())
+            .header("Upload-Length", length.to_string())
+            .header(
+                "Upload-Metadata",
+                temoin_proto::tus::format_metadata(&[("bundle_id", bundle_id.as_bytes())]),
+            )
+            .send()
+            .await
+            .unwrap();
+        let location = r
+            .headers()
+            .get("Location")
+            .map(|l| format!("{}{}", self.endpoint.url, l.to_str().unwrap()));
+        (r.status(), location)
+    }
+
+    /// HEAD of an upload: the status and `Upload-Offset`.
+    async fn head(&self, d: &Device, url: &str) -> (StatusCode, Option<u64>) {
+        let r = self
+            .http
+            .head(url)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Authorization", d.auth())
+            .send()
+            .await
+            .unwrap();
+        let offset = r
+            .headers()
+            .get("Upload-Offset")
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        (r.status(), offset)
+    }
+
+    /// A desk request; its status.
+    async fn desk_post(&self, path: &str) -> StatusCode {
+        self.http
+            .post(format!("{}{path}", self.endpoint.url))
+            .header("Authorization", format!("Bearer {}", self.desk_token))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// Sends a bundle of `size` random bytes as `d`, through our client.
+    async fn send(&self, d: &Device, size: usize) -> String {
+        let bundle_id = uuid::Uuid::new_v4().to_string();
+        let file = self.root.join(format!("{bundle_id}.bin"));
+        let mut bytes = vec![0u8; size];
+        temoin_crypto::random_bytes(&mut bytes);
+        std::fs::write(&file, &bytes).unwrap();
+        client::send_tus(
+            &self.endpoint,
+            &d.auth(),
+            &bundle_id,
+            &file,
+            &mut UploadProgress::default(),
+        )
+        .await
+        .unwrap();
+        bundle_id
+    }
+
+    /// The `usage` row (bytes stored, bytes reserved) and the uploads in
+    /// progress, read from the database itself.
+    async fn usage(&self) -> (i64, i64, i64) {
+        let mut db = state_db(&self.intake).await.unwrap();
+        let row: (i64, i64) =
+            sqlx::query_as("SELECT stored_bytes, reserved_bytes FROM usage WHERE id = 1")
+                .fetch_one(&mut db)
+                .await
+                .unwrap();
+        let uploads: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uploads")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        (row.0, row.1, uploads)
+    }
+}
+
+fn http(endpoint: &Endpoint) -> reqwest::Client {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(temoin_sync::pin::client_config(&endpoint.pin))
+        .build()
+        .unwrap()
+}
+
+struct Device {
+    key_id: String,
+    enrollment: Enrollment,
+}
+
+impl Device {
+    fn auth(&self) -> String {
+        format!("Bearer {}", self.enrollment.access_token)
+    }
+}
+
+fn config(database: &Option<String>) -> Config {
+    Config {
+        max_upload_bytes: 4 * MIB,
+        quota_bytes: 64 * MIB,
+        max_reserved_bytes_per_device: 8 * MIB,
+        database: database.clone(),
+        ..Config::default()
+    }
+}
+
+/// Waits until `f` holds, for at most `secs` seconds.
+async fn eventually<F: std::future::Future<Output = bool>>(secs: u64, f: impl Fn() -> F) -> bool {
+    for _ in 0..secs * 10 {
+        if f().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// One device opens fifty 4 MiB uploads and sends nothing: it gets two
+/// (its cap is 8 MiB), the other devices go on uploading, and when its
+/// uploads have been idle past the limit they go and release their bytes.
+async fn one_device_cannot_starve_the_others(database: Option<String>) {
+    let o = Omct::start(Config {
+        upload_idle_secs: 4,
+        ..config(&database)
+    })
+    .await;
+    let hostile = o.device("hostile").await;
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for _ in 0..50 {
+        match o.create(&hostile, 4 * MIB).await {
+            (StatusCode::CREATED, Some(url)) => held.push(url),
+            (StatusCode::TOO_MANY_REQUESTS, _) => refused += 1,
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!(held.len(), 2, "the device's cap holds two 4 MiB uploads");
+    assert_eq!(refused, 48);
+    let (_, reserved, _) = o.usage().await;
+    assert_eq!(reserved as u64, 8 * MIB);
+
+    let mut others = Vec::new();
+    for i in 0..4 {
+        others.push(o.device(&format!("defender {i}")).await);
+    }
+    let mut sent = Vec::new();
+    for d in &others {
+        sent.push(o.send(d, 256 * 1024).await);
+    }
+    let (stored, reserved, _) = o.usage().await;
+    println!(
+        "starvation: {} uploads completed by other devices while the hostile device held {} \
+         reservations ({} refused)",
+        sent.len(),
+        held.len(),
+        refused
+    );
+    assert_eq!(sent.len(), 4);
+    assert_eq!(stored as u64, 4 * 256 * 1024);
+    assert_eq!(
+        reserved as u64,
+        8 * MIB,
+        "the others' reservations were released"
+    );
+
+    // Idle past 4 s: dropped by the clean-up, the bytes released.
+    assert!(
+        eventually(15, || async { o.usage().await.1 == 0 }).await,
+        "idle uploads expire"
+    );
+    assert_eq!(o.usage().await.2, 0);
+    for url in &held {
+        assert_eq!(o.head(&hostile, url).await.0, StatusCode::NOT_FOUND);
+    }
+    // And the device may start again.
+    assert_eq!(o.create(&hostile, 4 * MIB).await.0, StatusCode::CREATED);
+}
+
+/// Revoking a device drops its uploads and their reservations; the desk's
+/// acknowledgement deletes a bundle and frees its bytes in the count.
+async fn revocation_and_acknowledgement_free_what_they_held(database: Option<String>) {
+    let o = Omct::start(config(&database)).await;
+    let d = o.device("revoked later").await;
+    let (status, url) = o.create(&d, 3 * MIB).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let url = url.unwrap();
+    let other = o.device("stays").await;
+    let bundle = o.send(&other, 100_000).await;
+    assert_eq!(o.usage().await, (100_000, 3 * MIB as i64, 1));
+
+    assert_eq!(
+        o.desk_post(&format!("/v1/desk/devices/{}/revoke", d.key_id))
+            .await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(o.usage().await, (100_000, 0, 0));
+    assert_eq!(o.head(&d, &url).await.0, StatusCode::FORBIDDEN);
+    assert!(!o.intake.join("uploads").read_dir().unwrap().any(|_| true));
+
+    assert_eq!(
+        o.desk_post(&format!("/v1/desk/bundles/{bundle}/ack")).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(o.usage().await, (0, 0, 0));
+    assert!(!o.intake.join(format!("store/{bundle}.tar.age")).exists());
+}
+
+/// Enrollment is open to anyone who can reach the server: an instance
+/// answers a limited number of attempts a minute.
+async fn enrollment_attempts_are_limited(database: Option<String>) {
+    let o = Omct::start(Config {
+        max_enrollments_per_minute: 5,
+        ..config(&database)
+    })
+    .await;
+    let mut limited = 0;
+    let mut refused = 0;
+    // Twice the limit and one: at least one minute's allowance runs out,
+    // whichever minute the attempts fall in.
+    for _ in 0..11 {
+        let r = o
+            .http
+            .post(format!("{}/v1/enroll", o.endpoint.url))
+            .json(&serde_json::json!({
+                "token": "0".repeat(64),
+                "public_key": DeviceKey::generate().public().to_minisign_base64(),
+            }))
+            .send()
+            .await
+            .unwrap();
+        match r.status() {
+            StatusCode::FORBIDDEN => refused += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                let body: serde_json::Value = r.json().await.unwrap();
+                assert!(body["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("try again in a minute"));
+                limited += 1
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(
+        limited >= 1 && refused <= 10,
+        "{limited} limited, {refused} refused"
+    );
+}
+
+/// A folder as an older server left it: `state.json` and an upload record.
+fn write_legacy_state(intake: &Path, access_token: &str, device: &DeviceKey) -> (String, String) {
+    let sha = |t: &str| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(t.as_bytes()))
+    };
+    let key_id = device.public().id_hex();
+    let stored = uuid::Uuid::new_v4().to_string();
+    let gone = uuid::Uuid::new_v4().to_string();
+    let in_progress = uuid::Uuid::new_v4().to_string();
+    std::fs::write(
+        intake.join(format!("store/{stored}.tar.age")),
+        vec![7u8; 1000],
+    )
+    .unwrap();
+    let receipt = serde_json::json!({"list": "{\"v\":1}", "signature": "s"});
+    let state = serde_json::json!({
+        "devices": {
+            key_id.clone(): {
+                "public_key": device.public().to_minisign_base64(),
+                "label": "from the old days",
+                "enrolled_at": "2025-01-01T00:00:00Z",
+                "revoked_at": null,
+                "access_token_sha256": sha(access_token),
+                "recent_uploads": [],
+            }
+        },
+        "tokens": { sha("unused"): { "label": "x", "expires_at": 4_000_000_000i64, "used": false } },
+        "recipients": { "list": "{\"recipients\":[]}", "signature": "sig" },
+        "root_key": "RWQroot",
+        "bundles": {
+            stored.clone(): {
+                "device_key_id": key_id, "size": 1000, "sha256": "ab",
+                "received_at": "2025-02-01T00:00:00Z", "upload_id": "a".repeat(32),
+                "receipt": receipt, "acknowledged_at": null,
+            },
+            gone.clone(): {
+                "device_key_id": key_id, "size": 5000, "sha256": "cd",
+                "received_at": "2025-02-01T00:00:00Z", "upload_id": "b".repeat(32),
+                "receipt": receipt, "acknowledged_at": "2025-02-02T00:00:00Z",
+            },
+        },
+    });
+    std::fs::write(
+        intake.join("state.json"),
+        serde_json::to_vec(&state).unwrap(),
+    )
+    .unwrap();
+    let upload_id = "c".repeat(32);
+    std::fs::write(
+        intake.join(format!("uploads/{upload_id}.json")),
+        serde_json::to_vec(&serde_json::json!({
+            "device_key_id": key_id, "bundle_id": in_progress, "length": 20,
+            "offset": 10, "created_at": 0, "done": false,
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    std::fs::write(intake.join(format!("uploads/{upload_id}.part")), [1u8; 10]).unwrap();
+    (stored, upload_id)
+}
+
+/// An older server's `state.json` and upload records move into the
+/// database at the first start, and only then.
+async fn an_old_json_state_is_moved_in_once(database: Option<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let intake = dir.path().join("intake");
+    let init = temoin_intake::init(&intake, &[], Some(config(&database))).unwrap();
+    let device = DeviceKey::generate();
+    let (stored, upload_id) = write_legacy_state(&intake, "old-access", &device);
+    let addr = serve_intake(&intake).await.unwrap();
+    let endpoint = Endpoint {
+        url: format!("https://{addr}"),
+        pin: init.pin,
+        proxy: None,
+        timeout_secs: None,
+    };
+    let http = http(&endpoint);
+    assert!(!intake.join("state.json").exists());
+    assert!(intake.join("state.json.imported").exists());
+    assert!(!intake.join(format!("uploads/{upload_id}.json")).exists());
+
+    // The recipient list is served as it was published.
+    let list: serde_json::Value = http
+        .get(format!("{}/v1/recipients", endpoint.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["signature"], "sig");
+    // The device's access token still works, and its upload resumes at 10.
+    let url = format!("{}/v1/uploads/{upload_id}", endpoint.url);
+    let head = http
+        .head(&url)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Authorization", "Bearer old-access")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(head.headers()["Upload-Offset"], "10");
+    let patch = http
+        .patch(&url)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Authorization", "Bearer old-access")
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Offset", "10")
+        .body(vec![2u8; 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status(), StatusCode::NO_CONTENT);
+    let receipt = http
+        .get(format!("{url}/receipt"))
+        .header("Authorization", "Bearer old-access")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(receipt.status(), StatusCode::OK);
+    // The desk sees the old unacknowledged bundle and the new one; the
+    // acknowledged one whose bytes were gone is not listed.
+    let listed: Vec<serde_json::Value> = http
+        .get(format!("{}/v1/desk/bundles", endpoint.url))
+        .header("Authorization", format!("Bearer {}", init.desk_token))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().any(|b| b["bundle_id"] == stored.as_str()));
+    // What is counted: the stored bundle and the finished one.
+    let mut db = state_db(&intake).await.unwrap();
+    let usage: (i64, i64) = sqlx::query_as("SELECT stored_bytes, reserved_bytes FROM usage")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(usage, (1020, 0));
+    // A second start finds nothing more to move.
+    let again = serve_intake(&intake).await;
+    assert!(again.is_ok(), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_one_device_cannot_starve_the_others() {
+    one_device_cannot_starve_the_others(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_revocation_and_acknowledgement_free_what_they_held() {
+    revocation_and_acknowledgement_free_what_they_held(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_enrollment_attempts_are_limited() {
+    enrollment_attempts_are_limited(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_old_json_state_is_moved_in_once() {
+    an_old_json_state_is_moved_in_once(None).await;
+}
+
+/// Every scenario again on PostgreSQL, one database each, one cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_the_same_scenarios() {
+    let pg = Cluster::start().unwrap_or_else(|e| panic!("{e}"));
+    one_device_cannot_starve_the_others(Some(pg.create("starve").unwrap())).await;
+    revocation_and_acknowledgement_free_what_they_held(Some(pg.create("revoke").unwrap())).await;
+    enrollment_attempts_are_limited(Some(pg.create("enroll").unwrap())).await;
+    an_old_json_state_is_moved_in_once(Some(pg.create("legacy").unwrap())).await;
+}
