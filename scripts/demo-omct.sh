@@ -6,9 +6,9 @@
 #   scripts/demo-omct.sh DIR
 #
 # Creates DIR/intake and DIR/desk once, starts the server in the background
-# and writes DIR/env with the TEMOIN_DEMO_SERVER, TEMOIN_DEMO_TOKEN and
-# TEMOIN_DEMO_PIN the app reads (a fresh single-use enrollment token each
-# time), and DIR/server.pid. Stop it with: kill "$(cat DIR/server.pid)".
+# and writes DIR/env with the TEMOIN_DEMO_SERVER and TEMOIN_DEMO_CODE the
+# app reads (a fresh single-use enrollment code each time), and
+# DIR/server.pid. Stop it with: kill "$(cat DIR/server.pid)".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${1:?usage: scripts/demo-omct.sh DIR}
@@ -43,10 +43,9 @@ if [ ! -f "$DIR/desk/desk.json" ]; then
   "$TEMOIN" desk init --dir "$DIR/desk" --server "$URL" --pin "$PIN" \
     --desk-token-file "$DIR/intake/desk.token" > /dev/null
 fi
-TOKEN=$("$TEMOIN" desk enroll --dir "$DIR/desk" --label "demo app")
+CODE=$("$TEMOIN" desk enroll --dir "$DIR/desk" --label "demo app" 2>/dev/null)
 cat > "$DIR/env" <<ENV
 TEMOIN_DEMO_SERVER=$URL
-TEMOIN_DEMO_TOKEN=$(echo "$TOKEN" | tr -d '[:space:]')
-TEMOIN_DEMO_PIN=$PIN
+TEMOIN_DEMO_CODE=$(echo "$CODE" | tr -d '[:space:]')
 ENV
 echo "demo-omct: intake server at $URL (pid $(cat "$DIR/server.pid"))"

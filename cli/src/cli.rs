@@ -90,18 +90,17 @@ pub enum Command {
     /// Consents.
     #[command(subcommand)]
     Consent(ConsentCommand),
-    /// Enroll this device with OMCT's intake server (with the one-time
-    /// token and the certificate pin OMCT gave).
+    /// Enroll this device with OMCT, with the enrollment code OMCT gave
+    /// (TEMOIN1-...): it names the server, its certificate and OMCT's key,
+    /// and the device refuses a server whose OMCT key is not the code's.
+    #[command(group = clap::ArgGroup::new("code_source").required(true))]
     Enroll {
-        /// The server's address (https://host:port).
-        #[arg(long)]
-        server: String,
-        /// The one-time enrollment token.
-        #[arg(long)]
-        token: String,
-        /// The server's certificate pin (sha256:...).
-        #[arg(long)]
-        pin: String,
+        /// The enrollment code.
+        #[arg(long, group = "code_source", value_name = "CODE")]
+        code: Option<String>,
+        /// A file holding the enrollment code, or - for standard input.
+        #[arg(long, group = "code_source", value_name = "FILE")]
+        code_file: Option<PathBuf>,
         /// A SOCKS5 proxy, e.g. socks5h://127.0.0.1:9050 for Tor.
         #[arg(long, value_name = "URL")]
         proxy: Option<String>,

@@ -32,16 +32,25 @@ pub enum DeskCommand {
         #[arg(long, value_name = "FILE")]
         desk_token_file: PathBuf,
     },
-    /// Issue a one-time enrollment token for a device; prints it.
+    /// Issue an enrollment code for a device: prints the code alone on one
+    /// line (and, on standard error, OMCT's key fingerprint in words, to
+    /// read over the phone). Give it by a channel OMCT trusts.
     Enroll {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
-        /// Who the device is for (kept by the server, never sent to devices).
+        /// Who the device is for (kept at the desk and by the server).
         #[arg(long, default_value = "device")]
         label: String,
-        /// Hours the token stays valid.
+        /// Hours the code stays valid.
         #[arg(long, default_value_t = 72)]
         valid_hours: u32,
+    },
+    /// List the devices the desk approved (and those the server listed
+    /// that it never approved), with each one's last sequence number and
+    /// the numbers missing below it.
+    Devices {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
     },
     /// Rotate OMCT's key: a new age identity (the old ones are kept to open
     /// what was sealed to them) and a new signed recipient list, which
@@ -50,7 +59,8 @@ pub enum DeskCommand {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
     },
-    /// Revoke a device (by its key id): its uploads are refused from now on.
+    /// Revoke a device (by its key id): recorded at the desk first (what it
+    /// seals from now on is flagged), then its uploads are refused.
     Revoke {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
@@ -122,13 +132,47 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
             label,
             valid_hours,
         } => {
-            let token = rt
-                .block_on(desk::enrollment_token(dir, label, *valid_hours))
+            let issued = rt
+                .block_on(desk::enroll(dir, label, *valid_hours))
                 .map_err(|e| anyhow!("{e}"))?;
             if json_out {
-                crate::print_json(&json!({ "token": token }))?;
+                crate::print_json(&json!({
+                    "code": issued.code, "label": issued.label,
+                    "expires_at": issued.expires_at,
+                    "root_fingerprint": issued.root_fingerprint,
+                    "root_words": issued.root_words,
+                }))?;
             } else {
-                println!("{token}");
+                println!("{}", issued.code);
+                eprintln!(
+                    "OMCT's key, to read over the phone: {} (valid until {})",
+                    issued.root_words, issued.expires_at
+                );
+            }
+        }
+        DeskCommand::Devices { dir } => {
+            let rows = desk::devices(dir).map_err(|e| anyhow!("{e}"))?;
+            if json_out {
+                crate::print_json(&json!(rows))?;
+            } else if rows.is_empty() {
+                println!("No device has enrolled with a code from this desk yet.");
+            } else {
+                for r in &rows {
+                    let last = r.last_sequence.map_or("none".to_owned(), |n| n.to_string());
+                    let gaps = if r.gaps.is_empty() {
+                        "no gaps".to_owned()
+                    } else {
+                        let shown: Vec<String> =
+                            r.gaps.iter().take(20).map(u64::to_string).collect();
+                        format!("MISSING {}", shown.join(", "))
+                    };
+                    println!(
+                        "{:<8} {}  {:<24} last bundle {last}, {gaps}",
+                        r.status.to_uppercase(),
+                        r.key_id,
+                        r.label
+                    );
+                }
             }
         }
         DeskCommand::Rotate { dir } => {
@@ -143,7 +187,7 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
             rt.block_on(desk::revoke(dir, key_id))
                 .map_err(|e| anyhow!("{e}"))?;
             if !json_out {
-                println!("Device {key_id} revoked.");
+                println!("Device {key_id} revoked at the desk and on the server.");
             }
         }
         DeskCommand::Pull { dir } => {
@@ -195,31 +239,61 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The enrollment code from `--code` or `--code-file` (`-`: standard
+/// input), checked: a mistyped code is refused here.
+pub fn read_code(
+    code: Option<&str>,
+    file: Option<&std::path::Path>,
+) -> Result<temoin_proto::code::EnrollmentCode> {
+    let text = match (code, file) {
+        (Some(c), _) => c.to_owned(),
+        (None, Some(f)) if f == std::path::Path::new("-") => {
+            let mut s = String::new();
+            std::io::Read::read_to_string(
+                &mut std::io::Read::take(std::io::stdin(), 64 * 1024),
+                &mut s,
+            )
+            .context("cannot read the enrollment code from standard input")?;
+            s
+        }
+        (None, Some(f)) => std::fs::read_to_string(f)
+            .with_context(|| format!("cannot read the enrollment code from {}", f.display()))?,
+        (None, None) => {
+            return Err(anyhow!(
+                "give the enrollment code with --code or --code-file"
+            ))
+        }
+    };
+    temoin_proto::code::EnrollmentCode::parse(&text).map_err(|e| anyhow!("{e}"))
+}
+
 pub fn enroll(
     vault: &mut temoin_vault::Vault,
-    server_url: &str,
-    token: &str,
-    pin_arg: &str,
+    code: &temoin_proto::code::EnrollmentCode,
     proxy: Option<&str>,
     json_out: bool,
 ) -> Result<()> {
-    let endpoint = Endpoint::checked(server_url, pin_arg, proxy)?;
+    client::check_proxy(proxy)?;
     let key = vault.device_public_key();
     let e = runtime()?
-        .block_on(client::enroll(
-            endpoint,
-            token.trim(),
+        .block_on(client::enroll_with_code(
+            code,
             &key.to_minisign_base64(),
+            proxy,
         ))
         .map_err(|e| anyhow!("enrollment failed: {e}"))?;
     outbox::save_enrollment(vault, &e).map_err(|e| anyhow!("{e}"))?;
+    let words = temoin_proto::code::fingerprint_words(&code.root_fingerprint);
     if json_out {
-        crate::print_json(&json!({ "device_key_id": key.id_hex(), "recipients": e.recipients }))?;
+        crate::print_json(&json!({
+            "device_key_id": key.id_hex(), "recipients": e.recipients,
+            "server": e.endpoint.url, "root_words": words,
+        }))?;
     } else {
         println!(
-            "Enrolled device {} with {}. Bundles will be sealed to {} OMCT key(s).",
+            "Enrolled device {} with {}. OMCT's key matches the code ({words}). Bundles will be sealed to {} OMCT key(s).",
             key.id_hex(),
-            server_url,
+            e.endpoint.url,
             e.recipients.len()
         );
     }

@@ -127,13 +127,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Consent(c) => consent::run(cli, c)?,
         Command::Enroll {
-            server,
-            token,
-            pin,
+            code,
+            code_file,
             proxy,
         } => {
+            // Read (and checked) before the vault is unlocked: a mistyped
+            // code costs no passphrase.
+            let code = handover::read_code(code.as_deref(), code_file.as_deref())?;
             let mut vault = unlock(cli)?;
-            handover::enroll(&mut vault, server, token, pin, proxy.as_deref(), cli.json)?;
+            handover::enroll(&mut vault, &code, proxy.as_deref(), cli.json)?;
         }
         Command::Submit { case_id } => {
             let case = parse_id(case_id)?;

@@ -48,7 +48,6 @@ fn serve(dir: &Path, listen: &str) -> Intake {
 struct Omct {
     intake_dir: PathBuf,
     desk_dir: PathBuf,
-    pin: String,
     server: Intake,
 }
 
@@ -81,13 +80,14 @@ fn omct(f: &Fixture, max_upload_mib: &str) -> Omct {
     Omct {
         intake_dir,
         desk_dir,
-        pin,
         server,
     }
 }
 
-fn enroll(f: &Fixture, o: &Omct) {
-    let token = assert_ok(&temoin_no_vault(&[
+/// An enrollment code from `desk enroll`, which prints it alone on one
+/// line.
+fn code(o: &Omct) -> String {
+    let out = assert_ok(&temoin_no_vault(&[
         "desk",
         "enroll",
         "--dir",
@@ -95,15 +95,15 @@ fn enroll(f: &Fixture, o: &Omct) {
         "--label",
         "test device",
     ]));
-    f.ok(&[
-        "enroll",
-        "--server",
-        &o.server.url,
-        "--token",
-        token.trim(),
-        "--pin",
-        &o.pin,
-    ]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with("TEMOIN1-"), "{out}");
+    out.trim().to_owned()
+}
+
+fn enroll(f: &Fixture, o: &Omct) {
+    let code = code(o);
+    let out = f.ok(&["enroll", "--code", &code]);
+    assert!(out.contains("matches the code"), "{out}");
 }
 
 fn case_with_consent(f: &Fixture) -> String {
@@ -152,6 +152,18 @@ fn a_case_goes_from_the_field_to_the_desk() {
     let opened = temoin_no_vault(&["desk", "open", "--dir", s(&o.desk_dir)]);
     let text = assert_ok(&opened);
     assert!(text.contains("ACCEPTED"), "{text}");
+    // The desk approved the device on its proof, and saw its first number.
+    let devices = assert_json(&temoin_no_vault(&[
+        "desk",
+        "devices",
+        "--dir",
+        s(&o.desk_dir),
+        "--json",
+    ]));
+    assert_eq!(devices[0]["status"], "approved", "{devices}");
+    assert_eq!(devices[0]["label"], "test device");
+    assert_eq!(devices[0]["last_sequence"], 1);
+    assert_eq!(devices[0]["gaps"], serde_json::json!([]));
     let out = o.desk_dir.join("opened").join(&bundle);
     let evidence: Vec<_> = std::fs::read_dir(out.join("evidence")).unwrap().collect();
     assert_eq!(
@@ -170,27 +182,41 @@ fn a_case_goes_from_the_field_to_the_desk() {
 fn a_bad_enrollment_and_an_oversized_bundle_get_clear_errors() {
     let f = Fixture::new();
     let o = omct(&f, "1");
-    let bad = f.run(&[
-        "enroll",
-        "--server",
-        &o.server.url,
-        "--token",
-        "not-a-token",
-        "--pin",
-        &o.pin,
-    ]);
-    assert_fails(&bad, 1, &["not valid", "ask OMCT"]);
-    let wrong_pin = f.run(&[
-        "enroll",
-        "--server",
-        &o.server.url,
-        "--token",
-        "x",
-        "--pin",
-        &format!("sha256:{}", "ab".repeat(32)),
-    ]);
-    assert_fails(&wrong_pin, 1, &["pinned"]);
-    enroll(&f, &o);
+    use temoin_proto::code::EnrollmentCode;
+    let good = code(&o);
+    // One character changed: refused as mistyped, before any connection.
+    let mut typo = good.clone();
+    let at = typo.len() - 3;
+    let c = if &typo[at..at + 1] == "A" { "B" } else { "A" };
+    typo.replace_range(at..at + 1, c);
+    assert_fails(&f.run(&["enroll", "--code", &typo]), 1, &["mistyped"]);
+    // A token the server does not know.
+    let mut unknown = EnrollmentCode::parse(&good).unwrap();
+    unknown.token = "00".repeat(32);
+    let unknown = unknown.encode().unwrap();
+    assert_fails(
+        &f.run(&["enroll", "--code", &unknown]),
+        1,
+        &["not valid", "ask OMCT"],
+    );
+    // Another certificate than the code's pin.
+    let mut wrong_pin = EnrollmentCode::parse(&good).unwrap();
+    wrong_pin.pin = format!("sha256:{}", "ab".repeat(32));
+    let wrong_pin = wrong_pin.encode().unwrap();
+    assert_fails(&f.run(&["enroll", "--code", &wrong_pin]), 1, &["pinned"]);
+    // The code read from standard input.
+    let mut child = f
+        .command(&["enroll", "--code-file", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(child.stdin.take().unwrap(), "{}", good.to_lowercase()).unwrap();
+    let done = child.wait_with_output().unwrap();
+    assert!(done.status.success(), "{done:?}");
+    // Used: refused the second time.
+    assert_fails(&f.run(&["enroll", "--code", &good]), 1, &["already used"]);
     let case = case_with_consent(&f);
     let big = f.file("video.bin", &random_bytes(2 * 1024 * 1024));
     f.add_evidence(&case, &big);

@@ -13,7 +13,7 @@ use temoin_sync::client::Endpoint;
 
 use crate::conn::publish;
 use crate::error::DeskError;
-use crate::file::{load, private_write, write_durably};
+use crate::file::{load, private_write};
 
 /// The desk's settings.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -26,17 +26,63 @@ pub struct DeskConfig {
     pub recipients: SignedList,
 }
 
-/// What the desk knows of devices.
+/// The desk's device registry: the devices it approved itself, the
+/// enrollment codes it issued that no device has used yet, and what it saw.
+/// The server's device list is only a hint: a key enters `approved` only
+/// with a proof keyed by a code's secret, which the server never saw.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Devices {
-    /// Public keys (minisign base64) by key id, as the server enrolled them.
-    pub keys: BTreeMap<String, String>,
+    /// Devices the desk approved, by key id.
+    #[serde(default)]
+    pub approved: BTreeMap<String, Approved>,
+    /// Codes issued and not yet used, by the SHA-256 (hex) of their token.
+    #[serde(default)]
+    pub pending: BTreeMap<String, Pending>,
+    /// Keys the server lists that the desk never approved (key id to
+    /// public key): their bundles are flagged "unknown device".
+    #[serde(default)]
+    pub unknown: BTreeMap<String, String>,
     /// Sequence numbers seen in genuine bundles, by key id, with the
     /// SHA-256 of the manifest that used each.
+    #[serde(default)]
     pub sequences: BTreeMap<String, BTreeMap<u64, String>>,
-    /// When each revoked device was revoked (RFC 3339), by key id.
+    /// When each revoked device was revoked (RFC 3339), by key id: recorded
+    /// here first, whatever the server does.
     #[serde(default)]
     pub revoked: BTreeMap<String, String>,
+}
+
+/// A device the desk approved.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Approved {
+    /// Its signing key (minisign base64): the key id names this key and no
+    /// other, whatever the server lists later.
+    pub public_key: String,
+    /// The label its code was issued for.
+    pub label: String,
+    /// When the desk approved it (RFC 3339).
+    pub approved_at: String,
+}
+
+/// An enrollment code issued and not yet used.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Pending {
+    /// The label it was issued for.
+    pub label: String,
+    /// The code's secret (hex), which keys the device's proof.
+    pub secret: String,
+    /// When it stops working (Unix time).
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("label", &self.label)
+            .field("secret", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// Signs a recipient list with the root key.
@@ -85,7 +131,7 @@ pub async fn init(dir: &Path, endpoint: Endpoint, desk_token: &str) -> Result<St
         &dir.join("desk.json"),
         &serde_json::to_vec_pretty(&config).unwrap_or_default(),
     )?;
-    write_durably(
+    private_write(
         &dir.join("devices.json"),
         &serde_json::to_vec_pretty(&Devices::default()).unwrap_or_default(),
     )?;

@@ -9,7 +9,7 @@
 //! | `omct.key` | OMCT's age identity (mode 0600); can be moved to an offline machine that only runs `desk open` |
 //! | `root.key` | the root signing key (mode 0600) |
 //! | `desk.json` | the server's URL and pin, the desk token, the current recipient list |
-//! | `devices.json` | enrolled devices' keys, and the sequence numbers seen from each |
+//! | `devices.json` | the desk's device registry (mode 0600): codes issued and their secrets, devices approved, revocations, the sequence numbers seen from each |
 //! | `inbox/` | bundles pulled and not yet opened |
 //! | `opened/<bundle id>/` | each bundle unpacked, with `verification.json` |
 //!
@@ -26,8 +26,10 @@ mod error;
 mod file;
 mod open;
 mod pull;
+mod registry;
 
-pub use config::{init, rotate, sign_recipients, DeskConfig, Devices};
+pub use config::{init, rotate, sign_recipients, Approved, DeskConfig, Devices, Pending};
 pub use error::DeskError;
 pub use open::{open, Opened};
-pub use pull::{enrollment_token, pull, revoke};
+pub use pull::pull;
+pub use registry::{devices, enroll, gaps, revoke, DeviceRow, IssuedCode};

@@ -7,9 +7,9 @@ use serde::Serialize;
 use temoin_bundle::{read_bundle, PayloadIdentity, Problem, ReadOptions, Report, Supersedes};
 use temoin_crypto::sign::DevicePublicKey;
 
-use crate::config::Devices;
 use crate::error::DeskError;
-use crate::file::{load, write_durably};
+use crate::file::write_durably;
+use crate::registry::{load_devices, save_devices};
 
 /// `verification.json`: the desk's verdict on one bundle.
 #[derive(Serialize)]
@@ -56,12 +56,12 @@ pub fn open(dir: &Path, only: Option<&Path>) -> Result<Vec<Opened>, DeskError> {
             .map_err(|_| DeskError::Local("omct.key is missing from the desk folder".into()))?,
     )
     .map_err(|_| DeskError::Local("omct.key is not an age identity file".into()))?;
-    let devices_path = dir.join("devices.json");
-    let mut devices: Devices = load(&devices_path)?;
+    let mut devices = load_devices(dir)?;
+    // Only keys the desk approved itself; the server's list is a hint.
     let trusted: Vec<DevicePublicKey> = devices
-        .keys
+        .approved
         .values()
-        .filter_map(|k| DevicePublicKey::from_minisign(k).ok())
+        .filter_map(|a| DevicePublicKey::from_minisign(&a.public_key).ok())
         .collect();
     let files: Vec<PathBuf> = match only {
         Some(f) => vec![f.to_owned()],
@@ -112,6 +112,12 @@ pub fn open(dir: &Path, only: Option<&Path>) -> Result<Vec<Opened>, DeskError> {
             }
         };
         if let (Some(m), Some(manifest_sha)) = (&report.manifest, &report.manifest_sha256) {
+            if !devices.approved.contains_key(&m.device.key_id) {
+                desk_problems.push(format!(
+                    "unknown device {}: the desk never approved this key, so this bundle is not accepted",
+                    m.device.key_id
+                ));
+            }
             // Sequence numbers count only for bundles that are genuine (so a
             // forger cannot spend a real device's numbers), under the key
             // id the signature proved. The same bundle delivered twice (same
@@ -170,10 +176,7 @@ pub fn open(dir: &Path, only: Option<&Path>) -> Result<Vec<Opened>, DeskError> {
         };
         // The register first, then the verdict that marks the bundle done:
         // a crash in between opens it again, never skips its number.
-        write_durably(
-            &devices_path,
-            &serde_json::to_vec_pretty(&devices).unwrap_or_default(),
-        )?;
+        save_devices(dir, &devices)?;
         std::fs::create_dir_all(&target)?;
         write_durably(
             &target.join("verification.json"),

@@ -1,46 +1,16 @@
-//! What the desk asks of the server: enrollment tokens, revocations, and
-//! pulling bundles into the inbox.
+//! Pulling bundles into the inbox, and the server's device list with them
+//! (as a hint for the desk's registry).
 
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
-use temoin_proto::desk::{BundleListing, DeviceListing, TokenAnswer, TokenRequest};
+use temoin_proto::desk::{BundleListing, DeviceListing};
 
-use crate::config::{DeskConfig, Devices};
+use crate::config::DeskConfig;
 use crate::conn::{net, Conn};
 use crate::error::DeskError;
-use crate::file::{load, write_durably};
-
-/// Asks the server for a one-time enrollment token for a device.
-pub async fn enrollment_token(
-    dir: &Path,
-    label: &str,
-    valid_hours: u32,
-) -> Result<String, DeskError> {
-    let c: DeskConfig = load(&dir.join("desk.json"))?;
-    let body = TokenRequest {
-        label: label.to_owned(),
-        valid_hours,
-    };
-    let r = Conn::new(&c)?
-        .send(reqwest::Method::POST, "/v1/desk/tokens", Some(&body))
-        .await?;
-    let answer: TokenAnswer = r
-        .json()
-        .await
-        .map_err(|_| DeskError::Local("the server's answer has no token".into()))?;
-    Ok(answer.token)
-}
-
-/// Revokes a device on the server.
-pub async fn revoke(dir: &Path, key_id: &str) -> Result<(), DeskError> {
-    let c: DeskConfig = load(&dir.join("desk.json"))?;
-    let path = format!("/v1/desk/devices/{key_id}/revoke");
-    Conn::new(&c)?
-        .send(reqwest::Method::POST, &path, None::<&()>)
-        .await?;
-    Ok(())
-}
+use crate::file::load;
+use crate::registry::{load_devices, save_devices, take_listing};
 
 /// Fetches every bundle not yet pulled into `inbox/`, checks each arrived
 /// whole (SHA-256 as the server recorded it), then acknowledges it. Also
@@ -48,19 +18,10 @@ pub async fn revoke(dir: &Path, key_id: &str) -> Result<(), DeskError> {
 pub async fn pull(dir: &Path) -> Result<Vec<String>, DeskError> {
     let c: DeskConfig = load(&dir.join("desk.json"))?;
     let conn = Conn::new(&c)?;
-    let devices_path = dir.join("devices.json");
-    let mut devices: Devices = load(&devices_path)?;
+    let mut devices = load_devices(dir)?;
     let list: Vec<DeviceListing> = conn.json("/v1/desk/devices").await?;
-    for d in list {
-        if let Some(at) = d.revoked_at {
-            devices.revoked.insert(d.key_id.clone(), at);
-        }
-        devices.keys.insert(d.key_id, d.public_key);
-    }
-    write_durably(
-        &devices_path,
-        &serde_json::to_vec_pretty(&devices).unwrap_or_default(),
-    )?;
+    take_listing(&mut devices, list);
+    save_devices(dir, &devices)?;
     let bundles: Vec<BundleListing> = conn.json("/v1/desk/bundles").await?;
     let mut pulled = Vec::new();
     for b in bundles {

@@ -23,8 +23,14 @@ use crate::error::{ApiError, SetupError};
 /// The schema, in order. Each file is applied once and recorded in the
 /// database's `_sqlx_migrations` table; a file is never changed once
 /// released (its checksum is checked at every start), only followed.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "state", include_str!("../migrations/0001_state.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "state", include_str!("../migrations/0001_state.sql")),
+    (
+        2,
+        "device proof",
+        include_str!("../migrations/0002_device_proof.sql"),
+    ),
+];
 
 /// Which engine holds the state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,4 +167,27 @@ pub(crate) fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>, ApiErr
 /// A size as a column value (sizes are capped far below `i64::MAX`).
 pub(crate) fn col(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_migration_applies_to_a_new_sqlite_file() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let db = Db::open(&sqlite_url(dir.path()))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let versions: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+                .fetch_all(&db.pool)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(versions, vec![1, 2]);
+        sqlx::query("SELECT token_sha256, proof FROM devices")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
 }

@@ -29,11 +29,21 @@ pub(crate) async fn desk_token(
     check_desk(&s, &headers)?;
     let req: TokenRequest =
         serde_json::from_slice(&body).map_err(|_| ApiError::bad("expected JSON with label"))?;
-    let token = random_token();
+    // The desk's own token (it sends the hash), or one made here.
+    let (hash, token) = match req.token_sha256 {
+        Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            (h.to_ascii_lowercase(), None)
+        }
+        Some(_) => return Err(ApiError::bad("token_sha256 must be 64 hex digits")),
+        None => {
+            let t = random_token();
+            (sha256_hex(&t), Some(t))
+        }
+    };
     sqlx::query(
         "INSERT INTO enrollment_tokens (token_sha256, label, expires_at) VALUES ($1, $2, $3)",
     )
-    .bind(sha256_hex(&token))
+    .bind(&hash)
     .bind(req.label.chars().take(100).collect::<String>())
     .bind(now_unix() + i64::from(req.valid_hours.min(24 * 30)) * 3600)
     .execute(&s.db.pool)
@@ -94,7 +104,8 @@ pub(crate) async fn desk_devices(
 ) -> ApiResult<Response> {
     check_desk(&s, &headers)?;
     let rows = sqlx::query(
-        "SELECT key_id, public_key, label, enrolled_at, revoked_at FROM devices ORDER BY key_id",
+        "SELECT key_id, public_key, label, enrolled_at, revoked_at, token_sha256, proof \
+         FROM devices ORDER BY key_id",
     )
     .fetch_all(&s.db.pool)
     .await
@@ -108,6 +119,8 @@ pub(crate) async fn desk_devices(
                 label: text(r, "label")?,
                 enrolled_at: text(r, "enrolled_at")?,
                 revoked_at: opt_text(r, "revoked_at")?,
+                token_sha256: opt_text(r, "token_sha256")?,
+                proof: opt_text(r, "proof")?,
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;

@@ -79,14 +79,20 @@ pub(crate) async fn enroll(
     }
     let access = random_token();
     let added = sqlx::query(
-        "INSERT INTO devices (key_id, public_key, label, enrolled_at, access_token_sha256) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_id) DO NOTHING",
+        "INSERT INTO devices (key_id, public_key, label, enrolled_at, access_token_sha256, \
+         token_sha256, proof) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key_id) DO NOTHING",
     )
     .bind(&key_id)
     .bind(key.to_minisign_base64())
     .bind(&label)
     .bind(now_rfc3339())
     .bind(sha256_hex(&access))
+    .bind(&hash)
+    .bind(
+        req.proof
+            .as_deref()
+            .map(|p| p.chars().take(128).collect::<String>()),
+    )
     .execute(&mut *tx)
     .await
     .map_err(db_error)?

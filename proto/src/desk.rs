@@ -11,6 +11,11 @@ pub struct TokenRequest {
     /// How long it stays valid, in hours (at most 30 days).
     #[serde(default = "default_hours")]
     pub valid_hours: u32,
+    /// The SHA-256 (hex) of a token the desk made itself: the server
+    /// learns the token only when a device uses it. Without it the server
+    /// makes one and answers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_sha256: Option<String>,
 }
 
 fn default_hours() -> u32 {
@@ -20,8 +25,10 @@ fn default_hours() -> u32 {
 /// The token made.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct TokenAnswer {
-    /// The token, shown once.
-    pub token: String,
+    /// The token the server made, shown once (none when the desk sent the
+    /// hash of its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 // The token is a bearer secret: never in `Debug` output.
@@ -44,6 +51,12 @@ pub struct DeviceListing {
     pub enrolled_at: String,
     /// When it was revoked, if it was.
     pub revoked_at: Option<String>,
+    /// The SHA-256 of the enrollment token it used.
+    #[serde(default)]
+    pub token_sha256: Option<String>,
+    /// Its proof to the desk, as it sent it.
+    #[serde(default)]
+    pub proof: Option<String>,
 }
 
 /// One stored bundle the desk has not acknowledged.

@@ -9,6 +9,10 @@ pub struct EnrollRequest {
     pub token: String,
     /// The device's public key (minisign base64).
     pub public_key: String,
+    /// The device's proof to the desk ([`crate::code::device_proof`]),
+    /// which the server keeps and relays without being able to check it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<String>,
 }
 
 /// The server's answer to an enrollment.
@@ -30,6 +34,7 @@ impl std::fmt::Debug for EnrollRequest {
         f.debug_struct("EnrollRequest")
             .field("token", &"<redacted>")
             .field("public_key", &self.public_key)
+            .field("proof", &self.proof)
             .finish()
     }
 }

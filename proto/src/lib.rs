@@ -2,7 +2,8 @@
 //!
 //! Typed structs for every request and answer (enrollment, the recipient
 //! list, receipts, the desk's listings, error bodies), the tus 1.0 header
-//! values both ends parse ([`tus`]), and the certificate pin ([`pin`]). Both
+//! values both ends parse ([`tus`]), the certificate pin ([`pin`]) and the
+//! enrollment code ([`code`]). Both
 //! ends serialise and parse the same types, so a field renamed on one side
 //! fails to compile on the other.
 //!
@@ -13,6 +14,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod code;
 pub mod desk;
 pub mod enroll;
 pub mod error;

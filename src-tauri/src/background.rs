@@ -40,9 +40,7 @@ pub fn after_unlock(app: &AppHandle) {
                 .read(|v| Ok(temoin_sync::outbox::enrollment(v)?.is_some()))
                 .unwrap_or(true);
             if !enrolled {
-                let _ = session
-                    .enroll(&demo.server, &demo.token, &demo.pin, None)
-                    .await;
+                let _ = session.enroll(&demo.code, None).await;
             }
         }
         let access = Access {

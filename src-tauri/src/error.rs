@@ -37,6 +37,9 @@ pub enum ErrorCode {
     NotEnrolled,
     /// The network or the server failed.
     Network,
+    /// The server is not OMCT's, or answered something that does not hold
+    /// up (a key that does not match the enrollment code): send nothing.
+    Untrustworthy,
     /// Consent does not cover what was asked.
     Consent,
     /// A file could not be read or written (including a full disk).
@@ -160,6 +163,7 @@ impl From<SyncError> for AppError {
     fn from(e: SyncError) -> AppError {
         let code = match &e {
             SyncError::Local(_) => ErrorCode::Io,
+            SyncError::Untrustworthy(_) => ErrorCode::Untrustworthy,
             _ => ErrorCode::Network,
         };
         AppError::new(code, e.to_string())
@@ -175,6 +179,11 @@ impl From<OutboxError> for AppError {
             OutboxError::NotEnrolled => AppError::new(
                 ErrorCode::NotEnrolled,
                 "this device is not enrolled with OMCT yet: enroll in Settings first",
+            ),
+            OutboxError::EnrollAgain => AppError::new(
+                ErrorCode::NotEnrolled,
+                "this device was enrolled without an enrollment code, so OMCT's key was never \
+                 checked: ask OMCT for an enrollment code and enroll again in Settings",
             ),
             OutboxError::Locked => AppError::locked(),
             other => AppError::new(ErrorCode::Damaged, other.to_string()),

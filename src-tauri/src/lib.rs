@@ -85,8 +85,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
 fn demo_from_env() -> Option<Demo> {
     Some(Demo {
         server: std::env::var("TEMOIN_DEMO_SERVER").ok()?,
-        token: std::env::var("TEMOIN_DEMO_TOKEN").ok()?,
-        pin: std::env::var("TEMOIN_DEMO_PIN").ok()?,
+        code: std::env::var("TEMOIN_DEMO_CODE").ok()?,
     })
 }
 

@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tauri::State;
-use temoin_sync::client::{self, Endpoint};
+use temoin_proto::code::EnrollmentCode;
+use temoin_sync::client;
 use temoin_sync::outbox::{self, OutboxError, VaultAccess};
 use temoin_vault::Vault;
 
@@ -67,8 +68,7 @@ impl Default for Settings {
 #[derive(Clone, Debug)]
 pub struct Demo {
     pub server: String,
-    pub token: String,
-    pub pin: String,
+    pub code: String,
 }
 
 #[derive(Debug)]
@@ -83,19 +83,16 @@ pub struct Session {
 }
 
 impl Session {
-    /// Enrolls the open vault's device with an intake server: the address,
-    /// pin and proxy checked as the command line checks them, the network
-    /// call made without holding the vault, the enrollment then saved.
-    pub async fn enroll(
-        &self,
-        server: &str,
-        token: &str,
-        pin: &str,
-        proxy: Option<&str>,
-    ) -> Result<(), AppError> {
-        let endpoint = Endpoint::checked(server, pin, proxy)?;
+    /// Enrolls the open vault's device with the enrollment code OMCT gave:
+    /// the code and proxy checked as the command line checks them (a
+    /// mistyped code is refused before any connection), the network call
+    /// made without holding the vault, OMCT's key checked against the code,
+    /// the enrollment then saved.
+    pub async fn enroll(&self, code: &str, proxy: Option<&str>) -> Result<(), AppError> {
+        let code = EnrollmentCode::parse(code).map_err(|e| AppError::invalid(e.to_string()))?;
+        client::check_proxy(proxy)?;
         let key = self.read(|v| Ok(v.device_public_key().to_minisign_base64()))?;
-        let e = client::enroll(endpoint, token.trim(), &key).await?;
+        let e = client::enroll_with_code(&code, &key, proxy).await?;
         self.write(|v| Ok(outbox::save_enrollment(v, &e)?))
     }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use temoin_crypto::sign::{DevicePublicKey, SigningPurpose};
 
+use temoin_proto::code::{device_proof, EnrollmentCode};
 use temoin_proto::enroll::{EnrollAnswer, EnrollRequest};
 use temoin_proto::error::ErrorAnswer;
 pub use temoin_proto::receipt::Receipt;
@@ -148,7 +149,16 @@ pub struct Enrollment {
     /// so a server cannot roll devices back to a key OMCT retired.
     #[serde(default)]
     pub recipients_issued_at: Option<String>,
+    /// The root key fingerprint the enrollment code named (hex): the root
+    /// key was checked against it. None for a device enrolled before
+    /// codes, which must enroll again.
+    #[serde(default)]
+    pub root_fingerprint: Option<String>,
 }
+
+/// What a device says when the server's root key is not the one its code
+/// names.
+pub const ROOT_MISMATCH: &str = "this server's OMCT key does not match your enrollment code: send nothing, and contact OMCT another way";
 
 /// Whether a connection failed because the server's certificate is not
 /// the pinned one: a `rustls` certificate error somewhere in the chain of
@@ -251,12 +261,46 @@ pub fn newer_list(candidate: &str, current: Option<&str>) -> bool {
     }
 }
 
-/// Enrolls this device: registers its public key with a one-time token,
-/// then fetches and verifies the recipient list.
+/// Enrolls this device with an enrollment code: registers its public key
+/// and its proof to the desk with the code's token at the first of the
+/// code's servers that answers, takes OMCT's root key only if its
+/// fingerprint is the code's, then fetches and verifies the recipient list
+/// with it.
+pub async fn enroll_with_code(
+    code: &EnrollmentCode,
+    device_public_key: &str,
+    proxy: Option<&str>,
+) -> Result<Enrollment, SyncError> {
+    let proof = device_proof(&code.secret, device_public_key);
+    let mut last = SyncError::Transient("the enrollment code names no server".into());
+    for url in &code.servers {
+        let endpoint = Endpoint::checked(url, &code.pin, proxy)
+            .map_err(|e| SyncError::Refused(e.to_string()))?;
+        match enroll(
+            endpoint,
+            &code.token,
+            device_public_key,
+            Some(proof.clone()),
+            &code.root_fingerprint,
+        )
+        .await
+        {
+            Err(e @ SyncError::Transient(_)) => last = e,
+            other => return other,
+        }
+    }
+    Err(last)
+}
+
+/// Enrolls at one server: registers the public key with the token (and
+/// the proof for the desk), checks the root key against the fingerprint
+/// the code gave, then fetches and verifies the recipient list.
 pub async fn enroll(
     endpoint: Endpoint,
     token: &str,
     device_public_key: &str,
+    proof: Option<String>,
+    root_fingerprint: &[u8; 16],
 ) -> Result<Enrollment, SyncError> {
     let client = endpoint.client(Duration::from_secs(60))?;
     let r = client
@@ -264,6 +308,7 @@ pub async fn enroll(
         .json(&EnrollRequest {
             token: token.to_owned(),
             public_key: device_public_key.to_owned(),
+            proof,
         })
         .send()
         .await
@@ -279,6 +324,9 @@ pub async fn enroll(
             "OMCT has not set up its keys on this server yet; try again later".into(),
         )
     })?;
+    if &temoin_proto::code::root_fingerprint(&root_key) != root_fingerprint {
+        return Err(SyncError::Untrustworthy(ROOT_MISMATCH.into()));
+    }
     let mut e = Enrollment {
         endpoint,
         access_token: a.access_token,
@@ -286,6 +334,7 @@ pub async fn enroll(
         root_key,
         recipients: Vec::new(),
         recipients_issued_at: None,
+        root_fingerprint: Some(hex::encode(root_fingerprint)),
     };
     let (recipients, issued_at) = fetch_recipients(&e).await?;
     e.recipients = recipients;

@@ -94,6 +94,10 @@ pub enum OutboxError {
     /// Not enrolled yet.
     #[error("this device is not enrolled with OMCT's server yet: run `temoin enroll` first")]
     NotEnrolled,
+    /// Enrolled before enrollment codes: OMCT's root key was taken on the
+    /// server's word and never checked.
+    #[error("this device was enrolled without an enrollment code, so OMCT's key was never checked: ask OMCT for an enrollment code and enroll again (`temoin enroll --code`); nothing is sent until then")]
+    EnrollAgain,
     /// A stored value is malformed.
     #[error("the outbox's stored state is damaged ({0})")]
     Damaged(String),
@@ -126,6 +130,16 @@ pub fn enrollment(vault: &Vault) -> Result<Option<Enrollment>, OutboxError> {
     }
 }
 
+/// The stored enrollment, for sealing or sending: refused if the device
+/// is not enrolled, or enrolled without a code.
+pub fn checked_enrollment(vault: &Vault) -> Result<Enrollment, OutboxError> {
+    let e = enrollment(vault)?.ok_or(OutboxError::NotEnrolled)?;
+    if e.root_fingerprint.is_none() {
+        return Err(OutboxError::EnrollAgain);
+    }
+    Ok(e)
+}
+
 /// Every submission, in the order they are tried.
 pub fn list(vault: &Vault) -> Result<Vec<Submission>, OutboxError> {
     let mut out = Vec::new();
@@ -154,7 +168,7 @@ fn bundle_path(vault: &Vault, bundle_id: &str) -> Result<PathBuf, OutboxError> {
 /// Seals `case` for OMCT's current recipients and queues it. If an earlier
 /// bundle of the case was delivered, the new one names it as replaced.
 pub fn submit(vault: &mut Vault, case: ItemId) -> Result<Submission, OutboxError> {
-    let e = enrollment(vault)?.ok_or(OutboxError::NotEnrolled)?;
+    let e = checked_enrollment(vault)?;
     let recipients: Vec<PayloadRecipient> = e
         .recipients
         .iter()
@@ -277,7 +291,7 @@ pub async fn run_watched<A: VaultAccess>(
     force: bool,
     on_change: &(dyn Fn() + Sync),
 ) -> Result<RunReport, OutboxError> {
-    let mut e = access.with(|v| enrollment(v)?.ok_or(OutboxError::NotEnrolled))?;
+    let mut e = access.with(|v| checked_enrollment(v))?;
     // OMCT may have rotated its keys: take the current list when the server
     // can be reached and the list verifies with the root key; otherwise
     // keep the one stored. Bundles already sealed stay as they are (OMCT

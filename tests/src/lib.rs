@@ -98,6 +98,7 @@ pub mod omct {
     use std::path::{Path, PathBuf};
 
     use temoin_intake::{Config, InitOutcome};
+    use temoin_proto::code::EnrollmentCode;
     use temoin_sync::client::Endpoint;
 
     type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -161,18 +162,42 @@ pub mod omct {
         pub recipient: String,
     }
 
-    /// Enrolls `vault`'s device through `endpoint` with a token the desk in
-    /// `desk` makes, and saves the enrollment in the vault.
+    /// An enrollment code the desk in `desk` issues for `label`.
+    pub async fn code(desk: &Path, label: &str) -> Result<EnrollmentCode, Error> {
+        let issued = temoin_desk::enroll(desk, label, 24).await?;
+        Ok(EnrollmentCode::parse(&issued.code)?)
+    }
+
+    /// Enrolls the device key `public_key` with `code` through `endpoint`
+    /// (which may be a proxy in front of the code's server), as the device
+    /// does: with its proof for the desk, the root key checked.
+    pub async fn enroll_at(
+        endpoint: Endpoint,
+        code: &EnrollmentCode,
+        public_key: &str,
+    ) -> Result<temoin_sync::client::Enrollment, temoin_sync::client::SyncError> {
+        temoin_sync::client::enroll(
+            endpoint,
+            &code.token,
+            public_key,
+            Some(temoin_proto::code::device_proof(&code.secret, public_key)),
+            &code.root_fingerprint,
+        )
+        .await
+    }
+
+    /// Enrolls `vault`'s device through `endpoint` with a code the desk in
+    /// `desk` issues, and saves the enrollment in the vault.
     pub async fn enroll(
         desk: &Path,
         endpoint: &Endpoint,
         vault: &mut temoin_vault::Vault,
         label: &str,
     ) -> Result<temoin_sync::client::Enrollment, Error> {
-        let token = temoin_desk::enrollment_token(desk, label, 24).await?;
-        let e = temoin_sync::client::enroll(
+        let code = code(desk, label).await?;
+        let e = enroll_at(
             endpoint.clone(),
-            &token,
+            &code,
             &vault.device_public_key().to_minisign_base64(),
         )
         .await?;

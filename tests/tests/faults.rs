@@ -107,14 +107,14 @@ async fn through_a_chaos_proxy_every_bundle_arrives_exactly_once() {
     };
 
     let (mut v, case) = vault_with_case(&root.join("vault"), 2 * 1024 * 1024);
-    let token = desk::enrollment_token(&root.join("desk"), "d", 1)
+    let token = temoin_tests::omct::code(&root.join("desk"), "d")
         .await
         .unwrap();
     // Enrollment itself goes through the chaos: retried until it lands.
     let mut enrolled = None;
     let mut used_token = false;
     for _ in 0..50 {
-        match client::enroll(
+        match temoin_tests::omct::enroll_at(
             via_proxy.clone(),
             &token,
             &v.device_public_key().to_minisign_base64(),
@@ -136,10 +136,10 @@ async fn through_a_chaos_proxy_every_bundle_arrives_exactly_once() {
     let e = match (enrolled, used_token) {
         (Some(e), _) => e,
         (None, true) => {
-            let t = desk::enrollment_token(&root.join("desk"), "d", 1)
+            let t = temoin_tests::omct::code(&root.join("desk"), "d")
                 .await
                 .unwrap();
-            client::enroll(
+            temoin_tests::omct::enroll_at(
                 direct.clone(),
                 &t,
                 &v.device_public_key().to_minisign_base64(),
@@ -335,6 +335,7 @@ async fn hostile_servers_leave_a_clear_failure_and_nothing_delivered() {
             root_key: String::new(),
             recipients: vec![],
             recipients_issued_at: None,
+            root_fingerprint: None,
         };
         let mut progress = UploadProgress::default();
         let started = std::time::Instant::now();

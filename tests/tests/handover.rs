@@ -209,16 +209,16 @@ async fn replays_revocation_and_strangers() {
     assert_eq!(listed.len(), 1);
 
     // A token used once does not enroll a second device.
-    let token = desk::enrollment_token(&w.desk, "one", 24).await.unwrap();
+    let token = temoin_tests::omct::code(&w.desk, "one").await.unwrap();
     let other = temoin_crypto::sign::DeviceKey::generate();
-    client::enroll(
+    temoin_tests::omct::enroll_at(
         w.endpoint.clone(),
         &token,
         &other.public().to_minisign_base64(),
     )
     .await
     .unwrap();
-    let again = client::enroll(
+    let again = temoin_tests::omct::enroll_at(
         w.endpoint.clone(),
         &token,
         &other.public().to_minisign_base64(),
@@ -231,8 +231,8 @@ async fn replays_revocation_and_strangers() {
 
     // A fresh token with an enrolled device's public key does not take
     // over its enrollment.
-    let token = desk::enrollment_token(&w.desk, "thief", 24).await.unwrap();
-    let takeover = client::enroll(
+    let token = temoin_tests::omct::code(&w.desk, "thief").await.unwrap();
+    let takeover = temoin_tests::omct::enroll_at(
         w.endpoint.clone(),
         &token,
         &v.device_public_key().to_minisign_base64(),
@@ -555,10 +555,10 @@ async fn an_upload_interrupted_while_finishing_is_finished_on_the_next_request()
         .await
         .unwrap();
     let (mut v, case, _) = field_vault(&root.join("vault"), 10_000);
-    let token = desk::enrollment_token(&root.join("desk"), "d", 1)
+    let token = temoin_tests::omct::code(&root.join("desk"), "d")
         .await
         .unwrap();
-    let mut e = client::enroll(
+    let mut e = temoin_tests::omct::enroll_at(
         endpoint.clone(),
         &token,
         &v.device_public_key().to_minisign_base64(),

@@ -57,11 +57,11 @@ impl Omct {
 
     /// Enrolls a new device key.
     async fn device(&self, label: &str) -> Device {
-        let token = temoin_desk::enrollment_token(&self.root.join("desk"), label, 1)
+        let token = temoin_tests::omct::code(&self.root.join("desk"), label)
             .await
             .unwrap();
         let key = DeviceKey::generate();
-        let e = client::enroll(
+        let e = temoin_tests::omct::enroll_at(
             self.endpoint.clone(),
             &token,
             &key.public().to_minisign_base64(),

@@ -80,10 +80,10 @@ async fn tus_js_client_uploads_to_our_intake_server() {
     let omct = omct.recipient;
     let bundle = root.join("b.tar.age");
     let (v, bundle_id) = sealed_bundle(root, &omct, &bundle);
-    let token = desk::enrollment_token(&root.join("desk"), "js", 1)
+    let token = temoin_tests::omct::code(&root.join("desk"), "js")
         .await
         .unwrap();
-    let e = client::enroll(
+    let e = temoin_tests::omct::enroll_at(
         endpoint.clone(),
         &token,
         &v.device_public_key().to_minisign_base64(),

@@ -37,7 +37,7 @@ export const commands = {
 	outboxRetry: (bundleId: string) => typedError<null, AppError>(__TAURI_INVOKE("outbox_retry", { bundleId })),
 	caseExport: (caseId: string, folder: string) => typedError<ExportResult, AppError>(__TAURI_INVOKE("case_export", { caseId, folder })),
 	deviceInfo: () => typedError<DeviceInfo_Serialize, AppError>(__TAURI_INVOKE("device_info")),
-	enroll: (server: string, token: string, pin: string, proxy: string | null) => typedError<DeviceInfo_Serialize, AppError>(__TAURI_INVOKE("enroll", { server, token, pin, proxy })),
+	enroll: (code: string, proxy: string | null) => typedError<DeviceInfo_Serialize, AppError>(__TAURI_INVOKE("enroll", { code, proxy })),
 	setProxy: (proxy: string | null) => typedError<null, AppError>(__TAURI_INVOKE("set_proxy", { proxy })),
 	/**
 	 *  Turns the neutral face on or off (window title and icon at once, the
@@ -675,6 +675,11 @@ export type ErrorCode =
 "not_enrolled" | 
 /**  The network or the server failed. */
 "network" | 
+/**
+ *  The server is not OMCT's, or answered something that does not hold
+ *  up (a key that does not match the enrollment code): send nothing.
+ */
+"untrustworthy" | 
 /**  Consent does not cover what was asked. */
 "consent" | 
 /**  A file could not be read or written (including a full disk). */

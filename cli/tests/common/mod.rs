@@ -214,6 +214,18 @@ impl Fixture {
         self.run_with_pass(&self.pass, args)
     }
 
+    /// The command [`Fixture::run`] runs, for a test that feeds standard
+    /// input itself.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_temoin"));
+        cmd.arg("--vault")
+            .arg(&self.vault)
+            .arg("--passphrase-file")
+            .arg(&self.pass)
+            .args(args);
+        cmd
+    }
+
     /// Like [`Fixture::run`] with another passphrase file.
     pub fn run_with_pass(&self, pass: &Path, args: &[&str]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_temoin"));

@@ -214,16 +214,12 @@ pub async fn device_info(session: State<'_, Shared>) -> Result<DeviceInfo, AppEr
 pub async fn enroll(
     app: AppHandle,
     session: State<'_, Shared>,
-    server: String,
-    token: String,
-    pin: String,
+    code: String,
     proxy: Option<String>,
 ) -> Result<DeviceInfo, AppError> {
     session.touch();
     let proxy = proxy.filter(|p| !p.trim().is_empty());
-    session
-        .enroll(&server, &token, &pin, proxy.as_deref())
-        .await?;
+    session.enroll(&code, proxy.as_deref()).await?;
     let info = session.read(device_info_of)?;
     crate::background::wake_outbox(&app);
     Ok(info)

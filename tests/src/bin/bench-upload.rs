@@ -19,7 +19,6 @@ use std::time::Instant;
 
 use rand::Rng;
 use temoin_bundle::Purpose;
-use temoin_desk as desk;
 use temoin_sync::client::{self, Endpoint, UploadProgress, CHUNK};
 use temoin_tests::report;
 use temoin_vault::case::{Case, Consent, ConsentScope};
@@ -96,9 +95,12 @@ async fn run(root: &Path, mib: usize) -> Result<(), Error> {
         hex::encode(h.finalize())
     };
     println!("bundle: {:.1} MiB", size as f64 / 1048576.0);
-    let token = desk::enrollment_token(&root.join("desk"), "bench", 1).await?;
+    let token = temoin_tests::omct::code(&root.join("desk"), "bench")
+        .await
+        .map_err(|e| e.to_string())?;
     let device = v.device_public_key();
-    let e = client::enroll(endpoint.clone(), &token, &device.to_minisign_base64()).await?;
+    let e = temoin_tests::omct::enroll_at(endpoint.clone(), &token, &device.to_minisign_base64())
+        .await?;
 
     // 1. Goodput: ours, then curl, on the same bytes and server.
     let start = Instant::now();

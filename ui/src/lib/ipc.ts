@@ -162,8 +162,13 @@ export const caseExport = (caseId: ItemId, folder: string): Promise<ExportResult
  */
 export const caseForget = (caseId: ItemId): Promise<ForgetResult> => unwrap(commands.caseForget(caseId));
 export const deviceInfo = (): Promise<DeviceInfo> => unwrap(commands.deviceInfo());
-export const enroll = (server: string, token: string, pin: string, proxy: string | null): Promise<DeviceInfo> =>
-  unwrap(commands.enroll(server, token, pin, proxy));
+/**
+ * Enrolls this device with the enrollment code OMCT gave (one line,
+ * `TEMOIN1-…`; dashes, spaces and line breaks do not matter). Refused
+ * (`invalid_input`) when the code is mistyped, before any connection; a
+ * server whose OMCT key does not match the code is refused too.
+ */
+export const enroll = (code: string, proxy: string | null): Promise<DeviceInfo> => unwrap(commands.enroll(code, proxy));
 export const setProxy = (proxy: string | null): Promise<null> => unwrap(commands.setProxy(proxy));
 
 // --- events --------------------------------------------------------------

@@ -54,6 +54,7 @@ const CODES = {
   damaged: true,
   not_enrolled: true,
   network: true,
+  untrustworthy: true,
   consent: true,
   io: true,
   busy: true,

@@ -78,9 +78,7 @@ describe('handover', () => {
   it('shows a failed delivery in plain words, and retries', async () => {
     await unlocked({ seed: true });
     await fireEvent.click(screen.getByTestId('settings-nav'));
-    type('enroll-server', 'https://fail.example');
-    type('enroll-token', 'token');
-    type('enroll-pin', '123456');
+    type('enroll-code', 'TEMOIN1-ABCDE-FGHIJ-KLMNO');
     await fireEvent.click(screen.getByTestId('enroll-submit'));
     await screen.findByTestId('enrolled');
     await fireEvent.click(screen.getByTestId('cases-nav'));
@@ -123,17 +121,6 @@ describe('settings', () => {
     expect((await screen.findByTestId('device-key')).textContent).toMatch(/^RW/);
     await fireEvent.change(screen.getByTestId('auto-lock'), { target: { value: '15' } });
     await waitFor(() => expect(fake.mock.calls).toContain('set_auto_lock'));
-  });
-
-  it('explains a refused enrollment', async () => {
-    await unlocked();
-    await fireEvent.click(screen.getByTestId('settings-nav'));
-    type('enroll-server', 'http://plain.example');
-    type('enroll-token', 'token');
-    type('enroll-pin', '1234');
-    fake.mock.fail('enroll', 'invalid_input', 'server: an https:// address is required');
-    await fireEvent.click(screen.getByTestId('enroll-submit'));
-    expect((await screen.findByRole('alert')).textContent).toMatch(/not accepted[\s\S]*server: an https/);
   });
 
   it('switches the whole interface to Arabic, right to left', async () => {

@@ -6,6 +6,7 @@ import type { Backend } from '../backend';
 import type { AppState, DragDrop, DuressOutcome, ErrorCode, ItemId, LockReason } from '../types';
 import { script, type Command } from './command';
 import { emit, listeners } from './events';
+import { ENROLL_SERVER, ROOT_MISMATCH } from './handover';
 import { seed } from './seed';
 import { renew, state } from './state';
 import { createVault, wipeVault } from './vault';
@@ -32,7 +33,7 @@ export const mock = {
       if (options.vault === 'unlocked') state.open = state.vaults.get(state.passphrase) ?? null;
       if (options.seed) seed();
     }
-    if (options.enrolled) state.device = { ...state.device, enrolled: true, server: 'https://intake.omct.test' };
+    if (options.enrolled) state.device = { ...state.device, enrolled: true, server: ENROLL_SERVER };
   },
 
   /** The next call of `name` is refused with `code`, and changes nothing. */
@@ -48,6 +49,10 @@ export const mock = {
   /** An import cannot read these files. */
   cannotRead(...paths: string[]): void {
     for (const p of paths) state.unreadable.add(p);
+  },
+  /** The next enrollment finds a server whose OMCT key is not the one the code names (refused as the backend does). */
+  failEnrollKey(): void {
+    script('enroll', { error: 'untrustworthy', message: ROOT_MISMATCH });
   },
   /** The next delivery attempt fails, for this reason. */
   failDelivery(reason: string): void {

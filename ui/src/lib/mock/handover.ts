@@ -2,6 +2,7 @@
 // failed, when a test says so), export to a folder, forgetting a case,
 // enrollment.
 
+import { AppError } from '../errors';
 import type { ItemId, OutboxRow } from '../types';
 import { peopleOf } from './cases';
 import { vaultCommand } from './command';
@@ -92,8 +93,21 @@ export const caseForget = vaultCommand('caseForget', async (caseId) => {
 
 export const deviceInfo = vaultCommand('deviceInfo', async () => clone(state.device));
 
-export const enroll = vaultCommand('enroll', async (server, _token, _pin, proxy) => {
-  state.device = { ...state.device, enrolled: true, server, proxy };
+/** The server every code the fake accepts names. */
+export const ENROLL_SERVER = 'https://intake.omct.test';
+/** The backend's refusals of an enrollment code, word for word. */
+export const NOT_A_CODE = 'this is not a Témoin enrollment code (it should start with TEMOIN1-)';
+export const ROOT_MISMATCH =
+  "this server's OMCT key does not match your enrollment code: send nothing, and contact OMCT another way";
+
+/**
+ * Accepts any code that starts with `TEMOIN1-` (the fake checks no
+ * checksum); a test makes the server's key not match with
+ * `mock.failEnrollKey()`.
+ */
+export const enroll = vaultCommand('enroll', async (code, proxy) => {
+  if (!/^TEMOIN1-/i.test(code.trim())) throw new AppError('invalid_input', NOT_A_CODE);
+  state.device = { ...state.device, enrolled: true, server: ENROLL_SERVER, proxy: proxy?.trim() || null };
   return clone(state.device);
 });
 

@@ -2,9 +2,9 @@
 // commands write and gives it back. It does not judge: a refusal the vault
 // would make (missing consent, no enrollment, a rule on a passphrase) or an
 // answer that needs the vault's rules is scripted by the test that wants it
-// (`mock.fail`, `mock.answer`, ./command.ts). Two facts of state answer by
-// themselves: a locked store answers `locked`, and a passphrase opens what
-// it was set for.
+// (`mock.fail`, `mock.answer`, ./command.ts). Three facts answer by
+// themselves: a locked store answers `locked`, a passphrase opens what it
+// was set for, and enrollment refuses what is not an enrollment code.
 
 import { AppError } from '../errors';
 import type { AppState, CustodyRow, DeviceInfo, DuressOutcome, ErrorCode, ItemId, OutboxRow, RecordKind } from '../types';

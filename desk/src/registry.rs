@@ -1,0 +1,349 @@
+//! The desk's own device registry: enrollment codes issued, devices
+//! approved on a proof only a holder of the code can make, revocations
+//! recorded here first, and the sequence numbers each device used, with
+//! the gaps between them.
+
+use std::path::Path;
+
+use serde::Serialize;
+use temoin_crypto::sign::{DeviceKey, DevicePublicKey};
+use temoin_proto::code::{check_device_proof, fingerprint_words, root_fingerprint, EnrollmentCode};
+use temoin_proto::desk::{DeviceListing, TokenRequest};
+
+use crate::config::{Approved, DeskConfig, Devices, Pending};
+use crate::conn::Conn;
+use crate::error::DeskError;
+use crate::file::{load, private_write};
+
+/// An enrollment code the desk issued.
+#[derive(Clone, Serialize)]
+pub struct IssuedCode {
+    /// The code, one line.
+    pub code: String,
+    /// The label it was issued for.
+    pub label: String,
+    /// When it stops working (RFC 3339).
+    pub expires_at: String,
+    /// OMCT's root key fingerprint (hex), which the code carries.
+    pub root_fingerprint: String,
+    /// The fingerprint's first 66 bits as six words, to read over the phone.
+    pub root_words: String,
+}
+
+impl std::fmt::Debug for IssuedCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedCode")
+            .field("code", &"<redacted>")
+            .field("label", &self.label)
+            .field("expires_at", &self.expires_at)
+            .field("root_fingerprint", &self.root_fingerprint)
+            .finish()
+    }
+}
+
+pub(crate) fn load_devices(dir: &Path) -> Result<Devices, DeskError> {
+    load(&dir.join("devices.json"))
+}
+
+/// The registry holds the codes' secrets: readable by its owner only.
+pub(crate) fn save_devices(dir: &Path, d: &Devices) -> Result<(), DeskError> {
+    private_write(
+        &dir.join("devices.json"),
+        &serde_json::to_vec_pretty(d).unwrap_or_default(),
+    )
+}
+
+/// OMCT's root public key, from `root.key`.
+pub(crate) fn root_public(dir: &Path) -> Result<String, DeskError> {
+    let root = DeviceKey::from_sealed(
+        &std::fs::read(dir.join("root.key"))
+            .map_err(|_| DeskError::Local("root.key is missing from the desk folder".into()))?,
+    )
+    .map_err(|_| DeskError::Local("root.key is damaged".into()))?;
+    Ok(root.public().to_minisign_base64())
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Issues an enrollment code for a device: the desk makes the token (the
+/// server gets only its hash now, and the token when the device uses it)
+/// and a secret the server never gets, and records both before the code
+/// exists.
+pub async fn enroll(dir: &Path, label: &str, valid_hours: u32) -> Result<IssuedCode, DeskError> {
+    let c: DeskConfig = load(&dir.join("desk.json"))?;
+    let fingerprint = root_fingerprint(&root_public(dir)?);
+    let mut token = [0u8; 32];
+    let mut secret = [0u8; 32];
+    temoin_crypto::random_bytes(&mut token);
+    temoin_crypto::random_bytes(&mut secret);
+    let token = hex::encode(token);
+    let token_sha256 = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(token.as_bytes()))
+    };
+    let valid_hours = valid_hours.clamp(1, 24 * 30);
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(i64::from(valid_hours));
+    let code = EnrollmentCode {
+        servers: vec![c.endpoint.url.clone()],
+        pin: c.endpoint.pin.clone(),
+        token,
+        secret,
+        root_fingerprint: fingerprint,
+    }
+    .encode()
+    .map_err(|e| DeskError::Local(e.to_string()))?;
+    let mut devices = load_devices(dir)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    devices.pending.retain(|_, p| p.expires_at > now);
+    devices.pending.insert(
+        token_sha256.clone(),
+        Pending {
+            label: label.to_owned(),
+            secret: hex::encode(secret),
+            expires_at: expires.unix_timestamp(),
+        },
+    );
+    save_devices(dir, &devices)?;
+    Conn::new(&c)?
+        .send(
+            reqwest::Method::POST,
+            "/v1/desk/tokens",
+            Some(&TokenRequest {
+                label: label.to_owned(),
+                valid_hours,
+                token_sha256: Some(token_sha256),
+            }),
+        )
+        .await?;
+    Ok(IssuedCode {
+        code,
+        label: label.to_owned(),
+        expires_at: expires
+            .replace_nanosecond(0)
+            .unwrap_or(expires)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        root_fingerprint: hex::encode(fingerprint),
+        root_words: fingerprint_words(&fingerprint),
+    })
+}
+
+/// Takes the server's device list as a hint: a listed key with a valid
+/// proof for a code the desk issued is approved; a key the desk approved
+/// keeps its key whatever is listed under its id; anything else is
+/// "unknown". A revocation the server reports is recorded too (it can only
+/// make the desk stricter). Returns what it noticed that a person should
+/// know (a server listing another key under an approved id).
+pub(crate) fn take_listing(devices: &mut Devices, list: Vec<DeviceListing>) -> Vec<String> {
+    let mut notes = Vec::new();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for d in list {
+        if let Some(at) = &d.revoked_at {
+            devices
+                .revoked
+                .entry(d.key_id.clone())
+                .or_insert_with(|| at.clone());
+        }
+        if let Some(a) = devices.approved.get(&d.key_id) {
+            if a.public_key != d.public_key {
+                notes.push(format!(
+                    "the server lists another key under device {}; the desk keeps the key it approved",
+                    d.key_id
+                ));
+            }
+            continue;
+        }
+        let key_matches_id = DevicePublicKey::from_minisign(&d.public_key)
+            .map(|k| k.id_hex() == d.key_id)
+            .unwrap_or(false);
+        let proven = key_matches_id
+            && d.token_sha256
+                .as_ref()
+                .and_then(|t| devices.pending.get(t).map(|p| (t.clone(), p.clone())))
+                .filter(|(_, p)| p.expires_at + 3600 > now)
+                .and_then(|(t, p)| {
+                    let secret: [u8; 32] = hex::decode(&p.secret).ok()?.try_into().ok()?;
+                    let proof = d.proof.as_deref()?;
+                    check_device_proof(&secret, &d.public_key, proof).then_some((t, p))
+                })
+                .map(|(t, p)| {
+                    devices.pending.remove(&t);
+                    devices.approved.insert(
+                        d.key_id.clone(),
+                        Approved {
+                            public_key: d.public_key.clone(),
+                            label: p.label,
+                            approved_at: now_rfc3339(),
+                        },
+                    );
+                })
+                .is_some();
+        if proven {
+            devices.unknown.remove(&d.key_id);
+        } else {
+            devices.unknown.insert(d.key_id, d.public_key);
+        }
+    }
+    notes
+}
+
+/// One device as `desk devices` shows it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct DeviceRow {
+    /// Its key id.
+    pub key_id: String,
+    /// The label its code was issued for ("" for an unknown device).
+    pub label: String,
+    /// `approved`, `revoked` or `unknown` (listed by the server, never
+    /// approved by the desk).
+    pub status: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+    /// The highest sequence number seen in its genuine bundles.
+    pub last_sequence: Option<u64>,
+    /// Numbers below that never seen: bundles lost, withheld, or still on
+    /// their way (a USB stick).
+    pub gaps: Vec<u64>,
+}
+
+/// Numbers from 1 to the highest seen that were not seen.
+pub fn gaps(seen: impl IntoIterator<Item = u64>) -> Vec<u64> {
+    let seen: std::collections::BTreeSet<u64> = seen.into_iter().collect();
+    let Some(&last) = seen.last() else {
+        return Vec::new();
+    };
+    // A forged number near u64::MAX cannot come from a genuine bundle, but
+    // the list is bounded all the same.
+    (1..last)
+        .filter(|n| !seen.contains(n))
+        .take(10_000)
+        .collect()
+}
+
+/// Every device the desk approved or was told of, with its sequence
+/// numbers and gaps.
+pub fn devices(dir: &Path) -> Result<Vec<DeviceRow>, DeskError> {
+    let d = load_devices(dir)?;
+    let row = |key_id: &String, label: &str, known: bool| {
+        let seen = d.sequences.get(key_id);
+        let revoked_at = d.revoked.get(key_id).cloned();
+        DeviceRow {
+            key_id: key_id.clone(),
+            label: label.to_owned(),
+            status: match (known, &revoked_at) {
+                (false, _) => "unknown",
+                (true, Some(_)) => "revoked",
+                (true, None) => "approved",
+            }
+            .into(),
+            revoked_at,
+            last_sequence: seen.and_then(|s| s.keys().next_back().copied()),
+            gaps: seen.map(|s| gaps(s.keys().copied())).unwrap_or_default(),
+        }
+    };
+    let mut rows: Vec<DeviceRow> = d
+        .approved
+        .iter()
+        .map(|(id, a)| row(id, &a.label, true))
+        .collect();
+    rows.extend(
+        d.unknown
+            .keys()
+            .filter(|id| !d.approved.contains_key(*id))
+            .map(|id| row(id, "", false)),
+    );
+    Ok(rows)
+}
+
+/// Revokes a device: recorded at the desk first (its bundles sealed after
+/// now are flagged whatever the server does), then asked of the server.
+pub async fn revoke(dir: &Path, key_id: &str) -> Result<(), DeskError> {
+    let c: DeskConfig = load(&dir.join("desk.json"))?;
+    let mut d = load_devices(dir)?;
+    if !d.approved.contains_key(key_id) && !d.unknown.contains_key(key_id) {
+        return Err(DeskError::Local(format!(
+            "the desk knows no device {key_id}: see `desk devices`"
+        )));
+    }
+    d.revoked
+        .entry(key_id.to_owned())
+        .or_insert_with(now_rfc3339);
+    save_devices(dir, &d)?;
+    let path = format!("/v1/desk/devices/{key_id}/revoke");
+    Conn::new(&c)?
+        .send(reqwest::Method::POST, &path, None::<&()>)
+        .await
+        .map_err(|e| {
+            DeskError::Local(format!(
+                "the revocation is recorded at the desk, but the server was not told ({e}); run it again"
+            ))
+        })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_are_the_numbers_missing_below_the_last() {
+        assert_eq!(gaps([1, 2, 4, 7]), vec![3, 5, 6]);
+        assert_eq!(gaps([2]), vec![1]);
+        assert!(gaps([1, 2, 3]).is_empty());
+        assert!(gaps([]).is_empty());
+        assert_eq!(gaps([u64::MAX]).len(), 10_000);
+    }
+
+    fn listing(key: &DeviceKey, token: &str, proof: Option<String>) -> DeviceListing {
+        DeviceListing {
+            key_id: key.public().id_hex(),
+            public_key: key.public().to_minisign_base64(),
+            label: "server's label".into(),
+            enrolled_at: "2026-01-01T00:00:00Z".into(),
+            revoked_at: None,
+            token_sha256: Some(token.into()),
+            proof,
+        }
+    }
+
+    #[test]
+    fn only_a_proof_keyed_by_the_codes_secret_approves_a_key() {
+        let secret = [9u8; 32];
+        let mut d = Devices::default();
+        d.pending.insert(
+            "t1".into(),
+            Pending {
+                label: "partner".into(),
+                secret: hex::encode(secret),
+                expires_at: i64::MAX / 2,
+            },
+        );
+        let device = DeviceKey::generate();
+        let server = DeviceKey::generate();
+        let pk = |k: &DeviceKey| k.public().to_minisign_base64();
+        // The server's own key, with the device's proof, or a made-up one.
+        let stolen = temoin_proto::code::device_proof(&secret, &pk(&device));
+        take_listing(&mut d, vec![listing(&server, "t1", Some(stolen.clone()))]);
+        take_listing(&mut d, vec![listing(&server, "t1", Some("00".repeat(32)))]);
+        take_listing(&mut d, vec![listing(&server, "t1", None)]);
+        assert!(d.approved.is_empty());
+        assert!(d.unknown.contains_key(&server.public().id_hex()));
+        // The device's key with its proof.
+        take_listing(&mut d, vec![listing(&device, "t1", Some(stolen))]);
+        let id = device.public().id_hex();
+        assert_eq!(d.approved[&id].label, "partner");
+        assert!(d.pending.is_empty(), "a code approves one key only");
+        // Later, the server points the id at another key: kept as approved.
+        let mut other = listing(&server, "t1", None);
+        other.key_id = id.clone();
+        let notes = take_listing(&mut d, vec![other]);
+        assert_eq!(d.approved[&id].public_key, pk(&device));
+        assert_eq!(notes.len(), 1);
+    }
+}

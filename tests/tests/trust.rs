@@ -1,0 +1,233 @@
+//! Trust rests on OMCT's desk, not on the intake server: a server that was
+//! taken over, played for real on loopback (our server, with its database
+//! changed behind its back the way its operator could), and each lie
+//! failing safe. The enrollment code names OMCT's key; the desk approves
+//! devices on a proof the server cannot make; revocations and sequence
+//! numbers are kept at the desk.
+
+#![allow(clippy::unwrap_used)]
+
+use temoin_desk as desk;
+use temoin_proto::code::{root_fingerprint, EnrollmentCode};
+use temoin_sync::client::{self, SyncError, ROOT_MISMATCH};
+use temoin_sync::outbox;
+use temoin_tests::field_vault;
+use temoin_tests::omct::{self, code, enroll, enroll_at, state_db};
+use temoin_vault::case::Testimony;
+
+/// A server whose operator put its own root key and recipient list in
+/// place of OMCT's (here: a server set up by another "desk"). A device
+/// with OMCT's code refuses it and keeps nothing, so nothing can be sealed
+/// to the impostor's key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_handing_out_its_own_root_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let genuine = omct::start(&dir.path().join("genuine"), None)
+        .await
+        .unwrap();
+    let impostor = omct::start(&dir.path().join("impostor"), None)
+        .await
+        .unwrap();
+    let good = code(&genuine.desk, "defender").await.unwrap();
+    // The impostor's server, under the code's OMCT key: a token valid on
+    // that server (its operator can make one), its address and pin.
+    let theirs = code(&impostor.desk, "defender").await.unwrap();
+    let lying = EnrollmentCode {
+        servers: theirs.servers.clone(),
+        pin: theirs.pin.clone(),
+        token: theirs.token.clone(),
+        ..good.clone()
+    };
+    let (mut v, case, _) = field_vault(&dir.path().join("vault"), 100);
+    let key = v.device_public_key().to_minisign_base64();
+    let refused = client::enroll_with_code(&lying, &key, None).await;
+    match refused {
+        Err(SyncError::Untrustworthy(m)) => assert_eq!(m, ROOT_MISMATCH),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(outbox::enrollment(&v).unwrap().is_none());
+    let sealed = outbox::submit(&mut v, case);
+    assert!(
+        matches!(sealed, Err(outbox::OutboxError::NotEnrolled)),
+        "{sealed:?}"
+    );
+    // The same code on the genuine server enrolls.
+    let e = client::enroll_with_code(&good, &key, None).await.unwrap();
+    assert_eq!(
+        e.root_fingerprint.as_deref(),
+        Some(hex::encode(good.root_fingerprint).as_str())
+    );
+    assert_eq!(
+        hex::encode(root_fingerprint(&e.root_key)),
+        hex::encode(good.root_fingerprint)
+    );
+}
+
+/// A device enrolled before codes (its root key taken on the server's
+/// word) sends nothing until it enrolls again with a code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_enrolled_without_a_code_is_told_to_enroll_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let (mut v, case, _) = field_vault(&dir.path().join("vault"), 100);
+    let mut e = enroll(&o.desk, &o.endpoint, &mut v, "old").await.unwrap();
+    e.root_fingerprint = None;
+    outbox::save_enrollment(&mut v, &e).unwrap();
+    let sealed = outbox::submit(&mut v, case);
+    let Err(why) = sealed else {
+        panic!("sealed without a checked key")
+    };
+    assert!(why.to_string().contains("enroll again"), "{why}");
+}
+
+/// The server enrolls a key of its own (with a real token, since it sees
+/// tokens, but without the code's secret) and sends bundles signed with
+/// it: the desk never approves the key and flags what it signed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_the_server_enrolled_itself_is_flagged_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let (mut real, real_case, _) = field_vault(&dir.path().join("real"), 100);
+    enroll(&o.desk, &o.endpoint, &mut real, "defender")
+        .await
+        .unwrap();
+    // The operator's device: a token the desk issued, any secret.
+    let (mut forger, forged_case, _) = field_vault(&dir.path().join("forger"), 100);
+    let mut stolen = code(&o.desk, "someone else").await.unwrap();
+    stolen.secret = [0x42; 32];
+    let e = enroll_at(
+        o.endpoint.clone(),
+        &stolen,
+        &forger.device_public_key().to_minisign_base64(),
+    )
+    .await
+    .unwrap();
+    outbox::save_enrollment(&mut forger, &e).unwrap();
+
+    outbox::submit(&mut real, real_case).unwrap();
+    outbox::submit(&mut forger, forged_case).unwrap();
+    assert_eq!(
+        outbox::run_once(&mut real, false)
+            .await
+            .unwrap()
+            .delivered
+            .len(),
+        1
+    );
+    assert_eq!(
+        outbox::run_once(&mut forger, false)
+            .await
+            .unwrap()
+            .delivered
+            .len(),
+        1
+    );
+    assert_eq!(desk::pull(&o.desk).await.unwrap().len(), 2);
+    let opened = desk::open(&o.desk, None).unwrap();
+    let forger_id = forger.device_public_key().id_hex();
+    for b in &opened {
+        let from = b.report.manifest.as_ref().unwrap().device.key_id.clone();
+        if from == forger_id {
+            assert!(!b.accepted());
+            assert!(
+                b.desk_problems.iter().any(|p| p.contains("unknown device")),
+                "{:?}",
+                b.desk_problems
+            );
+        } else {
+            assert!(
+                b.accepted(),
+                "{:?} {:?}",
+                b.report.problems,
+                b.desk_problems
+            );
+        }
+    }
+    let rows = desk::devices(&o.desk).unwrap();
+    let status = |id: &str| {
+        rows.iter()
+            .find(|r| r.key_id == id)
+            .map(|r| r.status.clone())
+    };
+    assert_eq!(status(&forger_id).as_deref(), Some("unknown"));
+    assert_eq!(
+        status(&real.device_public_key().id_hex()).as_deref(),
+        Some("approved")
+    );
+}
+
+/// The desk revokes a device; the server's operator undoes it on the
+/// server. The device's next bundle reaches the desk, which flags it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_the_server_ignores_is_enforced_at_the_desk() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let (mut v, case, _) = field_vault(&dir.path().join("vault"), 100);
+    enroll(&o.desk, &o.endpoint, &mut v, "lost phone")
+        .await
+        .unwrap();
+    let id = v.device_public_key().id_hex();
+    outbox::submit(&mut v, case).unwrap();
+    outbox::run_once(&mut v, false).await.unwrap();
+    desk::pull(&o.desk).await.unwrap();
+    assert!(desk::open(&o.desk, None).unwrap()[0].accepted());
+
+    desk::revoke(&o.desk, &id).await.unwrap();
+    let mut db = state_db(&o.intake).await.unwrap();
+    sqlx::query("UPDATE devices SET revoked_at = NULL")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    v.add(&Testimony::new(case, "Sealed after the revocation."))
+        .unwrap();
+    outbox::submit(&mut v, case).unwrap();
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert_eq!(report.delivered.len(), 1, "the lying server took it");
+    desk::pull(&o.desk).await.unwrap();
+    let opened = desk::open(&o.desk, None).unwrap();
+    assert_eq!(opened.len(), 1);
+    assert!(!opened[0].accepted());
+    assert!(
+        opened[0]
+            .desk_problems
+            .iter()
+            .any(|p| p.contains("revoked")),
+        "{:?}",
+        opened[0].desk_problems
+    );
+    assert_eq!(desk::devices(&o.desk).unwrap()[0].status, "revoked");
+}
+
+/// The server receipts a bundle and drops it: the desk's register shows
+/// the missing sequence number as a gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_the_server_dropped_shows_as_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let (mut v, case, _) = field_vault(&dir.path().join("vault"), 100);
+    enroll(&o.desk, &o.endpoint, &mut v, "defender")
+        .await
+        .unwrap();
+    let mut sent = Vec::new();
+    for i in 0..3 {
+        v.add(&Testimony::new(case, format!("Part {i}."))).unwrap();
+        sent.push(outbox::submit(&mut v, case).unwrap());
+        let report = outbox::run_once(&mut v, false).await.unwrap();
+        assert_eq!(report.delivered.len(), 1);
+    }
+    // The operator deletes the second bundle (its row and its bytes).
+    let dropped = &sent[1].bundle_id;
+    let mut db = state_db(&o.intake).await.unwrap();
+    sqlx::query("DELETE FROM bundles WHERE bundle_id = $1")
+        .bind(dropped)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    std::fs::remove_file(o.intake.join(format!("store/{dropped}.tar.age"))).unwrap();
+    assert_eq!(desk::pull(&o.desk).await.unwrap().len(), 2);
+    desk::open(&o.desk, None).unwrap();
+    let rows = desk::devices(&o.desk).unwrap();
+    assert_eq!(rows[0].last_sequence, Some(3));
+    assert_eq!(rows[0].gaps, vec![sent[1].sequence]);
+}
