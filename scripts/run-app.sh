@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: starts the desktop app with a demonstration OMCT intake server
 # on this computer, so a newcomer sees the whole flow (record, seal, hand
-# over, receipt). The app shows a "demo server" banner; nothing reaches
+# over, receipt, and OMCT's acknowledgement: a demonstration desk pulls and
+# opens what arrives every ten seconds, as OMCT's desk would). The app shows a "demo server" banner; nothing reaches
 # OMCT. The demo vault and server live in target/demo-app/ (TEMOIN_HOME to
 # put the vault elsewhere).
 set -euo pipefail
@@ -13,7 +14,14 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   exit 1
 fi
 bash scripts/demo-omct.sh "$DEMO/omct"
-trap 'kill "$(cat "$DEMO/omct/server.pid")" 2>/dev/null || true' EXIT
+(
+  while sleep 10; do
+    target/debug/temoin desk pull --dir "$DEMO/omct/desk" >/dev/null 2>&1 || true
+    target/debug/temoin desk open --dir "$DEMO/omct/desk" >/dev/null 2>&1 || true
+  done
+) &
+desk_loop=$!
+trap 'kill "$desk_loop" 2>/dev/null; kill "$(cat "$DEMO/omct/server.pid")" 2>/dev/null || true' EXIT
 set -a
 # shellcheck disable=SC1091
 . "$DEMO/omct/env"

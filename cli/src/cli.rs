@@ -105,6 +105,9 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         proxy: Option<String>,
     },
+    /// OMCT's desk's acknowledgements given as files.
+    #[command(subcommand)]
+    Ack(AckCommand),
     /// Seal a case for OMCT and put it in the outbox.
     Submit { case_id: String },
     /// Show the outbox: each submission's state, progress, receipt or last
@@ -439,4 +442,15 @@ pub enum DuressArg {
     Decoy,
     /// Destroy the real vault, open an empty one.
     Shred,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AckCommand {
+    /// Import an acknowledgement OMCT's desk wrote as a file (`desk
+    /// ack-file`), for a bundle handed over on a USB stick: verified with
+    /// the desk's key and recorded as if it came through the server.
+    Import {
+        /// The acknowledgement file.
+        file: PathBuf,
+    },
 }

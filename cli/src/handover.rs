@@ -45,6 +45,16 @@ pub enum DeskCommand {
         #[arg(long, default_value_t = 72)]
         valid_hours: u32,
     },
+    /// Write a bundle's acknowledgement to a file, for a device that
+    /// handed the bundle over on a USB stick (`temoin ack import FILE`).
+    AckFile {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        bundle_id: String,
+        /// The file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// List the devices the desk approved (and those the server listed
     /// that it never approved), with each one's last sequence number and
     /// the numbers missing below it.
@@ -67,14 +77,16 @@ pub enum DeskCommand {
         key_id: String,
     },
     /// Fetch new bundles into DIR/inbox, check each arrived whole, and
-    /// acknowledge them.
+    /// acknowledge them to the server (which may then delete them); also
+    /// hands the server the desk's signed acknowledgements for the devices.
     Pull {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
     },
     /// Decrypt, verify and unpack the bundles in the inbox (or FILE) into
-    /// DIR/opened/, flagging anything forged, unknown or tampered. Exit
-    /// status 3 if any bundle is not accepted.
+    /// DIR/opened/, flagging anything forged, unknown or tampered, and sign
+    /// each one's acknowledgement for its device (accepted or flagged).
+    /// Exit status 3 if any bundle is not accepted.
     Open {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
@@ -150,6 +162,19 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
                 );
             }
         }
+        DeskCommand::AckFile {
+            dir,
+            bundle_id,
+            out,
+        } => {
+            desk::ack_file(dir, bundle_id, out).map_err(|e| anyhow!("{e}"))?;
+            if !json_out {
+                println!(
+                    "The acknowledgement of {bundle_id} is in {}: give it to the device (`temoin ack import`).",
+                    out.display()
+                );
+            }
+        }
         DeskCommand::Devices { dir } => {
             let rows = desk::devices(dir).map_err(|e| anyhow!("{e}"))?;
             if json_out {
@@ -205,6 +230,13 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
         DeskCommand::Open { dir, file } => {
             let opened = desk::open(dir, file.as_deref()).map_err(|e| anyhow!("{e}"))?;
             let all_ok = opened.iter().all(|o| o.accepted());
+            // The acknowledgements are signed; they go to the devices now
+            // if the server can be reached, otherwise at the next pull.
+            let relayed = if opened.is_empty() {
+                Ok(0)
+            } else {
+                rt.block_on(desk::relay_acks(dir))
+            };
             if json_out {
                 let rows: Vec<_> = opened
                     .iter()
@@ -229,6 +261,8 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
                 }
                 if opened.is_empty() {
                     println!("Nothing new to open.");
+                } else if relayed.is_err() {
+                    println!("The acknowledgements are signed; the server could not be reached, so they go at the next `desk pull`.");
                 }
             }
             if !all_ok {
@@ -353,7 +387,11 @@ pub fn show_outbox(
                 s.progress.offset.saturating_mul(100) / s.size.max(1)
             ),
             outbox::Status::Queued => "queued".into(),
-            outbox::Status::Delivered => "delivered, receipt verified".into(),
+            outbox::Status::Delivered => {
+                "delivered to the server (receipt verified); waiting for OMCT's desk".into()
+            }
+            outbox::Status::Acknowledged => "received by OMCT (acknowledged by its desk)".into(),
+            outbox::Status::Flagged => "FLAGGED by OMCT's desk".into(),
             outbox::Status::Failed => "FAILED".into(),
         };
         println!(
@@ -363,6 +401,27 @@ pub fn show_outbox(
         if let Some(e) = &s.last_error {
             println!("    last error: {e}");
         }
+        if let Some(why) = &s.flag_reason {
+            println!("    OMCT's desk says: {why}");
+        }
+    }
+    Ok(())
+}
+
+/// `temoin ack import FILE`: an acknowledgement OMCT's desk wrote as a file.
+pub fn import_ack(
+    vault: &mut temoin_vault::Vault,
+    file: &std::path::Path,
+    json_out: bool,
+) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let (id, accepted) = outbox::import_ack(vault, &bytes).map_err(|e| anyhow!("{e}"))?;
+    if json_out {
+        crate::print_json(&json!({ "bundle_id": id, "accepted": accepted }))?;
+    } else if accepted {
+        println!("Bundle {id}: received by OMCT (the desk's acknowledgement verified and recorded in the custody log).");
+    } else {
+        println!("Bundle {id}: FLAGGED by OMCT's desk (recorded in the custody log); see `temoin outbox`.");
     }
     Ok(())
 }
@@ -381,11 +440,15 @@ pub fn sync(
             .map_err(|e| anyhow!("{e}"))?;
         if json_out {
             crate::print_json(&json!({
-                "delivered": report.delivered, "failed": report.failed, "waiting": report.waiting,
+                "delivered": report.delivered, "acknowledged": report.acknowledged,
+                "failed": report.failed, "waiting": report.waiting,
             }))?;
         } else {
             for d in &report.delivered {
-                println!("Delivered {d} (receipt verified and recorded in the custody log).");
+                println!("Delivered {d} to the server (receipt verified and recorded in the custody log); OMCT's desk confirms it when it opens it.");
+            }
+            for d in &report.acknowledged {
+                println!("OMCT's desk acknowledged {d} (recorded in the custody log).");
             }
             for (id, why) in &report.failed {
                 println!("Failed {id}: {why}");

@@ -137,6 +137,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut vault = unlock(cli)?;
             handover::enroll(&mut vault, &code, proxy.as_deref(), cli.json)?;
         }
+        Command::Ack(cli::AckCommand::Import { file }) => {
+            handover::import_ack(&mut unlock(cli)?, file, cli.json)?;
+        }
         Command::Submit { case_id } => {
             let case = parse_id(case_id)?;
             handover::submit(&mut unlock(cli)?, case, cli.json)?;

@@ -137,7 +137,7 @@ fn a_case_goes_from_the_field_to_the_desk() {
     assert!(f.ok(&["outbox"]).contains("queued"));
     let sent = f.json(&["sync"]);
     assert_eq!(sent["delivered"][0], bundle.as_str(), "{sent}");
-    assert!(f.ok(&["outbox"]).contains("delivered, receipt verified"));
+    assert!(f.ok(&["outbox"]).contains("receipt verified"));
     let custody = f.ok(&["custody", &case]);
     assert!(custody.contains("delivered"), "{custody}");
 
@@ -164,6 +164,27 @@ fn a_case_goes_from_the_field_to_the_desk() {
     assert_eq!(devices[0]["label"], "test device");
     assert_eq!(devices[0]["last_sequence"], 1);
     assert_eq!(devices[0]["gaps"], serde_json::json!([]));
+    // `desk open` signed the desk's acknowledgement and handed it to the
+    // server; the next sync brings it to the device.
+    let synced = f.json(&["sync"]);
+    assert_eq!(synced["acknowledged"][0], bundle.as_str(), "{synced}");
+    assert!(f.ok(&["outbox"]).contains("received by OMCT"));
+    let rows = f.json(&["outbox"]);
+    assert_eq!(rows[0]["status"], "acknowledged", "{rows}");
+    assert_eq!(rows[0]["acknowledgement"]["verdict"], "accepted");
+    // The same acknowledgement as a file (a USB handover), imported.
+    let file = f.path("ack.json");
+    assert_ok(&temoin_no_vault(&[
+        "desk",
+        "ack-file",
+        "--dir",
+        s(&o.desk_dir),
+        &bundle,
+        "--out",
+        s(&file),
+    ]));
+    let imported = f.json(&["ack", "import", s(&file)]);
+    assert_eq!(imported["accepted"], true, "{imported}");
     let out = o.desk_dir.join("opened").join(&bundle);
     let evidence: Vec<_> = std::fs::read_dir(out.join("evidence")).unwrap().collect();
     assert_eq!(
@@ -330,5 +351,5 @@ fn sync_watch_delivers_once_the_server_comes_back() {
     std::thread::sleep(std::time::Duration::from_secs(2));
     watch.kill().unwrap();
     watch.wait().unwrap();
-    assert!(f.ok(&["outbox"]).contains("delivered, receipt verified"));
+    assert!(f.ok(&["outbox"]).contains("receipt verified"));
 }

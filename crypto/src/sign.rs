@@ -32,6 +32,8 @@ pub enum SigningPurpose {
     Receipt,
     /// OMCT's list of the recipients devices must seal bundles to.
     RecipientList,
+    /// OMCT's desk's acknowledgement of a bundle it opened and verified.
+    DeskAck,
 }
 
 impl SigningPurpose {
@@ -42,6 +44,7 @@ impl SigningPurpose {
             SigningPurpose::BundleManifest => "temoin/bundle-manifest/v1",
             SigningPurpose::Receipt => "temoin/receipt/v1",
             SigningPurpose::RecipientList => "temoin/recipient-list/v1",
+            SigningPurpose::DeskAck => "temoin/desk-ack/v1",
         }
     }
 }

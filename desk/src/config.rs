@@ -85,14 +85,20 @@ impl std::fmt::Debug for Pending {
     }
 }
 
-/// Signs a recipient list with the root key.
-pub fn sign_recipients(root: &DeviceKey, recipients: &[String]) -> SignedList {
+/// Signs a recipient list, naming the desk's acknowledgement key, with the
+/// root key.
+pub fn sign_recipients(
+    root: &DeviceKey,
+    recipients: &[String],
+    desk_key: Option<&str>,
+) -> SignedList {
     let list = RecipientList {
         v: RECIPIENT_LIST_V1.into(),
         issued_at: time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
         recipients: recipients.to_vec(),
+        desk_key: desk_key.map(str::to_owned),
     };
     let text = serde_json::to_string(&list).unwrap_or_default();
     let signature = root.sign(SigningPurpose::RecipientList, text.as_bytes());
@@ -120,7 +126,8 @@ pub async fn init(dir: &Path, endpoint: Endpoint, desk_token: &str) -> Result<St
     )?;
     private_write(&dir.join("root.key"), root.secret_for_sealing().as_ref())?;
     let recipient = identity.recipient().to_string();
-    let list = sign_recipients(&root, std::slice::from_ref(&recipient));
+    let desk = crate::ack::desk_key(dir)?.public().to_minisign_base64();
+    let list = sign_recipients(&root, std::slice::from_ref(&recipient), Some(&desk));
     publish(&endpoint, desk_token, &root, &list).await?;
     let config = DeskConfig {
         endpoint,
@@ -154,7 +161,8 @@ pub async fn rotate(dir: &Path) -> Result<String, DeskError> {
         .map_err(|_| DeskError::Local("omct.key is missing from the desk folder".into()))?;
     let identity = PayloadIdentity::generate();
     let recipient = identity.recipient().to_string();
-    let list = sign_recipients(&root, std::slice::from_ref(&recipient));
+    let desk = crate::ack::desk_key(dir)?.public().to_minisign_base64();
+    let list = sign_recipients(&root, std::slice::from_ref(&recipient), Some(&desk));
     // The new key is on disk before anyone can seal to it.
     private_write(
         &key_path,

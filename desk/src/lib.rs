@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod ack;
 mod config;
 mod conn;
 mod error;
@@ -28,6 +29,7 @@ mod open;
 mod pull;
 mod registry;
 
+pub use ack::{ack_file, relay_acks};
 pub use config::{init, rotate, sign_recipients, Approved, DeskConfig, Devices, Pending};
 pub use error::DeskError;
 pub use open::{open, Opened};

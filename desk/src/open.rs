@@ -7,6 +7,9 @@ use serde::Serialize;
 use temoin_bundle::{read_bundle, PayloadIdentity, Problem, ReadOptions, Report, Supersedes};
 use temoin_crypto::sign::DevicePublicKey;
 
+use sha2::{Digest, Sha256};
+
+use crate::ack::{acknowledge, Conclusion};
 use crate::error::DeskError;
 use crate::file::write_durably;
 use crate::registry::{load_devices, save_devices};
@@ -177,6 +180,42 @@ pub fn open(dir: &Path, only: Option<&Path>) -> Result<Vec<Opened>, DeskError> {
         // The register first, then the verdict that marks the bundle done:
         // a crash in between opens it again, never skips its number.
         save_devices(dir, &devices)?;
+        // Acknowledged at once, accepted or flagged with the reasons, for
+        // the device (relayed at the next contact with the server, or
+        // given as a file).
+        let accepted = report.genuine() && desk_problems.is_empty();
+        let mut reasons = Vec::new();
+        if !accepted {
+            reasons.extend(report.problems.iter().map(|p| p.detail.clone()));
+            reasons.extend(desk_problems.iter().cloned());
+            if reasons.is_empty() {
+                reasons.push("the bundle was not accepted".into());
+            }
+        }
+        let sha256 = {
+            let mut h = Sha256::new();
+            std::io::copy(&mut std::fs::File::open(&file)?, &mut h)?;
+            hex::encode(h.finalize())
+        };
+        acknowledge(
+            dir,
+            &target,
+            Conclusion {
+                bundle_id: report
+                    .manifest
+                    .as_ref()
+                    .map(|m| m.bundle_id.as_str())
+                    .unwrap_or(&name),
+                device_key_id: report
+                    .manifest
+                    .as_ref()
+                    .map(|m| m.device.key_id.as_str())
+                    .unwrap_or_default(),
+                sha256: &sha256,
+                manifest_sha256: report.manifest_sha256.as_deref().unwrap_or_default(),
+                reasons,
+            },
+        )?;
         std::fs::create_dir_all(&target)?;
         write_durably(
             &target.join("verification.json"),

@@ -16,6 +16,10 @@ use crate::registry::{load_devices, save_devices, take_listing};
 /// whole (SHA-256 as the server recorded it), then acknowledges it. Also
 /// refreshes the enrolled devices' keys. Returns the bundle ids pulled.
 pub async fn pull(dir: &Path) -> Result<Vec<String>, DeskError> {
+    // A desk made before acknowledgements publishes its key first; what
+    // was opened since the last contact goes to the devices.
+    crate::ack::publish_desk_key(dir).await?;
+    crate::ack::relay_acks(dir).await?;
     let c: DeskConfig = load(&dir.join("desk.json"))?;
     let conn = Conn::new(&c)?;
     let mut devices = load_devices(dir)?;

@@ -53,14 +53,18 @@ pub(crate) fn save_devices(dir: &Path, d: &Devices) -> Result<(), DeskError> {
     )
 }
 
-/// OMCT's root public key, from `root.key`.
-pub(crate) fn root_public(dir: &Path) -> Result<String, DeskError> {
-    let root = DeviceKey::from_sealed(
+/// OMCT's root signing key, from `root.key`.
+pub(crate) fn root_key(dir: &Path) -> Result<DeviceKey, DeskError> {
+    DeviceKey::from_sealed(
         &std::fs::read(dir.join("root.key"))
             .map_err(|_| DeskError::Local("root.key is missing from the desk folder".into()))?,
     )
-    .map_err(|_| DeskError::Local("root.key is damaged".into()))?;
-    Ok(root.public().to_minisign_base64())
+    .map_err(|_| DeskError::Local("root.key is damaged".into()))
+}
+
+/// OMCT's root public key (minisign base64).
+pub(crate) fn root_public(dir: &Path) -> Result<String, DeskError> {
+    Ok(root_key(dir)?.public().to_minisign_base64())
 }
 
 fn now_rfc3339() -> String {

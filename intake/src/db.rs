@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "device proof",
         include_str!("../migrations/0002_device_proof.sql"),
     ),
+    (
+        3,
+        "desk ack",
+        include_str!("../migrations/0003_desk_ack.sql"),
+    ),
 ];
 
 /// Which engine holds the state.
@@ -184,7 +189,7 @@ mod tests {
                 .fetch_all(&db.pool)
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(versions, vec![1, 2]);
+        assert_eq!(versions, vec![1, 2, 3]);
         sqlx::query("SELECT token_sha256, proof FROM devices")
             .fetch_all(&db.pool)
             .await

@@ -269,6 +269,36 @@ pub(crate) async fn desk_ack(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// The desk's signed acknowledgement of a bundle, kept for its device to
+/// fetch. The server checks only that it is a signed document of sane
+/// size: the device verifies it with the desk's key.
+pub(crate) async fn desk_acknowledgement(
+    State(s): State<Arc<Server>>,
+    UrlPath(id): UrlPath<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    check_desk(&s, &headers)?;
+    valid_bundle_id(&id)?;
+    if body.len() > 64 * 1024 {
+        return Err(ApiError::bad("an acknowledgement is at most 64 KiB"));
+    }
+    let signed: temoin_proto::SignedList = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::bad("expected JSON with list and signature"))?;
+    let text = serde_json::to_string(&signed).map_err(|_| ApiError::internal())?;
+    let n = sqlx::query("UPDATE bundles SET desk_ack = $1 WHERE bundle_id = $2")
+        .bind(&text)
+        .bind(&id)
+        .execute(&s.db.pool)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+    if n == 0 {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such bundle"));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// Deletes a stored bundle's bytes, then records it and frees its bytes
 /// in the quota (the row stays, so that a replay is still answered).
 async fn delete_stored(s: &Server, id: &str) -> ApiResult<()> {

@@ -160,3 +160,33 @@ pub(crate) async fn receipt(
     let receipt: SignedList = serde_json::from_str(&signed).map_err(|_| ApiError::internal())?;
     Ok(Json(receipt).into_response())
 }
+
+/// The desk's signed acknowledgement of a finished upload's bundle, as the
+/// desk sent it: `200` with it, or `204` while the desk has not sent one.
+pub(crate) async fn acknowledgement(
+    State(s): State<Arc<Server>>,
+    UrlPath(id): UrlPath<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let u = load_upload(&s, &headers, &id).await?;
+    if !u.done {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "the upload is not complete",
+        ));
+    }
+    let ack: Option<Option<String>> =
+        sqlx::query_scalar("SELECT desk_ack FROM bundles WHERE bundle_id = $1")
+            .bind(&u.bundle_id)
+            .fetch_optional(&s.db.pool)
+            .await
+            .map_err(db_error)?;
+    match ack.flatten() {
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+        Some(text) => {
+            let signed: SignedList =
+                serde_json::from_str(&text).map_err(|_| ApiError::internal())?;
+            Ok(Json(signed).into_response())
+        }
+    }
+}

@@ -10,7 +10,7 @@ use axum::Router;
 use crate::desk::*;
 use crate::enroll::{enroll, recipients};
 use crate::error::SetupError;
-use crate::receipt::receipt;
+use crate::receipt::{acknowledgement, receipt};
 use crate::server::Server;
 use crate::upload::{create, head_upload, options, patch, terminate};
 
@@ -27,6 +27,7 @@ pub fn router(server: Arc<Server>) -> Router {
                 .delete(terminate),
         )
         .route("/v1/uploads/{id}/receipt", get(receipt))
+        .route("/v1/uploads/{id}/acknowledgement", get(acknowledgement))
         .route("/v1/desk/tokens", post(desk_token))
         .route("/v1/desk/recipients", axum::routing::put(desk_recipients))
         .route("/v1/desk/devices", get(desk_devices))
@@ -34,6 +35,10 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/v1/desk/bundles", get(desk_list))
         .route("/v1/desk/bundles/{id}", get(desk_fetch))
         .route("/v1/desk/bundles/{id}/ack", post(desk_ack))
+        .route(
+            "/v1/desk/bundles/{id}/acknowledgement",
+            axum::routing::put(desk_acknowledgement),
+        )
         .with_state(server)
 }
 

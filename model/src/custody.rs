@@ -42,6 +42,12 @@ pub enum Action {
     ExportBundle,
     /// A bundle reached OMCT's intake server, which signed a receipt.
     Delivered,
+    /// OMCT's desk opened and verified a bundle and signed its
+    /// acknowledgement (kept in the entry's `receipt`).
+    Acknowledged,
+    /// OMCT's desk received a bundle and refused it (its signed
+    /// acknowledgement, with the reasons, in the entry's `receipt`).
+    Flagged,
 }
 
 impl Action {
@@ -58,6 +64,8 @@ impl Action {
             Action::PassphraseChanged => "passphrase_changed",
             Action::ExportBundle => "export_bundle",
             Action::Delivered => "delivered",
+            Action::Acknowledged => "acknowledged",
+            Action::Flagged => "flagged",
         }
     }
 }

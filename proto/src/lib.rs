@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod ack;
 pub mod code;
 pub mod desk;
 pub mod enroll;

@@ -17,6 +17,11 @@ pub struct RecipientList {
     pub issued_at: String,
     /// The `age1...` recipients.
     pub recipients: Vec<String>,
+    /// The desk's signing key (minisign base64), which signs its
+    /// acknowledgements ([`crate::ack`]); vouched for by the root key's
+    /// signature over this list. Absent in lists from before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk_key: Option<String>,
 }
 
 /// What the desk publishes on the server: the root key and a list it signed.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use temoin_crypto::sign::{DevicePublicKey, SigningPurpose};
 
+use temoin_proto::ack::{DeskAck, DESK_ACK_V1};
 use temoin_proto::code::{device_proof, EnrollmentCode};
 use temoin_proto::enroll::{EnrollAnswer, EnrollRequest};
 use temoin_proto::error::ErrorAnswer;
@@ -154,6 +155,21 @@ pub struct Enrollment {
     /// codes, which must enroll again.
     #[serde(default)]
     pub root_fingerprint: Option<String>,
+    /// OMCT's desk key (minisign base64), which signs acknowledgements,
+    /// from the last verified list. None until the desk published one.
+    #[serde(default)]
+    pub desk_key: Option<String>,
+}
+
+/// A recipient list that verified with the root key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedList {
+    /// The recipients to seal to.
+    pub recipients: Vec<String>,
+    /// When it was issued (RFC 3339).
+    pub issued_at: String,
+    /// The desk key it names, if any.
+    pub desk_key: Option<String>,
 }
 
 /// What a device says when the server's root key is not the one its code
@@ -220,10 +236,7 @@ async fn refusal(r: reqwest::Response) -> SyncError {
 }
 
 /// Verifies a signed recipient list with the root key.
-pub fn verify_recipients(
-    list: &SignedList,
-    root_key: &str,
-) -> Result<(Vec<String>, String), SyncError> {
+pub fn verify_recipients(list: &SignedList, root_key: &str) -> Result<VerifiedList, SyncError> {
     let key = DevicePublicKey::from_minisign(root_key)
         .map_err(|_| SyncError::Untrustworthy("OMCT's root key is not valid".into()))?;
     key.verify(
@@ -244,7 +257,16 @@ pub fn verify_recipients(
             "OMCT's recipient list is malformed".into(),
         ));
     }
-    Ok((parsed.recipients, parsed.issued_at))
+    if let Some(k) = &parsed.desk_key {
+        DevicePublicKey::from_minisign(k).map_err(|_| {
+            SyncError::Untrustworthy("OMCT's recipient list names a malformed desk key".into())
+        })?;
+    }
+    Ok(VerifiedList {
+        recipients: parsed.recipients,
+        issued_at: parsed.issued_at,
+        desk_key: parsed.desk_key,
+    })
 }
 
 fn issued(t: &str) -> Option<time::OffsetDateTime> {
@@ -335,15 +357,17 @@ pub async fn enroll(
         recipients: Vec::new(),
         recipients_issued_at: None,
         root_fingerprint: Some(hex::encode(root_fingerprint)),
+        desk_key: None,
     };
-    let (recipients, issued_at) = fetch_recipients(&e).await?;
-    e.recipients = recipients;
-    e.recipients_issued_at = Some(issued_at);
+    let list = fetch_recipients(&e).await?;
+    e.recipients = list.recipients;
+    e.recipients_issued_at = Some(list.issued_at);
+    e.desk_key = list.desk_key;
     Ok(e)
 }
 
 /// Fetches and verifies the current recipient list.
-pub async fn fetch_recipients(e: &Enrollment) -> Result<(Vec<String>, String), SyncError> {
+pub async fn fetch_recipients(e: &Enrollment) -> Result<VerifiedList, SyncError> {
     let client = e.endpoint.client(Duration::from_secs(60))?;
     let r = client
         .get(e.endpoint.url("/v1/recipients"))
@@ -637,4 +661,55 @@ pub fn verify_receipt(
         ));
     }
     Ok(receipt)
+}
+
+/// Verifies a desk acknowledgement with the desk key and checks it is about
+/// this bundle (its id, the ciphertext's SHA-256 and, when known, its
+/// manifest's). The server that relays it cannot make one that passes.
+pub fn verify_ack(
+    signed: &SignedList,
+    desk_key: &str,
+    bundle_id: &str,
+    sha256: &str,
+    manifest_sha256: Option<&str>,
+) -> Result<DeskAck, SyncError> {
+    let bad = |why: &str| SyncError::Untrustworthy(format!("OMCT's acknowledgement {why}"));
+    let key = DevicePublicKey::from_minisign(desk_key).map_err(|_| bad("key is malformed"))?;
+    key.verify(
+        SigningPurpose::DeskAck,
+        signed.list.as_bytes(),
+        &signed.signature,
+    )
+    .map_err(|_| bad("does not verify with OMCT's desk key"))?;
+    let ack: DeskAck = serde_json::from_str(&signed.list).map_err(|_| bad("is malformed"))?;
+    if ack.v != DESK_ACK_V1 {
+        return Err(bad("is of an unknown version"));
+    }
+    if ack.bundle_id != bundle_id
+        || ack.sha256 != sha256
+        || manifest_sha256.is_some_and(|m| m != ack.manifest_sha256)
+    {
+        return Err(bad("is about another bundle"));
+    }
+    Ok(ack)
+}
+
+/// The desk's acknowledgement of an upload's bundle, as the server relays
+/// it: `None` while there is none yet. Not verified here: see
+/// [`verify_ack`].
+pub async fn fetch_ack(e: &Enrollment, location: &str) -> Result<Option<SignedList>, SyncError> {
+    let client = e.endpoint.client(Duration::from_secs(60))?;
+    let r = client
+        .get(e.endpoint.url(&format!("{location}/acknowledgement")))
+        .header("Authorization", format!("Bearer {}", e.access_token))
+        .send()
+        .await
+        .map_err(transient)?;
+    match r.status().as_u16() {
+        204 => Ok(None),
+        200 => r.json().await.map(Some).map_err(|_| {
+            SyncError::Untrustworthy("the server relayed a malformed acknowledgement".into())
+        }),
+        _ => Err(refusal(r).await),
+    }
 }

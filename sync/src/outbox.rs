@@ -38,10 +38,40 @@ pub enum Status {
     Queued,
     /// Partly sent.
     Uploading,
-    /// OMCT's server holds it and signed a receipt.
+    /// OMCT's server holds it and signed a receipt; the desk has not
+    /// acknowledged it yet.
     Delivered,
+    /// OMCT's desk opened and verified it and signed an acknowledgement:
+    /// received by OMCT.
+    Acknowledged,
+    /// OMCT's desk received it and refused it (`flag_reason` says why).
+    Flagged,
     /// Stopped for a reason a person must act on.
     Failed,
+}
+
+impl Status {
+    /// Whether the server took it (whatever the desk said since).
+    pub fn delivered(self) -> bool {
+        matches!(
+            self,
+            Status::Delivered | Status::Acknowledged | Status::Flagged
+        )
+    }
+}
+
+/// The desk's acknowledgement as a device keeps it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Acknowledgement {
+    /// `accepted` or `flagged`.
+    pub verdict: temoin_proto::ack::Verdict,
+    /// Why it was flagged.
+    pub reasons: Vec<String>,
+    /// When the desk signed it (RFC 3339).
+    pub acknowledged_at: String,
+    /// The signed acknowledgement as received (JSON of `list` and
+    /// `signature`).
+    pub signed: String,
 }
 
 /// One submission.
@@ -79,6 +109,12 @@ pub struct Submission {
     pub queued_at: i64,
     /// The bundle it replaces, if any.
     pub supersedes: Option<Supersedes>,
+    /// OMCT's desk's verified acknowledgement, once it came.
+    #[serde(default)]
+    pub acknowledgement: Option<Acknowledgement>,
+    /// Why the desk refused it, when it did.
+    #[serde(default)]
+    pub flag_reason: Option<String>,
 }
 
 /// Why the outbox could not do what was asked.
@@ -177,7 +213,7 @@ pub fn submit(vault: &mut Vault, case: ItemId) -> Result<Submission, OutboxError
         .map_err(|_| OutboxError::Damaged("recipient list".into()))?;
     let earlier = list(vault)?
         .into_iter()
-        .filter(|s| s.case_id == case && s.status == Status::Delivered)
+        .filter(|s| s.case_id == case && s.status.delivered())
         .max_by_key(|s| s.sequence)
         .map(|s| Supersedes {
             bundle_id: s.bundle_id,
@@ -224,6 +260,8 @@ pub fn submit(vault: &mut Vault, case: ItemId) -> Result<Submission, OutboxError
         receipt: None,
         queued_at: now(),
         supersedes: earlier,
+        acknowledgement: None,
+        flag_reason: None,
     };
     save(vault, &s)?;
     Ok(s)
@@ -245,6 +283,8 @@ pub fn backoff_seconds(attempts: u32) -> i64 {
 pub struct RunReport {
     /// Delivered in this run.
     pub delivered: Vec<String>,
+    /// Acknowledged by OMCT's desk in this run (accepted or flagged).
+    pub acknowledged: Vec<String>,
     /// Failed in this run, with reasons.
     pub failed: Vec<(String, String)>,
     /// Left for later (not due, or a transient failure).
@@ -296,17 +336,18 @@ pub async fn run_watched<A: VaultAccess>(
     // can be reached and the list verifies with the root key; otherwise
     // keep the one stored. Bundles already sealed stay as they are (OMCT
     // keeps its old keys to open them).
-    if let Ok((current, issued_at)) = client::fetch_recipients(&e).await {
-        if client::newer_list(&issued_at, e.recipients_issued_at.as_deref()) {
-            e.recipients = current;
-            e.recipients_issued_at = Some(issued_at);
+    if let Ok(current) = client::fetch_recipients(&e).await {
+        if client::newer_list(&current.issued_at, e.recipients_issued_at.as_deref()) {
+            e.recipients = current.recipients;
+            e.recipients_issued_at = Some(current.issued_at);
+            e.desk_key = current.desk_key.or(e.desk_key);
             access.with(|v| save_enrollment(v, &e))?;
         }
     }
     let (device, queue) = access.with(|v| Ok((v.device_public_key().id_hex(), list(v)?)))?;
     let mut report = RunReport::default();
     for mut s in queue {
-        if matches!(s.status, Status::Delivered | Status::Failed) {
+        if s.status.delivered() || s.status == Status::Failed {
             continue;
         }
         if !force && s.next_attempt_at > now() {
@@ -358,16 +399,8 @@ pub async fn run_watched<A: VaultAccess>(
                     s.receipt = Some(delivery.signed.clone());
                     s.last_error = None;
                     save(v, &s)?;
-                    // Deliver and forget, when the person chose it: the
-                    // receipt is in the custody log and in this record; the
-                    // case goes unless it changed since it was sealed.
-                    if v.forget_after_delivery()? {
-                        match v.forget_delivered(s.case_id) {
-                            Ok(_) | Err(ForgetError::NotDelivered) => {}
-                            Err(ForgetError::Vault(e)) => return Err(e.into()),
-                            Err(e) => return Err(OutboxError::Damaged(e.to_string())),
-                        }
-                    }
+                    // Nothing is forgotten on the server's receipt: only
+                    // OMCT's desk's acknowledgement lets a case go.
                     Ok(())
                 })?;
                 // Sent and acknowledged: the local copy of the ciphertext
@@ -391,7 +424,129 @@ pub async fn run_watched<A: VaultAccess>(
         }
         on_change();
     }
+    // Delivered bundles wait for the desk: its acknowledgement, relayed by
+    // the server, verified with the desk key the root-signed list names.
+    if let Some(desk_key) = e.desk_key.clone() {
+        let waiting = access.with(|v| list(v))?;
+        for s in waiting
+            .into_iter()
+            .filter(|s| s.status == Status::Delivered)
+        {
+            let Some(location) = s.progress.location.clone() else {
+                continue;
+            };
+            let Ok(Some(signed)) = client::fetch_ack(&e, &location).await else {
+                continue;
+            };
+            match access.with(|v| take_ack(v, s.clone(), &signed, &desk_key)) {
+                Ok(()) => report.acknowledged.push(s.bundle_id.clone()),
+                // A relayed acknowledgement that does not verify is the
+                // server's lie, not the desk's word: kept waiting.
+                Err(OutboxError::Sync(SyncError::Untrustworthy(_))) => {}
+                Err(other) => return Err(other),
+            }
+            on_change();
+        }
+    }
     Ok(report)
+}
+
+/// Verifies and records the desk's acknowledgement of a submission: into
+/// the custody log and the submission, then, for an accepted one with the
+/// standing policy on, the case is forgotten (unless it changed since).
+fn take_ack(
+    v: &mut Vault,
+    mut s: Submission,
+    signed: &temoin_proto::SignedList,
+    desk_key: &str,
+) -> Result<(), OutboxError> {
+    let ack = client::verify_ack(
+        signed,
+        desk_key,
+        &s.bundle_id,
+        &s.sha256,
+        Some(&s.manifest_sha256),
+    )?;
+    let text = serde_json::to_string(signed).map_err(|e| OutboxError::Damaged(e.to_string()))?;
+    let accepted = ack.verdict == temoin_proto::ack::Verdict::Accepted;
+    v.record_acknowledgement(
+        s.case_id,
+        BundleNote {
+            id: s.bundle_id.clone(),
+            sequence: s.sequence,
+            purpose: Purpose::ShareWithOmct.code().to_owned(),
+            recipients: s.recipients.clone(),
+        },
+        &s.sha256,
+        &text,
+        accepted,
+    )?;
+    s.status = if accepted {
+        Status::Acknowledged
+    } else {
+        Status::Flagged
+    };
+    s.flag_reason = (!accepted).then(|| ack.reasons.join("; "));
+    s.acknowledgement = Some(Acknowledgement {
+        verdict: ack.verdict,
+        reasons: ack.reasons,
+        acknowledged_at: ack.acknowledged_at,
+        signed: text,
+    });
+    save(v, &s)?;
+    if accepted && v.forget_after_delivery()? {
+        match v.forget_delivered(s.case_id) {
+            Ok(_) | Err(ForgetError::NotDelivered) => {}
+            Err(ForgetError::Vault(e)) => return Err(e.into()),
+            Err(e) => return Err(OutboxError::Damaged(e.to_string())),
+        }
+    }
+    Ok(())
+}
+
+/// Imports an acknowledgement the desk wrote as a file (`desk ack-file`)
+/// for a bundle that travelled on a USB stick, or that the server withheld:
+/// verified with the desk key, and recorded as if it came through the
+/// server. Returns the bundle id and whether the desk accepted it.
+pub fn import_ack(vault: &mut Vault, bytes: &[u8]) -> Result<(String, bool), OutboxError> {
+    let signed: temoin_proto::SignedList = serde_json::from_slice(bytes).map_err(|_| {
+        SyncError::Untrustworthy("this file is not an acknowledgement from OMCT's desk".into())
+    })?;
+    let e = checked_enrollment(vault)?;
+    let desk_key = e.desk_key.ok_or_else(|| {
+        SyncError::Refused(
+            "this device does not know OMCT's desk key yet: sync once with the server first".into(),
+        )
+    })?;
+    let unverified: temoin_proto::ack::DeskAck = serde_json::from_str(&signed.list)
+        .map_err(|_| SyncError::Untrustworthy("the acknowledgement is malformed".into()))?;
+    let id = unverified.bundle_id.clone();
+    // Sent through the outbox: checked against what was sent.
+    if let Some(s) = list(vault)?.into_iter().find(|s| s.bundle_id == id) {
+        let accepted = unverified.verdict == temoin_proto::ack::Verdict::Accepted;
+        // Already recorded (the server relayed it, or imported before).
+        if matches!(s.status, Status::Acknowledged | Status::Flagged) {
+            client::verify_ack(&signed, &desk_key, &id, &s.sha256, Some(&s.manifest_sha256))?;
+            return Ok((id, accepted));
+        }
+        take_ack(vault, s, &signed, &desk_key)?;
+        return Ok((id, accepted));
+    }
+    // Exported to a file: checked against the manifest recorded at export.
+    let (case, note, manifest_sha256) = vault
+        .exported_bundle(&id)?
+        .ok_or_else(|| OutboxError::Damaged(format!("this vault sealed no bundle {id}")))?;
+    let ack = client::verify_ack(
+        &signed,
+        &desk_key,
+        &id,
+        &unverified.sha256,
+        Some(&manifest_sha256),
+    )?;
+    let text = serde_json::to_string(&signed).map_err(|e| OutboxError::Damaged(e.to_string()))?;
+    let accepted = ack.verdict == temoin_proto::ack::Verdict::Accepted;
+    vault.record_acknowledgement(case, note, &ack.sha256, &text, accepted)?;
+    Ok((id, accepted))
 }
 
 /// Puts a failed submission back in the queue (after the person fixed the

@@ -25,6 +25,8 @@ const env = (k) => {
 const OUT = env("E2E_OUT");
 const ART = path.join(OUT, "artifacts");
 const PHOTO = env("E2E_PHOTO");
+const temoin = env("E2E_TEMOIN");
+const desk = env("E2E_DESK");
 const PASS = "orbit lantern quietly folds seven maps";
 
 // Hostile text: rendered as text, it is harmless; run, it sets a flag.
@@ -281,6 +283,23 @@ try {
   await shot(b, "06-delivered");
   log("delivered, receipt shown");
 
+  // OMCT's side: the desk pulls what arrived, opens and verifies it, and
+  // signs its acknowledgement, which the server relays to the app.
+  step = "OMCT's desk opens the bundle and acknowledges it";
+  execFileSync(temoin, ["desk", "pull", "--dir", desk], { stdio: "inherit" });
+  const opened = execFileSync(temoin, ["desk", "open", "--dir", desk, "--json"]).toString();
+  const verdicts = JSON.parse(opened);
+  if (!verdicts.length || !verdicts.every((v) => v.accepted)) {
+    throw new Error(`the desk did not accept the bundle: ${opened}`);
+  }
+  await waitFor(b, "acknowledged by OMCT", async () => {
+    const s = await b.$(sel("outbox-status"));
+    return (await s.isExisting()) && (await s.getAttribute("data-status")) === "acknowledged";
+  }, 120000);
+  await el(b, "acknowledgement");
+  await shot(b, "06b-acknowledged");
+  log(`the desk accepted ${verdicts.length} bundle(s); the app shows it received by OMCT`);
+
   step = "the outbox and settings screens";
   await click(b, "outbox-nav");
   await el(b, "outbox-row");
@@ -447,16 +466,12 @@ try {
 }
 await b.deleteSession();
 
-// OMCT's side: the desk pulls what arrived and verifies it.
-step = "the desk opens the bundle";
-const temoin = env("E2E_TEMOIN");
-const desk = env("E2E_DESK");
-execFileSync(temoin, ["desk", "pull", "--dir", desk], { stdio: "inherit" });
-const opened = execFileSync(temoin, ["desk", "open", "--dir", desk, "--json"]).toString();
-const verdicts = JSON.parse(opened);
-const list = Array.isArray(verdicts) ? verdicts : verdicts.bundles ?? [];
-if (!list.length || !list.every((v) => v.accepted ?? v.ok ?? true)) {
-  throw new Error(`the desk did not accept the bundle: ${opened}`);
+// OMCT's side: the desk approved the app's device on its proof, and no
+// bundle of it is missing.
+step = "the desk's register";
+const devices = JSON.parse(execFileSync(temoin, ["desk", "devices", "--dir", desk, "--json"]).toString());
+if (devices.length !== 1 || devices[0].status !== "approved" || devices[0].gaps.length !== 0) {
+  throw new Error(`the desk's register is not as expected: ${JSON.stringify(devices)}`);
 }
-log(`the desk opened ${list.length} bundle(s) and accepted them`);
+log(`the desk approved the app's device (last bundle ${devices[0].last_sequence}, no gaps)`);
 log("PASSED");

@@ -630,7 +630,7 @@ async fn an_upload_interrupted_while_finishing_is_finished_on_the_next_request()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_deliver_and_forget_the_case_goes_once_the_receipt_is_verified() {
+async fn with_deliver_and_forget_the_case_goes_once_the_desk_acknowledges_it() {
     let w = world(None).await;
     let (mut v, case, _) = field_vault(&w.root.join("vault"), 64 * 1024);
     enroll(&w, &mut v, "field device").await;
@@ -638,24 +638,41 @@ async fn with_deliver_and_forget_the_case_goes_once_the_receipt_is_verified() {
     let s = outbox::submit(&mut v, case).unwrap();
     let report = outbox::run_once(&mut v, false).await.unwrap();
     assert_eq!(report.delivered, vec![s.bundle_id.clone()], "{report:?}");
+    // The server's receipt alone forgets nothing.
+    assert_eq!(v.kind_of(case), Some(temoin_vault::Kind::Case));
+    assert_eq!(
+        outbox::list(&v).unwrap()[0].status,
+        outbox::Status::Delivered
+    );
+
+    // OMCT's desk opens it and signs its acknowledgement; the server
+    // relays it at the next round.
+    desk::pull(&w.desk).await.unwrap();
+    assert!(desk::open(&w.desk, None).unwrap()[0].accepted());
+    assert_eq!(desk::relay_acks(&w.desk).await.unwrap(), 1);
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert_eq!(report.acknowledged, vec![s.bundle_id.clone()], "{report:?}");
 
     // The case and everything in it are gone from the vault...
     assert_eq!(v.kind_of(case), None);
     assert!(v.list(temoin_vault::Kind::Evidence).is_empty());
     assert!(v.list(temoin_vault::Kind::Testimony).is_empty());
-    // ...and the receipt stays: in the outbox's record and in custody.
+    // ...and the receipt and the acknowledgement stay: in the outbox's
+    // record and in custody.
     let after = outbox::list(&v).unwrap();
-    assert_eq!(after[0].status, outbox::Status::Delivered);
+    assert_eq!(after[0].status, outbox::Status::Acknowledged);
     assert!(after[0].receipt.as_deref().unwrap().contains(&s.bundle_id));
+    let ack = after[0].acknowledgement.as_ref().unwrap();
+    assert_eq!(ack.verdict, temoin_proto::ack::Verdict::Accepted);
     let log = v.custody().unwrap();
     assert!(log
         .iter()
         .any(|e| e.body.action == Action::Delivered && e.body.receipt.is_some()));
     assert!(log
         .iter()
+        .any(|e| e.body.action == Action::Acknowledged && e.body.receipt.is_some()));
+    assert!(log
+        .iter()
         .any(|e| e.body.action == Action::Delete && e.body.item == Some(case)));
     assert!(v.verify().unwrap().is_ok());
-    // OMCT has it all.
-    desk::pull(&w.desk).await.unwrap();
-    assert!(desk::open(&w.desk, None).unwrap()[0].accepted());
 }

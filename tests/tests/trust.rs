@@ -197,6 +197,24 @@ async fn a_revocation_the_server_ignores_is_enforced_at_the_desk() {
         opened[0].desk_problems
     );
     assert_eq!(desk::devices(&o.desk).unwrap()[0].status, "revoked");
+    // The device hears it: flagged, with the desk's reason.
+    desk::relay_acks(&o.desk).await.unwrap();
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    // Both bundles' acknowledgements: the first accepted, the second not.
+    assert_eq!(report.acknowledged.len(), 2, "{report:?}");
+    let last = outbox::list(&v)
+        .unwrap()
+        .into_iter()
+        .max_by_key(|s| s.sequence)
+        .unwrap();
+    assert_eq!(last.status, outbox::Status::Flagged);
+    assert!(
+        last.flag_reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("revoked"),
+        "{last:?}"
+    );
 }
 
 /// The server receipts a bundle and drops it: the desk's register shows
@@ -230,4 +248,162 @@ async fn a_bundle_the_server_dropped_shows_as_a_gap() {
     let rows = desk::devices(&o.desk).unwrap();
     assert_eq!(rows[0].last_sequence, Some(3));
     assert_eq!(rows[0].gaps, vec![sent[1].sequence]);
+}
+
+/// The server signs a receipt and drops the bundle, with deliver-and-forget
+/// on: the device keeps the case, since the desk never acknowledged it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_without_the_desks_acknowledgement_forgets_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let (mut v, case, _) = field_vault(&dir.path().join("vault"), 100);
+    enroll(&o.desk, &o.endpoint, &mut v, "defender")
+        .await
+        .unwrap();
+    v.set_forget_after_delivery(true).unwrap();
+    let s = outbox::submit(&mut v, case).unwrap();
+    assert_eq!(
+        outbox::run_once(&mut v, false)
+            .await
+            .unwrap()
+            .delivered
+            .len(),
+        1
+    );
+    let mut db = state_db(&o.intake).await.unwrap();
+    sqlx::query("DELETE FROM bundles")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    assert!(desk::pull(&o.desk).await.unwrap().is_empty());
+    for _ in 0..2 {
+        outbox::run_once(&mut v, true).await.unwrap();
+    }
+    assert_eq!(v.kind_of(case), Some(temoin_vault::Kind::Case));
+    let now = outbox::list(&v).unwrap();
+    assert_eq!(now[0].bundle_id, s.bundle_id);
+    assert_eq!(now[0].status, outbox::Status::Delivered);
+}
+
+/// The server relays an acknowledgement it made itself (signed with a key
+/// of its own): the device does not take it and forgets nothing. When it
+/// withholds the desk's real one, the desk's file does the same work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_or_withheld_acknowledgement_and_the_desks_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let (mut v, case, _) = field_vault(&dir.path().join("vault"), 100);
+    enroll(&o.desk, &o.endpoint, &mut v, "defender")
+        .await
+        .unwrap();
+    v.set_forget_after_delivery(true).unwrap();
+    let s = outbox::submit(&mut v, case).unwrap();
+    outbox::run_once(&mut v, false).await.unwrap();
+    desk::pull(&o.desk).await.unwrap();
+    assert!(desk::open(&o.desk, None).unwrap()[0].accepted());
+
+    // Forged: the right content, the server's own signature.
+    let genuine: temoin_proto::SignedList = serde_json::from_slice(
+        &std::fs::read(
+            o.desk
+                .join("opened")
+                .join(&s.bundle_id)
+                .join("acknowledgement.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let own = temoin_crypto::sign::DeviceKey::generate();
+    let forged = temoin_proto::SignedList {
+        signature: own.sign(
+            temoin_crypto::sign::SigningPurpose::DeskAck,
+            genuine.list.as_bytes(),
+        ),
+        list: genuine.list.clone(),
+    };
+    let mut db = state_db(&o.intake).await.unwrap();
+    sqlx::query("UPDATE bundles SET desk_ack = $1")
+        .bind(serde_json::to_string(&forged).unwrap())
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let report = outbox::run_once(&mut v, true).await.unwrap();
+    assert!(report.acknowledged.is_empty(), "{report:?}");
+    assert_eq!(v.kind_of(case), Some(temoin_vault::Kind::Case));
+    // A genuine acknowledgement of another bundle of this device, relayed
+    // for this one: the case changed and was sent again.
+    v.add(&Testimony::new(case, "Added later.")).unwrap();
+    let second = outbox::submit(&mut v, case).unwrap();
+    outbox::run_once(&mut v, false).await.unwrap();
+    sqlx::query("UPDATE bundles SET desk_ack = $1 WHERE bundle_id = $2")
+        .bind(serde_json::to_string(&genuine).unwrap())
+        .bind(&second.bundle_id)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let report = outbox::run_once(&mut v, true).await.unwrap();
+    assert!(report.acknowledged.is_empty(), "{report:?}");
+    assert_eq!(v.kind_of(case), Some(temoin_vault::Kind::Case));
+    let status_of = |v: &temoin_vault::Vault, id: &str| {
+        outbox::list(v)
+            .unwrap()
+            .into_iter()
+            .find(|s| s.bundle_id == id)
+            .unwrap()
+            .status
+    };
+    assert_eq!(status_of(&v, &second.bundle_id), outbox::Status::Delivered);
+
+    // Withheld (the desk's acknowledgement never relayed): the desk writes
+    // it as a file, the device imports it.
+    let file = dir.path().join("ack.json");
+    desk::ack_file(&o.desk, &s.bundle_id, &file).unwrap();
+    let (id, accepted) = outbox::import_ack(&mut v, &std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!((id.as_str(), accepted), (s.bundle_id.as_str(), true));
+    assert_eq!(status_of(&v, &s.bundle_id), outbox::Status::Acknowledged);
+    // The first bundle no longer covers the case as it is: kept.
+    assert_eq!(v.kind_of(case), Some(temoin_vault::Kind::Case));
+    // A file that is not the desk's is refused.
+    let forged_file = serde_json::to_vec(&forged).unwrap();
+    assert!(outbox::import_ack(&mut v, &forged_file).is_err());
+}
+
+/// A bundle handed over on a USB stick: the desk opens the file, writes
+/// its acknowledgement, and the device records it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_on_a_usb_stick_is_acknowledged_with_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let (mut v, case, _) = field_vault(&dir.path().join("vault"), 100);
+    let e = enroll(&o.desk, &o.endpoint, &mut v, "defender")
+        .await
+        .unwrap();
+    // The desk key arrives with the list (published at desk init).
+    assert!(e.desk_key.is_some());
+    // Known to the desk only once it saw the device's proof.
+    desk::pull(&o.desk).await.unwrap();
+    let usb = dir.path().join("stick.tar.age");
+    let summary = v
+        .export_bundle_to_file(
+            case,
+            &temoin_vault::export::ExportOptions {
+                purpose: temoin_bundle::Purpose::ShareWithOmct,
+                recipients: vec![e.recipients[0].parse().unwrap()],
+                supersedes: None,
+            },
+            &usb,
+        )
+        .unwrap();
+    let opened = desk::open(&o.desk, Some(&usb)).unwrap();
+    assert!(opened[0].accepted(), "{:?}", opened[0].desk_problems);
+    let file = dir.path().join("ack.json");
+    desk::ack_file(&o.desk, &summary.manifest.bundle_id, &file).unwrap();
+    let (id, accepted) = outbox::import_ack(&mut v, &std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(id, summary.manifest.bundle_id);
+    assert!(accepted);
+    let log = v.custody().unwrap();
+    assert!(log.iter().any(|e| {
+        e.body.action == temoin_vault::custody::Action::Acknowledged
+            && e.body.bundle.as_ref().is_some_and(|b| b.id == id)
+    }));
 }

@@ -165,6 +165,15 @@ export type Account_Serialize = {
 	after_release: string | null,
 };
 
+export type AcknowledgementView = {
+	/**  Whether the desk accepted it (false: it flagged it). */
+	accepted: boolean,
+	/**  Why it was flagged. */
+	reasons: string[],
+	/**  When the desk signed it (RFC 3339). */
+	acknowledged_at: string,
+};
+
 /**
  *  Any record of a case other than the case itself and evidence (which
  *  comes in through import).
@@ -606,7 +615,13 @@ export type CustodyView_Serialize = {
 	entries: CustodyRow_Serialize[],
 };
 
-export type DeliveryState = "none" | "queued" | "uploading" | "delivered" | "failed";
+export type DeliveryState = "none" | "queued" | "uploading" | 
+/**  OMCT's server signed a receipt; the desk has not confirmed yet. */
+"delivered" | 
+/**  OMCT's desk opened, verified and acknowledged it: received by OMCT. */
+"acknowledged" | 
+/**  OMCT's desk received it and refused it. */
+"flagged" | "failed";
 
 export type DemoInfo = {
 	server: string,
@@ -1128,6 +1143,8 @@ export type OutboxRow_Deserialize = {
 	next_attempt_at: number,
 	last_error?: string | null,
 	receipt?: ReceiptView | null,
+	/**  OMCT's desk's acknowledgement, once it came. */
+	acknowledgement?: AcknowledgementView | null,
 };
 
 export type OutboxRow_Serialize = {
@@ -1140,6 +1157,8 @@ export type OutboxRow_Serialize = {
 	next_attempt_at: number,
 	last_error: string | null,
 	receipt: ReceiptView | null,
+	/**  OMCT's desk's acknowledgement, once it came. */
+	acknowledgement: AcknowledgementView | null,
 };
 
 /**

@@ -37,6 +37,8 @@ async function start(): Promise<void> {
       seedOnCreate: true,
       enrolled: params.has('enrolled'),
       delay: 400,
+      // Delivered bundles are then received by OMCT a moment later, so the whole path shows.
+      autoAcknowledge: true,
       language: params.get('lang') ?? 'en',
       neutral: params.has('neutral'),
       demo: params.has('demo') ? { server: 'https://demo.intake.test', note: 'demo' } : null,

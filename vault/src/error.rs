@@ -214,11 +214,12 @@ pub enum ExportError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ForgetError {
-    /// The case was not delivered with a receipt, or changed after the
-    /// bundle that was delivered.
+    /// OMCT's desk has not acknowledged a bundle of the case as it is now
+    /// (not sent, not yet opened by the desk, flagged, or changed since).
     #[error(
-        "this case has no delivery receipt covering its current state (not delivered yet, or \
-         changed since): submit it and wait for OMCT's receipt first; nothing was removed"
+        "OMCT has not confirmed receiving this case as it is now (not sent yet, not yet opened \
+         by OMCT's desk, refused by it, or changed since): submit it and wait until it shows \
+         \"received by OMCT\"; nothing was removed"
     )]
     NotDelivered,
     /// The vault refused or failed.

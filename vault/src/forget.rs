@@ -63,15 +63,17 @@ impl Vault {
         Ok(people)
     }
 
-    /// The bundle whose delivery covers `case` as it is now, if any: the
-    /// last `delivered` entry of the case, with no creation, edit or
-    /// deletion of the case's items or people after that bundle was sealed.
+    /// The bundle whose acknowledgement covers `case` as it is now, if any:
+    /// the last `acknowledged` entry of the case (OMCT's desk opened and
+    /// accepted that bundle; a server's receipt alone is not enough), with
+    /// no creation, edit or deletion of the case's items or people after
+    /// that bundle was sealed.
     pub fn delivered_unchanged(&self, case: ItemId) -> Result<Option<String>, VaultError> {
         let log = self.custody()?;
         let Some(delivered) = log
             .iter()
             .rev()
-            .find(|e| e.body.action == Action::Delivered && e.body.case == Some(case))
+            .find(|e| e.body.action == Action::Acknowledged && e.body.case == Some(case))
         else {
             return Ok(None);
         };

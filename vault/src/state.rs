@@ -228,6 +228,50 @@ impl Vault {
             },
         )
     }
+
+    /// Records OMCT's desk's signed acknowledgement of a bundle, already
+    /// verified by the caller with the desk's key: `accepted` for a bundle
+    /// the desk took, otherwise the desk flagged it. Only an accepted one
+    /// lets the case be forgotten.
+    pub fn record_acknowledgement(
+        &mut self,
+        case: ItemId,
+        bundle: BundleNote,
+        ciphertext_sha256: &str,
+        acknowledgement: &str,
+        accepted: bool,
+    ) -> Result<(), VaultError> {
+        self.append_custody(
+            if accepted {
+                Action::Acknowledged
+            } else {
+                Action::Flagged
+            },
+            Event {
+                item: Some(case),
+                kind: Some(Kind::Case),
+                case: Some(case),
+                sha256: Some(ciphertext_sha256.to_owned()),
+                bundle: Some(bundle),
+                receipt: Some(acknowledgement.to_owned()),
+                ..Event::default()
+            },
+        )
+    }
+
+    /// The case an exported bundle was sealed from, with its note and its
+    /// manifest's SHA-256, from the custody log.
+    pub fn exported_bundle(
+        &self,
+        bundle_id: &str,
+    ) -> Result<Option<(ItemId, BundleNote, String)>, VaultError> {
+        Ok(self.custody()?.into_iter().find_map(|e| {
+            let b = e.body.bundle?;
+            (e.body.action == Action::ExportBundle && b.id == bundle_id)
+                .then_some(())
+                .and_then(|_| Some((e.body.case?, b, e.body.sha256?)))
+        }))
+    }
 }
 
 impl Vault {

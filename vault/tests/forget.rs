@@ -71,8 +71,8 @@ fn world() -> World {
 }
 
 /// Seals the case and records its delivery with a receipt, as the outbox
-/// does once the receipt verifies.
-fn deliver(w: &mut World) -> String {
+/// does once the receipt verifies; the bundle's note.
+fn send(w: &mut World) -> BundleNote {
     let omct = PayloadIdentity::generate();
     let summary = w
         .vault
@@ -87,20 +87,59 @@ fn deliver(w: &mut World) -> String {
         )
         .expect("export");
     let m = summary.manifest;
+    let note = BundleNote {
+        id: m.bundle_id.clone(),
+        sequence: m.sequence,
+        purpose: "share_with_omct".into(),
+        recipients: m.recipients.clone(),
+    };
     w.vault
         .record_delivery(
             w.case,
-            BundleNote {
-                id: m.bundle_id.clone(),
-                sequence: m.sequence,
-                purpose: "share_with_omct".into(),
-                recipients: m.recipients.clone(),
-            },
+            note.clone(),
             "ab".repeat(32).as_str(),
             r#"{"list":"{\"v\":\"temoin/receipt/v1\"}","signature":"test receipt"}"#,
         )
         .expect("delivery");
-    m.bundle_id
+    note
+}
+
+/// [`send`], then OMCT's desk's acknowledgement (accepted) recorded, as
+/// the outbox does once it verifies.
+fn deliver(w: &mut World) -> String {
+    let note = send(w);
+    let id = note.id.clone();
+    w.vault
+        .record_acknowledgement(
+            w.case,
+            note,
+            "ab".repeat(32).as_str(),
+            r#"{"list":"{\"v\":\"temoin/desk-ack/v1\"}","signature":"test ack"}"#,
+            true,
+        )
+        .expect("acknowledgement");
+    id
+}
+
+#[test]
+fn the_servers_receipt_alone_or_a_flagged_bundle_forgets_nothing() {
+    let mut w = world();
+    let note = send(&mut w);
+    assert_eq!(w.vault.delivered_unchanged(w.case).expect("check"), None);
+    assert!(matches!(
+        w.vault.forget_delivered(w.case),
+        Err(temoin_vault::ForgetError::NotDelivered)
+    ));
+    w.vault
+        .record_acknowledgement(w.case, note, "ab".repeat(32).as_str(), "{}", false)
+        .expect("flagged");
+    assert!(matches!(
+        w.vault.forget_delivered(w.case),
+        Err(temoin_vault::ForgetError::NotDelivered)
+    ));
+    assert_eq!(w.vault.kind_of(w.case), Some(Kind::Case));
+    let log = w.vault.custody().expect("custody");
+    assert!(log.iter().any(|e| e.body.action == Action::Flagged));
 }
 
 #[test]

@@ -23,8 +23,26 @@ pub enum DeliveryState {
     None,
     Queued,
     Uploading,
+    /// OMCT's server signed a receipt; the desk has not confirmed yet.
     Delivered,
+    /// OMCT's desk opened, verified and acknowledged it: received by OMCT.
+    Acknowledged,
+    /// OMCT's desk received it and refused it.
+    Flagged,
     Failed,
+}
+
+impl From<Status> for DeliveryState {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Queued => DeliveryState::Queued,
+            Status::Uploading => DeliveryState::Uploading,
+            Status::Delivered => DeliveryState::Delivered,
+            Status::Acknowledged => DeliveryState::Acknowledged,
+            Status::Flagged => DeliveryState::Flagged,
+            Status::Failed => DeliveryState::Failed,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Type)]
@@ -57,12 +75,7 @@ fn delivery_of(submissions: &[Submission], case: ItemId) -> DeliveryState {
         .max_by_key(|s| (s.sequence, s.queued_at))
     {
         None => DeliveryState::None,
-        Some(s) => match s.status {
-            Status::Queued => DeliveryState::Queued,
-            Status::Uploading => DeliveryState::Uploading,
-            Status::Delivered => DeliveryState::Delivered,
-            Status::Failed => DeliveryState::Failed,
-        },
+        Some(s) => s.status.into(),
     }
 }
 

@@ -9,7 +9,7 @@ use tauri::{AppHandle, State};
 use tauri_specta::Event;
 use temoin_bundle::{PayloadRecipient, Purpose};
 use temoin_sync::client::{self};
-use temoin_sync::outbox::{self, Status, Submission};
+use temoin_sync::outbox::{self, Submission};
 use temoin_vault::export::ExportOptions;
 use temoin_vault::{ItemId, Vault};
 
@@ -37,6 +37,18 @@ pub struct OutboxRow {
     pub next_attempt_at: i64,
     pub last_error: Option<String>,
     pub receipt: Option<ReceiptView>,
+    /// OMCT's desk's acknowledgement, once it came.
+    pub acknowledgement: Option<AcknowledgementView>,
+}
+
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct AcknowledgementView {
+    /// Whether the desk accepted it (false: it flagged it).
+    pub accepted: bool,
+    /// Why it was flagged.
+    pub reasons: Vec<String>,
+    /// When the desk signed it (RFC 3339).
+    pub acknowledged_at: String,
 }
 
 fn row_of(s: &Submission, server: &str) -> OutboxRow {
@@ -51,13 +63,8 @@ fn row_of(s: &Submission, server: &str) -> OutboxRow {
     OutboxRow {
         bundle_id: s.bundle_id.clone(),
         case_id: s.case_id,
-        status: match s.status {
-            Status::Queued => DeliveryState::Queued,
-            Status::Uploading => DeliveryState::Uploading,
-            Status::Delivered => DeliveryState::Delivered,
-            Status::Failed => DeliveryState::Failed,
-        },
-        percent: if s.status == Status::Delivered {
+        status: s.status.into(),
+        percent: if s.status.delivered() {
             100
         } else {
             (s.progress.offset.min(s.size) * 100)
@@ -69,6 +76,11 @@ fn row_of(s: &Submission, server: &str) -> OutboxRow {
         next_attempt_at: s.next_attempt_at,
         last_error: s.last_error.clone(),
         receipt,
+        acknowledgement: s.acknowledgement.as_ref().map(|a| AcknowledgementView {
+            accepted: a.verdict == temoin_proto::ack::Verdict::Accepted,
+            reasons: a.reasons.clone(),
+            acknowledged_at: a.acknowledged_at.clone(),
+        }),
     }
 }
 

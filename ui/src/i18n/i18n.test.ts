@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { applyLanguage, label, RESOURCES, t } from '../lib/i18n.svelte';
 import { SCHEMAS, LABEL_LIST, type VocabList } from '../lib/records';
 import { vocabulary } from '../lib/ipc.mock';
-import { ERROR_CODES } from '../lib/types';
+import { DELIVERY_STATES } from '../lib/filter';
+import { ERROR_CODES, type DeliveryState } from '../lib/types';
 
 type Tree = { [key: string]: string | Tree };
 
@@ -93,8 +94,10 @@ describe('translations', () => {
       ...['person', 'testimony', 'violation', 'place', 'perpetrator', 'follow_up', 'consent'].flatMap((k) =>
         ['heading', 'add', 'about', 'new', 'edit', 'empty'].map((w) => `record.${k}.${w}`),
       ),
-      ...['none', 'queued', 'uploading', 'delivered', 'failed'].map((d) => `delivery.${d}`),
-      ...['none', 'queued', 'uploading', 'delivered', 'failed'].map((d) => `outbox.explain.${d}`),
+      ...DELIVERY_STATES.map((d) => `delivery.${d}`),
+      ...DELIVERY_STATES.map((d) => `outbox.explain.${d}`),
+      ...['accepted', 'flagged', 'reasons', 'no_reasons', 'flagged_next'].map((k) => `acknowledgement.${k}`),
+      ...['waiting', 'waiting_flagged'].map((k) => `forget.${k}`),
       ...['empty', 'checking', 'too_weak', 'confirm_empty', 'mismatch'].map((b) => `create.blocked.${b}`),
       ...['current_empty', 'same_as_current', 'empty', 'checking', 'too_weak', 'confirm_empty', 'mismatch', 'outcome'].map(
         (b) => `security.duress_blocked.${b}`,
@@ -104,6 +107,63 @@ describe('translations', () => {
       ...['required', 'date', 'year', 'country', 'order'].map((p) => `problem.${p}`),
     ];
     expect(keys.filter((k) => !(k in en))).toEqual([]);
+  });
+
+  it('knows every delivery state of the backend, OMCT\'s desk\'s verdicts included', () => {
+    // A Record over DeliveryState: the compiler fails here when the bindings gain a state.
+    const states: Record<DeliveryState, true> = {
+      none: true, queued: true, uploading: true, delivered: true, acknowledged: true, flagged: true, failed: true,
+    };
+    expect([...DELIVERY_STATES].sort()).toEqual(Object.keys(states).sort());
+  });
+
+  // "Received by OMCT" means OMCT's desk opened, verified and accepted the
+  // bundle: a server's receipt, or a refusal, must never read that way.
+  const RECEIVED_BY_OMCT: Record<string, RegExp> = {
+    en: /received by OMCT/i,
+    fr: /reçu par l’OMCT/i,
+    es: /recibido por la OMCT/i,
+    ar: /استلمته OMCT/,
+  };
+
+  it.each(Object.keys(flat))('%s says "received by OMCT" for the acknowledged state only', (lang) => {
+    const phrase = RECEIVED_BY_OMCT[lang];
+    expect(phrase).toBeDefined();
+    for (const group of ['delivery', 'outbox.explain', 'vocab.custody_action']) {
+      const saying = Object.keys(flat[lang]).filter((k) => k.startsWith(`${group}.`) && phrase.test(flat[lang][k]));
+      expect(saying.filter((k) => !k.endsWith('.acknowledged'))).toEqual([]);
+    }
+    expect(flat[lang]['delivery.acknowledged']).toMatch(phrase);
+    expect(flat[lang]['acknowledgement.accepted']).toMatch(phrase);
+    for (const k of ['acknowledgement.flagged', 'acknowledgement.flagged_next', 'receipt.received_at', 'forget.waiting', 'forget.waiting_flagged']) {
+      expect(flat[lang][k]).not.toMatch(phrase);
+    }
+  });
+
+  it.each(Object.keys(flat))('%s names every custody action the backend writes', (lang) => {
+    // model/src/custody.rs, Action::code.
+    const actions = [
+      'vault_created', 'create', 'edit', 'delete', 'view_original', 'export_original', 'export_payload_key',
+      'passphrase_changed', 'export_bundle', 'delivered', 'acknowledged', 'flagged',
+    ];
+    applyLanguage(lang);
+    const missing = actions.filter((a) => !(`vocab.custody_action.${a}` in flat[lang]) || label('custody_action', a) === a);
+    expect(missing).toEqual([]);
+    // Received by the desk, refused by it, and only on the server: three different things.
+    const said = ['delivered', 'acknowledged', 'flagged'].map((a) => label('custody_action', a));
+    expect(new Set(said).size).toBe(3);
+    applyLanguage('en');
+  });
+
+  it('names OMCT\'s desk\'s verdicts in the custody log in plain English', () => {
+    applyLanguage('en');
+    expect(label('custody_action', 'acknowledged')).toBe('Received and verified by OMCT’s desk');
+    expect(label('custody_action', 'flagged')).toBe('Refused by OMCT’s desk');
+    expect(label('custody_action', 'delivered')).toBe('Delivered to OMCT’s server');
+    expect(t('delivery.delivered')).toBe('On OMCT’s server');
+    expect(t('delivery.acknowledged')).toBe('Received by OMCT');
+    expect(t('delivery.flagged')).toBe('Refused by OMCT’s desk');
+    expect(t('outbox.explain.delivered')).toMatch(/^Delivered to OMCT’s server — waiting for OMCT to confirm/);
   });
 
   it.each(Object.keys(flat))('%s names the app only through {{app}}, so the neutral face renames it', (lang) => {

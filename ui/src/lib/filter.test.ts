@@ -25,6 +25,12 @@ describe('case filter', () => {
     expect(isFiltered(f)).toBe(true);
   });
 
+  it('keeps OMCT\'s desk\'s verdicts apart from the server\'s receipt', () => {
+    for (const delivery of ['delivered', 'acknowledged', 'flagged']) {
+      expect(toCaseFilter({ ...emptyFilter(), delivery }).delivery).toBe(delivery);
+    }
+  });
+
   it('treats blank search as no search and drops unknown delivery states', () => {
     const f = { ...emptyFilter(), query: '   ', delivery: 'lost' };
     expect(toCaseFilter(f).query).toBeNull();

@@ -14,7 +14,8 @@ export function emptyFilter(): FilterForm {
   return { query: '', status: '', violation: '', vulnerability: '', delivery: '' };
 }
 
-const DELIVERY: readonly DeliveryState[] = ['none', 'queued', 'uploading', 'delivered', 'failed'];
+/** Every state a case's latest submission can be in, in the order it goes through them. */
+const DELIVERY: readonly DeliveryState[] = ['none', 'queued', 'uploading', 'delivered', 'acknowledged', 'flagged', 'failed'];
 export const DELIVERY_STATES = DELIVERY;
 
 /** Empty choices mean "any": they become null, never "". */

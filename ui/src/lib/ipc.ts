@@ -118,7 +118,7 @@ export const setDuress = (current: string, duress: string, outcome: DuressOutcom
   unwrap(commands.setDuress(current, duress, outcome));
 /** `current` is the vault's own passphrase; refused from the spare vault. */
 export const removeDuress = (current: string): Promise<null> => unwrap(commands.removeDuress(current));
-/** The standing policy: forget every case as soon as OMCT's receipt is recorded. */
+/** The standing policy: forget every case as soon as OMCT's desk acknowledges (accepts) it. */
 export const setForgetAfterDelivery = (on: boolean): Promise<null> => unwrap(commands.setForgetAfterDelivery(on));
 export const backupCreate = (folder: string, recovery: string): Promise<BackupResult> =>
   unwrap(commands.backupCreate(folder, recovery));
@@ -156,9 +156,10 @@ export const outboxRetry = (bundleId: string): Promise<null> => unwrap(commands.
 export const caseExport = (caseId: ItemId, folder: string): Promise<ExportResult> =>
   unwrap(commands.caseExport(caseId, folder));
 /**
- * Deletes a delivered case from this computer, keeping OMCT's receipt (custody
- * log, outbox). Refused (`invalid_input`) unless a receipt covers the case as
- * it is now. Emits `outbox-changed`.
+ * Deletes a case OMCT received from this computer, keeping OMCT's receipt and
+ * acknowledgement (custody log, outbox). Refused (`invalid_input`) unless
+ * OMCT's desk acknowledged (accepted) a bundle of the case as it is now: a
+ * server's receipt alone is not enough. Emits `outbox-changed`.
  */
 export const caseForget = (caseId: ItemId): Promise<ForgetResult> => unwrap(commands.caseForget(caseId));
 export const deviceInfo = (): Promise<DeviceInfo> => unwrap(commands.deviceInfo());

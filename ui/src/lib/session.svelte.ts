@@ -126,9 +126,9 @@ export class Session {
   }
 
   /**
-   * Removes a delivered case from this computer (refused unless OMCT's
-   * receipt covers it as it is now), then shows the cases list, which
-   * says what was removed.
+   * Removes a case OMCT received from this computer (refused unless OMCT's
+   * desk acknowledged a submission of it as it is now), then shows the
+   * cases list, which says what was removed.
    */
   async forget(id: ItemId): Promise<ForgetResult | null> {
     const epoch = this.epoch;
@@ -145,14 +145,15 @@ export class Session {
 
   /**
    * After the outbox changed: the case open in the editor may have been
-   * delivered and forgotten by the standing policy. Then the editor goes.
+   * acknowledged by OMCT's desk and forgotten by the standing policy. Then
+   * the editor goes.
    */
   async leaveIfForgotten(): Promise<void> {
     const view = this.view;
     if (view.name !== 'case' || view.id === null || view.id === this.forgetting) return;
     const id = view.id;
     const rows = this.outbox.filter((r) => r.case_id === id);
-    if (!rows.length || rows[rows.length - 1].status !== 'delivered') return;
+    if (!rows.length || rows[rows.length - 1].status !== 'acknowledged') return;
     const epoch = this.epoch;
     try {
       await api().caseGet(id);

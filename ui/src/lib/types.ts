@@ -109,6 +109,8 @@ export type CustodyView = B.CustodyView_Serialize;
 // --- handover --------------------------------------------------------------
 
 export type OutboxRow = B.OutboxRow_Serialize;
+/** OMCT's desk's signed word on a delivered bundle: accepted (received by OMCT) or flagged, with reasons. */
+export type Acknowledgement = B.AcknowledgementView;
 export type DeviceInfo = B.DeviceInfo_Serialize;
 export type ExportResult = B.ExportResult;
 

@@ -1,8 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { useBackend } from '../lib/backend';
+import { formatTimestamp } from '../lib/format';
 import { fake, fireEvent, openCase, screen, tab, type, unlocked, waitFor } from './helpers';
 
 const TITLE = 'Arrest of three students, May 2024';
+const status = () => screen.getByTestId('outbox-status').getAttribute('data-status');
 
 async function addConsent(name: string, scopes: string[]) {
   await tab('consents');
@@ -55,7 +57,7 @@ describe('handover', () => {
     expect(screen.getByTestId('outbox-status').getAttribute('data-status')).toBe('none');
   });
 
-  it('submits, shows sending, then delivered with the receipt, here and in the outbox', async () => {
+  it('submits, shows sending, then on OMCT\'s server with the receipt (not yet received by OMCT), here and in the outbox', async () => {
     await unlocked({ seed: true, enrolled: true });
     await openCase(TITLE);
     await tab('handover');
@@ -69,10 +71,19 @@ describe('handover', () => {
     const receipt = screen.getByTestId('receipt');
     expect(receipt.textContent).toMatch(/[0-9a-f]{64}/);
     expect(receipt.textContent).toContain('https://intake.omct.test');
+    // The server's receipt is not OMCT's word: not "received by OMCT".
+    expect(screen.getByTestId('outbox-status').textContent).toMatch(/On OMCT’s server/);
+    expect(document.body.textContent).toMatch(/Delivered to OMCT’s server — waiting for OMCT to confirm/);
+    expect(document.body.textContent).not.toMatch(/received by OMCT/i);
+    expect(screen.queryByTestId('acknowledgement')).toBeNull();
     await fireEvent.click(screen.getByTestId('outbox-nav'));
     await screen.findByTestId('outbox-row');
-    expect(screen.getByTestId('outbox-status').textContent).toMatch(/Delivered/);
+    expect(status()).toBe('delivered');
+    expect(screen.getByTestId('outbox-status').textContent).toMatch(/On OMCT’s server/);
     expect(screen.getByTestId('outbox-row').textContent).toContain(TITLE);
+    expect(screen.getByTestId('outbox-row').textContent).toMatch(/waiting for OMCT to confirm/);
+    expect(screen.getByTestId('outbox-row').textContent).not.toMatch(/received by OMCT/i);
+    expect(screen.getByTestId('receipt')).toBeTruthy();
   });
 
   it('shows a failed delivery in plain words, and retries', async () => {
@@ -110,6 +121,110 @@ describe('handover', () => {
     } finally {
       useBackend(fake);
     }
+  });
+});
+
+describe('OMCT\'s confirmation', () => {
+  /** Opens the seeded case, records consent, submits it and waits for OMCT's server's receipt. */
+  async function deliver() {
+    await unlocked({ seed: true, enrolled: true });
+    await openCase(TITLE);
+    await addConsent('Amal B.', ['share_with_omct']);
+    await tab('handover');
+    await fireEvent.click(screen.getByTestId('submit-case'));
+    await waitFor(() => expect(status()).toBe('delivered'));
+    await screen.findByTestId('receipt');
+  }
+
+  it('shows OMCT\'s desk\'s acceptance as received by OMCT, with its date, and keeps the receipt', async () => {
+    await deliver();
+    fake.mock.acknowledge();
+    await waitFor(() => expect(status()).toBe('acknowledged'));
+    const [row] = await fake.outboxList();
+    const when = formatTimestamp(row.acknowledgement!.acknowledged_at, 'en');
+    expect(screen.getByTestId('outbox-status').textContent).toMatch(/Received by OMCT/);
+    const ack = screen.getByTestId('acknowledgement');
+    expect(ack.textContent?.trim()).toBe(`Received by OMCT on ${when}`);
+    expect(ack.getAttribute('data-accepted')).toBe('true');
+    expect(screen.getByTestId('receipt').textContent).toMatch(/[0-9a-f]{64}/);
+    expect(screen.getByTestId('forget-case')).toBeTruthy();
+
+    await fireEvent.click(screen.getByTestId('outbox-nav'));
+    await screen.findByTestId('outbox-row');
+    expect(status()).toBe('acknowledged');
+    expect(screen.getByTestId('acknowledgement').textContent).toContain(`Received by OMCT on ${when}`);
+    expect(screen.getByTestId('receipt')).toBeTruthy();
+
+    // The case list says so too, and filters on it.
+    await fireEvent.click(screen.getByTestId('cases-nav'));
+    await waitFor(() => {
+      const row = screen.getAllByTestId('case-row').find((r) => r.textContent?.includes(TITLE));
+      expect(row?.querySelector('.badge.delivery-acknowledged')?.textContent?.trim()).toBe('Received by OMCT');
+    });
+    const filter = screen.getByTestId('filter-delivery') as HTMLSelectElement;
+    const options = Object.fromEntries([...filter.options].map((o) => [o.value, o.textContent?.trim()]));
+    expect(options).toMatchObject({ delivered: 'On OMCT’s server', acknowledged: 'Received by OMCT', flagged: 'Refused by OMCT’s desk' });
+    await fireEvent.change(filter, { target: { value: 'delivered' } });
+    await waitFor(() => expect(screen.queryAllByTestId('case-row')).toHaveLength(0));
+    await fireEvent.change(filter, { target: { value: 'acknowledged' } });
+    await waitFor(() => expect(screen.getAllByTestId('case-row').map((r) => r.textContent)).toEqual([expect.stringContaining(TITLE)]));
+  });
+
+  it('shows a refusal by OMCT\'s desk with its reasons, and says nothing was removed', async () => {
+    await deliver();
+    fake.mock.flag(['the bundle is signed by a device OMCT has not approved', 'the consent form is missing']);
+    await waitFor(() => expect(status()).toBe('flagged'));
+    const [row] = await fake.outboxList();
+    const when = formatTimestamp(row.acknowledgement!.acknowledged_at, 'en');
+    expect(screen.getByTestId('outbox-status').textContent).toMatch(/Refused by OMCT’s desk/);
+    const ack = screen.getByTestId('acknowledgement');
+    expect(ack.getAttribute('data-accepted')).toBe('false');
+    expect(ack.textContent).toContain(`Refused by OMCT’s desk on ${when}`);
+    expect([...ack.querySelectorAll('li')].map((li) => li.textContent)).toEqual([
+      'the bundle is signed by a device OMCT has not approved',
+      'the consent form is missing',
+    ]);
+    expect(ack.textContent).toMatch(/Nothing was removed from this computer\. Contact OMCT/);
+    expect(document.body.textContent).not.toMatch(/received by OMCT/i);
+    expect(screen.getByTestId('receipt')).toBeTruthy();
+    expect(screen.queryByTestId('forget-case')).toBeNull();
+  });
+
+  it('goes the whole way by itself under vite dev: on OMCT\'s server, then received by OMCT', async () => {
+    await unlocked({ seed: true, enrolled: true, autoAcknowledge: true, delay: 30 });
+    await openCase(TITLE);
+    await addConsent('Amal B.', ['share_with_omct']);
+    await tab('handover');
+    await fireEvent.click(screen.getByTestId('submit-case'));
+    await waitFor(() => expect(status()).toBe('delivered'));
+    await waitFor(() => expect(status()).toBe('acknowledged'));
+    expect((await fake.custodyLog(null, null)).entries.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['export_bundle', 'delivered', 'acknowledged']),
+    );
+    expect(screen.getByTestId('acknowledgement').textContent).toMatch(/Received by OMCT on/);
+  });
+
+  it('names the desk\'s acknowledgement and refusal in the custody log', async () => {
+    await deliver();
+    fake.mock.acknowledge();
+    await waitFor(() => expect(status()).toBe('acknowledged'));
+    await tab('custody');
+    await screen.findByTestId('custody-verified');
+    const actions = () => [...document.querySelectorAll('tbody tr')].map((tr) => tr.children[2].textContent);
+    await waitFor(() => expect(actions()).toContain('Received and verified by OMCT’s desk'));
+    expect(actions()).toContain('Delivered to OMCT’s server');
+    expect(actions()).toContain('Sealed into a bundle');
+
+    // Submitted again and refused this time.
+    await tab('handover');
+    await fireEvent.click(screen.getByTestId('submit-case'));
+    await waitFor(() => expect(status()).toBe('delivered'));
+    fake.mock.flag(['a file is unreadable']);
+    await waitFor(() => expect(status()).toBe('flagged'));
+    await tab('custody');
+    await waitFor(() => expect(actions()).toContain('Refused by OMCT’s desk'));
+    const log = await fake.custodyLog(null, null);
+    expect(log.entries.map((e) => e.action)).toEqual(expect.arrayContaining(['delivered', 'acknowledged', 'flagged']));
   });
 });
 

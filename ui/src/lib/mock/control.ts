@@ -3,12 +3,12 @@
 // backend's API.
 
 import type { Backend } from '../backend';
-import type { AppState, DragDrop, DuressOutcome, ErrorCode, ItemId, LockReason } from '../types';
+import type { AppState, DragDrop, DuressOutcome, ErrorCode, ItemId, LockReason, OutboxRow } from '../types';
 import { script, type Command } from './command';
 import { emit, listeners } from './events';
-import { ENROLL_SERVER, ROOT_MISMATCH } from './handover';
+import { acknowledge, ENROLL_SERVER, ROOT_MISMATCH } from './handover';
 import { seed } from './seed';
-import { renew, state } from './state';
+import { renew, state, vault } from './state';
 import { createVault, wipeVault } from './vault';
 
 export interface MockOptions {
@@ -21,12 +21,22 @@ export interface MockOptions {
   demo?: AppState['demo'];
   language?: string;
   neutral?: boolean;
+  /** OMCT's desk accepts each delivered bundle by itself, a few steps later (`vite dev`). */
+  autoAcknowledge?: boolean;
+}
+
+/** A delivered submission of the open store: the one named, or the latest delivered. */
+function delivered(bundleId?: string): OutboxRow {
+  const waiting = vault().outbox.filter((r) => r.status === 'delivered' && (bundleId === undefined || r.bundle_id === bundleId));
+  const row = waiting.pop();
+  if (!row) throw new Error(`mock: no delivered submission${bundleId ? ` ${bundleId}` : ''} for OMCT's desk to open`);
+  return row;
 }
 
 export const mock = {
   reset(options: MockOptions = {}): void {
-    const { delay = 0, language = 'en', demo = null, neutral = false, seedOnCreate = false } = options;
-    renew({ delay, language, demo, neutral, seedOnCreate });
+    const { delay = 0, language = 'en', demo = null, neutral = false, seedOnCreate = false, autoAcknowledge = false } = options;
+    renew({ delay, language, demo, neutral, seedOnCreate, autoAcknowledge });
     for (const set of Object.values(listeners)) set.clear();
     if (options.vault === 'locked' || options.vault === 'unlocked') {
       createVault(options.passphrase ?? 'correct horse battery staple');
@@ -57,6 +67,19 @@ export const mock = {
   /** The next delivery attempt fails, for this reason. */
   failDelivery(reason: string): void {
     state.deliveryError = reason;
+  },
+  /**
+   * OMCT's desk opens a delivered submission (the latest, unless named),
+   * verifies it and accepts it: the submission becomes `acknowledged`
+   * (received by OMCT), with a custody entry, as when the server relays the
+   * desk's signed acknowledgement.
+   */
+  acknowledge(bundleId?: string): void {
+    acknowledge(vault(), delivered(bundleId), null);
+  },
+  /** OMCT's desk opens a delivered submission and refuses it, for these reasons: it becomes `flagged`. */
+  flag(reasons: string[], bundleId?: string): void {
+    acknowledge(vault(), delivered(bundleId), reasons);
   },
   /** The custody log no longer verifies. */
   breakCustody(problems: string[]): void {

@@ -1,5 +1,8 @@
 // The fake's handover: submissions that go from queued to delivered (or to
-// failed, when a test says so), export to a folder, forgetting a case,
+// failed, when a test says so), then, when a test says so
+// (`mock.acknowledge`, `mock.flag`) or by themselves under `vite dev`,
+// acknowledged or flagged by OMCT's desk; export to a folder, forgetting a
+// case (only once OMCT's desk acknowledged its latest submission),
 // enrollment.
 
 import { AppError } from '../errors';
@@ -20,6 +23,28 @@ function forget(caseId: ItemId, bundleId: string) {
 }
 
 const changed = () => emit(listeners.outbox, undefined);
+
+/** The backend's refusal to forget a case OMCT has not confirmed receiving, word for word. */
+export const NOT_ACKNOWLEDGED =
+  'OMCT has not confirmed receiving this case as it is now (not sent yet, not yet opened by OMCT\'s desk, refused by it, or changed since): submit it and wait until it shows "received by OMCT"; nothing was removed';
+
+/** When the fake's desk signs its acknowledgements. */
+const ACKNOWLEDGED_AT = new Date(Date.UTC(2025, 0, 2, 9, 30)).toISOString();
+
+/**
+ * OMCT's desk opens a delivered bundle and signs its verdict, which the
+ * server relays: recorded in the submission and the custody log; an
+ * accepted one lets the standing policy forget the case.
+ */
+export function acknowledge(v: Vault, row: OutboxRow, reasons: string[] | null): void {
+  const accepted = reasons === null;
+  row.status = accepted ? 'acknowledged' : 'flagged';
+  row.acknowledgement = { accepted, reasons: reasons ?? [], acknowledged_at: ACKNOWLEDGED_AT };
+  log(v, accepted ? 'acknowledged' : 'flagged', row.case_id, `bundle ${row.bundle_id}`);
+  // Deliver and forget, when chosen: on OMCT's word, not the server's receipt.
+  if (accepted && state.forgetAfterDelivery && state.open === v && v.items.has(row.case_id)) forget(row.case_id, row.bundle_id);
+  changed();
+}
 
 /** One delivery attempt, a step later: fails if a test said so (`mock.failDelivery`). */
 function attempt(v: Vault, row: OutboxRow): void {
@@ -42,9 +67,10 @@ function attempt(v: Vault, row: OutboxRow): void {
       row.last_error = null;
       row.receipt = { received_at: new Date(Date.UTC(2025, 0, 1, 12)).toISOString(), sha256: fakeSha(row.bundle_id), server: state.device.server ?? '' };
       log(v, 'delivered', row.case_id, `bundle ${row.bundle_id}`);
-      // Deliver and forget, when chosen.
-      if (state.forgetAfterDelivery && state.open === v && v.items.has(row.case_id)) forget(row.case_id, row.bundle_id);
+      // Nothing is forgotten on the server's receipt: only OMCT's desk's acknowledgement lets a case go.
       changed();
+      // Under `vite dev`, OMCT's desk accepts it a moment later.
+      if (state.autoAcknowledge) later(() => row.status === 'delivered' && acknowledge(v, row, null), 4);
     });
   });
 }
@@ -56,7 +82,7 @@ export const caseSubmit = vaultCommand('caseSubmit', async (caseId) => {
   const v = vault();
   const row: OutboxRow = {
     bundle_id: newId(), case_id: caseId, status: 'queued', percent: 0, size: 123_456, attempts: 0,
-    next_attempt_at: 0, last_error: null, receipt: null,
+    next_attempt_at: 0, last_error: null, receipt: null, acknowledgement: null,
   };
   v.outbox.push(row);
   log(v, 'export_bundle', caseId, `bundle ${row.bundle_id}`);
@@ -82,11 +108,16 @@ export const caseExport = vaultCommand('caseExport', async (caseId, folder) => {
   return { path: `${folder}/temoin-${caseId.slice(0, 8)}.tar.age`, withheld: [] };
 });
 
-/** Forgets the case under its latest submission's receipt. */
+/**
+ * Forgets the case under its latest submission's acknowledgement; refused,
+ * as the backend does, unless OMCT's desk accepted that submission. (A case
+ * changed since is refused by the backend too: a test scripts that one.)
+ */
 export const caseForget = vaultCommand('caseForget', async (caseId) => {
   get(caseId, 'case');
   const latest = vault().outbox.filter((r) => r.case_id === caseId).pop();
-  const result = forget(caseId, latest?.bundle_id ?? '');
+  if (latest?.status !== 'acknowledged') throw new AppError('invalid_input', NOT_ACKNOWLEDGED);
+  const result = forget(caseId, latest.bundle_id);
   changed();
   return result;
 });

@@ -2,9 +2,11 @@
 // commands write and gives it back. It does not judge: a refusal the vault
 // would make (missing consent, no enrollment, a rule on a passphrase) or an
 // answer that needs the vault's rules is scripted by the test that wants it
-// (`mock.fail`, `mock.answer`, ./command.ts). Three facts answer by
+// (`mock.fail`, `mock.answer`, ./command.ts). Four facts answer by
 // themselves: a locked store answers `locked`, a passphrase opens what it
-// was set for, and enrollment refuses what is not an enrollment code.
+// was set for, enrollment refuses what is not an enrollment code, and
+// forgetting refuses a case whose latest submission OMCT's desk has not
+// acknowledged.
 
 import { AppError } from '../errors';
 import type { AppState, CustodyRow, DeviceInfo, DuressOutcome, ErrorCode, ItemId, OutboxRow, RecordKind } from '../types';
@@ -50,6 +52,8 @@ function fresh() {
     unreadable: new Set<string>(),
     /** Why the next delivery attempt fails, if it is to fail. */
     deliveryError: null as string | null,
+    /** OMCT's desk accepts every delivered bundle a moment later by itself (`vite dev`); tests say when (`mock.acknowledge`). */
+    autoAcknowledge: false,
     custodyProblems: [] as string[],
     seedOnCreate: false,
     touches: 0,

@@ -13,8 +13,8 @@ const lists: Vocabulary = VOCABULARY;
 
 /** Everything of the vault goes; what lies outside it (settings, backups, the test's script) stays. */
 export function wipeVault(): void {
-  const { language, neutral, backups, autoLock, demo, delay, picked, folder, seedOnCreate, touches, calls, script } = state;
-  renew({ language, neutral, backups, autoLock, demo, delay, picked, folder, seedOnCreate, touches, calls, script });
+  const { language, neutral, backups, autoLock, demo, delay, autoAcknowledge, picked, folder, seedOnCreate, touches, calls, script } = state;
+  renew({ language, neutral, backups, autoLock, demo, delay, autoAcknowledge, picked, folder, seedOnCreate, touches, calls, script });
 }
 
 /** A new vault that `passphrase` opens. */
