@@ -177,6 +177,7 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
         }
         DeskCommand::Devices { dir } => {
             let rows = desk::devices(dir).map_err(|e| anyhow!("{e}"))?;
+            let warnings = desk::warnings(dir).map_err(|e| anyhow!("{e}"))?;
             if json_out {
                 crate::print_json(&json!(rows))?;
             } else if rows.is_empty() {
@@ -199,6 +200,11 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
                     );
                 }
             }
+            if !json_out {
+                for w in warnings.iter().rev().take(10) {
+                    println!("warning: {w}");
+                }
+            }
         }
         DeskCommand::Rotate { dir } => {
             let recipient = rt.block_on(desk::rotate(dir)).map_err(|e| anyhow!("{e}"))?;
@@ -216,7 +222,15 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
             }
         }
         DeskCommand::Pull { dir } => {
+            let before = desk::warnings(dir).map(|w| w.len()).unwrap_or(0);
             let pulled = rt.block_on(desk::pull(dir)).map_err(|e| anyhow!("{e}"))?;
+            for w in desk::warnings(dir)
+                .map_err(|e| anyhow!("{e}"))?
+                .iter()
+                .skip(before)
+            {
+                eprintln!("warning: {w}");
+            }
             if json_out {
                 crate::print_json(&json!({ "pulled": pulled }))?;
             } else {
@@ -308,6 +322,7 @@ pub fn enroll(
     json_out: bool,
 ) -> Result<()> {
     client::check_proxy(proxy)?;
+    outbox::check_code_for(vault, code).map_err(|e| anyhow!("{e}"))?;
     let key = vault.device_public_key();
     let e = runtime()?
         .block_on(client::enroll_with_code(

@@ -16,7 +16,7 @@ use crate::error::DeskError;
 use crate::file::{load, private_write};
 
 /// The desk's settings.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct DeskConfig {
     /// The intake server.
     pub endpoint: Endpoint,
@@ -24,6 +24,17 @@ pub struct DeskConfig {
     pub desk_token: String,
     /// The recipient list as last published.
     pub recipients: SignedList,
+}
+
+// The desk token is a bearer secret: never in `Debug` output.
+impl std::fmt::Debug for DeskConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeskConfig")
+            .field("endpoint", &self.endpoint)
+            .field("desk_token", &"<redacted>")
+            .field("recipients", &self.recipients)
+            .finish()
+    }
 }
 
 /// The desk's device registry: the devices it approved itself, the
@@ -50,6 +61,10 @@ pub struct Devices {
     /// here first, whatever the server does.
     #[serde(default)]
     pub revoked: BTreeMap<String, String>,
+    /// What the desk noticed in the server's lists that a person should
+    /// know (another key listed under an approved id), newest last.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// A device the desk approved.

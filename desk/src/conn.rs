@@ -39,6 +39,9 @@ pub(crate) async fn check(r: reqwest::Response) -> Result<reqwest::Response, Des
         .await
         .map(|a| a.error)
         .unwrap_or_else(|_| format!("the server answered {status}"));
+    // The server's own words, shown on the desk's terminal: no control
+    // characters, bounded.
+    let why: String = why.chars().filter(|c| !c.is_control()).take(300).collect();
     Err(DeskError::Sync(SyncError::Refused(why)))
 }
 

@@ -34,4 +34,4 @@ pub use config::{init, rotate, sign_recipients, Approved, DeskConfig, Devices, P
 pub use error::DeskError;
 pub use open::{open, Opened};
 pub use pull::pull;
-pub use registry::{devices, enroll, gaps, revoke, DeviceRow, IssuedCode};
+pub use registry::{devices, enroll, gaps, revoke, warnings, DeviceRow, IssuedCode};

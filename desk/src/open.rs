@@ -182,7 +182,14 @@ pub fn open(dir: &Path, only: Option<&Path>) -> Result<Vec<Opened>, DeskError> {
         save_devices(dir, &devices)?;
         // Acknowledged at once, accepted or flagged with the reasons, for
         // the device (relayed at the next contact with the server, or
-        // given as a file).
+        // given as a file). Not when the server listed the bundle under
+        // another id than its own: a copy under a made-up id must not put a
+        // "flagged" in the device's hands for the real one.
+        let misfiled = only.is_none()
+            && report
+                .manifest
+                .as_ref()
+                .is_some_and(|m| m.bundle_id != name);
         let accepted = report.genuine() && desk_problems.is_empty();
         let mut reasons = Vec::new();
         if !accepted {
@@ -197,25 +204,27 @@ pub fn open(dir: &Path, only: Option<&Path>) -> Result<Vec<Opened>, DeskError> {
             std::io::copy(&mut std::fs::File::open(&file)?, &mut h)?;
             hex::encode(h.finalize())
         };
-        acknowledge(
-            dir,
-            &target,
-            Conclusion {
-                bundle_id: report
-                    .manifest
-                    .as_ref()
-                    .map(|m| m.bundle_id.as_str())
-                    .unwrap_or(&name),
-                device_key_id: report
-                    .manifest
-                    .as_ref()
-                    .map(|m| m.device.key_id.as_str())
-                    .unwrap_or_default(),
-                sha256: &sha256,
-                manifest_sha256: report.manifest_sha256.as_deref().unwrap_or_default(),
-                reasons,
-            },
-        )?;
+        if !misfiled {
+            acknowledge(
+                dir,
+                &target,
+                Conclusion {
+                    bundle_id: report
+                        .manifest
+                        .as_ref()
+                        .map(|m| m.bundle_id.as_str())
+                        .unwrap_or(&name),
+                    device_key_id: report
+                        .manifest
+                        .as_ref()
+                        .map(|m| m.device.key_id.as_str())
+                        .unwrap_or_default(),
+                    sha256: &sha256,
+                    manifest_sha256: report.manifest_sha256.as_deref().unwrap_or_default(),
+                    reasons,
+                },
+            )?;
+        }
         std::fs::create_dir_all(&target)?;
         write_durably(
             &target.join("verification.json"),

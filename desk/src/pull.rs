@@ -52,10 +52,15 @@ pub async fn pull(dir: &Path) -> Result<Vec<String>, DeskError> {
             }
             f.sync_all()?;
             if hex::encode(h.finalize()) != sha {
+                // Not acknowledged (the server keeps it), and the others
+                // still come: one damaged bundle must not stop every pull.
                 let _ = std::fs::remove_file(&part);
-                return Err(DeskError::Local(format!(
-                    "bundle {id} arrived damaged (its hash is not what the server recorded); pull again"
-                )));
+                let mut devices = load_devices(dir)?;
+                devices.warnings.push(format!(
+                    "bundle {id} arrived damaged (its hash is not what the server recorded); it was left on the server"
+                ));
+                save_devices(dir, &devices)?;
+                continue;
             }
             std::fs::rename(&part, &target)?;
             std::fs::File::open(dir.join("inbox"))?.sync_all()?;

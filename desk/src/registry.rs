@@ -104,7 +104,8 @@ pub async fn enroll(dir: &Path, label: &str, valid_hours: u32) -> Result<IssuedC
     .map_err(|e| DeskError::Local(e.to_string()))?;
     let mut devices = load_devices(dir)?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    devices.pending.retain(|_, p| p.expires_at > now);
+    // Kept an hour past expiry, as long as a proof is still taken.
+    devices.pending.retain(|_, p| p.expires_at + 3600 > now);
     devices.pending.insert(
         token_sha256.clone(),
         Pending {
@@ -148,11 +149,16 @@ pub(crate) fn take_listing(devices: &mut Devices, list: Vec<DeviceListing>) -> V
     let mut notes = Vec::new();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     for d in list {
-        if let Some(at) = &d.revoked_at {
-            devices
-                .revoked
-                .entry(d.key_id.clone())
-                .or_insert_with(|| at.clone());
+        // Key ids are 16 hex digits; anything else (control characters for
+        // the desk's terminal, say) is not taken.
+        if d.key_id.len() != 16 || !d.key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        // A revocation the server reports can only make the desk stricter:
+        // taken if it is a real time not in the future, and only if it is
+        // earlier than what the desk has (a server cannot postpone one).
+        if let Some(at) = d.revoked_at.as_deref().and_then(past_time) {
+            revoke_at(devices, &d.key_id, at);
         }
         if let Some(a) = devices.approved.get(&d.key_id) {
             if a.public_key != d.public_key {
@@ -194,7 +200,41 @@ pub(crate) fn take_listing(devices: &mut Devices, list: Vec<DeviceListing>) -> V
             devices.unknown.insert(d.key_id, d.public_key);
         }
     }
+    for n in &notes {
+        if !devices.warnings.contains(n) {
+            devices.warnings.push(n.clone());
+        }
+    }
+    let excess = devices.warnings.len().saturating_sub(100);
+    devices.warnings.drain(..excess);
     notes
+}
+
+/// A time a server gave, if it parses and is not in the future (a few
+/// minutes of clock difference allowed).
+fn past_time(t: &str) -> Option<time::OffsetDateTime> {
+    let at = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()?;
+    (at <= time::OffsetDateTime::now_utc() + time::Duration::minutes(5)).then_some(at)
+}
+
+/// Records a revocation at `at`, keeping the earlier of it and any
+/// recorded before.
+fn revoke_at(devices: &mut Devices, key_id: &str, at: time::OffsetDateTime) {
+    let text = at
+        .replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let earlier = devices
+        .revoked
+        .get(key_id)
+        .and_then(|t| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .is_some_and(|known| known <= at);
+    if !earlier {
+        devices.revoked.insert(key_id.to_owned(), text);
+    }
 }
 
 /// One device as `desk devices` shows it.
@@ -265,6 +305,12 @@ pub fn devices(dir: &Path) -> Result<Vec<DeviceRow>, DeskError> {
     Ok(rows)
 }
 
+/// What the desk noticed that a person should know (a damaged download,
+/// another key listed under an approved id), oldest first.
+pub fn warnings(dir: &Path) -> Result<Vec<String>, DeskError> {
+    Ok(load_devices(dir)?.warnings)
+}
+
 /// Revokes a device: recorded at the desk first (its bundles sealed after
 /// now are flagged whatever the server does), then asked of the server.
 pub async fn revoke(dir: &Path, key_id: &str) -> Result<(), DeskError> {
@@ -275,9 +321,7 @@ pub async fn revoke(dir: &Path, key_id: &str) -> Result<(), DeskError> {
             "the desk knows no device {key_id}: see `desk devices`"
         )));
     }
-    d.revoked
-        .entry(key_id.to_owned())
-        .or_insert_with(now_rfc3339);
+    revoke_at(&mut d, key_id, time::OffsetDateTime::now_utc());
     save_devices(dir, &d)?;
     let path = format!("/v1/desk/devices/{key_id}/revoke");
     Conn::new(&c)?
@@ -314,6 +358,31 @@ mod tests {
             token_sha256: Some(token.into()),
             proof,
         }
+    }
+
+    #[test]
+    fn a_server_cannot_postpone_or_forge_a_revocation_time() {
+        let key = DeviceKey::generate();
+        let id = key.public().id_hex();
+        let mut d = Devices::default();
+        let mut l = listing(&key, "t", None);
+        l.revoked_at = Some("9999-12-31T23:59:59Z".into());
+        take_listing(&mut d, vec![l.clone()]);
+        assert!(d.revoked.is_empty(), "a time in the future is not taken");
+        revoke_at(&mut d, &id, time::OffsetDateTime::now_utc());
+        let at = d.revoked[&id].clone();
+        // A later time from the server does not move it.
+        l.revoked_at = Some("2999-01-01T00:00:00Z".into());
+        take_listing(&mut d, vec![l.clone()]);
+        assert_eq!(d.revoked[&id], at);
+        // An earlier one does (stricter).
+        l.revoked_at = Some("2020-01-01T00:00:00Z".into());
+        take_listing(&mut d, vec![l.clone()]);
+        assert_eq!(d.revoked[&id], "2020-01-01T00:00:00Z");
+        // A key id that is not 16 hex digits is not taken at all.
+        l.key_id = "\u{1b}[2J".into();
+        take_listing(&mut d, vec![l]);
+        assert!(!d.unknown.contains_key("\u{1b}[2J"));
     }
 
     #[test]

@@ -33,7 +33,11 @@ pub struct Config {
     /// Most bytes one device may have reserved by unfinished uploads (their
     /// declared lengths), so that one device cannot take the quota.
     pub max_reserved_bytes_per_device: u64,
-    /// Most enrollment attempts an instance answers in a minute.
+    /// Most bytes of one device's bundles stored and not yet acknowledged
+    /// by the desk, with its reservations, so that one device cannot fill
+    /// the quota between two pulls of the desk.
+    pub max_stored_bytes_per_device: u64,
+    /// Most failed enrollment attempts an instance answers in a minute.
     pub max_enrollments_per_minute: u32,
 }
 
@@ -48,6 +52,7 @@ impl Default for Config {
             database: None,
             upload_idle_secs: 24 * 3600,
             max_reserved_bytes_per_device: 8 * 1024 * 1024 * 1024,
+            max_stored_bytes_per_device: 16 * 1024 * 1024 * 1024,
             max_enrollments_per_minute: 30,
         }
     }

@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "desk ack",
         include_str!("../migrations/0003_desk_ack.sql"),
     ),
+    (
+        4,
+        "bundles by device",
+        include_str!("../migrations/0004_bundles_by_device.sql"),
+    ),
 ];
 
 /// Which engine holds the state.
@@ -189,7 +194,7 @@ mod tests {
                 .fetch_all(&db.pool)
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(versions, vec![1, 2, 3]);
+        assert_eq!(versions, vec![1, 2, 3, 4]);
         sqlx::query("SELECT token_sha256, proof FROM devices")
             .fetch_all(&db.pool)
             .await

@@ -26,12 +26,6 @@ pub(crate) async fn enroll(
     let key = DevicePublicKey::from_minisign(&req.public_key)
         .map_err(|_| ApiError::bad("public_key is not a device public key"))?;
     let now = now_unix();
-    if !s.enrollments.admit(now) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many enrollment attempts right now; try again in a minute",
-        ));
-    }
     let hash = sha256_hex(&req.token);
     let key_id = key.id_hex();
     let mut tx = s.db.write().await?;
@@ -46,6 +40,14 @@ pub(crate) async fn enroll(
     .await
     .map_err(db_error)?;
     let Some(label) = label else {
+        // Only failed attempts count against the limit, so that junk
+        // cannot keep a device with a real token out.
+        if !s.enrollments.admit(now) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many enrollment attempts right now; try again in a minute",
+            ));
+        }
         let known: Option<i64> =
             sqlx::query_scalar("SELECT expires_at FROM enrollment_tokens WHERE token_sha256 = $1")
                 .bind(&hash)

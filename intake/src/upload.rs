@@ -175,6 +175,19 @@ async fn open_upload(s: &Server, device: &str, bundle_id: &str, length: u64) -> 
     if col(length).saturating_add(held) > col(s.config.max_reserved_bytes_per_device) {
         return Ok(Opened::DeviceFull);
     }
+    let waiting: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM bundles \
+         WHERE device_key_id = $1 AND acknowledged_at IS NULL AND deleted_at IS NULL",
+    )
+    .bind(device)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    if col(length).saturating_add(held).saturating_add(waiting)
+        > col(s.config.max_stored_bytes_per_device)
+    {
+        return Ok(Opened::DeviceFull);
+    }
     let reserved = sqlx::query(
         "UPDATE usage SET reserved_bytes = reserved_bytes + $1 \
          WHERE id = 1 AND stored_bytes + reserved_bytes + $1 <= $2",

@@ -185,6 +185,10 @@ impl From<OutboxError> for AppError {
                 "this device was enrolled without an enrollment code, so OMCT's key was never \
                  checked: ask OMCT for an enrollment code and enroll again in Settings",
             ),
+            OutboxError::OtherRootKey => AppError::new(
+                ErrorCode::Untrustworthy,
+                OutboxError::OtherRootKey.to_string(),
+            ),
             OutboxError::Locked => AppError::locked(),
             other => AppError::new(ErrorCode::Damaged, other.to_string()),
         }

@@ -91,6 +91,7 @@ impl Session {
     pub async fn enroll(&self, code: &str, proxy: Option<&str>) -> Result<(), AppError> {
         let code = EnrollmentCode::parse(code).map_err(|e| AppError::invalid(e.to_string()))?;
         client::check_proxy(proxy)?;
+        self.read(|v| Ok(outbox::check_code_for(v, &code)?))?;
         let key = self.read(|v| Ok(v.device_public_key().to_minisign_base64()))?;
         let e = client::enroll_with_code(&code, &key, proxy).await?;
         self.write(|v| Ok(outbox::save_enrollment(v, &e)?))

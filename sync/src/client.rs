@@ -133,7 +133,7 @@ pub fn check_proxy(proxy: Option<&str>) -> Result<(), EndpointError> {
 }
 
 /// What enrollment gives the device.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Enrollment {
     /// The server.
     pub endpoint: Endpoint,
@@ -159,6 +159,22 @@ pub struct Enrollment {
     /// from the last verified list. None until the desk published one.
     #[serde(default)]
     pub desk_key: Option<String>,
+}
+
+// The access token is a bearer secret: never in `Debug` output.
+impl std::fmt::Debug for Enrollment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enrollment")
+            .field("endpoint", &self.endpoint)
+            .field("access_token", &"<redacted>")
+            .field("receipt_key", &self.receipt_key)
+            .field("root_key", &self.root_key)
+            .field("recipients", &self.recipients)
+            .field("recipients_issued_at", &self.recipients_issued_at)
+            .field("root_fingerprint", &self.root_fingerprint)
+            .field("desk_key", &self.desk_key)
+            .finish()
+    }
 }
 
 /// A recipient list that verified with the root key.
@@ -223,11 +239,15 @@ async fn refusal(r: reqwest::Response) -> SyncError {
         .await
         .map(|a| a.error)
         .unwrap_or_else(|_| format!("the server answered {status}"));
+    // The server's own words, marked as such: a server taken over must not
+    // be able to pass instructions off as the app's (to enroll again with a
+    // code of its own, say).
     let reason: String = reason
         .chars()
         .filter(|c| !c.is_control())
         .take(300)
         .collect();
+    let reason = format!("the server says: {reason}");
     if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 409 {
         SyncError::Transient(reason)
     } else {
@@ -346,6 +366,12 @@ pub async fn enroll(
             "OMCT has not set up its keys on this server yet; try again later".into(),
         )
     })?;
+    // Compared in its canonical form: comment lines or extra text around
+    // the key change nothing about the key, so they must not change its
+    // fingerprint either.
+    let root_key = DevicePublicKey::from_minisign(&root_key)
+        .map_err(|_| SyncError::Untrustworthy(ROOT_MISMATCH.into()))?
+        .to_minisign_base64();
     if &temoin_proto::code::root_fingerprint(&root_key) != root_fingerprint {
         return Err(SyncError::Untrustworthy(ROOT_MISMATCH.into()));
     }

@@ -134,6 +134,10 @@ pub enum OutboxError {
     /// server's word and never checked.
     #[error("this device was enrolled without an enrollment code, so OMCT's key was never checked: ask OMCT for an enrollment code and enroll again (`temoin enroll --code`); nothing is sent until then")]
     EnrollAgain,
+    /// A code naming another OMCT key than the one this device enrolled
+    /// with.
+    #[error("this device is already enrolled with OMCT, and this code names another OMCT key: it may come from someone pretending to be OMCT. Nothing was changed; check with OMCT another way")]
+    OtherRootKey,
     /// A stored value is malformed.
     #[error("the outbox's stored state is damaged ({0})")]
     Damaged(String),
@@ -163,6 +167,20 @@ pub fn enrollment(vault: &Vault) -> Result<Option<Enrollment>, OutboxError> {
         Some(b) => serde_json::from_slice(&b)
             .map(Some)
             .map_err(|_| OutboxError::Damaged("enrollment".into())),
+    }
+}
+
+/// Whether `code` may enroll this device: refused when the device is
+/// already enrolled (with a code) under another OMCT root key, so that a
+/// code slipped to a defender cannot move the device to someone else's
+/// keys.
+pub fn check_code_for(
+    vault: &Vault,
+    code: &temoin_proto::code::EnrollmentCode,
+) -> Result<(), OutboxError> {
+    match enrollment(vault)?.and_then(|e| e.root_fingerprint) {
+        Some(fp) if fp != hex::encode(code.root_fingerprint) => Err(OutboxError::OtherRootKey),
+        _ => Ok(()),
     }
 }
 
@@ -403,8 +421,10 @@ pub async fn run_watched<A: VaultAccess>(
                     // OMCT's desk's acknowledgement lets a case go.
                     Ok(())
                 })?;
-                // Sent and acknowledged: the local copy of the ciphertext
-                // is no longer needed.
+                // Stored by the server (receipt verified): this copy of the
+                // ciphertext goes. The case itself stays until the desk
+                // acknowledges it; if the server lost the bundle, the case
+                // is submitted again (a new bundle), not this file.
                 let _ = std::fs::remove_file(&path);
                 report.delivered.push(s.bundle_id.clone());
             }
@@ -456,10 +476,18 @@ pub async fn run_watched<A: VaultAccess>(
 /// standing policy on, the case is forgotten (unless it changed since).
 fn take_ack(
     v: &mut Vault,
-    mut s: Submission,
+    s: Submission,
     signed: &temoin_proto::SignedList,
     desk_key: &str,
 ) -> Result<(), OutboxError> {
+    // The submission as stored now (not the copy read before the network
+    // wait): only a delivered one takes an acknowledgement, or a flagged
+    // one an accepted acknowledgement (the desk's word overrides a
+    // "flagged" that reached the device some other way).
+    let mut s = list(v)?
+        .into_iter()
+        .find(|x| x.bundle_id == s.bundle_id)
+        .ok_or_else(|| OutboxError::Damaged(format!("no submission {}", s.bundle_id)))?;
     let ack = client::verify_ack(
         signed,
         desk_key,
@@ -469,6 +497,11 @@ fn take_ack(
     )?;
     let text = serde_json::to_string(signed).map_err(|e| OutboxError::Damaged(e.to_string()))?;
     let accepted = ack.verdict == temoin_proto::ack::Verdict::Accepted;
+    match s.status {
+        Status::Delivered => {}
+        Status::Flagged if accepted => {}
+        _ => return Ok(()),
+    }
     v.record_acknowledgement(
         s.case_id,
         BundleNote {
@@ -524,8 +557,9 @@ pub fn import_ack(vault: &mut Vault, bytes: &[u8]) -> Result<(String, bool), Out
     // Sent through the outbox: checked against what was sent.
     if let Some(s) = list(vault)?.into_iter().find(|s| s.bundle_id == id) {
         let accepted = unverified.verdict == temoin_proto::ack::Verdict::Accepted;
-        // Already recorded (the server relayed it, or imported before).
-        if matches!(s.status, Status::Acknowledged | Status::Flagged) {
+        // Already recorded (the server relayed it, or imported before);
+        // an accepted one still replaces a "flagged".
+        if s.status == Status::Acknowledged || (s.status == Status::Flagged && !accepted) {
             client::verify_ack(&signed, &desk_key, &id, &s.sha256, Some(&s.manifest_sha256))?;
             return Ok((id, accepted));
         }

@@ -433,7 +433,7 @@ try {
   await waitFor(b, "the case is gone", async () => (await b.$$(sel("case-row"))).length === 0);
   await click(b, "outbox-nav");
   await el(b, "receipt");
-  log("forgotten after delivery; the receipt is still shown");
+  log("forgotten after OMCT acknowledged it; the receipt is still shown");
 
   step = "panic wipe from the keyboard";
   await b.keys(["Control", "Shift", "Alt", "w"]);

@@ -330,6 +330,28 @@ async fn enrollment_attempts_are_limited(database: Option<String>) {
         limited >= 1 && refused <= 10,
         "{limited} limited, {refused} refused"
     );
+    // Only failed attempts count: a device with a real code still enrolls.
+    o.device("while the junk goes on").await;
+}
+
+/// One device's bundles stored and not yet acknowledged count against its
+/// own cap, so that it cannot fill the quota between two pulls of the desk.
+async fn one_device_cannot_fill_the_quota_with_finished_bundles(database: Option<String>) {
+    let o = Omct::start(Config {
+        max_stored_bytes_per_device: 1024 * 1024,
+        ..config(&database)
+    })
+    .await;
+    let d = o.device("busy").await;
+    for _ in 0..3 {
+        o.send(&d, 300 * 1024).await;
+    }
+    assert_eq!(
+        o.create(&d, 300 * 1024).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let other = o.device("other").await;
+    o.send(&other, 300 * 1024).await;
 }
 
 /// A folder as an older server left it: `state.json` and an upload record.
@@ -494,6 +516,11 @@ async fn sqlite_enrollment_attempts_are_limited() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_one_device_cannot_fill_the_quota_with_finished_bundles() {
+    one_device_cannot_fill_the_quota_with_finished_bundles(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_an_old_json_state_is_moved_in_once() {
     an_old_json_state_is_moved_in_once(None).await;
 }
@@ -505,5 +532,7 @@ async fn postgresql_the_same_scenarios() {
     one_device_cannot_starve_the_others(Some(pg.create("starve").unwrap())).await;
     revocation_and_acknowledgement_free_what_they_held(Some(pg.create("revoke").unwrap())).await;
     enrollment_attempts_are_limited(Some(pg.create("enroll").unwrap())).await;
+    one_device_cannot_fill_the_quota_with_finished_bundles(Some(pg.create("stored").unwrap()))
+        .await;
     an_old_json_state_is_moved_in_once(Some(pg.create("legacy").unwrap())).await;
 }

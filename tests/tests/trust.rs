@@ -61,6 +61,15 @@ async fn a_server_handing_out_its_own_root_key_is_refused() {
         hex::encode(root_fingerprint(&e.root_key)),
         hex::encode(good.root_fingerprint)
     );
+    // Enrolled: a code naming another OMCT key (the impostor's own, valid
+    // on its server) cannot move the device there.
+    outbox::save_enrollment(&mut v, &e).unwrap();
+    let moved = outbox::check_code_for(&v, &theirs);
+    assert!(
+        matches!(moved, Err(outbox::OutboxError::OtherRootKey)),
+        "{moved:?}"
+    );
+    assert!(outbox::check_code_for(&v, &good).is_ok());
 }
 
 /// A device enrolled before codes (its root key taken on the server's

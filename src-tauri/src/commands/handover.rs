@@ -9,7 +9,7 @@ use tauri::{AppHandle, State};
 use tauri_specta::Event;
 use temoin_bundle::{PayloadRecipient, Purpose};
 use temoin_sync::client::{self};
-use temoin_sync::outbox::{self, Submission};
+use temoin_sync::outbox::{self, OutboxError, Submission};
 use temoin_vault::export::ExportOptions;
 use temoin_vault::{ItemId, Vault};
 
@@ -154,12 +154,15 @@ pub async fn case_export(
     session.touch();
     blocking(&session, move |s| {
         s.write(|v| {
-            let e = outbox::enrollment(v)?.ok_or_else(|| {
-                AppError::new(
+            // The same check as the outbox's: OMCT's keys as the code named
+            // them, or nothing is sealed.
+            let e = outbox::checked_enrollment(v).map_err(|e| match e {
+                OutboxError::NotEnrolled => AppError::new(
                     ErrorCode::NotEnrolled,
                     "a bundle is sealed to OMCT's keys, which come with enrollment: enroll in \
                      Settings first",
-                )
+                ),
+                other => other.into(),
             })?;
             let recipients: Vec<PayloadRecipient> = e
                 .recipients
