@@ -529,7 +529,8 @@ fn take_ack(
     save(v, &s)?;
     if accepted && v.forget_after_delivery()? {
         match v.forget_delivered(s.case_id) {
-            Ok(_) | Err(ForgetError::NotDelivered) => {}
+            // Changed since, or holding items OMCT did not receive: kept.
+            Ok(_) | Err(ForgetError::NotDelivered | ForgetError::Withheld(_)) => {}
             Err(ForgetError::Vault(e)) => return Err(e.into()),
             Err(e) => return Err(OutboxError::Damaged(e.to_string())),
         }

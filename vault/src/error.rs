@@ -222,6 +222,13 @@ pub enum ForgetError {
          \"received by OMCT\"; nothing was removed"
     )]
     NotDelivered,
+    /// Some of the case's items were left out of what OMCT received, for
+    /// want of consent covering it: forgetting the case would lose them.
+    #[error(
+        "{0} item(s) of this case were not sent to OMCT, because no consent covers sharing them: \
+         forgetting the case would lose them; nothing was removed"
+    )]
+    Withheld(usize),
     /// The vault refused or failed.
     #[error(transparent)]
     Vault(#[from] VaultError),

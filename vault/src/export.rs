@@ -57,6 +57,15 @@ fn to_value<R: Record>(record: &R) -> Result<serde_json::Value, VaultError> {
 }
 
 impl Vault {
+    /// How many items of `case` a bundle for OMCT leaves out now, for want
+    /// of consent covering it (what forgetting the case would lose).
+    pub(crate) fn withheld_from_omct(&self, case_id: ItemId) -> Result<usize, ExportError> {
+        Ok(self
+            .plan_bundle(case_id, Purpose::ShareWithOmct)?
+            .withheld
+            .len())
+    }
+
     /// Chooses what of `case` goes into a bundle for `purpose`.
     ///
     /// The rule (docs/FORMAT.md, "What goes in"): the case's material goes in

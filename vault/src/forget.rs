@@ -109,6 +109,15 @@ impl Vault {
         let bundle_id = self
             .delivered_unchanged(case)?
             .ok_or(ForgetError::NotDelivered)?;
+        // Unchanged since that bundle was sealed, so the same plan: what it
+        // left out for want of consent exists only here, and stays.
+        let withheld = self.withheld_from_omct(case).map_err(|e| match e {
+            crate::ExportError::Vault(v) => ForgetError::Vault(v),
+            _ => ForgetError::NotDelivered,
+        })?;
+        if withheld > 0 {
+            return Err(ForgetError::Withheld(withheld));
+        }
         let people = self.people_of(case)?;
         // People another case names stay.
         let mut named_elsewhere = BTreeSet::new();

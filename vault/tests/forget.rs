@@ -272,3 +272,30 @@ fn the_standing_policy_is_stored_sealed_and_off_by_default() {
     v.set_forget_after_delivery(false).expect("off");
     assert!(!v.forget_after_delivery().expect("policy"));
 }
+
+#[test]
+fn a_case_with_items_omct_never_received_is_not_forgotten() {
+    let mut w = world();
+    // A witness whose own consent does not cover sharing with OMCT: the
+    // bundle leaves their testimony (and them) out.
+    let shy = w.vault.add(&Person::new("Did not agree")).expect("person");
+    let mut own = Consent::new(
+        w.case,
+        "Did not agree",
+        PartialDate("2026-11-02".into()),
+        vec![ConsentScope::Litigation],
+    );
+    own.given_by = Some(shy);
+    w.vault.add(&own).expect("consent");
+    let mut t = Testimony::new(w.case, "Only for the lawyer.");
+    t.witness = Some(shy);
+    let kept = w.vault.add(&t).expect("testimony");
+    deliver(&mut w);
+    let refused = w.vault.forget_delivered(w.case);
+    assert!(
+        matches!(refused, Err(temoin_vault::ForgetError::Withheld(n)) if n >= 1),
+        "{refused:?}"
+    );
+    assert_eq!(w.vault.kind_of(w.case), Some(Kind::Case));
+    assert_eq!(w.vault.kind_of(kept), Some(Kind::Testimony));
+}
