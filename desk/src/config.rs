@@ -131,8 +131,9 @@ pub async fn init(dir: &Path, endpoint: Endpoint, desk_token: &str) -> Result<St
             "this folder is already a desk; nothing was changed".into(),
         ));
     }
-    std::fs::create_dir_all(dir.join("inbox"))?;
-    std::fs::create_dir_all(dir.join("opened"))?;
+    crate::file::private_dir(dir)?;
+    crate::file::private_dir(&dir.join("inbox"))?;
+    crate::file::private_dir(&dir.join("opened"))?;
     let identity = PayloadIdentity::generate();
     let root = DeviceKey::generate();
     private_write(

@@ -23,7 +23,11 @@ pub(crate) fn private_write(path: &Path, bytes: &[u8]) -> Result<(), DeskError> 
 
 fn write_durably_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     use std::io::Write;
-    let tmp = path.with_extension("tmp");
+    // `desk.json.tmp`, not `desk.tmp`: two files of one stem (desk.json,
+    // desk.key) never share a temporary file.
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    let tmp = path.with_file_name(name);
     let _ = std::fs::remove_file(&tmp);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -53,4 +57,43 @@ pub(crate) fn load<T: for<'a> Deserialize<'a>>(path: &Path) -> Result<T, DeskErr
     })?;
     serde_json::from_slice(&bytes)
         .map_err(|_| DeskError::Local(format!("{} is malformed", path.display())))
+}
+
+/// Makes a folder that holds keys or decrypted case material, readable by
+/// its owner only (and narrows an existing one made before).
+pub(crate) fn private_dir(path: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_and_decrypted_folders_are_the_owners_only_and_temps_do_not_collide() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let opened = dir.path().join("opened");
+        std::fs::create_dir(&opened).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::set_permissions(&opened, std::fs::Permissions::from_mode(0o755))
+            .unwrap_or_else(|e| panic!("{e}"));
+        private_dir(&opened).unwrap_or_else(|e| panic!("{e}"));
+        let mode = std::fs::metadata(&opened)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+        // desk.json's write leaves desk.key's temporary name alone.
+        let stray = dir.path().join("desk.key.tmp");
+        std::fs::write(&stray, b"x").unwrap_or_else(|e| panic!("{e}"));
+        write_durably(&dir.path().join("desk.json"), b"{}").unwrap_or_else(|e| panic!("{e}"));
+        assert!(stray.exists());
+        assert!(!dir.path().join("desk.json.tmp").exists());
+    }
 }

@@ -59,6 +59,9 @@ pub fn open(dir: &Path, only: Option<&Path>) -> Result<Vec<Opened>, DeskError> {
             .map_err(|_| DeskError::Local("omct.key is missing from the desk folder".into()))?,
     )
     .map_err(|_| DeskError::Local("omct.key is not an age identity file".into()))?;
+    // Decrypted case material: for the desk's owner only, also in a
+    // folder made before this was enforced.
+    crate::file::private_dir(&dir.join("opened"))?;
     let mut devices = load_devices(dir)?;
     // Only keys the desk approved itself; the server's list is a hint.
     let trusted: Vec<DevicePublicKey> = devices
