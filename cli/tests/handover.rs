@@ -353,3 +353,59 @@ fn sync_watch_delivers_once_the_server_comes_back() {
     watch.wait().unwrap();
     assert!(f.ok(&["outbox"]).contains("receipt verified"));
 }
+
+/// A server taken over, through the binaries: it hands out another OMCT
+/// key than the code names (refused, nothing kept), and it enrolls a key
+/// of its own with a token the desk issued (its bundle is flagged "unknown
+/// device" and `desk open` exits 3).
+#[test]
+fn a_lying_server_through_the_binaries() {
+    use temoin_proto::code::EnrollmentCode;
+    let f = Fixture::new();
+    let o = omct(&f, "4096");
+    let elsewhere = Fixture::new();
+    let impostor = omct(&elsewhere, "4096");
+    // The impostor's server and token under the genuine code's OMCT key.
+    let genuine = EnrollmentCode::parse(&code(&o)).unwrap();
+    let mut lying = EnrollmentCode::parse(&code(&impostor)).unwrap();
+    lying.root_fingerprint = genuine.root_fingerprint;
+    let refused = f.run(&["enroll", "--code", &lying.encode().unwrap()]);
+    assert_fails(
+        &refused,
+        1,
+        &["does not match your enrollment code", "send nothing"],
+    );
+    let case = case_with_consent(&f);
+    assert_fails(&f.run(&["submit", &case]), 1, &["not enrolled"]);
+
+    // The operator's own device, with a real token and a made-up secret.
+    let forger = Fixture::new();
+    let mut stolen = genuine.clone();
+    stolen.secret = [7; 32];
+    forger.ok(&["enroll", "--code", &stolen.encode().unwrap()]);
+    let forged_case = case_with_consent(&forger);
+    forger.ok(&["submit", &forged_case]);
+    assert_eq!(
+        forger.json(&["sync"])["delivered"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_ok(&temoin_no_vault(&["desk", "pull", "--dir", s(&o.desk_dir)]));
+    let opened = temoin_no_vault(&["desk", "open", "--dir", s(&o.desk_dir)]);
+    assert_eq!(opened.status.code(), Some(3), "{opened:?}");
+    let text = String::from_utf8_lossy(&opened.stdout);
+    assert!(
+        text.contains("FLAGGED") && text.contains("unknown device"),
+        "{text}"
+    );
+    let devices = assert_json(&temoin_no_vault(&[
+        "desk",
+        "devices",
+        "--dir",
+        s(&o.desk_dir),
+        "--json",
+    ]));
+    assert_eq!(devices[0]["status"], "unknown", "{devices}");
+}
