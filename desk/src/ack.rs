@@ -10,11 +10,11 @@ use temoin_proto::ack::{DeskAck, Verdict, DESK_ACK_V1};
 use temoin_proto::recipients::RecipientList;
 use temoin_proto::SignedList;
 
-use crate::config::{sign_recipients, DeskConfig};
-use crate::conn::{publish, Conn};
+use crate::config::{publish_and_keep, sign_recipients, DeskConfig};
+use crate::conn::Conn;
 use crate::error::DeskError;
 use crate::file::{load, private_write, write_durably};
-use crate::registry::root_key;
+use crate::registry::{now_rfc3339, root_key};
 
 /// The desk's signing key, made (and kept readable by its owner only) the
 /// first time it is needed: a desk made before acknowledgements has none
@@ -46,21 +46,7 @@ pub(crate) async fn publish_desk_key(dir: &Path) -> Result<(), DeskError> {
     }
     let root = root_key(dir)?;
     let list = sign_recipients(&root, &current.recipients, Some(&desk));
-    publish(&c.endpoint, &c.desk_token, &root, &list).await?;
-    c.recipients = list;
-    private_write(
-        &dir.join("desk.json"),
-        &serde_json::to_vec_pretty(&c).unwrap_or_default(),
-    )?;
-    Ok(())
-}
-
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| time::OffsetDateTime::now_utc())
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    publish_and_keep(dir, &mut c, &root, list).await
 }
 
 /// What the desk concluded about one bundle, to acknowledge.

@@ -184,11 +184,22 @@ pub async fn rotate(dir: &Path) -> Result<String, DeskError> {
         &key_path,
         format!("{}\n{}", identity.key_file_for_export().as_str(), old).as_bytes(),
     )?;
-    publish(&c.endpoint, &c.desk_token, &root, &list).await?;
+    publish_and_keep(dir, &mut c, &root, list).await?;
+    Ok(recipient)
+}
+
+/// Publishes a signed recipient list on the server, then keeps it in
+/// `desk.json` as the current one.
+pub(crate) async fn publish_and_keep(
+    dir: &Path,
+    c: &mut DeskConfig,
+    root: &DeviceKey,
+    list: SignedList,
+) -> Result<(), DeskError> {
+    publish(&c.endpoint, &c.desk_token, root, &list).await?;
     c.recipients = list;
     private_write(
         &dir.join("desk.json"),
-        &serde_json::to_vec_pretty(&c).unwrap_or_default(),
-    )?;
-    Ok(recipient)
+        &serde_json::to_vec_pretty(c).unwrap_or_default(),
+    )
 }

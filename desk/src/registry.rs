@@ -67,7 +67,7 @@ pub(crate) fn root_public(dir: &Path) -> Result<String, DeskError> {
     Ok(root_key(dir)?.public().to_minisign_base64())
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap_or_else(|_| time::OffsetDateTime::now_utc())

@@ -402,17 +402,7 @@ pub async fn run_watched<A: VaultAccess>(
         match result {
             Ok(delivery) => {
                 access.with(|v| {
-                    v.record_delivery(
-                        s.case_id,
-                        BundleNote {
-                            id: s.bundle_id.clone(),
-                            sequence: s.sequence,
-                            purpose: Purpose::ShareWithOmct.code().to_owned(),
-                            recipients: s.recipients.clone(),
-                        },
-                        &s.sha256,
-                        &delivery.signed,
-                    )?;
+                    v.record_delivery(s.case_id, note_of(&s), &s.sha256, &delivery.signed)?;
                     s.status = Status::Delivered;
                     s.receipt = Some(delivery.signed.clone());
                     s.last_error = None;
@@ -502,18 +492,7 @@ fn take_ack(
         Status::Flagged if accepted => {}
         _ => return Ok(()),
     }
-    v.record_acknowledgement(
-        s.case_id,
-        BundleNote {
-            id: s.bundle_id.clone(),
-            sequence: s.sequence,
-            purpose: Purpose::ShareWithOmct.code().to_owned(),
-            recipients: s.recipients.clone(),
-        },
-        &s.sha256,
-        &text,
-        accepted,
-    )?;
+    v.record_acknowledgement(s.case_id, note_of(&s), &s.sha256, &text, accepted)?;
     s.status = if accepted {
         Status::Acknowledged
     } else {
@@ -582,6 +561,16 @@ pub fn import_ack(vault: &mut Vault, bytes: &[u8]) -> Result<(String, bool), Out
     let accepted = ack.verdict == temoin_proto::ack::Verdict::Accepted;
     vault.record_acknowledgement(case, note, &ack.sha256, &text, accepted)?;
     Ok((id, accepted))
+}
+
+/// The custody log's note of a submission's bundle.
+fn note_of(s: &Submission) -> BundleNote {
+    BundleNote {
+        id: s.bundle_id.clone(),
+        sequence: s.sequence,
+        purpose: Purpose::ShareWithOmct.code().to_owned(),
+        recipients: s.recipients.clone(),
+    }
 }
 
 /// Puts a failed submission back in the queue (after the person fixed the

@@ -84,24 +84,7 @@ impl Cluster {
                 "--no-sync",
             ],
         )?;
-        let options = format!(
-            "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={} \
-             -c fsync=on -c max_connections=200",
-            c.data.display()
-        );
-        c.pg(
-            "pg_ctl",
-            &[
-                "-D",
-                &c.data.to_string_lossy(),
-                "-o",
-                &options,
-                "-l",
-                &c.data.join("log").to_string_lossy(),
-                "-w",
-                "start",
-            ],
-        )?;
+        c.restart()?;
         Ok(c)
     }
 
@@ -135,7 +118,7 @@ impl Cluster {
         )
     }
 
-    /// Starts it again after [`Cluster::stop`], on the same port.
+    /// Starts it (again, after [`Cluster::stop`]) on its port.
     pub fn restart(&self) -> Result<(), Error> {
         let options = format!(
             "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories={} \

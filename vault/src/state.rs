@@ -217,15 +217,7 @@ impl Vault {
     ) -> Result<(), VaultError> {
         self.append_custody(
             Action::Delivered,
-            Event {
-                item: Some(case),
-                kind: Some(Kind::Case),
-                case: Some(case),
-                sha256: Some(ciphertext_sha256.to_owned()),
-                bundle: Some(bundle),
-                receipt: Some(receipt.to_owned()),
-                ..Event::default()
-            },
+            bundle_event(case, bundle, ciphertext_sha256, receipt),
         )
     }
 
@@ -247,15 +239,7 @@ impl Vault {
             } else {
                 Action::Flagged
             },
-            Event {
-                item: Some(case),
-                kind: Some(Kind::Case),
-                case: Some(case),
-                sha256: Some(ciphertext_sha256.to_owned()),
-                bundle: Some(bundle),
-                receipt: Some(acknowledgement.to_owned()),
-                ..Event::default()
-            },
+            bundle_event(case, bundle, ciphertext_sha256, acknowledgement),
         )
     }
 
@@ -271,6 +255,20 @@ impl Vault {
                 .then_some(())
                 .and_then(|_| Some((e.body.case?, b, e.body.sha256?)))
         }))
+    }
+}
+
+/// A custody event about a bundle of `case` and a signed document that
+/// confirms it (the server's receipt, or the desk's acknowledgement).
+fn bundle_event(case: ItemId, bundle: BundleNote, ciphertext_sha256: &str, signed: &str) -> Event {
+    Event {
+        item: Some(case),
+        kind: Some(Kind::Case),
+        case: Some(case),
+        sha256: Some(ciphertext_sha256.to_owned()),
+        bundle: Some(bundle),
+        receipt: Some(signed.to_owned()),
+        ..Event::default()
     }
 }
 
