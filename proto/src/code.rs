@@ -3,7 +3,8 @@
 //! desk makes and a defender pastes or types.
 //!
 //! ```text
-//! TEMOIN1-XXXXX-XXXXX-...      (base32, groups of five, any case)
+//! TEMOIN1-AEAAC-AQDAQ-CQMBY-...   (base32, groups of five, any case; the whole
+//!                                 code is in docs/test-vectors/enrollment-code/v1.json)
 //! ```
 //!
 //! The bytes under the base32 (version 1):
