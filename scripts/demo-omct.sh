@@ -6,7 +6,7 @@
 #   scripts/demo-omct.sh DIR
 #
 # Creates DIR/intake and DIR/desk once, starts the server in the background
-# and writes DIR/env with the TEMOIN_DEMO_SERVER and TEMOIN_DEMO_CODE the
+# (its passphrase in DIR/desk.pass) and writes DIR/env with the TEMOIN_DEMO_SERVER and TEMOIN_DEMO_CODE the
 # app reads (a fresh single-use enrollment code each time), and
 # DIR/server.pid. Stop it with: kill "$(cat DIR/server.pid)".
 set -euo pipefail
@@ -38,12 +38,18 @@ done
 URL=$(sed -n 's/^Intake server listening on //p' "$DIR/server.out" | head -n1)
 [ -n "$URL" ] || { echo "demo-omct: the intake server did not start (see $DIR/server.err)" >&2; exit 1; }
 
-if [ ! -f "$DIR/desk/desk.json" ]; then
-  rm -rf "$DIR/desk"
-  "$TEMOIN" desk init --dir "$DIR/desk" --server "$URL" --pin "$PIN" \
-    --desk-token-file "$DIR/intake/desk.token" > /dev/null
+# The demonstration desk's store is sealed with a passphrase kept beside
+# it in DIR/desk.pass: a demonstration holds nothing real. OMCT's desk
+# keeps its passphrase in a person's head.
+PASS="$DIR/desk.pass"
+[ -f "$PASS" ] || echo "demonstration desk, nothing real" > "$PASS"
+# Made once; a desk of plain files from an older demo is moved into the
+# store by the same command, and a making cut short is finished by it.
+if ! "$TEMOIN" --passphrase-file "$PASS" desk devices --dir "$DIR/desk" > /dev/null 2>&1; then
+  "$TEMOIN" --passphrase-file "$PASS" desk init --dir "$DIR/desk" --kdf minimum \
+    --server "$URL" --pin "$PIN" --desk-token-file "$DIR/intake/desk.token" > /dev/null
 fi
-CODE=$("$TEMOIN" desk enroll --dir "$DIR/desk" --label "demo app" 2>/dev/null)
+CODE=$("$TEMOIN" --passphrase-file "$PASS" desk enroll --dir "$DIR/desk" --label "demo app" 2>/dev/null)
 cat > "$DIR/env" <<ENV
 TEMOIN_DEMO_SERVER=$URL
 TEMOIN_DEMO_CODE=$(echo "$CODE" | tr -d '[:space:]')

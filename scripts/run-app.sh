@@ -16,8 +16,8 @@ fi
 bash scripts/demo-omct.sh "$DEMO/omct"
 (
   while sleep 10; do
-    target/debug/temoin desk pull --dir "$DEMO/omct/desk" >/dev/null 2>&1 || true
-    target/debug/temoin desk open --dir "$DEMO/omct/desk" >/dev/null 2>&1 || true
+    target/debug/temoin --passphrase-file "$DEMO/omct/desk.pass" desk pull --dir "$DEMO/omct/desk" >/dev/null 2>&1 || true
+    target/debug/temoin --passphrase-file "$DEMO/omct/desk.pass" desk open --dir "$DEMO/omct/desk" >/dev/null 2>&1 || true
   done
 ) &
 desk_loop=$!

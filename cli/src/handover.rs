@@ -16,21 +16,29 @@ pub use temoin_intake::command::IntakeCommand;
 
 #[derive(Subcommand, Debug)]
 pub enum DeskCommand {
-    /// Create a desk folder: OMCT's age identity, the root signing key and
-    /// the signed recipient list, published on the intake server.
+    /// Create a desk folder: OMCT's age identity, the root signing key,
+    /// the desk key and the signed recipient list, published on the intake
+    /// server, all kept in an encrypted store sealed with a new passphrase
+    /// (asked twice, or --passphrase-file). On a desk folder made before
+    /// the store (plain omct.key, root.key, devices.json): moves them into
+    /// the store, then removes them; the server options are not needed.
     Init {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
         /// The intake server's URL (https://host:port).
-        #[arg(long)]
-        server: String,
+        #[arg(long, requires_all = ["pin", "desk_token_file"])]
+        server: Option<String>,
         /// The server's certificate pin (`intake init` printed it).
         #[arg(long)]
-        pin: String,
+        pin: Option<String>,
         /// The file holding the desk's access token (DIR/desk.token of the
         /// server folder).
         #[arg(long, value_name = "FILE")]
-        desk_token_file: PathBuf,
+        desk_token_file: Option<PathBuf>,
+        /// How costly to make passphrase guessing. `minimum` is for tests
+        /// only.
+        #[arg(long, value_enum, default_value_t = crate::cli::KdfCost::Calibrated)]
+        kdf: crate::cli::KdfCost,
     },
     /// Issue an enrollment code for a device: prints the code alone on one
     /// line (and, on standard error, OMCT's key fingerprint in words, to
@@ -107,45 +115,87 @@ pub fn intake(c: &IntakeCommand, json_out: bool) -> Result<()> {
     temoin_intake::command::run(c, json_out).map_err(|e| anyhow!("{e}"))
 }
 
-pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
-    let rt = runtime()?;
+/// The folder a desk command works on.
+fn desk_dir(c: &DeskCommand) -> &std::path::Path {
     match c {
-        DeskCommand::Init {
-            dir,
-            server,
-            pin: pin_arg,
-            desk_token_file,
-        } => {
-            let pin = pin::parse_pin(pin_arg)
-                .ok_or_else(|| anyhow!("the pin must be sha256: followed by 64 hex digits"))?;
-            let token = std::fs::read_to_string(desk_token_file)
-                .with_context(|| format!("cannot read {}", desk_token_file.display()))?;
-            let endpoint = Endpoint {
-                url: server.clone(),
-                pin,
-                proxy: None,
-                timeout_secs: None,
-            };
-            let recipient = rt
-                .block_on(desk::init(dir, endpoint, token.trim()))
-                .map_err(|e| anyhow!("{e}"))?;
-            if json_out {
-                crate::print_json(&json!({ "recipient": recipient }))?;
-            } else {
-                println!(
-                    "Desk created in {}. OMCT's recipient: {recipient}",
-                    dir.display()
-                );
-                println!("Keep omct.key and root.key there secret; omct.key can live on an offline machine.");
+        DeskCommand::Init { dir, .. }
+        | DeskCommand::Enroll { dir, .. }
+        | DeskCommand::AckFile { dir, .. }
+        | DeskCommand::Devices { dir }
+        | DeskCommand::Rotate { dir }
+        | DeskCommand::Revoke { dir, .. }
+        | DeskCommand::Pull { dir }
+        | DeskCommand::Open { dir, .. } => dir,
+    }
+}
+
+pub fn desk_cmd(
+    c: &DeskCommand,
+    json_out: bool,
+    passphrase_file: Option<&std::path::Path>,
+) -> Result<ExitCode> {
+    let rt = runtime()?;
+    if let DeskCommand::Init {
+        dir,
+        server,
+        pin: pin_arg,
+        desk_token_file,
+        kdf,
+    } = c
+    {
+        let server = match (server, pin_arg, desk_token_file) {
+            (Some(server), Some(pin_arg), Some(token_file)) => {
+                let pin = pin::parse_pin(pin_arg)
+                    .ok_or_else(|| anyhow!("the pin must be sha256: followed by 64 hex digits"))?;
+                let token = std::fs::read_to_string(token_file)
+                    .with_context(|| format!("cannot read {}", token_file.display()))?;
+                let endpoint = Endpoint {
+                    url: server.clone(),
+                    pin,
+                    proxy: None,
+                    timeout_secs: None,
+                };
+                Some((endpoint, token.trim().to_owned()))
             }
+            _ => None,
+        };
+        let p = match passphrase_file {
+            Some(f) => crate::passphrase::from_file(f)?,
+            None => {
+                eprintln!(
+                    "Choose the desk's passphrase. It protects OMCT's keys and every case the \
+                     desk receives; if it is lost, nobody can recover them."
+                );
+                crate::passphrase::prompt_new("New desk passphrase: ")?
+            }
+        };
+        crate::passphrase::advise(&p);
+        let (_, recipient) = rt
+            .block_on(desk::Desk::create(dir, &p, (*kdf).into(), server))
+            .map_err(|e| anyhow!("{e}"))?;
+        if json_out {
+            crate::print_json(&json!({ "recipient": recipient }))?;
+        } else {
+            println!(
+                "Desk ready in {}, its keys sealed in an encrypted store. OMCT's recipient: {recipient}",
+                dir.display()
+            );
         }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let p = match passphrase_file {
+        Some(f) => crate::passphrase::from_file(f)?,
+        None => crate::passphrase::prompt("Desk passphrase: ")?,
+    };
+    let mut d = desk::Desk::unlock(desk_dir(c), &p).map_err(|e| anyhow!("{e}"))?;
+    drop(p);
+    match c {
+        DeskCommand::Init { .. } => {}
         DeskCommand::Enroll {
-            dir,
-            label,
-            valid_hours,
+            label, valid_hours, ..
         } => {
             let issued = rt
-                .block_on(desk::enroll(dir, label, *valid_hours))
+                .block_on(d.enroll(label, *valid_hours))
                 .map_err(|e| anyhow!("{e}"))?;
             if json_out {
                 crate::print_json(&json!({
@@ -162,12 +212,8 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
                 );
             }
         }
-        DeskCommand::AckFile {
-            dir,
-            bundle_id,
-            out,
-        } => {
-            desk::ack_file(dir, bundle_id, out).map_err(|e| anyhow!("{e}"))?;
+        DeskCommand::AckFile { bundle_id, out, .. } => {
+            d.ack_file(bundle_id, out).map_err(|e| anyhow!("{e}"))?;
             if !json_out {
                 println!(
                     "The acknowledgement of {bundle_id} is in {}: give it to the device (`temoin ack import`).",
@@ -175,9 +221,9 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
                 );
             }
         }
-        DeskCommand::Devices { dir } => {
-            let rows = desk::devices(dir).map_err(|e| anyhow!("{e}"))?;
-            let warnings = desk::warnings(dir).map_err(|e| anyhow!("{e}"))?;
+        DeskCommand::Devices { .. } => {
+            let rows = d.devices().map_err(|e| anyhow!("{e}"))?;
+            let warnings = d.warnings().map_err(|e| anyhow!("{e}"))?;
             if json_out {
                 crate::print_json(&json!(rows))?;
             } else if rows.is_empty() {
@@ -206,25 +252,25 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
                 }
             }
         }
-        DeskCommand::Rotate { dir } => {
-            let recipient = rt.block_on(desk::rotate(dir)).map_err(|e| anyhow!("{e}"))?;
+        DeskCommand::Rotate { .. } => {
+            let recipient = rt.block_on(d.rotate()).map_err(|e| anyhow!("{e}"))?;
             if json_out {
                 crate::print_json(&json!({ "recipient": recipient }))?;
             } else {
                 println!("OMCT's new recipient: {recipient} (published; devices take it at their next sync)");
             }
         }
-        DeskCommand::Revoke { dir, key_id } => {
-            rt.block_on(desk::revoke(dir, key_id))
-                .map_err(|e| anyhow!("{e}"))?;
+        DeskCommand::Revoke { key_id, .. } => {
+            rt.block_on(d.revoke(key_id)).map_err(|e| anyhow!("{e}"))?;
             if !json_out {
                 println!("Device {key_id} revoked at the desk and on the server.");
             }
         }
         DeskCommand::Pull { dir } => {
-            let before = desk::warnings(dir).map(|w| w.len()).unwrap_or(0);
-            let pulled = rt.block_on(desk::pull(dir)).map_err(|e| anyhow!("{e}"))?;
-            for w in desk::warnings(dir)
+            let before = d.warnings().map(|w| w.len()).unwrap_or(0);
+            let pulled = rt.block_on(d.pull()).map_err(|e| anyhow!("{e}"))?;
+            for w in d
+                .warnings()
                 .map_err(|e| anyhow!("{e}"))?
                 .iter()
                 .skip(before)
@@ -241,15 +287,15 @@ pub fn desk_cmd(c: &DeskCommand, json_out: bool) -> Result<ExitCode> {
                 );
             }
         }
-        DeskCommand::Open { dir, file } => {
-            let opened = desk::open(dir, file.as_deref()).map_err(|e| anyhow!("{e}"))?;
+        DeskCommand::Open { file, .. } => {
+            let opened = d.open(file.as_deref()).map_err(|e| anyhow!("{e}"))?;
             let all_ok = opened.iter().all(|o| o.accepted());
             // The acknowledgements are signed; they go to the devices now
             // if the server can be reached, otherwise at the next pull.
             let relayed = if opened.is_empty() {
                 Ok(0)
             } else {
-                rt.block_on(desk::relay_acks(dir))
+                rt.block_on(d.relay_acks())
             };
             if json_out {
                 let rows: Vec<_> = opened

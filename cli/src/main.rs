@@ -153,7 +153,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             interval,
         } => handover::sync(&mut unlock(cli)?, *watch, *force, *interval, cli.json)?,
         Command::Intake(c) => handover::intake(c, cli.json)?,
-        Command::Desk(c) => return handover::desk_cmd(c, cli.json),
+        Command::Desk(c) => return handover::desk_cmd(c, cli.json, cli.passphrase_file.as_deref()),
         Command::Custody { id } => custody::show(cli, id.as_deref())?,
         Command::Passwd {
             new_passphrase_file,

@@ -45,6 +45,23 @@ fn serve(dir: &Path, listen: &str) -> Intake {
     Intake { child, url }
 }
 
+/// `temoin desk ARGS`, with the desk's passphrase from a file beside the
+/// desk folder that `--dir` names (written the first time).
+fn desk(args: &[&str]) -> std::process::Output {
+    let dir = args
+        .iter()
+        .position(|a| *a == "--dir")
+        .and_then(|i| args.get(i + 1))
+        .unwrap_or_else(|| panic!("no --dir in {args:?}"));
+    let pass = PathBuf::from(dir).with_extension("pass");
+    if !pass.exists() {
+        std::fs::write(&pass, "desk passphrase for the CLI tests\n").unwrap();
+    }
+    let mut all = vec!["--passphrase-file", s(&pass), "desk"];
+    all.extend_from_slice(args);
+    temoin_no_vault(&all)
+}
+
 struct Omct {
     intake_dir: PathBuf,
     desk_dir: PathBuf,
@@ -65,8 +82,7 @@ fn omct(f: &Fixture, max_upload_mib: &str) -> Omct {
     let pin = str_of(&init, "pin").to_owned();
     let server = serve(&intake_dir, "127.0.0.1:0");
     let desk_dir = f.path("desk");
-    assert_ok(&temoin_no_vault(&[
-        "desk",
+    assert_ok(&desk(&[
         "init",
         "--dir",
         s(&desk_dir),
@@ -76,6 +92,8 @@ fn omct(f: &Fixture, max_upload_mib: &str) -> Omct {
         &pin,
         "--desk-token-file",
         s(&intake_dir.join("desk.token")),
+        "--kdf",
+        "minimum",
     ]));
     Omct {
         intake_dir,
@@ -87,8 +105,7 @@ fn omct(f: &Fixture, max_upload_mib: &str) -> Omct {
 /// An enrollment code from `desk enroll`, which prints it alone on one
 /// line.
 fn code(o: &Omct) -> String {
-    let out = assert_ok(&temoin_no_vault(&[
-        "desk",
+    let out = assert_ok(&desk(&[
         "enroll",
         "--dir",
         s(&o.desk_dir),
@@ -141,25 +158,13 @@ fn a_case_goes_from_the_field_to_the_desk() {
     let custody = f.ok(&["custody", &case]);
     assert!(custody.contains("delivered"), "{custody}");
 
-    let pulled = assert_json(&temoin_no_vault(&[
-        "desk",
-        "pull",
-        "--dir",
-        s(&o.desk_dir),
-        "--json",
-    ]));
+    let pulled = assert_json(&desk(&["pull", "--dir", s(&o.desk_dir), "--json"]));
     assert_eq!(pulled["pulled"][0], bundle.as_str());
-    let opened = temoin_no_vault(&["desk", "open", "--dir", s(&o.desk_dir)]);
+    let opened = desk(&["open", "--dir", s(&o.desk_dir)]);
     let text = assert_ok(&opened);
     assert!(text.contains("ACCEPTED"), "{text}");
     // The desk approved the device on its proof, and saw its first number.
-    let devices = assert_json(&temoin_no_vault(&[
-        "desk",
-        "devices",
-        "--dir",
-        s(&o.desk_dir),
-        "--json",
-    ]));
+    let devices = assert_json(&desk(&["devices", "--dir", s(&o.desk_dir), "--json"]));
     assert_eq!(devices[0]["status"], "approved", "{devices}");
     assert_eq!(devices[0]["label"], "test device");
     assert_eq!(devices[0]["last_sequence"], 1);
@@ -174,8 +179,7 @@ fn a_case_goes_from_the_field_to_the_desk() {
     assert_eq!(rows[0]["acknowledgement"]["verdict"], "accepted");
     // The same acknowledgement as a file (a USB handover), imported.
     let file = f.path("ack.json");
-    assert_ok(&temoin_no_vault(&[
-        "desk",
+    assert_ok(&desk(&[
         "ack-file",
         "--dir",
         s(&o.desk_dir),
@@ -392,20 +396,14 @@ fn a_lying_server_through_the_binaries() {
             .len(),
         1
     );
-    assert_ok(&temoin_no_vault(&["desk", "pull", "--dir", s(&o.desk_dir)]));
-    let opened = temoin_no_vault(&["desk", "open", "--dir", s(&o.desk_dir)]);
+    assert_ok(&desk(&["pull", "--dir", s(&o.desk_dir)]));
+    let opened = desk(&["open", "--dir", s(&o.desk_dir)]);
     assert_eq!(opened.status.code(), Some(3), "{opened:?}");
     let text = String::from_utf8_lossy(&opened.stdout);
     assert!(
         text.contains("FLAGGED") && text.contains("unknown device"),
         "{text}"
     );
-    let devices = assert_json(&temoin_no_vault(&[
-        "desk",
-        "devices",
-        "--dir",
-        s(&o.desk_dir),
-        "--json",
-    ]));
+    let devices = assert_json(&desk(&["devices", "--dir", s(&o.desk_dir), "--json"]));
     assert_eq!(devices[0]["status"], "unknown", "{devices}");
 }

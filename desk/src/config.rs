@@ -1,8 +1,6 @@
-//! The desk folder: its settings, the devices it knows, making it, and
-//! rotating OMCT's key.
+//! The desk's settings, the devices it knows, and rotating OMCT's key.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use temoin_bundle::PayloadIdentity;
@@ -11,9 +9,7 @@ use temoin_proto::recipients::{RecipientList, RECIPIENT_LIST_V1};
 use temoin_proto::SignedList;
 use temoin_sync::client::Endpoint;
 
-use crate::conn::publish;
 use crate::error::DeskError;
-use crate::file::{load, private_write};
 
 /// The desk's settings.
 #[derive(Clone, Serialize, Deserialize)]
@@ -123,83 +119,35 @@ pub fn sign_recipients(
     }
 }
 
-/// Creates a desk folder: OMCT's age identity, the root key, and the signed
-/// recipient list, which it publishes on the server.
-pub async fn init(dir: &Path, endpoint: Endpoint, desk_token: &str) -> Result<String, DeskError> {
-    if dir.join("desk.json").exists() {
-        return Err(DeskError::Local(
-            "this folder is already a desk; nothing was changed".into(),
-        ));
+impl crate::Desk {
+    /// Rotates OMCT's key: makes a new age identity, keeps it before the
+    /// old ones (which stay, so bundles sealed to them still open), and
+    /// publishes a recipient list naming only the new one, signed with the
+    /// root key. Devices take it at their next sync. Returns the new
+    /// recipient.
+    pub async fn rotate(&mut self) -> Result<String, DeskError> {
+        let mut c = self.config()?;
+        let root = self.root_key()?;
+        let identity = PayloadIdentity::generate();
+        let recipient = identity.recipient().to_string();
+        let desk = self.desk_key()?.public().to_minisign_base64();
+        let list = sign_recipients(&root, std::slice::from_ref(&recipient), Some(&desk));
+        // The new key is in the store before anyone can seal to it.
+        self.add_identity(&identity)?;
+        self.publish_and_keep(&mut c, &root, list).await?;
+        Ok(recipient)
     }
-    crate::file::private_dir(dir)?;
-    crate::file::private_dir(&dir.join("inbox"))?;
-    crate::file::private_dir(&dir.join("opened"))?;
-    let identity = PayloadIdentity::generate();
-    let root = DeviceKey::generate();
-    private_write(
-        &dir.join("omct.key"),
-        identity.key_file_for_export().as_bytes(),
-    )?;
-    private_write(&dir.join("root.key"), root.secret_for_sealing().as_ref())?;
-    let recipient = identity.recipient().to_string();
-    let desk = crate::ack::desk_key(dir)?.public().to_minisign_base64();
-    let list = sign_recipients(&root, std::slice::from_ref(&recipient), Some(&desk));
-    publish(&endpoint, desk_token, &root, &list).await?;
-    let config = DeskConfig {
-        endpoint,
-        desk_token: desk_token.to_owned(),
-        recipients: list,
-    };
-    private_write(
-        &dir.join("desk.json"),
-        &serde_json::to_vec_pretty(&config).unwrap_or_default(),
-    )?;
-    private_write(
-        &dir.join("devices.json"),
-        &serde_json::to_vec_pretty(&Devices::default()).unwrap_or_default(),
-    )?;
-    Ok(recipient)
-}
 
-/// Rotates OMCT's key: makes a new age identity, adds it to `omct.key`
-/// (the old ones stay, so bundles sealed to them still open), and publishes
-/// a recipient list naming only the new one, signed with the root key.
-/// Devices take it at their next sync. Returns the new recipient.
-pub async fn rotate(dir: &Path) -> Result<String, DeskError> {
-    let mut c: DeskConfig = load(&dir.join("desk.json"))?;
-    let root = DeviceKey::from_sealed(
-        &std::fs::read(dir.join("root.key"))
-            .map_err(|_| DeskError::Local("root.key is missing from the desk folder".into()))?,
-    )
-    .map_err(|_| DeskError::Local("root.key is damaged".into()))?;
-    let key_path = dir.join("omct.key");
-    let old = std::fs::read_to_string(&key_path)
-        .map_err(|_| DeskError::Local("omct.key is missing from the desk folder".into()))?;
-    let identity = PayloadIdentity::generate();
-    let recipient = identity.recipient().to_string();
-    let desk = crate::ack::desk_key(dir)?.public().to_minisign_base64();
-    let list = sign_recipients(&root, std::slice::from_ref(&recipient), Some(&desk));
-    // The new key is on disk before anyone can seal to it.
-    private_write(
-        &key_path,
-        format!("{}\n{}", identity.key_file_for_export().as_str(), old).as_bytes(),
-    )?;
-    publish_and_keep(dir, &mut c, &root, list).await?;
-    Ok(recipient)
-}
-
-/// Publishes a signed recipient list on the server, then keeps it in
-/// `desk.json` as the current one.
-pub(crate) async fn publish_and_keep(
-    dir: &Path,
-    c: &mut DeskConfig,
-    root: &DeviceKey,
-    list: SignedList,
-) -> Result<(), DeskError> {
-    publish(&c.endpoint, &c.desk_token, root, &list).await?;
-    c.recipients = list;
-    private_write(
-        &dir.join("desk.json"),
-        &serde_json::to_vec_pretty(c).unwrap_or_default(),
-    )
+    /// Publishes a signed recipient list on the server, then keeps it as
+    /// the current one.
+    pub(crate) async fn publish_and_keep(
+        &mut self,
+        c: &mut DeskConfig,
+        root: &DeviceKey,
+        list: SignedList,
+    ) -> Result<(), DeskError> {
+        crate::conn::publish(&c.endpoint, &c.desk_token, root, &list).await?;
+        c.recipients = list;
+        self.save_config(c)
+    }
 }

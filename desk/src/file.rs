@@ -1,9 +1,7 @@
-//! The desk folder's plain files, each replaced whole and durably.
-//!
-//! These files (`desk.json`, `devices.json`, the keys) move into the
-//! encrypted desk store when the desk becomes the trust anchor; until then
-//! a write is a new file, fsync'd, renamed over the old one, the folder
-//! fsync'd, and a secret is readable by its owner only from its first byte.
+//! The desk folder's files outside the store (what `opened/` holds until
+//! received cases move into the store too): each replaced whole and
+//! durably, a new file fsync'd, renamed over the old one, the folder
+//! fsync'd, readable by its owner only from its first byte.
 
 use std::path::Path;
 
@@ -11,20 +9,13 @@ use serde::Deserialize;
 
 use crate::error::DeskError;
 
-/// Replaces `path` durably.
+/// Replaces `path` durably, readable by its owner only from its first
+/// byte.
 pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_durably_mode(path, bytes, 0o644)
-}
-
-/// [`write_durably`] for a secret.
-pub(crate) fn private_write(path: &Path, bytes: &[u8]) -> Result<(), DeskError> {
-    Ok(write_durably_mode(path, bytes, 0o600)?)
-}
-
-fn write_durably_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let mode = 0o600;
     use std::io::Write;
-    // `desk.json.tmp`, not `desk.tmp`: two files of one stem (desk.json,
-    // desk.key) never share a temporary file.
+    // `verification.json.tmp`, not `verification.tmp`: two files of one
+    // stem never share a temporary file.
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".tmp");
     let tmp = path.with_file_name(name);
@@ -89,11 +80,12 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o700);
-        // desk.json's write leaves desk.key's temporary name alone.
-        let stray = dir.path().join("desk.key.tmp");
+        // verification.json's write leaves verification.txt's temporary name alone.
+        let stray = dir.path().join("verification.txt.tmp");
         std::fs::write(&stray, b"x").unwrap_or_else(|e| panic!("{e}"));
-        write_durably(&dir.path().join("desk.json"), b"{}").unwrap_or_else(|e| panic!("{e}"));
+        write_durably(&dir.path().join("verification.json"), b"{}")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(stray.exists());
-        assert!(!dir.path().join("desk.json.tmp").exists());
+        assert!(!dir.path().join("verification.json.tmp").exists());
     }
 }

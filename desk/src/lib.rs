@@ -6,17 +6,15 @@
 //!
 //! | path | what |
 //! | --- | --- |
-//! | `omct.key` | OMCT's age identity (mode 0600); can be moved to an offline machine that only runs `desk open` |
-//! | `root.key` | the root signing key (mode 0600) |
-//! | `desk.json` | the server's URL and pin, the desk token, the current recipient list |
-//! | `devices.json` | the desk's device registry (mode 0600): codes issued and their secrets, devices approved, revocations, the sequence numbers seen from each |
-//! | `inbox/` | bundles pulled and not yet opened |
-//! | `opened/<bundle id>/` | each bundle unpacked, with `verification.json` |
+//! | `store/` | the desk's encrypted store (a vault, sealed with the desk's passphrase): OMCT's age identities, the root key, the desk's signing key, the server's URL, pin and desk token, the recipient list, the device registry (codes issued and their secrets, devices approved, revocations, sequence numbers seen) and acknowledgements waiting for the server |
+//! | `inbox/` | bundles pulled and not yet opened (ciphertext) |
+//! | `opened/<bundle id>/` | each bundle unpacked, with `verification.json` and `acknowledgement.json` (owner-only folder) |
 //!
-//! This crate must never write a key or a decrypted bundle anywhere but the
-//! desk folder, and never take a device key on the intake server's word
-//! alone once the desk keeps its own registry. It links the bundle reader,
-//! never the media codecs' writers.
+//! Every command unlocks the store first ([`Desk::unlock`]); one command
+//! at a time holds it. This crate must never write a key outside the store
+//! nor a decrypted bundle anywhere but `opened/`, and never take a device
+//! key on the intake server's word alone. It links the bundle reader, never
+//! the media codecs' writers.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -28,10 +26,11 @@ mod file;
 mod open;
 mod pull;
 mod registry;
+mod store;
 
-pub use ack::{ack_file, relay_acks};
-pub use config::{init, rotate, sign_recipients, Approved, DeskConfig, Devices, Pending};
+pub use config::{sign_recipients, Approved, DeskConfig, Devices, Pending};
 pub use error::DeskError;
-pub use open::{open, Opened};
-pub use pull::pull;
-pub use registry::{devices, enroll, gaps, revoke, warnings, DeviceRow, IssuedCode};
+pub use open::Opened;
+pub use registry::{gaps, DeviceRow, IssuedCode};
+pub use store::Desk;
+pub use temoin_vault::{KdfChoice, Passphrase};

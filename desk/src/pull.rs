@@ -1,77 +1,77 @@
 //! Pulling bundles into the inbox, and the server's device list with them
 //! (as a hint for the desk's registry).
 
-use std::path::Path;
-
 use sha2::{Digest, Sha256};
 use temoin_proto::desk::{BundleListing, DeviceListing};
 
-use crate::config::DeskConfig;
 use crate::conn::{net, Conn};
 use crate::error::DeskError;
-use crate::file::load;
-use crate::registry::{load_devices, save_devices, take_listing};
+use crate::registry::take_listing;
+use crate::store::Desk;
 
-/// Fetches every bundle not yet pulled into `inbox/`, checks each arrived
-/// whole (SHA-256 as the server recorded it), then acknowledges it. Also
-/// refreshes the enrolled devices' keys. Returns the bundle ids pulled.
-pub async fn pull(dir: &Path) -> Result<Vec<String>, DeskError> {
-    // A desk made before acknowledgements publishes its key first; what
-    // was opened since the last contact goes to the devices.
-    crate::ack::publish_desk_key(dir).await?;
-    crate::ack::relay_acks(dir).await?;
-    let c: DeskConfig = load(&dir.join("desk.json"))?;
-    let conn = Conn::new(&c)?;
-    let mut devices = load_devices(dir)?;
-    let list: Vec<DeviceListing> = conn.json("/v1/desk/devices").await?;
-    take_listing(&mut devices, list);
-    save_devices(dir, &devices)?;
-    let bundles: Vec<BundleListing> = conn.json("/v1/desk/bundles").await?;
-    let mut pulled = Vec::new();
-    for b in bundles {
-        let (id, sha) = (b.bundle_id.as_str(), b.sha256.as_str());
-        if uuid::Uuid::parse_str(id).is_err() {
-            continue;
-        }
-        let target = dir.join("inbox").join(format!("{id}.tar.age"));
-        if !target.exists() {
-            let mut r = conn
-                .send(
-                    reqwest::Method::GET,
-                    &format!("/v1/desk/bundles/{id}"),
-                    None::<&()>,
-                )
-                .await?;
-            let part = target.with_extension("part");
-            let mut f = std::fs::File::create(&part)?;
-            let mut h = Sha256::new();
-            while let Some(chunk) = r.chunk().await.map_err(net)? {
-                use std::io::Write;
-                h.update(&chunk);
-                f.write_all(&chunk)?;
-            }
-            f.sync_all()?;
-            if hex::encode(h.finalize()) != sha {
-                // Not acknowledged (the server keeps it), and the others
-                // still come: one damaged bundle must not stop every pull.
-                let _ = std::fs::remove_file(&part);
-                let mut devices = load_devices(dir)?;
-                devices.warnings.push(format!(
-                    "bundle {id} arrived damaged (its hash is not what the server recorded); it was left on the server"
-                ));
-                save_devices(dir, &devices)?;
+impl Desk {
+    /// Fetches every bundle not yet pulled into `inbox/`, checks each arrived
+    /// whole (SHA-256 as the server recorded it), then acknowledges it. Also
+    /// refreshes the enrolled devices' keys. Returns the bundle ids pulled.
+    pub async fn pull(&mut self) -> Result<Vec<String>, DeskError> {
+        // A desk made before acknowledgements publishes its key first; what
+        // was opened since the last contact goes to the devices.
+        crate::ack::publish_desk_key(self).await?;
+        self.relay_acks().await?;
+        let dir = self.dir().to_owned();
+        let c = self.config()?;
+        let conn = Conn::new(&c)?;
+        let mut devices = self.registry()?;
+        let list: Vec<DeviceListing> = conn.json("/v1/desk/devices").await?;
+        take_listing(&mut devices, list);
+        self.save_registry(&devices)?;
+        let bundles: Vec<BundleListing> = conn.json("/v1/desk/bundles").await?;
+        let mut pulled = Vec::new();
+        for b in bundles {
+            let (id, sha) = (b.bundle_id.as_str(), b.sha256.as_str());
+            if uuid::Uuid::parse_str(id).is_err() {
                 continue;
             }
-            std::fs::rename(&part, &target)?;
-            std::fs::File::open(dir.join("inbox"))?.sync_all()?;
+            let target = dir.join("inbox").join(format!("{id}.tar.age"));
+            if !target.exists() {
+                let mut r = conn
+                    .send(
+                        reqwest::Method::GET,
+                        &format!("/v1/desk/bundles/{id}"),
+                        None::<&()>,
+                    )
+                    .await?;
+                let part = target.with_extension("part");
+                let mut f = std::fs::File::create(&part)?;
+                let mut h = Sha256::new();
+                while let Some(chunk) = r.chunk().await.map_err(net)? {
+                    use std::io::Write;
+                    h.update(&chunk);
+                    f.write_all(&chunk)?;
+                }
+                f.sync_all()?;
+                if hex::encode(h.finalize()) != sha {
+                    // Not acknowledged (the server keeps it), and the others
+                    // still come: one damaged bundle must not stop every pull.
+                    let _ = std::fs::remove_file(&part);
+                    let mut devices = self.registry()?;
+                    devices.warnings.push(format!(
+                    "bundle {id} arrived damaged (its hash is not what the server recorded); it was left on the server"
+                ));
+                    self.save_registry(&devices)?;
+                    continue;
+                }
+                std::fs::rename(&part, &target)?;
+                std::fs::File::open(dir.join("inbox"))?.sync_all()?;
+            }
+            conn.send(
+                reqwest::Method::POST,
+                &format!("/v1/desk/bundles/{id}/ack"),
+                None::<&()>,
+            )
+            .await?;
+            pulled.push(id.to_owned());
         }
-        conn.send(
-            reqwest::Method::POST,
-            &format!("/v1/desk/bundles/{id}/ack"),
-            None::<&()>,
-        )
-        .await?;
-        pulled.push(id.to_owned());
+        Ok(pulled)
     }
-    Ok(pulled)
 }

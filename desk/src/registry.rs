@@ -3,17 +3,15 @@
 //! recorded here first, and the sequence numbers each device used, with
 //! the gaps between them.
 
-use std::path::Path;
-
 use serde::Serialize;
-use temoin_crypto::sign::{DeviceKey, DevicePublicKey};
+use temoin_crypto::sign::DevicePublicKey;
 use temoin_proto::code::{check_device_proof, fingerprint_words, root_fingerprint, EnrollmentCode};
 use temoin_proto::desk::{DeviceListing, TokenRequest};
 
-use crate::config::{Approved, DeskConfig, Devices, Pending};
+use crate::config::{Approved, Devices, Pending};
 use crate::conn::Conn;
 use crate::error::DeskError;
-use crate::file::{load, private_write};
+use crate::store::Desk;
 
 /// An enrollment code the desk issued.
 #[derive(Clone, Serialize)]
@@ -41,32 +39,6 @@ impl std::fmt::Debug for IssuedCode {
     }
 }
 
-pub(crate) fn load_devices(dir: &Path) -> Result<Devices, DeskError> {
-    load(&dir.join("devices.json"))
-}
-
-/// The registry holds the codes' secrets: readable by its owner only.
-pub(crate) fn save_devices(dir: &Path, d: &Devices) -> Result<(), DeskError> {
-    private_write(
-        &dir.join("devices.json"),
-        &serde_json::to_vec_pretty(d).unwrap_or_default(),
-    )
-}
-
-/// OMCT's root signing key, from `root.key`.
-pub(crate) fn root_key(dir: &Path) -> Result<DeviceKey, DeskError> {
-    DeviceKey::from_sealed(
-        &std::fs::read(dir.join("root.key"))
-            .map_err(|_| DeskError::Local("root.key is missing from the desk folder".into()))?,
-    )
-    .map_err(|_| DeskError::Local("root.key is damaged".into()))
-}
-
-/// OMCT's root public key (minisign base64).
-pub(crate) fn root_public(dir: &Path) -> Result<String, DeskError> {
-    Ok(root_key(dir)?.public().to_minisign_base64())
-}
-
 pub(crate) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
@@ -75,68 +47,71 @@ pub(crate) fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-/// Issues an enrollment code for a device: the desk makes the token (the
-/// server gets only its hash now, and the token when the device uses it)
-/// and a secret the server never gets, and records both before the code
-/// exists.
-pub async fn enroll(dir: &Path, label: &str, valid_hours: u32) -> Result<IssuedCode, DeskError> {
-    let c: DeskConfig = load(&dir.join("desk.json"))?;
-    let fingerprint = root_fingerprint(&root_public(dir)?);
-    let mut token = [0u8; 32];
-    let mut secret = [0u8; 32];
-    temoin_crypto::random_bytes(&mut token);
-    temoin_crypto::random_bytes(&mut secret);
-    let token = hex::encode(token);
-    let token_sha256 = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(token.as_bytes()))
-    };
-    let valid_hours = valid_hours.clamp(1, 24 * 30);
-    let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(i64::from(valid_hours));
-    let code = EnrollmentCode {
-        servers: vec![c.endpoint.url.clone()],
-        pin: c.endpoint.pin.clone(),
-        token,
-        secret,
-        root_fingerprint: fingerprint,
-    }
-    .encode()
-    .map_err(|e| DeskError::Local(e.to_string()))?;
-    let mut devices = load_devices(dir)?;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    // Kept an hour past expiry, as long as a proof is still taken.
-    devices.pending.retain(|_, p| p.expires_at + 3600 > now);
-    devices.pending.insert(
-        token_sha256.clone(),
-        Pending {
-            label: label.to_owned(),
-            secret: hex::encode(secret),
-            expires_at: expires.unix_timestamp(),
-        },
-    );
-    save_devices(dir, &devices)?;
-    Conn::new(&c)?
-        .send(
-            reqwest::Method::POST,
-            "/v1/desk/tokens",
-            Some(&TokenRequest {
+impl Desk {
+    /// Issues an enrollment code for a device: the desk makes the token (the
+    /// server gets only its hash now, and the token when the device uses it)
+    /// and a secret the server never gets, and records both before the code
+    /// exists.
+    pub async fn enroll(&mut self, label: &str, valid_hours: u32) -> Result<IssuedCode, DeskError> {
+        let c = self.config()?;
+        let fingerprint = root_fingerprint(&self.root_public()?);
+        let mut token = [0u8; 32];
+        let mut secret = [0u8; 32];
+        temoin_crypto::random_bytes(&mut token);
+        temoin_crypto::random_bytes(&mut secret);
+        let token = hex::encode(token);
+        let token_sha256 = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(token.as_bytes()))
+        };
+        let valid_hours = valid_hours.clamp(1, 24 * 30);
+        let expires =
+            time::OffsetDateTime::now_utc() + time::Duration::hours(i64::from(valid_hours));
+        let code = EnrollmentCode {
+            servers: vec![c.endpoint.url.clone()],
+            pin: c.endpoint.pin.clone(),
+            token,
+            secret,
+            root_fingerprint: fingerprint,
+        }
+        .encode()
+        .map_err(|e| DeskError::Local(e.to_string()))?;
+        let mut devices = self.registry()?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        // Kept an hour past expiry, as long as a proof is still taken.
+        devices.pending.retain(|_, p| p.expires_at + 3600 > now);
+        devices.pending.insert(
+            token_sha256.clone(),
+            Pending {
                 label: label.to_owned(),
-                valid_hours,
-                token_sha256: Some(token_sha256),
-            }),
-        )
-        .await?;
-    Ok(IssuedCode {
-        code,
-        label: label.to_owned(),
-        expires_at: expires
-            .replace_nanosecond(0)
-            .unwrap_or(expires)
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
-        root_fingerprint: hex::encode(fingerprint),
-        root_words: fingerprint_words(&fingerprint),
-    })
+                secret: hex::encode(secret),
+                expires_at: expires.unix_timestamp(),
+            },
+        );
+        self.save_registry(&devices)?;
+        Conn::new(&c)?
+            .send(
+                reqwest::Method::POST,
+                "/v1/desk/tokens",
+                Some(&TokenRequest {
+                    label: label.to_owned(),
+                    valid_hours,
+                    token_sha256: Some(token_sha256),
+                }),
+            )
+            .await?;
+        Ok(IssuedCode {
+            code,
+            label: label.to_owned(),
+            expires_at: expires
+                .replace_nanosecond(0)
+                .unwrap_or(expires)
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            root_fingerprint: hex::encode(fingerprint),
+            root_words: fingerprint_words(&fingerprint),
+        })
+    }
 }
 
 /// Takes the server's device list as a hint: a listed key with a valid
@@ -270,61 +245,62 @@ pub fn gaps(seen: impl IntoIterator<Item = u64>) -> Vec<u64> {
         .collect()
 }
 
-/// Every device the desk approved or was told of, with its sequence
-/// numbers and gaps.
-pub fn devices(dir: &Path) -> Result<Vec<DeviceRow>, DeskError> {
-    let d = load_devices(dir)?;
-    let row = |key_id: &String, label: &str, known: bool| {
-        let seen = d.sequences.get(key_id);
-        let revoked_at = d.revoked.get(key_id).cloned();
-        DeviceRow {
-            key_id: key_id.clone(),
-            label: label.to_owned(),
-            status: match (known, &revoked_at) {
-                (false, _) => "unknown",
-                (true, Some(_)) => "revoked",
-                (true, None) => "approved",
+impl Desk {
+    /// Every device the desk approved or was told of, with its sequence
+    /// numbers and gaps.
+    pub fn devices(&self) -> Result<Vec<DeviceRow>, DeskError> {
+        let d = self.registry()?;
+        let row = |key_id: &String, label: &str, known: bool| {
+            let seen = d.sequences.get(key_id);
+            let revoked_at = d.revoked.get(key_id).cloned();
+            DeviceRow {
+                key_id: key_id.clone(),
+                label: label.to_owned(),
+                status: match (known, &revoked_at) {
+                    (false, _) => "unknown",
+                    (true, Some(_)) => "revoked",
+                    (true, None) => "approved",
+                }
+                .into(),
+                revoked_at,
+                last_sequence: seen.and_then(|s| s.keys().next_back().copied()),
+                gaps: seen.map(|s| gaps(s.keys().copied())).unwrap_or_default(),
             }
-            .into(),
-            revoked_at,
-            last_sequence: seen.and_then(|s| s.keys().next_back().copied()),
-            gaps: seen.map(|s| gaps(s.keys().copied())).unwrap_or_default(),
-        }
-    };
-    let mut rows: Vec<DeviceRow> = d
-        .approved
-        .iter()
-        .map(|(id, a)| row(id, &a.label, true))
-        .collect();
-    rows.extend(
-        d.unknown
-            .keys()
-            .filter(|id| !d.approved.contains_key(*id))
-            .map(|id| row(id, "", false)),
-    );
-    Ok(rows)
-}
-
-/// What the desk noticed that a person should know (a damaged download,
-/// another key listed under an approved id), oldest first.
-pub fn warnings(dir: &Path) -> Result<Vec<String>, DeskError> {
-    Ok(load_devices(dir)?.warnings)
-}
-
-/// Revokes a device: recorded at the desk first (its bundles sealed after
-/// now are flagged whatever the server does), then asked of the server.
-pub async fn revoke(dir: &Path, key_id: &str) -> Result<(), DeskError> {
-    let c: DeskConfig = load(&dir.join("desk.json"))?;
-    let mut d = load_devices(dir)?;
-    if !d.approved.contains_key(key_id) && !d.unknown.contains_key(key_id) {
-        return Err(DeskError::Local(format!(
-            "the desk knows no device {key_id}: see `desk devices`"
-        )));
+        };
+        let mut rows: Vec<DeviceRow> = d
+            .approved
+            .iter()
+            .map(|(id, a)| row(id, &a.label, true))
+            .collect();
+        rows.extend(
+            d.unknown
+                .keys()
+                .filter(|id| !d.approved.contains_key(*id))
+                .map(|id| row(id, "", false)),
+        );
+        Ok(rows)
     }
-    revoke_at(&mut d, key_id, time::OffsetDateTime::now_utc());
-    save_devices(dir, &d)?;
-    let path = format!("/v1/desk/devices/{key_id}/revoke");
-    Conn::new(&c)?
+
+    /// What the desk noticed that a person should know (a damaged download,
+    /// another key listed under an approved id), oldest first.
+    pub fn warnings(&self) -> Result<Vec<String>, DeskError> {
+        Ok(self.registry()?.warnings)
+    }
+
+    /// Revokes a device: recorded at the desk first (its bundles sealed after
+    /// now are flagged whatever the server does), then asked of the server.
+    pub async fn revoke(&mut self, key_id: &str) -> Result<(), DeskError> {
+        let c = self.config()?;
+        let mut d = self.registry()?;
+        if !d.approved.contains_key(key_id) && !d.unknown.contains_key(key_id) {
+            return Err(DeskError::Local(format!(
+                "the desk knows no device {key_id}: see `desk devices`"
+            )));
+        }
+        revoke_at(&mut d, key_id, time::OffsetDateTime::now_utc());
+        self.save_registry(&d)?;
+        let path = format!("/v1/desk/devices/{key_id}/revoke");
+        Conn::new(&c)?
         .send(reqwest::Method::POST, &path, None::<&()>)
         .await
         .map_err(|e| {
@@ -332,12 +308,14 @@ pub async fn revoke(dir: &Path, key_id: &str) -> Result<(), DeskError> {
                 "the revocation is recorded at the desk, but the server was not told ({e}); run it again"
             ))
         })?;
-    Ok(())
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use temoin_crypto::sign::DeviceKey;
 
     #[test]
     fn gaps_are_the_numbers_missing_below_the_last() {

@@ -27,6 +27,9 @@ const ART = path.join(OUT, "artifacts");
 const PHOTO = env("E2E_PHOTO");
 const temoin = env("E2E_TEMOIN");
 const desk = env("E2E_DESK");
+// The demonstration desk's passphrase file, beside it (scripts/demo-omct.sh).
+const deskPass = path.join(path.dirname(desk), "desk.pass");
+const deskCmd = (...args) => execFileSync(temoin, ["--passphrase-file", deskPass, "desk", ...args]);
 const PASS = "orbit lantern quietly folds seven maps";
 
 // Hostile text: rendered as text, it is harmless; run, it sets a flag.
@@ -286,8 +289,8 @@ try {
   // OMCT's side: the desk pulls what arrived, opens and verifies it, and
   // signs its acknowledgement, which the server relays to the app.
   step = "OMCT's desk opens the bundle and acknowledges it";
-  execFileSync(temoin, ["desk", "pull", "--dir", desk], { stdio: "inherit" });
-  const opened = execFileSync(temoin, ["desk", "open", "--dir", desk, "--json"]).toString();
+  execFileSync(temoin, ["--passphrase-file", deskPass, "desk", "pull", "--dir", desk], { stdio: "inherit" });
+  const opened = deskCmd("open", "--dir", desk, "--json").toString();
   const verdicts = JSON.parse(opened);
   if (!verdicts.length || !verdicts.every((v) => v.accepted)) {
     throw new Error(`the desk did not accept the bundle: ${opened}`);
@@ -469,7 +472,7 @@ await b.deleteSession();
 // OMCT's side: the desk approved the app's device on its proof, and no
 // bundle of it is missing.
 step = "the desk's register";
-const devices = JSON.parse(execFileSync(temoin, ["desk", "devices", "--dir", desk, "--json"]).toString());
+const devices = JSON.parse(deskCmd("devices", "--dir", desk, "--json").toString());
 if (devices.length !== 1 || devices[0].status !== "approved" || devices[0].gaps.length !== 0) {
   throw new Error(`the desk's register is not as expected: ${JSON.stringify(devices)}`);
 }

@@ -94,6 +94,7 @@ pub mod postgres;
 /// OMCT's side, running on loopback for the cross-crate suites and the
 /// upload benchmark: a real intake server, and a desk set up on it.
 pub mod omct {
+    pub use crate::desk::PASSPHRASE as DESK_PASSPHRASE;
     use std::net::SocketAddr;
     use std::path::{Path, PathBuf};
 
@@ -160,11 +161,14 @@ pub mod omct {
         pub desk: PathBuf,
         /// OMCT's age recipient, as the desk made it.
         pub recipient: String,
+        /// The desk's access token to the server (for tests that play a
+        /// server whose operator has it).
+        pub desk_token: String,
     }
 
     /// An enrollment code the desk in `desk` issues for `label`.
     pub async fn code(desk: &Path, label: &str) -> Result<EnrollmentCode, Error> {
-        let issued = temoin_desk::enroll(desk, label, 24).await?;
+        let issued = crate::desk::unlock(desk)?.enroll(label, 24).await?;
         Ok(EnrollmentCode::parse(&issued.code)?)
     }
 
@@ -216,14 +220,81 @@ pub mod omct {
             timeout_secs: None,
         };
         let desk = root.join("desk");
-        let recipient = temoin_desk::init(&desk, endpoint.clone(), &init.desk_token).await?;
+        let recipient = crate::desk::init(&desk, endpoint.clone(), &init.desk_token).await?;
         Ok(Omct {
             addr,
             endpoint,
             intake,
             desk,
             recipient,
+            desk_token: init.desk_token,
         })
+    }
+}
+
+/// The desk as each `temoin desk` command uses it: its store unlocked
+/// with the tests' passphrase for one call, then locked again (so that a
+/// CLI binary run between two calls finds it free).
+pub mod desk {
+    use std::path::Path;
+
+    pub use temoin_desk::*;
+    use temoin_sync::client::Endpoint;
+
+    /// The passphrase of every desk the tests make (`--passphrase-file`
+    /// of the CLI runs holds it too).
+    pub const PASSPHRASE: &str = "desk passphrase for the tests";
+
+    /// The desk in `dir`, unlocked.
+    pub fn unlock(dir: &Path) -> Result<Desk, DeskError> {
+        Desk::unlock(dir, &Passphrase::from(PASSPHRASE))
+    }
+
+    /// `desk init` on the server at `endpoint`: OMCT's recipient.
+    pub async fn init(dir: &Path, endpoint: Endpoint, token: &str) -> Result<String, DeskError> {
+        let p = Passphrase::from(PASSPHRASE);
+        let server = Some((endpoint, token.to_owned()));
+        Ok(Desk::create(dir, &p, KdfChoice::Minimum, server).await?.1)
+    }
+
+    /// `desk pull`.
+    pub async fn pull(dir: &Path) -> Result<Vec<String>, DeskError> {
+        unlock(dir)?.pull().await
+    }
+
+    /// `desk open`.
+    pub fn open(dir: &Path, only: Option<&Path>) -> Result<Vec<Opened>, DeskError> {
+        unlock(dir)?.open(only)
+    }
+
+    /// `desk rotate`.
+    pub async fn rotate(dir: &Path) -> Result<String, DeskError> {
+        unlock(dir)?.rotate().await
+    }
+
+    /// `desk revoke`.
+    pub async fn revoke(dir: &Path, key_id: &str) -> Result<(), DeskError> {
+        unlock(dir)?.revoke(key_id).await
+    }
+
+    /// The relay `desk open` and `desk pull` do.
+    pub async fn relay_acks(dir: &Path) -> Result<usize, DeskError> {
+        unlock(dir)?.relay_acks().await
+    }
+
+    /// `desk devices`.
+    pub fn devices(dir: &Path) -> Result<Vec<DeviceRow>, DeskError> {
+        unlock(dir)?.devices()
+    }
+
+    /// The warnings `desk devices` prints.
+    pub fn warnings(dir: &Path) -> Result<Vec<String>, DeskError> {
+        unlock(dir)?.warnings()
+    }
+
+    /// `desk ack-file`.
+    pub fn ack_file(dir: &Path, bundle_id: &str, out: &Path) -> Result<(), DeskError> {
+        unlock(dir)?.ack_file(bundle_id, out)
     }
 }
 

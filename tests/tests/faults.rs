@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use temoin_desk as desk;
 use temoin_intake as server;
 use temoin_sync::client::{self, Endpoint, SyncError, UploadProgress};
 use temoin_sync::outbox;
+use temoin_tests::desk;
 use temoin_vault::{ItemId, Vault};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

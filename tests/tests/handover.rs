@@ -9,10 +9,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use temoin_desk as desk;
 use temoin_intake as server;
 use temoin_sync::client::{self, Endpoint, UploadProgress};
 use temoin_sync::outbox;
+use temoin_tests::desk;
 use temoin_vault::case::Testimony;
 use temoin_vault::custody::Action;
 use temoin_vault::{Passphrase, Vault};
@@ -23,6 +23,7 @@ struct World {
     endpoint: Endpoint,
     desk: PathBuf,
     server: PathBuf,
+    desk_token: String,
 }
 
 async fn world(config: Option<server::Config>) -> World {
@@ -35,6 +36,7 @@ async fn world(config: Option<server::Config>) -> World {
         endpoint: omct.endpoint,
         desk: omct.desk,
         server: omct.intake,
+        desk_token: omct.desk_token,
     }
 }
 
@@ -129,27 +131,31 @@ async fn a_case_travels_from_vault_to_desk_with_a_receipt_in_custody() {
     // still opens, and the next ones are sealed to the new key.
     v.add(&Testimony::new(case, "Third.")).unwrap();
     let sealed_to_old = outbox::submit(&mut v, case).unwrap();
-    let before: desk::DeskConfig =
-        serde_json::from_slice(&std::fs::read(w.desk.join("desk.json")).unwrap()).unwrap();
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(temoin_sync::pin::client_config(&w.endpoint.pin))
+        .build()
+        .unwrap();
+    // The list as the server serves it now, kept to be replayed.
+    let before: serde_json::Value = http
+        .get(format!("{}/v1/recipients", w.endpoint.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let new_key = desk::rotate(&w.desk).await.unwrap();
     outbox::run_once(&mut v, false).await.unwrap();
     // A server that serves the old list again (restored from a backup, or
     // taken over) does not take the device back to the retired key: the
     // old list is validly signed, but older.
-    let root = temoin_crypto::sign::DeviceKey::from_sealed(
-        &std::fs::read(w.desk.join("root.key")).unwrap(),
-    )
-    .unwrap();
-    let http = reqwest::Client::builder()
-        .use_preconfigured_tls(temoin_sync::pin::client_config(&w.endpoint.pin))
-        .build()
-        .unwrap();
+    let root_key = outbox::enrollment(&v).unwrap().unwrap().root_key;
     let r = http
         .put(format!("{}/v1/desk/recipients", w.endpoint.url))
-        .bearer_auth(&before.desk_token)
+        .bearer_auth(&w.desk_token)
         .json(&serde_json::json!({
-            "root_key": root.public().to_minisign_base64(),
-            "list": before.recipients,
+            "root_key": root_key,
+            "list": before,
         }))
         .send()
         .await

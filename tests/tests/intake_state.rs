@@ -42,7 +42,7 @@ impl Omct {
             proxy: None,
             timeout_secs: None,
         };
-        temoin_desk::init(&root.join("desk"), endpoint.clone(), &init.desk_token)
+        temoin_tests::desk::init(&root.join("desk"), endpoint.clone(), &init.desk_token)
             .await
             .unwrap();
         Omct {

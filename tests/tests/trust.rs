@@ -7,10 +7,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use temoin_desk as desk;
 use temoin_proto::code::{root_fingerprint, EnrollmentCode};
 use temoin_sync::client::{self, SyncError, ROOT_MISMATCH};
 use temoin_sync::outbox;
+use temoin_tests::desk;
 use temoin_tests::field_vault;
 use temoin_tests::omct::{self, code, enroll, enroll_at, state_db};
 use temoin_vault::case::Testimony;

@@ -12,9 +12,9 @@ use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
 use temoin_bundle::{PayloadRecipient, Purpose};
-use temoin_desk as desk;
 use temoin_intake as server;
 use temoin_sync::client::{self, Endpoint, UploadProgress};
+use temoin_tests::desk;
 use temoin_vault::case::{Case, Consent, ConsentScope};
 use temoin_vault::export::ExportOptions;
 use temoin_vault::{KdfChoice, PartialDate, Passphrase, Vault};
