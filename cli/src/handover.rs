@@ -370,10 +370,12 @@ pub fn enroll(
     client::check_proxy(proxy)?;
     outbox::check_code_for(vault, code).map_err(|e| anyhow!("{e}"))?;
     let key = vault.device_public_key();
+    let recipient = outbox::device_recipient(vault).map_err(|e| anyhow!("{e}"))?;
     let e = runtime()?
         .block_on(client::enroll_with_code(
             code,
             &key.to_minisign_base64(),
+            &recipient,
             proxy,
         ))
         .map_err(|e| anyhow!("enrollment failed: {e}"))?;

@@ -73,6 +73,10 @@ pub struct Approved {
     pub label: String,
     /// When the desk approved it (RFC 3339).
     pub approved_at: String,
+    /// Its age recipient, for what the desk seals to it, bound to its key
+    /// by its proof (none for a device approved before devices had one).
+    #[serde(default)]
+    pub recipient: Option<String>,
 }
 
 /// An enrollment code issued and not yet used.

@@ -147,7 +147,13 @@ pub(crate) fn take_listing(devices: &mut Devices, list: Vec<DeviceListing>) -> V
         let key_matches_id = DevicePublicKey::from_minisign(&d.public_key)
             .map(|k| k.id_hex() == d.key_id)
             .unwrap_or(false);
+        // The recipient must be an age recipient (or absent, when the proof
+        // was made over none): the desk will seal to it.
+        let recipient = d.recipient.clone().unwrap_or_default();
+        let recipient_ok =
+            recipient.is_empty() || recipient.parse::<temoin_bundle::PayloadRecipient>().is_ok();
         let proven = key_matches_id
+            && recipient_ok
             && d.token_sha256
                 .as_ref()
                 .and_then(|t| devices.pending.get(t).map(|p| (t.clone(), p.clone())))
@@ -155,7 +161,7 @@ pub(crate) fn take_listing(devices: &mut Devices, list: Vec<DeviceListing>) -> V
                 .and_then(|(t, p)| {
                     let secret: [u8; 32] = hex::decode(&p.secret).ok()?.try_into().ok()?;
                     let proof = d.proof.as_deref()?;
-                    check_device_proof(&secret, &d.public_key, proof).then_some((t, p))
+                    check_device_proof(&secret, &d.public_key, &recipient, proof).then_some((t, p))
                 })
                 .map(|(t, p)| {
                     devices.pending.remove(&t);
@@ -165,6 +171,7 @@ pub(crate) fn take_listing(devices: &mut Devices, list: Vec<DeviceListing>) -> V
                             public_key: d.public_key.clone(),
                             label: p.label,
                             approved_at: now_rfc3339(),
+                            recipient: (!recipient.is_empty()).then(|| recipient.clone()),
                         },
                     );
                 })
@@ -219,6 +226,8 @@ pub struct DeviceRow {
     pub key_id: String,
     /// The label its code was issued for ("" for an unknown device).
     pub label: String,
+    /// Its age recipient, as its proof bound it (approved devices only).
+    pub recipient: Option<String>,
     /// `approved`, `revoked` or `unknown` (listed by the server, never
     /// approved by the desk).
     pub status: String,
@@ -250,12 +259,13 @@ impl Desk {
     /// numbers and gaps.
     pub fn devices(&self) -> Result<Vec<DeviceRow>, DeskError> {
         let d = self.registry()?;
-        let row = |key_id: &String, label: &str, known: bool| {
+        let row = |key_id: &String, label: &str, recipient: Option<String>, known: bool| {
             let seen = d.sequences.get(key_id);
             let revoked_at = d.revoked.get(key_id).cloned();
             DeviceRow {
                 key_id: key_id.clone(),
                 label: label.to_owned(),
+                recipient,
                 status: match (known, &revoked_at) {
                     (false, _) => "unknown",
                     (true, Some(_)) => "revoked",
@@ -270,13 +280,13 @@ impl Desk {
         let mut rows: Vec<DeviceRow> = d
             .approved
             .iter()
-            .map(|(id, a)| row(id, &a.label, true))
+            .map(|(id, a)| row(id, &a.label, a.recipient.clone(), true))
             .collect();
         rows.extend(
             d.unknown
                 .keys()
                 .filter(|id| !d.approved.contains_key(*id))
-                .map(|id| row(id, "", false)),
+                .map(|id| row(id, "", None, false)),
         );
         Ok(rows)
     }
@@ -315,7 +325,10 @@ impl Desk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use temoin_bundle::PayloadIdentity;
     use temoin_crypto::sign::DeviceKey;
+
+    const RECIPIENT: &str = "age1r584hshyapefjelarh0v02hhzxxerzdktncf844wwz5h4l5h4gfs3gpyle";
 
     #[test]
     fn gaps_are_the_numbers_missing_below_the_last() {
@@ -335,6 +348,7 @@ mod tests {
             revoked_at: None,
             token_sha256: Some(token.into()),
             proof,
+            recipient: Some(RECIPIENT.into()),
         }
     }
 
@@ -379,16 +393,23 @@ mod tests {
         let server = DeviceKey::generate();
         let pk = |k: &DeviceKey| k.public().to_minisign_base64();
         // The server's own key, with the device's proof, or a made-up one.
-        let stolen = temoin_proto::code::device_proof(&secret, &pk(&device));
+        let stolen = temoin_proto::code::device_proof(&secret, &pk(&device), RECIPIENT);
         take_listing(&mut d, vec![listing(&server, "t1", Some(stolen.clone()))]);
         take_listing(&mut d, vec![listing(&server, "t1", Some("00".repeat(32)))]);
         take_listing(&mut d, vec![listing(&server, "t1", None)]);
         assert!(d.approved.is_empty());
         assert!(d.unknown.contains_key(&server.public().id_hex()));
+        // The device's key and proof with the server's recipient in place
+        // of the device's: the desk would seal to the server.
+        let mut swapped = listing(&device, "t1", Some(stolen.clone()));
+        swapped.recipient = Some(PayloadIdentity::generate().recipient().to_string());
+        take_listing(&mut d, vec![swapped]);
+        assert!(d.approved.is_empty());
         // The device's key with its proof.
         take_listing(&mut d, vec![listing(&device, "t1", Some(stolen))]);
         let id = device.public().id_hex();
         assert_eq!(d.approved[&id].label, "partner");
+        assert_eq!(d.approved[&id].recipient.as_deref(), Some(RECIPIENT));
         assert!(d.pending.is_empty(), "a code approves one key only");
         // Later, the server points the id at another key: kept as approved.
         let mut other = listing(&server, "t1", None);

@@ -460,6 +460,7 @@ mod tests {
                 public_key: device.to_minisign_base64(),
                 label: "partner in the field".into(),
                 approved_at: "2026-01-01T00:00:00Z".into(),
+                recipient: None,
             },
         );
         devices

@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "bundles by device",
         include_str!("../migrations/0004_bundles_by_device.sql"),
     ),
+    (
+        5,
+        "device recipient",
+        include_str!("../migrations/0005_device_recipient.sql"),
+    ),
 ];
 
 /// Which engine holds the state.
@@ -194,8 +199,8 @@ mod tests {
                 .fetch_all(&db.pool)
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(versions, vec![1, 2, 3, 4]);
-        sqlx::query("SELECT token_sha256, proof FROM devices")
+        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+        sqlx::query("SELECT token_sha256, proof, recipient FROM devices")
             .fetch_all(&db.pool)
             .await
             .unwrap_or_else(|e| panic!("{e}"));

@@ -104,8 +104,8 @@ pub(crate) async fn desk_devices(
 ) -> ApiResult<Response> {
     check_desk(&s, &headers)?;
     let rows = sqlx::query(
-        "SELECT key_id, public_key, label, enrolled_at, revoked_at, token_sha256, proof \
-         FROM devices ORDER BY key_id",
+        "SELECT key_id, public_key, label, enrolled_at, revoked_at, token_sha256, proof, \
+         recipient FROM devices ORDER BY key_id",
     )
     .fetch_all(&s.db.pool)
     .await
@@ -121,6 +121,7 @@ pub(crate) async fn desk_devices(
                 revoked_at: opt_text(r, "revoked_at")?,
                 token_sha256: opt_text(r, "token_sha256")?,
                 proof: opt_text(r, "proof")?,
+                recipient: opt_text(r, "recipient")?,
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;

@@ -82,7 +82,8 @@ pub(crate) async fn enroll(
     let access = random_token();
     let added = sqlx::query(
         "INSERT INTO devices (key_id, public_key, label, enrolled_at, access_token_sha256, \
-         token_sha256, proof) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key_id) DO NOTHING",
+         token_sha256, proof, recipient) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (key_id) DO NOTHING",
     )
     .bind(&key_id)
     .bind(key.to_minisign_base64())
@@ -94,6 +95,12 @@ pub(crate) async fn enroll(
         req.proof
             .as_deref()
             .map(|p| p.chars().take(128).collect::<String>()),
+    )
+    // Bounded like the proof: the server relays it, the desk checks it.
+    .bind(
+        req.recipient
+            .as_deref()
+            .map(|r| r.chars().take(256).collect::<String>()),
     )
     .execute(&mut *tx)
     .await

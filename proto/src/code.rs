@@ -104,28 +104,44 @@ pub fn fingerprint_words(fingerprint: &[u8; 16]) -> String {
 }
 
 /// The device's proof to the desk that it holds the code: an HMAC-SHA256,
-/// keyed with the code's secret, over its signing key (minisign base64).
-/// The server relays it and cannot make one for another key.
-pub fn device_proof(secret: &[u8; 32], device_public_key: &str) -> String {
-    hex::encode(proof_mac(secret, device_public_key).finalize().into_bytes())
+/// keyed with the code's secret, over `temoin/device-proof/v2\n`, its
+/// signing key (minisign base64), a newline, and the age recipient the
+/// desk seals its messages to that device with. The server relays it and
+/// can neither make one for another key nor swap the recipient.
+pub fn device_proof(secret: &[u8; 32], device_public_key: &str, device_recipient: &str) -> String {
+    hex::encode(
+        proof_mac(secret, device_public_key, device_recipient)
+            .finalize()
+            .into_bytes(),
+    )
 }
 
-/// Whether `proof` is [`device_proof`] for this key (in constant time).
-pub fn check_device_proof(secret: &[u8; 32], device_public_key: &str, proof: &str) -> bool {
+/// Whether `proof` is [`device_proof`] for this key and recipient (in
+/// constant time).
+pub fn check_device_proof(
+    secret: &[u8; 32],
+    device_public_key: &str,
+    device_recipient: &str,
+    proof: &str,
+) -> bool {
     match hex::decode(proof) {
-        Ok(bytes) => proof_mac(secret, device_public_key)
+        Ok(bytes) => proof_mac(secret, device_public_key, device_recipient)
             .verify_slice(&bytes)
             .is_ok(),
         Err(_) => false,
     }
 }
 
-fn proof_mac(secret: &[u8; 32], device_public_key: &str) -> Hmac<Sha256> {
+fn proof_mac(secret: &[u8; 32], device_public_key: &str, device_recipient: &str) -> Hmac<Sha256> {
     // A 32-byte key is always accepted by HMAC.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(b"temoin/device-proof/v1\n");
+    mac.update(b"temoin/device-proof/v2\n");
+    // Neither a key nor a recipient holds a newline, so the pair is read
+    // back one way only.
     mac.update(device_public_key.trim().as_bytes());
+    mac.update(b"\n");
+    mac.update(device_recipient.trim().as_bytes());
     mac
 }
 
@@ -297,11 +313,13 @@ mod tests {
 
     #[test]
     fn the_proof_binds_the_key_and_the_secret() {
-        let p = device_proof(&[1; 32], "RWQkey");
-        assert!(check_device_proof(&[1; 32], "RWQkey", &p));
-        assert!(!check_device_proof(&[2; 32], "RWQkey", &p));
-        assert!(!check_device_proof(&[1; 32], "RWQother", &p));
-        assert!(!check_device_proof(&[1; 32], "RWQkey", "zz"));
+        let p = device_proof(&[1; 32], "RWQkey", "age1me");
+        assert!(check_device_proof(&[1; 32], "RWQkey", "age1me", &p));
+        assert!(!check_device_proof(&[2; 32], "RWQkey", "age1me", &p));
+        assert!(!check_device_proof(&[1; 32], "RWQother", "age1me", &p));
+        assert!(!check_device_proof(&[1; 32], "RWQkey", "age1server", &p));
+        assert!(!check_device_proof(&[1; 32], "RWQkey", "", &p));
+        assert!(!check_device_proof(&[1; 32], "RWQkey", "age1me", "zz"));
     }
 
     /// `docs/test-vectors/enrollment-code/v1.json`: a code, what it
@@ -316,6 +334,7 @@ mod tests {
         let seq = |from: u8| -> [u8; 32] { std::array::from_fn(|i| from + i as u8) };
         let root_key = "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3";
         let device_key = "RWTkXfX7kVGMYy1kW8AUTWzbiD2OLfsJwVTHK3C8DCmhI/Tx3VSOp7qH";
+        let device_recipient = "age1r584hshyapefjelarh0v02hhzxxerzdktncf844wwz5h4l5h4gfs3gpyle";
         let c = EnrollmentCode {
             servers: vec!["https://intake.example.org:8443".into()],
             pin: format!("sha256:{}", hex::encode(seq(0))),
@@ -333,7 +352,8 @@ mod tests {
             "root_fingerprint": hex::encode(c.root_fingerprint),
             "root_words": fingerprint_words(&c.root_fingerprint),
             "device_public_key": device_key,
-            "device_proof": device_proof(&c.secret, device_key),
+            "device_recipient": device_recipient,
+            "device_proof": device_proof(&c.secret, device_key, device_recipient),
         });
         if std::env::var_os("TEMOIN_WRITE_VECTORS").is_some() {
             std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();

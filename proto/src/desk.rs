@@ -57,6 +57,9 @@ pub struct DeviceListing {
     /// Its proof to the desk, as it sent it.
     #[serde(default)]
     pub proof: Option<String>,
+    /// Its age recipient, as it sent it (bound by the proof).
+    #[serde(default)]
+    pub recipient: Option<String>,
 }
 
 /// One stored bundle the desk has not acknowledged.

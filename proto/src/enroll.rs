@@ -13,6 +13,10 @@ pub struct EnrollRequest {
     /// which the server keeps and relays without being able to check it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof: Option<String>,
+    /// The device's age recipient, for what the desk seals to it; the
+    /// proof binds it to the key, so the server cannot swap it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
 }
 
 /// The server's answer to an enrollment.
@@ -35,6 +39,7 @@ impl std::fmt::Debug for EnrollRequest {
             .field("token", &"<redacted>")
             .field("public_key", &self.public_key)
             .field("proof", &self.proof)
+            .field("recipient", &self.recipient)
             .finish()
     }
 }

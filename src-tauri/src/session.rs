@@ -93,7 +93,8 @@ impl Session {
         client::check_proxy(proxy)?;
         self.read(|v| Ok(outbox::check_code_for(v, &code)?))?;
         let key = self.read(|v| Ok(v.device_public_key().to_minisign_base64()))?;
-        let e = client::enroll_with_code(&code, &key, proxy).await?;
+        let recipient = self.write(|v| Ok(outbox::device_recipient(v)?))?;
+        let e = client::enroll_with_code(&code, &key, &recipient, proxy).await?;
         self.write(|v| Ok(outbox::save_enrollment(v, &e)?))
     }
 

@@ -311,9 +311,10 @@ pub fn newer_list(candidate: &str, current: Option<&str>) -> bool {
 pub async fn enroll_with_code(
     code: &EnrollmentCode,
     device_public_key: &str,
+    device_recipient: &str,
     proxy: Option<&str>,
 ) -> Result<Enrollment, SyncError> {
-    let proof = device_proof(&code.secret, device_public_key);
+    let proof = device_proof(&code.secret, device_public_key, device_recipient);
     let mut last = SyncError::Transient("the enrollment code names no server".into());
     for url in &code.servers {
         let endpoint = Endpoint::checked(url, &code.pin, proxy)
@@ -322,6 +323,7 @@ pub async fn enroll_with_code(
             endpoint,
             &code.token,
             device_public_key,
+            Some(device_recipient),
             Some(proof.clone()),
             &code.root_fingerprint,
         )
@@ -335,12 +337,14 @@ pub async fn enroll_with_code(
 }
 
 /// Enrolls at one server: registers the public key with the token (and
-/// the proof for the desk), checks the root key against the fingerprint
-/// the code gave, then fetches and verifies the recipient list.
+/// the device's age recipient and proof for the desk), checks the root key
+/// against the fingerprint the code gave, then fetches and verifies the
+/// recipient list.
 pub async fn enroll(
     endpoint: Endpoint,
     token: &str,
     device_public_key: &str,
+    device_recipient: Option<&str>,
     proof: Option<String>,
     root_fingerprint: &[u8; 16],
 ) -> Result<Enrollment, SyncError> {
@@ -351,6 +355,7 @@ pub async fn enroll(
             token: token.to_owned(),
             public_key: device_public_key.to_owned(),
             proof,
+            recipient: device_recipient.map(str::to_owned),
         })
         .send()
         .await

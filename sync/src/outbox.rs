@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use temoin_bundle::{PayloadRecipient, Purpose, Supersedes};
+use temoin_bundle::{PayloadIdentity, PayloadRecipient, Purpose, Supersedes};
 use temoin_vault::custody::BundleNote;
 use temoin_vault::export::ExportOptions;
 use temoin_vault::{ForgetError, ItemId, Vault, VaultError};
@@ -158,6 +158,34 @@ fn now() -> i64 {
 pub fn save_enrollment(vault: &mut Vault, e: &Enrollment) -> Result<(), OutboxError> {
     let bytes = serde_json::to_vec(e).map_err(|e| OutboxError::Damaged(e.to_string()))?;
     Ok(vault.put_state(ENROLLMENT, &bytes)?)
+}
+
+/// Where the device's own age identity is kept: the desk seals what it
+/// sends back to this device (messages, requests for consent) to its
+/// recipient, which the device gives at enrollment bound by its proof.
+const DEVICE_IDENTITY: &str = "device-identity";
+
+/// The device's age recipient for what the desk sends it, made and sealed
+/// in the vault the first time it is asked for.
+pub fn device_recipient(vault: &mut Vault) -> Result<String, OutboxError> {
+    if let Some(identity) = device_identity(vault)? {
+        return Ok(identity.recipient().to_string());
+    }
+    let identity = PayloadIdentity::generate();
+    vault.put_state(DEVICE_IDENTITY, identity.secret_for_sealing().as_bytes())?;
+    Ok(identity.recipient().to_string())
+}
+
+/// The device's age identity, once [`device_recipient`] made it.
+pub fn device_identity(vault: &Vault) -> Result<Option<PayloadIdentity>, OutboxError> {
+    match vault.get_state(DEVICE_IDENTITY)? {
+        None => Ok(None),
+        Some(b) => std::str::from_utf8(&b)
+            .ok()
+            .and_then(|s| PayloadIdentity::from_secret(s).ok())
+            .map(Some)
+            .ok_or_else(|| OutboxError::Damaged("the device's own age key".into())),
+    }
 }
 
 /// The stored enrollment, if the device enrolled.

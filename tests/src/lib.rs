@@ -174,17 +174,36 @@ pub mod omct {
 
     /// Enrolls the device key `public_key` with `code` through `endpoint`
     /// (which may be a proxy in front of the code's server), as the device
-    /// does: with its proof for the desk, the root key checked.
+    /// does: with an age recipient of its own and its proof for the desk,
+    /// the root key checked.
     pub async fn enroll_at(
         endpoint: Endpoint,
         code: &EnrollmentCode,
         public_key: &str,
     ) -> Result<temoin_sync::client::Enrollment, temoin_sync::client::SyncError> {
+        let recipient = temoin_bundle::PayloadIdentity::generate()
+            .recipient()
+            .to_string();
+        enroll_with(endpoint, code, public_key, &recipient).await
+    }
+
+    /// [`enroll_at`] with the device's age recipient given.
+    pub async fn enroll_with(
+        endpoint: Endpoint,
+        code: &EnrollmentCode,
+        public_key: &str,
+        recipient: &str,
+    ) -> Result<temoin_sync::client::Enrollment, temoin_sync::client::SyncError> {
         temoin_sync::client::enroll(
             endpoint,
             &code.token,
             public_key,
-            Some(temoin_proto::code::device_proof(&code.secret, public_key)),
+            Some(recipient),
+            Some(temoin_proto::code::device_proof(
+                &code.secret,
+                public_key,
+                recipient,
+            )),
             &code.root_fingerprint,
         )
         .await
@@ -199,10 +218,12 @@ pub mod omct {
         label: &str,
     ) -> Result<temoin_sync::client::Enrollment, Error> {
         let code = code(desk, label).await?;
-        let e = enroll_at(
+        let recipient = temoin_sync::outbox::device_recipient(vault)?;
+        let e = enroll_with(
             endpoint.clone(),
             &code,
             &vault.device_public_key().to_minisign_base64(),
+            &recipient,
         )
         .await?;
         temoin_sync::outbox::save_enrollment(vault, &e)?;

@@ -40,7 +40,8 @@ async fn a_server_handing_out_its_own_root_key_is_refused() {
     };
     let (mut v, case, _) = field_vault(&dir.path().join("vault"), 100);
     let key = v.device_public_key().to_minisign_base64();
-    let refused = client::enroll_with_code(&lying, &key, None).await;
+    let recipient = outbox::device_recipient(&mut v).unwrap();
+    let refused = client::enroll_with_code(&lying, &key, &recipient, None).await;
     match refused {
         Err(SyncError::Untrustworthy(m)) => assert_eq!(m, ROOT_MISMATCH),
         other => panic!("expected a refusal, got {other:?}"),
@@ -52,7 +53,9 @@ async fn a_server_handing_out_its_own_root_key_is_refused() {
         "{sealed:?}"
     );
     // The same code on the genuine server enrolls.
-    let e = client::enroll_with_code(&good, &key, None).await.unwrap();
+    let e = client::enroll_with_code(&good, &key, &recipient, None)
+        .await
+        .unwrap();
     assert_eq!(
         e.root_fingerprint.as_deref(),
         Some(hex::encode(good.root_fingerprint).as_str())
@@ -70,6 +73,62 @@ async fn a_server_handing_out_its_own_root_key_is_refused() {
         "{moved:?}"
     );
     assert!(outbox::check_code_for(&v, &good).is_ok());
+}
+
+/// The device gives the desk an age recipient of its own at enrollment,
+/// bound to its key by its proof. A server that puts its own recipient in
+/// the device's row (so that what the desk seals for that device is
+/// readable by the server) gets the device not approved: its bundles are
+/// flagged "unknown device" until OMCT enrolls it again. Untouched, the
+/// desk keeps the recipient the device sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_recipient_the_server_swapped_is_not_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let (mut honest, _, _) = field_vault(&dir.path().join("honest"), 100);
+    let (mut swapped, case, _) = field_vault(&dir.path().join("swapped"), 100);
+    enroll(&o.desk, &o.endpoint, &mut honest, "honest")
+        .await
+        .unwrap();
+    enroll(&o.desk, &o.endpoint, &mut swapped, "swapped")
+        .await
+        .unwrap();
+    let theirs = temoin_bundle::PayloadIdentity::generate()
+        .recipient()
+        .to_string();
+    let mut db = state_db(&o.intake).await.unwrap();
+    let changed = sqlx::query("UPDATE devices SET recipient = $1 WHERE key_id = $2")
+        .bind(&theirs)
+        .bind(swapped.device_public_key().id_hex())
+        .execute(&mut db)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(changed, 1);
+    outbox::submit(&mut swapped, case).unwrap();
+    outbox::run_once(&mut swapped, false).await.unwrap();
+    desk::pull(&o.desk).await.unwrap();
+    let opened = desk::open(&o.desk, None).unwrap();
+    assert_eq!(opened.len(), 1);
+    assert!(
+        opened[0]
+            .desk_problems
+            .iter()
+            .any(|p| p.contains("unknown device")),
+        "{:?}",
+        opened[0].desk_problems
+    );
+    let rows = desk::devices(&o.desk).unwrap();
+    let row = |id: &str| rows.iter().find(|r| r.key_id == id).unwrap().clone();
+    let honest_row = row(&honest.device_public_key().id_hex());
+    assert_eq!(honest_row.status, "approved");
+    assert_eq!(
+        honest_row.recipient,
+        Some(outbox::device_recipient(&mut honest).unwrap())
+    );
+    let swapped_row = row(&swapped.device_public_key().id_hex());
+    assert_eq!(swapped_row.status, "unknown");
+    assert_eq!(swapped_row.recipient, None);
 }
 
 /// A device enrolled before codes (its root key taken on the server's
