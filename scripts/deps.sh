@@ -20,6 +20,9 @@
 #                           make a throwaway cluster with its initdb and
 #                           pg_ctl (/usr/lib/postgresql/N/bin) in a
 #                           temporary folder; no system service is used
+#   sqlite3                 the tool an intake server's operator would use on
+#                           its state database: the CLI tests play a server
+#                           taken over with it
 # and the npm packages of the interface (ui/) and of the end-to-end tests
 # (tests/e2e: WebdriverIO, axe-core), and tauri-driver (the WebDriver bridge
 # to the app, from crates.io) into target/tools/bin.
@@ -89,7 +92,7 @@ have_pkg() {
 }
 
 wanted=(age minisign argon2 build-essential pkg-config imagemagick libimage-exiftool-perl nodejs npm curl
-  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip python3 postgresql)
+  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip python3 postgresql sqlite3)
 if [ "$mode" = bench ]; then
   wanted+=(time)
 fi

@@ -407,3 +407,148 @@ fn a_lying_server_through_the_binaries() {
     let devices = assert_json(&desk(&["devices", "--dir", s(&o.desk_dir), "--json"]));
     assert_eq!(devices[0]["status"], "unknown", "{devices}");
 }
+
+/// What the intake server's operator can do behind its back: SQL on the
+/// server's own database, with the `sqlite3` tool (a real operator's).
+fn operator(o: &Omct, sql: &str) -> String {
+    let out = std::process::Command::new("sqlite3")
+        .args(["-cmd", ".timeout 5000"])
+        .arg(o.intake_dir.join("state.db"))
+        .arg(sql)
+        .output()
+        .unwrap_or_else(|e| panic!("sqlite3 (scripts/deps.sh installs it): {e}"));
+    assert!(out.status.success(), "{}", describe(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A server taken over, through the binaries, lying in the ways that do
+/// not need a key: it drops a bundle it signed a receipt for, withholds
+/// the desk's acknowledgement of another, hands the device the
+/// acknowledgement of a third bundle in place of a fourth's, and ignores a
+/// revocation. With deliver-and-forget on, the device forgets nothing the
+/// desk did not acknowledge; the dropped bundle is a gap in `desk devices`;
+/// the acknowledgement moved is ignored; the desk's file does the work the
+/// server withheld; and what the revoked device sent is flagged.
+#[test]
+fn a_server_that_drops_withholds_and_ignores_through_the_binaries() {
+    let f = Fixture::new();
+    let o = omct(&f, "4096");
+    enroll(&f, &o);
+    f.ok(&["forget-after-delivery", "on"]);
+    let cases: Vec<String> = (0..3).map(|_| case_with_consent(&f)).collect();
+    for case in &cases {
+        f.ok(&["submit", case]);
+    }
+    let synced = f.json(&["sync"]);
+    assert_eq!(synced["delivered"].as_array().unwrap().len(), 3, "{synced}");
+    let rows = f.json(&["outbox"]);
+    let id_of = |seq: u64| -> String {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["sequence"] == seq)
+            .and_then(|r| r["bundle_id"].as_str())
+            .unwrap()
+            .to_owned()
+    };
+    let (dropped, moved_to, withheld) = (id_of(1), id_of(2), id_of(3));
+
+    // The operator drops the first bundle: its row and its bytes.
+    operator(
+        &o,
+        &format!("DELETE FROM bundles WHERE bundle_id = '{dropped}'"),
+    );
+    let _ = std::fs::remove_file(o.intake_dir.join(format!("store/{dropped}.tar.age")));
+    assert_ok(&desk(&["pull", "--dir", s(&o.desk_dir)]));
+    let opened = desk(&["open", "--dir", s(&o.desk_dir)]);
+    assert_eq!(assert_ok(&opened).matches("ACCEPTED").count(), 2);
+    let devices = assert_json(&desk(&["devices", "--dir", s(&o.desk_dir), "--json"]));
+    assert_eq!(devices[0]["last_sequence"], 3, "{devices}");
+    assert_eq!(devices[0]["gaps"], serde_json::json!([1]), "{devices}");
+
+    // The desk's acknowledgements reached the server; the operator puts
+    // the third's under the second and withholds the third's.
+    let held = operator(
+        &o,
+        &format!("SELECT count(*) FROM bundles WHERE desk_ack IS NOT NULL AND bundle_id IN ('{moved_to}', '{withheld}')"),
+    );
+    assert_eq!(held, "2");
+    operator(
+        &o,
+        &format!(
+            "UPDATE bundles SET desk_ack = (SELECT desk_ack FROM bundles WHERE bundle_id = '{withheld}') \
+             WHERE bundle_id = '{moved_to}'; UPDATE bundles SET desk_ack = NULL WHERE bundle_id = '{withheld}';"
+        ),
+    );
+    let synced = f.json(&["sync"]);
+    assert_eq!(synced["acknowledged"], serde_json::json!([]), "{synced}");
+    let statuses: Vec<String> = f
+        .json(&["outbox"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        statuses, ["delivered"; 3],
+        "nothing acknowledged by the server's word"
+    );
+    let kept = f.json(&["case", "list"]);
+    assert_eq!(
+        kept.as_array().unwrap().len(),
+        3,
+        "deliver-and-forget forgot: {kept}"
+    );
+
+    // The desk's file does what the server withheld.
+    let file = f.path("ack.json");
+    assert_ok(&desk(&[
+        "ack-file",
+        "--dir",
+        s(&o.desk_dir),
+        &withheld,
+        "--out",
+        s(&file),
+    ]));
+    let imported = f.json(&["ack", "import", s(&file)]);
+    assert_eq!(imported["accepted"], true, "{imported}");
+    let acknowledged = f
+        .json(&["outbox"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "acknowledged")
+        .map(|r| r["bundle_id"].as_str().unwrap().to_owned())
+        .collect::<Vec<_>>();
+    assert_eq!(acknowledged, std::slice::from_ref(&withheld));
+    // The dropped bundle's case is still on the device, whatever happens
+    // to the one the desk acknowledged.
+    let still: Vec<String> = f
+        .json(&["case", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(still.contains(&cases[0]), "{still:?}");
+    assert!(still.contains(&cases[1]), "{still:?}");
+
+    // The desk revokes the device; the operator undoes it on the server,
+    // which then takes what the device sends. The desk flags it.
+    let key_id = devices[0]["key_id"].as_str().unwrap().to_owned();
+    assert_ok(&desk(&["revoke", "--dir", s(&o.desk_dir), &key_id]));
+    operator(&o, "UPDATE devices SET revoked_at = NULL");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let late = case_with_consent(&f);
+    f.ok(&["submit", &late]);
+    let synced = f.json(&["sync"]);
+    assert_eq!(synced["delivered"].as_array().unwrap().len(), 1, "{synced}");
+    assert_ok(&desk(&["pull", "--dir", s(&o.desk_dir)]));
+    let opened = desk(&["open", "--dir", s(&o.desk_dir)]);
+    assert_eq!(opened.status.code(), Some(3), "{}", describe(&opened));
+    let text = String::from_utf8_lossy(&opened.stdout);
+    assert!(
+        text.contains("FLAGGED") && text.contains("was revoked"),
+        "{text}"
+    );
+}
