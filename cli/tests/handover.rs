@@ -552,3 +552,145 @@ fn a_server_that_drops_withholds_and_ignores_through_the_binaries() {
         "{text}"
     );
 }
+
+/// `curl` against the intake server as a device that wants to hurt the
+/// others would use it (no pin check: it does not care whom it talks to).
+fn curl(url: &str, args: &[&str]) -> (u16, String) {
+    let out = std::process::Command::new("curl")
+        .args(["-sk", "-o", "/dev/null", "-D", "-", "-w", "%{http_code}"])
+        .args(args)
+        .arg(url)
+        .output()
+        .unwrap_or_else(|e| panic!("curl: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let status = text
+        .rsplit('\n')
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+/// A server that serves the recipient list from before OMCT rotated its
+/// key (restored from a backup, or taken over) does not take the device
+/// back: it keeps sealing to the new key.
+#[test]
+fn a_server_replaying_an_older_recipient_list_through_the_binaries() {
+    let f = Fixture::new();
+    let o = omct(&f, "4096");
+    enroll(&f, &o);
+    let old = operator(&o, "SELECT body FROM published WHERE name = 'recipients'");
+    let rotated = assert_json(&desk(&["rotate", "--dir", s(&o.desk_dir), "--json"]));
+    let new_recipient: temoin_bundle::PayloadRecipient =
+        rotated["recipient"].as_str().unwrap().parse().unwrap();
+    // The device takes the rotated list at its next sync.
+    f.json(&["sync"]);
+    let first = case_with_consent(&f);
+    f.ok(&["submit", &first]);
+    f.json(&["sync"]);
+    operator(
+        &o,
+        &format!(
+            "UPDATE published SET body = '{}' WHERE name = 'recipients'",
+            old.replace('\'', "''")
+        ),
+    );
+    assert_eq!(
+        operator(&o, "SELECT body FROM published WHERE name = 'recipients'"),
+        old
+    );
+    f.json(&["sync"]);
+    let second = case_with_consent(&f);
+    f.ok(&["submit", &second]);
+    f.json(&["sync"]);
+    // Both sealed to the new key only (the outbox names keys by their
+    // fingerprints), the second after the server replayed the old list.
+    let rows = f.json(&["outbox"]);
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    for r in rows.as_array().unwrap() {
+        assert_eq!(
+            r["recipients"],
+            serde_json::json!([new_recipient.fingerprint()]),
+            "{rows}"
+        );
+    }
+}
+
+/// One device opens fifty 4 GiB uploads and sends nothing (with `curl`,
+/// enrolled with a code the desk issued); the server caps what one device
+/// may hold, and an honest device's bundles go through meanwhile.
+#[test]
+fn fifty_empty_uploads_starve_nobody_through_the_binaries() {
+    use temoin_proto::code::{device_proof, EnrollmentCode};
+    let f = Fixture::new();
+    let o = omct(&f, "4096");
+    let hostile = Fixture::new();
+    let key = hostile.json(&["device"]);
+    let public_key = key["public_key"].as_str().unwrap();
+    let code = EnrollmentCode::parse(&code(&o)).unwrap();
+    let recipient = "age1r584hshyapefjelarh0v02hhzxxerzdktncf844wwz5h4l5h4gfs3gpyle";
+    let body = serde_json::json!({
+        "token": code.token,
+        "public_key": public_key,
+        "recipient": recipient,
+        "proof": device_proof(&code.secret, public_key, recipient),
+    })
+    .to_string();
+    let answer = std::process::Command::new("curl")
+        .args([
+            "-sk",
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            &body,
+        ])
+        .arg(format!("{}/v1/enroll", o.server.url))
+        .output()
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&answer.stdout).unwrap();
+    let token = answer["access_token"].as_str().unwrap().to_owned();
+
+    let auth = format!("Authorization: Bearer {token}");
+    let (mut held, mut refused) = (0, 0);
+    for _ in 0..50 {
+        let id = uuid::Uuid::new_v4().to_string();
+        let metadata = format!(
+            "Upload-Metadata: {}",
+            temoin_proto::tus::format_metadata(&[("bundle_id", id.as_bytes())])
+        );
+        let (status, text) = curl(
+            &format!("{}/v1/uploads", o.server.url),
+            &[
+                "-X",
+                "POST",
+                "-H",
+                "Tus-Resumable: 1.0.0",
+                "-H",
+                &auth,
+                "-H",
+                "Upload-Length: 4294967296",
+                "-H",
+                &metadata,
+            ],
+        );
+        match status {
+            201 => held += 1,
+            429 => refused += 1,
+            other => panic!("unexpected answer {other}: {text}"),
+        }
+    }
+    assert_eq!((held, refused), (2, 48), "the per-device cap is 8 GiB");
+
+    enroll(&f, &o);
+    for _ in 0..3 {
+        let case = case_with_consent(&f);
+        f.ok(&["submit", &case]);
+    }
+    let synced = f.json(&["sync"]);
+    let delivered = synced["delivered"].as_array().unwrap().len();
+    println!(
+        "starvation through the binaries: {delivered} bundles delivered by another device while \
+         the hostile device held {held} reservations ({refused} refused)"
+    );
+    assert_eq!(delivered, 3, "{synced}");
+}
