@@ -181,6 +181,14 @@ pub fn desk_cmd(
                 dir.display()
             );
         }
+        if let Some(f) = desk_token_file {
+            // The token is in the store now; a copy left in a file on the
+            // desk machine is a bearer secret in the clear.
+            eprintln!(
+                "The desk token is kept in the desk's store: delete {} from this machine if it was copied here.",
+                f.display()
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let p = match passphrase_file {

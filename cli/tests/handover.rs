@@ -458,7 +458,7 @@ fn a_server_that_drops_withholds_and_ignores_through_the_binaries() {
         &o,
         &format!("DELETE FROM bundles WHERE bundle_id = '{dropped}'"),
     );
-    let _ = std::fs::remove_file(o.intake_dir.join(format!("store/{dropped}.tar.age")));
+    std::fs::remove_file(o.intake_dir.join(format!("store/{dropped}.tar.age"))).unwrap();
     assert_ok(&desk(&["pull", "--dir", s(&o.desk_dir)]));
     let opened = desk(&["open", "--dir", s(&o.desk_dir)]);
     assert_eq!(assert_ok(&opened).matches("ACCEPTED").count(), 2);
@@ -532,6 +532,9 @@ fn a_server_that_drops_withholds_and_ignores_through_the_binaries() {
         .collect();
     assert!(still.contains(&cases[0]), "{still:?}");
     assert!(still.contains(&cases[1]), "{still:?}");
+    // The one the desk acknowledged (by file) is forgotten, as the
+    // standing policy says.
+    assert!(!still.contains(&cases[2]), "{still:?}");
 
     // The desk revokes the device; the operator undoes it on the server,
     // which then takes what the device sends. The desk flags it.

@@ -7,6 +7,7 @@
 //! | path | what |
 //! | --- | --- |
 //! | `store/` | the desk's encrypted store (a vault, sealed with the desk's passphrase): OMCT's age identities, the root key, the desk's signing key, the server's URL, pin and desk token, the recipient list, the device registry (codes issued and their secrets, devices approved, revocations, sequence numbers seen) and acknowledgements waiting for the server |
+//! | `.lock` | held by the command (or window) that has the desk open, or is making it |
 //! | `inbox/` | bundles pulled and not yet opened (ciphertext) |
 //! | `opened/<bundle id>/` | each bundle unpacked, with `verification.json` and `acknowledgement.json` (owner-only folder) |
 //!

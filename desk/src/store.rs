@@ -46,6 +46,8 @@ const PLAIN: [&str; 5] = [
 pub struct Desk {
     dir: PathBuf,
     store: Vault,
+    /// `DIR/.lock`, held while the desk is open and while it is made.
+    _lock: std::fs::File,
 }
 
 impl std::fmt::Debug for Desk {
@@ -58,12 +60,37 @@ fn store_dir(dir: &Path) -> PathBuf {
     dir.join("store")
 }
 
+/// A store being made, before it is renamed into place.
+const STAGING: &str = "store.new-";
+
+/// Takes the desk folder's lock: one command (or window) at a time makes,
+/// migrates or opens a desk.
+fn lock(dir: &Path) -> Result<std::fs::File, DeskError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let f = options.open(dir.join(".lock"))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(in_use()),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+fn in_use() -> DeskError {
+    DeskError::Local(
+        "the desk is open in another Témoin command or window; wait for it to finish".into(),
+    )
+}
+
 fn open_error(e: OpenError) -> DeskError {
     DeskError::Local(match e {
         OpenError::WrongPassphrase => "wrong passphrase for this desk".into(),
-        OpenError::InUse => {
-            "the desk is open in another Témoin command or window; wait for it to finish".into()
-        }
+        OpenError::InUse => return in_use(),
         other => format!("the desk's encrypted store: {other}"),
     })
 }
@@ -89,43 +116,51 @@ impl Desk {
         server: Option<(Endpoint, String)>,
     ) -> Result<(Desk, String), DeskError> {
         let store = store_dir(dir);
-        if server.is_none() && !non_empty(&store) && !dir.join("desk.json").exists() {
+        if server.is_none() && !store.exists() && !dir.join("desk.json").exists() {
             return Err(no_server());
         }
         crate::file::private_dir(dir)?;
         crate::file::private_dir(&dir.join("inbox"))?;
         crate::file::private_dir(&dir.join("opened"))?;
-        let existing = if non_empty(&store) {
+        let held = lock(dir)?;
+        // What a making cut short before its store was renamed into place
+        // left: a store nobody can have used. Only these are ever removed.
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(STAGING) {
+                std::fs::remove_dir_all(entry.path())?;
+            }
+        }
+        let vault = if store.exists() {
             match Vault::unlock(&store, passphrase) {
-                Ok(v) => Some(v),
-                // A store whose making stopped before its key slots were
-                // written: nothing in it can ever be opened; made again.
+                Ok(v) => v,
                 Err(OpenError::NotAVault(_)) => {
-                    std::fs::remove_dir_all(&store)?;
-                    None
+                    return Err(DeskError::Local(format!(
+                        "{} is not a desk's store; nothing was changed (move it away to make a desk here)",
+                        store.display()
+                    )))
                 }
                 Err(e) => return Err(open_error(e)),
             }
         } else {
-            None
+            // Made aside and renamed into place whole: a crash never leaves
+            // a half-made `store` for a later run to wonder about.
+            let staging = dir.join(format!("{STAGING}{}", uuid::Uuid::new_v4().simple()));
+            drop(Vault::create(&staging, passphrase, kdf).map_err(open_error)?);
+            std::fs::rename(&staging, &store)?;
+            std::fs::File::open(dir)?.sync_all()?;
+            Vault::unlock(&store, passphrase).map_err(open_error)?
         };
-        let mut desk = if let Some(store) = existing {
-            let desk = Desk {
-                dir: dir.to_owned(),
-                store,
-            };
-            if desk.store.get_state(CONFIG).map_err(store_error)?.is_some() {
-                return Err(DeskError::Local(
-                    "this folder is already a desk; nothing was changed".into(),
-                ));
-            }
-            desk
-        } else {
-            Desk {
-                dir: dir.to_owned(),
-                store: Vault::create(&store, passphrase, kdf).map_err(open_error)?,
-            }
+        let mut desk = Desk {
+            dir: dir.to_owned(),
+            store: vault,
+            _lock: held,
         };
+        if desk.get(CONFIG)?.is_some() {
+            desk.finish_migration()?;
+            return Err(DeskError::Local(
+                "this folder is already a desk; nothing was changed".into(),
+            ));
+        }
         if dir.join("desk.json").exists() {
             let recipient = desk.migrate()?;
             return Ok((desk, recipient));
@@ -187,16 +222,19 @@ impl Desk {
                 )
             }));
         }
+        let held = lock(dir)?;
         let desk = Desk {
             dir: dir.to_owned(),
             store: Vault::unlock(&store, passphrase).map_err(open_error)?,
+            _lock: held,
         };
-        if desk.store.get_state(CONFIG).map_err(store_error)?.is_none() {
+        if desk.get(CONFIG)?.is_none() {
             return Err(DeskError::Local(format!(
                 "making this desk was cut short: run `temoin desk init --dir {}` again with the same passphrase",
                 dir.display()
             )));
         }
+        desk.finish_migration()?;
         Ok(desk)
     }
 
@@ -259,20 +297,38 @@ impl Desk {
         // The settings last: until they are in, the store is a making cut
         // short, and the plain files are still all there.
         self.save_config(&config)?;
-        for name in PLAIN {
-            match std::fs::remove_file(self.dir.join(name)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-                _ => {}
-            }
-        }
-        if queue.exists() {
-            std::fs::remove_dir_all(&queue)?;
-        }
-        std::fs::File::open(&self.dir)?.sync_all()?;
+        self.finish_migration()?;
         let list: temoin_proto::recipients::RecipientList =
             serde_json::from_str(&config.recipients.list)
                 .map_err(|_| DeskError::Local("desk.json's recipient list is damaged".into()))?;
         Ok(list.recipients.first().cloned().unwrap_or_default())
+    }
+
+    /// Removes what a desk of plain files kept, once the store holds it
+    /// (its settings are in): the files, the temporary files their writes
+    /// left after a crash, and the queue of acknowledgements. Run at every
+    /// unlock, so that a migration cut short after the store took
+    /// everything, or a stray file, does not stay in the clear.
+    fn finish_migration(&self) -> Result<(), DeskError> {
+        let mut removed = false;
+        for name in PLAIN {
+            for path in [self.dir.join(name), self.dir.join(format!("{name}.tmp"))] {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => removed = true,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        let queue = self.dir.join("acks");
+        if queue.exists() {
+            std::fs::remove_dir_all(&queue)?;
+            removed = true;
+        }
+        if removed {
+            std::fs::File::open(&self.dir)?.sync_all()?;
+        }
+        Ok(())
     }
 
     pub(crate) fn put(&mut self, name: &str, value: &[u8]) -> Result<(), DeskError> {
@@ -374,10 +430,6 @@ fn no_server() -> DeskError {
     DeskError::Local(
         "a new desk needs its intake server: give --server, --pin and --desk-token-file".into(),
     )
-}
-
-fn non_empty(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_some())
 }
 
 fn parse<T: for<'a> Deserialize<'a>>(bytes: &[u8], what: &str) -> Result<T, DeskError> {
@@ -553,6 +605,64 @@ mod tests {
         let again = err(block(Desk::create(&dir, &p, KdfChoice::Minimum, None)));
         assert!(again.contains("already a desk"), "{again}");
         ok(Desk::unlock(&dir, &p));
+    }
+
+    /// A migration cut short after the store took everything (or a crash
+    /// of the old desk's writes) leaves plain files; the next unlock
+    /// removes them.
+    #[test]
+    fn plain_files_left_beside_a_finished_store_are_removed_at_unlock() {
+        let tmp = ok(tempfile::tempdir());
+        let dir = tmp.path().join("desk");
+        let plain = plain_desk(&dir);
+        let p = Passphrase::from("the desk's passphrase");
+        drop(ok(block(Desk::create(&dir, &p, KdfChoice::Minimum, None))));
+        let root = plain.root.secret_for_sealing().to_vec();
+        ok(std::fs::write(dir.join("root.key"), &root));
+        ok(std::fs::write(
+            dir.join("omct.key.tmp"),
+            plain.identity.as_bytes(),
+        ));
+        ok(std::fs::create_dir_all(dir.join("acks")));
+        let desk = ok(Desk::unlock(&dir, &p));
+        for name in ["root.key", "omct.key.tmp", "acks"] {
+            assert!(!dir.join(name).exists(), "{name} was left");
+        }
+        assert!(!contains(&all_bytes(&dir), &root));
+        drop(desk);
+        // And `desk init` run again on it does the same, changing nothing
+        // else.
+        ok(std::fs::write(dir.join("desk.json.tmp"), b"{}"));
+        let again = err(block(Desk::create(&dir, &p, KdfChoice::Minimum, None)));
+        assert!(again.contains("already a desk"), "{again}");
+        assert!(!dir.join("desk.json.tmp").exists());
+    }
+
+    /// `desk init` never deletes a `store` it did not make; it removes only
+    /// its own staging folders, which no desk can have used.
+    #[test]
+    fn a_foreign_store_folder_is_kept_and_staging_leftovers_go() {
+        let tmp = ok(tempfile::tempdir());
+        let dir = tmp.path().join("desk");
+        plain_desk(&dir);
+        ok(std::fs::create_dir_all(dir.join("store")));
+        ok(std::fs::write(
+            dir.join("store/notes.txt"),
+            b"someone's notes",
+        ));
+        ok(std::fs::create_dir_all(dir.join("store.new-0123")));
+        ok(std::fs::write(dir.join("store.new-0123/db"), b"half made"));
+        let p = Passphrase::from("the desk's passphrase");
+        let e = err(block(Desk::create(&dir, &p, KdfChoice::Minimum, None)));
+        assert!(e.contains("not a desk's store"), "{e}");
+        assert_eq!(
+            ok(std::fs::read(dir.join("store/notes.txt"))),
+            b"someone's notes"
+        );
+        assert!(!dir.join("store.new-0123").exists());
+        for name in PLAIN {
+            assert!(dir.join(name).exists(), "{name} was removed");
+        }
     }
 
     #[test]

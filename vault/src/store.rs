@@ -126,7 +126,16 @@ impl Store {
                 File::open(entry.path())?.sync_all()?;
             }
         }
-        let store = Self::with_db(db, dir)?;
+        let mut store = Self::with_db(db, dir)?;
+        // Held from the first moment, as `open` holds it: another process
+        // must not clean up or open a store being made.
+        let lock = File::open(dir.join("conf"))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(OpenError::InUse),
+            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+        }
+        store._lock = Some(lock);
         sync_dir(dir)?;
         if let Some(parent) = dir.parent() {
             sync_dir(parent)?;
