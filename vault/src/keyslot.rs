@@ -114,6 +114,21 @@ impl SlotFile {
         if file.version > VERSION {
             return Err(OpenError::TooNew(file.version));
         }
+        // Every passphrase slot (the real one, the dummy, a duress slot)
+        // has one cost, and nothing in the file is authenticated but each
+        // slot's own cost (a changed one derives another key): a slot whose
+        // cost differs from the others was edited, for example so that the
+        // next passphrase change copies a cheaper cost.
+        let mut costs = file
+            .slots
+            .iter()
+            .filter(|s| s.kind == PASSPHRASE)
+            .filter_map(|s| s.kdf.as_ref().map(|k| k.params));
+        if let Some(first) = costs.next() {
+            if costs.any(|c| c != first) {
+                return Err(damaged("has passphrase slots of different costs"));
+            }
+        }
         Ok(file)
     }
 

@@ -297,12 +297,24 @@ fn a_new_passphrase_cost_reaches_every_slot_or_is_refused_while_a_duress_slot_ne
     assert!(uniform(&dir));
     assert_eq!(shape(&dir)[0].1, "20480/2/1");
     v.lock();
-    // The spare store keeps the cost silently, whatever is asked.
+    // The spare store refuses a lower cost as any vault does, and keeps
+    // the shared cost silently when another is asked.
     let mut d = Vault::unlock(&dir, &pass(DURESS)).expect("duress unlock");
-    d.change_passphrase(
+    match d.change_passphrase(
         &pass(DURESS),
         &pass("groceries again"),
         KdfChoice::Exactly(KdfParams::FLOOR),
+    ) {
+        Err(OpenError::NotRecordable(m)) => assert!(m.contains("lower"), "{m}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    d.change_passphrase(
+        &pass(DURESS),
+        &pass("groceries again"),
+        KdfChoice::Exactly(KdfParams {
+            m_kib: 24 * 1024,
+            ..other
+        }),
     )
     .expect("change in the spare store");
     d.lock();
@@ -388,4 +400,68 @@ fn without_a_limit_failures_are_counted_but_never_wipe() {
         "12"
     );
     Vault::unlock(&dir, &pass(REAL)).expect("opens").lock();
+}
+
+/// The attack an examiner's read found: an empty `spare/` folder (so the
+/// vault believes a duress slot shares its cost) and the dummy slot edited
+/// down to the floor, so that the next passphrase change rewraps the real
+/// slot at the dummy's cost. The edited file is refused as damaged; the
+/// folder alone changes nothing; and a lower cost is never taken.
+#[test]
+fn an_edited_slot_cost_or_an_empty_spare_folder_cannot_cheapen_the_passphrase() {
+    let cost = KdfParams {
+        m_kib: 20 * 1024,
+        t_cost: 3,
+        p_cost: 1,
+    };
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("vault");
+    Vault::create(&dir, &pass(REAL), KdfChoice::Exactly(cost))
+        .expect("create")
+        .lock();
+    let original = std::fs::read(dir.join("keyslots.json")).expect("slots");
+
+    let mut edited = slots_json(&dir);
+    edited["slots"][1]["kdf"]["m_kib"] = KdfParams::FLOOR.m_kib.into();
+    edited["slots"][1]["kdf"]["t_cost"] = KdfParams::FLOOR.t_cost.into();
+    std::fs::write(
+        dir.join("keyslots.json"),
+        serde_json::to_vec(&edited).expect("json"),
+    )
+    .expect("write");
+    std::fs::create_dir(dir.join(SPARE_DIR)).expect("spare");
+    match Vault::unlock(&dir, &pass(REAL)) {
+        Err(OpenError::Damaged { what }) => assert!(what.contains("different costs"), "{what}"),
+        other => panic!("expected damage, got {:?}", other.map(|_| ())),
+    }
+
+    std::fs::write(dir.join("keyslots.json"), &original).expect("write");
+    let mut v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    let asked_lower = v.change_passphrase(
+        &pass(REAL),
+        &pass("a new one"),
+        KdfChoice::Exactly(KdfParams::FLOOR),
+    );
+    assert!(
+        matches!(asked_lower, Err(OpenError::NotRecordable(_))),
+        "{asked_lower:?}"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("keyslots.json")).expect("slots"),
+        original
+    );
+    v.change_passphrase(&pass(REAL), &pass("a new one"), KdfChoice::Calibrated)
+        .expect("change");
+    v.lock();
+    let real = &slots_json(&dir)["slots"][0]["kdf"];
+    assert!(
+        real["m_kib"].as_u64().expect("m") >= u64::from(cost.m_kib),
+        "{real}"
+    );
+    assert!(
+        real["t_cost"].as_u64().expect("t") >= u64::from(cost.t_cost),
+        "{real}"
+    );
+    assert!(uniform(&dir));
+    Vault::unlock(&dir, &pass("a new one")).expect("the new passphrase opens");
 }

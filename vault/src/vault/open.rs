@@ -446,24 +446,48 @@ impl Vault {
             slots = SlotFile::read(&self.slots_dir)?;
         }
         let duress_set = self.is_spare() || self.dir.join(crate::file::SPARE_DIR).exists();
-        let shared = slots
-            .slots
-            .iter()
-            .enumerate()
-            .find(|(i, s)| *i != which && s.kind == crate::keyslot::PASSPHRASE)
-            .and_then(|(_, s)| s.kdf.as_ref().map(|k| k.params));
-        let mut params = kdf.params()?;
-        if let Some(shared) = shared.filter(|p| *p != params && duress_set) {
-            if matches!(kdf, KdfChoice::Calibrated) || self.is_spare() {
-                params = shared;
-            } else {
-                return Err(OpenError::NotRecordable(
-                    "the derivation cost is shared with the duress passphrase's slot: remove the \
-                     duress passphrase, change the cost, then set it again"
-                        .into(),
-                ));
-            }
+        // The cost comes from the slot being replaced (the only one whose
+        // cost is proven: the passphrase just opened it with that cost), or
+        // from calibration, and is never lower than that slot's. Never from
+        // another slot: those are unauthenticated JSON, and `spare/` can be
+        // made by anyone with the disk.
+        let own = slots.slots[which]
+            .kdf
+            .as_ref()
+            .map(|k| k.params)
+            .ok_or_else(|| OpenError::Damaged {
+                what: "the key-slot file has a passphrase slot without a cost".into(),
+            })?;
+        let requested = kdf.params()?;
+        let calibrated = matches!(kdf, KdfChoice::Calibrated);
+        if duress_set && !self.is_spare() && !calibrated && requested != own {
+            return Err(OpenError::NotRecordable(
+                "the derivation cost is shared with the duress passphrase's slot: remove the \
+                 duress passphrase, change the cost, then set it again"
+                    .into(),
+            ));
         }
+        if !calibrated && lower(&requested, &own) {
+            return Err(OpenError::NotRecordable(
+                "that derivation cost is lower than this passphrase's current one, and Témoin \
+                 never makes a passphrase cheaper to guess: choose the calibrated cost"
+                    .into(),
+            ));
+        }
+        let params = if duress_set {
+            // A duress slot cannot be rewrapped without its passphrase, so
+            // the cost the slots share stays (silently in the spare store,
+            // which must not give itself away).
+            own
+        } else if calibrated {
+            KdfParams {
+                m_kib: requested.m_kib.max(own.m_kib),
+                t_cost: requested.t_cost.max(own.t_cost),
+                p_cost: requested.p_cost,
+            }
+        } else {
+            requested
+        };
         // The slot keeps its salt, which the vault's slots share.
         let salt = slots.slots[which]
             .kdf
@@ -481,4 +505,9 @@ impl Vault {
             .map_err(|e| OpenError::ChangedNotRecorded(e.to_string()))?;
         Ok(())
     }
+}
+
+/// Whether `a` is cheaper to guess than `b` in memory or in passes.
+fn lower(a: &KdfParams, b: &KdfParams) -> bool {
+    a.m_kib < b.m_kib || a.t_cost < b.t_cost
 }
