@@ -73,13 +73,30 @@ fn lock(dir: &Path) -> Result<std::fs::File, DeskError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let f = options.open(dir.join(".lock"))?;
+    let path = dir.join(".lock");
+    let f = options.open(&path).map_err(|e| io_at(&path, e))?;
     match f.try_lock() {
         Ok(()) => Ok(f),
         Err(std::fs::TryLockError::WouldBlock) => Err(in_use()),
-        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+        Err(std::fs::TryLockError::Error(e)) => Err(io_at(&path, e)),
     }
 }
+
+fn io_at(path: &Path, e: std::io::Error) -> DeskError {
+    DeskError::Local(format!("{}: {e}", path.display()))
+}
+
+/// Whether `name` is a staging folder's name as [`Desk::create`] makes it
+/// (`store.new-` and 32 lowercase hex digits).
+fn is_staging(name: &str) -> bool {
+    name.strip_prefix(STAGING).is_some_and(|rest| {
+        rest.len() == 32 && rest.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+/// Where the SHA-256 of each plain file a migration took is kept: only a
+/// file with that content is ever removed from the folder.
+const MIGRATED: &str = "desk/migrated";
 
 fn in_use() -> DeskError {
     DeskError::Local(
@@ -126,8 +143,10 @@ impl Desk {
         // What a making cut short before its store was renamed into place
         // left: a store nobody can have used. Only these are ever removed.
         for entry in std::fs::read_dir(dir)?.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(STAGING) {
-                std::fs::remove_dir_all(entry.path())?;
+            let path = entry.path();
+            let is_dir = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+            if is_dir && is_staging(&entry.file_name().to_string_lossy()) {
+                std::fs::remove_dir_all(&path).map_err(|e| io_at(&path, e))?;
             }
         }
         let vault = if store.exists() {
@@ -156,7 +175,18 @@ impl Desk {
             _lock: held,
         };
         if desk.get(CONFIG)?.is_some() {
-            desk.finish_migration()?;
+            let left = desk.finish_migration()?;
+            if !left.is_empty() {
+                return Err(DeskError::Local(format!(
+                    "this folder is already a desk, and {} beside its store {} not what the store took in: left as {}. \
+                     If {} an older desk, make a desk of {} in another folder",
+                    left.join(", "),
+                    if left.len() == 1 { "is" } else { "are" },
+                    if left.len() == 1 { "it is" } else { "they are" },
+                    if left.len() == 1 { "it is" } else { "they are" },
+                    if left.len() == 1 { "it" } else { "them" },
+                )));
+            }
             return Err(DeskError::Local(
                 "this folder is already a desk; nothing was changed".into(),
             ));
@@ -234,6 +264,8 @@ impl Desk {
                 dir.display()
             )));
         }
+        // What is left (files that are not what the store took) stays;
+        // `desk init` names it.
         desk.finish_migration()?;
         Ok(desk)
     }
@@ -294,6 +326,14 @@ impl Desk {
                 self.put(&format!("{ACK_QUEUE}{id}"), &bytes)?;
             }
         }
+        let mut taken = std::collections::BTreeMap::new();
+        for name in PLAIN {
+            if let Some(bytes) = read(name)? {
+                use sha2::Digest;
+                taken.insert(name.to_owned(), hex::encode(sha2::Sha256::digest(&*bytes)));
+            }
+        }
+        self.put(MIGRATED, &serde_json::to_vec(&taken).unwrap_or_default())?;
         // The settings last: until they are in, the store is a making cut
         // short, and the plain files are still all there.
         self.save_config(&config)?;
@@ -305,30 +345,59 @@ impl Desk {
     }
 
     /// Removes what a desk of plain files kept, once the store holds it
-    /// (its settings are in): the files, the temporary files their writes
-    /// left after a crash, and the queue of acknowledgements. Run at every
+    /// (its settings are in): each plain file whose content is what the
+    /// migration took (by SHA-256), the temporary files the old writes left
+    /// after a crash, and the queue of acknowledgements. Run at every
     /// unlock, so that a migration cut short after the store took
-    /// everything, or a stray file, does not stay in the clear.
-    fn finish_migration(&self) -> Result<(), DeskError> {
+    /// everything does not leave secrets in the clear. A plain file with
+    /// other content (another desk's, copied here) is never removed: its
+    /// name is returned. A desk that was never migrated removes nothing.
+    fn finish_migration(&self) -> Result<Vec<String>, DeskError> {
+        let taken: std::collections::BTreeMap<String, String> = match self.get(MIGRATED)? {
+            Some(b) => parse(&b, "the record of the migration")?,
+            None => return Ok(Vec::new()),
+        };
         let mut removed = false;
+        let mut left = Vec::new();
+        let remove = |path: &Path| -> Result<bool, DeskError> {
+            match std::fs::remove_file(path) {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(io_at(path, e)),
+            }
+        };
         for name in PLAIN {
-            for path in [self.dir.join(name), self.dir.join(format!("{name}.tmp"))] {
-                match std::fs::remove_file(&path) {
-                    Ok(()) => removed = true,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e.into()),
-                }
+            let path = self.dir.join(name);
+            let Ok(bytes) = std::fs::read(&path).map(Zeroizing::new) else {
+                continue;
+            };
+            let sha = {
+                use sha2::Digest;
+                hex::encode(sha2::Sha256::digest(&*bytes))
+            };
+            if taken.get(name) == Some(&sha) {
+                removed |= remove(&path)?;
+            } else {
+                left.push(name.to_owned());
+            }
+        }
+        // The old writes' temporary files: `desk.json.tmp` since 8c11953,
+        // `desk.tmp` (and the like) before.
+        for name in PLAIN {
+            let stem = name.split('.').next().unwrap_or(name);
+            for tmp in [format!("{name}.tmp"), format!("{stem}.tmp")] {
+                removed |= remove(&self.dir.join(tmp))?;
             }
         }
         let queue = self.dir.join("acks");
-        if queue.exists() {
-            std::fs::remove_dir_all(&queue)?;
+        if queue.is_dir() {
+            std::fs::remove_dir_all(&queue).map_err(|e| io_at(&queue, e))?;
             removed = true;
         }
         if removed {
             std::fs::File::open(&self.dir)?.sync_all()?;
         }
-        Ok(())
+        Ok(left)
     }
 
     pub(crate) fn put(&mut self, name: &str, value: &[u8]) -> Result<(), DeskError> {
@@ -650,8 +719,11 @@ mod tests {
             dir.join("store/notes.txt"),
             b"someone's notes",
         ));
-        ok(std::fs::create_dir_all(dir.join("store.new-0123")));
-        ok(std::fs::write(dir.join("store.new-0123/db"), b"half made"));
+        let staging = format!("{STAGING}{}", "0a".repeat(16));
+        ok(std::fs::create_dir_all(dir.join(&staging)));
+        ok(std::fs::write(dir.join(&staging).join("db"), b"half made"));
+        // Named like one, but not one of ours: kept.
+        ok(std::fs::create_dir_all(dir.join("store.new-old")));
         let p = Passphrase::from("the desk's passphrase");
         let e = err(block(Desk::create(&dir, &p, KdfChoice::Minimum, None)));
         assert!(e.contains("not a desk's store"), "{e}");
@@ -659,10 +731,56 @@ mod tests {
             ok(std::fs::read(dir.join("store/notes.txt"))),
             b"someone's notes"
         );
-        assert!(!dir.join("store.new-0123").exists());
+        assert!(!dir.join(&staging).exists());
+        assert!(dir.join("store.new-old").exists());
         for name in PLAIN {
             assert!(dir.join(name).exists(), "{name} was removed");
         }
+    }
+
+    /// Files copied beside a finished store that are not what it took in
+    /// (another desk's keys) are never removed, and `desk init` says so.
+    #[test]
+    fn another_desks_plain_files_beside_a_store_are_kept() {
+        let tmp = ok(tempfile::tempdir());
+        let dir = tmp.path().join("desk");
+        plain_desk(&dir);
+        let p = Passphrase::from("the desk's passphrase");
+        drop(ok(block(Desk::create(&dir, &p, KdfChoice::Minimum, None))));
+        let other = tmp.path().join("other");
+        let theirs = plain_desk(&other);
+        for name in ["omct.key", "root.key"] {
+            ok(std::fs::copy(other.join(name), dir.join(name)));
+        }
+        drop(ok(Desk::unlock(&dir, &p)));
+        let e = err(block(Desk::create(&dir, &p, KdfChoice::Minimum, None)));
+        assert!(
+            e.contains("omct.key, root.key") && e.contains("left as"),
+            "{e}"
+        );
+        assert_eq!(
+            ok(std::fs::read(dir.join("root.key"))),
+            theirs.root.secret_for_sealing().to_vec()
+        );
+    }
+
+    /// The folder's lock, not only the store's: a second command waits its
+    /// turn even before any store exists.
+    #[test]
+    fn the_desk_folders_lock_keeps_a_second_command_out() {
+        let tmp = ok(tempfile::tempdir());
+        let dir = tmp.path().join("desk");
+        plain_desk(&dir);
+        let held = ok(lock(&dir));
+        let p = Passphrase::from("the desk's passphrase");
+        let e = err(block(Desk::create(&dir, &p, KdfChoice::Minimum, None)));
+        assert!(e.contains("in another"), "{e}");
+        assert!(!dir.join("store").exists());
+        for name in PLAIN {
+            assert!(dir.join(name).exists(), "{name} was removed");
+        }
+        drop(held);
+        drop(ok(block(Desk::create(&dir, &p, KdfChoice::Minimum, None))));
     }
 
     #[test]
