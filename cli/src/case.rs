@@ -6,6 +6,7 @@ use anyhow::{bail, Result};
 use serde_json::json;
 
 use crate::cli::*;
+use crate::passphrase::text_arg;
 use crate::read_text_file;
 use crate::{parse_id, print_json, unlock};
 use temoin_vault::case::{Case, CaseStatus, Evidence, Testimony};
@@ -13,9 +14,16 @@ use temoin_vault::Kind;
 
 pub fn run(cli: &Cli, c: &CaseCommand) -> Result<()> {
     match c {
-        CaseCommand::New { title, summary } => {
-            let mut case = Case::new(title.clone());
-            case.summary = summary.clone();
+        CaseCommand::New {
+            title,
+            title_file,
+            summary,
+            summary_file,
+        } => {
+            let title = text_arg(title.as_deref(), title_file.as_deref())?
+                .ok_or_else(|| anyhow::anyhow!("give the title with --title or --title-file"))?;
+            let mut case = Case::new(title);
+            case.summary = text_arg(summary.as_deref(), summary_file.as_deref())?;
             let mut vault = unlock(cli)?;
             let id = vault.add(&case)?;
             if cli.json {
@@ -117,17 +125,21 @@ pub fn run(cli: &Cli, c: &CaseCommand) -> Result<()> {
         CaseCommand::Edit {
             id,
             title,
+            title_file,
             summary,
+            summary_file,
             status,
         } => {
+            let title = text_arg(title.as_deref(), title_file.as_deref())?;
+            let summary = text_arg(summary.as_deref(), summary_file.as_deref())?;
             let id = parse_id(id)?;
             let mut vault = unlock(cli)?;
             let mut case = vault.require::<Case>(id)?.record;
             if let Some(t) = title {
-                case.title = t.clone();
+                case.title = t;
             }
             if let Some(s) = summary {
-                case.summary = Some(s.clone());
+                case.summary = Some(s);
             }
             if let Some(s) = status {
                 case.status = match s {
@@ -203,9 +215,16 @@ pub fn add_testimony(
     Ok(())
 }
 
-pub fn search(cli: &Cli, query: &[String]) -> Result<()> {
+pub fn search(cli: &Cli, query: &[String], file: Option<&std::path::Path>) -> Result<()> {
+    let query = match file {
+        Some(f) => text_arg(None, Some(f))?.unwrap_or_default(),
+        None => query.join(" "),
+    };
+    if query.trim().is_empty() {
+        anyhow::bail!("give words to look for");
+    }
     let vault = unlock(cli)?;
-    let hits = vault.search(&query.join(" "), 1000);
+    let hits = vault.search(&query, 1000);
     if cli.json {
         let rows: Vec<_> = hits
             .iter()

@@ -48,9 +48,13 @@ pub enum Command {
     Evidence(EvidenceCommand),
     /// Find items whose text contains every word of the query.
     Search {
-        /// Words to look for (case and accents are ignored).
-        #[arg(required = true)]
+        /// Words to look for (case and accents are ignored). Visible to
+        /// other users in the process list: --query-file keeps them out.
+        #[arg(required_unless_present = "query_file", conflicts_with = "query_file")]
         query: Vec<String>,
+        /// Read the words from FILE (`-`: standard input) instead.
+        #[arg(long, value_name = "FILE")]
+        query_file: Option<PathBuf>,
     },
     /// Check the vault (every record, payload and the custody chain), or,
     /// given FILE, check a sealed bundle: decrypt it, check its signature,
@@ -238,8 +242,17 @@ pub enum ConsentCommand {
         #[arg(long = "scope", value_enum, required = true)]
         scopes: Vec<ScopeArg>,
         /// Who gave it (a name, or how to refer to them).
-        #[arg(long)]
-        given_by_name: String,
+        #[arg(
+            long,
+            required_unless_present = "given_by_name_file",
+            conflicts_with = "given_by_name_file"
+        )]
+        given_by_name: Option<String>,
+        /// Read who gave it from FILE (`-`: standard input): a name given
+        /// on the command line is visible to other users and in the
+        /// shell's history.
+        #[arg(long, value_name = "FILE")]
+        given_by_name_file: Option<PathBuf>,
         /// When: YYYY, YYYY-MM or YYYY-MM-DD.
         #[arg(long)]
         given_on: String,
@@ -247,8 +260,11 @@ pub enum ConsentCommand {
         #[arg(long, value_enum, default_value_t = MethodArg::Oral)]
         method: MethodArg,
         /// Conditions and limits, in words.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "note_file")]
         note: Option<String>,
+        /// Read the note from FILE (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        note_file: Option<PathBuf>,
     },
     /// Record that a consent was withdrawn (all scopes, or those given).
     Withdraw {
@@ -326,11 +342,23 @@ pub enum CaseCommand {
     /// Create a case; prints its id.
     New {
         /// The case title.
-        #[arg(long)]
-        title: String,
+        #[arg(
+            long,
+            required_unless_present = "title_file",
+            conflicts_with = "title_file"
+        )]
+        title: Option<String>,
+        /// Read the title from FILE (`-`: standard input): what is given on
+        /// the command line is visible to other users and in the shell's
+        /// history.
+        #[arg(long, value_name = "FILE")]
+        title_file: Option<PathBuf>,
         /// A short summary.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "summary_file")]
         summary: Option<String>,
+        /// Read the summary from FILE (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        summary_file: Option<PathBuf>,
     },
     /// List cases.
     List,
@@ -339,10 +367,16 @@ pub enum CaseCommand {
     /// Change a case's title, summary or status (makes a new revision).
     Edit {
         id: String,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "title_file")]
         title: Option<String>,
-        #[arg(long)]
+        /// Read the new title from FILE (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        title_file: Option<PathBuf>,
+        #[arg(long, conflicts_with = "summary_file")]
         summary: Option<String>,
+        /// Read the new summary from FILE (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        summary_file: Option<PathBuf>,
         #[arg(long, value_enum)]
         status: Option<StatusArg>,
     },

@@ -93,7 +93,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             language,
         }) => case::add_testimony(cli, case_id, narrative_file, language.as_deref())?,
         Command::Evidence(e) => evidence::run(cli, e)?,
-        Command::Search { query } => case::search(cli, query)?,
+        Command::Search { query, query_file } => case::search(cli, query, query_file.as_deref())?,
         Command::Verify { file: None, .. } => return custody::verify(cli),
         Command::Verify {
             file: Some(file),

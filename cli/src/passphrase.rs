@@ -1,6 +1,9 @@
 //! Where passphrases come from: a terminal prompt, or a file named with
 //! `--passphrase-file` (for scripts). Never from the command line, where
 //! other users and shell history would see it.
+//!
+//! Other values that can be sensitive (titles, names, search words) may
+//! come from a file or standard input too ([`text_arg`]).
 
 use std::path::Path;
 
@@ -61,4 +64,39 @@ pub fn advise(p: &Passphrase) {
              is much harder to guess and still easy to remember."
         );
     }
+}
+
+/// A value given on the command line, or read from a file (`-`: standard
+/// input) so that it stays out of the process list and the shell's
+/// history: UTF-8, at most 1 MiB, one final line ending removed.
+pub fn text_arg(value: Option<&str>, file: Option<&Path>) -> Result<Option<String>> {
+    let Some(file) = file else {
+        return Ok(value.map(str::to_owned));
+    };
+    let mut bytes = Vec::new();
+    let limit = 1024 * 1024;
+    if file == Path::new("-") {
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin(), limit + 1),
+            &mut bytes,
+        )
+        .context("cannot read standard input")?;
+    } else {
+        let f =
+            std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(f, limit + 1), &mut bytes)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+    }
+    if bytes.len() as u64 > limit {
+        bail!("{} is larger than 1 MiB: not a value", file.display());
+    }
+    let mut text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", file.display()))?;
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(Some(text))
 }

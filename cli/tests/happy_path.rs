@@ -254,3 +254,90 @@ fn happy_path_end_to_end() {
     assert_eq!(report["payload_bytes"], 2 * png_len + bin_len, "{report}");
     assert_eq!(report["custody_entries"], log.len(), "{report}");
 }
+
+/// Titles, summaries, names, notes and search words can come from a file
+/// or standard input, so that they stay out of the process list and the
+/// shell's history; the command line never has to carry them.
+#[test]
+fn sensitive_values_come_from_files_or_standard_input() {
+    use std::io::Write;
+    let f = Fixture::new();
+    let with_stdin = |args: &[&str], input: &str| -> String {
+        let mut child = f
+            .command(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        assert_ok(&child.wait_with_output().unwrap())
+    };
+    let title = f.file("title.txt", "Détention de Mme A. à Tunis\n".as_bytes());
+    let summary = f.file("summary.txt", b"Held nine days.\r\n");
+    let case = assert_json(&f.run(&[
+        "case",
+        "new",
+        "--title-file",
+        s(&title),
+        "--summary-file",
+        s(&summary),
+        "--json",
+    ]));
+    let case = str_of(&case, "id").to_owned();
+    let shown = f.json(&["case", "show", &case]);
+    assert_eq!(
+        shown["case"]["title"], "Détention de Mme A. à Tunis",
+        "{shown}"
+    );
+    assert_eq!(shown["case"]["summary"], "Held nine days.", "{shown}");
+
+    let added = with_stdin(
+        &[
+            "consent",
+            "add",
+            &case,
+            "--scope",
+            "share-with-omct",
+            "--given-by-name-file",
+            "-",
+            "--given-on",
+            "2024-03-05",
+            "--json",
+        ],
+        "Mme A., through her brother\n",
+    );
+    let consent: serde_json::Value = serde_json::from_str(&added).unwrap();
+    assert_id(str_of(&consent, "id"));
+    {
+        let pass = std::fs::read_to_string(&f.pass).unwrap();
+        let v = temoin_vault::Vault::unlock(
+            &f.vault,
+            &temoin_vault::Passphrase::from(pass.lines().next().unwrap()),
+        )
+        .unwrap();
+        let id: temoin_vault::ItemId = str_of(&consent, "id").parse().unwrap();
+        let stored = v.require::<temoin_vault::case::Consent>(id).unwrap().record;
+        assert_eq!(
+            stored.given_by_name.as_deref(),
+            Some("Mme A., through her brother")
+        );
+    }
+
+    let found = with_stdin(&["search", "--query-file", "-", "--json"], "tunis\n");
+    assert!(found.contains(&case), "{found}");
+    // Neither way is taken twice, and nothing is asked of an empty file.
+    let both = f.run(&["case", "new", "--title", "x", "--title-file", s(&title)]);
+    assert!(!both.status.success());
+    let empty = f.file("empty.txt", b"");
+    assert_fails(
+        &f.run(&["search", "--query-file", s(&empty)]),
+        1,
+        &["give words"],
+    );
+}
