@@ -10,8 +10,22 @@ use temoin_model::capture::{CaptureMetadata, GpsPosition};
 const MAX_TEXT: usize = 200;
 
 /// Reads capture metadata from an image's bytes. Never fails: problems are
-/// noted in [`CaptureMetadata::problem`].
+/// noted in [`CaptureMetadata::problem`]. The image and EXIF parsers run
+/// behind `catch_unwind`: a parser bug on hostile bytes is a note.
 pub fn read(bytes: &[u8]) -> CaptureMetadata {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_inner(bytes))).unwrap_or_else(
+        |_| CaptureMetadata {
+            problem: Some("the image reader failed on this file; nothing was read from it".into()),
+            ..CaptureMetadata::default()
+        },
+    )
+}
+
+fn read_inner(bytes: &[u8]) -> CaptureMetadata {
+    #[cfg(test)]
+    if crate::redact::DECODER_PANICS.get() {
+        panic!("a parser bug");
+    }
     let mut meta = CaptureMetadata {
         has_xmp: memchr::memmem::find(bytes, b"http://ns.adobe.com/xap/1.0/").is_some()
             || memchr::memmem::find(bytes, b"XML:com.adobe.xmp").is_some(),

@@ -76,8 +76,25 @@ pub enum Cover {
     Blur,
 }
 
-/// Decodes an image with limits on dimensions and memory.
+/// Decodes an image with limits on dimensions and memory, the decoder
+/// behind `catch_unwind` as the audio and PDF readers are: a decoder bug on
+/// hostile bytes is an error for this file, not a crash of the app.
 pub fn decode_limited(bytes: &[u8]) -> Result<image::DynamicImage, MediaError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_inner(bytes)))
+        .unwrap_or(Err(MediaError::Malformed("the image decoder failed on it")))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Makes the decoder panic, as a decoder bug on hostile bytes would.
+    pub(crate) static DECODER_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn decode_inner(bytes: &[u8]) -> Result<image::DynamicImage, MediaError> {
+    #[cfg(test)]
+    if DECODER_PANICS.get() {
+        panic!("a decoder bug");
+    }
     let mut reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|_| MediaError::Malformed("unreadable header"))?;
@@ -438,6 +455,29 @@ fn crc32(data: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decoder_that_panics_is_an_error_for_that_file() {
+        let png = sample(image::ImageFormat::Png);
+        DECODER_PANICS.set(true);
+        let decoded = decode_limited(&png).map(|_| ());
+        let preview = thumbnail(&png, 64).map(|_| ());
+        let meta = crate::exif::read(&png);
+        DECODER_PANICS.set(false);
+        assert_eq!(
+            decoded,
+            Err(MediaError::Malformed("the image decoder failed on it"))
+        );
+        assert!(preview.is_err());
+        assert!(
+            meta.problem
+                .as_deref()
+                .is_some_and(|p| p.contains("failed")),
+            "{:?}",
+            meta.problem
+        );
+        assert!(decode_limited(&png).is_ok());
+    }
 
     fn sample(format: image::ImageFormat) -> Vec<u8> {
         let img = image::RgbImage::from_fn(64, 48, |x, y| {
