@@ -20,6 +20,9 @@
 #                           make a throwaway cluster with its initdb and
 #                           pg_ctl (/usr/lib/postgresql/N/bin) in a
 #                           temporary folder; no system service is used
+#   e2fsprogs               mkfs.ext4: a vault test makes an ext4 image,
+#                           loop-mounts it (as root, or through sudo -n)
+#                           and searches the raw device for old key slots
 #   sqlite3                 the tool an intake server's operator would use on
 #                           its state database: the CLI tests play a server
 #                           taken over with it
@@ -87,12 +90,13 @@ have_pkg() {
     # Node.js may come from elsewhere than Debian (nodesource, nvm).
     nodejs) command -v node >/dev/null 2>&1 ;;
     postgresql) compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ;;
+    e2fsprogs) command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] ;;
     *) command -v "$pkg" >/dev/null 2>&1 ;;
   esac
 }
 
 wanted=(age minisign argon2 build-essential pkg-config imagemagick libimage-exiftool-perl nodejs npm curl
-  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip python3 postgresql sqlite3)
+  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip python3 postgresql sqlite3 e2fsprogs)
 if [ "$mode" = bench ]; then
   wanted+=(time)
 fi

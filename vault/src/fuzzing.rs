@@ -33,3 +33,19 @@ pub fn backup(bytes: &[u8]) -> bool {
     let _ = std::fs::remove_dir_all(&dir);
     ok
 }
+
+/// The newest slot table of the key-slot file in `dir`, as JSON: for tests
+/// that read the file as an examiner would.
+pub fn slot_table(dir: &std::path::Path) -> serde_json::Value {
+    crate::keyslot::SlotFile::read(dir)
+        .ok()
+        .and_then(|t| serde_json::to_value(t).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// Writes `table` as the key-slot file's table (both copies, with their
+/// checksums), unchecked: for tests that edit the file as someone with the
+/// disk could.
+pub fn write_slot_table(dir: &std::path::Path, table: &serde_json::Value) -> bool {
+    crate::keyslot::write_table(dir, &table.to_string()).is_ok()
+}

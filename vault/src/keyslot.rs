@@ -6,9 +6,19 @@
 //! are added as new `kind` values; readers skip kinds they do not know and
 //! keep them when rewriting, so adding one needs no migration.
 //!
-//! The file is replaced atomically (write, fsync, rename, fsync the folder),
-//! so a crash during a passphrase change leaves either the old or the new
-//! slots, never neither.
+//! The file never moves and never grows: it is [`FILE_LEN`] bytes holding
+//! two copies of the slot table, each in its own fixed half, each with a
+//! generation number and the SHA-256 of its table. A change writes the new
+//! table over the older copy in place and syncs, then over the other copy
+//! and syncs: a crash leaves at least one whole copy (the reader takes the
+//! newest whole one), and once both writes are done no earlier version of
+//! any slot is left in the file or, on a file system that writes in place,
+//! in the blocks it used. (A new file renamed over the old one, as earlier
+//! versions did, leaves every earlier version of the wrapped vault key in
+//! freed blocks, for an examiner to carve.) The whole file is still one
+//! JSON document, `[copy, copy]` padded with spaces, for people reading it.
+//! A file of the earlier format (one JSON table) is read, and rewritten in
+//! the new format in place at the next change.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -28,8 +38,22 @@ use crate::file::sync_dir;
 pub(crate) const FILE: &str = "keyslots.json";
 pub(crate) const FORMAT: &str = "temoin-vault";
 pub(crate) const VERSION: u32 = 1;
-/// The key-slot file is tiny; anything bigger is not ours.
+/// The key-slot file of the earlier format is tiny; anything bigger is not
+/// ours.
 const MAX_FILE: u64 = 1024 * 1024;
+/// The room of each copy of the slot table.
+const COPY: usize = 32 * 1024;
+/// The key-slot file's length: two copies.
+pub(crate) const FILE_LEN: u64 = 2 * COPY as u64;
+
+/// One copy of the slot table, as it lies in its half of the file.
+#[derive(Serialize, Deserialize)]
+struct Copy<'a> {
+    generation: u64,
+    sha256: String,
+    #[serde(borrow)]
+    table: &'a serde_json::value::RawValue,
+}
 
 pub(crate) const PASSPHRASE: &str = "passphrase";
 
@@ -82,6 +106,97 @@ mod hex_16 {
     }
 }
 
+/// Writes a slot table's text over the older copy in place, syncs, then
+/// over the other copy, and syncs (see the module's documentation).
+pub(crate) fn write_table(dir: &Path, table: &str) -> Result<(), OpenError> {
+    use std::io::{Seek, SeekFrom};
+    let path = dir.join(FILE);
+    let current = std::fs::read(&path).ok();
+    let newest = current.as_deref().and_then(newest_copy);
+    let generation = newest.map_or(0, |(g, _, _)| g) + 1;
+    let sha256 = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(table.as_bytes()))
+    };
+    let copy = format!(r#"{{"generation":{generation},"sha256":"{sha256}","table":{table}}}"#);
+    if copy.len() + 2 > COPY {
+        return Err(damaged("would hold more slots than it has room for"));
+    }
+    let half = |which: usize| -> Vec<u8> {
+        let mut out = Vec::with_capacity(COPY);
+        if which == 0 {
+            out.push(b'[');
+        }
+        out.extend_from_slice(copy.as_bytes());
+        let tail: &[u8] = if which == 0 { b"," } else { b"]\n" };
+        out.resize(COPY - tail.len(), b' ');
+        out.extend_from_slice(tail);
+        out
+    };
+    // The older copy first (or the second half, over a file of the
+    // earlier format, which lies at the start of the first).
+    let first = match newest {
+        Some((_, 1, _)) => 0,
+        _ => 1,
+    };
+    let existed = current.is_some();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(&path)?;
+    for which in [first, 1 - first] {
+        f.seek(SeekFrom::Start((which * COPY) as u64))?;
+        f.write_all(&half(which))?;
+        f.sync_all()?;
+    }
+    drop(f);
+    if !existed {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// The newest whole copy in a file of the two-copy format: its
+/// generation, its half (0 or 1) and its table's bytes.
+fn newest_copy(bytes: &[u8]) -> Option<(u64, usize, &[u8])> {
+    if bytes.len() as u64 != FILE_LEN {
+        return None;
+    }
+    let mut best: Option<(u64, usize, &[u8])> = None;
+    for which in 0..2 {
+        let half = &bytes[which * COPY..(which + 1) * COPY];
+        let inner = if which == 0 {
+            half.strip_prefix(b"[").and_then(|h| h.strip_suffix(b","))
+        } else {
+            half.strip_suffix(b"]\n")
+        };
+        let Some(inner) = inner else { continue };
+        let end = inner.iter().rposition(|b| *b != b' ').map_or(0, |i| i + 1);
+        let Ok(copy) = serde_json::from_slice::<Copy<'_>>(&inner[..end]) else {
+            continue;
+        };
+        let table = copy.table.get().as_bytes();
+        let sha = {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(table))
+        };
+        if sha != copy.sha256 {
+            continue;
+        }
+        if best.is_none_or(|(g, _, _)| copy.generation > g) {
+            // The table's bytes, found again in the file's own bytes (the
+            // raw value borrows from them).
+            let start = table.as_ptr() as usize - bytes.as_ptr() as usize;
+            best = Some((copy.generation, which, &bytes[start..start + table.len()]));
+        }
+    }
+    best
+}
+
 fn damaged(what: &str) -> OpenError {
     OpenError::Damaged {
         what: format!("the key-slot file {what}"),
@@ -105,8 +220,28 @@ impl SlotFile {
         Self::parse(&bytes)
     }
 
-    /// Parses and checks the file's bytes (format and version).
+    /// Parses the file's bytes: the newest whole copy of the two, or a file
+    /// of the earlier format.
     pub(crate) fn parse(bytes: &[u8]) -> Result<SlotFile, OpenError> {
+        match newest_copy(bytes) {
+            Some((_, _, table)) => Self::parse_table(table),
+            None if bytes.first() == Some(&b'{') => {
+                // The earlier format: one table. The first JSON value only:
+                // a change to the new format cut short leaves the second
+                // copy written after it.
+                let mut values = serde_json::Deserializer::from_slice(bytes)
+                    .into_iter::<&serde_json::value::RawValue>();
+                match values.next() {
+                    Some(Ok(table)) => Self::parse_table(table.get().as_bytes()),
+                    _ => Err(damaged("is malformed")),
+                }
+            }
+            None => Err(damaged("is malformed")),
+        }
+    }
+
+    /// Parses and checks one slot table (format, version, costs).
+    fn parse_table(bytes: &[u8]) -> Result<SlotFile, OpenError> {
         let file: SlotFile = serde_json::from_slice(bytes).map_err(|_| damaged("is malformed"))?;
         if file.format != FORMAT {
             return Err(damaged("is not a Témoin key-slot file"));
@@ -132,24 +267,11 @@ impl SlotFile {
         Ok(file)
     }
 
+    /// Writes the table over the older copy in place, syncs, then over the
+    /// other copy, and syncs (see the module's documentation).
     pub(crate) fn write(&self, dir: &Path) -> Result<(), OpenError> {
-        let json = serde_json::to_vec_pretty(self).map_err(|_| damaged("could not be encoded"))?;
-        let tmp = dir.join(format!("{FILE}.{}.tmp", hex::encode(kdf::new_salt())));
-        let result = (|| -> std::io::Result<()> {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)?;
-            f.write_all(&json)?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, dir.join(FILE))?;
-            sync_dir(dir)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        Ok(result?)
+        let table = serde_json::to_string(self).map_err(|_| damaged("could not be encoded"))?;
+        write_table(dir, &table)
     }
 
     pub(crate) fn slot_aad<'a>(&self, slot: &'a Slot) -> Aad<'a> {
@@ -283,5 +405,135 @@ impl SlotFile {
         };
         slot.wrapped_key = B64.encode(key.wrap(&kek, &self.slot_aad(&slot)));
         Ok(slot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(id: u8, wrapped: &str) -> SlotFile {
+        SlotFile {
+            format: FORMAT.into(),
+            version: VERSION,
+            vault_id: [id; 16],
+            slots: vec![Slot {
+                id: [1; 16],
+                kind: "other".into(),
+                kdf: None,
+                wrapped_key: wrapped.into(),
+                extra: BTreeMap::new(),
+            }],
+            attempt_limit: None,
+        }
+    }
+
+    fn ok<T, E: std::fmt::Debug>(r: Result<T, E>) -> T {
+        r.unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn contains(hay: &[u8], needle: &str) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
+    #[test]
+    fn a_change_leaves_one_fixed_size_file_with_no_earlier_version() {
+        let dir = ok(tempfile::tempdir());
+        ok(table(1, "FIRSTWRAPPEDKEY").write(dir.path()));
+        let path = dir.path().join(FILE);
+        let ino = |p: &Path| {
+            use std::os::unix::fs::MetadataExt;
+            ok(std::fs::metadata(p)).ino()
+        };
+        let before = ino(&path);
+        ok(table(1, "SECONDWRAPPEDKEY").write(dir.path()));
+        let bytes = ok(std::fs::read(&path));
+        assert_eq!(bytes.len() as u64, FILE_LEN);
+        assert_eq!(ino(&path), before, "written in place, not replaced");
+        assert!(!contains(&bytes, "FIRSTWRAPPEDKEY"));
+        assert_eq!(
+            ok(SlotFile::read(dir.path())).slots[0].wrapped_key,
+            "SECONDWRAPPEDKEY"
+        );
+        // One JSON document, for people reading it.
+        let doc: serde_json::Value = ok(serde_json::from_slice(&bytes));
+        assert_eq!(doc.as_array().map(Vec::len), Some(2));
+        // Only this file in the folder: no temporary file.
+        assert_eq!(ok(std::fs::read_dir(dir.path())).count(), 1);
+    }
+
+    #[test]
+    fn a_torn_write_leaves_the_other_copy() {
+        let dir = ok(tempfile::tempdir());
+        ok(table(1, "OLDKEY").write(dir.path()));
+        ok(table(1, "NEWKEY").write(dir.path()));
+        let path = dir.path().join(FILE);
+        let good = ok(std::fs::read(&path));
+        for half in 0..2 {
+            // A crash in the middle of writing one half.
+            let mut torn = good.clone();
+            let at = half * COPY + 40;
+            torn[at..at + 100].fill(0);
+            ok(std::fs::write(&path, &torn));
+            assert_eq!(
+                ok(SlotFile::read(dir.path())).slots[0].wrapped_key,
+                "NEWKEY"
+            );
+        }
+        // A changed byte in a table is caught by its checksum.
+        let mut edited = good.clone();
+        let i = ok(std::str::from_utf8(&edited))
+            .find("NEWKEY")
+            .unwrap_or_else(|| panic!("no key"));
+        edited[i] = b'X';
+        ok(std::fs::write(&path, &edited));
+        assert_eq!(
+            ok(SlotFile::read(dir.path())).slots[0].wrapped_key,
+            "NEWKEY"
+        );
+        // Both halves torn: damage, never a guess.
+        let mut both = good;
+        both[40..140].fill(0);
+        both[COPY + 40..COPY + 140].fill(0);
+        ok(std::fs::write(&path, &both));
+        assert!(matches!(
+            SlotFile::read(dir.path()),
+            Err(OpenError::Damaged { .. })
+        ));
+    }
+
+    #[test]
+    fn a_file_of_the_earlier_format_is_read_and_rewritten_in_place() {
+        let dir = ok(tempfile::tempdir());
+        let path = dir.path().join(FILE);
+        let legacy = ok(serde_json::to_vec_pretty(&table(1, "LEGACYKEY")));
+        ok(std::fs::write(&path, &legacy));
+        assert_eq!(
+            ok(SlotFile::read(dir.path())).slots[0].wrapped_key,
+            "LEGACYKEY"
+        );
+        // A conversion cut short after the second half: the new table.
+        let mut t = ok(SlotFile::read(dir.path()));
+        t.slots[0].wrapped_key = "CONVERTEDKEY".into();
+        ok(t.write(dir.path()));
+        let full = ok(std::fs::read(&path));
+        let mut cut = legacy.clone();
+        cut.resize(COPY, 0);
+        cut.extend_from_slice(&full[COPY..]);
+        ok(std::fs::write(&path, &cut));
+        assert_eq!(
+            ok(SlotFile::read(dir.path())).slots[0].wrapped_key,
+            "CONVERTEDKEY"
+        );
+        // Cut short before: the earlier table, whole.
+        let mut early = legacy;
+        early.extend_from_slice(&full[COPY..COPY + 500]);
+        ok(std::fs::write(&path, &early));
+        assert_eq!(
+            ok(SlotFile::read(dir.path())).slots[0].wrapped_key,
+            "LEGACYKEY"
+        );
+        ok(std::fs::write(&path, &full));
+        assert!(!contains(&full, "LEGACYKEY"));
     }
 }

@@ -158,11 +158,9 @@ fn a_missing_key_slot_file_is_not_a_vault_and_nothing_is_created() {
 }
 
 fn edit_slots(vdir: &Path, edit: impl Fn(&mut serde_json::Value)) {
-    let path = vdir.join("keyslots.json");
-    let mut json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let mut json = temoin_vault::fuzzing::slot_table(vdir);
     edit(&mut json);
-    std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+    assert!(temoin_vault::fuzzing::write_slot_table(vdir, &json));
 }
 
 #[test]
@@ -262,8 +260,7 @@ fn unknown_slot_kinds_are_kept_through_a_passphrase_change() {
     v.change_passphrase(&pass(), &Passphrase::from("new one"), KdfChoice::Minimum)
         .unwrap();
     drop(v);
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(vdir.join("keyslots.json")).unwrap()).unwrap();
+    let json = temoin_vault::fuzzing::slot_table(&vdir);
     let kinds: Vec<&str> = json["slots"]
         .as_array()
         .unwrap()

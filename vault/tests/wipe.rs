@@ -29,9 +29,7 @@ fn vault_with_content(root: &Path) -> (PathBuf, Vec<Vec<u8>>) {
     v.export_payload_key(&exported).expect("export");
     v.lock();
 
-    let slots: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("keyslots.json")).expect("slots"))
-            .expect("json");
+    let slots = temoin_vault::fuzzing::slot_table(&dir);
     let mut secrets = Vec::new();
     for slot in slots["slots"].as_array().expect("slots") {
         let wrapped = slot["wrapped_key"].as_str().expect("wrapped key");
@@ -175,4 +173,144 @@ fn a_wipe_removes_only_what_belongs_to_the_vault() {
         Err(temoin_vault::WipeError::NotAVault(_))
     ));
     assert!(other.join("a").exists());
+}
+
+/// Runs a command as root: directly when the tests run as root, otherwise
+/// through `sudo -n` (as `scripts/deps.sh` does). Panics saying what is
+/// missing.
+fn as_root(args: &[&str]) {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let mut cmd = if root {
+        std::process::Command::new(args[0])
+    } else {
+        let mut c = std::process::Command::new("sudo");
+        c.arg("-n").arg(args[0]);
+        c
+    };
+    let out = cmd.args(&args[1..]).output().unwrap_or_else(|e| {
+        panic!("cannot run {args:?}: {e}; this test needs root (or sudo without a password)")
+    });
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}\nthis test needs root (or sudo without a password), loop devices \
+         and ext4 (mkfs.ext4 from e2fsprogs)",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The file system image, mounted for the life of the guard.
+struct Mounted {
+    at: PathBuf,
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.at).status();
+        let _ = std::process::Command::new("sudo")
+            .args(["-n", "umount"])
+            .arg(&self.at)
+            .status();
+    }
+}
+
+fn wrapped_keys(dir: &Path, seen: &mut Vec<String>) {
+    let table = temoin_vault::fuzzing::slot_table(dir);
+    for slot in table["slots"].as_array().into_iter().flatten() {
+        if let Some(w) = slot["wrapped_key"].as_str() {
+            if !seen.iter().any(|s| s == w) {
+                seen.push(w.to_owned());
+            }
+        }
+    }
+}
+
+/// What an examiner does with a seized disk: the vault lives on a real
+/// ext4 file system (a loop-mounted image), goes through everything that
+/// rewrites its key slots (init, an attempt limit, wrong attempts, a
+/// passphrase change, a duress passphrase set and removed) and is wiped;
+/// then the raw device is searched for every version of every wrapped key,
+/// in base64 and as raw bytes. None may be found: the slots are rewritten
+/// in place, and the wipe overwrites them in place before unlinking.
+#[test]
+fn no_version_of_a_wrapped_key_is_left_on_an_ext4_device() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let image = root.path().join("ext4.img");
+    std::fs::write(&image, vec![0u8; 32 * 1024 * 1024]).expect("image");
+    // Not always on a user's PATH (/usr/sbin).
+    let mkfs = ["mkfs.ext4", "/usr/sbin/mkfs.ext4", "/sbin/mkfs.ext4"]
+        .iter()
+        .map(|m| {
+            std::process::Command::new(m)
+                .args(["-q", "-F"])
+                .arg(&image)
+                .output()
+        })
+        .find(|o| o.is_ok())
+        .unwrap_or_else(|| Err(std::io::Error::other("mkfs.ext4 not found")));
+    assert!(
+        mkfs.as_ref().is_ok_and(|o| o.status.success()),
+        "mkfs.ext4 (e2fsprogs, installed by scripts/deps.sh) failed: {mkfs:?}"
+    );
+    let mnt = root.path().join("mnt");
+    std::fs::create_dir(&mnt).expect("mount point");
+    as_root(&[
+        "mount",
+        "-o",
+        "loop",
+        image.to_str().expect("path"),
+        mnt.to_str().expect("path"),
+    ]);
+    let guard = Mounted { at: mnt.clone() };
+    let uid = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .expect("id");
+    as_root(&["chown", &uid, mnt.to_str().expect("path")]);
+
+    let dir = mnt.join("vault");
+    let mut seen = Vec::new();
+    let real = Passphrase::from(PASS);
+    let mut v = Vault::create(&dir, &real, KdfChoice::Minimum).expect("create");
+    wrapped_keys(&dir, &mut seen);
+    v.set_attempt_limit(Some(5)).expect("limit");
+    v.lock();
+    for _ in 0..2 {
+        assert!(Vault::unlock(&dir, &Passphrase::from("a guess")).is_err());
+    }
+    let mut v = Vault::unlock(&dir, &real).expect("unlock");
+    let new = Passphrase::from("another passphrase entirely");
+    v.change_passphrase(&real, &new, KdfChoice::Minimum)
+        .expect("passwd");
+    wrapped_keys(&dir, &mut seen);
+    v.set_duress(
+        &new,
+        &Passphrase::from("grocery list"),
+        temoin_vault::duress::DuressOutcome::Decoy,
+    )
+    .expect("duress");
+    wrapped_keys(&dir, &mut seen);
+    v.remove_duress(&new).expect("remove duress");
+    wrapped_keys(&dir, &mut seen);
+    v.lock();
+    wipe::wipe(&dir).expect("wipe");
+    drop(guard);
+
+    let raw = std::fs::read(&image).expect("image");
+    assert!(seen.len() >= 4, "{} versions of the slots seen", seen.len());
+    let find = |needle: &[u8]| memchr::memmem::find(&raw, needle).is_some();
+    for w in &seen {
+        assert!(
+            !find(w.as_bytes()),
+            "a wrapped key (base64) is on the device"
+        );
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(w)
+            .expect("base64");
+        assert!(!find(&bytes), "a wrapped key (raw bytes) is on the device");
+    }
 }
