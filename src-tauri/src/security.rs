@@ -17,11 +17,24 @@ use temoin_vault::{OpenError, Vault, WipeError};
 use crate::error::{AppError, ErrorCode};
 use crate::session::{blocking, Shared};
 
-/// Destroys the vault now: locks it, then wipes it (key slots first). The
-/// interface shows the first-run screen afterwards.
+/// Destroys the vault now: the key slots first, before taking any lock
+/// (an export, a submission or a backup holds the vault for its whole
+/// length, and the wipe must not wait for it: it stops at its next write,
+/// seeing the wipe begun); then the vault is locked, which waits for those
+/// jobs to let go, and the rest of its files are removed. The interface
+/// shows the first-run screen afterwards.
 #[tauri::command]
 #[specta::specta]
 pub async fn panic_wipe(app: AppHandle, session: State<'_, Shared>) -> Result<(), AppError> {
+    // `blocking` takes no lock: the session's vault is not touched here.
+    blocking(&session, |s| {
+        let first = temoin_vault::wipe::WipeStage::SlotsDestroyed;
+        match temoin_vault::wipe::wipe_until(&s.vault_dir(), first) {
+            Ok(_) | Err(WipeError::NotAVault(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    })
+    .await?;
     blocking(&session, |s| {
         s.lock();
         match temoin_vault::wipe::wipe(&s.vault_dir()) {

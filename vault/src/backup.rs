@@ -138,6 +138,7 @@ impl Vault {
             .map_err(|e| VaultError::Store(e.to_string()))?;
         let mut paths = Vec::new();
         walk(&self.dir, &mut Vec::new(), &mut paths)?;
+        let out = crate::file::StopOnWipe::new(out, &self.slots_dir);
         let mut tar = tar::Builder::new(out);
         let mut list = BackupList {
             format: FORMAT.into(),

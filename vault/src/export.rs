@@ -274,6 +274,7 @@ impl Vault {
                 crate::record::FieldError::new("recipients", "at least one is needed").into(),
             );
         }
+        let out = crate::file::StopOnWipe::new(out, &self.slots_dir);
         let plan = self.plan_bundle(case_id, options.purpose)?;
         let sequence = self.next_bundle_sequence()?;
         let device = self.device_public_key();

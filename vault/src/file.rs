@@ -127,6 +127,46 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     Ok(total)
 }
 
+/// What an export or a backup answers when a wipe began while it ran.
+pub(crate) const WIPED: &str = "the vault is being wiped; nothing more was written";
+
+/// A writer that stops as soon as a wipe of the vault has begun (its
+/// marker exists, written before the key slots are destroyed): a panic
+/// wipe never waits for an export or a backup to end, and their callers
+/// remove what was written (`write_new_file` removes the `.part` file).
+pub(crate) struct StopOnWipe<W> {
+    inner: W,
+    marker: PathBuf,
+}
+
+impl<W> StopOnWipe<W> {
+    pub(crate) fn new(inner: W, vault_dir: &Path) -> Self {
+        StopOnWipe {
+            inner,
+            marker: vault_dir.join(crate::wipe::MARKER),
+        }
+    }
+
+    fn check(&self) -> io::Result<()> {
+        if self.marker.exists() {
+            return Err(io::Error::other(WIPED));
+        }
+        Ok(())
+    }
+}
+
+impl<W: io::Write> io::Write for StopOnWipe<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.check()?;
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.check()?;
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

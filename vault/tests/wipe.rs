@@ -314,3 +314,134 @@ fn no_version_of_a_wrapped_key_is_left_on_an_ext4_device() {
         assert!(!find(&bytes), "a wrapped key (raw bytes) is on the device");
     }
 }
+
+/// A sink that takes its time (a slow USB stick), discarding what it gets,
+/// and says when the first MiB went through.
+struct Slow {
+    written: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    started: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl std::io::Write for Slow {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use std::sync::atomic::Ordering;
+        let total = self.written.fetch_add(buf.len() as u64, Ordering::SeqCst) + buf.len() as u64;
+        if total > 1024 * 1024 {
+            if let Some(tx) = self.started.take() {
+                let _ = tx.send(());
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A vault holding a case with 64 MiB of evidence that consent lets OMCT
+/// receive.
+fn big_vault(root: &Path) -> (PathBuf, Vault, temoin_vault::ItemId) {
+    use temoin_vault::case::{Consent, ConsentScope};
+    let dir = root.join("vault");
+    let mut v = Vault::create(&dir, &Passphrase::from(PASS), KdfChoice::Minimum).expect("create");
+    let case = v.add(&Case::new("A case")).expect("case");
+    v.add(&Consent::new(
+        case,
+        "the family",
+        temoin_vault::PartialDate("2024-03-05".into()),
+        vec![ConsentScope::ShareWithOmct],
+    ))
+    .expect("consent");
+    let mut bytes = vec![0u8; 64 * 1024 * 1024];
+    temoin_crypto::random_bytes(&mut bytes);
+    let file = root.join("video.bin");
+    std::fs::write(&file, &bytes).expect("write");
+    v.ingest_file(case, &file, &mut |_| {}).expect("ingest");
+    (dir, v, case)
+}
+
+/// The panic wipe does not wait for a running export or backup: it begins
+/// (and destroys the key slots) while the job is still writing, and the
+/// job stops at its next write with nothing more written. The order of
+/// events is what is checked, not the time: the wipe began before the job
+/// returned, the wipe's first stage finished without the job's help, and
+/// the job wrote a small part of its 64 MiB.
+#[test]
+fn a_wipe_does_not_wait_for_a_running_export_or_backup() {
+    use std::sync::{Arc, Mutex};
+    for job in ["export", "backup"] {
+        let root = tempfile::tempdir().expect("tempdir");
+        let (dir, mut v, case) = big_vault(root.path());
+        let events = Arc::new(Mutex::new(Vec::<&str>::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log = events.clone();
+        let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = written.clone();
+        let running = std::thread::spawn(move || {
+            let sink = Slow {
+                written: counter,
+                started: Some(tx),
+            };
+            let result = if job == "export" {
+                let to = temoin_crypto::payload::PayloadIdentity::generate().recipient();
+                v.export_bundle(
+                    case,
+                    &temoin_vault::export::ExportOptions {
+                        purpose: temoin_bundle::Purpose::ShareWithOmct,
+                        recipients: vec![to],
+                        supersedes: None,
+                    },
+                    sink,
+                )
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+            } else {
+                v.backup(sink).map(|_| ()).map_err(|e| e.to_string())
+            };
+            log.lock().expect("events").push("job returned");
+            drop(v);
+            result
+        });
+        rx.recv().expect("the job started");
+        events.lock().expect("events").push("wipe began");
+        wipe::wipe_until(&dir, WipeStage::SlotsDestroyed).expect("wipe");
+        assert!(!dir.join("keyslots.json").exists());
+        let result = running.join().expect("the job");
+        assert_eq!(
+            *events.lock().expect("events"),
+            ["wipe began", "job returned"],
+            "{job}"
+        );
+        let e = result.expect_err("the job stopped");
+        assert!(e.contains("being wiped"), "{job}: {e}");
+        let sent = written.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(sent < 32 * 1024 * 1024, "{job}: {sent} bytes written");
+        wipe::wipe(&dir).expect("the wipe finishes");
+    }
+}
+
+/// An export to a file that meets a wipe leaves nothing behind.
+#[test]
+fn an_export_to_a_file_during_a_wipe_leaves_nothing() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dir, mut v, case) = big_vault(root.path());
+    wipe::wipe_until(&dir, WipeStage::Marked).expect("marked");
+    let out = root.path().join("bundle.tar.age");
+    let to = temoin_crypto::payload::PayloadIdentity::generate().recipient();
+    let e = v
+        .export_bundle_to_file(
+            case,
+            &temoin_vault::export::ExportOptions {
+                purpose: temoin_bundle::Purpose::ShareWithOmct,
+                recipients: vec![to],
+                supersedes: None,
+            },
+            &out,
+        )
+        .expect_err("stopped");
+    assert!(e.to_string().contains("being wiped"), "{e}");
+    assert!(!out.exists());
+    assert!(!root.path().join("bundle.tar.age.part").exists());
+}
