@@ -98,6 +98,12 @@ fn carried(rel: &[String]) -> bool {
         }
         [dir, name] if dir == BLOBS_DIR => name.ends_with(".age"),
         [dir, name] if dir == "outbox" => name.ends_with(".tar.age") && !name.starts_with("new-"),
+        // The spare store a duress passphrase opens, so that a restored
+        // vault answers that passphrase as the original did (it has no
+        // key-slot file of its own).
+        [dir, rest @ ..] if dir == crate::file::SPARE_DIR => {
+            !matches!(rest, [name] if name == crate::keyslot::FILE) && carried(rest)
+        }
         _ => false,
     }
 }
@@ -138,6 +144,39 @@ impl Vault {
             .map_err(|e| VaultError::Store(e.to_string()))?;
         let mut paths = Vec::new();
         walk(&self.dir, &mut Vec::new(), &mut paths)?;
+        // The spare store's backup is a vault's like any other: its own
+        // key-slot file, holding the duress slot that opened it (as the
+        // vault's slot) and a dummy beside it, so that it restores into a
+        // vault that opens with that passphrase.
+        let own_slots = match self.spare_slot {
+            Some(id) => {
+                let all = crate::keyslot::SlotFile::read(&self.slots_dir)
+                    .map_err(|e| VaultError::Store(e.to_string()))?;
+                let slot = all
+                    .slots
+                    .iter()
+                    .find(|s| s.id == id)
+                    .cloned()
+                    .ok_or_else(|| VaultError::Store("the key-slot file changed".into()))?;
+                let (salt, params) = slot
+                    .kdf
+                    .as_ref()
+                    .and_then(|k| Some((hex::decode(&k.salt).ok()?, k.params)))
+                    .ok_or_else(|| VaultError::Store("the key-slot file is damaged".into()))?;
+                let table = crate::keyslot::SlotFile {
+                    slots: vec![slot, crate::keyslot::SlotFile::dummy_slot(&salt, params)],
+                    ..all
+                };
+                paths.push(vec![crate::keyslot::FILE.to_owned()]);
+                paths.sort();
+                Some(
+                    table
+                        .file_bytes()
+                        .map_err(|e| VaultError::Store(e.to_string()))?,
+                )
+            }
+            None => None,
+        };
         let out = crate::file::StopOnWipe::new(out, &self.slots_dir);
         let mut tar = tar::Builder::new(out);
         let mut list = BackupList {
@@ -147,6 +186,20 @@ impl Vault {
         };
         for rel in paths {
             let path = rel.join("/");
+            if let (Some(bytes), true) = (&own_slots, path == crate::keyslot::FILE) {
+                let mut header = tar::Header::new_gnu();
+                header.set_size(bytes.len() as u64);
+                header.set_mode(0o600);
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_mtime(0);
+                tar.append_data(&mut header, &path, &bytes[..])?;
+                list.files.push(BackupFile {
+                    path,
+                    size: bytes.len() as u64,
+                    sha256: hex::encode(Sha256::digest(bytes)),
+                });
+                continue;
+            }
             let mut file = File::open(self.dir.join(&path))?;
             let size = file.metadata()?.len();
             let mut header = tar::Header::new_gnu();
@@ -379,6 +432,11 @@ fn restore_into<R: Read>(input: R, dir: &Path) -> Result<BackupList, OpenError> 
     }
     // sled wants its folder; staging is made again at unlock.
     create_private_dir(&dir.join(BLOBS_DIR))?;
+    // The spare store's evidence folder, which may have held nothing.
+    let spare = dir.join(crate::file::SPARE_DIR);
+    if spare.is_dir() {
+        create_private_dir(&spare.join(BLOBS_DIR))?;
+    }
     crate::file::sync_dir(dir)?;
     Ok(list)
 }

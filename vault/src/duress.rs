@@ -39,6 +39,10 @@ pub use crate::vault::spare::DuressOutcome;
 use crate::vault::spare::{finish_duress_removal, OUTCOME_KEY};
 use crate::vault::Vault;
 
+/// In the spare store: the duress outcome a person "set" from it, which
+/// makes no slot (see `set_duress_in_spare`).
+const PRETEND_KEY: &str = "duress/set-from-here";
+
 impl Vault {
     /// Whether this is the spare store a duress passphrase opened.
     pub fn is_spare(&self) -> bool {
@@ -61,9 +65,7 @@ impl Vault {
             return Err(OpenError::EmptyPassphrase);
         }
         if self.is_spare() {
-            return Err(OpenError::NotRecordable(
-                "a duress passphrase is set from the vault itself".into(),
-            ));
+            return self.set_duress_in_spare(current, duress, outcome);
         }
         let spare_dir = self.dir.join(SPARE_DIR);
         if spare_dir.exists() {
@@ -87,9 +89,9 @@ impl Vault {
                 "the duress passphrase must differ from the vault's passphrase".into(),
             ));
         }
-        let (salt, params) = slots.shared_kdf().ok_or_else(|| OpenError::Damaged {
-            what: "the key-slot file has no passphrase slot".into(),
-        })?;
+        // Salt and cost from the slot `current` just opened (the only ones
+        // proven), never from another slot of the unauthenticated file.
+        let (salt, params) = proven_kdf(&slots, real)?;
         let key = VaultKey::generate();
         let slot = slots.passphrase_slot_salted(&key, duress, params, &salt)?;
         std::fs::create_dir(&spare_dir)?;
@@ -140,7 +142,7 @@ impl Vault {
             )
         };
         if self.is_spare() {
-            return Err(own());
+            return self.remove_duress_in_spare(current);
         }
         let slots = SlotFile::read(&self.slots_dir)?;
         let (key, real) = slots.unlock(current)?;
@@ -169,6 +171,83 @@ impl Vault {
         Ok(())
     }
 
+    /// `set_duress` in the spare store: answers as a vault without a duress
+    /// passphrase would, the same checks in the same order and the same key
+    /// derivations, and records the setting in the spare store (sealed), so
+    /// that setting it again, or removing it, answers as a vault with one
+    /// would. No slot is made: the passphrase given opens nothing (see
+    /// docs/threat-model.md).
+    fn set_duress_in_spare(
+        &mut self,
+        current: &Passphrase,
+        duress: &Passphrase,
+        outcome: DuressOutcome,
+    ) -> Result<(), OpenError> {
+        let state = |e: VaultError| OpenError::Damaged {
+            what: e.to_string(),
+        };
+        if self.get_state(PRETEND_KEY).map_err(state)?.is_some() {
+            return Err(OpenError::NotRecordable(
+                "a duress passphrase is already set".into(),
+            ));
+        }
+        let slots = SlotFile::read(&self.slots_dir)?;
+        let (key, opened) = slots.unlock(current)?;
+        if Some(slots.slots[opened].id) != self.spare_slot
+            || !crate::vault::head_opens(&self.dir, &key, self.vault_id)
+        {
+            return Err(OpenError::WrongPassphrase);
+        }
+        drop(key);
+        if slots.unlock(duress).is_ok() {
+            return Err(OpenError::NotRecordable(
+                "the duress passphrase must differ from the vault's passphrase".into(),
+            ));
+        }
+        // The derivation a real slot would cost, for the same time.
+        let (salt, params) = proven_kdf(&slots, opened)?;
+        drop(slots.passphrase_slot_salted(&VaultKey::generate(), duress, params, &salt)?);
+        self.put_state(PRETEND_KEY, outcome.code().as_bytes())
+            .map_err(state)?;
+        self.append_custody(
+            crate::custody::Action::PassphraseChanged,
+            Default::default(),
+        )
+        .map_err(|e: VaultError| OpenError::ChangedNotRecorded(e.to_string()))?;
+        Ok(())
+    }
+
+    /// `remove_duress` in the spare store: as a vault with or without a
+    /// duress passphrase would answer, after [`Vault::set_duress_in_spare`].
+    fn remove_duress_in_spare(&mut self, current: &Passphrase) -> Result<(), OpenError> {
+        let state = |e: VaultError| OpenError::Damaged {
+            what: e.to_string(),
+        };
+        let slots = SlotFile::read(&self.slots_dir)?;
+        let (key, opened) = slots.unlock(current)?;
+        if Some(slots.slots[opened].id) != self.spare_slot
+            || !crate::vault::head_opens(&self.dir, &key, self.vault_id)
+        {
+            return Err(OpenError::NotRecordable(
+                "the duress passphrase is removed after unlocking with the vault's own passphrase"
+                    .into(),
+            ));
+        }
+        drop(key);
+        if self.get_state(PRETEND_KEY).map_err(state)?.is_none() {
+            return Err(OpenError::NotRecordable(
+                "no duress passphrase is set".into(),
+            ));
+        }
+        self.delete_state(PRETEND_KEY).map_err(state)?;
+        self.append_custody(
+            crate::custody::Action::PassphraseChanged,
+            Default::default(),
+        )
+        .map_err(|e: VaultError| OpenError::ChangedNotRecorded(e.to_string()))?;
+        Ok(())
+    }
+
     /// The number of wrong passphrases in a row after which the vault
     /// wipes itself, if a limit is set.
     pub fn attempt_limit(&self) -> Result<Option<u32>, OpenError> {
@@ -187,4 +266,18 @@ impl Vault {
         slots.attempt_limit = limit;
         slots.write(&self.slots_dir)
     }
+}
+
+/// The salt and cost of slot `i`, which a passphrase just opened.
+fn proven_kdf(
+    slots: &SlotFile,
+    i: usize,
+) -> Result<(Vec<u8>, temoin_crypto::kdf::KdfParams), OpenError> {
+    slots.slots[i]
+        .kdf
+        .as_ref()
+        .and_then(|k| Some((hex::decode(&k.salt).ok()?, k.params)))
+        .ok_or_else(|| OpenError::Damaged {
+            what: "the key-slot file has a passphrase slot without a cost".into(),
+        })
 }

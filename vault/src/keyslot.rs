@@ -113,26 +113,33 @@ pub(crate) fn write_table(dir: &Path, table: &str) -> Result<(), OpenError> {
     let path = dir.join(FILE);
     let current = std::fs::read(&path).ok();
     let newest = current.as_deref().and_then(newest_copy);
-    let generation = newest.map_or(0, |(g, _, _)| g) + 1;
-    let sha256 = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(table.as_bytes()))
-    };
-    let copy = format!(r#"{{"generation":{generation},"sha256":"{sha256}","table":{table}}}"#);
-    if copy.len() + 2 > COPY {
-        return Err(damaged("would hold more slots than it has room for"));
-    }
-    let half = |which: usize| -> Vec<u8> {
-        let mut out = Vec::with_capacity(COPY);
-        if which == 0 {
-            out.push(b'[');
+    let generation = newest
+        .map_or(Some(1), |(g, _, _)| g.checked_add(1))
+        .ok_or_else(|| damaged("has a generation number at its end"))?;
+    // A file of the earlier format too long to lie in the first half is
+    // replaced once the old way (it was written that way); from then on,
+    // in place.
+    if newest.is_none() && current.as_ref().is_some_and(|c| c.len() + 1 > COPY) {
+        let tmp = dir.join(format!("{FILE}.{}.tmp", hex::encode(kdf::new_salt())));
+        let copy = copy_text(generation, table)?;
+        let mut bytes = half(&copy, 0);
+        bytes.extend(half(&copy, 1));
+        let result = (|| -> std::io::Result<()> {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+            sync_dir(dir)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
         }
-        out.extend_from_slice(copy.as_bytes());
-        let tail: &[u8] = if which == 0 { b"," } else { b"]\n" };
-        out.resize(COPY - tail.len(), b' ');
-        out.extend_from_slice(tail);
-        out
-    };
+        return Ok(result?);
+    }
+    let copy = copy_text(generation, table)?;
     // The older copy first (or the second half, over a file of the
     // earlier format, which lies at the start of the first).
     let first = match newest {
@@ -150,7 +157,7 @@ pub(crate) fn write_table(dir: &Path, table: &str) -> Result<(), OpenError> {
     let mut f = options.open(&path)?;
     for which in [first, 1 - first] {
         f.seek(SeekFrom::Start((which * COPY) as u64))?;
-        f.write_all(&half(which))?;
+        f.write_all(&half(&copy, which))?;
         f.sync_all()?;
     }
     drop(f);
@@ -158,6 +165,57 @@ pub(crate) fn write_table(dir: &Path, table: &str) -> Result<(), OpenError> {
         sync_dir(dir)?;
     }
     Ok(())
+}
+
+/// After an unlock: if the two copies differ (a change cut short by a
+/// crash between its two writes) or one is torn, writes the newest table
+/// over both, so that no earlier version of a slot (an old passphrase's
+/// wrapped key) stays in the file until the next change.
+pub(crate) fn settle(dir: &Path) -> Result<(), OpenError> {
+    let Ok(bytes) = std::fs::read(dir.join(FILE)) else {
+        return Ok(());
+    };
+    let Some((_, _, table)) = newest_copy(&bytes) else {
+        return Ok(());
+    };
+    let (a, b) = bytes.split_at(COPY);
+    // Both halves whole and the same table: nothing to do.
+    if a[1..COPY - 1] == b[..COPY - 2] && newest_copy(&bytes).is_some() && whole(a, b) {
+        return Ok(());
+    }
+    let table = String::from_utf8(table.to_vec()).map_err(|_| damaged("is malformed"))?;
+    write_table(dir, &table)
+}
+
+/// Whether both halves have their frame (`[`..`,` and ..`]\n`).
+fn whole(a: &[u8], b: &[u8]) -> bool {
+    a.first() == Some(&b'[') && a.last() == Some(&b',') && b.ends_with(b"]\n")
+}
+
+/// One copy of a table as it is written: generation, checksum, table.
+fn copy_text(generation: u64, table: &str) -> Result<String, OpenError> {
+    let sha256 = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(table.as_bytes()))
+    };
+    let copy = format!(r#"{{"generation":{generation},"sha256":"{sha256}","table":{table}}}"#);
+    if copy.len() + 2 > COPY {
+        return Err(damaged("would hold more slots than it has room for"));
+    }
+    Ok(copy)
+}
+
+/// Half `which` (0 or 1) of the file, holding `copy`.
+fn half(copy: &str, which: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(COPY);
+    if which == 0 {
+        out.push(b'[');
+    }
+    out.extend_from_slice(copy.as_bytes());
+    let tail: &[u8] = if which == 0 { b"," } else { b"]\n" };
+    out.resize(COPY - tail.len(), b' ');
+    out.extend_from_slice(tail);
+    out
 }
 
 /// The newest whole copy in a file of the two-copy format: its
@@ -274,6 +332,16 @@ impl SlotFile {
         write_table(dir, &table)
     }
 
+    /// The bytes of a key-slot file holding this table alone (both copies,
+    /// generation 1), as a new vault's would be.
+    pub(crate) fn file_bytes(&self) -> Result<Vec<u8>, OpenError> {
+        let table = serde_json::to_string(self).map_err(|_| damaged("could not be encoded"))?;
+        let copy = copy_text(1, &table)?;
+        let mut out = half(&copy, 0);
+        out.extend(half(&copy, 1));
+        Ok(out)
+    }
+
     pub(crate) fn slot_aad<'a>(&self, slot: &'a Slot) -> Aad<'a> {
         Aad::Slot {
             vault_id: self.vault_id,
@@ -343,22 +411,6 @@ impl SlotFile {
         found.ok_or(OpenError::WrongPassphrase)
     }
 
-    /// The salt and parameters of the first passphrase slot, which new
-    /// slots share.
-    pub(crate) fn shared_kdf(&self) -> Option<(Vec<u8>, KdfParams)> {
-        let spec = self
-            .slots
-            .iter()
-            .find(|s| s.kind == PASSPHRASE)?
-            .kdf
-            .as_ref()?;
-        Some((hex::decode(&spec.salt).ok()?, spec.params))
-    }
-
-    /// A slot that no passphrase opens, indistinguishable from a real one
-    /// made with `salt` and `params`: a random id and 72 random bytes
-    /// where the wrapped key would be. Every vault carries one, so a
-    /// duress slot (which takes its place) does not show.
     pub(crate) fn dummy_slot(salt: &[u8], params: KdfParams) -> Slot {
         let mut id = [0u8; 16];
         temoin_crypto::random_bytes(&mut id);
@@ -500,6 +552,53 @@ mod tests {
             SlotFile::read(dir.path()),
             Err(OpenError::Damaged { .. })
         ));
+    }
+
+    /// A change cut short between its two writes: the halves hold two
+    /// tables. The newer whole one is read; with the newer torn, the older;
+    /// and the next unlock settles the file so the older is gone.
+    #[test]
+    fn a_change_cut_short_is_read_right_and_settled() {
+        let dir = ok(tempfile::tempdir());
+        ok(table(1, "OLDKEY").write(dir.path()));
+        let path = dir.path().join(FILE);
+        let old = ok(std::fs::read(&path));
+        let new_table = ok(serde_json::to_string(&table(1, "NEWKEY")));
+        // The new table written over the second half only (generation 2).
+        let mut cut = old.clone();
+        cut[COPY..].copy_from_slice(&half(&ok(copy_text(2, &new_table)), 1));
+        ok(std::fs::write(&path, &cut));
+        assert_eq!(
+            ok(SlotFile::read(dir.path())).slots[0].wrapped_key,
+            "NEWKEY"
+        );
+        // The same with the new half torn: the old table, whole.
+        let mut torn = cut.clone();
+        torn[COPY + 10..COPY + 60].fill(0);
+        ok(std::fs::write(&path, &torn));
+        assert_eq!(
+            ok(SlotFile::read(dir.path())).slots[0].wrapped_key,
+            "OLDKEY"
+        );
+        // Settled: both halves the new table, the old key gone.
+        ok(std::fs::write(&path, &cut));
+        ok(settle(dir.path()));
+        let settled = ok(std::fs::read(&path));
+        assert!(!contains(&settled, "OLDKEY"));
+        assert_eq!(
+            ok(SlotFile::read(dir.path())).slots[0].wrapped_key,
+            "NEWKEY"
+        );
+        // A settled file is left alone.
+        ok(settle(dir.path()));
+        assert_eq!(ok(std::fs::read(&path)), settled);
+        // A planted generation at the end of the range is refused, not
+        // wrapped round.
+        let max = ok(copy_text(u64::MAX, &new_table));
+        let mut planted = half(&max, 0);
+        planted.extend(half(&max, 1));
+        ok(std::fs::write(&path, &planted));
+        assert!(table(1, "X").write(dir.path()).is_err());
     }
 
     #[test]

@@ -461,3 +461,130 @@ fn an_edited_slot_cost_or_an_empty_spare_folder_cannot_cheapen_the_passphrase() 
     assert!(uniform(&dir));
     Vault::unlock(&dir, &pass("a new one")).expect("the new passphrase opens");
 }
+
+/// Everything a coercer can do from a vault, written down as what it
+/// answers: run against a vault without a duress passphrase and against
+/// the decoy a duress passphrase opens, it must read the same, word for
+/// word (see docs/threat-model.md for what still differs).
+fn script(v: &mut Vault, open: &str, root: &Path) -> Vec<String> {
+    use temoin_vault::backup::{restore_file, RecoveryKey, RecoveryOpener};
+    let say = |r: Result<(), OpenError>| match r {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    let mut out = Vec::new();
+    let p = pass(open);
+    out.push(say(v.set_duress(&p, &p, DuressOutcome::Decoy)));
+    out.push(say(v.set_duress(
+        &pass("a guess"),
+        &pass("other"),
+        DuressOutcome::Decoy,
+    )));
+    out.push(say(v.remove_duress(&p)));
+    out.push(say(v.set_duress(&p, &pass("second"), DuressOutcome::Decoy)));
+    out.push(say(v.set_duress(&p, &pass("third"), DuressOutcome::Shred)));
+    out.push(say(v.remove_duress(&pass("a guess"))));
+    out.push(say(v.remove_duress(&p)));
+    out.push(say(v.remove_duress(&p)));
+    out.push(say(v.set_attempt_limit(Some(5))));
+    out.push(format!(
+        "{:?}",
+        v.attempt_limit().map_err(|e| e.to_string())
+    ));
+    out.push(say(v.set_attempt_limit(None)));
+    out.push(say(v.change_passphrase(
+        &p,
+        &pass("changed"),
+        KdfChoice::Minimum,
+    )));
+    out.push(say(v.change_passphrase(
+        &pass("changed"),
+        &p,
+        KdfChoice::Minimum,
+    )));
+    let file = root.join("backup.age");
+    let recovery = pass("recovery words");
+    out.push(
+        v.backup_to_file(&file, RecoveryKey::Passphrase(&recovery))
+            .map(|_| "ok".to_owned())
+            .unwrap_or_else(|e| e.to_string()),
+    );
+    let restored = root.join("restored");
+    out.push(
+        restore_file(&file, RecoveryOpener::Passphrase(&recovery), &restored)
+            .map(|_| "ok".to_owned())
+            .unwrap_or_else(|e| e.to_string()),
+    );
+    match Vault::unlock(&restored, &p) {
+        Ok(r) => {
+            out.push(format!("restored opens; spare: {}", r.is_spare()));
+            out.push(format!("{:?}", titles(&r)));
+        }
+        Err(e) => out.push(e.to_string()),
+    }
+    out.push(say(Vault::unlock(&restored, &pass("a guess")).map(|_| ())));
+    out
+}
+
+#[test]
+fn the_decoy_answers_every_command_as_a_vault_without_duress() {
+    const OPEN: &str = "what I type when forced";
+    // A vault without a duress passphrase, holding one harmless case.
+    let plain_root = tempfile::tempdir().expect("tempdir");
+    let plain_dir = plain_root.path().join("vault");
+    let mut plain = Vault::create(&plain_dir, &pass(OPEN), KdfChoice::Minimum).expect("create");
+    plain.add(&Case::new("Shopping")).expect("case");
+    // A real vault whose duress passphrase opens a decoy holding the same.
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = vault(root.path());
+    let mut v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    v.set_duress(&pass(REAL), &pass(OPEN), DuressOutcome::Decoy)
+        .expect("set duress");
+    v.lock();
+    let mut decoy = Vault::unlock(&dir, &pass(OPEN)).expect("decoy");
+    assert!(decoy.is_spare());
+    decoy.add(&Case::new("Shopping")).expect("case");
+
+    let expected = script(&mut plain, OPEN, plain_root.path());
+    let seen = script(&mut decoy, OPEN, root.path());
+    assert_eq!(seen, expected);
+    assert_eq!(expected[3], "ok", "{expected:?}");
+    assert_eq!(
+        expected[15], "restored opens; spare: false",
+        "the backup restores: {expected:?}"
+    );
+    // And the real vault behind the decoy is as it was.
+    drop(decoy);
+    let r = Vault::unlock(&dir, &pass(REAL)).expect("real");
+    assert_eq!(titles(&r), ["The real case"]);
+}
+
+/// A backup of a real vault with a duress passphrase carries the spare
+/// store: restored, the duress passphrase opens the decoy again, never
+/// "damaged".
+#[test]
+fn a_restored_vault_answers_its_duress_passphrase_as_before() {
+    use temoin_vault::backup::{restore_file, RecoveryKey, RecoveryOpener};
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = vault(root.path());
+    let mut v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    v.set_duress(&pass(REAL), &pass(DURESS), DuressOutcome::Decoy)
+        .expect("set duress");
+    v.lock();
+    let mut d = Vault::unlock(&dir, &pass(DURESS)).expect("decoy");
+    d.add(&Case::new("Groceries")).expect("case");
+    d.lock();
+    let v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    let file = root.path().join("backup.age");
+    let recovery = pass("recovery words");
+    v.backup_to_file(&file, RecoveryKey::Passphrase(&recovery))
+        .expect("backup");
+    let restored = root.path().join("restored");
+    restore_file(&file, RecoveryOpener::Passphrase(&recovery), &restored).expect("restore");
+    let d = Vault::unlock(&restored, &pass(DURESS)).expect("the duress passphrase");
+    assert!(d.is_spare());
+    assert_eq!(titles(&d), ["Groceries"]);
+    drop(d);
+    let r = Vault::unlock(&restored, &pass(REAL)).expect("the real passphrase");
+    assert_eq!(titles(&r), ["The real case"]);
+}

@@ -297,6 +297,15 @@ fn no_version_of_a_wrapped_key_is_left_on_an_ext4_device() {
     v.remove_duress(&new).expect("remove duress");
     wrapped_keys(&dir, &mut seen);
     v.lock();
+    // Before the wipe (a device seized as it is): the slots in use are on
+    // the device (the search works), no earlier version is.
+    let mut current = Vec::new();
+    wrapped_keys(&dir, &mut current);
+    let raw = std::fs::read(&image).expect("image");
+    for w in &seen {
+        let found = memchr::memmem::find(&raw, w.as_bytes()).is_some();
+        assert_eq!(found, current.contains(w), "before the wipe");
+    }
     wipe::wipe(&dir).expect("wipe");
     drop(guard);
 

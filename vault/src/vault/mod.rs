@@ -111,6 +111,9 @@ pub struct Vault {
     /// Set once unlock has loaded everything; until then (and if unlock
     /// fails part way) no snapshot may be written from the partial state.
     pub(crate) loaded: bool,
+    /// In the spare store: the id of the duress slot that opened it (its
+    /// backup carries that slot as its own key-slot file).
+    pub(crate) spare_slot: Option<[u8; 16]>,
 }
 
 impl Drop for Vault {

@@ -161,6 +161,9 @@ impl Vault {
             Err(e) => return Err(e),
         };
         crate::attempts::attempts_reset(dir)?;
+        // A change of the slots cut short between its two writes leaves
+        // the earlier table in one copy: written over now.
+        crate::keyslot::settle(dir)?;
         // Which store the key opens: the vault's, or the spare one a
         // duress passphrase leads to. Told apart by the custody head, a
         // few hundred bytes, so both paths take the same time.
@@ -288,6 +291,7 @@ impl Vault {
             snapshot_seq: None,
             unsettled: false,
             loaded: false,
+            spare_slot: None,
         }
     }
 
@@ -497,6 +501,9 @@ impl Vault {
                 what: "the key-slot file has a malformed salt".into(),
             })?;
         slots.slots[which] = slots.passphrase_slot_salted(&self.key, new, params, &salt)?;
+        if self.is_spare() {
+            self.spare_slot = Some(slots.slots[which].id);
+        }
         if !duress_set {
             spare::dummies_but(&mut slots, which)?;
         }

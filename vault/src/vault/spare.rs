@@ -40,6 +40,7 @@ pub(crate) fn open_spare(
 ) -> Result<Vault, OpenError> {
     let mut spare = Vault::open_with_key(&dir.join(SPARE_DIR), slots.vault_id, key)?;
     spare.slots_dir = dir.to_owned();
+    spare.spare_slot = slots.slots.get(opened).map(|s| s.id);
     let outcome = spare
         .get_state(OUTCOME_KEY)
         .map_err(|e| OpenError::Damaged {
