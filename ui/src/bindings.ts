@@ -50,8 +50,12 @@ export const commands = {
 	 */
 	clipboardCopied: () => typedError<null, AppError>(__TAURI_INVOKE("clipboard_copied")),
 	/**
-	 *  Destroys the vault now: locks it, then wipes it (key slots first). The
-	 *  interface shows the first-run screen afterwards.
+	 *  Destroys the vault now: the key slots first, before taking any lock
+	 *  (an export, a submission or a backup holds the vault for its whole
+	 *  length, and the wipe must not wait for it: it stops at its next write,
+	 *  seeing the wipe begun); then the vault is locked, which waits for those
+	 *  jobs to let go, and the rest of its files are removed. The interface
+	 *  shows the first-run screen afterwards.
 	 */
 	panicWipe: () => typedError<null, AppError>(__TAURI_INVOKE("panic_wipe")),
 	securitySettings: () => typedError<SecuritySettings_Serialize, AppError>(__TAURI_INVOKE("security_settings")),
