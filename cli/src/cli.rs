@@ -156,6 +156,9 @@ pub enum Command {
     /// Show this device's signing key (for enrollment and for anyone
     /// verifying what it signed).
     Device,
+    /// Check what this computer may write of Témoin's memory (keys, open
+    /// records) to disk: unencrypted swap, hibernation. Needs no vault.
+    Doctor,
     /// Destroy the vault now: its key slots first (that alone makes every
     /// record and file unreadable, even with the passphrase), then its
     /// files. Needs no passphrase. A wipe cut short by a crash finishes at

@@ -194,6 +194,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::ForgetAfterDelivery { policy } => security::forget_after_delivery(cli, policy)?,
         Command::Wipe { yes } => security::wipe(cli, *yes)?,
         Command::Device => device::show(cli)?,
+        Command::Doctor => security::doctor(cli.json)?,
         Command::ExportPayloadKey { out } => device::export_payload_key(cli, out)?,
     }
     Ok(ExitCode::SUCCESS)

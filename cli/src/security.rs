@@ -142,3 +142,48 @@ pub fn wipe(cli: &Cli, yes: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// `temoin doctor`: what this computer may write of memory to disk, in
+/// plain words, with what to do.
+pub fn doctor(json_out: bool) -> Result<()> {
+    let r = temoin_vault::memory_risks();
+    if json_out {
+        return print_json(&json!(r));
+    }
+    if r.unencrypted_swap.is_empty() && r.unknown_swap.is_empty() {
+        if r.safe_swap.is_empty() {
+            println!("Swap: none. Good: memory is not written to disk to make room.");
+        } else {
+            println!(
+                "Swap: encrypted or in memory ({}). Good.",
+                r.safe_swap.join(", ")
+            );
+        }
+    }
+    if !r.unencrypted_swap.is_empty() {
+        println!(
+            "Swap: NOT ENCRYPTED ({}). When memory runs short, the computer writes parts of it \
+             there, and Témoin's keys and open records can stay on the disk after it is off, \
+             where a seized disk gives them up. Encrypt the swap (an encrypted system install, or \
+             cryptsetup with a random key at each start), or turn it off (swapoff -a, and remove \
+             it from /etc/fstab).",
+            r.unencrypted_swap.join(", ")
+        );
+    }
+    if !r.unknown_swap.is_empty() {
+        println!(
+            "Swap: could not tell whether {} is encrypted. If it is not, treat it as above.",
+            r.unknown_swap.join(", ")
+        );
+    }
+    if r.hibernation {
+        println!(
+            "Hibernation: SET UP. Hibernating writes all of memory to disk, Témoin's keys \
+             included. Lock or close Témoin before the computer sleeps, turn hibernation off, or \
+             make sure the disk it writes to is encrypted."
+        );
+    } else {
+        println!("Hibernation: not set up. Good.");
+    }
+    Ok(())
+}

@@ -330,3 +330,27 @@ fn usage_errors_exit_with_2() {
         assert_fails(&out, 2, &[]);
     }
 }
+
+/// `temoin doctor` needs no vault and says, machine-readably, what this
+/// computer may write of memory to disk.
+#[test]
+fn doctor_reports_swap_and_hibernation() {
+    let out = temoin_no_vault(&["doctor", "--json"]);
+    let v = assert_json(&out);
+    assert_eq!(
+        keys(&v),
+        [
+            "hibernation",
+            "safe_swap",
+            "unencrypted_swap",
+            "unknown_swap"
+        ],
+        "{v}"
+    );
+    assert!(v["hibernation"].is_boolean());
+    let text = assert_ok(&temoin_no_vault(&["doctor"]));
+    assert!(
+        text.contains("Swap:") && text.contains("Hibernation:"),
+        "{text}"
+    );
+}

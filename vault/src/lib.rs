@@ -41,7 +41,7 @@ mod vault;
 pub use error::{ExportError, ForgetError, IngestError, OpenError, VaultError, WipeError};
 pub use evidence::{OriginalUse, PayloadFacts, StagedPayload};
 pub use search::Hit;
-pub use temoin_crypto::hygiene::harden_process;
+pub use temoin_crypto::hygiene::{harden_process, memory_risks, MemoryRisks};
 pub use temoin_crypto::kdf::KdfParams;
 pub use temoin_crypto::sign::DevicePublicKey;
 pub use temoin_crypto::Passphrase;
