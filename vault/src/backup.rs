@@ -102,7 +102,9 @@ fn carried(rel: &[String]) -> bool {
         // vault answers that passphrase as the original did (it has no
         // key-slot file of its own).
         [dir, rest @ ..] if dir == crate::file::SPARE_DIR => {
-            !matches!(rest, [name] if name == crate::keyslot::FILE) && carried(rest)
+            !matches!(rest, [name] if name == crate::keyslot::FILE)
+                && rest.first().is_none_or(|r| r != crate::file::SPARE_DIR)
+                && carried(rest)
         }
         _ => false,
     }
@@ -163,15 +165,30 @@ impl Vault {
                     .as_ref()
                     .and_then(|k| Some((hex::decode(&k.salt).ok()?, k.params)))
                     .ok_or_else(|| VaultError::Store("the key-slot file is damaged".into()))?;
+                // The dummy is the same in every backup, as a vault's
+                // would be: its id and noise are keyed hashes under the
+                // spare store's key (indistinguishable from random).
+                let tag = |n: &str| self.key.name_tag(self.vault_id, n);
+                let mut noise = [0u8; 72];
+                for (i, chunk) in noise.chunks_mut(16).enumerate() {
+                    let t = tag(&format!("backup-dummy/noise/{i}"));
+                    chunk.copy_from_slice(&t[..chunk.len()]);
+                }
+                let dummy = crate::keyslot::SlotFile::dummy_slot_with(
+                    tag("backup-dummy/id"),
+                    &noise,
+                    &salt,
+                    params,
+                );
                 let table = crate::keyslot::SlotFile {
-                    slots: vec![slot, crate::keyslot::SlotFile::dummy_slot(&salt, params)],
+                    slots: vec![slot, dummy],
                     ..all
                 };
                 paths.push(vec![crate::keyslot::FILE.to_owned()]);
                 paths.sort();
                 Some(
                     table
-                        .file_bytes()
+                        .file_bytes(crate::keyslot::generation(&self.slots_dir))
                         .map_err(|e| VaultError::Store(e.to_string()))?,
                 )
             }

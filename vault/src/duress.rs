@@ -199,16 +199,29 @@ impl Vault {
             return Err(OpenError::WrongPassphrase);
         }
         drop(key);
-        if slots.unlock(duress).is_ok() {
+        // Compared with this store's own slot only: trying every slot would
+        // tell a coercer who types the real vault's passphrase here that it
+        // is one (and count nothing). One derivation, as in a vault.
+        let own = SlotFile {
+            slots: vec![slots.slots[opened].clone()],
+            ..slots.clone()
+        };
+        if own.unlock(duress).is_ok() {
             return Err(OpenError::NotRecordable(
                 "the duress passphrase must differ from the vault's passphrase".into(),
             ));
         }
         // The derivation a real slot would cost, for the same time.
         let (salt, params) = proven_kdf(&slots, opened)?;
-        drop(slots.passphrase_slot_salted(&VaultKey::generate(), duress, params, &salt)?);
-        self.put_state(PRETEND_KEY, outcome.code().as_bytes())
-            .map_err(state)?;
+        // A slot as a vault would make (wrapping a key of no use), kept
+        // sealed here: removing asks for the vault's own passphrase when
+        // given this one, as a vault does for its duress passphrase.
+        let _ = outcome;
+        let pretend = slots.passphrase_slot_salted(&VaultKey::generate(), duress, params, &salt)?;
+        let text = serde_json::to_vec(&pretend).map_err(|_| OpenError::Damaged {
+            what: "a slot could not be encoded".into(),
+        })?;
+        self.put_state(PRETEND_KEY, &text).map_err(state)?;
         self.append_custody(
             crate::custody::Action::PassphraseChanged,
             Default::default(),
@@ -223,18 +236,35 @@ impl Vault {
         let state = |e: VaultError| OpenError::Damaged {
             what: e.to_string(),
         };
-        let slots = SlotFile::read(&self.slots_dir)?;
-        let (key, opened) = slots.unlock(current)?;
-        if Some(slots.slots[opened].id) != self.spare_slot
-            || !crate::vault::head_opens(&self.dir, &key, self.vault_id)
-        {
-            return Err(OpenError::NotRecordable(
-                "the duress passphrase is removed after unlocking with the vault's own passphrase"
-                    .into(),
-            ));
+        let mut slots = SlotFile::read(&self.slots_dir)?;
+        // The pretend duress slot beside the file's, so that one derivation
+        // tries them all, as in a vault.
+        let pretend = self
+            .get_state(PRETEND_KEY)
+            .map_err(state)?
+            .and_then(|b| serde_json::from_slice::<crate::keyslot::Slot>(&b).ok());
+        let pretend_at = pretend.is_some().then_some(slots.slots.len());
+        slots.slots.extend(pretend);
+        let opened = slots.unlock_all(current)?;
+        let ours = opened.iter().any(|(key, i)| {
+            Some(slots.slots[*i].id) == self.spare_slot
+                && crate::vault::head_opens(&self.dir, key, self.vault_id)
+        });
+        if !ours {
+            // The pretend duress passphrase: as a vault answers its duress
+            // passphrase here. Any other (the real vault's included): as a
+            // vault answers a passphrase that opens nothing.
+            if opened.iter().any(|(_, i)| Some(*i) == pretend_at) {
+                return Err(OpenError::NotRecordable(
+                    "the duress passphrase is removed after unlocking with the vault's own \
+                     passphrase"
+                        .into(),
+                ));
+            }
+            return Err(OpenError::WrongPassphrase);
         }
-        drop(key);
-        if self.get_state(PRETEND_KEY).map_err(state)?.is_none() {
+        drop(opened);
+        if pretend_at.is_none() {
             return Err(OpenError::NotRecordable(
                 "no duress passphrase is set".into(),
             ));

@@ -124,7 +124,7 @@ impl Vault {
         };
         let mut writer = payload::encrypt_to(
             &[self.identity.recipient()],
-            BufWriter::with_capacity(READ_BUF, file),
+            crate::file::StopOnWipe::new(BufWriter::with_capacity(READ_BUF, file), &self.slots_dir),
         )
         .map_err(|e| map_payload_error(id, e))?;
         let mut hasher = Sha256::new();
@@ -150,6 +150,7 @@ impl Vault {
         }
         let file = writer
             .finish()?
+            .into_inner()
             .into_inner()
             .map_err(|e| VaultError::from(e.into_error()))?;
         file.sync_all()?;

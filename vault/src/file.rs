@@ -147,6 +147,11 @@ impl<W> StopOnWipe<W> {
         }
     }
 
+    /// The writer inside, the guard's work done.
+    pub(crate) fn into_inner(self) -> W {
+        self.inner
+    }
+
     fn check(&self) -> io::Result<()> {
         if self.marker.exists() {
             return Err(io::Error::other(WIPED));

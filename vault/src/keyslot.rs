@@ -110,6 +110,11 @@ mod hex_16 {
 /// over the other copy, and syncs (see the module's documentation).
 pub(crate) fn write_table(dir: &Path, table: &str) -> Result<(), OpenError> {
     use std::io::{Seek, SeekFrom};
+    // A wipe has begun: the slots it destroyed must not come back from a
+    // change that was still deriving its key.
+    if dir.join(crate::wipe::MARKER).exists() {
+        return Err(OpenError::NotRecordable("the vault is being wiped".into()));
+    }
     let path = dir.join(FILE);
     let current = std::fs::read(&path).ok();
     let newest = current.as_deref().and_then(newest_copy);
@@ -148,7 +153,9 @@ pub(crate) fn write_table(dir: &Path, table: &str) -> Result<(), OpenError> {
     };
     let existed = current.is_some();
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(false);
+    // Created only for a new vault: a file that went away (a wipe) is
+    // never made again here.
+    options.write(true).create(!existed).truncate(false);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -165,6 +172,15 @@ pub(crate) fn write_table(dir: &Path, table: &str) -> Result<(), OpenError> {
         sync_dir(dir)?;
     }
     Ok(())
+}
+
+/// The generation of the newest copy in the key-slot file in `dir` (0 for
+/// a file of the earlier format or none).
+pub(crate) fn generation(dir: &Path) -> u64 {
+    std::fs::read(dir.join(FILE))
+        .ok()
+        .and_then(|b| newest_copy(&b).map(|(g, _, _)| g))
+        .unwrap_or(0)
 }
 
 /// After an unlock: if the two copies differ (a change cut short by a
@@ -333,10 +349,10 @@ impl SlotFile {
     }
 
     /// The bytes of a key-slot file holding this table alone (both copies,
-    /// generation 1), as a new vault's would be.
-    pub(crate) fn file_bytes(&self) -> Result<Vec<u8>, OpenError> {
+    /// at `generation`), as a settled file of a vault would be.
+    pub(crate) fn file_bytes(&self, generation: u64) -> Result<Vec<u8>, OpenError> {
         let table = serde_json::to_string(self).map_err(|_| damaged("could not be encoded"))?;
-        let copy = copy_text(1, &table)?;
+        let copy = copy_text(generation.max(1), &table)?;
         let mut out = half(&copy, 0);
         out.extend(half(&copy, 1));
         Ok(out)
@@ -361,6 +377,19 @@ impl SlotFile {
     /// (Slots made by this version share one salt and one set of
     /// parameters, so that is one derivation.)
     pub(crate) fn unlock(&self, passphrase: &Passphrase) -> Result<(VaultKey, usize), OpenError> {
+        self.unlock_all(passphrase)?
+            .into_iter()
+            .next()
+            .ok_or(OpenError::WrongPassphrase)
+    }
+
+    /// Every passphrase slot `passphrase` opens, in order, with the same
+    /// derivations as [`SlotFile::unlock`] (one per salt and cost, every
+    /// slot tried).
+    pub(crate) fn unlock_all(
+        &self,
+        passphrase: &Passphrase,
+    ) -> Result<Vec<(VaultKey, usize)>, OpenError> {
         let mut checked = Vec::new();
         for (i, slot) in self.slots.iter().enumerate() {
             if slot.kind != PASSPHRASE {
@@ -396,19 +425,17 @@ impl SlotFile {
                 ));
             }
         }
-        let mut found = None;
+        let mut found = Vec::new();
         for (i, salt, params, wrapped) in &checked {
             let Some((_, _, kek)) = keks.iter().find(|(s, p, _)| s == salt && p == params) else {
                 continue;
             };
             // Every slot is tried, as the derivations were.
             if let Ok(key) = VaultKey::unwrap(kek, &self.slot_aad(&self.slots[*i]), wrapped) {
-                if found.is_none() {
-                    found = Some((key, *i));
-                }
+                found.push((key, *i));
             }
         }
-        found.ok_or(OpenError::WrongPassphrase)
+        Ok(found)
     }
 
     pub(crate) fn dummy_slot(salt: &[u8], params: KdfParams) -> Slot {
@@ -416,6 +443,16 @@ impl SlotFile {
         temoin_crypto::random_bytes(&mut id);
         let mut noise = [0u8; 72];
         temoin_crypto::random_bytes(&mut noise);
+        Self::dummy_slot_with(id, &noise, salt, params)
+    }
+
+    /// A dummy slot of the given id and noise (which must look random).
+    pub(crate) fn dummy_slot_with(
+        id: [u8; 16],
+        noise: &[u8; 72],
+        salt: &[u8],
+        params: KdfParams,
+    ) -> Slot {
         Slot {
             id,
             kind: PASSPHRASE.to_owned(),

@@ -454,3 +454,33 @@ fn an_export_to_a_file_during_a_wipe_leaves_nothing() {
     assert!(!out.exists());
     assert!(!root.path().join("bundle.tar.age.part").exists());
 }
+
+/// A change of the key slots that was still deriving its key when a wipe
+/// began does not bring the destroyed slots back.
+#[test]
+fn the_slots_a_wipe_destroyed_are_never_written_again() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("vault");
+    let mut v = Vault::create(&dir, &Passphrase::from(PASS), KdfChoice::Minimum).expect("create");
+    // The wipe has begun (its marker written), the slots still there: a
+    // change is refused and leaves them as they are.
+    wipe::wipe_until(&dir, WipeStage::Marked).expect("marked");
+    let before = std::fs::read(dir.join("keyslots.json")).expect("slots");
+    let e = v.set_attempt_limit(Some(3)).expect_err("refused");
+    assert!(e.to_string().contains("being wiped"), "{e}");
+    assert_eq!(
+        std::fs::read(dir.join("keyslots.json")).expect("slots"),
+        before
+    );
+    // Destroyed: a change does not make them again.
+    wipe::wipe_until(&dir, WipeStage::SlotsDestroyed).expect("first stage");
+    assert!(v.set_attempt_limit(Some(3)).is_err());
+    assert!(!dir.join("keyslots.json").exists());
+    let file = root.path().join("note.txt");
+    std::fs::write(&file, vec![7u8; 4 * 1024 * 1024]).expect("write");
+    let case = temoin_vault::ItemId::random();
+    assert!(v.ingest_file(case, &file, &mut |_| {}).is_err());
+    drop(v);
+    wipe::wipe(&dir).expect("the wipe finishes");
+    assert!(!dir.exists());
+}

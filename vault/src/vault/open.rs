@@ -163,7 +163,8 @@ impl Vault {
         crate::attempts::attempts_reset(dir)?;
         // A change of the slots cut short between its two writes leaves
         // the earlier table in one copy: written over now.
-        crate::keyslot::settle(dir)?;
+        // Best effort: a full or read-only disk must not keep the vault shut.
+        let _ = crate::keyslot::settle(dir);
         // Which store the key opens: the vault's, or the spare one a
         // duress passphrase leads to. Told apart by the custody head, a
         // few hundred bytes, so both paths take the same time.
@@ -403,30 +404,19 @@ impl Vault {
                 what: "the key-slot file belongs to another vault".into(),
             });
         }
-        // Find the slot `old` opens, checking its parameters as at unlock.
-        let mut which = None;
-        for (i, slot) in slots.slots.iter().enumerate() {
-            if slot.kind != crate::keyslot::PASSPHRASE {
-                continue;
-            }
-            let single = SlotFile {
-                slots: vec![slot.clone()],
-                ..slots.clone()
-            };
-            match single.unlock(old) {
-                // Only a slot of this store: in the vault, the duress
-                // passphrase opens the spare store's slot, which must not
-                // be replaced by one for this vault's key.
-                Ok((key, _)) if head_opens(&self.dir, &key, self.vault_id) => {
-                    which = Some(i);
-                    break;
-                }
-                Ok(_) => continue,
-                Err(OpenError::WrongPassphrase) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        let which = which.ok_or(OpenError::WrongPassphrase)?;
+        // Find the slot `old` opens, checking its parameters as at unlock,
+        // with one derivation whichever slot it is (the spare store's slot
+        // comes after the vault's: a derivation per slot would make a
+        // change in the decoy slower than in a vault). Only a slot of this
+        // store: in the vault, the duress passphrase opens the spare
+        // store's slot, which must not be replaced by one for this vault's
+        // key.
+        let which = slots
+            .unlock_all(old)?
+            .into_iter()
+            .find(|(key, _)| head_opens(&self.dir, key, self.vault_id))
+            .map(|(_, i)| i)
+            .ok_or(OpenError::WrongPassphrase)?;
         // Refuse before touching the slots if the change could not be
         // recorded: a half-done change would leave a person unsure which
         // passphrase now works.
