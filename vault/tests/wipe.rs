@@ -462,6 +462,7 @@ fn the_slots_a_wipe_destroyed_are_never_written_again() {
     let root = tempfile::tempdir().expect("tempdir");
     let dir = root.path().join("vault");
     let mut v = Vault::create(&dir, &Passphrase::from(PASS), KdfChoice::Minimum).expect("create");
+    let case = v.add(&Case::new("A case")).expect("case");
     // The wipe has begun (its marker written), the slots still there: a
     // change is refused and leaves them as they are.
     wipe::wipe_until(&dir, WipeStage::Marked).expect("marked");
@@ -478,9 +479,48 @@ fn the_slots_a_wipe_destroyed_are_never_written_again() {
     assert!(!dir.join("keyslots.json").exists());
     let file = root.path().join("note.txt");
     std::fs::write(&file, vec![7u8; 4 * 1024 * 1024]).expect("write");
-    let case = temoin_vault::ItemId::random();
-    assert!(v.ingest_file(case, &file, &mut |_| {}).is_err());
+    // An import into the vault stops at its first write, saying why.
+    let e = v
+        .ingest_file(case, &file, &mut |_| {})
+        .expect_err("the import stops");
+    assert!(e.to_string().contains("being wiped"), "{e}");
     drop(v);
     wipe::wipe(&dir).expect("the wipe finishes");
     assert!(!dir.exists());
+}
+
+/// A passphrase change cut short between its two writes leaves the old
+/// table (the old passphrase's wrapped key) in one copy of the key-slot
+/// file; the next unlock writes the current table over it.
+#[test]
+fn an_unlock_settles_a_key_slot_change_cut_short() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("vault");
+    let mut v = Vault::create(&dir, &Passphrase::from(PASS), KdfChoice::Minimum).expect("create");
+    let before = std::fs::read(dir.join("keyslots.json")).expect("slots");
+    let mut old = Vec::new();
+    wrapped_keys(&dir, &mut old);
+    v.change_passphrase(
+        &Passphrase::from(PASS),
+        &Passphrase::from("a new one"),
+        KdfChoice::Minimum,
+    )
+    .expect("passwd");
+    v.lock();
+    // The second half as it was before the change: the cut.
+    let mut cut = std::fs::read(dir.join("keyslots.json")).expect("slots");
+    let half = cut.len() / 2;
+    cut[half..].copy_from_slice(&before[half..]);
+    std::fs::write(dir.join("keyslots.json"), &cut).expect("write");
+    let find = |bytes: &[u8], w: &str| memchr::memmem::find(bytes, w.as_bytes()).is_some();
+    assert!(
+        old.iter().any(|w| find(&cut, w)),
+        "the cut holds the old key"
+    );
+    drop(Vault::unlock(&dir, &Passphrase::from("a new one")).expect("unlock"));
+    let settled = std::fs::read(dir.join("keyslots.json")).expect("slots");
+    assert!(
+        !old.iter().any(|w| find(&settled, w)),
+        "the old key is gone"
+    );
 }
