@@ -329,8 +329,7 @@ impl Desk {
         let mut taken = std::collections::BTreeMap::new();
         for name in PLAIN {
             if let Some(bytes) = read(name)? {
-                use sha2::Digest;
-                taken.insert(name.to_owned(), hex::encode(sha2::Sha256::digest(&*bytes)));
+                taken.insert(name.to_owned(), sha256_hex(&bytes));
             }
         }
         self.put(MIGRATED, &serde_json::to_vec(&taken).unwrap_or_default())?;
@@ -371,11 +370,7 @@ impl Desk {
             let Ok(bytes) = std::fs::read(&path).map(Zeroizing::new) else {
                 continue;
             };
-            let sha = {
-                use sha2::Digest;
-                hex::encode(sha2::Sha256::digest(&*bytes))
-            };
-            if taken.get(name) == Some(&sha) {
+            if taken.get(name) == Some(&sha256_hex(&bytes)) {
                 removed |= remove(&path)?;
             } else {
                 left.push(name.to_owned());
@@ -493,6 +488,11 @@ impl Desk {
         text.extend_from_slice(&old);
         self.put(IDENTITIES, &text)
     }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 fn no_server() -> DeskError {

@@ -129,6 +129,17 @@ fn walk(root: &Path, rel: &mut Vec<String>, out: &mut Vec<Vec<String>>) -> io::R
     Ok(())
 }
 
+/// The header of one backup entry: a regular file of `size` bytes, its
+/// owner's only, no time (a backup says nothing of when files changed).
+fn entry_header(size: u64) -> tar::Header {
+    let mut header = tar::Header::new_gnu();
+    header.set_size(size);
+    header.set_mode(0o600);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_mtime(0);
+    header
+}
+
 fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
@@ -204,11 +215,7 @@ impl Vault {
         for rel in paths {
             let path = rel.join("/");
             if let (Some(bytes), true) = (&own_slots, path == crate::keyslot::FILE) {
-                let mut header = tar::Header::new_gnu();
-                header.set_size(bytes.len() as u64);
-                header.set_mode(0o600);
-                header.set_entry_type(tar::EntryType::Regular);
-                header.set_mtime(0);
+                let mut header = entry_header(bytes.len() as u64);
                 tar.append_data(&mut header, &path, &bytes[..])?;
                 list.files.push(BackupFile {
                     path,
@@ -219,11 +226,7 @@ impl Vault {
             }
             let mut file = File::open(self.dir.join(&path))?;
             let size = file.metadata()?.len();
-            let mut header = tar::Header::new_gnu();
-            header.set_size(size);
-            header.set_mode(0o600);
-            header.set_entry_type(tar::EntryType::Regular);
-            header.set_mtime(0);
+            let mut header = entry_header(size);
             let mut hashing = HashingReader {
                 inner: (&mut file).take(size),
                 hash: Sha256::new(),
@@ -243,11 +246,7 @@ impl Vault {
         }
         let json = serde_json::to_vec_pretty(&list)
             .map_err(|e| VaultError::Io(io::Error::other(e.to_string())))?;
-        let mut header = tar::Header::new_gnu();
-        header.set_size(json.len() as u64);
-        header.set_mode(0o600);
-        header.set_entry_type(tar::EntryType::Regular);
-        header.set_mtime(0);
+        let mut header = entry_header(json.len() as u64);
         tar.append_data(&mut header, LIST, &json[..])?;
         tar.into_inner()?.flush()?;
         Ok(list)

@@ -119,11 +119,7 @@ impl Vault {
             None => slots.slots.push(slot),
         }
         slots.write(&self.slots_dir)?;
-        self.append_custody(
-            crate::custody::Action::PassphraseChanged,
-            Default::default(),
-        )
-        .map_err(|e: VaultError| OpenError::ChangedNotRecorded(e.to_string()))?;
+        self.record_slots_changed()?;
         Ok(())
     }
 
@@ -163,11 +159,7 @@ impl Vault {
             sync_dir(&self.dir)?;
         }
         finish_duress_removal(&self.slots_dir, &slots, real)?;
-        self.append_custody(
-            crate::custody::Action::PassphraseChanged,
-            Default::default(),
-        )
-        .map_err(|e: VaultError| OpenError::ChangedNotRecorded(e.to_string()))?;
+        self.record_slots_changed()?;
         Ok(())
     }
 
@@ -222,11 +214,7 @@ impl Vault {
             what: "a slot could not be encoded".into(),
         })?;
         self.put_state(PRETEND_KEY, &text).map_err(state)?;
-        self.append_custody(
-            crate::custody::Action::PassphraseChanged,
-            Default::default(),
-        )
-        .map_err(|e: VaultError| OpenError::ChangedNotRecorded(e.to_string()))?;
+        self.record_slots_changed()?;
         Ok(())
     }
 
@@ -270,12 +258,18 @@ impl Vault {
             ));
         }
         self.delete_state(PRETEND_KEY).map_err(state)?;
+        self.record_slots_changed()?;
+        Ok(())
+    }
+
+    /// Records a change of the key slots in the custody log, as a
+    /// passphrase change (a duress passphrase set or removed looks the same).
+    fn record_slots_changed(&mut self) -> Result<(), OpenError> {
         self.append_custody(
             crate::custody::Action::PassphraseChanged,
             Default::default(),
         )
-        .map_err(|e: VaultError| OpenError::ChangedNotRecorded(e.to_string()))?;
-        Ok(())
+        .map_err(|e: VaultError| OpenError::ChangedNotRecorded(e.to_string()))
     }
 
     /// The number of wrong passphrases in a row after which the vault

@@ -208,12 +208,14 @@ fn whole(a: &[u8], b: &[u8]) -> bool {
     a.first() == Some(&b'[') && a.last() == Some(&b',') && b.ends_with(b"]\n")
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// One copy of a table as it is written: generation, checksum, table.
 fn copy_text(generation: u64, table: &str) -> Result<String, OpenError> {
-    let sha256 = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(table.as_bytes()))
-    };
+    let sha256 = sha256_hex(table.as_bytes());
     let copy = format!(r#"{{"generation":{generation},"sha256":"{sha256}","table":{table}}}"#);
     if copy.len() + 2 > COPY {
         return Err(damaged("would hold more slots than it has room for"));
@@ -254,11 +256,7 @@ fn newest_copy(bytes: &[u8]) -> Option<(u64, usize, &[u8])> {
             continue;
         };
         let table = copy.table.get().as_bytes();
-        let sha = {
-            use sha2::Digest;
-            hex::encode(sha2::Sha256::digest(table))
-        };
-        if sha != copy.sha256 {
+        if sha256_hex(table) != copy.sha256 {
             continue;
         }
         if best.is_none_or(|(g, _, _)| copy.generation > g) {
