@@ -62,6 +62,9 @@ pub(crate) fn unlock(cli: &Cli) -> Result<Vault> {
     let dir = vault_dir(cli)?;
     let p = passphrase(cli, "Vault passphrase: ")?;
     let vault = Vault::unlock(dir, &p)?;
+    for found in vault.rolled_back() {
+        eprintln!("Warning: {found}.");
+    }
     let damaged = vault.damaged();
     if !damaged.is_empty() {
         eprintln!(

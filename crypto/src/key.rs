@@ -89,6 +89,21 @@ impl VaultKey {
         tag
     }
 
+    /// The keyed digests a vault uses to notice that part of its store was
+    /// put back from an older copy (see [`StateMac`]).
+    pub fn state_mac(&self, vault_id: [u8; 16]) -> StateMac {
+        use blake2::digest::{KeyInit, Mac};
+        let mut derive = <blake2::Blake2bMac512 as KeyInit>::new_from_slice(self.0.bytes())
+            .expect("a 32-byte key is a valid BLAKE2b key");
+        derive.update(b"temoin/state-digest-key/v1\0");
+        derive.update(&vault_id);
+        let subkey = Zeroizing::new(derive.finalize().into_bytes());
+        StateMac(
+            <blake2::Blake2bMac<blake2::digest::consts::U32> as KeyInit>::new_from_slice(&subkey)
+                .expect("a 64-byte key is a valid BLAKE2b key"),
+        )
+    }
+
     /// Opens a vault-wide value.
     pub fn open(&self, binding: &Aad<'_>, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
         self.0.open(binding, sealed)
@@ -159,6 +174,48 @@ impl ItemKey {
         sealed: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, SealError> {
         self.0.open(&Aad::Record(*aad), sealed)
+    }
+}
+
+/// Keyed digests of what a vault last wrote, under a subkey of the vault
+/// key, so that someone with the disk but not the key can neither compute
+/// nor steer them.
+///
+/// The digest of the live items is the XOR of [`StateMac::item`] over each
+/// item's latest revision, so one write updates it in constant time. An XOR
+/// of unkeyed hashes could be steered (with enough items to choose from, a
+/// set of changes whose hashes cancel is found by linear algebra); keyed,
+/// the attacker has no hash to choose with.
+#[derive(Clone)]
+pub struct StateMac(blake2::Blake2bMac<blake2::digest::consts::U32>);
+
+impl std::fmt::Debug for StateMac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StateMac(<redacted>)")
+    }
+}
+
+impl StateMac {
+    /// The digest of one item at one revision.
+    pub fn item(&self, id: &[u8; 16], revision: u32) -> [u8; 32] {
+        use blake2::digest::Mac;
+        let mut mac = self.0.clone();
+        mac.update(b"item\0");
+        mac.update(id);
+        mac.update(&revision.to_be_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The digest of one stored value, as stored (sealed).
+    pub fn value(&self, stored: &[u8]) -> [u8; 16] {
+        use blake2::digest::Mac;
+        let mut mac = self.0.clone();
+        mac.update(b"value\0");
+        mac.update(stored);
+        let full = mac.finalize().into_bytes();
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&full[..16]);
+        out
     }
 }
 

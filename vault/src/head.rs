@@ -13,6 +13,11 @@
 //! other intact. It is written (and fdatasync'd) after sled's commit and
 //! before the write is acknowledged, so it never runs ahead of sled; sled may
 //! run one commit ahead of it after a crash, which is fine.
+//!
+//! Since the state record (`crate::rollback`) the head also carries that
+//! record's counter, so that a store put back from an older copy shows even
+//! when only settings changed since (no custody entry). Heads written before
+//! hold no counter (48 bytes of plaintext instead of 56) and still open.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -25,7 +30,8 @@ use crate::error::VaultError;
 
 pub(crate) const FILE: &str = "custody.head";
 const NAME: &str = "custody-head";
-const PLAIN: usize = 8 + 8 + 32;
+const PLAIN_V1: usize = 8 + 8 + 32;
+const PLAIN: usize = PLAIN_V1 + 8;
 const SEALED: usize = PLAIN + temoin_crypto::seal::OVERHEAD;
 const SLOT: u64 = 128;
 
@@ -34,6 +40,9 @@ const SLOT: u64 = 128;
 pub(crate) struct Head {
     pub seq: u64,
     pub hash: [u8; 32],
+    /// The state record's counter when this head was written; `None` in a
+    /// head written before there was one.
+    pub record: Option<u64>,
 }
 
 pub(crate) struct HeadFile {
@@ -82,21 +91,27 @@ impl HeadFile {
         let mut best: Option<(u64, Head)> = None;
         for slot in 0..2usize {
             let start = slot * SLOT as usize;
-            let Some(sealed) = bytes.get(start..start + SEALED) else {
+            // The current layout, else the one before the state record.
+            let plain = [SEALED, PLAIN_V1 + temoin_crypto::seal::OVERHEAD]
+                .iter()
+                .filter_map(|len| bytes.get(start..start + len))
+                .find_map(|sealed| key.open(&aad(vault_id), sealed).ok());
+            let Some(plain) = plain else {
                 continue;
             };
-            let Ok(plain) = key.open(&aad(vault_id), sealed) else {
-                continue;
+            let record = match plain.len() {
+                PLAIN_V1 => None,
+                PLAIN => Some(u64::from_be_bytes(
+                    plain[48..56].try_into().unwrap_or_default(),
+                )),
+                _ => continue,
             };
-            if plain.len() != PLAIN {
-                continue;
-            }
             let counter = u64::from_be_bytes(plain[..8].try_into().unwrap_or_default());
             let seq = u64::from_be_bytes(plain[8..16].try_into().unwrap_or_default());
             let mut hash = [0u8; 32];
-            hash.copy_from_slice(&plain[16..]);
+            hash.copy_from_slice(&plain[16..48]);
             if best.is_none_or(|(c, _)| counter > c) {
-                best = Some((counter, Head { seq, hash }));
+                best = Some((counter, Head { seq, hash, record }));
             }
         }
         let counter = best.map(|(c, _)| c).unwrap_or(0);
@@ -114,8 +129,16 @@ impl HeadFile {
         let mut plain = [0u8; PLAIN];
         plain[..8].copy_from_slice(&counter.to_be_bytes());
         plain[8..16].copy_from_slice(&head.seq.to_be_bytes());
-        plain[16..].copy_from_slice(&head.hash);
-        let sealed = key.seal(&aad(vault_id), &plain);
+        plain[16..48].copy_from_slice(&head.hash);
+        let len = match head.record {
+            Some(record) => {
+                plain[48..].copy_from_slice(&record.to_be_bytes());
+                PLAIN
+            }
+            None => PLAIN_V1,
+        };
+        let sealed = key.seal(&aad(vault_id), &plain[..len]);
+        debug_assert!(sealed.len() as u64 <= SLOT);
         let slot = counter % 2;
         self.file.seek(SeekFrom::Start(slot * SLOT))?;
         self.file.write_all(&sealed)?;

@@ -33,6 +33,7 @@ mod error;
 mod file;
 mod head;
 mod keyslot;
+mod rollback;
 mod search;
 mod snapshot;
 mod store;
@@ -40,6 +41,7 @@ mod vault;
 
 pub use error::{ExportError, ForgetError, IngestError, OpenError, VaultError, WipeError};
 pub use evidence::{OriginalUse, PayloadFacts, StagedPayload};
+pub use rollback::RolledBack;
 pub use search::Hit;
 pub use temoin_crypto::hygiene::{harden_process, memory_risks, MemoryRisks};
 pub use temoin_crypto::kdf::KdfParams;

@@ -65,7 +65,7 @@ fn seal_entry(
 
 /// Opens an entry stored under `tag`: its name and value, if the name's tag
 /// is `tag` (a value moved under another tag does not open as that name).
-fn open_entry(
+pub(crate) fn open_entry(
     key: &VaultKey,
     vault_id: [u8; 16],
     tag: &[u8; 16],
@@ -145,8 +145,35 @@ impl Vault {
         check_name(key)?;
         let tag = self.key.name_tag(self.vault_id, key);
         let sealed = seal_entry(&self.key, self.vault_id, &tag, key, value);
-        self.store.db.insert(sled_key(&tag), sealed)?;
-        let durable = self.store.sync();
+        let mut record = self.next_record()?;
+        record.states.insert(tag, self.mac.value(&sealed));
+        let mut batch = sled::Batch::default();
+        batch.insert(&sled_key(&tag)[..], sealed);
+        self.write_state(batch, record, tag)
+    }
+
+    /// Applies a batch that changes the setting `tag`, with its state
+    /// record, durably; then records the record's counter in the head.
+    fn write_state(
+        &mut self,
+        mut batch: sled::Batch,
+        record: crate::rollback::StateRecord,
+        tag: [u8; 16],
+    ) -> Result<(), VaultError> {
+        batch.insert(
+            crate::store::meta_key(crate::rollback::NAME),
+            record.seal(&self.key, self.vault_id),
+        );
+        self.store.db.apply_batch(batch)?;
+        let counter = record.counter;
+        self.record = record;
+        // Written again, the setting is current again.
+        self.stale_states.remove(&tag);
+        let head = crate::head::Head {
+            record: Some(counter),
+            ..self.head_written
+        };
+        let durable = self.store.sync().and_then(|()| self.write_head(head));
         if durable.is_err() {
             // As for commits: sled may still persist what it took, so the
             // vault accepts no further write until it is reopened.
@@ -159,6 +186,12 @@ impl Vault {
     pub fn get_state(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
         check_name(key)?;
         let tag = self.key.name_tag(self.vault_id, key);
+        if self.stale_states.contains(&tag) {
+            return Err(VaultError::Store(format!(
+                "the stored state {key:?} is not the value last saved (an older copy of the \
+                 vault was put back, or it was removed): run `temoin verify`, then set it again"
+            )));
+        }
         let Some(sealed) = self.store.db.get(sled_key(&tag))? else {
             return Ok(None);
         };
@@ -196,12 +229,11 @@ impl Vault {
         }
         check_name(key)?;
         let tag = self.key.name_tag(self.vault_id, key);
-        self.store.db.remove(sled_key(&tag))?;
-        let durable = self.store.sync();
-        if durable.is_err() {
-            self.unsettled = true;
-        }
-        durable
+        let mut record = self.next_record()?;
+        record.states.remove(&tag);
+        let mut batch = sled::Batch::default();
+        batch.remove(&sled_key(&tag)[..]);
+        self.write_state(batch, record, tag)
     }
 
     /// Records in the custody log that a bundle of `case` was delivered:
@@ -302,7 +334,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("v");
         let pass = Passphrase::from("p");
-        let v = Vault::create(&path, &pass, KdfChoice::Minimum).expect("create");
+        let mut v = Vault::create(&path, &pass, KdfChoice::Minimum).expect("create");
         // As an older version stored it: `s` + name, bound to the name.
         let name = "policy/forget-after-delivery";
         let sealed = v.key.seal(
@@ -315,6 +347,16 @@ mod tests {
         let mut legacy = vec![NAMED_STATE];
         legacy.extend_from_slice(name.as_bytes());
         v.store.db.insert(&legacy, sealed).expect("insert");
+        // Older still than the state record: none, and a head without it.
+        v.store
+            .db
+            .remove(crate::store::meta_key(crate::rollback::NAME))
+            .expect("remove");
+        let head = crate::head::Head {
+            record: None,
+            ..v.head_written
+        };
+        v.head_file.write(&v.key, v.vault_id, head).expect("head");
         v.store.db.flush().expect("flush");
         v.lock();
         let v = Vault::unlock(&path, &pass).expect("unlock");
@@ -335,6 +377,38 @@ mod tests {
             .filter_map(Result::ok)
             .any(|k| k.windows(name.len()).any(|w| w == name.as_bytes()));
         assert!(!names_in_keys, "a state name is still a store key");
+    }
+
+    #[test]
+    fn an_old_named_value_put_into_a_current_vault_is_named_not_served() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v");
+        let pass = Passphrase::from("p");
+        let mut v = Vault::create(&path, &pass, KdfChoice::Minimum).expect("create");
+        let name = "policy/forget-after-delivery";
+        v.put_state(name, b"0").expect("put");
+        // An older image's value, under the key versions before the tags
+        // used: the move at open would put it over the current one.
+        let sealed = v.key.seal(
+            &Aad::State {
+                vault_id: v.vault_id,
+                key: name,
+            },
+            b"1",
+        );
+        let mut legacy = vec![NAMED_STATE];
+        legacy.extend_from_slice(name.as_bytes());
+        v.store.db.insert(&legacy, sealed).expect("insert");
+        v.store.db.flush().expect("flush");
+        v.lock();
+        let v = Vault::unlock(&path, &pass).expect("unlock");
+        assert!(v.get_state(name).is_err(), "the put-back value was served");
+        assert_eq!(
+            v.rolled_back(),
+            &[crate::RolledBack::Setting {
+                name: Some(name.to_owned())
+            }]
+        );
     }
 
     #[test]

@@ -65,6 +65,33 @@ pub enum Problem {
         /// The evidence item.
         id: ItemId,
     },
+    /// An item's latest revision is not the one the custody log last
+    /// recorded (an older copy put back, or a revision removed).
+    RolledBack {
+        /// The item.
+        id: ItemId,
+        /// The revision the custody log last recorded.
+        expected: u32,
+        /// The latest revision in the store, if any.
+        found: Option<u32>,
+    },
+    /// An item the custody log deleted, or never created, is in the store.
+    NotInCustody {
+        /// The item.
+        id: ItemId,
+    },
+    /// A setting is not the value last saved, or was removed.
+    SettingRolledBack {
+        /// Its name, when the value present opens to one.
+        name: Option<String>,
+    },
+    /// The stored bundle sequence number is not the custody log's last.
+    BundleSequenceRolledBack {
+        /// The number stored, if readable.
+        stored: Option<u64>,
+        /// The last one the custody log records.
+        expected: u64,
+    },
     /// The custody chain breaks at an entry.
     CustodyBroken {
         /// The first broken entry.
@@ -105,6 +132,42 @@ impl fmt::Display for Problem {
                 f,
                 "evidence {id}: its file is damaged (it does not decrypt to its recorded SHA-256)"
             ),
+            Problem::RolledBack {
+                id,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "item {id}: the custody log records revision {expected} as its latest, but "
+                )?;
+                match found {
+                    Some(found) => write!(f, "the store's latest is {found}")?,
+                    None => write!(f, "the store has none")?,
+                }
+                write!(f, " (part of the vault was put back from an older copy)")
+            }
+            Problem::NotInCustody { id } => write!(
+                f,
+                "item {id}: the custody log deleted it or never created it, yet it is in the store"
+            ),
+            Problem::SettingRolledBack { name: Some(name) } => write!(
+                f,
+                "setting {name:?}: not the value last saved (an older copy was put back)"
+            ),
+            Problem::SettingRolledBack { name: None } => {
+                write!(f, "a setting was removed or replaced outside Témoin")
+            }
+            Problem::BundleSequenceRolledBack { stored, expected } => {
+                write!(
+                    f,
+                    "bundle sequence: the custody log's last bundle is {expected}, "
+                )?;
+                match stored {
+                    Some(stored) => write!(f, "but {stored} is stored"),
+                    None => write!(f, "but the stored number is unreadable"),
+                }
+            }
             Problem::CustodyBroken { seq, why } => {
                 write!(f, "custody log: entry {seq} is the first broken one: {why}")
             }
@@ -268,7 +331,90 @@ impl Vault {
         let (entries, problems) = self.verify_custody()?;
         report.custody_entries = entries;
         report.problems.extend(problems);
+        let latest: BTreeMap<ItemId, Option<u32>> = keys
+            .keys()
+            .map(|id| {
+                (
+                    *id,
+                    revisions.get(id).and_then(|r| r.last()).map(|(r, _)| *r),
+                )
+            })
+            .collect();
+        report
+            .problems
+            .extend(self.verify_against_custody(&latest)?);
         Ok(report)
+    }
+
+    /// Replays the whole custody log and compares what it says is live
+    /// (each item's latest revision, the last bundle sequence number) with
+    /// the store (`latest`: each item with a key, and its latest revision),
+    /// and every setting with the state record (`crate::rollback`).
+    fn verify_against_custody(
+        &self,
+        latest: &BTreeMap<ItemId, Option<u32>>,
+    ) -> Result<Vec<Problem>, VaultError> {
+        let as_store = |e: crate::error::OpenError| VaultError::Store(e.to_string());
+        let mut problems = Vec::new();
+        let expected = self.replay_custody().map_err(as_store)?;
+        let mut ids: Vec<_> = expected.items.iter().collect();
+        ids.sort_by_key(|(id, _)| **id);
+        for (id, (rev, _)) in ids {
+            let found = latest.get(id).copied().flatten();
+            if expected.differs(Some(*rev), found) {
+                problems.push(Problem::RolledBack {
+                    id: *id,
+                    expected: *rev,
+                    found,
+                });
+            }
+        }
+        for (id, found) in latest {
+            if !expected.items.contains_key(id) && expected.differs(None, *found) {
+                problems.push(Problem::NotInCustody { id: *id });
+            }
+        }
+        let stored = self
+            .store
+            .db
+            .get(store::meta_key(crate::rollback::NAME))?
+            .and_then(|sealed| {
+                crate::rollback::StateRecord::open(&self.key, self.vault_id, &sealed)
+            });
+        let sequence = self.stored_bundle_sequence()?;
+        let last = sequence.unwrap_or(0);
+        let wrong = if expected.complete {
+            last != expected.bundle_sequence
+        } else {
+            last < expected.bundle_sequence
+        };
+        if wrong {
+            problems.push(Problem::BundleSequenceRolledBack {
+                stored: sequence,
+                expected: expected.bundle_sequence,
+            });
+        }
+        if let Some(record) = stored {
+            let mut seen = BTreeSet::new();
+            for kv in self.store.db.scan_prefix([crate::state::STATE]) {
+                let (k, sealed) = kv?;
+                let Ok(tag) = <[u8; 16]>::try_from(&k[1..]) else {
+                    continue;
+                };
+                seen.insert(tag);
+                if record.states.get(&tag) != Some(&self.mac.value(&sealed)) {
+                    let name = crate::state::open_entry(&self.key, self.vault_id, &tag, &sealed)
+                        .map(|(name, _)| name);
+                    problems.push(Problem::SettingRolledBack { name });
+                }
+            }
+            for tag in record.states.keys() {
+                if !seen.contains(tag) {
+                    problems.push(Problem::SettingRolledBack { name: None });
+                }
+            }
+        }
+        Ok(problems)
     }
 
     /// Checks the custody chain alone (every entry opens, is in order,

@@ -292,6 +292,7 @@ impl Vault {
         )?;
         self.commit(batch, head)?;
         self.damaged.remove(&id);
+        self.expected_damaged.remove(&id);
         self.drop_snapshot()?;
         let blob = self.blob_path(id);
         if blob.exists() {

@@ -1,12 +1,12 @@
 //! The vault: create, unlock, lock, change passphrase, and items with
 //! revisions.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use temoin_crypto::kdf::KdfParams;
-use temoin_crypto::key::{ItemKey, VaultKey};
+use temoin_crypto::key::{ItemKey, StateMac, VaultKey};
 use temoin_crypto::payload::PayloadIdentity;
 use temoin_crypto::seal::{Aad, RecordAad};
 use temoin_crypto::sign::{DeviceKey, DevicePublicKey};
@@ -22,6 +22,7 @@ use crate::file::{BLOBS_DIR, RECORDS_DIR, STAGING_DIR};
 use crate::head::{Head, HeadFile};
 use crate::keyslot::{SlotFile, FORMAT, VERSION};
 use crate::record::{limits, ItemId, Kind, Record};
+use crate::rollback::{xor, RolledBack, StateRecord};
 use crate::search::{Hit, SearchIndex};
 use crate::store::{self, Store};
 
@@ -82,6 +83,9 @@ pub(crate) struct CustodyHead {
     pub next_seq: u64,
     pub prev: [u8; 32],
     pub broken_at: Option<u64>,
+    /// The digest of the live items' latest revisions once the entries
+    /// up to here are applied (`crate::rollback`).
+    pub items: [u8; 32],
 }
 
 /// An unlocked vault. Dropping it (or [`Vault::lock`]) zeroizes its keys and
@@ -114,6 +118,23 @@ pub struct Vault {
     /// In the spare store: the id of the duress slot that opened it (its
     /// backup carries that slot as its own key-slot file).
     pub(crate) spare_slot: Option<[u8; 16]>,
+    /// Keyed digests for the state record (`crate::rollback`).
+    pub(crate) mac: StateMac,
+    /// The state record as last written (or read at unlock).
+    pub(crate) record: StateRecord,
+    /// The custody head file's content as last written (or read).
+    pub(crate) head_written: Head,
+    /// Items held back as damaged whose latest revision the custody log
+    /// knows: a deletion takes them out of the items digest.
+    pub(crate) expected_damaged: HashMap<ItemId, u32>,
+    /// Settings found put back or removed at unlock: reading one is refused
+    /// until it is written again.
+    pub(crate) stale_states: BTreeSet<[u8; 16]>,
+    /// What unlock found put back from an older copy.
+    pub(crate) rolled_back: Vec<RolledBack>,
+    /// The last bundle sequence number the custody log records, when the
+    /// stored one was found lower.
+    pub(crate) bundle_floor: u64,
 }
 
 impl Drop for Vault {
@@ -175,6 +196,7 @@ pub(crate) fn head_opens(dir: &Path, key: &VaultKey, vault_id: [u8; 16]) -> bool
     matches!(HeadFile::open(dir, key, vault_id), Ok((_, Some(_))))
 }
 
+mod check;
 mod commit;
 mod items;
 mod load;
@@ -204,6 +226,13 @@ impl Vault {
     /// can. `temoin verify` says exactly what is wrong with each.
     pub fn damaged(&self) -> Vec<ItemId> {
         self.damaged.keys().copied().collect()
+    }
+
+    /// What unlock found put back from an older copy, or removed, outside
+    /// Témoin (`crate::rollback`): items among them are also in
+    /// [`damaged`](Self::damaged) and are not served.
+    pub fn rolled_back(&self) -> &[RolledBack] {
+        &self.rolled_back
     }
 
     /// Whether the store holds a key for `id` (whatever the in-memory state).

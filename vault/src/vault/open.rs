@@ -30,7 +30,7 @@ impl Vault {
         let mut vault_id = [0u8; 16];
         temoin_crypto::random_bytes(&mut vault_id);
         let key = VaultKey::generate();
-        let (store, head_file, identity, device, first_hash) =
+        let (store, head_file, identity, device, first_hash, record) =
             Self::create_store(dir, vault_id, &key)?;
 
         // The key-slot file comes last: until it exists, the folder is not a
@@ -58,20 +58,37 @@ impl Vault {
             next_seq: 1,
             prev: first_hash,
             broken_at: None,
+            items: record.items,
         };
+        vault.head_written = Head {
+            seq: 0,
+            hash: first_hash,
+            record: Some(record.counter),
+        };
+        vault.record = record;
         vault.loaded = true;
         Ok(vault)
     }
 
     /// Makes a vault's store in `dir` (records, evidence folder, the sealed
-    /// payload identity and device key, the first custody entry and the
-    /// custody head), everything but the key slots.
+    /// payload identity and device key, the first custody entry, the state
+    /// record and the custody head), everything but the key slots.
     #[allow(clippy::type_complexity)]
     pub(crate) fn create_store(
         dir: &Path,
         vault_id: [u8; 16],
         key: &VaultKey,
-    ) -> Result<(Store, HeadFile, PayloadIdentity, DeviceKey, [u8; 32]), OpenError> {
+    ) -> Result<
+        (
+            Store,
+            HeadFile,
+            PayloadIdentity,
+            DeviceKey,
+            [u8; 32],
+            StateRecord,
+        ),
+        OpenError,
+    > {
         let mut store = Store::create(&dir.join(RECORDS_DIR))?;
         std::fs::create_dir_all(dir.join(BLOBS_DIR).join(STAGING_DIR))?;
 
@@ -101,20 +118,29 @@ impl Vault {
         );
         // Written now, not at the first export, so that its presence on disk
         // does not tell that this vault has sent something.
-        batch.insert(
-            store::meta_key(META_BUNDLE_SEQ),
-            key.seal(
-                &Aad::Named {
-                    vault_id,
-                    name: META_BUNDLE_SEQ,
-                },
-                &0u64.to_be_bytes(),
-            ),
+        let bundle_sequence = key.seal(
+            &Aad::Named {
+                vault_id,
+                name: META_BUNDLE_SEQ,
+            },
+            &0u64.to_be_bytes(),
         );
         let first = CustodyEntry::new(&device, 0, [0; 32], Action::VaultCreated, Event::default());
         batch.insert(
             &store::custody_key(0),
             key.seal(&Aad::Custody { vault_id, seq: 0 }, &first.encode()),
+        );
+        let record = StateRecord {
+            counter: 1,
+            custody_seq: 0,
+            custody_hash: first.hash(),
+            bundle_sequence: key.state_mac(vault_id).value(&bundle_sequence),
+            ..StateRecord::default()
+        };
+        batch.insert(store::meta_key(META_BUNDLE_SEQ), bundle_sequence);
+        batch.insert(
+            store::meta_key(crate::rollback::NAME),
+            record.seal(key, vault_id),
         );
         let as_open_error = |e: VaultError| match e {
             VaultError::Io(io) => OpenError::Io(io),
@@ -135,11 +161,12 @@ impl Vault {
                 Head {
                     seq: 0,
                     hash: first.hash(),
+                    record: Some(record.counter),
                 },
             )
             .map_err(as_open_error)?;
 
-        Ok((store, head_file, identity, device, first.hash()))
+        Ok((store, head_file, identity, device, first.hash(), record))
     }
 
     /// Unlocks the vault in `dir`: derives the key, opens the record store,
@@ -239,6 +266,7 @@ impl Vault {
         })?;
 
         let mut vault = Vault::assemble(dir, vault_id, key, identity, device, store, head_file);
+        vault.head_written = committed;
         vault.load_custody_head()?;
         vault.check_nothing_lost(committed)?;
         if crate::state::migrate_named_state(&vault.store.db, &vault.key, vault_id)? {
@@ -256,6 +284,7 @@ impl Vault {
             vault.index = SearchIndex::default();
             vault.load_items()?;
         }
+        vault.check_rollback(committed)?;
         vault.clean_blobs()?;
         vault.loaded = true;
         Ok(vault)
@@ -272,6 +301,7 @@ impl Vault {
         store: Store,
         head_file: HeadFile,
     ) -> Vault {
+        let mac = key.state_mac(vault_id);
         Vault {
             dir: dir.to_owned(),
             slots_dir: dir.to_owned(),
@@ -288,11 +318,23 @@ impl Vault {
                 next_seq: 0,
                 prev: [0; 32],
                 broken_at: None,
+                items: [0; 32],
             },
             snapshot_seq: None,
             unsettled: false,
             loaded: false,
             spare_slot: None,
+            mac,
+            record: StateRecord::default(),
+            head_written: Head {
+                seq: 0,
+                hash: [0; 32],
+                record: None,
+            },
+            expected_damaged: HashMap::new(),
+            stale_states: BTreeSet::new(),
+            rolled_back: Vec::new(),
+            bundle_floor: 0,
         }
     }
 
@@ -322,6 +364,7 @@ impl Vault {
                     })?,
                     prev: entry.hash(),
                     broken_at: None,
+                    items: [0; 32],
                 }
             }
             Err(_) => {
@@ -329,6 +372,7 @@ impl Vault {
                     next_seq: seq.saturating_add(1),
                     prev: [0; 32],
                     broken_at: Some(seq),
+                    items: [0; 32],
                 }
             }
         }
