@@ -147,8 +147,20 @@ pub fn wipe(cli: &Cli, yes: bool) -> Result<()> {
 /// plain words, with what to do.
 pub fn doctor(json_out: bool) -> Result<()> {
     let r = temoin_vault::memory_risks();
+    let locked = temoin_vault::can_lock_keys();
     if json_out {
-        return print_json(&json!(r));
+        let mut v = json!(r);
+        v["keys_locked_in_memory"] = json!(locked);
+        return print_json(&v);
+    }
+    if locked {
+        println!("Keys: held in locked memory, which the computer does not move to swap. Good.");
+    } else {
+        println!(
+            "Keys: this computer refused to lock them in memory (its limit on locked memory, \
+             `ulimit -l`, is reached or zero), so they could be written to swap. The advice on \
+             swap below matters all the more."
+        );
     }
     if r.unencrypted_swap.is_empty() && r.unknown_swap.is_empty() {
         if r.safe_swap.is_empty() {

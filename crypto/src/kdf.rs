@@ -170,7 +170,11 @@ impl KdfParams {
 
 /// A key derived from a passphrase, used only to wrap and unwrap the vault
 /// key. Zeroized on drop.
-pub struct KeyEncryptionKey(pub(crate) SecretBox<[u8; 32]>);
+pub struct KeyEncryptionKey(
+    pub(crate) SecretBox<[u8; 32]>,
+    #[allow(dead_code)] // held for its drop
+    crate::locked::PageLock,
+);
 
 impl std::fmt::Debug for KeyEncryptionKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -204,10 +208,12 @@ fn derive_unchecked(
         argon_params,
     );
     let mut out = Box::new([0u8; 32]);
+    // Locked before the key is written into it (the box does not move).
+    let lock = crate::locked::PageLock::new(&out[..]);
     argon
         .hash_password_into(passphrase.as_bytes(), salt, out.as_mut())
         .map_err(|_| KdfError::Derivation)?;
-    Ok(KeyEncryptionKey(SecretBox::new(out)))
+    Ok(KeyEncryptionKey(SecretBox::new(out), lock))
 }
 
 impl KeyEncryptionKey {

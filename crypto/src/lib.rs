@@ -25,6 +25,7 @@
 pub mod hygiene;
 pub mod kdf;
 pub mod key;
+pub mod locked;
 pub mod payload;
 pub mod seal;
 pub mod sign;

@@ -2,13 +2,19 @@ use secrecy::{ExposeSecret, SecretString};
 
 /// A passphrase typed by a person. Never printed, never serialised; zeroized
 /// when dropped.
-pub struct Passphrase(SecretString);
+pub struct Passphrase(
+    SecretString,
+    #[allow(dead_code)] // held for its drop
+    crate::locked::PageLock,
+);
 
 impl Passphrase {
     /// Wraps a passphrase. Only a trailing line ending is the caller's to
     /// strip; everything else, spaces included, is part of the passphrase.
     pub fn new(text: String) -> Self {
-        Self(SecretString::from(text))
+        let secret = SecretString::from(text);
+        let lock = crate::locked::PageLock::new(secret.expose_secret().as_bytes());
+        Self(secret, lock)
     }
 
     /// A copy for the `age` crate's passphrase (scrypt) recipient and

@@ -171,18 +171,31 @@ impl Aad<'_> {
 
 /// A 256-bit symmetric key. Private: the public key types wrap it so that
 /// each can only be used for what it is for.
-pub(crate) struct SymmetricKey(SecretBox<[u8; 32]>);
+/// Its bytes are locked in memory (out of swap) while it lives; the lock
+/// is released after the bytes are zeroized (fields drop in order).
+pub(crate) struct SymmetricKey(
+    SecretBox<[u8; 32]>,
+    #[allow(dead_code)] // held for its drop
+    crate::locked::PageLock,
+);
 
 impl SymmetricKey {
+    fn boxed(bytes: Box<[u8; 32]>) -> Self {
+        let secret = SecretBox::new(bytes);
+        let lock = crate::locked::PageLock::new(secret.expose_secret());
+        Self(secret, lock)
+    }
+
     pub(crate) fn random() -> Self {
         let mut bytes = Box::new([0u8; 32]);
         crate::random_bytes(bytes.as_mut());
-        Self(SecretBox::new(bytes))
+        Self::boxed(bytes)
     }
 
     pub(crate) fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        let arr: [u8; 32] = bytes.try_into().ok()?;
-        Some(Self(SecretBox::new(Box::new(arr))))
+        let mut boxed = Box::new([0u8; 32]);
+        boxed.copy_from_slice(bytes.get(..32).filter(|_| bytes.len() == 32)?);
+        Some(Self::boxed(boxed))
     }
 
     pub(crate) fn bytes(&self) -> &[u8; 32] {

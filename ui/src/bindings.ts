@@ -215,6 +215,8 @@ export type AppState_Deserialize = {
 	demo?: DemoInfo | null,
 	/**  The neutral face is on: show the plain name, not Témoin's. */
 	neutral: boolean,
+	/**  What this computer may write of memory to disk. */
+	memory: MemoryNotice,
 };
 
 export type AppState_Serialize = {
@@ -226,6 +228,8 @@ export type AppState_Serialize = {
 	demo: DemoInfo | null,
 	/**  The neutral face is on: show the plain name, not Témoin's. */
 	neutral: boolean,
+	/**  What this computer may write of memory to disk. */
+	memory: MemoryNotice,
 };
 
 export type BackupResult = {
@@ -1076,6 +1080,21 @@ export type Involvement =
  */
 export type Locked = {
 	reason: string,
+};
+
+/**
+ *  What this computer may write of memory to disk (keys, open records), for
+ *  the first-run screen to tell the person in plain words.
+ */
+export type MemoryNotice = {
+	/**  A swap area is neither encrypted nor in memory. */
+	unencrypted_swap: boolean,
+	/**  Whether a swap area is encrypted could not be told. */
+	unknown_swap: boolean,
+	/**  Hibernation is set up: it writes all of memory to disk. */
+	hibernation: boolean,
+	/**  Keys are held in locked memory, out of swap. */
+	keys_locked: boolean,
 };
 
 /**

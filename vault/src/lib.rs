@@ -45,6 +45,7 @@ pub use rollback::RolledBack;
 pub use search::Hit;
 pub use temoin_crypto::hygiene::{harden_process, memory_risks, MemoryRisks};
 pub use temoin_crypto::kdf::KdfParams;
+pub use temoin_crypto::locked::can_lock_keys;
 pub use temoin_crypto::sign::DevicePublicKey;
 pub use temoin_crypto::Passphrase;
 pub use temoin_model::record::{ItemId, Kind, PartialDate, Record};

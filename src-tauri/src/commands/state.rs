@@ -18,6 +18,32 @@ pub struct DemoInfo {
     pub note: String,
 }
 
+/// What this computer may write of memory to disk (keys, open records), for
+/// the first-run screen to tell the person in plain words.
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct MemoryNotice {
+    /// A swap area is neither encrypted nor in memory.
+    pub unencrypted_swap: bool,
+    /// Whether a swap area is encrypted could not be told.
+    pub unknown_swap: bool,
+    /// Hibernation is set up: it writes all of memory to disk.
+    pub hibernation: bool,
+    /// Keys are held in locked memory, out of swap.
+    pub keys_locked: bool,
+}
+
+impl MemoryNotice {
+    pub fn of_this_computer() -> MemoryNotice {
+        let r = temoin_vault::memory_risks();
+        MemoryNotice {
+            unencrypted_swap: !r.unencrypted_swap.is_empty(),
+            unknown_swap: !r.unknown_swap.is_empty(),
+            hibernation: r.hibernation,
+            keys_locked: temoin_vault::can_lock_keys(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Type)]
 pub struct AppState {
     pub version: String,
@@ -28,6 +54,8 @@ pub struct AppState {
     pub demo: Option<DemoInfo>,
     /// The neutral face is on: show the plain name, not Témoin's.
     pub neutral: bool,
+    /// What this computer may write of memory to disk.
+    pub memory: MemoryNotice,
 }
 
 #[tauri::command]
@@ -41,6 +69,7 @@ pub async fn app_state(session: State<'_, Shared>) -> Result<AppState, AppError>
             language: s.settings().language,
             neutral: s.settings().neutral,
             auto_lock_minutes: s.auto_lock_minutes(),
+            memory: MemoryNotice::of_this_computer(),
             demo: s.demo.as_ref().map(|d| DemoInfo {
                 server: d.server.clone(),
                 note: "A demonstration intake server on this computer, started by `make run`. \

@@ -6,7 +6,7 @@ import { api } from './backend';
 import { AppError, toAppError } from './errors';
 import { applyLanguage, applyNeutral } from './i18n.svelte';
 import { session } from './session.svelte';
-import type { AppState, DemoInfo, LockReason } from './types';
+import type { AppState, DemoInfo, LockReason, MemoryNotice } from './types';
 
 export type Phase = 'loading' | 'first-run' | 'locked' | 'unlocked' | 'unavailable';
 
@@ -27,12 +27,15 @@ export const app = $state({
    * screen says so.
    */
   restoreProblem: null as AppError | null,
+  /** What this computer may write of memory to disk. */
+  memory: null as MemoryNotice | null,
 });
 
 export function applyState(state: AppState): void {
   app.version = state.version;
   app.demo = state.demo;
   app.autoLockMinutes = state.auto_lock_minutes;
+  app.memory = state.memory;
   applyNeutral(state.neutral);
   applyLanguage(state.language);
   app.phase = !state.vault_exists ? 'first-run' : state.unlocked ? 'unlocked' : 'locked';

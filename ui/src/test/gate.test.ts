@@ -28,6 +28,21 @@ describe('first run', () => {
     expect(fake.mock.calls).toContain('vault_create');
   });
 
+  it('tells in plain words when this computer can write memory to the disk, and nothing when it cannot', async () => {
+    await start();
+    await screen.findByTestId('create-passphrase');
+    expect(screen.queryByTestId('memory-warning')).toBeNull();
+  });
+
+  it('names unencrypted swap, hibernation and keys that could not be locked on the first-run screen', async () => {
+    await start({ memory: { unencrypted_swap: true, unknown_swap: false, hibernation: true, keys_locked: false } });
+    const warning = await screen.findByTestId('memory-warning');
+    expect(warning.textContent).toMatch(/swap space is not encrypted/);
+    expect(warning.textContent).toMatch(/Hibernation is set up/);
+    expect(warning.textContent).toMatch(/refused to keep the vault's keys out of the swap/);
+    expect(warning.textContent).not.toMatch(/could not be told/);
+  });
+
   it('shows translated zxcvbn feedback', async () => {
     await start();
     fake.mock.answer('passphraseStrength', {

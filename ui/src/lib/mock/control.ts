@@ -21,6 +21,8 @@ export interface MockOptions {
   demo?: AppState['demo'];
   language?: string;
   neutral?: boolean;
+  /** What the computer may write of memory to disk (no risk by default). */
+  memory?: AppState['memory'];
   /** OMCT's desk accepts each delivered bundle by itself, a few steps later (`vite dev`). */
   autoAcknowledge?: boolean;
 }
@@ -37,6 +39,7 @@ export const mock = {
   reset(options: MockOptions = {}): void {
     const { delay = 0, language = 'en', demo = null, neutral = false, seedOnCreate = false, autoAcknowledge = false } = options;
     renew({ delay, language, demo, neutral, seedOnCreate, autoAcknowledge });
+    if (options.memory) state.memory = { ...options.memory };
     for (const set of Object.values(listeners)) set.clear();
     if (options.vault === 'locked' || options.vault === 'unlocked') {
       createVault(options.passphrase ?? 'correct horse battery staple');

@@ -40,6 +40,8 @@ function fresh() {
     /** Backup files written, by path (outside the vault, so a wipe leaves them): the vault's own store, and what opens it. */
     backups: new Map<string, { recovery: string; passphrase: string; vault: Vault }>(),
     neutral: false,
+    /** What the computer may write of memory to disk (tests set risks). */
+    memory: { unencrypted_swap: false, unknown_swap: false, hibernation: false, keys_locked: true } as AppState['memory'],
     language: 'en',
     autoLock: 5,
     demo: null as AppState['demo'],
