@@ -5,8 +5,17 @@ use serde::{Deserialize, Serialize};
 use temoin_model::case::ConsentScope;
 use temoin_model::ItemId;
 
-/// The format tag, first field of every manifest.
-pub const FORMAT: &str = "temoin-bundle/1";
+/// The format tag of version 1, which knows the purposes `share_with_omct`
+/// and `litigation`. Bundles for those are still written in it, byte for
+/// byte as version 1 says, so that readers of version 1 keep reading them.
+pub const FORMAT_V1: &str = "temoin-bundle/1";
+/// The format tag of version 2, which added the purpose `publication`
+/// (working copies only). Only bundles for a purpose version 1 does not know
+/// are written in it, so that a reader of version 1 refuses them instead of
+/// taking them for what they are not.
+pub const FORMAT_V2: &str = "temoin-bundle/2";
+/// Every format tag this crate reads.
+pub const FORMATS: [&str; 2] = [FORMAT_V1, FORMAT_V2];
 /// Paths of the fixed members, in the order they are written.
 pub const MANIFEST: &str = "manifest.json";
 /// The manifest's minisign signature.
@@ -31,22 +40,37 @@ pub const MAX_SMALL_BYTES: u64 = 4 * 1024 * 1024;
 /// Most files a bundle may hold.
 pub const MAX_FILES: usize = 100_000;
 
-/// What a bundle is for. Only items whose consent covers it go in.
+/// What a bundle is for. Only items whose consent covers it go in, and
+/// only the kind of file it needs (`docs/FORMAT.md`, "Purposes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
-    /// Handed over to OMCT.
+    /// Handed over to OMCT: originals with their hashes and capture
+    /// metadata.
     ShareWithOmct,
-    /// Given to a litigator for proceedings.
+    /// Given to a litigator for proceedings: originals with their hashes
+    /// and capture metadata.
     Litigation,
+    /// Material that may be made public: working copies only (redacted,
+    /// metadata stripped), with nothing in their records that locates or
+    /// identifies.
+    Publication,
 }
 
 impl Purpose {
+    /// Every purpose, in the order a person is offered them.
+    pub const ALL: [Purpose; 3] = [
+        Purpose::ShareWithOmct,
+        Purpose::Litigation,
+        Purpose::Publication,
+    ];
+
     /// The consent scope it needs.
     pub fn scope(self) -> ConsentScope {
         match self {
             Purpose::ShareWithOmct => ConsentScope::ShareWithOmct,
             Purpose::Litigation => ConsentScope::Litigation,
+            Purpose::Publication => ConsentScope::Publication,
         }
     }
 
@@ -55,6 +79,33 @@ impl Purpose {
         match self {
             Purpose::ShareWithOmct => "share_with_omct",
             Purpose::Litigation => "litigation",
+            Purpose::Publication => "publication",
+        }
+    }
+
+    /// The purpose a manifest code names, if this version knows it.
+    pub fn from_code(code: &str) -> Option<Purpose> {
+        Purpose::ALL.into_iter().find(|p| p.code() == code)
+    }
+
+    /// Whether a bundle for it carries originals (exactly as received, with
+    /// their capture metadata). A publication does not: an original's bytes
+    /// and metadata can say where it was taken and by whom, so only working
+    /// copies go, and an original without one stays behind.
+    pub fn carries_originals(self) -> bool {
+        match self {
+            Purpose::ShareWithOmct | Purpose::Litigation => true,
+            Purpose::Publication => false,
+        }
+    }
+
+    /// The format tag a bundle for it is written in: the oldest version that
+    /// knows the purpose, so that older readers read what they can and
+    /// refuse what they cannot.
+    pub fn format(self) -> &'static str {
+        match self {
+            Purpose::ShareWithOmct | Purpose::Litigation => FORMAT_V1,
+            Purpose::Publication => FORMAT_V2,
         }
     }
 }
@@ -129,7 +180,7 @@ pub struct Withheld {
 /// The signed description of a bundle.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
-    /// Always [`FORMAT`].
+    /// [`FORMAT_V1`] or [`FORMAT_V2`]: the one [`Purpose::format`] names.
     pub format: String,
     /// A random id (UUID v4).
     pub bundle_id: String,

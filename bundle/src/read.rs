@@ -323,8 +323,8 @@ impl Reader<'_, '_> {
         let sha = hex::encode(Sha256::digest(&bytes));
         self.hashes.insert(MANIFEST.to_owned(), sha.clone());
         self.report.manifest_sha256 = Some(sha);
-        match serde_json::from_slice::<Manifest>(&bytes) {
-            Ok(m) if m.format == FORMAT => {
+        match parse_manifest(&bytes) {
+            Ok(m) => {
                 if m.files.len() > MAX_FILES {
                     self.report.problem(
                         ProblemCode::TooManyFiles,
@@ -351,17 +351,7 @@ impl Reader<'_, '_> {
                     self.report.manifest = Some(m);
                 }
             }
-            Ok(m) => self.report.problem(
-                ProblemCode::UnknownFormat,
-                format!(
-                    "the manifest is of format {:?}, which this version does not read",
-                    m.format.chars().take(40).collect::<String>()
-                ),
-            ),
-            Err(_) => self.report.problem(
-                ProblemCode::Malformed,
-                "the manifest is not a valid bundle manifest",
-            ),
+            Err((code, detail)) => self.report.problem(code, detail),
         }
         // Written out only once its signature has been checked.
         self.manifest_bytes = Some(bytes);
@@ -568,6 +558,7 @@ impl Reader<'_, '_> {
         }
         self.check_sums(&manifest);
         self.check_custody(&manifest, key.ok());
+        check_purpose(&manifest, self.report);
     }
 
     fn check_sums(&mut self, manifest: &Manifest) {
@@ -729,6 +720,102 @@ impl Reader<'_, '_> {
                     );
                 }
             }
+        }
+    }
+}
+
+/// Reads a manifest, looking at its `format` and then its `purpose` before
+/// the rest: a bundle of a later version, or for a purpose this version
+/// does not know, is refused as such, not as a malformed one.
+fn parse_manifest(bytes: &[u8]) -> Result<Manifest, (ProblemCode, String)> {
+    #[derive(Deserialize)]
+    struct Head {
+        format: Option<serde_json::Value>,
+        purpose: Option<serde_json::Value>,
+    }
+    let malformed = || {
+        (
+            ProblemCode::Malformed,
+            "the manifest is not a valid bundle manifest".to_owned(),
+        )
+    };
+    let head: Head = serde_json::from_slice(bytes).map_err(|_| malformed())?;
+    let format = head.format.as_ref().and_then(|f| f.as_str()).unwrap_or("");
+    if !FORMATS.contains(&format) {
+        return Err((
+            ProblemCode::UnknownFormat,
+            format!(
+                "the manifest is of format {:?}, which this version does not read",
+                format.chars().take(40).collect::<String>()
+            ),
+        ));
+    }
+    let code = head.purpose.as_ref().and_then(|p| p.as_str()).unwrap_or("");
+    match Purpose::from_code(code) {
+        None => {
+            return Err((
+                ProblemCode::UnknownPurpose,
+                format!(
+                    "the bundle is for the purpose {:?}, which this version does not know, so \
+                     it cannot say what the bundle carries or leaves out: it was not read",
+                    code.chars().take(40).collect::<String>()
+                ),
+            ))
+        }
+        Some(p) if p.format() == FORMAT_V2 && format == FORMAT_V1 => {
+            return Err((
+                ProblemCode::UnknownPurpose,
+                format!(
+                    "the manifest is of format {FORMAT_V1}, which has no purpose {:?} (it came \
+                     with {FORMAT_V2}): it was not read",
+                    p.code()
+                ),
+            ))
+        }
+        Some(_) => {}
+    }
+    serde_json::from_slice(bytes).map_err(|_| malformed())
+}
+
+/// Whether the files of a bundle are those its purpose allows: a
+/// publication carries working copies only, none of whose records gives a
+/// capture position. A writer never does otherwise; a reader checks, so
+/// that an original never passes for publishable material.
+fn check_purpose(manifest: &Manifest, report: &mut Report) {
+    if manifest.purpose.carries_originals() {
+        return;
+    }
+    let records: HashMap<ItemId, &serde_json::Value> =
+        manifest.items.iter().map(|i| (i.id, &i.record)).collect();
+    for f in &manifest.files {
+        let Some(id) = f.item else { continue };
+        let record = records.get(&id);
+        let is_copy = record
+            .and_then(|r| r.get("derived_from"))
+            .is_some_and(|d| d.is_object());
+        if !is_copy {
+            report.problem(
+                ProblemCode::OutsidePurpose,
+                format!(
+                    "{} is not a working copy: a {} bundle must not carry an original",
+                    f.path,
+                    manifest.purpose.code()
+                ),
+            );
+        }
+        let located = record
+            .and_then(|r| r.get("capture"))
+            .and_then(|c| c.get("gps"))
+            .is_some_and(|g| !g.is_null());
+        if located {
+            report.problem(
+                ProblemCode::OutsidePurpose,
+                format!(
+                    "{} comes with a capture position: a {} bundle must not say where it was taken",
+                    f.path,
+                    manifest.purpose.code()
+                ),
+            );
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, Purpose};
 
 /// Escapes text for HTML. Written here because it is five characters and
 /// a crate would add nothing but a dependency.
@@ -19,6 +19,40 @@ fn esc(text: &str) -> String {
         }
     }
     out
+}
+
+/// What a bundle for `purpose` carries and why, in plain words (HTML, no
+/// user data in it).
+fn purpose_words(purpose: Purpose) -> &'static str {
+    match purpose {
+        Purpose::ShareWithOmct => {
+            "This bundle is for OMCT (purpose <code>share_with_omct</code>). It carries each \
+             evidence file exactly as it was received, the original, with its SHA-256 and the \
+             capture metadata its file holds (which can say where and when it was taken, and \
+             with what device), so that OMCT can check it and rely on it. Only what the people \
+             concerned consented to share with OMCT is in it. Keep it as you would keep the \
+             originals."
+        }
+        Purpose::Litigation => {
+            "This bundle is for legal proceedings (purpose <code>litigation</code>). It carries \
+             each evidence file exactly as it was received, the original, with its SHA-256 and \
+             the capture metadata its file holds, so that a court or a treaty body can check \
+             that nothing changed since intake. Only what the people concerned consented to use \
+             in litigation is in it. Keep it as you would keep the originals."
+        }
+        Purpose::Publication => {
+            "This bundle is for publication (purpose <code>publication</code>). It carries \
+             working copies only: copies of the evidence with their metadata stripped and, \
+             where the defender chose, parts of the picture blacked out or blurred. No original \
+             is in it, and nothing in its records says where a file was taken or by whom (no \
+             GPS position, capture time, device, file name, collector or source): once \
+             published, an original or its metadata could locate the people who took it or who \
+             appear in it. An original without a working copy was left out, and is listed under \
+             \u{201c}Left out\u{201d}. Only people whose consent covers publication are in it. \
+             Each working copy's record names the original it was made from and that \
+             original's SHA-256, so that the copy can later be shown to come from it."
+        }
+    }
 }
 
 /// A page for a person opening the bundle: what it holds, what was left
@@ -46,6 +80,10 @@ pub fn readme_html(m: &Manifest) -> String {
         esc(&m.device.key_id),
         esc(&m.created_at),
         esc(m.purpose.code())
+    ));
+    h.push_str(&format!(
+        "<h2>What it is for</h2>\n<p>{}</p>\n",
+        purpose_words(m.purpose)
     ));
     if let Some(s) = &m.supersedes {
         h.push_str(&format!(

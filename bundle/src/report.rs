@@ -56,6 +56,13 @@ pub enum ProblemCode {
     BadSignature,
     /// The manifest names a format this reader does not know.
     UnknownFormat,
+    /// The manifest names a purpose this reader does not know (or one its
+    /// format version does not have), so it cannot tell what the bundle
+    /// carries and leaves out.
+    UnknownPurpose,
+    /// The bundle carries what its purpose excludes (an original, or a
+    /// capture position, in a publication).
+    OutsidePurpose,
     /// The signing key is not one the reader trusts.
     UnknownDevice,
     /// The key that opened the bundle is not among the manifest's recipients.
@@ -86,6 +93,8 @@ impl ProblemCode {
             ProblemCode::NotSigned => "not_signed",
             ProblemCode::BadSignature => "bad_signature",
             ProblemCode::UnknownFormat => "unknown_format",
+            ProblemCode::UnknownPurpose => "unknown_purpose",
+            ProblemCode::OutsidePurpose => "outside_purpose",
             ProblemCode::UnknownDevice => "unknown_device",
             ProblemCode::RecipientNotBound => "recipient_not_bound",
             ProblemCode::CustodyMissing => "custody_missing",

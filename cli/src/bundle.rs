@@ -54,6 +54,8 @@ pub fn export(
             "path": out,
             "bundle_id": m.bundle_id,
             "sequence": m.sequence,
+            "purpose": m.purpose.code(),
+            "format": m.format,
             "manifest_sha256": summary.manifest_sha256,
             "bytes": summary.bytes,
             "items": m.items.len(),
@@ -62,9 +64,10 @@ pub fn export(
         }))?;
     } else {
         println!(
-            "Sealed bundle {} (sequence {}) in {}: {} records, {} files, {} bytes.",
+            "Sealed bundle {} (sequence {}, for {}) in {}: {} records, {} files, {} bytes.",
             m.bundle_id,
             m.sequence,
+            m.purpose.code(),
             out.display(),
             m.items.len(),
             m.files.len(),

@@ -76,7 +76,8 @@ pub enum Command {
         out: Option<PathBuf>,
     },
     /// Seal a case into a bundle (a tar archive inside an age file, signed
-    /// by this device) for a litigator, or to carry to OMCT on a USB stick.
+    /// by this device) for a litigator, to carry to OMCT on a USB stick, or
+    /// for publication (working copies only, no location).
     Export {
         /// The case.
         #[arg(long, value_name = "ID")]
@@ -84,7 +85,9 @@ pub enum Command {
         /// Who can open it: an age public key (age1...); repeatable.
         #[arg(long = "recipient", value_name = "AGE_RECIPIENT", required = true)]
         recipients: Vec<String>,
-        /// What it is for; only what consent covers goes in.
+        /// What it is for; only what consent covers goes in. litigation and
+        /// omct carry the originals; publication carries working copies
+        /// only, and nothing that says where or by whom they were taken.
         #[arg(long, value_enum, default_value_t = PurposeArg::Litigation)]
         purpose: PurposeArg,
         /// The file to write (must not exist).
@@ -287,6 +290,10 @@ pub enum PurposeArg {
     Litigation,
     /// For OMCT.
     Omct,
+    /// For publication: working copies only (an original without one is
+    /// left out), no capture position, only people whose consent covers
+    /// publication.
+    Publication,
 }
 
 impl From<PurposeArg> for temoin_bundle::Purpose {
@@ -294,6 +301,7 @@ impl From<PurposeArg> for temoin_bundle::Purpose {
         match p {
             PurposeArg::Litigation => temoin_bundle::Purpose::Litigation,
             PurposeArg::Omct => temoin_bundle::Purpose::ShareWithOmct,
+            PurposeArg::Publication => temoin_bundle::Purpose::Publication,
         }
     }
 }

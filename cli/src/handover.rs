@@ -311,6 +311,7 @@ pub fn desk_cmd(
                     .map(|o| {
                         json!({
                             "file": o.file, "out": o.out, "accepted": o.accepted(),
+                            "purpose": o.report.manifest.as_ref().map(|m| m.purpose.code()),
                             "problems": o.report.problems, "desk_problems": o.desk_problems,
                         })
                     })
@@ -320,6 +321,11 @@ pub fn desk_cmd(
                 for o in &opened {
                     let what = if o.accepted() { "ACCEPTED" } else { "FLAGGED" };
                     println!("{what}  {}  -> {}", o.file.display(), o.out.display());
+                    if let Some(m) = &o.report.manifest {
+                        // A publication holds working copies only: say so,
+                        // so that nobody takes it for the originals.
+                        println!("    for {}", m.purpose.code());
+                    }
                     for p in &o.report.problems {
                         println!("    [{}] {}", p.code, p.detail);
                     }

@@ -1,6 +1,7 @@
-//! Images through the binary: `evidence show` reports capture metadata, and
+//! Images through the binary: `evidence show` reports capture metadata,
 //! `evidence redact` makes working copies that `exiftool` finds clean, while
-//! the original exports unchanged.
+//! the original exports unchanged, and `export --purpose publication` seals
+//! the working copy and never the original.
 
 mod common;
 
@@ -137,4 +138,167 @@ fn show_reports_the_basic_facts_of_video_and_pdf() {
     let shown = f.ok(&["evidence", "show", &id]);
     assert!(shown.contains("Pages:      3"), "{shown}");
     assert!(shown.contains("Title:      Fixture statement"), "{shown}");
+}
+
+/// A publication bundle, opened with `age`, `tar`, `minisign` and
+/// `sha256sum`: the stripped working copy is in it (and `exiftool` finds no
+/// position in it); the original with its GPS is not, nor the text file
+/// that has no working copy, and both are listed as left out.
+#[test]
+fn a_publication_export_carries_the_working_copy_and_no_original() {
+    let f = Fixture::new();
+    let case = f.new_case("Arrest at the market");
+    f.ok(&[
+        "consent",
+        "add",
+        &case,
+        "--scope",
+        "publication",
+        "--scope",
+        "share-with-omct",
+        "--given-by-name",
+        "the family",
+        "--given-on",
+        "2024-03-05",
+    ]);
+    let photo = f.path("photo.jpg");
+    run(Command::new("/usr/bin/convert")
+        .args(["-size", "200x150", "gradient:red-blue"])
+        .arg(&photo));
+    run(Command::new("exiftool")
+        .args([
+            "-q",
+            "-overwrite_original",
+            "-GPSLatitude=36.8065",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=10.1815",
+            "-GPSLongitudeRef=E",
+            "-Make=Samsung",
+        ])
+        .arg(&photo));
+    let original = std::fs::read(&photo).unwrap();
+    let photo_id = str_of(&f.add_evidence(&case, &photo), "id").to_owned();
+    let copy_id = str_of(
+        &f.json(&["evidence", "redact", &photo_id, "--strip-metadata"]),
+        "id",
+    )
+    .to_owned();
+    let note = f.file("report.txt", b"A medical report with no working copy.\n");
+    let note_id = str_of(&f.add_evidence(&case, &note), "id").to_owned();
+
+    let key = f.path("publisher.key");
+    assert_ok(&run_tool("age-keygen", &["-o", s(&key)]));
+    let recipient = assert_ok(&run_tool("age-keygen", &["-y", s(&key)]));
+    let bundle = f.path("publication.tar.age");
+    let sealed = f.json(&[
+        "export",
+        "--case",
+        &case,
+        "--recipient",
+        recipient.trim(),
+        "--purpose",
+        "publication",
+        "--out",
+        s(&bundle),
+    ]);
+    assert_eq!(sealed["purpose"], "publication");
+    assert_eq!(sealed["format"], "temoin-bundle/2");
+
+    let tar = f.path("publication.tar");
+    assert_ok(&run_tool(
+        "age",
+        &["-d", "-i", s(&key), "-o", s(&tar), s(&bundle)],
+    ));
+    let dir = f.path("unpacked");
+    std::fs::create_dir(&dir).unwrap();
+    assert_ok(&run_tool("tar", &["-xf", s(&tar), "-C", s(&dir)]));
+    let device_key = str_of(&f.json(&["device"]), "public_key").to_owned();
+    assert_ok(&run_tool(
+        "minisign",
+        &["-V", "-m", s(&dir.join("manifest.json")), "-P", &device_key],
+    ));
+    let checked = Command::new("sha256sum")
+        .args(["-c", "SHA256SUMS"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_ok(&checked);
+
+    // One evidence file: the working copy, clean by exiftool's reading.
+    let files: Vec<_> = std::fs::read_dir(dir.join("evidence"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(s(&files[0]).contains(&copy_id), "{files:?}");
+    assert_ne!(std::fs::read(&files[0]).unwrap(), original);
+    let tags = run(Command::new("exiftool")
+        .args(["-s", "-G", "-GPS:all", "-EXIF:all", "-XMP:all"])
+        .arg(&files[0]));
+    assert!(tags.trim().is_empty(), "the published copy has: {tags}");
+
+    // The originals are reported as left out, each with why.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let withheld = manifest["withheld"].as_array().unwrap();
+    let reason = |id: &str| {
+        withheld
+            .iter()
+            .find(|w| w["id"] == id)
+            .and_then(|w| w["reason"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(reason(&photo_id).contains(&copy_id), "{withheld:?}");
+    assert!(reason(&note_id).contains("no working copy"), "{withheld:?}");
+    let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    assert!(
+        !text.contains("36.80") && !text.contains("Samsung"),
+        "{text}"
+    );
+    let readme = std::fs::read_to_string(dir.join("README.html")).unwrap();
+    assert!(readme.contains("working copies only"), "{readme}");
+
+    // `temoin verify` takes it as valid, and says what it is for.
+    let verified = temoin_no_vault(&[
+        "verify",
+        s(&bundle),
+        "--identity",
+        s(&key),
+        "--device-key",
+        &device_key,
+    ]);
+    let report = assert_ok(&verified);
+    assert!(report.contains("Purpose:     publication"), "{report}");
+
+    // Consent that does not cover publication: nothing is sealed.
+    let other = f.new_case("Another case");
+    f.ok(&[
+        "consent",
+        "add",
+        &other,
+        "--scope",
+        "share-with-omct",
+        "--given-by-name",
+        "the family",
+        "--given-on",
+        "2024-03-05",
+    ]);
+    let refused = f.path("refused.tar.age");
+    assert_fails(
+        &f.run(&[
+            "export",
+            "--case",
+            &other,
+            "--recipient",
+            recipient.trim(),
+            "--purpose",
+            "publication",
+            "--out",
+            s(&refused),
+        ]),
+        1,
+        &["publication"],
+    );
+    assert!(!refused.exists());
 }

@@ -25,6 +25,12 @@ struct Verdict<'a> {
     bundle_id: Option<&'a str>,
     device_key_id: Option<&'a str>,
     sequence: Option<u64>,
+    /// What the bundle is for (`share_with_omct`, `litigation`,
+    /// `publication`): a publication holds working copies only, so nothing
+    /// in it is an original to rely on as evidence.
+    purpose: Option<&'a str>,
+    /// The format version it was written in.
+    format: Option<&'a str>,
     supersedes: Option<&'a Option<Supersedes>>,
     manifest_sha256: Option<&'a str>,
 }
@@ -178,6 +184,8 @@ impl Desk {
                 bundle_id: report.manifest.as_ref().map(|m| m.bundle_id.as_str()),
                 device_key_id: report.manifest.as_ref().map(|m| m.device.key_id.as_str()),
                 sequence: report.manifest.as_ref().map(|m| m.sequence),
+                purpose: report.manifest.as_ref().map(|m| m.purpose.code()),
+                format: report.manifest.as_ref().map(|m| m.format.as_str()),
                 supersedes: report.manifest.as_ref().map(|m| &m.supersedes),
                 manifest_sha256: report.manifest_sha256.as_deref(),
             };

@@ -682,3 +682,79 @@ async fn with_deliver_and_forget_the_case_goes_once_the_desk_acknowledges_it() {
         .any(|e| e.body.action == Action::Delete && e.body.item == Some(case)));
     assert!(v.verify().unwrap().is_ok());
 }
+
+/// A bundle sealed for publication and carried by hand: the desk opens it,
+/// accepts it, and its verdict says it is a publication, which holds the
+/// working copy and no original.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_opens_a_publication_and_says_what_it_is_for() {
+    use temoin_bundle::{PayloadRecipient, Purpose};
+    use temoin_vault::case::{Consent, ConsentScope};
+    use temoin_vault::export::ExportOptions;
+    use temoin_vault::PartialDate;
+
+    let w = world(None).await;
+    let (mut v, case, original) = field_vault(&w.root.join("vault"), 4096);
+    enroll(&w, &mut v, "field device").await;
+    v.add(&Consent::new(
+        case,
+        "the family",
+        PartialDate("2024-03-06".into()),
+        vec![ConsentScope::Publication],
+    ))
+    .unwrap();
+    let recipients: Vec<PayloadRecipient> = outbox::checked_enrollment(&v)
+        .unwrap()
+        .recipients
+        .iter()
+        .map(|r| r.parse().unwrap())
+        .collect();
+    let file = w.root.join("stick.tar.age");
+    v.export_bundle_to_file(
+        case,
+        &ExportOptions {
+            purpose: Purpose::Publication,
+            recipients,
+            supersedes: None,
+        },
+        &file,
+    )
+    .unwrap();
+
+    // The desk learns of the device (and approves it) when it pulls.
+    assert!(desk::pull(&w.desk).await.unwrap().is_empty());
+    let opened = desk::open(&w.desk, Some(&file)).unwrap();
+    assert!(
+        opened[0].accepted(),
+        "{:?} {:?}",
+        opened[0].report.problems,
+        opened[0].desk_problems
+    );
+    let m = opened[0].report.manifest.as_ref().unwrap();
+    assert_eq!(m.purpose, Purpose::Publication);
+    // The field vault's evidence is an original with no working copy: it
+    // stays out, and is listed.
+    assert!(m.files.iter().all(|f| f.item.is_none()));
+    assert!(m.withheld.iter().any(|x| x.kind == "evidence"));
+    let verdict: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(opened[0].out.join("verification.json")).unwrap())
+            .unwrap();
+    assert_eq!(verdict["purpose"], "publication");
+    assert_eq!(verdict["format"], "temoin-bundle/2");
+    for path in walk(&opened[0].out) {
+        assert_ne!(std::fs::read(path).unwrap(), original);
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -35,7 +35,11 @@ export const commands = {
 	outboxList: () => typedError<OutboxRow_Serialize[], AppError>(__TAURI_INVOKE("outbox_list")),
 	caseSubmit: (caseId: string) => typedError<string, AppError>(__TAURI_INVOKE("case_submit", { caseId })),
 	outboxRetry: (bundleId: string) => typedError<null, AppError>(__TAURI_INVOKE("outbox_retry", { bundleId })),
-	caseExport: (caseId: string, folder: string) => typedError<ExportResult, AppError>(__TAURI_INVOKE("case_export", { caseId, folder })),
+	/**
+	 *  Seals the case into a bundle for `purpose`, to OMCT's keys, in a new
+	 *  file in `folder`.
+	 */
+	caseExport: (caseId: string, folder: string, purpose: ExportPurpose) => typedError<ExportResult, AppError>(__TAURI_INVOKE("case_export", { caseId, folder, purpose })),
 	deviceInfo: () => typedError<DeviceInfo_Serialize, AppError>(__TAURI_INVOKE("device_info")),
 	enroll: (code: string, proxy: string | null) => typedError<DeviceInfo_Serialize, AppError>(__TAURI_INVOKE("enroll", { code, proxy })),
 	setProxy: (proxy: string | null) => typedError<null, AppError>(__TAURI_INVOKE("set_proxy", { proxy })),
@@ -830,9 +834,27 @@ export type Evidence_Serialize = {
 	derived_from: Derivation | null,
 };
 
+/**
+ *  What an exported bundle is for, as the person chose it; only what
+ *  consent covers for it goes in.
+ */
+export type ExportPurpose = 
+/**  For OMCT's files: the originals, with their capture metadata. */
+"share_with_omct" | 
+/**  For legal proceedings: the originals, with their hashes. */
+"litigation" | 
+/**
+ *  For publication: working copies only, no original, nothing that
+ *  locates; an original without a working copy is left out.
+ */
+"publication";
+
 export type ExportResult = {
 	path: string,
-	/**  What consent kept out, as `kind: reason` lines. */
+	/**
+	 *  What was left out (for want of consent, or, in a publication, an
+	 *  original), as `kind: reason` lines.
+	 */
 	withheld: string[],
 };
 

@@ -10,7 +10,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 use temoin_bundle::{
     BundleWriter, DeviceInfo, Draft, ItemRecord, Manifest, Purpose, Supersedes, Withheld,
-    WriteError, FORMAT,
+    WriteError,
 };
 use temoin_crypto::payload::{self, PayloadRecipient};
 use temoin_model::case::{
@@ -21,6 +21,8 @@ use temoin_model::record::{ItemId, Kind, Record};
 
 use crate::error::{ExportError, VaultError};
 use crate::vault::Vault;
+
+mod publication;
 
 /// What [`Vault::export_bundle`] did.
 #[derive(Clone, Debug)]
@@ -72,7 +74,9 @@ impl Vault {
     /// only if some consent of the case covers the purpose now and no
     /// consent given for the whole case (no person linked) has withdrawn it. A person who gave consent of their own goes in (with
     /// the testimonies they gave) only if that consent covers the purpose.
-    /// Consents always go in: they are the grounds for the rest.
+    /// Consents always go in: they are the grounds for the rest. A purpose
+    /// that carries no originals (publication) takes working copies only
+    /// (`publication`).
     fn plan_bundle(&self, case_id: ItemId, purpose: Purpose) -> Result<Plan, ExportError> {
         let scope = purpose.scope();
         let case = self.require::<Case>(case_id)?;
@@ -195,6 +199,9 @@ impl Vault {
             push(&mut items, &e)?;
             evidence.push((id, e.record));
         }
+        if !purpose.carries_originals() {
+            publication::keep_working_copies(&mut items, &mut evidence, &mut withheld);
+        }
 
         // What the records sent say about a withheld person goes too: their
         // own consent keeps its scopes, dates and method (the grounds for
@@ -281,7 +288,7 @@ impl Vault {
 
         let draft = Draft::new(
             Manifest {
-                format: FORMAT.to_owned(),
+                format: options.purpose.format().to_owned(),
                 bundle_id: uuid::Uuid::new_v4().to_string(),
                 created_at: now_rfc3339(),
                 purpose: options.purpose,

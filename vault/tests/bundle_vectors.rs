@@ -2,13 +2,15 @@
 //! `cargo run -p temoin-tests --bin make-bundle-vectors`): the reader must
 //! find in each what `expected.json` says. A format change that stops old
 //! bundles from reading, or a check that stops catching a forgery, fails
-//! here.
+//! here. The vectors of both versions are checked: `good.tar.age` is
+//! `temoin-bundle/1` (for OMCT, with originals), `publication.tar.age` is
+//! `temoin-bundle/2` (working copies only).
 
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 
-use temoin_bundle::{read_bundle, PayloadIdentity, ReadOptions};
+use temoin_bundle::{read_bundle, PayloadIdentity, Purpose, ReadOptions};
 use temoin_vault::DevicePublicKey;
 
 #[test]
@@ -23,7 +25,8 @@ fn every_vector_reads_as_expected() {
             .unwrap();
     let expected: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
-    assert!(expected.len() >= 9);
+    assert!(expected.len() >= 12);
+    assert!(expected.contains_key("publication.tar.age"));
     for (name, want) in &expected {
         let bytes = std::fs::read(dir.join(name)).unwrap();
         let out = tempfile::tempdir().unwrap();
@@ -55,6 +58,26 @@ fn every_vector_reads_as_expected() {
                 listed.iter().any(|c| codes.contains(c)),
                 "{name}: expected one of {listed:?}, found {codes:?}"
             );
+        }
+        // The readable ones are what they say, and a publication holds
+        // working copies only, with no position in their records.
+        if let Some(purpose) = want.get("purpose").and_then(|p| p.as_str()) {
+            let m = report.manifest.as_ref().unwrap();
+            assert_eq!(m.purpose.code(), purpose, "{name}");
+            assert_eq!(Some(m.format.as_str()), want["format"].as_str(), "{name}");
+            let evidence: Vec<_> = m.files.iter().filter_map(|f| f.item).collect();
+            assert!(!evidence.is_empty(), "{name}");
+            for id in evidence {
+                let record = &m.items.iter().find(|i| i.id == id).unwrap().record;
+                let copy = record["derived_from"].is_object();
+                if m.purpose == Purpose::Publication {
+                    assert!(copy, "{name}: an original in a publication");
+                    assert!(record["capture"]["gps"].is_null(), "{name}");
+                }
+            }
+            if m.purpose == Purpose::Publication {
+                assert!(m.withheld.iter().any(|w| w.kind == "evidence"), "{name}");
+            }
         }
         // Nothing ever lands outside the output folder.
         assert!(!out.path().join("outside.txt").exists(), "{name}");

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::{AppHandle, State};
 use tauri_specta::Event;
@@ -136,19 +136,47 @@ pub async fn outbox_retry(
     Ok(())
 }
 
+/// What an exported bundle is for, as the person chose it; only what
+/// consent covers for it goes in.
+#[derive(Clone, Copy, Debug, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportPurpose {
+    /// For OMCT's files: the originals, with their capture metadata.
+    ShareWithOmct,
+    /// For legal proceedings: the originals, with their hashes.
+    Litigation,
+    /// For publication: working copies only, no original, nothing that
+    /// locates; an original without a working copy is left out.
+    Publication,
+}
+
+impl From<ExportPurpose> for Purpose {
+    fn from(p: ExportPurpose) -> Self {
+        match p {
+            ExportPurpose::ShareWithOmct => Purpose::ShareWithOmct,
+            ExportPurpose::Litigation => Purpose::Litigation,
+            ExportPurpose::Publication => Purpose::Publication,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Type)]
 pub struct ExportResult {
     pub path: String,
-    /// What consent kept out, as `kind: reason` lines.
+    /// What was left out (for want of consent, or, in a publication, an
+    /// original), as `kind: reason` lines.
     pub withheld: Vec<String>,
 }
 
+/// Seals the case into a bundle for `purpose`, to OMCT's keys, in a new
+/// file in `folder`.
 #[tauri::command]
 #[specta::specta]
 pub async fn case_export(
     session: State<'_, Shared>,
     case_id: String,
     folder: String,
+    purpose: ExportPurpose,
 ) -> Result<ExportResult, AppError> {
     let case_id = parse_id(&case_id)?;
     session.touch();
@@ -180,7 +208,7 @@ pub async fn case_export(
             let summary = v.export_bundle_to_file(
                 case_id,
                 &ExportOptions {
-                    purpose: Purpose::ShareWithOmct,
+                    purpose: purpose.into(),
                     recipients,
                     supersedes: None,
                 },

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use temoin_bundle::{
     read_bundle, BundleWriter, DeviceInfo, Draft, Manifest, PayloadIdentity, Purpose, ReadOptions,
-    FORMAT,
+    FORMAT_V1,
 };
 use temoin_crypto::sign::{DeviceKey, SigningPurpose};
 use temoin_model::case::Evidence;
@@ -61,7 +61,7 @@ fn bundle(n: usize, omct: &PayloadIdentity, device: &DeviceKey) -> Result<Vec<u8
     let public = device.public();
     let draft = Draft::new(
         Manifest {
-            format: FORMAT.to_owned(),
+            format: FORMAT_V1.to_owned(),
             bundle_id: "00000000-0000-4000-8000-000000000000".to_owned(),
             created_at: "2026-01-01T00:00:00Z".to_owned(),
             purpose: Purpose::ShareWithOmct,

@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use serde_json::json;
-use temoin_bundle::{Manifest, Purpose};
+use temoin_bundle::{Manifest, Purpose, FORMAT_V2};
 use temoin_crypto::payload::{encrypt_to, PayloadIdentity};
 use temoin_crypto::sign::{DeviceKey, SigningPurpose};
 use temoin_vault::case::{Case, Consent, ConsentScope, Testimony};
@@ -64,7 +64,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&out)?;
     let work = tempfile_dir(&root)?;
 
-    // A small case: consent, a testimony, a tiny text file as evidence.
+    // A small case: consent, a testimony, a tiny text file and a tiny
+    // picture as evidence, and a working copy of the picture (what a
+    // publication carries).
     let mut v = Vault::create(
         &work.join("v"),
         &Passphrase::from("vectors"),
@@ -75,7 +77,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         case,
         "the witness",
         PartialDate("2024-03-05".into()),
-        vec![ConsentScope::ShareWithOmct, ConsentScope::Litigation],
+        vec![
+            ConsentScope::ShareWithOmct,
+            ConsentScope::Litigation,
+            ConsentScope::Publication,
+        ],
     ))?;
     v.add(&Testimony::new(case, "A narrative for the test vectors."))?;
     std::fs::write(
@@ -83,6 +89,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         b"An evidence file for the test vectors.\n",
     )?;
     v.ingest_file(case, &work.join("note.txt"), &mut |_| {})?;
+    std::fs::write(work.join("picture.png"), PICTURE)?;
+    let picture = v.ingest_file(case, &work.join("picture.png"), &mut |_| {})?;
+    v.redact(picture.id, true, &[])?;
 
     let omct = PayloadIdentity::generate();
     let mut good = Vec::new();
@@ -116,7 +125,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &good,
         true,
         &[],
-        "a bundle as a device seals it",
+        "a bundle for OMCT as a device seals it (temoin-bundle/1: originals)",
     )?;
     let mut flipped = good.clone();
     let at = flipped.len() / 2;
@@ -201,6 +210,61 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "extra members named ../outside.txt and /tmp/absolute.txt",
     )?;
 
+    // For publication: working copies only, in version 2 of the format.
+    let mut publication = Vec::new();
+    v.export_bundle(
+        case,
+        &ExportOptions {
+            purpose: Purpose::Publication,
+            recipients: vec![omct.recipient()],
+            supersedes: None,
+        },
+        &mut publication,
+    )?;
+    write(
+        "publication.tar.age",
+        &publication,
+        true,
+        &[],
+        "a bundle for publication as a device seals it (temoin-bundle/2: the working copy only)",
+    )?;
+
+    let mut unknown = base.clone();
+    unknown[0].1 = String::from_utf8(unknown[0].1.clone())?
+        .replace(
+            "\"purpose\": \"share_with_omct\"",
+            "\"purpose\": \"press_release\"",
+        )
+        .into_bytes();
+    write(
+        "unknown-purpose.tar.age",
+        &seal(&unknown, &omct)?,
+        false,
+        &["unknown_purpose"],
+        "the manifest names a purpose no version of the format has",
+    )?;
+
+    // The OMCT bundle's manifest relabelled as a publication (and signed
+    // again, by another key): its originals must not pass.
+    let mut m: Manifest = serde_json::from_slice(&base[0].1)?;
+    m.purpose = Purpose::Publication;
+    m.format = FORMAT_V2.to_owned();
+    m.device.key_id = intruder.public().id_hex();
+    m.device.public_key = intruder.public().to_minisign_base64();
+    let relabelled = serde_json::to_vec_pretty(&m)?;
+    let mut mislabelled = base.clone();
+    mislabelled[1].1 = intruder
+        .sign(SigningPurpose::BundleManifest, &relabelled)
+        .into_bytes();
+    mislabelled[0].1 = relabelled;
+    write(
+        "publication-with-originals.tar.age",
+        &seal(&mislabelled, &omct)?,
+        false,
+        &["outside_purpose"],
+        "a bundle carrying originals, labelled a publication",
+    )?;
+
     // Sealed by the device for another recipient, then re-encrypted to OMCT.
     let other = PayloadIdentity::generate();
     let mut for_other = Vec::new();
@@ -222,6 +286,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "sealed for another key, decrypted and re-encrypted to OMCT's",
     )?;
 
+    // What the readable ones are, for a reader to check it sees the same.
+    for (name, purpose, format) in [
+        (
+            "good.tar.age",
+            Purpose::ShareWithOmct,
+            Purpose::ShareWithOmct.format(),
+        ),
+        ("publication.tar.age", Purpose::Publication, FORMAT_V2),
+    ] {
+        if let Some(entry) = expected.get_mut(name).and_then(|e| e.as_object_mut()) {
+            entry.insert("purpose".into(), json!(purpose.code()));
+            entry.insert("format".into(), json!(format));
+        }
+    }
     std::fs::write(
         out.join("expected.json"),
         serde_json::to_vec_pretty(&serde_json::Value::Object(expected))?,
@@ -230,6 +308,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("wrote the bundle test vectors to {}", out.display());
     Ok(())
 }
+
+/// A 4 by 3 pixel PNG, written by hand so that the vectors need no image
+/// encoder.
+const PICTURE: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x03, 0x08, 0x02, 0x00, 0x00, 0x00, 0x3b, 0x96, 0x39,
+    0x91, 0x00, 0x00, 0x00, 0x2a, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x0d, 0xc7, 0x31, 0x01, 0x00,
+    0x30, 0x0c, 0xc3, 0x30, 0x7f, 0x26, 0x55, 0x10, 0x81, 0x53, 0x38, 0x01, 0x51, 0x80, 0x9b, 0x3e,
+    0x01, 0x0e, 0x2e, 0x1e, 0x42, 0x9c, 0xb8, 0xf1, 0xf2, 0x53, 0xa7, 0x6e, 0xbd, 0xfa, 0x00, 0x7a,
+    0xc9, 0x08, 0x4d, 0x7b, 0xf3, 0x38, 0x7e, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
 
 fn tempfile_dir(root: &Path) -> std::io::Result<std::path::PathBuf> {
     let dir = root.join("target/bundle-vectors-work");

@@ -21,6 +21,7 @@ import type {
   DragDrop,
   DuressOutcome,
   EvidenceDetail,
+  ExportPurpose,
   ExportResult,
   ForgetResult,
   ImportDone,
@@ -153,8 +154,13 @@ export const custodyLog = (caseId: ItemId | null, item: ItemId | null): Promise<
 export const outboxList = (): Promise<OutboxRow[]> => unwrap(commands.outboxList());
 export const caseSubmit = (caseId: ItemId): Promise<string> => unwrap(commands.caseSubmit(caseId));
 export const outboxRetry = (bundleId: string): Promise<null> => unwrap(commands.outboxRetry(bundleId));
-export const caseExport = (caseId: ItemId, folder: string): Promise<ExportResult> =>
-  unwrap(commands.caseExport(caseId, folder));
+/**
+ * Seals the case to OMCT's keys in a new file in `folder`, for `purpose`:
+ * only what consent covers for it goes in, and a publication takes working
+ * copies only (what was left out comes back in `withheld`).
+ */
+export const caseExport = (caseId: ItemId, folder: string, purpose: ExportPurpose): Promise<ExportResult> =>
+  unwrap(commands.caseExport(caseId, folder, purpose));
 /**
  * Deletes a case OMCT received from this computer, keeping OMCT's receipt and
  * acknowledgement (custody log, outbox). Refused (`invalid_input`) unless

@@ -114,6 +114,8 @@ export type OutboxRow = B.OutboxRow_Serialize;
 export type Acknowledgement = B.AcknowledgementView;
 export type DeviceInfo = B.DeviceInfo_Serialize;
 export type ExportResult = B.ExportResult;
+/** What an exported bundle is for: OMCT's files and litigation carry the originals; publication carries working copies only. */
+export type ExportPurpose = B.ExportPurpose;
 
 // --- events ----------------------------------------------------------------
 

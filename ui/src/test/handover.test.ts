@@ -115,9 +115,28 @@ describe('handover', () => {
       fake.mock.answer('caseExport', { path: '/media/usb-stick/temoin-0a1b2c3d.tar.age', withheld: ['testimonies: no consent covers litigation'] });
       await fireEvent.click(screen.getByTestId('export-case'));
       const result = await screen.findByTestId('export-result');
-      expect(caseExport).toHaveBeenCalledWith(expect.any(String), '/media/usb-stick');
+      expect(caseExport).toHaveBeenCalledWith(expect.any(String), '/media/usb-stick', 'share_with_omct');
       expect(result.textContent).toMatch(/\/media\/usb-stick\/temoin-/);
       expect(result.textContent).toMatch(/no consent covers litigation/);
+    } finally {
+      useBackend(fake);
+    }
+  });
+
+  it('exports for publication when asked, saying what that purpose carries', async () => {
+    await unlocked({ seed: true });
+    await openCase(TITLE);
+    await tab('handover');
+    const caseExport = vi.fn(fake.caseExport);
+    useBackend({ ...fake, caseExport });
+    try {
+      const publication = screen.getByTestId('export-purpose-publication');
+      expect(document.getElementById(publication.getAttribute('aria-describedby') ?? '')?.textContent).toMatch(/Working copies only/);
+      await fireEvent.click(publication);
+      await fireEvent.click(screen.getByTestId('export-case'));
+      const result = await screen.findByTestId('export-result');
+      expect(caseExport).toHaveBeenCalledWith(expect.any(String), expect.any(String), 'publication');
+      expect(result.textContent).toMatch(/a publication carries working copies only/);
     } finally {
       useBackend(fake);
     }

@@ -6,7 +6,7 @@
 // enrollment.
 
 import { AppError } from '../errors';
-import type { ItemId, OutboxRow } from '../types';
+import type { EvidenceRecord, ItemId, OutboxRow } from '../types';
 import { peopleOf } from './cases';
 import { vaultCommand } from './command';
 import { emit, later, listeners } from './events';
@@ -102,10 +102,21 @@ export const outboxRetry = vaultCommand('outboxRetry', async (bundleId) => {
   return null;
 });
 
-export const caseExport = vaultCommand('caseExport', async (caseId, folder) => {
+/**
+ * Export to a folder. Consent is not modelled here (a test scripts a
+ * refusal); a publication leaves out every original, as the backend does,
+ * and says so.
+ */
+export const caseExport = vaultCommand('caseExport', async (caseId, folder, purpose) => {
   get(caseId, 'case');
-  log(vault(), 'export_bundle', caseId, 'export to a folder');
-  return { path: `${folder}/temoin-${caseId.slice(0, 8)}.tar.age`, withheld: [] };
+  log(vault(), 'export_bundle', caseId, `export to a folder for ${purpose}`);
+  const withheld =
+    purpose === 'publication'
+      ? rows<EvidenceRecord>('evidence', (e) => e.case_id === caseId && !e.derived_from).map(() =>
+          'evidence: an original: a publication carries working copies only',
+        )
+      : [];
+  return { path: `${folder}/temoin-${caseId.slice(0, 8)}.tar.age`, withheld };
 });
 
 /**
