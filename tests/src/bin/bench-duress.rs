@@ -7,13 +7,19 @@
 //! compares the difference between the normal and the duress medians with
 //! the noise between normal unlocks (their own spread, max - min): the
 //! budget is a difference no larger than that noise.
+//!
+//! Then the commands a suspicious coercer could time inside the decoy
+//! (passphrase change, setting and removing a duress passphrase, the
+//! attempt limit, a backup), each against the same command in a vault
+//! without a duress passphrase, same cost and content, measured the same
+//! way.
 
 use std::time::{Duration, Instant};
 
 use temoin_tests::{ms, percentile, report};
 use temoin_vault::case::{Case, Testimony};
 use temoin_vault::duress::DuressOutcome;
-use temoin_vault::{KdfChoice, Passphrase, Vault};
+use temoin_vault::{KdfChoice, KdfParams, Passphrase, Vault};
 
 fn main() {
     let mut rounds = 12usize;
@@ -29,15 +35,21 @@ fn main() {
     let dir = work.join("vault");
     let real = Passphrase::from("correct horse battery staple");
     let duress = Passphrase::from("grocery list for tuesday");
-    let mut v = Vault::create(&dir, &real, KdfChoice::Calibrated).expect("create");
-    for i in 0..200 {
-        let case = v.add(&Case::new(format!("Case {i}"))).expect("case");
-        v.add(&Testimony::new(
-            case,
-            "An account of what happened, some sentences long.",
-        ))
-        .expect("testimony");
-    }
+    // One calibration for both vaults, so that they share a cost.
+    let params = KdfParams::calibrate(Duration::from_millis(600)).expect("calibrate");
+    let cost = KdfChoice::Exactly(params);
+    let fill = |v: &mut Vault| {
+        for i in 0..200 {
+            let case = v.add(&Case::new(format!("Case {i}"))).expect("case");
+            v.add(&Testimony::new(
+                case,
+                "An account of what happened, some sentences long.",
+            ))
+            .expect("testimony");
+        }
+    };
+    let mut v = Vault::create(&dir, &real, cost).expect("create");
+    fill(&mut v);
     v.set_duress(&real, &duress, DuressOutcome::Decoy)
         .expect("set duress");
     v.lock();
@@ -48,6 +60,15 @@ fn main() {
                 .expect("decoy case");
         }
         d.lock();
+    }
+    // A vault without a duress passphrase, as the decoy claims to be.
+    let plain_dir = work.join("plain");
+    {
+        let mut p = Vault::create(&plain_dir, &duress, cost).expect("create");
+        for i in 0..20 {
+            p.add(&Case::new(format!("Receipt {i}"))).expect("case");
+        }
+        p.lock();
     }
 
     let wrong = Passphrase::from("neither of the two");
@@ -104,4 +125,66 @@ fn main() {
         "<= the noise",
         diff <= noise,
     );
+    commands_in_the_decoy(&dir, &plain_dir, &duress, cost, rounds);
+}
+
+/// Times each command a coercer could run inside the decoy against the
+/// same command in a vault without a duress passphrase.
+fn commands_in_the_decoy(
+    dir: &std::path::Path,
+    plain_dir: &std::path::Path,
+    pass: &Passphrase,
+    cost: KdfChoice,
+    rounds: usize,
+) {
+    let other = Passphrase::from("a passphrase the coercer chose");
+    let second = Passphrase::from("another one for the duress");
+    type Step = fn(&mut Vault, &Passphrase, &Passphrase, &Passphrase, KdfChoice);
+    let commands: [(&str, Step); 4] = [
+        ("passphrase changed and changed back", |v, p, o, _, c| {
+            v.change_passphrase(p, o, c).expect("change");
+            v.change_passphrase(o, p, c).expect("change back");
+        }),
+        ("duress passphrase set and removed", |v, p, _, s, _| {
+            v.set_duress(p, s, DuressOutcome::Decoy).expect("set");
+            v.remove_duress(p).expect("remove");
+        }),
+        ("attempt limit set and removed", |v, _, _, _, _| {
+            v.set_attempt_limit(Some(10)).expect("set");
+            v.set_attempt_limit(None).expect("remove");
+        }),
+        ("backup written", |v, _, _, _, _| {
+            v.backup(std::io::sink()).expect("backup");
+        }),
+    ];
+    for (name, step) in commands {
+        let mut plain = Vec::new();
+        let mut decoy = Vec::new();
+        for _ in 0..rounds {
+            for (folder, out) in [(plain_dir, &mut plain), (dir, &mut decoy)] {
+                let mut v = Vault::unlock(folder, pass).expect("unlock");
+                let t = Instant::now();
+                step(&mut v, pass, &other, &second, cost);
+                out.push(t.elapsed());
+                v.lock();
+            }
+        }
+        plain.sort();
+        let noise = plain[plain.len() - 1] - plain[0];
+        let p_med = percentile(&mut plain, 50.0);
+        let d_med = percentile(&mut decoy, 50.0);
+        let diff = p_med.abs_diff(d_med);
+        report(
+            &format!("decoy vs plain vault: {name}"),
+            &format!(
+                "{:.1} vs {:.1} ms, noise {:.1} ms, ratio {:.2}x",
+                ms(d_med),
+                ms(p_med),
+                ms(noise),
+                ms(d_med) / ms(p_med)
+            ),
+            "<= the noise",
+            diff <= noise,
+        );
+    }
 }
