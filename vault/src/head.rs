@@ -48,6 +48,9 @@ pub(crate) struct Head {
 pub(crate) struct HeadFile {
     file: File,
     counter: u64,
+    /// A slot held bytes that did not open (a write torn by a crash, or
+    /// tampering), as read at open.
+    pub torn: bool,
 }
 
 impl std::fmt::Debug for HeadFile {
@@ -70,7 +73,11 @@ impl HeadFile {
             .write(true)
             .create_new(true)
             .open(dir.join(FILE))?;
-        Ok(HeadFile { file, counter: 0 })
+        Ok(HeadFile {
+            file,
+            counter: 0,
+            torn: false,
+        })
     }
 
     /// Opens the file and reads the newest valid slot. `Ok(None)` if neither
@@ -89,14 +96,20 @@ impl HeadFile {
             .take(2 * SLOT)
             .read_to_end(&mut bytes)?;
         let mut best: Option<(u64, Head)> = None;
+        let mut torn = false;
         for slot in 0..2usize {
             let start = slot * SLOT as usize;
+            let end = (start + SLOT as usize).min(bytes.len());
+            let written = bytes
+                .get(start..end)
+                .is_some_and(|b| b.iter().any(|&x| x != 0));
             // The current layout, else the one before the state record.
             let plain = [SEALED, PLAIN_V1 + temoin_crypto::seal::OVERHEAD]
                 .iter()
                 .filter_map(|len| bytes.get(start..start + len))
                 .find_map(|sealed| key.open(&aad(vault_id), sealed).ok());
             let Some(plain) = plain else {
+                torn |= written;
                 continue;
             };
             let record = match plain.len() {
@@ -115,7 +128,14 @@ impl HeadFile {
             }
         }
         let counter = best.map(|(c, _)| c).unwrap_or(0);
-        Ok((HeadFile { file, counter }, best.map(|(_, h)| h)))
+        Ok((
+            HeadFile {
+                file,
+                counter,
+                torn,
+            },
+            best.map(|(_, h)| h),
+        ))
     }
 
     /// Records a new head durably.
@@ -144,6 +164,9 @@ impl HeadFile {
         self.file.write_all(&sealed)?;
         self.file.sync_data()?;
         self.counter = counter;
+        // The slot written over was the older one; a torn slot is older
+        // still, or was this one.
+        self.torn = false;
         Ok(())
     }
 }

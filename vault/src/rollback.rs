@@ -42,7 +42,7 @@ use crate::record::{ItemId, Kind};
 /// The name (sled key `m` + name, and sealing binding) of the state record.
 pub(crate) const NAME: &str = "state-record";
 const VERSION: u8 = 1;
-const FIXED: usize = 1 + 8 + 8 + 32 + 32 + 16 + 4;
+const FIXED: usize = 1 + 8 + 8 + 32 + 32 + 8 + 4;
 
 /// What the vault last wrote, in digest form.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -54,8 +54,9 @@ pub(crate) struct StateRecord {
     pub custody_hash: [u8; 32],
     /// XOR of the live items' digests.
     pub items: [u8; 32],
-    /// The digest of the sealed bundle sequence number.
-    pub bundle_sequence: [u8; 16],
+    /// The last bundle sequence number stored (so that a lower one put
+    /// back never makes a number be used twice).
+    pub bundle_sequence: u64,
     /// The digest of each setting, by its tag.
     pub states: BTreeMap<[u8; 16], [u8; 16]>,
 }
@@ -68,7 +69,7 @@ impl StateRecord {
         out.extend_from_slice(&self.custody_seq.to_be_bytes());
         out.extend_from_slice(&self.custody_hash);
         out.extend_from_slice(&self.items);
-        out.extend_from_slice(&self.bundle_sequence);
+        out.extend_from_slice(&self.bundle_sequence.to_be_bytes());
         out.extend_from_slice(&(self.states.len() as u32).to_be_bytes());
         for (tag, digest) in &self.states {
             out.extend_from_slice(tag);
@@ -85,12 +86,12 @@ impl StateRecord {
         let mut r = StateRecord {
             counter: u64_at(1)?,
             custody_seq: u64_at(9)?,
+            bundle_sequence: u64_at(81)?,
             ..StateRecord::default()
         };
         r.custody_hash.copy_from_slice(&bytes[17..49]);
         r.items.copy_from_slice(&bytes[49..81]);
-        r.bundle_sequence.copy_from_slice(&bytes[81..97]);
-        let n = u32::from_be_bytes(bytes[97..101].try_into().ok()?) as usize;
+        let n = u32::from_be_bytes(bytes[89..93].try_into().ok()?) as usize;
         let rest = &bytes[FIXED..];
         if rest.len() != n.checked_mul(32)? {
             return None;
@@ -154,8 +155,7 @@ pub(crate) struct Expected {
     pub bundle_sequence: u64,
     /// Every entry opened, in order. When one did not, the log cannot say
     /// what that entry did: an item it created looks put back, one it
-    /// deleted looks lost. Only a revision older than a readable entry
-    /// wrote is then named (`Expected::differs`).
+    /// deleted looks lost.
     pub complete: bool,
 }
 
@@ -186,12 +186,16 @@ impl Expected {
 
     /// Whether an item found at `found` (its latest revision in the store,
     /// `None` for no record or no key) differs from what the log says:
-    /// `expected`, or `None` for not live.
-    pub(crate) fn differs(&self, expected: Option<u32>, found: Option<u32>) -> bool {
+    /// `expected`, or `None` for not live. `strict` unless the replay is
+    /// incomplete and the state record does not vouch for it (`verify`
+    /// then names only a revision older than a readable entry wrote, and
+    /// the break); unlock is always strict: what cannot be shown current
+    /// is held back.
+    pub(crate) fn differs(&self, strict: bool, expected: Option<u32>, found: Option<u32>) -> bool {
         match (expected, found) {
-            (Some(e), Some(f)) if self.complete => e != f,
+            _ if strict => expected != found,
             (Some(e), Some(f)) => f < e,
-            (e, f) => e != f && self.complete,
+            _ => false,
         }
     }
 
@@ -264,10 +268,12 @@ impl fmt::Display for RolledBack {
                 f,
                 "item {id}: it was deleted (or never saved here), yet it is in the store again"
             ),
-            RolledBack::Setting { name: Some(name) } => write!(
+            // Without the name: a setting's name can say more than its
+            // value (that a spare store exists, in the decoy).
+            RolledBack::Setting { name: Some(_) } => write!(
                 f,
-                "setting {name:?}: its value is not the one last saved (an older copy was put \
-                 back); set it again"
+                "a setting is not the value last saved (an older copy was put back); it is \
+                 refused until it is set again"
             ),
             RolledBack::Setting { name: None } => {
                 write!(f, "a setting was removed or replaced outside Témoin")
@@ -289,9 +295,12 @@ impl fmt::Display for RolledBack {
                 "bundle sequence: it is unreadable; the next bundle takes {}",
                 expected.saturating_add(1)
             ),
-            RolledBack::Record => {
-                write!(f, "the vault's state record does not match its custody log")
-            }
+            RolledBack::Record => write!(
+                f,
+                "the vault's state record does not match its custody log, part of which is \
+                 damaged: items may have been put back from an older copy without being named; \
+                 run `temoin verify`, and keep this computer as it is"
+            ),
         }
     }
 }
@@ -307,7 +316,7 @@ mod tests {
             custody_seq: 42,
             custody_hash: [3; 32],
             items: [5; 32],
-            bundle_sequence: [9; 16],
+            bundle_sequence: 9,
             states: BTreeMap::new(),
         };
         r.states.insert([1; 16], [2; 16]);

@@ -104,24 +104,26 @@ pub(crate) fn migrate_named_state(
         let (k, sealed) = kv.map_err(|e| OpenError::Damaged {
             what: format!("the record store ({e})"),
         })?;
-        let damaged = || OpenError::Damaged {
-            what: "a stored setting".into(),
+        // A key that is no name cannot be read by any name: left as it is.
+        let Ok(name) = std::str::from_utf8(&k[1..]) else {
+            continue;
         };
-        let name = std::str::from_utf8(&k[1..]).map_err(|_| damaged())?;
-        let value = key
-            .open(
-                &Aad::State {
-                    vault_id,
-                    key: name,
-                },
-                &sealed,
-            )
-            .map_err(|_| damaged())?;
         let tag = key.name_tag(vault_id, name);
-        batch.insert(
-            &sled_key(&tag)[..],
-            seal_entry(key, vault_id, &tag, name, &value),
+        let value = key.open(
+            &Aad::State {
+                vault_id,
+                key: name,
+            },
+            &sealed,
         );
+        match value {
+            Ok(value) => batch.insert(
+                &sled_key(&tag)[..],
+                seal_entry(key, vault_id, &tag, name, &value),
+            ),
+            // Moved as it is: reading it by its name says it is damaged.
+            Err(_) => batch.insert(&sled_key(&tag)[..], &sealed[..]),
+        }
         batch.remove(k);
         moved = true;
     }
@@ -186,18 +188,23 @@ impl Vault {
     pub fn get_state(&self, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
         check_name(key)?;
         let tag = self.key.name_tag(self.vault_id, key);
+        // The name stays out of the message: it can say more than the
+        // value (that a spare store exists, in the decoy).
         if self.stale_states.contains(&tag) {
-            return Err(VaultError::Store(format!(
-                "the stored state {key:?} is not the value last saved (an older copy of the \
-                 vault was put back, or it was removed): run `temoin verify`, then set it again"
-            )));
+            return Err(VaultError::Store(
+                "a stored setting is not the value last saved (an older copy of the vault was \
+                 put back, or it was removed): run `temoin verify`, then set it again"
+                    .into(),
+            ));
         }
         let Some(sealed) = self.store.db.get(sled_key(&tag))? else {
             return Ok(None);
         };
         open_entry(&self.key, self.vault_id, &tag, &sealed)
             .map(|(_, value)| Some(value))
-            .ok_or_else(|| VaultError::Store(format!("the stored state {key:?} is damaged")))
+            .ok_or_else(|| {
+                VaultError::Store("a stored setting is damaged: run `temoin verify`".into())
+            })
     }
 
     /// The keys stored that start with `prefix`, in order. Every entry is

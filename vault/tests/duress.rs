@@ -603,3 +603,37 @@ fn a_restored_vault_answers_its_duress_passphrase_as_before() {
     let r = Vault::unlock(&restored, &pass(REAL)).expect("the real passphrase");
     assert_eq!(titles(&r), ["The real case"]);
 }
+
+/// The spare store's settings removed or put back (with sled, on the
+/// disk): the duress passphrase still opens the decoy without a word, so
+/// nobody watching learns that it was the duress one.
+#[test]
+fn a_tampered_spare_store_still_opens_as_a_decoy_without_an_error() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = vault(root.path());
+    let mut v = Vault::unlock(&dir, &pass(REAL)).expect("unlock");
+    v.set_duress(&pass(REAL), &pass(DURESS), DuressOutcome::Shred)
+        .expect("set duress");
+    v.lock();
+    let records = dir.join(SPARE_DIR).join("records");
+    let db = sled::open(&records).expect("open the spare store");
+    let settings: Vec<_> = db
+        .scan_prefix(b"t")
+        .keys()
+        .map(|k| k.expect("key"))
+        .collect();
+    assert!(!settings.is_empty(), "the spare store has its outcome");
+    for k in settings {
+        db.remove(k).expect("remove");
+    }
+    db.flush().expect("flush");
+    drop(db);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+
+    let d = Vault::unlock(&dir, &pass(DURESS)).expect("the duress passphrase opens the decoy");
+    assert!(d.is_spare());
+    d.lock();
+    // What could not be read is taken as a decoy: the real vault stays.
+    let v = Vault::unlock(&dir, &pass(REAL)).expect("the real vault");
+    assert_eq!(titles(&v), vec!["The real case".to_owned()]);
+}

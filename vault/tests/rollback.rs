@@ -387,3 +387,211 @@ fn a_vault_that_is_only_used_names_nothing() {
         v.lock();
     }
 }
+
+fn custody_key(seq: u64) -> Vec<u8> {
+    let mut k = vec![b'c'];
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// The custody entries' keys and values, in order.
+fn custody(dir: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
+    entries(dir, b"c").into_iter().collect()
+}
+
+#[test]
+fn a_junk_custody_key_does_not_excuse_a_deleted_item_put_back() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dir, mut v) = new_vault(root.path());
+    let person = v
+        .add(&Person::new("Deleted at her request"))
+        .expect("person");
+    v.lock();
+    let mut kept = entries(&dir, b"k");
+    kept.extend(entries(&dir, b"r"));
+    let mut v = unlock(&dir);
+    assert!(v.delete(person).expect("delete"));
+    v.lock();
+    // A key that sorts before entry 0, so that the log's tail and the
+    // head's checks never see it, only a replay.
+    kept.insert(b"c\x00".to_vec(), b"junk".to_vec());
+    put_back(&dir, &kept, &[]);
+    std::fs::remove_file(dir.join("index.snapshot")).expect("snapshot");
+
+    let v = unlock(&dir);
+    assert!(
+        v.get::<Person>(person).is_err(),
+        "a deleted person came back"
+    );
+    assert!(v
+        .rolled_back()
+        .contains(&RolledBack::Deleted { id: person }));
+    assert!(v
+        .verify()
+        .expect("verify")
+        .problems
+        .contains(&Problem::NotInCustody { id: person }));
+}
+
+#[test]
+fn a_broken_custody_entry_under_a_rollback_is_named_at_every_unlock() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dir, mut v) = new_vault(root.path());
+    let (case, consent) = withdrawn_consent(&mut v);
+    v.add(&Person::new("Someone after")).expect("person");
+    v.lock();
+    // The entry that recorded the withdrawal (the edit) garbled, and the
+    // withdrawal removed: the log no longer says that revision 1 exists.
+    let edit = custody(&dir)
+        .into_iter()
+        .map(|(k, _)| k)
+        .nth(3)
+        .expect("the edit's entry");
+    assert_eq!(edit, custody_key(3));
+    let mut garbled = entries(&dir, &edit);
+    for v in garbled.values_mut() {
+        let i = v.len() / 2;
+        v[i] ^= 0x55;
+    }
+    put_back(&dir, &garbled, &[record_key(consent, 1)]);
+    std::fs::remove_file(dir.join("index.snapshot")).expect("snapshot");
+
+    let mut v = unlock(&dir);
+    assert!(
+        v.rolled_back().contains(&RolledBack::Record),
+        "{:?}",
+        v.rolled_back()
+    );
+    // A write, a lock, an unlock: still named, not sealed in.
+    v.add(&Case::new("Written after")).expect("write");
+    v.lock();
+    let v = unlock(&dir);
+    assert!(
+        v.rolled_back().contains(&RolledBack::Record),
+        "the warning was sealed in by a write: {:?}",
+        v.rolled_back()
+    );
+    assert!(v.get::<Case>(case).expect("get").is_some());
+}
+
+#[test]
+fn a_garbled_newest_head_slot_does_not_let_the_previous_write_be_put_back() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dir, mut v) = new_vault(root.path());
+    v.put_state("enrollment", b"the first server").expect("put");
+    v.lock();
+    let old_record = entries(&dir, b"mstate-record");
+    let old_settings = entries(&dir, b"t");
+    let head_before = std::fs::read(dir.join("custody.head")).expect("head");
+    let mut v = unlock(&dir);
+    v.put_state("enrollment", b"the second server")
+        .expect("put");
+    v.lock();
+    // The slot that changed is the newest: garbled, so that the other
+    // (one write older) is the head, then the older record and setting.
+    let mut head = std::fs::read(dir.join("custody.head")).expect("head");
+    let changed: Vec<usize> = (0..head.len())
+        .filter(|&i| head_before.get(i) != Some(&head[i]))
+        .collect();
+    assert!(!changed.is_empty());
+    for i in changed {
+        head[i] ^= 0xA5;
+    }
+    std::fs::write(dir.join("custody.head"), &head).expect("garble");
+    let mut older = old_record;
+    older.extend(old_settings);
+    put_back(&dir, &older, &[]);
+    match Vault::unlock(&dir, &pass()) {
+        Err(OpenError::Damaged { what }) => assert!(what.contains("older copy"), "{what}"),
+        other => panic!("the previous write was put back unnoticed: {other:?}"),
+    }
+}
+
+#[test]
+fn a_torn_head_write_after_the_store_took_it_still_opens() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dir, mut v) = new_vault(root.path());
+    v.put_state("enrollment", b"the first server").expect("put");
+    v.lock();
+    let head_before = std::fs::read(dir.join("custody.head")).expect("head");
+    let mut v = unlock(&dir);
+    v.put_state("enrollment", b"the second server")
+        .expect("put");
+    v.lock();
+    // As a crash in the middle of the head's write leaves it: the store
+    // has the write, the newest slot is half old, half new.
+    let head = std::fs::read(dir.join("custody.head")).expect("head");
+    let changed: Vec<usize> = (0..head.len())
+        .filter(|&i| head_before.get(i) != Some(&head[i]))
+        .collect();
+    let mut torn = head.clone();
+    for &i in &changed[changed.len() / 2..] {
+        torn[i] = head_before.get(i).copied().unwrap_or(0);
+    }
+    std::fs::write(dir.join("custody.head"), &torn).expect("tear");
+    let v = unlock(&dir);
+    assert!(v.rolled_back().is_empty(), "{:?}", v.rolled_back());
+    assert_eq!(
+        v.get_state("enrollment")
+            .expect("get")
+            .as_deref()
+            .map(|b| &b[..]),
+        Some(&b"the second server"[..])
+    );
+}
+
+#[test]
+fn a_lower_bundle_sequence_under_a_broken_export_entry_is_never_reused() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dir, mut v) = new_vault(root.path());
+    let case = v.add(&Case::new("A case")).expect("case");
+    v.add(&Consent::new(
+        case,
+        "A witness",
+        PartialDate("2026-11-01".into()),
+        vec![ConsentScope::ShareWithOmct],
+    ))
+    .expect("consent");
+    v.lock();
+    let before = entries(&dir, b"mbundle-sequence");
+    let omct = PayloadIdentity::generate();
+    let options = ExportOptions {
+        purpose: Purpose::ShareWithOmct,
+        recipients: vec![omct.recipient()],
+        supersedes: None,
+    };
+    let mut v = unlock(&dir);
+    let first = v
+        .export_bundle(case, &options, &mut Vec::new())
+        .expect("export")
+        .manifest
+        .sequence;
+    v.add(&Person::new("After the export")).expect("person");
+    v.lock();
+    // The export's custody entry garbled, and the older number put back:
+    // the log cannot say the number was used; the state record can.
+    let (export_key, _) = custody(&dir)
+        .into_iter()
+        .rev()
+        .nth(1)
+        .expect("the export's entry");
+    let mut garbled = entries(&dir, &export_key);
+    for v in garbled.values_mut() {
+        let i = v.len() / 2;
+        v[i] ^= 0x55;
+    }
+    garbled.extend(before);
+    put_back(&dir, &garbled, &[]);
+
+    let mut v = unlock(&dir);
+    assert!(v.rolled_back().contains(&RolledBack::BundleSequence {
+        stored: Some(0),
+        expected: first,
+    }));
+    let second = v
+        .export_bundle(case, &options, &mut Vec::new())
+        .expect("export")
+        .manifest
+        .sequence;
+    assert!(second > first, "bundle number {second} used twice");
+}

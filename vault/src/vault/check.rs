@@ -25,10 +25,15 @@ impl Vault {
             ),
             None => None,
         };
+        // A slot of the head file that holds bytes but does not open is a
+        // write torn by a crash, and that write came after sled's: sled
+        // must then be one ahead of the slot that opens. (Otherwise garbling
+        // the newest slot would let the previous record be put back.)
+        let torn = self.head_file.torn;
         let record = match (committed.record, record) {
             // The head is written after sled, so sled may be one ahead.
             (Some(head), Some(r))
-                if r.counter == head || Some(r.counter) == head.checked_add(1) =>
+                if (r.counter == head && !torn) || Some(r.counter) == head.checked_add(1) =>
             {
                 Some(r)
             }
@@ -73,53 +78,48 @@ impl Vault {
                 let e = self.replay_custody()?;
                 let digest = e.digest(&self.mac);
                 self.hold_back_what_differs(&e);
-                if record.as_ref().is_some_and(|r| r.items != digest) {
-                    self.rolled_back.push(RolledBack::Record);
-                }
                 expected = Some(e);
-                digest
+                match &record {
+                    // The record does not vouch for the replay (a custody
+                    // entry that does not open, or not in order): the
+                    // record's digest stays, so that this is named again
+                    // at every unlock rather than sealed in by the next
+                    // write.
+                    Some(r) if r.items != digest => {
+                        self.rolled_back.push(RolledBack::Record);
+                        r.items
+                    }
+                    _ => digest,
+                }
             }
         };
         self.custody_head.items = items;
 
-        // The bundle sequence number.
-        let sealed_sequence = self
-            .store
-            .db
-            .get(store::meta_key(META_BUNDLE_SEQ))
-            .map_err(unreadable)?;
-        let sequence_digest = sealed_sequence
-            .as_ref()
-            .map(|s| self.mac.value(s))
-            .unwrap_or_default();
-        let check_sequence = match &record {
-            Some(r) => r.bundle_sequence != sequence_digest,
-            None => true,
-        };
-        if check_sequence {
-            let e = match expected.take() {
-                Some(e) => e,
-                None => self.replay_custody()?,
-            };
-            let stored = self
-                .stored_bundle_sequence()
-                .map_err(|_| damaged("the record store cannot be read"))?;
-            // With a record, any other value than the one last written is
-            // wrong; without one (a vault from before), a number below the
-            // log's last bundle.
-            let wrong = match (&record, stored) {
-                (Some(_), _) => true,
-                (None, None) => e.bundle_sequence > 0,
-                (None, Some(s)) => s < e.bundle_sequence,
-            };
-            if wrong {
-                self.bundle_floor = e.bundle_sequence;
-                self.rolled_back.push(RolledBack::BundleSequence {
-                    stored,
-                    expected: e.bundle_sequence,
-                });
+        // The bundle sequence number: with a record, any other number than
+        // the one last written is named, and the next bundle follows the
+        // higher; without one (a vault from before), a number below the
+        // custody log's last bundle.
+        let stored = self
+            .stored_bundle_sequence()
+            .map_err(|_| damaged("the record store cannot be read"))?;
+        let last = match &record {
+            Some(r) if stored == Some(r.bundle_sequence) => None,
+            Some(r) => Some(r.bundle_sequence),
+            None => {
+                let e = match expected.take() {
+                    Some(e) => e,
+                    None => self.replay_custody()?,
+                };
+                let below = stored.unwrap_or(0) < e.bundle_sequence;
+                below.then_some(e.bundle_sequence)
             }
+        };
+        if let Some(expected) = last {
+            self.bundle_floor = expected;
+            self.rolled_back
+                .push(RolledBack::BundleSequence { stored, expected });
         }
+        let bundle_sequence = stored.unwrap_or(0).max(self.bundle_floor);
 
         // Settings: every one against its digest.
         let mut present: BTreeMap<[u8; 16], ([u8; 16], sled::IVec)> = BTreeMap::new();
@@ -156,7 +156,7 @@ impl Vault {
                     custody_seq: tail,
                     custody_hash: self.custody_head.prev,
                     items,
-                    bundle_sequence: sequence_digest,
+                    bundle_sequence,
                     states: present.iter().map(|(t, (d, _))| (*t, *d)).collect(),
                 };
                 let mut batch = sled::Batch::default();
@@ -198,12 +198,11 @@ impl Vault {
                 e.complete = false;
                 continue;
             };
+            if seq != position as u64 || k.len() != 9 {
+                e.complete = false;
+            }
             match self.open_custody(seq, &sealed) {
-                Ok(entry) if seq == position as u64 => e.apply(&entry),
-                Ok(entry) => {
-                    e.complete = false;
-                    e.apply(&entry);
-                }
+                Ok(entry) => e.apply(&entry),
                 Err(_) => e.complete = false,
             }
         }
@@ -216,7 +215,7 @@ impl Vault {
     fn hold_back_what_differs(&mut self, e: &Expected) {
         for (id, (rev, kind)) in &e.items {
             match self.catalog.get(id).copied() {
-                Some(entry) if !e.differs(Some(*rev), Some(entry.latest)) => {}
+                Some(entry) if entry.latest == *rev => {}
                 Some(entry) => {
                     self.rolled_back.push(RolledBack::Item {
                         id: *id,
@@ -240,7 +239,7 @@ impl Vault {
                         .and_then(|k| k.ok())
                         .and_then(|k| store::parse_record_key(&k))
                         .map(|(_, r)| r);
-                    if e.differs(Some(*rev), found) {
+                    if found != Some(*rev) {
                         self.rolled_back.push(RolledBack::Item {
                             id: *id,
                             expected: *rev,
@@ -257,7 +256,7 @@ impl Vault {
         let unknown: Vec<(ItemId, Kind)> = self
             .catalog
             .iter()
-            .filter(|(id, entry)| !e.items.contains_key(id) && e.differs(None, Some(entry.latest)))
+            .filter(|(id, _)| !e.items.contains_key(id))
             .map(|(id, entry)| (*id, entry.kind))
             .collect();
         for (id, kind) in unknown {

@@ -125,10 +125,9 @@ impl Vault {
             },
             &sequence.to_be_bytes(),
         );
-        let digest = self.mac.value(&sealed);
         batch.insert(store::meta_key(META_BUNDLE_SEQ), sealed);
         let head = self.stage_custody(&mut batch, self.custody_head, action, event)?;
-        self.commit_with(batch, head, Some(digest))?;
+        self.commit_with(batch, head, Some(sequence))?;
         Ok(())
     }
 
@@ -155,13 +154,13 @@ impl Vault {
         self.commit_with(batch, head, None)
     }
 
-    /// [`commit`](Self::commit), with the digest of a new bundle sequence
-    /// number the batch stores.
+    /// [`commit`](Self::commit), with a new bundle sequence number the
+    /// batch stores.
     pub(crate) fn commit_with(
         &mut self,
         mut batch: sled::Batch,
         head: CustodyHead,
-        bundle_sequence: Option<[u8; 16]>,
+        bundle_sequence: Option<u64>,
     ) -> Result<(), VaultError> {
         if self.unsettled {
             return Err(VaultError::Unsettled);
@@ -170,8 +169,8 @@ impl Vault {
         record.custody_seq = head.next_seq - 1;
         record.custody_hash = head.prev;
         record.items = head.items;
-        if let Some(digest) = bundle_sequence {
-            record.bundle_sequence = digest;
+        if let Some(sequence) = bundle_sequence {
+            record.bundle_sequence = sequence;
         }
         batch.insert(
             store::meta_key(crate::rollback::NAME),

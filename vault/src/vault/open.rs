@@ -134,7 +134,6 @@ impl Vault {
             counter: 1,
             custody_seq: 0,
             custody_hash: first.hash(),
-            bundle_sequence: key.state_mac(vault_id).value(&bundle_sequence),
             ..StateRecord::default()
         };
         batch.insert(store::meta_key(META_BUNDLE_SEQ), bundle_sequence);

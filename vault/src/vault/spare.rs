@@ -41,11 +41,10 @@ pub(crate) fn open_spare(
     let mut spare = Vault::open_with_key(&dir.join(SPARE_DIR), slots.vault_id, key)?;
     spare.slots_dir = dir.to_owned();
     spare.spare_slot = slots.slots.get(opened).map(|s| s.id);
-    let outcome = spare
-        .get_state(OUTCOME_KEY)
-        .map_err(|e| OpenError::Damaged {
-            what: e.to_string(),
-        })?;
+    // An outcome that cannot be read opens the spare store as a decoy,
+    // without a word: an error here, in front of whoever made the person
+    // type the passphrase, would tell them it was the duress one.
+    let outcome = spare.get_state(OUTCOME_KEY).ok().flatten();
     if outcome.as_deref().map(|b| &b[..]) == Some(DuressOutcome::Shred.code().as_bytes()) {
         shred_real_vault(dir, slots, opened)?;
         spare
