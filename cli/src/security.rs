@@ -154,7 +154,10 @@ pub fn doctor(json_out: bool) -> Result<()> {
         return print_json(&v);
     }
     if locked {
-        println!("Keys: held in locked memory, which the computer does not move to swap. Good.");
+        println!(
+            "Keys: the vault key, item keys and passphrases are held in locked memory, which the \
+             computer does not move to swap (the evidence key and the signing key are not). Good."
+        );
     } else {
         println!(
             "Keys: this computer refused to lock them in memory (its limit on locked memory, \

@@ -201,6 +201,19 @@ impl Session {
         self.vault.read().map(|v| v.is_some()).unwrap_or(false)
     }
 
+    /// How many items the open vault holds back as damaged, and how many
+    /// things unlock found put back from an older copy (0, 0 when locked).
+    pub fn damage(&self) -> (usize, usize) {
+        self.vault
+            .read()
+            .ok()
+            .and_then(|v| {
+                v.as_ref()
+                    .map(|v| (v.damaged().len(), v.rolled_back().len()))
+            })
+            .unwrap_or((0, 0))
+    }
+
     /// Makes `vault` the open vault and reads its app settings.
     pub fn open(&self, vault: Vault) {
         let minutes = vault

@@ -221,6 +221,8 @@ export type AppState_Deserialize = {
 	neutral: boolean,
 	/**  What this computer may write of memory to disk. */
 	memory: MemoryNotice,
+	/**  What unlock found wrong with the open vault. */
+	damage: DamageNotice,
 };
 
 export type AppState_Serialize = {
@@ -234,6 +236,8 @@ export type AppState_Serialize = {
 	neutral: boolean,
 	/**  What this computer may write of memory to disk. */
 	memory: MemoryNotice,
+	/**  What unlock found wrong with the open vault. */
+	damage: DamageNotice,
 };
 
 export type BackupResult = {
@@ -625,6 +629,20 @@ export type CustodyView_Serialize = {
 	verified: boolean,
 	problems: string[],
 	entries: CustodyRow_Serialize[],
+};
+
+/**
+ *  What unlock found wrong with the open vault, for the interface to say
+ *  (the details are `temoin verify`'s).
+ */
+export type DamageNotice = {
+	/**  Items held back because they cannot be read or are not current. */
+	damaged: number,
+	/**
+	 *  Things found put back from an older copy, or removed, outside
+	 *  Témoin (items, settings, the bundle counter).
+	 */
+	rolled_back: number,
 };
 
 export type DeliveryState = "none" | "queued" | "uploading" | 

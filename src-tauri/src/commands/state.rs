@@ -44,6 +44,17 @@ impl MemoryNotice {
     }
 }
 
+/// What unlock found wrong with the open vault, for the interface to say
+/// (the details are `temoin verify`'s).
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct DamageNotice {
+    /// Items held back because they cannot be read or are not current.
+    pub damaged: u32,
+    /// Things found put back from an older copy, or removed, outside
+    /// Témoin (items, settings, the bundle counter).
+    pub rolled_back: u32,
+}
+
 #[derive(Clone, Debug, Serialize, Type)]
 pub struct AppState {
     pub version: String,
@@ -56,6 +67,8 @@ pub struct AppState {
     pub neutral: bool,
     /// What this computer may write of memory to disk.
     pub memory: MemoryNotice,
+    /// What unlock found wrong with the open vault.
+    pub damage: DamageNotice,
 }
 
 #[tauri::command]
@@ -70,6 +83,13 @@ pub async fn app_state(session: State<'_, Shared>) -> Result<AppState, AppError>
             neutral: s.settings().neutral,
             auto_lock_minutes: s.auto_lock_minutes(),
             memory: MemoryNotice::of_this_computer(),
+            damage: {
+                let (damaged, rolled_back) = s.damage();
+                DamageNotice {
+                    damaged: damaged.try_into().unwrap_or(u32::MAX),
+                    rolled_back: rolled_back.try_into().unwrap_or(u32::MAX),
+                }
+            },
             demo: s.demo.as_ref().map(|d| DemoInfo {
                 server: d.server.clone(),
                 note: "A demonstration intake server on this computer, started by `make run`. \

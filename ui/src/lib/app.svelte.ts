@@ -6,7 +6,7 @@ import { api } from './backend';
 import { AppError, toAppError } from './errors';
 import { applyLanguage, applyNeutral } from './i18n.svelte';
 import { session } from './session.svelte';
-import type { AppState, DemoInfo, LockReason, MemoryNotice } from './types';
+import type { AppState, DamageNotice, DemoInfo, LockReason, MemoryNotice } from './types';
 
 export type Phase = 'loading' | 'first-run' | 'locked' | 'unlocked' | 'unavailable';
 
@@ -29,6 +29,8 @@ export const app = $state({
   restoreProblem: null as AppError | null,
   /** What this computer may write of memory to disk. */
   memory: null as MemoryNotice | null,
+  /** What unlock found wrong with the open vault. */
+  damage: null as DamageNotice | null,
 });
 
 export function applyState(state: AppState): void {
@@ -36,6 +38,7 @@ export function applyState(state: AppState): void {
   app.demo = state.demo;
   app.autoLockMinutes = state.auto_lock_minutes;
   app.memory = state.memory;
+  app.damage = state.damage;
   applyNeutral(state.neutral);
   applyLanguage(state.language);
   app.phase = !state.vault_exists ? 'first-run' : state.unlocked ? 'unlocked' : 'locked';

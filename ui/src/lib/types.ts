@@ -67,6 +67,7 @@ export const ERROR_CODES = Object.keys(CODES) as readonly ErrorCode[];
 export type DemoInfo = B.DemoInfo;
 export type AppState = B.AppState_Serialize;
 export type MemoryNotice = B.MemoryNotice;
+export type DamageNotice = B.DamageNotice;
 export type SecuritySettings = B.SecuritySettings_Serialize;
 export type ForgetResult = B.ForgetResult;
 export type DuressOutcome = B.DuressChoice;

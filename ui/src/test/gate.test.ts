@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fake, fireEvent, screen, start, type, waitFor } from './helpers';
+import { fake, fireEvent, screen, start, type, unlocked, waitFor } from './helpers';
 
 describe('first run', () => {
   it('explains the passphrase and creates the vault only when strong and confirmed', async () => {
@@ -87,5 +87,22 @@ describe('unlock', () => {
     expect(document.documentElement.lang).toBe('ar');
     expect(screen.getByTestId('unlock-submit').textContent?.trim()).toBe('افتح');
     await waitFor(() => expect(fake.mock.calls).toContain('set_language'));
+  });
+});
+
+describe('a vault not as it was last saved', () => {
+  it('says at once, in plain words, what unlock held back, and says nothing when all is well', async () => {
+    await unlocked({ seed: true, damage: { damaged: 2, rolled_back: 3 } });
+    const notice = await screen.findByTestId('damage-notice');
+    expect(notice.getAttribute('role')).toBe('alert');
+    expect(notice.textContent).toMatch(/2 item\(s\) are held back/);
+    expect(notice.textContent).toMatch(/3 thing\(s\) were put back from an older copy/);
+    expect(notice.textContent).toMatch(/temoin verify/);
+  });
+
+  it('shows no notice for a vault that is as it was saved', async () => {
+    await unlocked({ seed: true });
+    await screen.findByTestId('lock-button');
+    expect(screen.queryByTestId('damage-notice')).toBeNull();
   });
 });

@@ -23,6 +23,8 @@ export interface MockOptions {
   neutral?: boolean;
   /** What the computer may write of memory to disk (no risk by default). */
   memory?: AppState['memory'];
+  /** What unlock finds wrong with the vault (nothing by default). */
+  damage?: AppState['damage'];
   /** OMCT's desk accepts each delivered bundle by itself, a few steps later (`vite dev`). */
   autoAcknowledge?: boolean;
 }
@@ -40,6 +42,7 @@ export const mock = {
     const { delay = 0, language = 'en', demo = null, neutral = false, seedOnCreate = false, autoAcknowledge = false } = options;
     renew({ delay, language, demo, neutral, seedOnCreate, autoAcknowledge });
     if (options.memory) state.memory = { ...options.memory };
+    if (options.damage) state.damage = { ...options.damage };
     for (const set of Object.values(listeners)) set.clear();
     if (options.vault === 'locked' || options.vault === 'unlocked') {
       createVault(options.passphrase ?? 'correct horse battery staple');

@@ -42,6 +42,8 @@ function fresh() {
     neutral: false,
     /** What the computer may write of memory to disk (tests set risks). */
     memory: { unencrypted_swap: false, unknown_swap: false, hibernation: false, keys_locked: true } as AppState['memory'],
+    /** What unlock found wrong with the open vault (tests set it). */
+    damage: { damaged: 0, rolled_back: 0 } as AppState['damage'],
     language: 'en',
     autoLock: 5,
     demo: null as AppState['demo'],

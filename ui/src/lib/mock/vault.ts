@@ -29,6 +29,7 @@ export const appState = command('appState', async () => ({
   version: '0.1.0-mock', vault_exists: state.vaults.size > 0, unlocked: state.open !== null, language: state.language,
   auto_lock_minutes: state.autoLock, demo: clone(state.demo), neutral: state.neutral,
   memory: clone(state.memory),
+  damage: clone(state.damage),
 }));
 
 /** A stand-in for zxcvbn: longer is stronger. */
