@@ -26,6 +26,9 @@
 #   sqlite3                 the tool an intake server's operator would use on
 #                           its state database: the CLI tests play a server
 #                           taken over with it
+#   systemd                 systemd-analyze: the intake server's tests check
+#                           its systemd unit with `verify` and `security`
+#                           (nothing is started; no running systemd needed)
 # and the npm packages of the interface (ui/) and of the end-to-end tests
 # (tests/e2e: WebdriverIO, axe-core), and tauri-driver (the WebDriver bridge
 # to the app, from crates.io) into target/tools/bin.
@@ -90,13 +93,14 @@ have_pkg() {
     # Node.js may come from elsewhere than Debian (nodesource, nvm).
     nodejs) command -v node >/dev/null 2>&1 ;;
     postgresql) compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ;;
+    systemd) command -v systemd-analyze >/dev/null 2>&1 ;;
     e2fsprogs) command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] ;;
     *) command -v "$pkg" >/dev/null 2>&1 ;;
   esac
 }
 
 wanted=(age minisign argon2 build-essential pkg-config imagemagick libimage-exiftool-perl nodejs npm curl
-  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip python3 postgresql sqlite3 e2fsprogs)
+  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip python3 postgresql sqlite3 e2fsprogs systemd)
 if [ "$mode" = bench ]; then
   wanted+=(time)
 fi

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::config::{init, Config};
 use crate::error::SetupError;
+use crate::settings::{ServeFlags, ServeSettings};
 
 /// What to do.
 #[derive(Subcommand, Debug)]
@@ -39,13 +40,22 @@ pub enum IntakeCommand {
         retention_days: u32,
     },
     /// Serve over HTTPS until stopped.
+    ///
+    /// The settings come from the configuration file (--config), if one is
+    /// given; --dir and --listen, when given, override what it says.
     Serve {
-        /// The server folder.
-        #[arg(long, value_name = "DIR")]
-        dir: PathBuf,
-        /// Address and port to listen on.
-        #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:8443")]
-        listen: SocketAddr,
+        /// A configuration file (TOML), documented field by field in the
+        /// source's intake/temoin-intake.example.toml and docs/deploy.md.
+        /// Flags given beside it win.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The server folder (overrides the file's [server] dir).
+        #[arg(long, value_name = "DIR", required_unless_present = "config")]
+        dir: Option<PathBuf>,
+        /// Address and port to listen on (overrides the file's [server]
+        /// listen) [default: 0.0.0.0:8443].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
     },
 }
 
@@ -97,14 +107,22 @@ pub fn run(c: &IntakeCommand, json: bool) -> Result<(), SetupError> {
             }
             Ok(())
         }
-        IntakeCommand::Serve { dir, listen } => {
-            let dir = dir.clone();
+        IntakeCommand::Serve {
+            config,
+            dir,
+            listen,
+        } => {
+            let settings = ServeSettings::resolve(&ServeFlags {
+                config: config.clone(),
+                dir: dir.clone(),
+                listen: *listen,
+            })?;
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
                 .build()?
                 .block_on(async move {
-                    crate::serve(&dir, *listen, |addr| {
+                    crate::serve_with(&settings, |addr| {
                         println!("Intake server listening on https://{addr}");
                     })
                     .await

@@ -18,6 +18,37 @@ pub enum SetupError {
     /// `serve` on a folder that is not a server folder.
     #[error("this folder is not an intake server folder (no config.json): run `temoin-intake init` first")]
     NotAServerFolder,
+    /// The configuration file could not be read, or says something
+    /// wrong: `why` names the line, column and field.
+    #[error("the configuration file {}: {why}", path.display())]
+    ConfigFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong, and where.
+        why: String,
+    },
+    /// `serve` was given neither a server folder nor a configuration file.
+    #[error("no server folder: pass --dir DIR or --config FILE")]
+    NoServerFolder,
+    /// The bundle store is not a folder beside the server folder's
+    /// `uploads/`.
+    #[error("the bundle store {} must be an existing folder on the same filesystem as {} (finished uploads are moved there, not copied)", store.display(), uploads.display())]
+    StoreNotBeside {
+        /// The store's folder.
+        store: std::path::PathBuf,
+        /// The uploads' folder.
+        uploads: std::path::PathBuf,
+    },
+    /// A file the server needs cannot be read.
+    #[error("cannot read the {what} {}: {why}", path.display())]
+    Unreadable {
+        /// Which file ("TLS certificate", "receipt key").
+        what: &'static str,
+        /// Where it was looked for.
+        path: std::path::PathBuf,
+        /// Why.
+        why: std::io::Error,
+    },
     /// A name given for the certificate is not a DNS name or IP address.
     #[error("a server name is not a valid DNS name or IP address")]
     BadName,

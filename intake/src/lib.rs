@@ -13,6 +13,10 @@
 //! | `uploads/` | the bytes of uploads in progress: `ID.part` |
 //! | `store/` | finished bundles, through [`Storage`] |
 //!
+//! `serve --config FILE` can put the TLS files, the receipt key, the
+//! database and the store elsewhere, and set the limits over those of
+//! `config.json` ([`settings`]; `docs/deploy.md` for administrators).
+//!
 //! A write is acknowledged only after it is on disk: a PATCH's bytes are
 //! fsync'd before the new offset is returned, a finished bundle is
 //! fsync'd in the store before its receipt exists, and each state change
@@ -37,6 +41,7 @@ mod limit;
 mod receipt;
 mod serve;
 mod server;
+pub mod settings;
 mod state;
 mod storage;
 mod upload;
@@ -44,6 +49,7 @@ mod upload;
 pub use config::{init, Config, InitOutcome};
 pub use desk::collect_garbage;
 pub use error::{ApiError, SetupError};
-pub use serve::{router, serve};
+pub use serve::{router, serve, serve_with};
 pub use server::Server;
+pub use settings::{ConfigFile, ServeFlags, ServeSettings};
 pub use storage::{LocalStorage, Storage};

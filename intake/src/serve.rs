@@ -12,6 +12,7 @@ use crate::enroll::{enroll, recipients};
 use crate::error::SetupError;
 use crate::receipt::{acknowledgement, receipt};
 use crate::server::Server;
+use crate::settings::ServeSettings;
 use crate::upload::{create, head_upload, options, patch, terminate};
 
 /// Builds the router.
@@ -42,21 +43,40 @@ pub fn router(server: Arc<Server>) -> Router {
         .with_state(server)
 }
 
-/// Serves over TLS on `listen` until the process ends. Calls `ready` with
-/// the address bound (useful with port 0).
+/// Serves the server folder `dir` over TLS on `listen` until the process
+/// ends. Calls `ready` with the address bound (useful with port 0).
 pub async fn serve(
     dir: &Path,
     listen: SocketAddr,
     ready: impl FnOnce(SocketAddr) + Send,
 ) -> Result<(), SetupError> {
+    serve_with(&ServeSettings::for_dir(dir, listen), ready).await
+}
+
+/// Serves what `settings` describe until the process ends. Calls `ready`
+/// with the address bound.
+pub async fn serve_with(
+    settings: &ServeSettings,
+    ready: impl FnOnce(SocketAddr) + Send,
+) -> Result<(), SetupError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let server = Arc::new(Server::open(dir).await?);
-    let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(
-        dir.join("tls/cert.pem"),
-        dir.join("tls/key.pem"),
-    )
-    .await
-    .map_err(|_| SetupError::Tls)?;
+    let server = Arc::new(Server::open_with(settings).await?);
+    for (what, path) in [
+        ("TLS certificate", &settings.tls_cert),
+        ("TLS key", &settings.tls_key),
+    ] {
+        // Said by name here: the TLS library's own error does not say
+        // which file.
+        std::fs::metadata(path).map_err(|why| SetupError::Unreadable {
+            what,
+            path: path.clone(),
+            why,
+        })?;
+    }
+    let tls =
+        axum_server::tls_rustls::RustlsConfig::from_pem_file(&settings.tls_cert, &settings.tls_key)
+            .await
+            .map_err(|_| SetupError::Tls)?;
     let handle = axum_server::Handle::new();
     let h2 = handle.clone();
     let gc = server.clone();
@@ -71,7 +91,7 @@ pub async fn serve(
     });
     let app = router(server);
     let bound = tokio::spawn(async move { h2.listening().await });
-    let serving = axum_server::bind_rustls(listen, tls)
+    let serving = axum_server::bind_rustls(settings.listen, tls)
         .handle(handle)
         .serve(app.into_make_service());
     let run = tokio::spawn(serving);

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::db::{sqlite_url, Db};
 use crate::error::SetupError;
 use crate::limit::Window;
+use crate::settings::ServeSettings;
 use crate::storage::{LocalStorage, Storage};
 
 /// The running server's shared parts.
@@ -29,20 +30,38 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens a server folder made by [`crate::init`]: connects to its
-    /// database (the folder's own SQLite file unless the configuration
-    /// names another), brings the schema up to date, and moves a state
-    /// kept by an older version in `state.json` into it, once.
+    /// Opens a server folder made by [`crate::init`], laid out as `init`
+    /// made it: see [`Server::open_with`].
     pub async fn open(dir: &Path) -> Result<Server, SetupError> {
-        let config: Config = serde_json::from_slice(
+        Self::open_with(&ServeSettings::for_dir(dir, ([127, 0, 0, 1], 0).into())).await
+    }
+
+    /// Opens the server that `settings` describe: reads the folder's
+    /// `config.json` with the settings' limits over it, connects to the
+    /// database (the settings', else the one `config.json` names, else
+    /// the folder's own SQLite file), brings the schema up to date, and
+    /// moves a state kept by an older version in `state.json` into it,
+    /// once.
+    pub async fn open_with(settings: &ServeSettings) -> Result<Server, SetupError> {
+        let dir = &settings.dir;
+        let mut config: Config = serde_json::from_slice(
             &std::fs::read(dir.join("config.json")).map_err(|_| SetupError::NotAServerFolder)?,
         )?;
-        let receipt_key = DeviceKey::from_sealed(&std::fs::read(dir.join("receipt.key"))?)
-            .map_err(|_| SetupError::ReceiptKey)?;
+        settings.limits.apply(&mut config);
+        if let Some(url) = &settings.database {
+            config.database = Some(url.clone());
+        }
+        let key = std::fs::read(&settings.receipt_key).map_err(|why| SetupError::Unreadable {
+            what: "receipt key",
+            path: settings.receipt_key.clone(),
+            why,
+        })?;
+        let receipt_key = DeviceKey::from_sealed(&key).map_err(|_| SetupError::ReceiptKey)?;
+        check_beside(&settings.store, &settings.uploads())?;
         let url = config.database.clone().unwrap_or_else(|| sqlite_url(dir));
         let db = Db::open(&url).await?;
         let storage = LocalStorage {
-            dir: dir.join("store"),
+            dir: settings.store.clone(),
         };
         crate::legacy::import(dir, &db, &storage).await?;
         Ok(Server {
@@ -65,4 +84,29 @@ impl Server {
     pub(crate) fn part_path(&self, id: &str) -> PathBuf {
         self.dir.join("uploads").join(format!("{id}.part"))
     }
+}
+
+/// Refuses a bundle store that a finished upload cannot be renamed into:
+/// one that is not a folder, or is on another filesystem than the uploads
+/// (a rename there fails only when the first bundle is finished).
+fn check_beside(store: &Path, uploads: &Path) -> Result<(), SetupError> {
+    let refuse = || SetupError::StoreNotBeside {
+        store: store.to_owned(),
+        uploads: uploads.to_owned(),
+    };
+    let s = std::fs::metadata(store).map_err(|_| refuse())?;
+    let u = std::fs::metadata(uploads).map_err(|_| refuse())?;
+    if !s.is_dir() {
+        return Err(refuse());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if s.dev() != u.dev() {
+            return Err(refuse());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = u;
+    Ok(())
 }
