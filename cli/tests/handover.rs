@@ -404,6 +404,21 @@ fn a_lying_server_through_the_binaries() {
         text.contains("FLAGGED") && text.contains("unknown device"),
         "{text}"
     );
+    // No device is approved at this desk yet: the forger's bundle, though
+    // signed (by its own key), is not unpacked; only the verdict and the
+    // acknowledgement are written.
+    for bundle in std::fs::read_dir(o.desk_dir.join("opened")).unwrap() {
+        let mut names: Vec<String> = std::fs::read_dir(bundle.unwrap().path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["acknowledgement.json", "verification.json"],
+            "a bundle from a device the desk never approved was unpacked"
+        );
+    }
     let devices = assert_json(&desk(&["devices", "--dir", s(&o.desk_dir), "--json"]));
     assert_eq!(devices[0]["status"], "unknown", "{devices}");
 }

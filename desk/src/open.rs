@@ -103,12 +103,17 @@ impl Desk {
                 std::fs::remove_dir_all(&target)?;
             }
             let input = std::fs::File::open(&file)?;
+            // Unpacked only when signed by a device the desk approved: with
+            // none approved yet, the reader (which unpacks whatever a key it
+            // is not asked to doubt signed) would take any self-signed
+            // bundle, a forger's included, and leave it in the clear.
+            let out_dir = (!trusted.is_empty()).then_some(target.as_path());
             let read = read_bundle(
                 std::io::BufReader::new(input),
                 &identities,
                 &ReadOptions {
                     trusted_devices: &trusted,
-                    out_dir: Some(&target),
+                    out_dir,
                 },
             );
             let mut desk_problems = Vec::new();
