@@ -401,6 +401,11 @@ pub(crate) async fn head_upload(
 ) -> ApiResult<Response> {
     check_tus(&headers)?;
     let mut u = load_upload(&s, &headers, &id).await?;
+    if !u.done {
+        let lock = upload_lock(&s, &id).await;
+        let _guard = lock.lock().await;
+        drop_if_bytes_gone(&s, &id, u.offset).await?;
+    }
     settle(&s, &id, &mut u).await?;
     let mut r = StatusCode::OK.into_response();
     tus_headers(&mut r);
@@ -408,6 +413,32 @@ pub(crate) async fn head_upload(
     h.insert("Upload-Offset", HeaderValue::from(u.offset));
     h.insert("Upload-Length", HeaderValue::from(u.length));
     Ok(r)
+}
+
+/// An upload whose bytes up to its recorded offset are no longer on disk
+/// (a server folder restored from a backup without `uploads/`, a disk
+/// fault) is dropped, its reservation released, and the client told to
+/// start again (404, which tus clients answer with a new upload): never
+/// zeros in the bytes' place, never a row that answers 500 forever. The
+/// caller holds the upload's lock.
+async fn drop_if_bytes_gone(s: &Server, id: &str, offset: u64) -> ApiResult<()> {
+    let part = s.part_path(id);
+    let present = match tokio::fs::metadata(&part).await {
+        Ok(m) => m.len() >= offset,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => return Err(ApiError::io(e)),
+    };
+    if present {
+        return Ok(());
+    }
+    let mut tx = s.db.write().await?;
+    release(&mut tx, id, None).await?;
+    tx.commit().await.map_err(db_error)?;
+    let _ = std::fs::remove_file(&part);
+    Err(ApiError::new(
+        StatusCode::NOT_FOUND,
+        "this upload's bytes are no longer on the server: start the upload again",
+    ))
 }
 
 pub(crate) async fn upload_lock(s: &Server, id: &str) -> Arc<Mutex<()>> {
@@ -463,6 +494,7 @@ pub(crate) async fn patch(
             ),
         ));
     }
+    drop_if_bytes_gone(&s, &id, u.offset).await?;
     if !record_offset(&s, &id, u.offset, u.offset).await? {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such upload"));
     }

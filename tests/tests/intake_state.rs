@@ -500,6 +500,52 @@ async fn an_old_json_state_is_moved_in_once(database: Option<String>) {
     assert!(again.is_ok(), "{again:?}");
 }
 
+/// An upload whose bytes are no longer on the server (its folder restored
+/// from a backup without `uploads/`, or cut short) is dropped at the next
+/// HEAD or PATCH, its reservation released, and the client starts again:
+/// never zeros in the bytes' place, never an upload that answers 500
+/// forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_upload_whose_bytes_are_gone_starts_again() {
+    let omct = Omct::start(config(&None)).await;
+    let d = omct.device("a defender").await;
+    for cut in ["removed", "shorter"] {
+        let (status, url) = omct.create(&d, MIB).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let url = url.unwrap();
+        let r = omct
+            .http
+            .patch(&url)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Authorization", d.auth())
+            .header("Content-Type", "application/offset+octet-stream")
+            .header("Upload-Offset", "0")
+            .body(vec![7u8; 256 * 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let id = url.rsplit('/').next().unwrap();
+        let part = omct.intake.join("uploads").join(format!("{id}.part"));
+        match cut {
+            "removed" => std::fs::remove_file(&part).unwrap(),
+            _ => std::fs::OpenOptions::new()
+                .write(true)
+                .open(&part)
+                .unwrap()
+                .set_len(100)
+                .unwrap(),
+        }
+        let (status, _) = omct.head(&d, &url).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{cut}");
+        let (_, reserved, uploads) = omct.usage().await;
+        assert_eq!((reserved, uploads), (0, 0), "{cut}: the reservation stayed");
+        assert!(!part.exists());
+    }
+    // A bundle sent through our client after that goes through.
+    omct.send(&d, 300_000).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_one_device_cannot_starve_the_others() {
     one_device_cannot_starve_the_others(None).await;
