@@ -45,6 +45,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "device recipient",
         include_str!("../migrations/0005_device_recipient.sql"),
     ),
+    (
+        6,
+        "rate windows",
+        include_str!("../migrations/0006_rate_windows.sql"),
+    ),
 ];
 
 /// Which engine holds the state.
@@ -199,8 +204,12 @@ mod tests {
                 .fetch_all(&db.pool)
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
         sqlx::query("SELECT token_sha256, proof, recipient FROM devices")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query("SELECT name, minute, events FROM rate_windows")
             .fetch_all(&db.pool)
             .await
             .unwrap_or_else(|e| panic!("{e}"));

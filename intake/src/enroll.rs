@@ -40,9 +40,12 @@ pub(crate) async fn enroll(
     .await
     .map_err(db_error)?;
     let Some(label) = label else {
+        // Nothing to keep: the transaction ends before the count's own.
+        drop(tx);
         // Only failed attempts count against the limit, so that junk
         // cannot keep a device with a real token out.
-        if !s.enrollments.admit(now) {
+        let max = s.config.max_enrollments_per_minute;
+        if !crate::limit::admit(&s.db, "enroll", now, max).await? {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too many enrollment attempts right now; try again in a minute",
@@ -51,7 +54,7 @@ pub(crate) async fn enroll(
         let known: Option<i64> =
             sqlx::query_scalar("SELECT expires_at FROM enrollment_tokens WHERE token_sha256 = $1")
                 .bind(&hash)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&s.db.pool)
                 .await
                 .map_err(db_error)?;
         return Err(ApiError::new(

@@ -1,50 +1,32 @@
-//! A limit on how often something may happen in a minute, kept in memory
-//! (per instance): enrollment attempts, which anyone may make.
+//! A limit on how often something may happen in a minute (enrollment
+//! attempts, which anyone may make), counted in the database so that every
+//! instance of the server on it shares it: with a count per instance, N
+//! instances behind a load balancer would allow N times the limit.
 
-use std::sync::Mutex;
+use crate::db::{db_error, Db};
+use crate::error::ApiError;
 
-/// At most `max` events in each minute of the clock.
-#[derive(Debug)]
-pub(crate) struct Window {
-    max: u32,
-    /// The current minute (Unix time / 60) and the events in it.
-    count: Mutex<(i64, u32)>,
-}
-
-impl Window {
-    pub(crate) fn new(max: u32) -> Self {
-        Self {
-            max,
-            count: Mutex::new((0, 0)),
-        }
-    }
-
-    /// Counts an event at `now` (Unix time); false if the minute's events
-    /// are used up.
-    pub(crate) fn admit(&self, now: i64) -> bool {
-        let minute = now.div_euclid(60);
-        let mut c = self.count.lock().unwrap_or_else(|p| p.into_inner());
-        if c.0 != minute {
-            *c = (minute, 0);
-        }
-        if c.1 >= self.max {
-            return false;
-        }
-        c.1 += 1;
-        true
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn admits_up_to_the_limit_then_again_the_next_minute() {
-        let w = Window::new(3);
-        let t = 6_000;
-        assert!((0..3).all(|_| w.admit(t)));
-        assert!(!w.admit(t + 59));
-        assert!(w.admit(t + 60));
-    }
+/// Counts an event named `name` at `now` (Unix time) in the current minute
+/// of the clock; false if more than `max` happened in it. One upsert, in
+/// its own transaction (the caller's, if it fails, must not undo the
+/// count).
+pub(crate) async fn admit(db: &Db, name: &str, now: i64, max: u32) -> Result<bool, ApiError> {
+    let minute = now.div_euclid(60);
+    let mut tx = db.write().await?;
+    // The right-hand sides read the row as it was, in both engines.
+    let events: i64 = sqlx::query_scalar(
+        "INSERT INTO rate_windows (name, minute, events) VALUES ($1, $2, 1) \
+         ON CONFLICT (name) DO UPDATE SET \
+         events = CASE WHEN rate_windows.minute = excluded.minute \
+                  THEN rate_windows.events + 1 ELSE 1 END, \
+         minute = excluded.minute \
+         RETURNING events",
+    )
+    .bind(name)
+    .bind(minute)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(events <= i64::from(max))
 }

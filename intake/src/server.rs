@@ -11,7 +11,6 @@ use tokio::sync::Mutex;
 use crate::config::Config;
 use crate::db::{sqlite_url, Db};
 use crate::error::SetupError;
-use crate::limit::Window;
 use crate::settings::ServeSettings;
 use crate::storage::{LocalStorage, Storage};
 
@@ -25,8 +24,6 @@ pub struct Server {
     pub(crate) db: Db,
     /// One lock per upload, so two PATCHes to one upload never interleave.
     pub(crate) uploads: Mutex<BTreeMap<String, Arc<Mutex<()>>>>,
-    /// Enrollment attempts in the current minute.
-    pub(crate) enrollments: Window,
 }
 
 impl Server {
@@ -66,7 +63,6 @@ impl Server {
         crate::legacy::import(dir, &db, &storage).await?;
         Ok(Server {
             dir: dir.to_owned(),
-            enrollments: Window::new(config.max_enrollments_per_minute),
             config,
             receipt_key,
             storage: Box::new(storage),

@@ -334,6 +334,64 @@ async fn enrollment_attempts_are_limited(database: Option<String>) {
     o.device("while the junk goes on").await;
 }
 
+/// Two instances of the server on one database (as behind a load
+/// balancer) share the enrollment limit: the attempts made through one are
+/// counted at the other.
+async fn the_enrollment_limit_is_shared_by_instances(database: Option<String>) {
+    let o = Omct::start(Config {
+        max_enrollments_per_minute: 5,
+        ..config(&database)
+    })
+    .await;
+    let second = format!("https://{}", serve_intake(&o.intake).await.unwrap());
+    let attempt = |url: String| {
+        let http = o.http.clone();
+        async move {
+            http.post(format!("{url}/v1/enroll"))
+                .json(&serde_json::json!({
+                    "token": "0".repeat(64),
+                    "public_key": DeviceKey::generate().public().to_minisign_base64(),
+                }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let minute = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            / 60
+    };
+    // Within one minute of the clock (tried again if a minute ends in
+    // the middle): the limit's five through the first, then the second.
+    for _ in 0..3 {
+        let start = minute();
+        let mut first = Vec::new();
+        for _ in 0..5 {
+            first.push(attempt(o.endpoint.url.clone()).await);
+        }
+        let then = attempt(second.clone()).await;
+        if minute() != start {
+            tokio::time::sleep(Duration::from_secs(61)).await;
+            continue;
+        }
+        assert!(
+            first.iter().all(|s| *s == StatusCode::FORBIDDEN),
+            "{first:?}"
+        );
+        assert_eq!(
+            then,
+            StatusCode::TOO_MANY_REQUESTS,
+            "the second instance did not count the first's attempts"
+        );
+        return;
+    }
+    panic!("no minute of the clock held six attempts");
+}
+
 /// One device's bundles stored and not yet acknowledged count against its
 /// own cap, so that it cannot fill the quota between two pulls of the desk.
 async fn one_device_cannot_fill_the_quota_with_finished_bundles(database: Option<String>) {
@@ -562,6 +620,11 @@ async fn sqlite_enrollment_attempts_are_limited() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_the_enrollment_limit_is_shared_by_instances() {
+    the_enrollment_limit_is_shared_by_instances(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_one_device_cannot_fill_the_quota_with_finished_bundles() {
     one_device_cannot_fill_the_quota_with_finished_bundles(None).await;
 }
@@ -578,6 +641,7 @@ async fn postgresql_the_same_scenarios() {
     one_device_cannot_starve_the_others(Some(pg.create("starve").unwrap())).await;
     revocation_and_acknowledgement_free_what_they_held(Some(pg.create("revoke").unwrap())).await;
     enrollment_attempts_are_limited(Some(pg.create("enroll").unwrap())).await;
+    the_enrollment_limit_is_shared_by_instances(Some(pg.create("shared").unwrap())).await;
     one_device_cannot_fill_the_quota_with_finished_bundles(Some(pg.create("stored").unwrap()))
         .await;
     an_old_json_state_is_moved_in_once(Some(pg.create("legacy").unwrap())).await;
