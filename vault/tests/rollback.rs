@@ -66,6 +66,43 @@ fn record_key(id: ItemId, revision: u32) -> Vec<u8> {
     k
 }
 
+/// A case with a consent that covers sharing with OMCT.
+fn shareable_case(v: &mut Vault) -> ItemId {
+    let case = v.add(&Case::new("A case")).expect("case");
+    v.add(&Consent::new(
+        case,
+        "A witness",
+        PartialDate("2026-11-01".into()),
+        vec![ConsentScope::ShareWithOmct],
+    ))
+    .expect("consent");
+    case
+}
+
+/// Options for a bundle to a made-up OMCT key.
+fn to_omct() -> ExportOptions {
+    ExportOptions {
+        purpose: Purpose::ShareWithOmct,
+        recipients: vec![PayloadIdentity::generate().recipient()],
+        supersedes: None,
+    }
+}
+
+/// Flips a byte in the middle of each value.
+fn garble(values: &mut BTreeMap<Vec<u8>, Vec<u8>>) {
+    for v in values.values_mut() {
+        let i = v.len() / 2;
+        v[i] ^= 0x55;
+    }
+}
+
+/// The offsets where `after` differs from `before` (or goes past it).
+fn changed_bytes(before: &[u8], after: &[u8]) -> Vec<usize> {
+    (0..after.len())
+        .filter(|&i| before.get(i) != Some(&after[i]))
+        .collect()
+}
+
 fn withdrawn_consent(v: &mut Vault) -> (ItemId, ItemId) {
     let case = v.add(&Case::new("A case")).expect("case");
     let mut consent = Consent::new(
@@ -264,23 +301,11 @@ fn a_removed_setting_is_named_and_refused() {
 fn an_older_bundle_sequence_put_back_is_named_and_never_reused() {
     let root = tempfile::tempdir().expect("tempdir");
     let (dir, mut v) = new_vault(root.path());
-    let case = v.add(&Case::new("A case")).expect("case");
-    v.add(&Consent::new(
-        case,
-        "A witness",
-        PartialDate("2026-11-01".into()),
-        vec![ConsentScope::ShareWithOmct],
-    ))
-    .expect("consent");
+    let case = shareable_case(&mut v);
     v.lock();
     let before = entries(&dir, b"mbundle-sequence");
     assert_eq!(before.len(), 1);
-    let omct = PayloadIdentity::generate();
-    let options = ExportOptions {
-        purpose: Purpose::ShareWithOmct,
-        recipients: vec![omct.recipient()],
-        supersedes: None,
-    };
+    let options = to_omct();
     let mut v = unlock(&dir);
     let first = v
         .export_bundle(case, &options, &mut Vec::new())
@@ -449,10 +474,7 @@ fn a_broken_custody_entry_under_a_rollback_is_named_at_every_unlock() {
         .expect("the edit's entry");
     assert_eq!(edit, custody_key(3));
     let mut garbled = entries(&dir, &edit);
-    for v in garbled.values_mut() {
-        let i = v.len() / 2;
-        v[i] ^= 0x55;
-    }
+    garble(&mut garbled);
     put_back(&dir, &garbled, &[record_key(consent, 1)]);
     std::fs::remove_file(dir.join("index.snapshot")).expect("snapshot");
 
@@ -490,9 +512,7 @@ fn a_garbled_newest_head_slot_does_not_let_the_previous_write_be_put_back() {
     // The slot that changed is the newest: garbled, so that the other
     // (one write older) is the head, then the older record and setting.
     let mut head = std::fs::read(dir.join("custody.head")).expect("head");
-    let changed: Vec<usize> = (0..head.len())
-        .filter(|&i| head_before.get(i) != Some(&head[i]))
-        .collect();
+    let changed = changed_bytes(&head_before, &head);
     assert!(!changed.is_empty());
     for i in changed {
         head[i] ^= 0xA5;
@@ -521,9 +541,7 @@ fn a_torn_head_write_after_the_store_took_it_still_opens() {
     // As a crash in the middle of the head's write leaves it: the store
     // has the write, the newest slot is half old, half new.
     let head = std::fs::read(dir.join("custody.head")).expect("head");
-    let changed: Vec<usize> = (0..head.len())
-        .filter(|&i| head_before.get(i) != Some(&head[i]))
-        .collect();
+    let changed = changed_bytes(&head_before, &head);
     let mut torn = head.clone();
     for &i in &changed[changed.len() / 2..] {
         torn[i] = head_before.get(i).copied().unwrap_or(0);
@@ -544,22 +562,10 @@ fn a_torn_head_write_after_the_store_took_it_still_opens() {
 fn a_lower_bundle_sequence_under_a_broken_export_entry_is_never_reused() {
     let root = tempfile::tempdir().expect("tempdir");
     let (dir, mut v) = new_vault(root.path());
-    let case = v.add(&Case::new("A case")).expect("case");
-    v.add(&Consent::new(
-        case,
-        "A witness",
-        PartialDate("2026-11-01".into()),
-        vec![ConsentScope::ShareWithOmct],
-    ))
-    .expect("consent");
+    let case = shareable_case(&mut v);
     v.lock();
     let before = entries(&dir, b"mbundle-sequence");
-    let omct = PayloadIdentity::generate();
-    let options = ExportOptions {
-        purpose: Purpose::ShareWithOmct,
-        recipients: vec![omct.recipient()],
-        supersedes: None,
-    };
+    let options = to_omct();
     let mut v = unlock(&dir);
     let first = v
         .export_bundle(case, &options, &mut Vec::new())
@@ -576,10 +582,7 @@ fn a_lower_bundle_sequence_under_a_broken_export_entry_is_never_reused() {
         .nth(1)
         .expect("the export's entry");
     let mut garbled = entries(&dir, &export_key);
-    for v in garbled.values_mut() {
-        let i = v.len() / 2;
-        v[i] ^= 0x55;
-    }
+    garble(&mut garbled);
     garbled.extend(before);
     put_back(&dir, &garbled, &[]);
 
