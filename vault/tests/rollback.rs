@@ -88,6 +88,31 @@ fn to_omct() -> ExportOptions {
     }
 }
 
+/// A vault whose setting `enrollment` was written, then written again
+/// after an unlock; the state record, the settings and the custody head
+/// file as they were between the two writes.
+#[allow(clippy::type_complexity)]
+fn a_setting_written_twice(
+    root: &Path,
+) -> (
+    PathBuf,
+    BTreeMap<Vec<u8>, Vec<u8>>,
+    BTreeMap<Vec<u8>, Vec<u8>>,
+    Vec<u8>,
+) {
+    let (dir, mut v) = new_vault(root);
+    v.put_state("enrollment", b"the first server").expect("put");
+    v.lock();
+    let record = entries(&dir, b"mstate-record");
+    let settings = entries(&dir, b"t");
+    let head = std::fs::read(dir.join("custody.head")).expect("head");
+    let mut v = unlock(&dir);
+    v.put_state("enrollment", b"the second server")
+        .expect("put");
+    v.lock();
+    (dir, record, settings, head)
+}
+
 /// Flips a byte in the middle of each value.
 fn garble(values: &mut BTreeMap<Vec<u8>, Vec<u8>>) {
     for v in values.values_mut() {
@@ -499,16 +524,7 @@ fn a_broken_custody_entry_under_a_rollback_is_named_at_every_unlock() {
 #[test]
 fn a_garbled_newest_head_slot_does_not_let_the_previous_write_be_put_back() {
     let root = tempfile::tempdir().expect("tempdir");
-    let (dir, mut v) = new_vault(root.path());
-    v.put_state("enrollment", b"the first server").expect("put");
-    v.lock();
-    let old_record = entries(&dir, b"mstate-record");
-    let old_settings = entries(&dir, b"t");
-    let head_before = std::fs::read(dir.join("custody.head")).expect("head");
-    let mut v = unlock(&dir);
-    v.put_state("enrollment", b"the second server")
-        .expect("put");
-    v.lock();
+    let (dir, old_record, old_settings, head_before) = a_setting_written_twice(root.path());
     // The slot that changed is the newest: garbled, so that the other
     // (one write older) is the head, then the older record and setting.
     let mut head = std::fs::read(dir.join("custody.head")).expect("head");
@@ -530,14 +546,7 @@ fn a_garbled_newest_head_slot_does_not_let_the_previous_write_be_put_back() {
 #[test]
 fn a_torn_head_write_after_the_store_took_it_still_opens() {
     let root = tempfile::tempdir().expect("tempdir");
-    let (dir, mut v) = new_vault(root.path());
-    v.put_state("enrollment", b"the first server").expect("put");
-    v.lock();
-    let head_before = std::fs::read(dir.join("custody.head")).expect("head");
-    let mut v = unlock(&dir);
-    v.put_state("enrollment", b"the second server")
-        .expect("put");
-    v.lock();
+    let (dir, _, _, head_before) = a_setting_written_twice(root.path());
     // As a crash in the middle of the head's write leaves it: the store
     // has the write, the newest slot is half old, half new.
     let head = std::fs::read(dir.join("custody.head")).expect("head");
