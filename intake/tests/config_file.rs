@@ -103,6 +103,27 @@ async fn create(url: &str, length: u64) -> reqwest::StatusCode {
         .status()
 }
 
+/// The server listens on loopback, over TLS.
+fn on_loopback(server: &Running) {
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+}
+
+/// `OPTIONS /v1/uploads`, which answers without authentication.
+async fn options(server: &Running) -> reqwest::Response {
+    client()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/v1/uploads", server.url),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -139,20 +160,9 @@ async fn the_server_runs_with_its_parts_where_the_config_file_says() {
     .unwrap();
 
     let server = serve(&["--config", path(&config)]).unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        server.url.starts_with("https://127.0.0.1:"),
-        "{}",
-        server.url
-    );
+    on_loopback(&server);
 
-    let r = client()
-        .request(
-            reqwest::Method::OPTIONS,
-            format!("{}/v1/uploads", server.url),
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = options(&server).await;
     assert_eq!(r.status(), reqwest::StatusCode::NO_CONTENT);
     assert_eq!(r.headers()["Tus-Resumable"], "1.0.0");
     let served = r
@@ -203,19 +213,8 @@ async fn flags_given_beside_the_file_win() {
         "127.0.0.1:0",
     ])
     .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        server.url.starts_with("https://127.0.0.1:"),
-        "{}",
-        server.url
-    );
-    let r = client()
-        .request(
-            reqwest::Method::OPTIONS,
-            format!("{}/v1/uploads", server.url),
-        )
-        .send()
-        .await
-        .unwrap();
+    on_loopback(&server);
+    let r = options(&server).await;
     assert_eq!(r.status(), reqwest::StatusCode::NO_CONTENT);
 }
 
