@@ -103,7 +103,9 @@ impl Vault {
             .stored_bundle_sequence()
             .map_err(|_| damaged("the record store cannot be read"))?;
         let last = match &record {
-            Some(r) if stored == Some(r.bundle_sequence) => None,
+            // A vault that has not sealed a bundle may have no number at
+            // all (versions before wrote it at the first bundle): 0.
+            Some(r) if stored.unwrap_or(0) == r.bundle_sequence => None,
             Some(r) => Some(r.bundle_sequence),
             None => {
                 let e = match expected.take() {
@@ -285,6 +287,27 @@ mod tests {
         };
         v.head_file.write(&v.key, v.vault_id, head).expect("head");
         v.store.db.flush().expect("flush");
+    }
+
+    #[test]
+    fn a_vault_from_before_without_a_bundle_number_names_nothing_at_any_unlock() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v");
+        let pass = Passphrase::from("p");
+        let mut v = Vault::create(&path, &pass, KdfChoice::Minimum).expect("create");
+        as_before_the_state_record(&mut v);
+        // Versions before wrote the number at the first bundle only.
+        v.store
+            .db
+            .remove(store::meta_key(META_BUNDLE_SEQ))
+            .expect("remove");
+        v.store.db.flush().expect("flush");
+        v.lock();
+        for _ in 0..2 {
+            let v = Vault::unlock(&path, &pass).expect("unlock");
+            assert!(v.rolled_back().is_empty(), "{:?}", v.rolled_back());
+            v.lock();
+        }
     }
 
     #[test]
