@@ -22,7 +22,8 @@ pub mod write;
 
 pub use manifest::*;
 pub use read::{
-    read_bundle, safe_member_path, BundleError, Problem, ProblemCode, ReadOptions, Report,
+    copy_member, decrypt_bundle, read_bundle, read_plain, safe_member_path, BundleError, Problem,
+    ProblemCode, ReadOptions, Report,
 };
 pub use temoin_crypto::payload::{PayloadIdentity, PayloadRecipient};
 pub use write::{BundleWriter, Draft, WriteError};

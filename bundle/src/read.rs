@@ -62,12 +62,38 @@ pub fn read_bundle<R: Read>(
             return Err(BundleError::OutputNotEmpty);
         }
     }
-    let plain = PayloadIdentity::decrypt_any(identities, input).map_err(|e| match e {
+    let plain = decrypt_bundle(input, identities)?;
+    Ok(read_plain(plain, identities, options))
+}
+
+/// The archive inside a bundle, decrypted as it is read with the first of
+/// `identities` that opens it. Read it with [`read_plain`]: nothing in it
+/// is checked yet.
+pub fn decrypt_bundle<R: Read>(
+    input: R,
+    identities: &[PayloadIdentity],
+) -> Result<payload::PayloadReader<R>, BundleError> {
+    PayloadIdentity::decrypt_any(identities, input).map_err(|e| match e {
         payload::PayloadError::NoMatchingKey => BundleError::NotForThisKey,
         payload::PayloadError::Io(io) => BundleError::Io(io),
         _ => BundleError::NotABundle,
-    })?;
-    Ok(read_plain(plain, identities, options))
+    })
+}
+
+/// Copies the member at `path` of an archive already verified (a bundle's,
+/// as [`read_plain`] checked it) into `out`; its size if it was found. The
+/// caller checks the bytes against the manifest: this only finds them.
+pub fn copy_member<R: Read, W: Write>(plain: R, path: &str, mut out: W) -> io::Result<Option<u64>> {
+    let mut archive = tar::Archive::new(plain);
+    for entry in archive.entries()?.raw(true) {
+        let mut entry = entry?;
+        if entry.header().entry_type() == tar::EntryType::Regular
+            && entry.path_bytes().as_ref() == path.as_bytes()
+        {
+            return io::copy(&mut entry, &mut out).map(Some);
+        }
+    }
+    Ok(None)
 }
 
 /// Reads the archive inside a bundle (already decrypted).

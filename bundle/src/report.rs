@@ -3,7 +3,7 @@
 
 use std::io;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::manifest::Manifest;
 
@@ -28,7 +28,7 @@ pub enum BundleError {
 
 /// What is wrong, as a stable code (`docs/FORMAT.md`, "Verification"): the
 /// JSON a report serialises to names it in snake_case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ProblemCode {
@@ -112,7 +112,7 @@ impl std::fmt::Display for ProblemCode {
 }
 
 /// One thing found wrong with a bundle.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     /// A stable code (see docs/FORMAT.md, "Verification").
     pub code: ProblemCode,

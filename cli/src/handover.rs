@@ -91,15 +91,93 @@ pub enum DeskCommand {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
     },
-    /// Decrypt, verify and unpack the bundles in the inbox (or FILE) into
-    /// DIR/opened/, flagging anything forged, unknown or tampered, and sign
-    /// each one's acknowledgement for its device (accepted or flagged).
-    /// Exit status 3 if any bundle is not accepted.
+    /// Decrypt and verify the bundles in the inbox (or FILE), flagging
+    /// anything forged, unknown or tampered, seal each accepted one in the
+    /// desk's encrypted store under its case (nothing decrypted is written
+    /// to a folder), and sign each one's acknowledgement for its device
+    /// (accepted or flagged). Exit status 3 if any bundle is not accepted.
     Open {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
         file: Option<PathBuf>,
     },
+    /// List the received cases, urgent first, then the latest received:
+    /// the desk's id, the defender's case id, title, country, triage
+    /// state, received time and device.
+    Cases {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Only the cases whose title, country, violations, device label
+        /// or triage note match.
+        #[arg(long)]
+        search: Option<String>,
+        /// Only the cases in this triage state.
+        #[arg(long, value_enum)]
+        state: Option<TriageArg>,
+        /// Only the urgent cases.
+        #[arg(long)]
+        urgent: bool,
+    },
+    /// Show a received case whole: its versions and their verification,
+    /// its triage history, every record the defender sent, its files with
+    /// their hashes, what was withheld and why, and what changed since the
+    /// version before.
+    Show {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The desk's id of the case (see `desk cases`).
+        id: temoin_vault::ItemId,
+    },
+    /// Move a received case to another triage state (new, in_review, then
+    /// accepted, declined or needs_information, then closed), recorded in
+    /// the desk's custody log.
+    Triage {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        id: temoin_vault::ItemId,
+        #[arg(long, value_enum)]
+        state: TriageArg,
+        /// Why, in a few words (kept with the change).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Write a received case's latest version to a new folder as the
+    /// bundle's own files with verification.json, checkable with minisign
+    /// and sha256sum. A deliberate act: the folder holds the case in the
+    /// clear, and the export is recorded in the desk's custody log.
+    Export {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        id: temoin_vault::ItemId,
+        /// A new (or empty) folder.
+        #[arg(long, value_name = "FOLDER")]
+        out: PathBuf,
+    },
+}
+
+/// A triage state, as `desk triage` and `desk cases` take it.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum TriageArg {
+    New,
+    InReview,
+    Accepted,
+    Declined,
+    NeedsInformation,
+    Closed,
+}
+
+impl From<TriageArg> for desk::TriageState {
+    fn from(t: TriageArg) -> Self {
+        match t {
+            TriageArg::New => desk::TriageState::New,
+            TriageArg::InReview => desk::TriageState::InReview,
+            TriageArg::Accepted => desk::TriageState::Accepted,
+            TriageArg::Declined => desk::TriageState::Declined,
+            TriageArg::NeedsInformation => desk::TriageState::NeedsInformation,
+            TriageArg::Closed => desk::TriageState::Closed,
+        }
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -125,7 +203,11 @@ fn desk_dir(c: &DeskCommand) -> &std::path::Path {
         | DeskCommand::Rotate { dir }
         | DeskCommand::Revoke { dir, .. }
         | DeskCommand::Pull { dir }
-        | DeskCommand::Open { dir, .. } => dir,
+        | DeskCommand::Open { dir, .. }
+        | DeskCommand::Cases { dir, .. }
+        | DeskCommand::Show { dir, .. }
+        | DeskCommand::Triage { dir, .. }
+        | DeskCommand::Export { dir, .. } => dir,
     }
 }
 
@@ -310,7 +392,7 @@ pub fn desk_cmd(
                     .iter()
                     .map(|o| {
                         json!({
-                            "file": o.file, "out": o.out, "accepted": o.accepted(),
+                            "file": o.file, "case": o.case, "accepted": o.accepted(),
                             "purpose": o.report.manifest.as_ref().map(|m| m.purpose.code()),
                             "problems": o.report.problems, "desk_problems": o.desk_problems,
                         })
@@ -320,7 +402,10 @@ pub fn desk_cmd(
             } else {
                 for o in &opened {
                     let what = if o.accepted() { "ACCEPTED" } else { "FLAGGED" };
-                    println!("{what}  {}  -> {}", o.file.display(), o.out.display());
+                    match o.case {
+                        Some(case) => println!("{what}  {}  -> case {case}", o.file.display()),
+                        None => println!("{what}  {}", o.file.display()),
+                    }
                     if let Some(m) = &o.report.manifest {
                         // A publication holds working copies only: say so,
                         // so that nobody takes it for the originals.
@@ -343,8 +428,147 @@ pub fn desk_cmd(
                 return Ok(ExitCode::from(crate::cli::EXIT_DAMAGED));
             }
         }
+        DeskCommand::Cases {
+            search,
+            state,
+            urgent,
+            ..
+        } => {
+            let rows = match search {
+                Some(q) => d.search_cases(q),
+                None => d.cases(),
+            }
+            .map_err(|e| anyhow!("{e}"))?;
+            let wanted = state.map(desk::TriageState::from);
+            let rows: Vec<_> = rows
+                .into_iter()
+                .filter(|r| wanted.is_none_or(|s| r.state == s))
+                .filter(|r| !*urgent || r.urgent)
+                .collect();
+            if json_out {
+                crate::print_json(&json!(rows))?;
+            } else if rows.is_empty() {
+                println!("No received case.");
+            } else {
+                for r in &rows {
+                    println!(
+                        "{}  {}{}  [{}]  {}  {}  from {}  (case {}, {} version(s))",
+                        r.id,
+                        if r.urgent { "URGENT " } else { "" },
+                        r.title,
+                        r.state.code(),
+                        r.country.as_deref().unwrap_or("--"),
+                        r.received_at,
+                        r.device_label.as_deref().unwrap_or(&r.device_key_id),
+                        r.case_id,
+                        r.versions
+                    );
+                }
+            }
+        }
+        DeskCommand::Show { id, .. } => {
+            let view = d.case(*id).map_err(|e| anyhow!("{e}"))?;
+            if json_out {
+                crate::print_json(&json!(view))?;
+            } else {
+                print_case(&view);
+            }
+        }
+        DeskCommand::Triage {
+            id, state, note, ..
+        } => {
+            let row = d
+                .triage(*id, (*state).into(), note.clone())
+                .map_err(|e| anyhow!("{e}"))?;
+            if json_out {
+                crate::print_json(&json!(row))?;
+            } else {
+                println!("{}  is now {}.", row.id, row.state.code());
+            }
+        }
+        DeskCommand::Export { id, out, .. } => {
+            let report = d.export_case(*id, out).map_err(|e| anyhow!("{e}"))?;
+            if json_out {
+                crate::print_json(&json!({ "out": out, "report": report }))?;
+            } else {
+                println!(
+                    "Exported to {} ({} files verified; report in verification.json). It holds the case in the clear: keep it on an encrypted disk and delete it when done.",
+                    out.display(),
+                    report.files_verified
+                );
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A received case in words, for `desk show`.
+fn print_case(v: &desk::CaseView) {
+    let r = &v.row;
+    println!("{}{}", if r.urgent { "URGENT  " } else { "" }, r.title);
+    println!(
+        "  desk id {}  ·  the defender's case {}  ·  {}",
+        r.id,
+        r.case_id,
+        r.country.as_deref().unwrap_or("no country")
+    );
+    println!(
+        "  from {} ({})",
+        r.device_label.as_deref().unwrap_or("an unlabelled device"),
+        r.device_key_id
+    );
+    println!("  triage: {}", r.state.code());
+    for h in &v.history {
+        println!(
+            "    {}{}",
+            h.state.code(),
+            h.note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
+        );
+    }
+    println!("  versions:");
+    for ver in &v.versions {
+        let b = &ver.received;
+        println!(
+            "    bundle {} (sequence {}, {}), sealed {}, received {}: VERIFIED, signed by {}, {} files and {} custody entries checked, {} item(s) withheld",
+            b.bundle_id,
+            b.sequence,
+            b.purpose,
+            b.sealed_at,
+            b.received_at,
+            b.device_key_id,
+            b.files_verified,
+            b.custody_verified,
+            b.withheld
+        );
+    }
+    if !v.changed.is_empty() {
+        println!("  changed since the version before:");
+        for c in &v.changed {
+            println!("    {} {} {}", c.change, c.kind, c.id);
+        }
+    }
+    println!("  records:");
+    for i in &v.manifest.items {
+        println!("    {} {} (revision {})", i.kind, i.id, i.revision);
+        if let Ok(text) = serde_json::to_string_pretty(&i.record) {
+            for line in text.lines() {
+                println!("      {line}");
+            }
+        }
+    }
+    println!("  files:");
+    for f in &v.manifest.files {
+        println!(
+            "    {}  {}  {} bytes  {}",
+            f.sha256, f.path, f.size, f.media_type
+        );
+    }
+    for w in &v.manifest.withheld {
+        println!("  withheld: {} {}: {}", w.kind, w.id, w.reason);
+    }
 }
 
 /// The enrollment code from `--code` or `--code-file` (`-`: standard

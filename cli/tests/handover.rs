@@ -189,11 +189,96 @@ fn a_case_goes_from_the_field_to_the_desk() {
     ]));
     let imported = f.json(&["ack", "import", s(&file)]);
     assert_eq!(imported["accepted"], true, "{imported}");
-    let out = o.desk_dir.join("opened").join(&bundle);
+    // The case is in the desk's store, and nothing of it in the clear in
+    // the desk's folder or the server's.
+    let photo_bytes = std::fs::read(&photo).unwrap();
+    let (found, files) = scan_for(
+        &[&o.desk_dir, &o.intake_dir],
+        &[
+            "Held at the checkpoint",
+            "They kept him for three days.",
+            "the witness",
+        ],
+        &[&photo_bytes],
+    );
+    assert!(files > 10, "the scan read {files} files");
+    assert!(found.is_empty(), "plaintext at the desk: {found:?}");
+    let cases = assert_json(&desk(&["cases", "--dir", s(&o.desk_dir), "--json"]));
+    assert_eq!(cases.as_array().unwrap().len(), 1, "{cases}");
+    assert_eq!(cases[0]["title"], "Held at the checkpoint");
+    assert_eq!(cases[0]["state"], "new");
+    assert_eq!(cases[0]["device_label"], "test device");
+    assert_eq!(cases[0]["case_id"], case.as_str());
+    let id = str_of(&cases[0], "id").to_owned();
+    let shown = assert_json(&desk(&["show", "--dir", s(&o.desk_dir), &id, "--json"]));
+    assert_eq!(
+        shown["versions"][0]["received"]["bundle_id"],
+        bundle.as_str()
+    );
+    assert!(shown["manifest"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["kind"] == "testimony"));
+    // Triage in the order of the work, each step recorded.
+    let refused = desk(&["triage", "--dir", s(&o.desk_dir), &id, "--state", "closed"]);
+    assert!(!refused.status.success(), "{}", describe(&refused));
+    for state in ["in_review", "needs_information"] {
+        let row = assert_json(&desk(&[
+            "triage",
+            "--dir",
+            s(&o.desk_dir),
+            &id,
+            "--state",
+            state,
+            "--json",
+        ]));
+        assert_eq!(row["state"], state);
+    }
+    let waiting = assert_json(&desk(&[
+        "cases",
+        "--dir",
+        s(&o.desk_dir),
+        "--state",
+        "needs_information",
+        "--json",
+    ]));
+    assert_eq!(waiting.as_array().unwrap().len(), 1);
+    let found = assert_json(&desk(&[
+        "cases",
+        "--dir",
+        s(&o.desk_dir),
+        "--search",
+        "checkpoint",
+        "--json",
+    ]));
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    // Exported on purpose: the bundle's own files, which tools we did not
+    // write check, and the original photo byte for byte.
+    let out = f.path("exported");
+    assert_ok(&desk(&[
+        "export",
+        "--dir",
+        s(&o.desk_dir),
+        &id,
+        "--out",
+        s(&out),
+    ]));
+    let device_key = str_of(&f.json(&["device"]), "public_key").to_owned();
+    assert_ok(&run_tool(
+        "minisign",
+        &["-V", "-m", s(&out.join("manifest.json")), "-P", &device_key],
+    ));
+    let checked = std::process::Command::new("sha256sum")
+        .args(["-c", "SHA256SUMS"])
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert_ok(&checked);
     let evidence: Vec<_> = std::fs::read_dir(out.join("evidence")).unwrap().collect();
     assert_eq!(
         std::fs::read(evidence[0].as_ref().unwrap().path()).unwrap(),
-        std::fs::read(&photo).unwrap()
+        photo_bytes
     );
     // Acknowledged by the desk: the server kept nothing (retention 0).
     assert!(!o
@@ -405,20 +490,16 @@ fn a_lying_server_through_the_binaries() {
         "{text}"
     );
     // No device is approved at this desk yet: the forger's bundle, though
-    // signed (by its own key), is not unpacked; only the verdict and the
-    // acknowledgement are written.
-    for bundle in std::fs::read_dir(o.desk_dir.join("opened")).unwrap() {
-        let mut names: Vec<String> = std::fs::read_dir(bundle.unwrap().path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(
-            names,
-            ["acknowledgement.json", "verification.json"],
-            "a bundle from a device the desk never approved was unpacked"
-        );
-    }
+    // signed (by its own key), never becomes a case, and nothing of it is
+    // written in the clear.
+    let cases = assert_json(&desk(&["cases", "--dir", s(&o.desk_dir), "--json"]));
+    assert_eq!(
+        cases,
+        serde_json::json!([]),
+        "a forged bundle became a case"
+    );
+    let (found, _) = scan(&[&o.desk_dir], &["Held at the checkpoint"]);
+    assert!(found.is_empty(), "{found:?}");
     let devices = assert_json(&desk(&["devices", "--dir", s(&o.desk_dir), "--json"]));
     assert_eq!(devices[0]["status"], "unknown", "{devices}");
 }

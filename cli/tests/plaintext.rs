@@ -4,44 +4,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::*;
 
 /// A unique 24-character marker.
 fn marker() -> String {
     format!("mk{}", token(22))
-}
-
-/// The two encodings searched for.
-fn encodings(marker: &str) -> [(&'static str, Vec<u8>); 2] {
-    let utf16le: Vec<u8> = marker.encode_utf16().flat_map(u16::to_le_bytes).collect();
-    [("UTF-8", marker.as_bytes().to_vec()), ("UTF-16LE", utf16le)]
-}
-
-/// Every (file, marker, encoding) found under the folders; also returns how
-/// many files were read.
-fn scan(dirs: &[&Path], markers: &[&str]) -> (Vec<String>, usize) {
-    let mut found = Vec::new();
-    let mut files = 0;
-    for dir in dirs {
-        for path in walk(dir) {
-            if !path.is_file() {
-                continue;
-            }
-            files += 1;
-            let bytes = std::fs::read(&path)
-                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-            for m in markers {
-                for (encoding, needle) in encodings(m) {
-                    if memchr::memmem::find(&bytes, &needle).is_some() {
-                        found.push(format!("{m} ({encoding}) in {}", path.display()));
-                    }
-                }
-            }
-        }
-    }
-    (found, files)
 }
 
 #[test]

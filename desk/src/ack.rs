@@ -13,7 +13,6 @@ use temoin_proto::SignedList;
 use crate::config::sign_recipients;
 use crate::conn::Conn;
 use crate::error::DeskError;
-use crate::file::{load, write_durably};
 use crate::registry::now_rfc3339;
 use crate::store::{Desk, ACK_QUEUE};
 
@@ -42,9 +41,13 @@ pub(crate) struct Conclusion<'a> {
     pub(crate) reasons: Vec<String>,
 }
 
-/// Signs the acknowledgement of a bundle just opened, writes it beside the
-/// bundle (`opened/ID/acknowledgement.json`) and queues it for the server.
-pub(crate) fn acknowledge(desk: &mut Desk, out: &Path, c: Conclusion<'_>) -> Result<(), DeskError> {
+/// Where each signed acknowledgement is kept, by bundle id, for a device
+/// that handed its bundle over on a USB stick ([`Desk::ack_file`]).
+pub(crate) const ACKS: &str = "desk/ack/";
+
+/// Signs the acknowledgement of a bundle just opened, keeps it in the store
+/// and queues it for the server.
+pub(crate) fn acknowledge(desk: &mut Desk, c: Conclusion<'_>) -> Result<(), DeskError> {
     let ack = DeskAck {
         v: DESK_ACK_V1.into(),
         bundle_id: c.bundle_id.to_owned(),
@@ -68,9 +71,8 @@ pub(crate) fn acknowledge(desk: &mut Desk, out: &Path, c: Conclusion<'_>) -> Res
         signature,
     })
     .map_err(|e| DeskError::Local(e.to_string()))?;
-    std::fs::create_dir_all(out)?;
-    write_durably(&out.join("acknowledgement.json"), &signed)?;
     if uuid::Uuid::parse_str(c.bundle_id).is_ok() {
+        desk.put(&format!("{ACKS}{}", c.bundle_id), &signed)?;
         desk.put(&format!("{ACK_QUEUE}{}", c.bundle_id), &signed)?;
     }
     Ok(())
@@ -120,50 +122,21 @@ impl Desk {
     /// for a device that handed the bundle over on a USB stick (`temoin ack
     /// import`).
     pub fn ack_file(&self, bundle_id: &str, out: &Path) -> Result<(), DeskError> {
-        ack_file(self.dir(), bundle_id, out)
-    }
-}
-
-/// Writes a bundle's acknowledgement to `out` (which must not exist), for
-/// a device that handed the bundle over on a USB stick
-/// (`temoin ack import`).
-fn ack_file(dir: &Path, bundle_id: &str, out: &Path) -> Result<(), DeskError> {
-    if uuid::Uuid::parse_str(bundle_id).is_err() {
-        return Err(DeskError::Local("that is not a bundle id".into()));
-    }
-    // Under its id when it came through the server; under its file's name
-    // when it was opened from a file: found by the id it acknowledges.
-    let named = dir
-        .join("opened")
-        .join(bundle_id)
-        .join("acknowledgement.json");
-    let mut found = std::fs::read(&named).ok();
-    if found.is_none() {
-        for entry in std::fs::read_dir(dir.join("opened"))?.flatten() {
-            let path = entry.path().join("acknowledgement.json");
-            let Ok(signed) = load::<SignedList>(&path) else {
-                continue;
-            };
-            let Ok(ack) = serde_json::from_str::<DeskAck>(&signed.list) else {
-                continue;
-            };
-            if ack.bundle_id == bundle_id {
-                found = std::fs::read(&path).ok();
-                break;
-            }
+        if uuid::Uuid::parse_str(bundle_id).is_err() {
+            return Err(DeskError::Local("that is not a bundle id".into()));
         }
+        let bytes = self.get(&format!("{ACKS}{bundle_id}"))?.ok_or_else(|| {
+            DeskError::Local(format!(
+                "bundle {bundle_id} has not been opened at this desk: open it first"
+            ))
+        })?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(out)
+            .map_err(|e| DeskError::Local(format!("cannot create {}: {e}", out.display())))?;
+        std::io::Write::write_all(&mut f, &bytes)?;
+        f.sync_all()?;
+        Ok(())
     }
-    let bytes = found.ok_or_else(|| {
-        DeskError::Local(format!(
-            "bundle {bundle_id} has not been opened at this desk: open it first"
-        ))
-    })?;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(out)
-        .map_err(|e| DeskError::Local(format!("cannot create {}: {e}", out.display())))?;
-    std::io::Write::write_all(&mut f, &bytes)?;
-    f.sync_all()?;
-    Ok(())
 }

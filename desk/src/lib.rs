@@ -6,32 +6,38 @@
 //!
 //! | path | what |
 //! | --- | --- |
-//! | `store/` | the desk's encrypted store (a vault, sealed with the desk's passphrase): OMCT's age identities, the root key, the desk's signing key, the server's URL, pin and desk token, the recipient list, the device registry (codes issued and their secrets, devices approved, revocations, sequence numbers seen) and acknowledgements waiting for the server |
+//! | `store/` | the desk's encrypted store (a vault, sealed with the desk's passphrase): OMCT's age identities, the root key, the desk's signing key, the server's URL, pin and desk token, the recipient list, the device registry (codes issued and their secrets, devices approved, revocations, sequence numbers seen), the signed acknowledgements, the verdict on every file opened, and every received case: each accepted bundle's whole archive as the payload of a `Received` item, each case's `Triage` row with its history |
 //! | `.lock` | held by the command (or window) that has the desk open, or is making it |
-//! | `inbox/` | bundles pulled and not yet opened (ciphertext) |
-//! | `opened/<bundle id>/` | each bundle unpacked, with `verification.json` and `acknowledgement.json` (owner-only folder) |
+//! | `inbox/` | bundles pulled and not yet opened, and flagged ones (ciphertext) |
 //!
 //! Every command unlocks the store first ([`Desk::unlock`]); one command
-//! at a time holds it. This crate must never write a key outside the store
-//! nor a decrypted bundle anywhere but `opened/`, and never take a device
-//! key on the intake server's word alone. It links the bundle reader, never
-//! the media codecs' writers.
+//! at a time holds it. This crate must never write a key or a decrypted
+//! byte of a received case outside the store, except where an officer
+//! exports a case to a folder on purpose ([`Desk::export_case`], recorded
+//! in the store's custody log), and never take a device key on the intake
+//! server's word alone. Folders an earlier version unpacked bundles into
+//! (`opened/`) are imported into the store once and removed. It links the
+//! bundle reader, never the media codecs' writers.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod ack;
+mod cases;
 mod config;
 mod conn;
 mod error;
 mod file;
 mod open;
 mod pull;
+mod received;
 mod registry;
 mod store;
 
+pub use cases::{CaseRow, CaseView, ItemChange, TriageChange, Version};
 pub use config::{sign_recipients, Approved, DeskConfig, Devices, Pending};
 pub use error::DeskError;
 pub use open::Opened;
 pub use registry::{gaps, DeviceRow, IssuedCode};
 pub use store::Desk;
-pub use temoin_vault::{KdfChoice, Passphrase};
+pub use temoin_vault::desk_records::{CaseSummary, Received, Triage, TriageState};
+pub use temoin_vault::{ItemId, KdfChoice, Passphrase};

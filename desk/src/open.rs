@@ -1,38 +1,54 @@
 //! Opening what devices sent: decrypted with OMCT's identity, verified
-//! against the devices the desk knows, replays and revoked devices flagged.
+//! against the devices the desk approved, replays and revoked devices
+//! flagged, and each accepted bundle sealed in the desk's store (its whole
+//! archive as the payload of a [`Received`] item, the case it belongs to as
+//! a [`Triage`] row). Nothing decrypted is written to a folder: the archive
+//! goes from the decryption straight into the store's own encryption.
 
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-use temoin_bundle::{read_bundle, Problem, ReadOptions, Report, Supersedes};
-use temoin_crypto::sign::DevicePublicKey;
-
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use temoin_bundle::{
+    decrypt_bundle, read_plain, Manifest, Problem, ReadOptions, Report, Supersedes,
+};
+use temoin_crypto::sign::DevicePublicKey;
+use temoin_vault::desk_records::{CaseSummary, Received, Triage, TriageState};
+use temoin_vault::{ItemId, PayloadWriter, StagedPayload};
 
 use crate::ack::{acknowledge, Conclusion};
+use crate::config::Devices;
 use crate::error::DeskError;
-use crate::file::write_durably;
-use crate::store::Desk;
+use crate::registry::now_rfc3339;
+use crate::store::{store_error, Desk};
 
-/// `verification.json`: the desk's verdict on one bundle.
-#[derive(Serialize)]
-struct Verdict<'a> {
-    accepted: bool,
-    genuine: bool,
-    intact: bool,
-    problems: &'a [Problem],
-    desk_problems: &'a [String],
-    bundle_id: Option<&'a str>,
-    device_key_id: Option<&'a str>,
-    sequence: Option<u64>,
+/// The verdict on each file opened, by its name in `inbox/` (or the name
+/// of the file given): a file with one is not opened again.
+pub(crate) const VERDICTS: &str = "desk/verdict/";
+
+/// The desk's verdict on one bundle, kept in the store.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Verdict {
+    pub(crate) accepted: bool,
+    pub(crate) genuine: bool,
+    pub(crate) intact: bool,
+    pub(crate) problems: Vec<Problem>,
+    pub(crate) desk_problems: Vec<String>,
+    pub(crate) bundle_id: Option<String>,
+    pub(crate) device_key_id: Option<String>,
+    pub(crate) sequence: Option<u64>,
     /// What the bundle is for (`share_with_omct`, `litigation`,
     /// `publication`): a publication holds working copies only, so nothing
     /// in it is an original to rely on as evidence.
-    purpose: Option<&'a str>,
+    pub(crate) purpose: Option<String>,
     /// The format version it was written in.
-    format: Option<&'a str>,
-    supersedes: Option<&'a Option<Supersedes>>,
-    manifest_sha256: Option<&'a str>,
+    pub(crate) format: Option<String>,
+    pub(crate) supersedes: Option<Option<Supersedes>>,
+    pub(crate) manifest_sha256: Option<String>,
+    /// The desk's id of the case it was filed under, when accepted.
+    #[serde(default)]
+    pub(crate) case: Option<ItemId>,
 }
 
 /// What opening one bundle found.
@@ -40,8 +56,9 @@ struct Verdict<'a> {
 pub struct Opened {
     /// The file opened.
     pub file: PathBuf,
-    /// Where it was unpacked.
-    pub out: PathBuf,
+    /// The desk's id of the case it was filed under (see
+    /// [`Desk::cases`]), when it was accepted.
+    pub case: Option<ItemId>,
     /// The reader's report.
     pub report: Report,
     /// Problems only the desk can see (a reused sequence number).
@@ -55,24 +72,87 @@ impl Opened {
     }
 }
 
+/// Passes the archive to the reader and, on the way, into the store's
+/// encryption. A failure to write into the store (a full disk) is kept
+/// apart: it is the desk's trouble, never a verdict on the bundle.
+pub(crate) struct Tee<'w, R> {
+    pub(crate) inner: R,
+    pub(crate) out: Option<&'w mut PayloadWriter>,
+    pub(crate) failed: Option<io::Error>,
+}
+
+impl<R: Read> Read for Tee<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(out) = self.out.as_deref_mut() {
+            if let Err(e) = out.write_all(&buf[..n]) {
+                let stop = io::Error::other("the desk's store could not take the bundle");
+                self.failed = Some(e);
+                self.out = None;
+                return Err(stop);
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut h = Sha256::new();
+    io::copy(&mut std::fs::File::open(path)?, &mut h)?;
+    Ok(hex::encode(h.finalize()))
+}
+
+/// What the inbox shows of the case in a manifest, from its records as
+/// received. A record the model would refuse (a device's bug, or a hostile
+/// approved device) gives a plain placeholder, never an error.
+pub(crate) fn summary_of(m: &Manifest) -> CaseSummary {
+    let case = m
+        .items
+        .iter()
+        .find(|i| i.kind == "case" && i.id == m.case_id)
+        .map(|i| &i.record);
+    let text = |key: &str| case.and_then(|c| c.get(key)).and_then(|v| v.as_str());
+    let title = text("title")
+        .map(str::trim)
+        .filter(|t| temoin_vault::record::check_short("title", t).is_ok())
+        .unwrap_or("(no title)")
+        .to_owned();
+    let country = text("country")
+        .filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
+        .map(str::to_owned);
+    let urgent = case
+        .and_then(|c| c.get("urgent"))
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let mut violations: Vec<String> = m
+        .items
+        .iter()
+        .filter(|i| i.kind == "violation")
+        .filter_map(|i| i.record.get("kind").and_then(|k| k.as_str()))
+        .filter(|k| k.len() <= 64 && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        .map(str::to_owned)
+        .collect();
+    violations.sort();
+    violations.dedup();
+    CaseSummary {
+        title,
+        country,
+        urgent,
+        violations,
+    }
+}
+
 impl Desk {
-    /// Opens every bundle in `inbox/` (or the one given): decrypts with OMCT's
-    /// identity, verifies against the enrolled devices' keys, flags a reused
-    /// sequence number, and unpacks into `opened/<bundle id>/` with
-    /// `verification.json`. A bundle already opened is skipped.
+    /// Opens every bundle in `inbox/` (or the one given): decrypts with
+    /// OMCT's identity, verifies against the devices the desk approved,
+    /// flags a reused sequence number or a revoked device, and seals each
+    /// accepted bundle in the store under its case. An accepted bundle's
+    /// encrypted file leaves `inbox/` once its import is durable; a flagged
+    /// one stays there (ciphertext) with its verdict in the store. A file
+    /// opened before is skipped.
     pub fn open(&mut self, only: Option<&Path>) -> Result<Vec<Opened>, DeskError> {
+        self.migrate_opened()?;
         let dir = &self.dir().to_owned();
-        let identities = self.identities()?;
-        // Decrypted case material: for the desk's owner only, also in a
-        // folder made before this was enforced.
-        crate::file::private_dir(&dir.join("opened"))?;
-        let mut devices = self.registry()?;
-        // Only keys the desk approved itself; the server's list is a hint.
-        let trusted: Vec<DevicePublicKey> = devices
-            .approved
-            .values()
-            .filter_map(|a| DevicePublicKey::from_minisign(&a.public_key).ok())
-            .collect();
         let files: Vec<PathBuf> = match only {
             Some(f) => vec![f.to_owned()],
             None => {
@@ -93,121 +173,117 @@ impl Desk {
                 .unwrap_or("bundle")
                 .trim_end_matches(".tar.age")
                 .to_owned();
-            let target = dir.join("opened").join(&name);
-            // Opened before: its verdict is on disk. A folder without one is
-            // what an interrupted run left; it is done again from the start.
-            if target.join("verification.json").is_file() {
+            if self.get(&format!("{VERDICTS}{name}"))?.is_some() {
                 continue;
             }
-            if target.exists() {
-                std::fs::remove_dir_all(&target)?;
+            out.push(self.open_one(&file, &name, only.is_none())?);
+        }
+        Ok(out)
+    }
+
+    fn open_one(&mut self, file: &Path, name: &str, from_inbox: bool) -> Result<Opened, DeskError> {
+        let identities = self.identities()?;
+        let mut devices = self.registry()?;
+        // Only keys the desk approved itself; the server's list is a hint.
+        let trusted: Vec<DevicePublicKey> = devices
+            .approved
+            .values()
+            .filter_map(|a| DevicePublicKey::from_minisign(&a.public_key).ok())
+            .collect();
+        let sha256 = sha256_file(file)?;
+        // Sealed into the store as it is read, only when some device is
+        // approved: with none, the reader (which takes whatever key it is
+        // not asked to doubt) would accept any self-signed bundle.
+        let mut writer = if trusted.is_empty() {
+            None
+        } else {
+            Some(self.vault().payload_writer().map_err(store_error)?)
+        };
+        let mut desk_problems = Vec::new();
+        let input = io::BufReader::new(std::fs::File::open(file)?);
+        let report = match decrypt_bundle(input, &identities) {
+            Ok(plain) => {
+                let mut tee = Tee {
+                    inner: plain,
+                    out: writer.as_mut(),
+                    failed: None,
+                };
+                let report = read_plain(
+                    &mut tee,
+                    &identities,
+                    &ReadOptions {
+                        trusted_devices: &trusted,
+                        out_dir: None,
+                    },
+                );
+                if let Some(e) = tee.failed {
+                    return Err(DeskError::Local(format!(
+                        "the desk's store could not take the bundle ({e}); nothing was decided about it, open it again once there is room"
+                    )));
+                }
+                report
             }
-            let input = std::fs::File::open(&file)?;
-            // Unpacked only when signed by a device the desk approved: with
-            // none approved yet, the reader (which unpacks whatever a key it
-            // is not asked to doubt signed) would take any self-signed
-            // bundle, a forger's included, and leave it in the clear.
-            let out_dir = (!trusted.is_empty()).then_some(target.as_path());
-            let read = read_bundle(
-                std::io::BufReader::new(input),
-                &identities,
-                &ReadOptions {
-                    trusted_devices: &trusted,
-                    out_dir,
-                },
-            );
-            let mut desk_problems = Vec::new();
-            let report = match read {
-                Ok(r) => r,
-                // Not for OMCT's keys, or not a bundle at all: a verdict too,
-                // so that one bad file does not stop the others.
-                Err(e) => {
-                    desk_problems.push(format!("the file cannot be opened: {e}"));
-                    Report::default()
-                }
-            };
-            if let (Some(m), Some(manifest_sha)) = (&report.manifest, &report.manifest_sha256) {
-                if !devices.approved.contains_key(&m.device.key_id) {
-                    desk_problems.push(format!(
-                    "unknown device {}: the desk never approved this key, so this bundle is not accepted",
-                    m.device.key_id
-                ));
-                }
-                // Sequence numbers count only for bundles that are genuine (so a
-                // forger cannot spend a real device's numbers), under the key
-                // id the signature proved. The same bundle delivered twice (same
-                // manifest) is not a replay; another manifest with a number
-                // already used is.
-                if report.genuine() {
-                    let seen = devices
-                        .sequences
-                        .entry(m.device.key_id.clone())
-                        .or_default();
-                    match seen.get(&m.sequence) {
-                    Some(other) if other != manifest_sha => desk_problems.push(format!(
-                        "sequence number {} of device {} was already used by another bundle (manifest {other}): a replay or a copied device",
-                        m.sequence, m.device.key_id
-                    )),
-                    _ => {
-                        seen.insert(m.sequence, manifest_sha.clone());
-                    }
-                }
-                }
-                // A device revoked (lost, seized) can still sign: what it
-                // sealed after its revocation (a USB stick, say) is not taken
-                // on its word.
-                if let Some(at) = devices.revoked.get(&m.device.key_id) {
-                    let parse = |t: &str| {
-                        time::OffsetDateTime::parse(
-                            t,
-                            &time::format_description::well_known::Rfc3339,
-                        )
-                        .ok()
-                    };
-                    let after = match (parse(&m.created_at), parse(at)) {
-                        (Some(sealed), Some(revoked)) => sealed >= revoked,
-                        _ => true,
-                    };
-                    if after {
-                        desk_problems.push(format!(
-                            "device {} was revoked at {at}; this bundle says it was sealed at {}",
-                            m.device.key_id, m.created_at
-                        ));
-                    }
-                }
-                if m.bundle_id != name && only.is_none() {
-                    desk_problems
-                        .push("the bundle's id is not the one the server stored it under".into());
-                }
+            // Not for OMCT's keys, or not a bundle at all: a verdict too,
+            // so that one bad file does not stop the others.
+            Err(e) => {
+                desk_problems.push(format!("the file cannot be opened: {e}"));
+                Report::default()
             }
-            let verdict = Verdict {
-                accepted: report.genuine() && desk_problems.is_empty(),
-                genuine: report.genuine(),
-                intact: report.intact(),
-                problems: &report.problems,
-                desk_problems: &desk_problems,
-                bundle_id: report.manifest.as_ref().map(|m| m.bundle_id.as_str()),
-                device_key_id: report.manifest.as_ref().map(|m| m.device.key_id.as_str()),
-                sequence: report.manifest.as_ref().map(|m| m.sequence),
-                purpose: report.manifest.as_ref().map(|m| m.purpose.code()),
-                format: report.manifest.as_ref().map(|m| m.format.as_str()),
-                supersedes: report.manifest.as_ref().map(|m| &m.supersedes),
-                manifest_sha256: report.manifest_sha256.as_deref(),
-            };
-            // The register first, then the verdict that marks the bundle done:
-            // a crash in between opens it again, never skips its number.
-            self.save_registry(&devices)?;
-            // Acknowledged at once, accepted or flagged with the reasons, for
-            // the device (relayed at the next contact with the server, or
-            // given as a file). Not when the server listed the bundle under
-            // another id than its own: a copy under a made-up id must not put a
-            // "flagged" in the device's hands for the real one.
-            let misfiled = only.is_none()
-                && report
-                    .manifest
-                    .as_ref()
-                    .is_some_and(|m| m.bundle_id != name);
-            let accepted = report.genuine() && desk_problems.is_empty();
+        };
+        if let (Some(m), Some(manifest_sha)) = (&report.manifest, &report.manifest_sha256) {
+            desk_problems.extend(check_against_registry(
+                &mut devices,
+                &report,
+                m,
+                manifest_sha,
+            ));
+            if m.bundle_id != name && from_inbox {
+                desk_problems
+                    .push("the bundle's id is not the one the server stored it under".into());
+            }
+        }
+        let accepted = report.genuine() && desk_problems.is_empty();
+        // Filed under its case before anything says it was opened: a crash
+        // in between opens it again, and lands on the same items.
+        let case = match (accepted, writer) {
+            (true, Some(w)) => {
+                let staged = w.finish().map_err(store_error)?;
+                Some(self.file_received(&report, &devices, Some(sha256.clone()), staged)?)
+            }
+            _ => None,
+        };
+        let verdict = Verdict {
+            accepted,
+            genuine: report.genuine(),
+            intact: report.intact(),
+            problems: report.problems.clone(),
+            desk_problems: desk_problems.clone(),
+            bundle_id: report.manifest.as_ref().map(|m| m.bundle_id.clone()),
+            device_key_id: report.manifest.as_ref().map(|m| m.device.key_id.clone()),
+            sequence: report.manifest.as_ref().map(|m| m.sequence),
+            purpose: report
+                .manifest
+                .as_ref()
+                .map(|m| m.purpose.code().to_owned()),
+            format: report.manifest.as_ref().map(|m| m.format.clone()),
+            supersedes: report.manifest.as_ref().map(|m| m.supersedes.clone()),
+            manifest_sha256: report.manifest_sha256.clone(),
+            case,
+        };
+        // The register, then the verdict that marks the file done: a crash
+        // in between opens it again, never skips its number.
+        self.save_registry(&devices)?;
+        // Acknowledged at once, accepted or flagged with the reasons, for
+        // the device (relayed at the next contact with the server, or given
+        // as a file). Not when the server listed the bundle under another id
+        // than its own: a copy under a made-up id must not put a "flagged"
+        // in the device's hands for the real one.
+        let misfiled = from_inbox
+            && report
+                .manifest
+                .as_ref()
+                .is_some_and(|m| m.bundle_id != name);
+        if !misfiled {
             let mut reasons = Vec::new();
             if !accepted {
                 reasons.extend(report.problems.iter().map(|p| p.detail.clone()));
@@ -216,44 +292,183 @@ impl Desk {
                     reasons.push("the bundle was not accepted".into());
                 }
             }
-            let sha256 = {
-                let mut h = Sha256::new();
-                std::io::copy(&mut std::fs::File::open(&file)?, &mut h)?;
-                hex::encode(h.finalize())
-            };
-            if !misfiled {
-                acknowledge(
-                    self,
-                    &target,
-                    Conclusion {
-                        bundle_id: report
-                            .manifest
-                            .as_ref()
-                            .map(|m| m.bundle_id.as_str())
-                            .unwrap_or(&name),
-                        device_key_id: report
-                            .manifest
-                            .as_ref()
-                            .map(|m| m.device.key_id.as_str())
-                            .unwrap_or_default(),
-                        sha256: &sha256,
-                        manifest_sha256: report.manifest_sha256.as_deref().unwrap_or_default(),
-                        reasons,
-                    },
-                )?;
-            }
-            std::fs::create_dir_all(&target)?;
-            write_durably(
-                &target.join("verification.json"),
-                &serde_json::to_vec_pretty(&verdict).unwrap_or_default(),
+            acknowledge(
+                self,
+                Conclusion {
+                    bundle_id: report
+                        .manifest
+                        .as_ref()
+                        .map(|m| m.bundle_id.as_str())
+                        .unwrap_or(name),
+                    device_key_id: report
+                        .manifest
+                        .as_ref()
+                        .map(|m| m.device.key_id.as_str())
+                        .unwrap_or_default(),
+                    sha256: &sha256,
+                    manifest_sha256: report.manifest_sha256.as_deref().unwrap_or_default(),
+                    reasons,
+                },
             )?;
-            out.push(Opened {
-                file,
-                out: target,
-                report,
-                desk_problems,
-            });
         }
-        Ok(out)
+        let bytes = serde_json::to_vec(&verdict).map_err(|e| DeskError::Local(e.to_string()))?;
+        self.put(&format!("{VERDICTS}{name}"), &bytes)?;
+        // The store holds it now; the encrypted copy in the inbox goes.
+        if accepted && from_inbox {
+            std::fs::remove_file(file)?;
+            std::fs::File::open(self.dir().join("inbox"))?.sync_all()?;
+        }
+        Ok(Opened {
+            file: file.to_owned(),
+            case,
+            report,
+            desk_problems,
+        })
     }
+
+    /// Seals an accepted bundle in the store and files it under its case:
+    /// the [`Received`] item (its id derived from the manifest's hash, so a
+    /// bundle imported twice is stored once) and the case's [`Triage`] row
+    /// (its id derived from the device and the sender's case id, so that an
+    /// amended version lands under the same row and one device can never
+    /// write into another's case). Returns the row's id.
+    pub(crate) fn file_received(
+        &mut self,
+        report: &Report,
+        devices: &Devices,
+        file_sha256: Option<String>,
+        staged: StagedPayload,
+    ) -> Result<ItemId, DeskError> {
+        let (Some(m), Some(manifest_sha256)) = (&report.manifest, &report.manifest_sha256) else {
+            return Err(DeskError::Local(
+                "an accepted bundle without a manifest".into(),
+            ));
+        };
+        let label = devices
+            .approved
+            .get(&m.device.key_id)
+            .map(|a| a.label.clone());
+        let summary = summary_of(m);
+        let received_at = now_rfc3339();
+        let rid = self
+            .vault()
+            .derived_id(&format!("received/{manifest_sha256}"));
+        let new_bundle = self.vault().kind_of(rid).is_none();
+        if new_bundle {
+            let facts = staged.facts().clone();
+            let record = Received {
+                bundle_id: m.bundle_id.clone(),
+                sequence: m.sequence,
+                device_key_id: m.device.key_id.clone(),
+                device_label: label.clone(),
+                purpose: m.purpose.code().to_owned(),
+                format: m.format.clone(),
+                sealed_at: m.created_at.clone(),
+                received_at: received_at.clone(),
+                case: m.case_id,
+                supersedes: m.supersedes.as_ref().map(|s| s.bundle_id.clone()),
+                manifest_sha256: manifest_sha256.clone(),
+                file_sha256,
+                sha256: facts.sha256,
+                size: facts.size,
+                files_verified: report.files_verified as u64,
+                custody_verified: report.custody_verified as u64,
+                withheld: m.withheld.len() as u64,
+                summary: summary.clone(),
+            };
+            self.vault()
+                .add_with_payload(rid, staged, &record)
+                .map_err(store_error)?;
+        }
+        let tid = self
+            .vault()
+            .derived_id(&format!("triage/{}/{}", m.device.key_id, m.case_id));
+        let existing = self.vault().get::<Triage>(tid).map_err(store_error)?;
+        match existing {
+            None => {
+                let row = Triage {
+                    device_key_id: m.device.key_id.clone(),
+                    device_label: label,
+                    case: m.case_id,
+                    state: TriageState::New,
+                    note: None,
+                    bundles: vec![rid],
+                    received_at,
+                    summary,
+                };
+                self.vault().add_with_id(tid, &row).map_err(store_error)?;
+            }
+            Some(stored) if !stored.record.bundles.contains(&rid) => {
+                let mut row = stored.record;
+                row.bundles.push(rid);
+                row.received_at = received_at;
+                row.summary = summary;
+                row.device_label = label.or(row.device_label);
+                // A new version of a case someone had decided on needs
+                // reading again.
+                if row.state != TriageState::New {
+                    row.state = TriageState::New;
+                    row.note = Some("a new version arrived".into());
+                }
+                self.vault().update(tid, &row).map_err(store_error)?;
+            }
+            Some(_) => {}
+        }
+        Ok(tid)
+    }
+}
+
+/// What the desk's register says of a bundle's signer: an unknown device, a
+/// sequence number already used by another bundle, a revoked device.
+/// Records the sequence number of a genuine bundle.
+fn check_against_registry(
+    devices: &mut Devices,
+    report: &Report,
+    m: &Manifest,
+    manifest_sha: &str,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !devices.approved.contains_key(&m.device.key_id) {
+        problems.push(format!(
+            "unknown device {}: the desk never approved this key, so this bundle is not accepted",
+            m.device.key_id
+        ));
+    }
+    // Sequence numbers count only for bundles that are genuine (so a forger
+    // cannot spend a real device's numbers), under the key id the signature
+    // proved. The same bundle delivered twice (same manifest) is not a
+    // replay; another manifest with a number already used is.
+    if report.genuine() {
+        let seen = devices
+            .sequences
+            .entry(m.device.key_id.clone())
+            .or_default();
+        match seen.get(&m.sequence) {
+            Some(other) if other != manifest_sha => problems.push(format!(
+                "sequence number {} of device {} was already used by another bundle (manifest {other}): a replay or a copied device",
+                m.sequence, m.device.key_id
+            )),
+            _ => {
+                seen.insert(m.sequence, manifest_sha.to_owned());
+            }
+        }
+    }
+    // A device revoked (lost, seized) can still sign: what it sealed after
+    // its revocation (a USB stick, say) is not taken on its word.
+    if let Some(at) = devices.revoked.get(&m.device.key_id) {
+        let parse = |t: &str| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        };
+        let after = match (parse(&m.created_at), parse(at)) {
+            (Some(sealed), Some(revoked)) => sealed >= revoked,
+            _ => true,
+        };
+        if after {
+            problems.push(format!(
+                "device {} was revoked at {at}; this bundle says it was sealed at {}",
+                m.device.key_id, m.created_at
+            ));
+        }
+    }
+    problems
 }

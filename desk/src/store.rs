@@ -112,7 +112,7 @@ fn open_error(e: OpenError) -> DeskError {
     })
 }
 
-fn store_error(e: temoin_vault::VaultError) -> DeskError {
+pub(crate) fn store_error(e: temoin_vault::VaultError) -> DeskError {
     DeskError::Local(format!("the desk's encrypted store: {e}"))
 }
 
@@ -138,7 +138,6 @@ impl Desk {
         }
         crate::file::private_dir(dir)?;
         crate::file::private_dir(&dir.join("inbox"))?;
-        crate::file::private_dir(&dir.join("opened"))?;
         let held = lock(dir)?;
         // What a making cut short before its store was renamed into place
         // left: a store nobody can have used. Only these are ever removed.
@@ -393,6 +392,16 @@ impl Desk {
             std::fs::File::open(&self.dir)?.sync_all()?;
         }
         Ok(left)
+    }
+
+    /// The store itself, for the received cases.
+    pub(crate) fn vault(&mut self) -> &mut Vault {
+        &mut self.store
+    }
+
+    /// The store, to read.
+    pub(crate) fn vault_ref(&self) -> &Vault {
+        &self.store
     }
 
     pub(crate) fn put(&mut self, name: &str, value: &[u8]) -> Result<(), DeskError> {

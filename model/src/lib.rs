@@ -20,6 +20,7 @@
 pub mod capture;
 pub mod case;
 pub mod custody;
+pub mod desk;
 pub mod record;
 pub mod region;
 

@@ -91,11 +91,17 @@ pub enum Kind {
     Perpetrator,
     /// A follow-up need.
     FollowUp,
+    /// At OMCT's desk: one bundle a device sent, accepted and sealed in the
+    /// desk's store with its whole archive as the payload.
+    Received,
+    /// At OMCT's desk: one received case (a case from one device, with every
+    /// version of it that arrived) and where the desk's work on it stands.
+    Triage,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Case,
         Kind::Person,
         Kind::Testimony,
@@ -105,6 +111,8 @@ impl Kind {
         Kind::Place,
         Kind::Perpetrator,
         Kind::FollowUp,
+        Kind::Received,
+        Kind::Triage,
     ];
 
     /// The on-disk code.
@@ -119,6 +127,8 @@ impl Kind {
             Kind::Place => 7,
             Kind::Perpetrator => 8,
             Kind::FollowUp => 9,
+            Kind::Received => 10,
+            Kind::Triage => 11,
         }
     }
 
@@ -139,7 +149,15 @@ impl Kind {
             Kind::Place => "place",
             Kind::Perpetrator => "perpetrator",
             Kind::FollowUp => "follow-up",
+            Kind::Received => "received bundle",
+            Kind::Triage => "received case",
         }
+    }
+
+    /// Whether an item of this kind has a payload (an encrypted file beside
+    /// its record, shredded with it).
+    pub fn has_payload(self) -> bool {
+        matches!(self, Kind::Evidence | Kind::Received)
     }
 }
 
@@ -342,6 +360,12 @@ pub trait Record: Serialize + DeserializeOwned + Clone + fmt::Debug + PartialEq 
     /// Appends the text the search index reads (titles, narratives, names,
     /// places, tags), separated by newlines.
     fn index_text(&self, out: &mut String);
+
+    /// The SHA-256 (lower-case hex) and size of the item's payload, for the
+    /// kinds that have one ([`Kind::has_payload`]).
+    fn payload(&self) -> Option<(&str, u64)> {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -356,6 +380,7 @@ mod tests {
         assert_eq!(Kind::from_code(0), None);
         assert_eq!(Kind::Case.code(), 1);
         assert_eq!(Kind::FollowUp.code(), 9);
+        assert_eq!(Kind::Triage.code(), 11);
     }
 
     #[test]

@@ -92,11 +92,17 @@ async fn a_case_travels_from_vault_to_desk_with_a_receipt_in_custody() {
     );
     let m = opened[0].report.manifest.as_ref().unwrap();
     let f = m.files.iter().find(|f| f.item.is_some()).unwrap();
-    assert_eq!(
-        std::fs::read(opened[0].out.join(&f.path)).unwrap(),
-        evidence
-    );
-    assert!(opened[0].out.join("verification.json").is_file());
+    // Sealed in the desk's store, read back from it: nothing of it in a
+    // folder, and the bundle's encrypted file left the inbox.
+    let case_at_desk = opened[0].case.unwrap();
+    let mut read = Vec::new();
+    desk::unlock(&w.desk)
+        .unwrap()
+        .read_file(case_at_desk, &f.path, &mut read)
+        .unwrap();
+    assert_eq!(read, evidence);
+    assert!(!w.desk.join("opened").exists());
+    assert_eq!(std::fs::read_dir(w.desk.join("inbox")).unwrap().count(), 0);
     // Acknowledged: the server deleted it (retention 0) and lists nothing.
     assert!(desk::pull(&w.desk).await.unwrap().is_empty());
     assert!(!w
@@ -126,6 +132,20 @@ async fn a_case_travels_from_vault_to_desk_with_a_receipt_in_custody() {
             .bundle_id,
         s.bundle_id
     );
+    // Filed under the same case, which shows what the new version added.
+    assert_eq!(opened[0].case, Some(case_at_desk));
+    let d = desk::unlock(&w.desk).unwrap();
+    assert_eq!(d.cases().unwrap().len(), 1);
+    let view = d.case(case_at_desk).unwrap();
+    assert_eq!(view.versions.len(), 2);
+    assert!(
+        view.changed
+            .iter()
+            .any(|c| c.kind == "testimony" && c.change == "added"),
+        "{:?}",
+        view.changed
+    );
+    drop(d);
 
     // OMCT rotates its key; a bundle sealed before the device hears of it
     // still opens, and the next ones are sealed to the new key.
@@ -736,12 +756,17 @@ async fn the_desk_opens_a_publication_and_says_what_it_is_for() {
     // stays out, and is listed.
     assert!(m.files.iter().all(|f| f.item.is_none()));
     assert!(m.withheld.iter().any(|x| x.kind == "evidence"));
+    // Exported on purpose: the bundle's files, none of them the original.
+    let out = w.root.join("exported");
+    desk::unlock(&w.desk)
+        .unwrap()
+        .export_case(opened[0].case.unwrap(), &out)
+        .unwrap();
     let verdict: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(opened[0].out.join("verification.json")).unwrap())
-            .unwrap();
-    assert_eq!(verdict["purpose"], "publication");
-    assert_eq!(verdict["format"], "temoin-bundle/2");
-    for path in walk(&opened[0].out) {
+        serde_json::from_slice(&std::fs::read(out.join("verification.json")).unwrap()).unwrap();
+    assert_eq!(verdict["manifest"]["purpose"], "publication");
+    assert_eq!(verdict["manifest"]["format"], "temoin-bundle/2");
+    for path in walk(&out) {
         assert_ne!(std::fs::read(path).unwrap(), original);
     }
 }

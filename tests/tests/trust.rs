@@ -371,16 +371,13 @@ async fn a_forged_or_withheld_acknowledgement_and_the_desks_file() {
     assert!(desk::open(&o.desk, None).unwrap()[0].accepted());
 
     // Forged: the right content, the server's own signature.
-    let genuine: temoin_proto::SignedList = serde_json::from_slice(
-        &std::fs::read(
-            o.desk
-                .join("opened")
-                .join(&s.bundle_id)
-                .join("acknowledgement.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let ack_file = dir.path().join("genuine-ack.json");
+    desk::unlock(&o.desk)
+        .unwrap()
+        .ack_file(&s.bundle_id, &ack_file)
+        .unwrap();
+    let genuine: temoin_proto::SignedList =
+        serde_json::from_slice(&std::fs::read(&ack_file).unwrap()).unwrap();
     let own = temoin_crypto::sign::DeviceKey::generate();
     let forged = temoin_proto::SignedList {
         signature: own.sign(

@@ -8,11 +8,10 @@
 //! (DESIGN §3). Memory stays bounded by one read buffer and one age chunk,
 //! whatever the size.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 use temoin_crypto::payload::{self, PayloadError};
 
 use zeroize::Zeroizing;
@@ -21,16 +20,15 @@ use crate::case::{Derivation, Evidence};
 use crate::custody::{Action, Event};
 use crate::error::{IngestError, VaultError};
 use crate::file::sync_dir;
-use crate::file::{create_private_new, BLOBS_DIR, STAGING_DIR};
+use crate::file::{create_private_new, BLOBS_DIR};
 use crate::record::FieldError;
 use crate::record::{ItemId, Kind};
 use crate::vault::Intake;
 use crate::vault::{Stored, Vault};
 use temoin_media::redact::{self, Cover, MediaError, Operation, Region};
-use temoin_media::{exif, facts, sniff_media_type};
+use temoin_media::{exif, facts};
 
-const READ_BUF: usize = 1024 * 1024;
-const SNIFF_LEN: usize = 8192;
+use crate::payload::READ_BUF;
 /// Largest image whose metadata and previews are read at intake.
 pub use temoin_media::redact::MAX_IMAGE_BYTES;
 /// Longest side of a preview image, in pixels.
@@ -43,14 +41,47 @@ pub struct StagedPayload {
     vault_id: [u8; 16],
     id: ItemId,
     path: PathBuf,
-    facts: PayloadFacts,
+    pub(crate) facts: PayloadFacts,
     committed: bool,
 }
 
 impl StagedPayload {
+    pub(crate) fn new(vault_id: [u8; 16], id: ItemId, path: PathBuf) -> StagedPayload {
+        StagedPayload {
+            vault_id,
+            id,
+            path,
+            facts: PayloadFacts {
+                sha256: String::new(),
+                size: 0,
+                media_type: String::new(),
+            },
+            committed: false,
+        }
+    }
+
     /// What the payload is.
     pub fn facts(&self) -> &PayloadFacts {
         &self.facts
+    }
+
+    pub(crate) fn vault_id(&self) -> [u8; 16] {
+        self.vault_id
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file was renamed to `path` (it is removed from there if dropped
+    /// before [`StagedPayload::keep`]).
+    pub(crate) fn moved_to(&mut self, path: PathBuf) {
+        self.path = path;
+    }
+
+    /// The payload belongs to a stored item now.
+    pub(crate) fn keep(&mut self) {
+        self.committed = true;
     }
 }
 
@@ -91,77 +122,6 @@ fn map_payload_error(id: ItemId, e: PayloadError) -> VaultError {
 }
 
 impl Vault {
-    /// Encrypts a payload from `input` into the vault's staging folder,
-    /// hashing and typing it on the way. `progress` is told the bytes read
-    /// so far. Nothing is part of the vault until [`Vault::add_evidence`].
-    pub fn stage_payload<R: Read>(
-        &self,
-        mut input: R,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<StagedPayload, IngestError> {
-        let id = ItemId::random();
-        let mut name = [0u8; 16];
-        temoin_crypto::random_bytes(&mut name);
-        let path = self
-            .dir
-            .join(BLOBS_DIR)
-            .join(STAGING_DIR)
-            .join(format!("{}.part", hex::encode(name)));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
-        let mut staged = StagedPayload {
-            vault_id: self.vault_id,
-            id,
-            path,
-            facts: PayloadFacts {
-                sha256: String::new(),
-                size: 0,
-                media_type: String::new(),
-            },
-            committed: false,
-        };
-        let mut writer = payload::encrypt_to(
-            &[self.identity.recipient()],
-            crate::file::StopOnWipe::new(BufWriter::with_capacity(READ_BUF, file), &self.slots_dir),
-        )
-        .map_err(|e| map_payload_error(id, e))?;
-        let mut hasher = Sha256::new();
-        let mut sample = Vec::with_capacity(SNIFF_LEN);
-        let mut buf = vec![0u8; READ_BUF];
-        let mut size = 0u64;
-        loop {
-            let n = match input.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(IngestError::Source(e)),
-            };
-            let chunk = &buf[..n];
-            hasher.update(chunk);
-            if sample.len() < SNIFF_LEN {
-                let take = (SNIFF_LEN - sample.len()).min(n);
-                sample.extend_from_slice(&chunk[..take]);
-            }
-            writer.write_all(chunk)?;
-            size += n as u64;
-            progress(size);
-        }
-        let file = writer
-            .finish()?
-            .into_inner()
-            .into_inner()
-            .map_err(|e| VaultError::from(e.into_error()))?;
-        file.sync_all()?;
-        staged.facts = PayloadFacts {
-            sha256: hex::encode(hasher.finalize()),
-            size,
-            media_type: sniff_media_type(&sample),
-        };
-        Ok(staged)
-    }
-
     /// Makes a staged payload part of the vault as an evidence item. The
     /// payload's facts (hash, size, media type) come from staging and
     /// replace whatever `evidence` says; for images, the capture metadata
@@ -431,115 +391,16 @@ impl Vault {
         result
     }
 
-    /// Decrypts and hashes a payload into `out`; errors if it is missing,
-    /// damaged, or does not match the record.
-    /// The plaintext of an evidence payload as a reader; call
-    /// [`CheckedPayload::finish`] after reading it all to learn whether it
-    /// matched the record's hash and size.
-    pub(crate) fn open_payload_checked(
-        &self,
-        id: ItemId,
-        evidence: &Evidence,
-    ) -> Result<CheckedPayload, VaultError> {
-        let file = match File::open(self.blob_path(id)) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(VaultError::PayloadMissing { id })
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let reader = self
-            .identity
-            .decrypt(io::BufReader::with_capacity(READ_BUF, file))
-            .map_err(|e| map_payload_error(id, e))?;
-        Ok(CheckedPayload {
-            id,
-            reader,
-            hasher: Sha256::new(),
-            size: 0,
-            expected_sha256: evidence.sha256.clone(),
-            expected_size: evidence.size,
-        })
-    }
-
     pub(crate) fn copy_checked<W: Write>(
         &self,
         id: ItemId,
         evidence: &Evidence,
-        mut out: W,
+        out: W,
     ) -> Result<PayloadFacts, VaultError> {
-        let file = match File::open(self.blob_path(id)) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(VaultError::PayloadMissing { id })
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let mut reader = self
-            .identity
-            .decrypt(io::BufReader::with_capacity(READ_BUF, file))
-            .map_err(|e| map_payload_error(id, e))?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; READ_BUF];
-        let mut size = 0u64;
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if payload::is_damage(&e) => return Err(VaultError::PayloadDamaged { id }),
-                Err(e) => return Err(e.into()),
-            };
-            hasher.update(&buf[..n]);
-            out.write_all(&buf[..n])?;
-            size += n as u64;
-        }
-        let sha256 = hex::encode(hasher.finalize());
-        if sha256 != evidence.sha256 || size != evidence.size {
-            return Err(VaultError::PayloadDamaged { id });
-        }
+        let facts = self.copy_payload(id, &evidence.sha256, evidence.size, out)?;
         Ok(PayloadFacts {
-            sha256,
-            size,
             media_type: evidence.media_type.clone(),
+            ..facts
         })
-    }
-}
-
-/// An evidence payload being read, hashed as it goes (see
-/// [`Vault::open_payload_checked`]). A damaged stream reads as an error of
-/// kind `InvalidData`.
-pub(crate) struct CheckedPayload {
-    id: ItemId,
-    reader: temoin_crypto::payload::PayloadReader<io::BufReader<File>>,
-    hasher: Sha256,
-    size: u64,
-    expected_sha256: String,
-    expected_size: u64,
-}
-
-impl Read for CheckedPayload {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.reader.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.size += n as u64;
-        if self.size > self.expected_size {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "the payload is longer than its record says",
-            ));
-        }
-        Ok(n)
-    }
-}
-
-impl CheckedPayload {
-    /// Whether everything read matched the record.
-    pub(crate) fn finish(self) -> Result<(), VaultError> {
-        let sha256 = hex::encode(self.hasher.finalize());
-        if sha256 != self.expected_sha256 || self.size != self.expected_size {
-            return Err(VaultError::PayloadDamaged { id: self.id });
-        }
-        Ok(())
     }
 }

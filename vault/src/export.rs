@@ -324,10 +324,10 @@ impl Vault {
             WriteError::Io(io) => VaultError::from(io),
             _ => VaultError::Store("the recipients could not be used".into()),
         })?;
-        for ((id, e), f) in plan.evidence.iter().zip(draft.evidence()) {
-            let mut source = self.open_payload_checked(*id, e)?;
+        for ((id, _), f) in plan.evidence.iter().zip(draft.evidence()) {
+            let mut source = self.payload_reader::<Evidence>(*id)?;
             writer.append(f, &mut source).map_err(|io| {
-                if payload::is_damage(&io) {
+                if payload::is_damage(&io) || io.kind() == std::io::ErrorKind::InvalidData {
                     VaultError::PayloadDamaged { id: *id }
                 } else {
                     io.into()

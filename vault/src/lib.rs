@@ -24,6 +24,7 @@ pub mod export;
 pub mod forget;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod payload;
 pub mod state;
 pub mod verify;
 pub mod wipe;
@@ -41,6 +42,7 @@ mod vault;
 
 pub use error::{ExportError, ForgetError, IngestError, OpenError, VaultError, WipeError};
 pub use evidence::{OriginalUse, PayloadFacts, StagedPayload};
+pub use payload::{PayloadReader, PayloadWriter};
 pub use rollback::RolledBack;
 pub use search::Hit;
 pub use temoin_crypto::hygiene::{harden_process, memory_risks, MemoryRisks};
@@ -48,8 +50,9 @@ pub use temoin_crypto::kdf::KdfParams;
 pub use temoin_crypto::locked::can_lock_keys;
 pub use temoin_crypto::sign::DevicePublicKey;
 pub use temoin_crypto::Passphrase;
-pub use temoin_model::record::{ItemId, Kind, PartialDate, Record};
 /// The case model the vault stores (`temoin-model`), re-exported because the
 /// vault's API takes and returns its types.
+pub use temoin_model::desk as desk_records;
+pub use temoin_model::record::{ItemId, Kind, PartialDate, Record};
 pub use temoin_model::{capture, case, custody, record, region};
 pub use vault::{KdfChoice, Stored, Vault};

@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use crate::case::Evidence;
 use crate::custody::ChainBreak;
 use crate::error::VaultError;
 use crate::file::BLOBS_DIR;
@@ -229,7 +228,7 @@ impl Vault {
                 revisions.entry(id).or_default().push((rev, v));
             }
         }
-        let mut evidence_ok: Vec<(ItemId, Evidence)> = Vec::new();
+        let mut evidence_ok: Vec<(ItemId, (String, u64))> = Vec::new();
         let mut evidence_ids: BTreeSet<ItemId> = BTreeSet::new();
         for (id, key) in &keys {
             report.items += 1;
@@ -264,13 +263,13 @@ impl Vault {
                         kind: *kind,
                         revision: *rev,
                     }),
-                    Some(plain) if *kind == Kind::Evidence => {
-                        latest_evidence = serde_json::from_slice::<Evidence>(&plain).ok();
+                    Some(plain) if kind.has_payload() => {
+                        latest_evidence = crate::vault::payload_of(*kind, &plain);
                     }
                     Some(_) => {}
                 }
             }
-            if *kind == Kind::Evidence {
+            if kind.has_payload() {
                 evidence_ids.insert(*id);
                 if let Some(e) = latest_evidence {
                     evidence_ok.push((*id, e));
@@ -305,8 +304,8 @@ impl Vault {
         }
 
         // Payloads.
-        for (id, evidence) in &evidence_ok {
-            match self.copy_checked(*id, evidence, std::io::sink()) {
+        for (id, (sha256, size)) in &evidence_ok {
+            match self.copy_payload(*id, sha256, *size, std::io::sink()) {
                 Ok(facts) => {
                     report.payloads += 1;
                     report.payload_bytes += facts.size;

@@ -428,3 +428,45 @@ pub fn names_in(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// The two encodings a plaintext scan searches for.
+pub fn encodings(marker: &str) -> [(&'static str, Vec<u8>); 2] {
+    let utf16le: Vec<u8> = marker.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    [("UTF-8", marker.as_bytes().to_vec()), ("UTF-16LE", utf16le)]
+}
+
+/// Every (file, marker, encoding) found under the folders, text markers in
+/// UTF-8 and UTF-16LE and byte markers as they are; also returns how many
+/// files were read.
+pub fn scan_for(dirs: &[&Path], markers: &[&str], bytes: &[&[u8]]) -> (Vec<String>, usize) {
+    let mut found = Vec::new();
+    let mut files = 0;
+    for dir in dirs {
+        for path in walk(dir) {
+            if !path.is_file() {
+                continue;
+            }
+            files += 1;
+            let content = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+            for m in markers {
+                for (encoding, needle) in encodings(m) {
+                    if memchr::memmem::find(&content, &needle).is_some() {
+                        found.push(format!("{m} ({encoding}) in {}", path.display()));
+                    }
+                }
+            }
+            for (i, needle) in bytes.iter().enumerate() {
+                if memchr::memmem::find(&content, needle).is_some() {
+                    found.push(format!("file {i}'s bytes in {}", path.display()));
+                }
+            }
+        }
+    }
+    (found, files)
+}
+
+/// [`scan_for`] with text markers only.
+pub fn scan(dirs: &[&Path], markers: &[&str]) -> (Vec<String>, usize) {
+    scan_for(dirs, markers, &[])
+}

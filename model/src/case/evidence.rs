@@ -115,6 +115,10 @@ impl Record for Evidence {
             && self.derived_from == previous.derived_from
     }
 
+    fn payload(&self) -> Option<(&str, u64)> {
+        Some((&self.sha256, self.size))
+    }
+
     fn index_text(&self, out: &mut String) {
         push_opt(out, &self.description);
         push_opt(out, &self.original_name);

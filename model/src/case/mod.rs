@@ -27,7 +27,7 @@ mod act;
 // off it: one concept a file, named after the record.
 #[allow(clippy::module_inception)]
 mod case;
-mod check;
+pub(crate) mod check;
 mod consent;
 mod evidence;
 mod person;

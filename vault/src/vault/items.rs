@@ -11,6 +11,32 @@ impl Vault {
         Ok(id)
     }
 
+    /// An item id that stands for `context` in this vault alone: 16 bytes
+    /// keyed with the vault key, so that the same context always finds the
+    /// same item (an import done twice lands on the same id) and the id
+    /// says nothing of the context to someone without the key.
+    pub fn derived_id(&self, context: &str) -> ItemId {
+        ItemId::from_bytes(
+            self.key
+                .name_tag(self.vault_id, &format!("temoin/derived-item-id\0{context}")),
+        )
+    }
+
+    /// Stores a new item under `id` (one from [`Vault::derived_id`]), which
+    /// must not be in use. Durable when it returns.
+    pub fn add_with_id<R: Record>(&mut self, id: ItemId, record: &R) -> Result<(), VaultError> {
+        self.refuse_taken(id)?;
+        self.create_with_id(id, record, Intake::default())
+    }
+
+    pub(crate) fn refuse_taken(&self, id: ItemId) -> Result<(), VaultError> {
+        if self.catalog.contains_key(&id) || self.damaged.contains_key(&id) || self.key_in_store(id)
+        {
+            return Err(VaultError::Store(format!("item {id} exists already")));
+        }
+        Ok(())
+    }
+
     pub(crate) fn create_with_id<R: Record>(
         &mut self,
         id: ItemId,
@@ -271,7 +297,7 @@ impl Vault {
         }
         self.drop_snapshot()?;
         for (item, e) in doomed {
-            if e.kind == Kind::Evidence {
+            if e.kind.has_payload() {
                 crate::file::shred_blob(&self.blob_path(item))?;
             }
         }

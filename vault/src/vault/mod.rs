@@ -170,6 +170,22 @@ fn decode_any(kind: Kind, plaintext: &[u8], text: &mut String) -> Option<Option<
         Kind::Place => one::<Place>(plaintext, text),
         Kind::Perpetrator => one::<Perpetrator>(plaintext, text),
         Kind::FollowUp => one::<FollowUp>(plaintext, text),
+        Kind::Received => one::<temoin_model::desk::Received>(plaintext, text),
+        Kind::Triage => one::<temoin_model::desk::Triage>(plaintext, text),
+    }
+}
+
+/// The SHA-256 and size of the payload a record of `kind` gives, if its
+/// kind has one and it parses.
+pub(crate) fn payload_of(kind: Kind, plaintext: &[u8]) -> Option<(String, u64)> {
+    fn one<R: Record>(plaintext: &[u8]) -> Option<(String, u64)> {
+        let r: R = serde_json::from_slice(plaintext).ok()?;
+        r.payload().map(|(s, n)| (s.to_owned(), n))
+    }
+    match kind {
+        Kind::Evidence => one::<Evidence>(plaintext),
+        Kind::Received => one::<temoin_model::desk::Received>(plaintext),
+        _ => None,
     }
 }
 

@@ -1,0 +1,450 @@
+//! The received cases in the desk's store: the inbox, a case read whole,
+//! its triage, its evidence, and its export to a folder (a deliberate act,
+//! recorded in the desk's custody log).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use temoin_bundle::{
+    copy_member, read_plain, Manifest, ReadOptions, Report, MANIFEST, MAX_MANIFEST_BYTES,
+};
+use temoin_crypto::sign::DevicePublicKey;
+use temoin_vault::desk_records::{Received, Triage, TriageState};
+use temoin_vault::{ItemId, Kind, OriginalUse, VaultError};
+
+use crate::error::DeskError;
+use crate::store::{store_error, Desk};
+
+/// One row of the inbox: a received case.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseRow {
+    /// The desk's id of the case.
+    pub id: ItemId,
+    /// The defender's id of the case.
+    pub case_id: ItemId,
+    /// Its title.
+    pub title: String,
+    /// Its country (ISO 3166-1 alpha-2), if given.
+    pub country: Option<String>,
+    /// Whether the defender marked it urgent.
+    pub urgent: bool,
+    /// The codes of its violations.
+    pub violations: Vec<String>,
+    /// Where the desk's work on it stands.
+    pub state: TriageState,
+    /// When its latest version was opened.
+    pub received_at: String,
+    /// The device that sent it.
+    pub device_key_id: String,
+    /// That device's label at the desk.
+    pub device_label: Option<String>,
+    /// How many versions arrived.
+    pub versions: usize,
+}
+
+impl CaseRow {
+    fn new(id: ItemId, t: &Triage) -> CaseRow {
+        CaseRow {
+            id,
+            case_id: t.case,
+            title: t.summary.title.clone(),
+            country: t.summary.country.clone(),
+            urgent: t.summary.urgent,
+            violations: t.summary.violations.clone(),
+            state: t.state,
+            received_at: t.received_at.clone(),
+            device_key_id: t.device_key_id.clone(),
+            device_label: t.device_label.clone(),
+            versions: t.bundles.len(),
+        }
+    }
+}
+
+/// One change of a case's triage state.
+#[derive(Clone, Debug, Serialize)]
+pub struct TriageChange {
+    /// The state it went to.
+    pub state: TriageState,
+    /// Why, in the officer's words (or the desk's, for a new version).
+    pub note: Option<String>,
+    /// The revision of the row.
+    pub revision: u32,
+}
+
+/// One version of a case, as received.
+#[derive(Clone, Debug, Serialize)]
+pub struct Version {
+    /// The desk's id of the received bundle.
+    pub id: ItemId,
+    /// What the desk recorded of it.
+    pub received: Received,
+}
+
+/// How an item differs from the version before.
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemChange {
+    /// The item's id (the sender's).
+    pub id: ItemId,
+    /// Its kind.
+    pub kind: String,
+    /// `added`, `changed` or `removed`.
+    pub change: &'static str,
+}
+
+/// A received case read whole.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseView {
+    /// Its row in the inbox.
+    pub row: CaseRow,
+    /// Its triage, oldest first.
+    pub history: Vec<TriageChange>,
+    /// The versions received, oldest first.
+    pub versions: Vec<Version>,
+    /// The latest version's signed manifest: every record the defender
+    /// sent (the case, people and their roles, testimonies, consents,
+    /// violations, places, perpetrators, follow-up), its files with their
+    /// hashes, and what was withheld and why.
+    pub manifest: Manifest,
+    /// What changed since the version before, if there is one.
+    pub changed: Vec<ItemChange>,
+}
+
+fn not_found(id: ItemId) -> DeskError {
+    DeskError::Local(format!(
+        "the desk has no received case {id}: see `desk cases`"
+    ))
+}
+
+impl Desk {
+    /// Every received case, urgent first, then the most recently received.
+    pub fn cases(&self) -> Result<Vec<CaseRow>, DeskError> {
+        let store = self.vault_ref();
+        let mut rows = Vec::new();
+        for id in store.list(Kind::Triage) {
+            if let Some(t) = store.get::<Triage>(id).map_err(store_error)? {
+                rows.push(CaseRow::new(id, &t.record));
+            }
+        }
+        rows.sort_by(|a, b| {
+            b.urgent
+                .cmp(&a.urgent)
+                .then_with(|| b.received_at.cmp(&a.received_at))
+                .then_with(|| a.id.to_string().cmp(&b.id.to_string()))
+        });
+        Ok(rows)
+    }
+
+    /// The received cases whose text (title, country, violations, device
+    /// label, triage note) matches `query`.
+    pub fn search_cases(&self, query: &str) -> Result<Vec<CaseRow>, DeskError> {
+        let hits: std::collections::BTreeSet<ItemId> = self
+            .vault_ref()
+            .search(query, 10_000)
+            .into_iter()
+            .map(|h| h.id)
+            .collect();
+        Ok(self
+            .cases()?
+            .into_iter()
+            .filter(|r| hits.contains(&r.id))
+            .collect())
+    }
+
+    fn triage_row(&self, id: ItemId) -> Result<Triage, DeskError> {
+        match self.vault_ref().get::<Triage>(id) {
+            Ok(Some(t)) => Ok(t.record),
+            Ok(None) | Err(VaultError::WrongKind { .. }) => Err(not_found(id)),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    /// A received case read whole: its versions, its triage, and every
+    /// record of its latest version.
+    pub fn case(&self, id: ItemId) -> Result<CaseView, DeskError> {
+        let row = self.triage_row(id)?;
+        let store = self.vault_ref();
+        let history = store
+            .history::<Triage>(id)
+            .map_err(store_error)?
+            .into_iter()
+            .map(|s| TriageChange {
+                state: s.record.state,
+                note: s.record.note,
+                revision: s.revision,
+            })
+            .collect();
+        let mut versions = Vec::new();
+        for b in &row.bundles {
+            let r = store.require::<Received>(*b).map_err(store_error)?;
+            versions.push(Version {
+                id: *b,
+                received: r.record,
+            });
+        }
+        let latest = versions.last().ok_or_else(|| not_found(id))?;
+        let manifest = self.manifest_of(latest.id, &latest.received)?;
+        let changed = match versions.len() {
+            n if n >= 2 => {
+                let before = &versions[n - 2];
+                diff(&self.manifest_of(before.id, &before.received)?, &manifest)
+            }
+            _ => Vec::new(),
+        };
+        Ok(CaseView {
+            row: CaseRow::new(id, &row),
+            history,
+            versions,
+            manifest,
+            changed,
+        })
+    }
+
+    /// The signed manifest of a received bundle, read from the store and
+    /// checked against the hash recorded when it was accepted.
+    fn manifest_of(&self, id: ItemId, r: &Received) -> Result<Manifest, DeskError> {
+        let reader = self
+            .vault_ref()
+            .payload_reader::<Received>(id)
+            .map_err(store_error)?;
+        let mut bytes = Vec::new();
+        copy_member(
+            reader,
+            MANIFEST,
+            (&mut bytes).take_limit(MAX_MANIFEST_BYTES),
+        )
+        .map_err(|_| damaged(id))?;
+        if hex::encode(Sha256::digest(&bytes)) != r.manifest_sha256 {
+            return Err(damaged(id));
+        }
+        serde_json::from_slice(&bytes).map_err(|_| damaged(id))
+    }
+
+    /// Moves a case to another triage state, recorded as a new revision of
+    /// its row and in the custody log.
+    pub fn triage(
+        &mut self,
+        id: ItemId,
+        state: TriageState,
+        note: Option<String>,
+    ) -> Result<CaseRow, DeskError> {
+        let mut row = self.triage_row(id)?;
+        if !row.state.may_become(state) {
+            return Err(DeskError::Local(format!(
+                "a case that is {} cannot become {} (the order is new, in_review, then accepted, declined or needs_information, then closed)",
+                row.state.code(),
+                state.code()
+            )));
+        }
+        row.state = state;
+        row.note = note.filter(|n| !n.trim().is_empty());
+        self.vault().update(id, &row).map_err(|e| match e {
+            VaultError::Invalid(f) => DeskError::Local(format!("the note: {f}")),
+            e => store_error(e),
+        })?;
+        Ok(CaseRow::new(id, &row))
+    }
+
+    /// Writes the file at `path` of a received case's latest version (an
+    /// evidence file, say) into `out`, checked against the signed manifest,
+    /// and records the view in the custody log. Nothing is written to disk
+    /// by the desk: `out` is the caller's (a window's memory, a pipe).
+    pub fn read_file<W: Write>(
+        &mut self,
+        id: ItemId,
+        path: &str,
+        out: W,
+    ) -> Result<u64, DeskError> {
+        let row = self.triage_row(id)?;
+        let rid = *row.bundles.last().ok_or_else(|| not_found(id))?;
+        let received = self
+            .vault_ref()
+            .require::<Received>(rid)
+            .map_err(store_error)?
+            .record;
+        let manifest = self.manifest_of(rid, &received)?;
+        let entry = manifest
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .ok_or_else(|| DeskError::Local(format!("the case has no file {path}")))?
+            .clone();
+        let reader = self
+            .vault_ref()
+            .payload_reader::<Received>(rid)
+            .map_err(store_error)?;
+        let mut hashing = HashingWriter {
+            inner: out,
+            hasher: Sha256::new(),
+        };
+        let size = copy_member(reader, path, &mut hashing).map_err(|_| damaged(rid))?;
+        if size != Some(entry.size) || hex::encode(hashing.hasher.finalize()) != entry.sha256 {
+            return Err(DeskError::Local(format!(
+                "{path} in the desk's store does not match its signed hash: the store is damaged; restore it from a backup"
+            )));
+        }
+        self.vault()
+            .record_payload_use(rid, Kind::Received, &entry.sha256, OriginalUse::View)
+            .map_err(store_error)?;
+        Ok(entry.size)
+    }
+
+    /// Writes a received case's latest version to the folder `out` (new or
+    /// empty) as the bundle's own files (manifest, signature, `SHA256SUMS`,
+    /// evidence, the sender's custody entries, README) with
+    /// `verification.json`, verified again on the way, so that `minisign`
+    /// and `sha256sum` check it with no Témoin at hand. Decrypted material
+    /// leaves the store only this way, and the export is recorded in the
+    /// desk's custody log.
+    pub fn export_case(&mut self, id: ItemId, out: &Path) -> Result<Report, DeskError> {
+        let row = self.triage_row(id)?;
+        let rid = *row.bundles.last().ok_or_else(|| not_found(id))?;
+        let received = self
+            .vault_ref()
+            .require::<Received>(rid)
+            .map_err(store_error)?
+            .record;
+        let manifest = self.manifest_of(rid, &received)?;
+        let key = DevicePublicKey::from_minisign(&manifest.device.public_key)
+            .ok()
+            .filter(|k| k.id_hex() == received.device_key_id)
+            .ok_or_else(|| damaged(rid))?;
+        let fresh = match std::fs::read_dir(out) {
+            Ok(mut d) => d.next().is_none(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => return Err(e.into()),
+        };
+        if !fresh {
+            return Err(DeskError::Local(format!(
+                "{} is not empty: export into a new folder",
+                out.display()
+            )));
+        }
+        crate::file::private_dir(out)?;
+        let identities = self.identities()?;
+        let mut reader = self
+            .vault_ref()
+            .payload_reader::<Received>(rid)
+            .map_err(store_error)?;
+        let report = read_plain(
+            &mut reader,
+            &identities,
+            &ReadOptions {
+                trusted_devices: std::slice::from_ref(&key),
+                out_dir: Some(out),
+            },
+        );
+        let whole = reader.finish();
+        if whole.is_err() || !report.genuine() {
+            let _ = std::fs::remove_dir_all(out);
+            return Err(DeskError::Local(
+                "the case in the desk's store no longer verifies (it is damaged); nothing was exported: restore the store from a backup".into(),
+            ));
+        }
+        let text =
+            serde_json::to_vec_pretty(&report).map_err(|e| DeskError::Local(e.to_string()))?;
+        let path = out.join("verification.json");
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        f.write_all(&text)?;
+        f.sync_all()?;
+        std::fs::File::open(out)?.sync_all()?;
+        self.vault()
+            .record_payload_use(rid, Kind::Received, &received.sha256, OriginalUse::Export)
+            .map_err(store_error)?;
+        Ok(report)
+    }
+}
+
+fn damaged(id: ItemId) -> DeskError {
+    DeskError::Local(format!(
+        "received bundle {id} in the desk's store is damaged: restore the store from a backup"
+    ))
+}
+
+/// The items added, changed or removed between two versions of a case.
+fn diff(before: &Manifest, after: &Manifest) -> Vec<ItemChange> {
+    let old: BTreeMap<ItemId, &temoin_bundle::ItemRecord> =
+        before.items.iter().map(|i| (i.id, i)).collect();
+    let new: BTreeMap<ItemId, &temoin_bundle::ItemRecord> =
+        after.items.iter().map(|i| (i.id, i)).collect();
+    let mut out = Vec::new();
+    for (id, i) in &new {
+        match old.get(id) {
+            None => out.push(ItemChange {
+                id: *id,
+                kind: i.kind.clone(),
+                change: "added",
+            }),
+            Some(o) if o.record != i.record || o.revision != i.revision => out.push(ItemChange {
+                id: *id,
+                kind: i.kind.clone(),
+                change: "changed",
+            }),
+            Some(_) => {}
+        }
+    }
+    for (id, o) in &old {
+        if !new.contains_key(id) {
+            out.push(ItemChange {
+                id: *id,
+                kind: o.kind.clone(),
+                change: "removed",
+            });
+        }
+    }
+    out
+}
+
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A writer that refuses more than a limit (a manifest is bounded).
+trait TakeLimit: Sized {
+    fn take_limit(self, limit: u64) -> Limited<Self>;
+}
+
+impl<W: Write> TakeLimit for W {
+    fn take_limit(self, limit: u64) -> Limited<W> {
+        Limited {
+            inner: self,
+            left: limit,
+        }
+    }
+}
+
+struct Limited<W> {
+    inner: W,
+    left: u64,
+}
+
+impl<W: Write> Write for Limited<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() as u64 > self.left {
+            return Err(std::io::Error::other("larger than a bundle allows"));
+        }
+        let n = self.inner.write(buf)?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -1,0 +1,194 @@
+//! Folders that earlier versions of the desk unpacked each bundle into, in
+//! the clear (`opened/<name>/`): imported into the store once, verified
+//! again on the way, then removed.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use temoin_bundle::{
+    read_plain, safe_member_path, Manifest, ReadOptions, MANIFEST, MAX_MANIFEST_BYTES, SIGNATURE,
+    SUMS,
+};
+use temoin_crypto::sign::DevicePublicKey;
+use temoin_proto::ack::DeskAck;
+use temoin_proto::SignedList;
+
+use crate::ack::ACKS;
+use crate::error::DeskError;
+use crate::open::{Tee, Verdict, VERDICTS};
+use crate::store::{store_error, Desk};
+
+/// Writes the archive of a bundle unpacked in `folder`, members in the order
+/// a bundle has them (the manifest and its signature first), into `out`.
+fn pack(folder: &Path, manifest: &Manifest, out: impl std::io::Write) -> std::io::Result<()> {
+    let mut builder = tar::Builder::new(out);
+    builder.mode(tar::HeaderMode::Deterministic);
+    let mut paths = vec![MANIFEST.to_owned(), SIGNATURE.to_owned(), SUMS.to_owned()];
+    paths.extend(manifest.files.iter().map(|f| f.path.clone()));
+    for path in paths {
+        if !safe_member_path(path.as_bytes()) {
+            return Err(std::io::Error::other("a path not allowed in a bundle"));
+        }
+        // Never follows a link someone put in the folder.
+        let full = folder.join(&path);
+        if !std::fs::symlink_metadata(&full)?.is_file() {
+            return Err(std::io::Error::other("not a regular file"));
+        }
+        builder.append_path_with_name(&full, &path)?;
+    }
+    builder.into_inner()?.flush()
+}
+
+impl Desk {
+    /// Imports each `opened/<name>/` folder an earlier version left: its
+    /// verdict and acknowledgement go into the store, an accepted bundle's
+    /// files are packed again, verified against the approved device's key
+    /// and sealed in the store, then the folder is removed. A folder that
+    /// no longer verifies stays, named in the desk's warnings.
+    pub(crate) fn migrate_opened(&mut self) -> Result<(), DeskError> {
+        let opened = self.dir().join("opened");
+        let Ok(entries) = std::fs::read_dir(&opened) else {
+            return Ok(());
+        };
+        let mut folders: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .collect();
+        folders.sort();
+        let mut kept = 0;
+        for folder in folders {
+            let name = folder
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if !self.migrate_folder(&folder, &name)? {
+                kept += 1;
+                continue;
+            }
+            std::fs::remove_dir_all(&folder)?;
+        }
+        if kept == 0 {
+            std::fs::remove_dir(&opened)?;
+        }
+        std::fs::File::open(self.dir())?.sync_all()?;
+        Ok(())
+    }
+
+    /// Whether the folder's content is in the store now.
+    fn migrate_folder(&mut self, folder: &Path, name: &str) -> Result<bool, DeskError> {
+        let Ok(verdict) = std::fs::read(folder.join("verification.json")) else {
+            // An open cut short: its file is still in the inbox and is
+            // opened again from the start.
+            return Ok(true);
+        };
+        let Ok(mut verdict) = serde_json::from_slice::<Verdict>(&verdict) else {
+            self.warn(format!(
+                "opened/{name}: its verdict cannot be read; the folder stays"
+            ))?;
+            return Ok(false);
+        };
+        let mut file_sha256 = None;
+        if let Ok(bytes) = std::fs::read(folder.join("acknowledgement.json")) {
+            let ack = serde_json::from_slice::<SignedList>(&bytes)
+                .ok()
+                .and_then(|s| serde_json::from_str::<DeskAck>(&s.list).ok());
+            if let Some(ack) = ack.filter(|a| uuid::Uuid::parse_str(&a.bundle_id).is_ok()) {
+                file_sha256 = Some(ack.sha256.clone()).filter(|s| s.len() == 64);
+                let key = format!("{ACKS}{}", ack.bundle_id);
+                if self.get(&key)?.is_none() {
+                    self.put(&key, &bytes)?;
+                }
+            }
+        }
+        if verdict.accepted {
+            match self.import_folder(folder, file_sha256)? {
+                Some(case) => verdict.case = Some(case),
+                None => {
+                    self.warn(format!(
+                        "opened/{name}: the bundle unpacked there no longer verifies against the devices this desk approved, so it was not moved into the store; the folder stays"
+                    ))?;
+                    return Ok(false);
+                }
+            }
+        }
+        let bytes = serde_json::to_vec(&verdict).map_err(|e| DeskError::Local(e.to_string()))?;
+        self.put(&format!("{VERDICTS}{name}"), &bytes)?;
+        // Its encrypted file, if the inbox still has it: the store has it.
+        let inbox = self.dir().join("inbox").join(format!("{name}.tar.age"));
+        if verdict.accepted && inbox.is_file() {
+            std::fs::remove_file(&inbox)?;
+        }
+        Ok(true)
+    }
+
+    /// Packs, verifies and seals one unpacked bundle; the desk's id of its
+    /// case, or `None` if it does not verify.
+    fn import_folder(
+        &mut self,
+        folder: &Path,
+        file_sha256: Option<String>,
+    ) -> Result<Option<temoin_vault::ItemId>, DeskError> {
+        let mut bytes = Vec::new();
+        let read = std::fs::File::open(folder.join(MANIFEST))
+            .and_then(|f| f.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut bytes));
+        let Some(manifest) = read
+            .ok()
+            .and_then(|_| serde_json::from_slice::<Manifest>(&bytes).ok())
+        else {
+            return Ok(None);
+        };
+        let devices = self.registry()?;
+        let trusted: Vec<DevicePublicKey> = devices
+            .approved
+            .values()
+            .filter_map(|a| DevicePublicKey::from_minisign(&a.public_key).ok())
+            .collect();
+        if trusted.is_empty() {
+            return Ok(None);
+        }
+        let identities = self.identities()?;
+        let mut writer = self.vault().payload_writer().map_err(store_error)?;
+        let (reader, pipe) = std::io::pipe()?;
+        let report = std::thread::scope(|s| {
+            let folder = folder.to_owned();
+            let manifest = &manifest;
+            s.spawn(move || pack(&folder, manifest, pipe));
+            let mut tee = Tee {
+                inner: reader,
+                out: Some(&mut writer),
+                failed: None,
+            };
+            let report = read_plain(
+                &mut tee,
+                &identities,
+                &ReadOptions {
+                    trusted_devices: &trusted,
+                    out_dir: None,
+                },
+            );
+            (report, tee.failed)
+        });
+        let (report, failed) = report;
+        if let Some(e) = failed {
+            return Err(DeskError::Local(format!(
+                "the desk's store could not take a bundle from opened/ ({e}); run it again once there is room"
+            )));
+        }
+        if !report.genuine() {
+            return Ok(None);
+        }
+        let staged = writer.finish().map_err(store_error)?;
+        self.file_received(&report, &devices, file_sha256, staged)
+            .map(Some)
+    }
+
+    fn warn(&mut self, text: String) -> Result<(), DeskError> {
+        let mut d = self.registry()?;
+        if !d.warnings.contains(&text) {
+            d.warnings.push(text);
+            self.save_registry(&d)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,310 @@
+//! Received cases sealed in the desk's store: what is accepted lands there
+//! once, under its case, and nothing decrypted reaches a folder; what is
+//! forged, tampered with or replayed never becomes a case; folders an
+//! earlier desk unpacked bundles into are imported and removed, unless they
+//! no longer verify; a damaged store is named, never read as good.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use temoin_bundle::{read_bundle, PayloadIdentity, Purpose, ReadOptions};
+use temoin_tests::{desk, field_vault, omct};
+use temoin_vault::export::ExportOptions;
+use temoin_vault::Vault;
+
+/// Every file under `dir` holding any of `needles`.
+fn holding(dir: &Path, needles: &[&[u8]]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                if needles
+                    .iter()
+                    .any(|n| memchr::memmem::find(&bytes, n).is_some())
+                {
+                    found.push(p);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The field vault's marker texts, in UTF-8 and UTF-16LE.
+fn markers() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for m in [
+        "Detention at the border",
+        "He was held for nine days.",
+        "the family",
+    ] {
+        out.push(m.as_bytes().to_vec());
+        out.push(m.encode_utf16().flat_map(u16::to_le_bytes).collect());
+    }
+    out
+}
+
+/// A bundle of the field vault's case sealed to OMCT and, when given, to
+/// `also` (a key the test holds, to unpack it as an earlier desk did).
+fn seal(
+    v: &mut Vault,
+    case: temoin_vault::ItemId,
+    omct: &str,
+    also: Option<&PayloadIdentity>,
+    file: &Path,
+) {
+    let mut recipients = vec![omct.parse().unwrap()];
+    recipients.extend(also.map(|i| i.recipient()));
+    v.export_bundle_to_file(
+        case,
+        &ExportOptions {
+            purpose: Purpose::ShareWithOmct,
+            recipients,
+            supersedes: None,
+        },
+        file,
+    )
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_tampered_and_replayed_bundles_never_become_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let (mut v, case, evidence) = field_vault(&dir.path().join("vault"), 200_000);
+    let e = omct::enroll(&o.desk, &o.endpoint, &mut v, "defender")
+        .await
+        .unwrap();
+    desk::pull(&o.desk).await.unwrap();
+    let omct_key = e.recipients[0].clone();
+
+    // A forger's own vault, never approved: signed by its own key.
+    let (mut forger, forged_case, _) = field_vault(&dir.path().join("forger"), 1000);
+    let forged = dir.path().join("forged.tar.age");
+    seal(&mut forger, forged_case, &omct_key, None, &forged);
+    let opened = desk::open(&o.desk, Some(&forged)).unwrap();
+    assert!(!opened[0].accepted());
+    assert_eq!(opened[0].case, None);
+
+    // A genuine bundle with one byte of its ciphertext changed.
+    let good = dir.path().join("good.tar.age");
+    seal(&mut v, case, &omct_key, None, &good);
+    let mut bytes = std::fs::read(&good).unwrap();
+    let at = bytes.len() - 100;
+    bytes[at] ^= 1;
+    let tampered = dir.path().join("tampered.tar.age");
+    std::fs::write(&tampered, &bytes).unwrap();
+    let opened = desk::open(&o.desk, Some(&tampered)).unwrap();
+    assert!(!opened[0].accepted());
+    assert_eq!(opened[0].case, None);
+    assert!(desk::unlock(&o.desk).unwrap().cases().unwrap().is_empty());
+
+    // The genuine one: a case, once, even when the same file comes again
+    // under another name.
+    let opened = desk::open(&o.desk, Some(&good)).unwrap();
+    assert!(opened[0].accepted(), "{:?}", opened[0].report.problems);
+    let id = opened[0].case.unwrap();
+    let copy = dir.path().join("copy.tar.age");
+    std::fs::copy(&good, &copy).unwrap();
+    let again = desk::open(&o.desk, Some(&copy)).unwrap();
+    assert!(again[0].accepted());
+    assert_eq!(again[0].case, Some(id));
+    let d = desk::unlock(&o.desk).unwrap();
+    let rows = d.cases().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].versions, 1, "the same bundle twice is stored once");
+    drop(d);
+
+    // A replay: another bundle under a sequence number already used (a
+    // copied device). Flagged, and not filed under the case.
+    let store_before = desk::unlock(&o.desk)
+        .unwrap()
+        .case(id)
+        .unwrap()
+        .versions
+        .len();
+    let other = dir.path().join("other.tar.age");
+    let vault_dir = dir.path().join("vault");
+    drop(v);
+    let copied = dir.path().join("copied-vault");
+    copy_dir(&vault_dir, &copied);
+    let mut v = Vault::unlock(&vault_dir, &temoin_vault::Passphrase::from("p")).unwrap();
+    let mut twin = Vault::unlock(&copied, &temoin_vault::Passphrase::from("p")).unwrap();
+    v.add(&temoin_vault::case::Testimony::new(
+        case,
+        "A later account.",
+    ))
+    .unwrap();
+    twin.add(&temoin_vault::case::Testimony::new(
+        case,
+        "Another account.",
+    ))
+    .unwrap();
+    seal(&mut v, case, &omct_key, None, &other);
+    let replayed = dir.path().join("replayed.tar.age");
+    seal(&mut twin, case, &omct_key, None, &replayed);
+    assert!(desk::open(&o.desk, Some(&other)).unwrap()[0].accepted());
+    let opened = desk::open(&o.desk, Some(&replayed)).unwrap();
+    assert!(!opened[0].accepted());
+    assert!(opened[0]
+        .desk_problems
+        .iter()
+        .any(|p| p.contains("already used")));
+    let d = desk::unlock(&o.desk).unwrap();
+    let view = d.case(id).unwrap();
+    assert_eq!(
+        view.versions.len(),
+        store_before + 1,
+        "only the genuine amendment"
+    );
+    assert!(view.changed.iter().any(|c| c.change == "added"));
+    drop(d);
+
+    // Nothing of any of it in the clear at the desk.
+    let mut needles = markers();
+    needles.push(evidence[..4096].to_vec());
+    let refs: Vec<&[u8]> = needles.iter().map(Vec::as_slice).collect();
+    assert_eq!(holding(&o.desk, &refs), Vec::<PathBuf>::new());
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folders_an_earlier_desk_unpacked_are_imported_once_then_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let (mut v, case, evidence) = field_vault(&dir.path().join("vault"), 300_000);
+    let e = omct::enroll(&o.desk, &o.endpoint, &mut v, "defender")
+        .await
+        .unwrap();
+    desk::pull(&o.desk).await.unwrap();
+    let device = v.device_public_key();
+
+    // Two bundles unpacked in the clear, as the desk did before its store
+    // held cases: one as it was, one altered since.
+    let ours = PayloadIdentity::generate();
+    let mut ids = Vec::new();
+    for n in 0..2 {
+        let file = dir.path().join(format!("b{n}.tar.age"));
+        if n == 1 {
+            v.add(&temoin_vault::case::Testimony::new(case, "Later."))
+                .unwrap();
+        }
+        seal(&mut v, case, &e.recipients[0], Some(&ours), &file);
+        let tmp = dir.path().join(format!("unpacked{n}"));
+        let report = read_bundle(
+            std::fs::File::open(&file).unwrap(),
+            std::slice::from_ref(&ours),
+            &ReadOptions {
+                trusted_devices: std::slice::from_ref(&device),
+                out_dir: Some(&tmp),
+            },
+        )
+        .unwrap();
+        assert!(report.genuine(), "{:?}", report.problems);
+        let id = report.manifest.as_ref().unwrap().bundle_id.clone();
+        let folder = o.desk.join("opened").join(&id);
+        std::fs::create_dir_all(folder.parent().unwrap()).unwrap();
+        std::fs::rename(&tmp, &folder).unwrap();
+        let verdict = serde_json::json!({
+            "accepted": true, "genuine": true, "intact": true, "problems": [],
+            "desk_problems": [], "bundle_id": id,
+            "device_key_id": device.id_hex(), "sequence": report.manifest.as_ref().unwrap().sequence,
+            "purpose": "share_with_omct", "format": "temoin-bundle/1", "supersedes": null,
+            "manifest_sha256": report.manifest_sha256,
+        });
+        std::fs::write(folder.join("verification.json"), verdict.to_string()).unwrap();
+        ids.push(id);
+    }
+    let altered = o.desk.join("opened").join(&ids[1]).join("custody.jsonl");
+    let mut text = std::fs::read(&altered).unwrap();
+    text[10] ^= 1;
+    std::fs::write(&altered, text).unwrap();
+
+    assert!(desk::open(&o.desk, None).unwrap().is_empty());
+    // The good one is a case now, its folder gone; the altered one stays,
+    // named.
+    assert!(!o.desk.join("opened").join(&ids[0]).exists());
+    assert!(o.desk.join("opened").join(&ids[1]).exists());
+    let d = desk::unlock(&o.desk).unwrap();
+    assert!(d
+        .warnings()
+        .unwrap()
+        .iter()
+        .any(|w| w.contains(&ids[1]) && w.contains("no longer verifies")));
+    let rows = d.cases().unwrap();
+    assert_eq!(rows.len(), 1);
+    let mut d = d;
+    let view = d.case(rows[0].id).unwrap();
+    assert_eq!(view.versions[0].received.bundle_id, ids[0]);
+    let path = &view
+        .manifest
+        .files
+        .iter()
+        .find(|f| f.item.is_some())
+        .unwrap()
+        .path
+        .clone();
+    let mut read = Vec::new();
+    d.read_file(rows[0].id, path, &mut read).unwrap();
+    assert_eq!(read, evidence);
+    drop(d);
+    // Once only: opening again imports nothing more.
+    std::fs::remove_dir_all(o.desk.join("opened").join(&ids[1])).unwrap();
+    assert!(desk::open(&o.desk, None).unwrap().is_empty());
+    assert!(!o.desk.join("opened").exists());
+    assert_eq!(
+        desk::unlock(&o.desk).unwrap().cases().unwrap()[0].versions,
+        1
+    );
+    let mut needles = markers();
+    needles.push(evidence[..4096].to_vec());
+    let refs: Vec<&[u8]> = needles.iter().map(Vec::as_slice).collect();
+    assert_eq!(holding(&o.desk, &refs), Vec::<PathBuf>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_store_is_named_and_never_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let (mut v, case, _) = field_vault(&dir.path().join("vault"), 100_000);
+    let e = omct::enroll(&o.desk, &o.endpoint, &mut v, "defender")
+        .await
+        .unwrap();
+    desk::pull(&o.desk).await.unwrap();
+    let file = dir.path().join("b.tar.age");
+    seal(&mut v, case, &e.recipients[0], None, &file);
+    let id = desk::open(&o.desk, Some(&file)).unwrap()[0].case.unwrap();
+    // Someone with the disk changes the sealed archive.
+    let blobs = o.desk.join("store").join("blobs");
+    let blob = std::fs::read_dir(&blobs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "age"))
+        .unwrap();
+    let mut bytes = std::fs::read(&blob).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    std::fs::write(&blob, bytes).unwrap();
+    let mut d = desk::unlock(&o.desk).unwrap();
+    let out = dir.path().join("export");
+    let err = d.export_case(id, &out).unwrap_err().to_string();
+    assert!(err.contains("damaged"), "{err}");
+    assert!(!out.exists(), "a damaged case left files behind");
+}

@@ -1,0 +1,198 @@
+//! Payloads of kinds other than evidence: written as a stream, stored with
+//! their record under a derived id, read back checked, verified, recorded
+//! in custody when read out, and shredded with their item.
+
+use std::io::{Read, Write};
+
+use temoin_vault::custody::Action;
+use temoin_vault::desk_records::{CaseSummary, Received, Triage, TriageState};
+use temoin_vault::verify::Problem;
+use temoin_vault::{ItemId, KdfChoice, Kind, OriginalUse, Passphrase, Vault, VaultError};
+
+fn vault(root: &std::path::Path) -> Vault {
+    Vault::create(
+        &root.join("store"),
+        &Passphrase::from("correct horse battery staple"),
+        KdfChoice::Minimum,
+    )
+    .expect("create")
+}
+
+fn received(sha256: &str, size: u64) -> Received {
+    Received {
+        bundle_id: "7a3c1f0e-0000-4000-8000-000000000001".into(),
+        sequence: 1,
+        device_key_id: "ABCDEF0123456789".into(),
+        device_label: Some("Tunis office".into()),
+        purpose: "share_with_omct".into(),
+        format: "temoin-bundle/1".into(),
+        sealed_at: "2026-12-01T10:00:00Z".into(),
+        received_at: "2026-12-01T11:00:00Z".into(),
+        case: ItemId::random(),
+        supersedes: None,
+        manifest_sha256: "a".repeat(64),
+        file_sha256: Some("b".repeat(64)),
+        sha256: sha256.to_owned(),
+        size,
+        files_verified: 2,
+        custody_verified: 3,
+        withheld: 0,
+        summary: CaseSummary {
+            title: "Searchable title".into(),
+            country: Some("TN".into()),
+            urgent: true,
+            violations: vec!["torture".into()],
+        },
+    }
+}
+
+/// A payload written in pieces, stored under a derived id.
+fn store_one(v: &mut Vault, bytes: &[u8]) -> ItemId {
+    let mut w = v.payload_writer().expect("writer");
+    for chunk in bytes.chunks(1000) {
+        w.write_all(chunk).expect("write");
+    }
+    let staged = w.finish().expect("finish");
+    let facts = staged.facts().clone();
+    assert_eq!(facts.size, bytes.len() as u64);
+    let id = v.derived_id("received/one");
+    v.add_with_payload(id, staged, &received(&facts.sha256, facts.size))
+        .expect("add");
+    id
+}
+
+#[test]
+fn a_payload_is_stored_read_back_verified_and_shredded() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let mut v = vault(root.path());
+    let bytes: Vec<u8> = (0..50_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    let id = store_one(&mut v, &bytes);
+    assert_eq!(
+        v.derived_id("received/one"),
+        id,
+        "the same context, the same id"
+    );
+    assert_ne!(v.derived_id("received/two"), id);
+    assert_eq!(v.kind_of(id), Some(Kind::Received));
+    assert_eq!(v.search("searchable", 10).len(), 1);
+
+    // Streamed, then checked at the end.
+    let mut r = v.payload_reader::<Received>(id).expect("reader");
+    let mut back = Vec::new();
+    r.read_to_end(&mut back).expect("read");
+    r.finish().expect("matches");
+    assert_eq!(back, bytes);
+
+    // Read out whole: recorded in custody.
+    let mut out = Vec::new();
+    v.read_payload::<Received, _>(id, &mut out, OriginalUse::Export)
+        .expect("read");
+    assert_eq!(out, bytes);
+    let last = v.custody().expect("custody").pop().expect("an entry");
+    assert_eq!(last.body.action, Action::ExportOriginal);
+    assert_eq!(last.body.item, Some(id));
+
+    let report = v.verify().expect("verify");
+    assert_eq!(report.payloads, 1, "{:?}", report.problems);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+
+    // An id in use is not taken again, with or without a payload.
+    let staged = v.stage_payload(&b"x"[..], &mut |_| {}).expect("stage");
+    let sha = staged.facts().sha256.clone();
+    assert!(v.add_with_payload(id, staged, &received(&sha, 1)).is_err());
+
+    let blob = v.dir().join("blobs").join(format!("{id}.age"));
+    assert!(blob.is_file());
+    assert!(v.delete(id).expect("delete"));
+    assert!(!blob.exists(), "the payload goes with its item");
+}
+
+#[test]
+fn a_record_that_lies_about_its_payload_is_refused() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let mut v = vault(root.path());
+    let staged = v
+        .stage_payload(&b"the real bytes"[..], &mut |_| {})
+        .expect("stage");
+    let id = ItemId::random();
+    let wrong = received(&"0".repeat(64), 14);
+    assert!(v.add_with_payload(id, staged, &wrong).is_err());
+    assert_eq!(v.kind_of(id), None);
+    // Nothing left behind in staging.
+    let staging = v.dir().join("blobs").join("staging");
+    assert_eq!(std::fs::read_dir(staging).expect("staging").count(), 0);
+}
+
+#[test]
+fn a_swapped_or_damaged_payload_is_found() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let mut v = vault(root.path());
+    let id = store_one(&mut v, &vec![7u8; 300_000]);
+    let other_bytes = vec![9u8; 300_000];
+    let staged = v
+        .stage_payload(&other_bytes[..], &mut |_| {})
+        .expect("stage");
+    let facts = staged.facts().clone();
+    let other = v.derived_id("received/other");
+    v.add_with_payload(other, staged, &received(&facts.sha256, facts.size))
+        .expect("add");
+    // Someone with the disk swaps the two files: both open with the
+    // store's key, but neither matches its record.
+    let blobs = v.dir().join("blobs");
+    let (a, b) = (
+        blobs.join(format!("{id}.age")),
+        blobs.join(format!("{other}.age")),
+    );
+    let tmp = blobs.join("swap");
+    std::fs::rename(&a, &tmp).expect("swap");
+    std::fs::rename(&b, &a).expect("swap");
+    std::fs::rename(&tmp, &b).expect("swap");
+    let err = v
+        .read_payload::<Received, _>(id, std::io::sink(), OriginalUse::View)
+        .unwrap_err();
+    assert!(matches!(err, VaultError::PayloadDamaged { .. }), "{err:?}");
+    let report = v.verify().expect("verify");
+    let damaged = report
+        .problems
+        .iter()
+        .filter(|p| matches!(p, Problem::PayloadDamaged { .. }))
+        .count();
+    assert_eq!(damaged, 2, "{:?}", report.problems);
+}
+
+#[test]
+fn a_triage_row_keeps_its_history_and_its_fixed_facts() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let mut v = vault(root.path());
+    let case = ItemId::random();
+    let mut row = Triage {
+        device_key_id: "ABCDEF0123456789".into(),
+        device_label: None,
+        case,
+        state: TriageState::New,
+        note: None,
+        bundles: vec![ItemId::random()],
+        received_at: "2026-12-01T11:00:00Z".into(),
+        summary: CaseSummary {
+            title: "t".into(),
+            ..CaseSummary::default()
+        },
+    };
+    let id = v.derived_id("triage/x");
+    v.add_with_id(id, &row).expect("add");
+    assert!(v.add_with_id(id, &row).is_err(), "an id is not taken twice");
+    row.state = TriageState::InReview;
+    v.update(id, &row).expect("update");
+    let states: Vec<TriageState> = v
+        .history::<Triage>(id)
+        .expect("history")
+        .into_iter()
+        .map(|s| s.record.state)
+        .collect();
+    assert_eq!(states, [TriageState::New, TriageState::InReview]);
+    row.case = ItemId::random();
+    assert!(
+        v.update(id, &row).is_err(),
+        "a row never moves to another case"
+    );
+}
