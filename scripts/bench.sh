@@ -24,5 +24,9 @@ echo
 echo "== reading and checking bundles of 3,000 and 30,000 files (tests/src/bin/bench-bundle.rs) =="
 target/release/bench-bundle
 
+echo
+echo "== OMCT's desk: a 1 GiB case into the store against age -d, the inbox of 10,000 cases (tests/src/bin/bench-desk.rs) =="
+target/release/bench-desk
+echo
 echo "== the desktop app: start, memory, responsiveness during a 1 GiB import (scripts/bench-app.sh) =="
 bash scripts/bench-app.sh

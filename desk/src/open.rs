@@ -96,10 +96,126 @@ impl<R: Read> Read for Tee<'_, R> {
     }
 }
 
-fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut h = Sha256::new();
-    io::copy(&mut std::fs::File::open(path)?, &mut h)?;
-    Ok(hex::encode(h.finalize()))
+/// A piece of the decrypted archive, shared by its readers.
+type Chunk = std::sync::Arc<Vec<u8>>;
+
+/// The archive as the decrypting thread hands it over.
+struct Chunks {
+    rx: std::sync::mpsc::Receiver<io::Result<Chunk>>,
+    current: Option<Chunk>,
+    at: usize,
+}
+
+impl Read for Chunks {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if let Some(c) = &self.current {
+                if self.at < c.len() {
+                    let n = buf.len().min(c.len() - self.at);
+                    buf[..n].copy_from_slice(&c[self.at..self.at + n]);
+                    self.at += n;
+                    return Ok(n);
+                }
+            }
+            match self.rx.recv() {
+                Ok(Ok(c)) => {
+                    self.current = Some(c);
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0),
+            }
+        }
+    }
+}
+
+/// Decrypts `plain` on one thread, verifies it on this one and, when a
+/// writer is given, seals it into the store on a third: the work of a large
+/// bundle (the file's hash and its decryption; every member's hash; the
+/// archive's hash and the store's encryption) spread over the cores, each
+/// byte decrypted once. Returns the report, and why the store could not
+/// take the archive if it could not.
+fn verify_and_seal<R: Read + Send>(
+    mut plain: R,
+    identities: &[temoin_bundle::PayloadIdentity],
+    trusted: &[DevicePublicKey],
+    writer: Option<&mut PayloadWriter>,
+) -> (Report, Option<io::Error>) {
+    const CHUNK: usize = 1024 * 1024;
+    let (to_reader, from_decryption) = std::sync::mpsc::sync_channel::<io::Result<Chunk>>(8);
+    let (to_store, for_store) = std::sync::mpsc::sync_channel::<Chunk>(8);
+    std::thread::scope(|s| {
+        let sealing = writer.map(|w| {
+            s.spawn(move || {
+                let mut failed = None;
+                // Drained to the end even after a failure, so that the
+                // decryption never waits on it.
+                for chunk in for_store {
+                    if failed.is_none() {
+                        if let Err(e) = w.write_all(&chunk) {
+                            failed = Some(e);
+                        }
+                    }
+                }
+                failed
+            })
+        });
+        let to_store = sealing.as_ref().map(|_| to_store);
+        s.spawn(move || loop {
+            let mut buf = vec![0u8; CHUNK];
+            match plain.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    buf.truncate(n);
+                    let chunk = Chunk::new(buf);
+                    if let Some(t) = &to_store {
+                        let _ = t.send(chunk.clone());
+                    }
+                    // The reader stopped (the bundle is refused): nothing
+                    // more is needed.
+                    if to_reader.send(Ok(chunk)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let _ = to_reader.send(Err(e));
+                    break;
+                }
+            }
+        });
+        let report = read_plain(
+            Chunks {
+                rx: from_decryption,
+                current: None,
+                at: 0,
+            },
+            identities,
+            &ReadOptions {
+                trusted_devices: trusted,
+                out_dir: None,
+            },
+        );
+        let failed = sealing.and_then(|h| {
+            h.join()
+                .unwrap_or_else(|_| Some(io::Error::other("the sealing stopped")))
+        });
+        (report, failed)
+    })
+}
+
+/// Hashes what is read through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// What the inbox shows of the case in a manifest, from its records as
@@ -190,7 +306,6 @@ impl Desk {
             .values()
             .filter_map(|a| DevicePublicKey::from_minisign(&a.public_key).ok())
             .collect();
-        let sha256 = sha256_file(file)?;
         // Sealed into the store as it is read, only when some device is
         // approved: with none, the reader (which takes whatever key it is
         // not asked to doubt) would accept any self-signed bundle.
@@ -200,23 +315,17 @@ impl Desk {
             Some(self.vault().payload_writer().map_err(store_error)?)
         };
         let mut desk_problems = Vec::new();
-        let input = io::BufReader::new(std::fs::File::open(file)?);
-        let report = match decrypt_bundle(input, &identities) {
+        // The file's hash (what the acknowledgement names) is taken in the
+        // same pass as the decryption: a large bundle is read once.
+        let mut input = Hashing {
+            inner: io::BufReader::with_capacity(1024 * 1024, std::fs::File::open(file)?),
+            hasher: Sha256::new(),
+        };
+        let report = match decrypt_bundle(&mut input, &identities) {
             Ok(plain) => {
-                let mut tee = Tee {
-                    inner: plain,
-                    out: writer.as_mut(),
-                    failed: None,
-                };
-                let report = read_plain(
-                    &mut tee,
-                    &identities,
-                    &ReadOptions {
-                        trusted_devices: &trusted,
-                        out_dir: None,
-                    },
-                );
-                if let Some(e) = tee.failed {
+                let (report, failed) =
+                    verify_and_seal(plain, &identities, &trusted, writer.as_mut());
+                if let Some(e) = failed {
                     return Err(DeskError::Local(format!(
                         "the desk's store could not take the bundle ({e}); nothing was decided about it, open it again once there is room"
                     )));
@@ -230,6 +339,9 @@ impl Desk {
                 Report::default()
             }
         };
+        // Whatever the decryption left unread (nothing, for a whole file).
+        io::copy(&mut input, &mut io::sink())?;
+        let sha256 = hex::encode(input.hasher.finalize());
         if let (Some(m), Some(manifest_sha)) = (&report.manifest, &report.manifest_sha256) {
             desk_problems.extend(check_against_registry(
                 &mut devices,

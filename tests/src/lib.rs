@@ -5,7 +5,7 @@
 //! A benchmark here never asserts on time: it prints figures and ratios
 //! against a reference measured in the same run (DESIGN §6, STYLE 9).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use std::time::{Duration, Instant};
@@ -79,6 +79,16 @@ pub fn percentile(samples: &mut [Duration], p: f64) -> Duration {
 /// Milliseconds, for printing.
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// A tool `make bench` installs under `target/tools/bin` (rage), or the
+/// one on PATH.
+pub fn find_tool(name: &str, root: &Path) -> PathBuf {
+    let local = root.join("target/tools/bin").join(name);
+    if local.exists() {
+        return local;
+    }
+    PathBuf::from(name)
 }
 
 /// Prints one result line in a fixed, greppable form.

@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -17,14 +17,6 @@ use rand::RngCore;
 use temoin_tests::{ms, report, run_measured};
 use temoin_vault::case::Case;
 use temoin_vault::{KdfChoice, Passphrase, Vault};
-
-fn find_tool(name: &str, root: &Path) -> PathBuf {
-    let local = root.join("target/tools/bin").join(name);
-    if local.exists() {
-        return local;
-    }
-    PathBuf::from(name)
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let size_mib: u64 = temoin_tests::arg("--size-mib", 1024)?;
@@ -41,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .into());
     }
-    let rage = find_tool("rage", &root);
+    let rage = temoin_tests::find_tool("rage", &root);
     let work = root.join("target/bench/ingest");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
