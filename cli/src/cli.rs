@@ -117,6 +117,23 @@ pub enum Command {
     Ack(AckCommand),
     /// Seal a case for OMCT and put it in the outbox.
     Submit { case_id: String },
+    /// Show the messages with OMCT's desk (questions, news, acknowledgements
+    /// and your answers), oldest first, and mark them read. Each one from
+    /// the desk was verified with OMCT's desk key.
+    Messages {
+        /// Only those about this case.
+        #[arg(long, value_name = "CASE_ID")]
+        case: Option<temoin_vault::ItemId>,
+    },
+    /// Answer a message from OMCT's desk: signed with this device's key,
+    /// sealed to OMCT, recorded in the custody log, sent at the next sync.
+    Answer {
+        /// The message answered (see `temoin messages`).
+        message_id: String,
+        /// A file holding the answer's text (UTF-8; `-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        text_file: PathBuf,
+    },
     /// Show the outbox: each submission's state, progress, receipt or last
     /// error.
     Outbox {

@@ -141,6 +141,25 @@ pub enum DeskCommand {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Write a message to the device that sent a received case (a
+    /// question, an acknowledgement in words, news of what OMCT did):
+    /// signed with the desk key, sealed to that device alone, recorded in
+    /// the desk's custody log, and sent now if the server can be reached
+    /// (otherwise at the next `desk pull`).
+    Message {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The desk's id of the case (see `desk cases`).
+        id: temoin_vault::ItemId,
+        /// A file holding the text (UTF-8; `-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        text_file: PathBuf,
+        #[arg(long, value_enum, default_value_t = KindArg::Question)]
+        kind: KindArg,
+        /// The device's message this answers, if any.
+        #[arg(long, value_name = "MESSAGE_ID")]
+        in_reply_to: Option<String>,
+    },
     /// Write a received case's latest version to a new folder as the
     /// bundle's own files with verification.json, checkable with minisign
     /// and sha256sum. A deliberate act: the folder holds the case in the
@@ -153,6 +172,25 @@ pub enum DeskCommand {
         #[arg(long, value_name = "FOLDER")]
         out: PathBuf,
     },
+}
+
+/// What a desk's message is.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum KindArg {
+    Acknowledgement,
+    Question,
+    News,
+}
+
+impl From<KindArg> for desk::MessageKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Acknowledgement => desk::MessageKind::Acknowledgement,
+            KindArg::Question => desk::MessageKind::Question,
+            KindArg::News => desk::MessageKind::News,
+        }
+    }
 }
 
 /// A triage state, as `desk triage` and `desk cases` take it.
@@ -207,7 +245,8 @@ fn desk_dir(c: &DeskCommand) -> &std::path::Path {
         | DeskCommand::Cases { dir, .. }
         | DeskCommand::Show { dir, .. }
         | DeskCommand::Triage { dir, .. }
-        | DeskCommand::Export { dir, .. } => dir,
+        | DeskCommand::Export { dir, .. }
+        | DeskCommand::Message { dir, .. } => dir,
     }
 }
 
@@ -367,14 +406,21 @@ pub fn desk_cmd(
             {
                 eprintln!("warning: {w}");
             }
+            let messages = d.last_exchange().clone();
             if json_out {
-                crate::print_json(&json!({ "pulled": pulled }))?;
+                crate::print_json(&json!({ "pulled": pulled, "messages": messages }))?;
             } else {
                 println!(
                     "{} new bundle(s) pulled into {}.",
                     pulled.len(),
                     dir.join("inbox").display()
                 );
+                if !messages.received.is_empty() {
+                    println!(
+                        "{} new message(s) from devices, filed under their cases (`desk show`).",
+                        messages.received.len()
+                    );
+                }
             }
         }
         DeskCommand::Open { file, .. } => {
@@ -486,6 +532,30 @@ pub fn desk_cmd(
                 println!("{}  is now {}.", row.id, row.state.code());
             }
         }
+        DeskCommand::Message {
+            id,
+            text_file,
+            kind,
+            in_reply_to,
+            ..
+        } => {
+            let text = message_text(text_file)?;
+            let m = d
+                .write_message(*id, (*kind).into(), &text, in_reply_to.as_deref())
+                .map_err(|e| anyhow!("{e}"))?;
+            let sent = rt.block_on(d.exchange_messages());
+            if json_out {
+                crate::print_json(&json!({
+                    "id": m.message.id, "sent": sent.is_ok(),
+                    "received": sent.as_ref().map(|x| x.received.clone()).unwrap_or_default(),
+                }))?;
+            } else {
+                match sent {
+                    Ok(_) => println!("Message {} sent to device {}.", m.message.id, m.message.device_key_id),
+                    Err(e) => println!("Message {} is signed and sealed; the server could not be reached ({e}), so it goes at the next `desk pull`.", m.message.id),
+                }
+            }
+        }
         DeskCommand::Export { id, out, .. } => {
             let report = d.export_case(*id, out).map_err(|e| anyhow!("{e}"))?;
             if json_out {
@@ -568,6 +638,26 @@ fn print_case(v: &desk::CaseView) {
     }
     for w in &v.manifest.withheld {
         println!("  withheld: {} {}: {}", w.kind, w.id, w.reason);
+    }
+    if !v.messages.is_empty() {
+        println!("  messages:");
+        for m in &v.messages {
+            let who = if m.message.from_desk {
+                "the desk"
+            } else {
+                "the device"
+            };
+            println!(
+                "    {}  {} from {who} ({:?})  id {}",
+                m.message.sent_at,
+                m.message.kind.code(),
+                m.status,
+                m.message.id
+            );
+            for line in m.message.text.lines() {
+                println!("    | {line}");
+            }
+        }
     }
 }
 
@@ -743,6 +833,10 @@ pub fn sync(
             crate::print_json(&json!({
                 "delivered": report.delivered, "acknowledged": report.acknowledged,
                 "failed": report.failed, "waiting": report.waiting,
+                "messages_received": report.messages.received,
+                "messages_sent": report.messages.sent,
+                "messages_refused": report.messages.refused,
+                "messages_error": report.messages_error,
             }))?;
         } else {
             for d in &report.delivered {
@@ -757,6 +851,27 @@ pub fn sync(
             if report.waiting > 0 {
                 println!("{} submission(s) waiting to be retried.", report.waiting);
             }
+            if !report.messages.sent.is_empty() {
+                println!(
+                    "{} message(s) to OMCT's desk handed to the server.",
+                    report.messages.sent.len()
+                );
+            }
+            if !report.messages.received.is_empty() {
+                println!(
+                    "{} new message(s) from OMCT's desk: see `temoin messages`.",
+                    report.messages.received.len()
+                );
+            }
+            if report.messages.refused > 0 {
+                println!(
+                    "{} message(s) relayed by the server did not verify as OMCT's and were refused.",
+                    report.messages.refused
+                );
+            }
+            if let Some(why) = &report.messages_error {
+                println!("Messages could not be exchanged this time ({why}); they are tried again at the next sync.");
+            }
         }
         if !watch {
             return Ok(());
@@ -765,4 +880,113 @@ pub fn sync(
         // unless --force), so delivery resumes when the network comes back.
         std::thread::sleep(std::time::Duration::from_secs(interval.max(1)));
     }
+}
+
+/// The text of a message from `file` (`-`: standard input), at most a
+/// message's length.
+fn message_text(file: &std::path::Path) -> Result<String> {
+    let mut bytes = Vec::new();
+    let limit = temoin_proto::message::MAX_TEXT_BYTES as u64 + 1;
+    if file == std::path::Path::new("-") {
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin(), limit),
+            &mut bytes,
+        )
+        .context("cannot read the message from standard input")?;
+    } else {
+        let f =
+            std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(f, limit), &mut bytes)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+    }
+    let text = String::from_utf8(bytes).map_err(|_| anyhow!("the message is not UTF-8 text"))?;
+    temoin_sync::message::check_text(&text).map_err(|e| anyhow!("{e}"))?;
+    Ok(text)
+}
+
+/// `temoin messages`.
+pub fn messages(
+    vault: &mut temoin_vault::Vault,
+    case: Option<temoin_vault::ItemId>,
+    json_out: bool,
+) -> Result<()> {
+    use temoin_sync::message::{list, mark_read, MessageStatus};
+    let all: Vec<_> = list(vault)
+        .map_err(|e| anyhow!("{e}"))?
+        .into_iter()
+        .filter(|m| case.is_none_or(|c| m.message.case_id == c.to_string()))
+        .collect();
+    if json_out {
+        crate::print_json(&json!(all
+            .iter()
+            .map(|m| json!({
+                "id": m.message.id, "case_id": m.message.case_id,
+                "from_desk": m.message.from_desk, "kind": m.message.kind,
+                "text": m.message.text, "in_reply_to": m.message.in_reply_to,
+                "bundle_id": m.message.bundle_id, "sent_at": m.message.sent_at,
+                "status": m.status, "read": m.read,
+            }))
+            .collect::<Vec<_>>()))?;
+    } else if all.is_empty() {
+        println!("No message with OMCT's desk.");
+    } else {
+        for m in &all {
+            let who = if m.message.from_desk {
+                "OMCT's desk"
+            } else {
+                "you"
+            };
+            let state = match m.status {
+                MessageStatus::Queued => " (waiting for the next sync)",
+                MessageStatus::Sent => " (sent)",
+                MessageStatus::Received if !m.read => " (new)",
+                MessageStatus::Received => "",
+            };
+            println!(
+                "{}  {}  from {who}, about case {}{state}",
+                m.message.sent_at,
+                m.message.kind.code(),
+                m.message.case_id
+            );
+            println!("  id {}", m.message.id);
+            for line in m.message.text.lines() {
+                println!("  | {line}");
+            }
+        }
+    }
+    mark_read(vault, case).map_err(|e| anyhow!("{e}"))?;
+    Ok(())
+}
+
+/// `temoin answer`.
+pub fn answer(
+    vault: &mut temoin_vault::Vault,
+    message_id: &str,
+    text_file: &std::path::Path,
+    json_out: bool,
+) -> Result<()> {
+    let text = message_text(text_file)?;
+    let asked = temoin_sync::message::list(vault)
+        .map_err(|e| anyhow!("{e}"))?
+        .into_iter()
+        .find(|m| m.message.id == message_id)
+        .ok_or_else(|| anyhow!("there is no message {message_id}: see `temoin messages`"))?;
+    let case: temoin_vault::ItemId = asked
+        .message
+        .case_id
+        .parse()
+        .map_err(|_| anyhow!("the message names no valid case"))?;
+    let m = temoin_sync::message::write(vault, case, &text, Some(message_id))
+        .map_err(|e| anyhow!("{e}"))?;
+    if json_out {
+        crate::print_json(
+            &json!({ "id": m.message.id, "case_id": m.message.case_id, "status": m.status }),
+        )?;
+    } else {
+        println!(
+            "Answer {} written, signed and sealed for OMCT; it goes at the next `temoin sync`.",
+            m.message.id
+        );
+    }
+    Ok(())
 }

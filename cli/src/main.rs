@@ -147,6 +147,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let case = parse_id(case_id)?;
             handover::submit(&mut unlock(cli)?, case, cli.json)?;
         }
+        Command::Messages { case } => handover::messages(&mut unlock(cli)?, *case, cli.json)?,
+        Command::Answer {
+            message_id,
+            text_file,
+        } => handover::answer(&mut unlock(cli)?, message_id, text_file, cli.json)?,
         Command::Outbox { retry } => {
             handover::show_outbox(&mut unlock(cli)?, retry.as_deref(), cli.json)?
         }

@@ -280,6 +280,48 @@ fn a_case_goes_from_the_field_to_the_desk() {
         std::fs::read(evidence[0].as_ref().unwrap().path()).unwrap(),
         photo_bytes
     );
+    // A question to the defender, and the answer back.
+    let question = f.file(
+        "question.txt",
+        "Please record consent for publication.".as_bytes(),
+    );
+    let sent = assert_json(&desk(&[
+        "message",
+        "--dir",
+        s(&o.desk_dir),
+        &id,
+        "--text-file",
+        s(&question),
+        "--json",
+    ]));
+    assert_eq!(sent["sent"], true, "{sent}");
+    let synced = f.ok(&["sync"]);
+    assert!(
+        synced.contains("1 new message(s) from OMCT's desk"),
+        "{synced}"
+    );
+    let got = f.json(&["messages"]);
+    assert_eq!(got[0]["text"], "Please record consent for publication.");
+    assert_eq!(got[0]["from_desk"], true);
+    assert_eq!(got[0]["read"], false);
+    assert_eq!(f.json(&["messages"])[0]["read"], true, "shown, so read");
+    let answer = f.file("answer.txt", "Done: recorded on 5 March.".as_bytes());
+    f.ok(&["answer", str_of(&got[0], "id"), "--text-file", s(&answer)]);
+    assert!(f
+        .ok(&["sync"])
+        .contains("1 message(s) to OMCT's desk handed to the server"));
+    let pulled = assert_json(&desk(&["pull", "--dir", s(&o.desk_dir), "--json"]));
+    assert_eq!(
+        pulled["messages"]["received"].as_array().unwrap().len(),
+        1,
+        "{pulled}"
+    );
+    let shown = assert_json(&desk(&["show", "--dir", s(&o.desk_dir), &id, "--json"]));
+    assert_eq!(
+        shown["messages"][1]["message"]["text"],
+        "Done: recorded on 5 March."
+    );
+    assert_eq!(shown["messages"][1]["status"], "received");
     // Acknowledged by the desk: the server kept nothing (retention 0).
     assert!(!o
         .intake_dir

@@ -34,6 +34,10 @@ pub enum SigningPurpose {
     RecipientList,
     /// OMCT's desk's acknowledgement of a bundle it opened and verified.
     DeskAck,
+    /// A message OMCT's desk wrote to a device about a case.
+    DeskMessage,
+    /// A message a device wrote to OMCT's desk about a case.
+    DeviceMessage,
 }
 
 impl SigningPurpose {
@@ -45,6 +49,8 @@ impl SigningPurpose {
             SigningPurpose::Receipt => "temoin/receipt/v1",
             SigningPurpose::RecipientList => "temoin/recipient-list/v1",
             SigningPurpose::DeskAck => "temoin/desk-ack/v1",
+            SigningPurpose::DeskMessage => "temoin/desk-message/v1",
+            SigningPurpose::DeviceMessage => "temoin/device-message/v1",
         }
     }
 }

@@ -110,6 +110,8 @@ pub struct CaseView {
     pub manifest: Manifest,
     /// What changed since the version before, if there is one.
     pub changed: Vec<ItemChange>,
+    /// The messages with the device about it, oldest first.
+    pub messages: Vec<crate::DeskMessage>,
 }
 
 fn not_found(id: ItemId) -> DeskError {
@@ -153,7 +155,7 @@ impl Desk {
             .collect())
     }
 
-    fn triage_row(&self, id: ItemId) -> Result<Triage, DeskError> {
+    pub(crate) fn triage_row(&self, id: ItemId) -> Result<Triage, DeskError> {
         match self.vault_ref().get::<Triage>(id) {
             Ok(Some(t)) => Ok(t.record),
             Ok(None) | Err(VaultError::WrongKind { .. }) => Err(not_found(id)),
@@ -199,6 +201,7 @@ impl Desk {
             versions,
             manifest,
             changed,
+            messages: self.messages(id)?,
         })
     }
 

@@ -18,6 +18,9 @@ impl Desk {
         // was opened since the last contact goes to the devices.
         crate::ack::publish_desk_key(self).await?;
         self.relay_acks().await?;
+        // Messages both ways: the devices' answers land under their cases.
+        let exchanged = self.exchange_messages().await?;
+        self.last_exchange = exchanged;
         let dir = self.dir().to_owned();
         let c = self.config()?;
         let conn = Conn::new(&c)?;

@@ -183,7 +183,7 @@ impl Desk {
             .map(Some)
     }
 
-    fn warn(&mut self, text: String) -> Result<(), DeskError> {
+    pub(crate) fn warn(&mut self, text: String) -> Result<(), DeskError> {
         let mut d = self.registry()?;
         if !d.warnings.contains(&text) {
             d.warnings.push(text);

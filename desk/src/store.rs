@@ -46,6 +46,8 @@ const PLAIN: [&str; 5] = [
 pub struct Desk {
     dir: PathBuf,
     store: Vault,
+    /// What the last pull exchanged of messages.
+    pub(crate) last_exchange: crate::MessageExchange,
     /// `DIR/.lock`, held while the desk is open and while it is made.
     _lock: std::fs::File,
 }
@@ -171,6 +173,7 @@ impl Desk {
         let mut desk = Desk {
             dir: dir.to_owned(),
             store: vault,
+            last_exchange: Default::default(),
             _lock: held,
         };
         if desk.get(CONFIG)?.is_some() {
@@ -255,6 +258,7 @@ impl Desk {
         let desk = Desk {
             dir: dir.to_owned(),
             store: Vault::unlock(&store, passphrase).map_err(open_error)?,
+            last_exchange: Default::default(),
             _lock: held,
         };
         if desk.get(CONFIG)?.is_none() {
@@ -392,6 +396,11 @@ impl Desk {
             std::fs::File::open(&self.dir)?.sync_all()?;
         }
         Ok(left)
+    }
+
+    /// What the last [`Desk::pull`] exchanged of messages with the devices.
+    pub fn last_exchange(&self) -> &crate::MessageExchange {
+        &self.last_exchange
     }
 
     /// The store itself, for the received cases.

@@ -50,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "rate windows",
         include_str!("../migrations/0006_rate_windows.sql"),
     ),
+    (
+        7,
+        "messages",
+        include_str!("../migrations/0007_messages.sql"),
+    ),
 ];
 
 /// Which engine holds the state.
@@ -204,12 +209,16 @@ mod tests {
                 .fetch_all(&db.pool)
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
         sqlx::query("SELECT token_sha256, proof, recipient FROM devices")
             .fetch_all(&db.pool)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         sqlx::query("SELECT name, minute, events FROM rate_windows")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        sqlx::query("SELECT id, device_key_id, to_desk, sealed, created_at FROM messages")
             .fetch_all(&db.pool)
             .await
             .unwrap_or_else(|e| panic!("{e}"));

@@ -38,6 +38,7 @@ mod enroll;
 mod error;
 mod legacy;
 mod limit;
+mod message;
 mod receipt;
 mod serve;
 mod server;

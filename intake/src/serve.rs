@@ -10,6 +10,7 @@ use axum::Router;
 use crate::desk::*;
 use crate::enroll::{enroll, recipients};
 use crate::error::SetupError;
+use crate::message::*;
 use crate::receipt::{acknowledgement, receipt};
 use crate::server::Server;
 use crate::settings::ServeSettings;
@@ -29,6 +30,13 @@ pub fn router(server: Arc<Server>) -> Router {
         )
         .route("/v1/uploads/{id}/receipt", get(receipt))
         .route("/v1/uploads/{id}/acknowledgement", get(acknowledgement))
+        .route("/v1/messages", post(device_send).get(device_fetch))
+        .route("/v1/messages/{id}", axum::routing::delete(device_done))
+        .route(
+            "/v1/desk/messages",
+            post(desk_send).get(desk_fetch_messages),
+        )
+        .route("/v1/desk/messages/{id}", axum::routing::delete(desk_done))
         .route("/v1/desk/tokens", post(desk_token))
         .route("/v1/desk/recipients", axum::routing::put(desk_recipients))
         .route("/v1/desk/devices", get(desk_devices))

@@ -48,6 +48,12 @@ pub enum Action {
     /// OMCT's desk received a bundle and refused it (its signed
     /// acknowledgement, with the reasons, in the entry's `receipt`).
     Flagged,
+    /// A message about a case was written here, signed and sealed for the
+    /// other side (the signed message in the entry's `receipt`).
+    MessageSent,
+    /// A message about a case arrived from the other side and verified
+    /// (the signed message in the entry's `receipt`).
+    MessageReceived,
 }
 
 impl Action {
@@ -66,6 +72,8 @@ impl Action {
             Action::Delivered => "delivered",
             Action::Acknowledged => "acknowledged",
             Action::Flagged => "flagged",
+            Action::MessageSent => "message_sent",
+            Action::MessageReceived => "message_received",
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod code;
 pub mod desk;
 pub mod enroll;
 pub mod error;
+pub mod message;
 pub mod pin;
 pub mod receipt;
 pub mod recipients;

@@ -63,7 +63,7 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    fn client(&self, timeout: Duration) -> Result<reqwest::Client, SyncError> {
+    pub(crate) fn client(&self, timeout: Duration) -> Result<reqwest::Client, SyncError> {
         let timeout = self
             .timeout_secs
             .map(Duration::from_secs)
@@ -83,7 +83,7 @@ impl Endpoint {
             .map_err(|_| SyncError::Refused("the connection settings are not usable".into()))
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.url.trim_end_matches('/'))
     }
 }
@@ -215,7 +215,7 @@ pub fn certificate_refused(e: &reqwest::Error) -> bool {
     false
 }
 
-fn transient(e: reqwest::Error) -> SyncError {
+pub(crate) fn transient(e: reqwest::Error) -> SyncError {
     if certificate_refused(&e) {
         SyncError::Untrustworthy(
             "the server's certificate is not the pinned one: this may not be OMCT's server".into(),
@@ -232,7 +232,7 @@ fn transient(e: reqwest::Error) -> SyncError {
 }
 
 /// The error a server gave, in its words when it gave some.
-async fn refusal(r: reqwest::Response) -> SyncError {
+pub(crate) async fn refusal(r: reqwest::Response) -> SyncError {
     let status = r.status();
     let reason = r
         .json::<ErrorAnswer>()

@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod client;
+pub mod message;
 pub mod outbox;
 pub mod pin;
 pub use temoin_proto::tus;

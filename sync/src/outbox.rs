@@ -335,6 +335,11 @@ pub struct RunReport {
     pub failed: Vec<(String, String)>,
     /// Left for later (not due, or a transient failure).
     pub waiting: usize,
+    /// Messages exchanged with OMCT's desk in this run.
+    pub messages: crate::message::Exchange,
+    /// Why messages could not be exchanged in this run, if they could not
+    /// (tried again at the next).
+    pub messages_error: Option<String>,
 }
 
 /// A vault that others share while the outbox works (the app's session,
@@ -485,6 +490,18 @@ pub async fn run_watched<A: VaultAccess>(
             }
             on_change();
         }
+    }
+    // Messages both ways. A server that cannot be reached now is tried
+    // again at the next run; the bundles' work above stands.
+    match crate::message::exchange(access).await {
+        Ok(m) => {
+            if !m.received.is_empty() || !m.sent.is_empty() {
+                on_change();
+            }
+            report.messages = m;
+        }
+        Err(OutboxError::Sync(e)) => report.messages_error = Some(e.to_string()),
+        Err(other) => return Err(other),
     }
     Ok(report)
 }

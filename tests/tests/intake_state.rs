@@ -634,6 +634,104 @@ async fn sqlite_an_old_json_state_is_moved_in_once() {
     an_old_json_state_is_moved_in_once(None).await;
 }
 
+/// Sealed messages kept for their reader only, and dropped once it has
+/// them: a device sees the desk's messages for it and no other's, the desk
+/// sees the devices'; a retry with the same id and bytes is answered the
+/// same, another message under a used id is refused.
+async fn messages_wait_for_their_reader(database: Option<String>) {
+    use temoin_proto::message::Envelope;
+    let o = Omct::start(config(&database)).await;
+    let (a, b) = (o.device("a").await, o.device("b").await);
+    let url = |p: &str| format!("{}{p}", o.endpoint.url);
+    let desk = format!("Bearer {}", o.desk_token);
+    let envelope = |id: &str, device: &str| Envelope {
+        id: id.into(),
+        device_key_id: device.into(),
+        sealed: "c2VhbGVk".into(),
+    };
+    let id = "7a3c1f0e-0000-4000-8000-000000000001";
+    for expected in [201, 204] {
+        let r = o
+            .http
+            .post(url("/v1/desk/messages"))
+            .header("Authorization", &desk)
+            .json(&envelope(id, &a.key_id))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), expected);
+    }
+    let mut other = envelope(id, &a.key_id);
+    other.sealed = "b3RoZXI=".into();
+    let r = o
+        .http
+        .post(url("/v1/desk/messages"))
+        .header("Authorization", &desk)
+        .json(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    let fetch = |d: &Device| {
+        o.http
+            .get(url("/v1/messages"))
+            .header("Authorization", d.auth())
+            .send()
+    };
+    let for_a: Vec<Envelope> = fetch(&a).await.unwrap().json().await.unwrap();
+    assert_eq!(for_a.len(), 1);
+    let for_b: Vec<Envelope> = fetch(&b).await.unwrap().json().await.unwrap();
+    assert!(for_b.is_empty(), "another device's message was handed out");
+    // b cannot drop a's message; a can.
+    for (d, left) in [(&b, 1), (&a, 0)] {
+        o.http
+            .delete(url(&format!("/v1/messages/{id}")))
+            .header("Authorization", d.auth())
+            .send()
+            .await
+            .unwrap();
+        let now: Vec<Envelope> = fetch(&a).await.unwrap().json().await.unwrap();
+        assert_eq!(now.len(), left);
+    }
+    // A device's message reaches the desk under that device, whatever it
+    // claims.
+    let r = o
+        .http
+        .post(url("/v1/messages"))
+        .header("Authorization", b.auth())
+        .json(&envelope("7a3c1f0e-0000-4000-8000-000000000002", &a.key_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let at_desk: Vec<Envelope> = o
+        .http
+        .get(url("/v1/desk/messages"))
+        .header("Authorization", &desk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(at_desk.len(), 1);
+    assert_eq!(at_desk[0].device_key_id, b.key_id);
+    let r = o
+        .http
+        .post(url("/v1/messages"))
+        .header("Authorization", b.auth())
+        .json(&serde_json::json!({"id": "../x", "sealed": "c2VhbGVk"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_messages_wait_for_their_reader() {
+    messages_wait_for_their_reader(None).await;
+}
+
 /// Every scenario again on PostgreSQL, one database each, one cluster.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgresql_the_same_scenarios() {
@@ -645,4 +743,5 @@ async fn postgresql_the_same_scenarios() {
     one_device_cannot_fill_the_quota_with_finished_bundles(Some(pg.create("stored").unwrap()))
         .await;
     an_old_json_state_is_moved_in_once(Some(pg.create("legacy").unwrap())).await;
+    messages_wait_for_their_reader(Some(pg.create("messages").unwrap())).await;
 }

@@ -282,6 +282,43 @@ impl Vault {
         )
     }
 
+    /// Records a message about `case` (an item of kind `kind`: a case in a
+    /// defender's vault, a received case at OMCT's desk) in the custody log:
+    /// `sent` when it was written here and sealed for the other side,
+    /// otherwise it arrived and the caller verified its signature. `signed`
+    /// is the signed message, kept verbatim in the entry with its SHA-256.
+    pub fn record_message(
+        &mut self,
+        case: ItemId,
+        kind: Kind,
+        sent: bool,
+        signed: &str,
+    ) -> Result<(), VaultError> {
+        use sha2::Digest;
+        self.append_custody(
+            if sent {
+                Action::MessageSent
+            } else {
+                Action::MessageReceived
+            },
+            Event {
+                item: Some(case),
+                kind: Some(kind),
+                case: Some(case),
+                sha256: Some(hex::encode(sha2::Sha256::digest(signed.as_bytes()))),
+                receipt: Some(signed.to_owned()),
+                ..Event::default()
+            },
+        )
+    }
+
+    /// Signs a message this device wrote to OMCT's desk, with the device
+    /// key (for its purpose alone: it can pass for nothing else).
+    pub fn sign_message(&self, message: &[u8]) -> String {
+        self.device
+            .sign(temoin_crypto::sign::SigningPurpose::DeviceMessage, message)
+    }
+
     /// The case an exported bundle was sealed from, with its note and its
     /// manifest's SHA-256, from the custody log.
     pub fn exported_bundle(
