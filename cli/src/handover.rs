@@ -160,6 +160,23 @@ pub enum DeskCommand {
         #[arg(long, value_name = "MESSAGE_ID")]
         in_reply_to: Option<String>,
     },
+    /// Count the victims of every received case by country, quarter,
+    /// violation and vulnerability, only people whose consent covers
+    /// anonymised statistics, every count under 5 written `<5`, into a new
+    /// CSV file (the layout of `temoin stats`).
+    Stats {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The CSV file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// From this date's quarter on (YYYY-MM or YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Up to this date's quarter.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+    },
     /// Write a received case's latest version to a new folder as the
     /// bundle's own files with verification.json, checkable with minisign
     /// and sha256sum. A deliberate act: the folder holds the case in the
@@ -246,7 +263,8 @@ fn desk_dir(c: &DeskCommand) -> &std::path::Path {
         | DeskCommand::Show { dir, .. }
         | DeskCommand::Triage { dir, .. }
         | DeskCommand::Export { dir, .. }
-        | DeskCommand::Message { dir, .. } => dir,
+        | DeskCommand::Message { dir, .. }
+        | DeskCommand::Stats { dir, .. } => dir,
     }
 }
 
@@ -555,6 +573,10 @@ pub fn desk_cmd(
                     Err(e) => println!("Message {} is signed and sealed; the server could not be reached ({e}), so it goes at the next `desk pull`.", m.message.id),
                 }
             }
+        }
+        DeskCommand::Stats { out, from, to, .. } => {
+            let records = d.stats_records().map_err(|e| anyhow!("{e}"))?;
+            write_stats(&records, from.as_deref(), to.as_deref(), out, json_out)?;
         }
         DeskCommand::Export { id, out, .. } => {
             let report = d.export_case(*id, out).map_err(|e| anyhow!("{e}"))?;
@@ -986,6 +1008,69 @@ pub fn answer(
         println!(
             "Answer {} written, signed and sealed for OMCT; it goes at the next `temoin sync`.",
             m.message.id
+        );
+    }
+    Ok(())
+}
+
+/// The quarter of a date given on the command line (`2024-05`,
+/// `2024-05-17`): `2024-Q2`.
+fn quarter_arg(date: &str) -> Result<String> {
+    let mut parts = date.split('-');
+    match (
+        parts
+            .next()
+            .filter(|y| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit())),
+        parts.next().and_then(|m| m.parse::<u8>().ok()),
+    ) {
+        (Some(y), Some(m @ 1..=12)) => Ok(format!("{y}-Q{}", (m - 1) / 3 + 1)),
+        _ => Err(anyhow!("{date:?} is not a date (YYYY-MM or YYYY-MM-DD)")),
+    }
+}
+
+/// Writes the statistics of `records` to `out` (which must not exist),
+/// cells between the quarters of `from` and `to` when given.
+pub fn write_stats(
+    records: &[temoin_vault::stats::CaseRecords],
+    from: Option<&str>,
+    to: Option<&str>,
+    out: &std::path::Path,
+    json_out: bool,
+) -> Result<()> {
+    use temoin_vault::stats::{cells, csv, shown};
+    let (from, to) = (
+        from.map(quarter_arg).transpose()?,
+        to.map(quarter_arg).transpose()?,
+    );
+    let mut all = cells(records);
+    if from.is_some() || to.is_some() {
+        all.retain(|c, _| {
+            c.quarter != "unknown"
+                && from.as_ref().is_none_or(|f| c.quarter >= *f)
+                && to.as_ref().is_none_or(|t| c.quarter <= *t)
+        });
+    }
+    let text = csv(&all);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out)
+        .with_context(|| format!("cannot create {} (it must not exist)", out.display()))?;
+    std::io::Write::write_all(&mut f, text.as_bytes())?;
+    f.sync_all()?;
+    if json_out {
+        crate::print_json(&json!(all
+            .iter()
+            .map(|(c, v)| json!({
+                "country": c.country, "quarter": c.quarter, "dimension": c.dimension,
+                "value": c.value, "victims": shown(v.len()),
+            }))
+            .collect::<Vec<_>>()))?;
+    } else {
+        println!(
+            "{} cell(s) written to {} (victims whose consent covers anonymised statistics; counts under 5 written <5).",
+            all.len(),
+            out.display()
         );
     }
     Ok(())

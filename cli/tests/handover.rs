@@ -280,6 +280,26 @@ fn a_case_goes_from_the_field_to_the_desk() {
         std::fs::read(evidence[0].as_ref().unwrap().path()).unwrap(),
         photo_bytes
     );
+    // Figures, in one layout at both ends (this case names no victim, so
+    // the header alone: the counting itself is tested in tests/desk_store).
+    let (mine, theirs) = (f.path("device.csv"), f.path("desk.csv"));
+    f.ok(&["stats", "--out", s(&mine)]);
+    assert_ok(&desk(&[
+        "stats",
+        "--dir",
+        s(&o.desk_dir),
+        "--out",
+        s(&theirs),
+    ]));
+    assert_eq!(
+        std::fs::read(&mine).unwrap(),
+        std::fs::read(&theirs).unwrap()
+    );
+    assert!(std::fs::read_to_string(&theirs)
+        .unwrap()
+        .starts_with("country,quarter,dimension,value,victims\n"));
+    let again = desk(&["stats", "--dir", s(&o.desk_dir), "--out", s(&theirs)]);
+    assert!(!again.status.success(), "an existing file was overwritten");
     // A question to the defender, and the answer back.
     let question = f.file(
         "question.txt",

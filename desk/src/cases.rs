@@ -363,6 +363,48 @@ impl Desk {
     }
 }
 
+impl Desk {
+    /// Every received case's latest version, as the statistics count it
+    /// ([`temoin_vault::stats::cells`]): its case record, people, consents
+    /// and violations as the defender sent them. A record that does not
+    /// read as the model's is left out.
+    pub fn stats_records(&self) -> Result<Vec<temoin_vault::stats::CaseRecords>, DeskError> {
+        use temoin_vault::case::{Case, Consent, Person, Violation};
+        let mut out = Vec::new();
+        for row in self.cases()? {
+            let t = self.triage_row(row.id)?;
+            let Some(rid) = t.bundles.last() else {
+                continue;
+            };
+            let received = self
+                .vault_ref()
+                .require::<Received>(*rid)
+                .map_err(store_error)?
+                .record;
+            let m = self.manifest_of(*rid, &received)?;
+            let mut r = temoin_vault::stats::CaseRecords::default();
+            for i in &m.items {
+                let v = i.record.clone();
+                match i.kind.as_str() {
+                    "case" if i.id == m.case_id => r.case = serde_json::from_value::<Case>(v).ok(),
+                    "person" => {
+                        if let Ok(p) = serde_json::from_value::<Person>(v) {
+                            r.people.insert(i.id, p);
+                        }
+                    }
+                    "consent" => r.consents.extend(serde_json::from_value::<Consent>(v).ok()),
+                    "violation" => r
+                        .violations
+                        .extend(serde_json::from_value::<Violation>(v).ok()),
+                    _ => {}
+                }
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
+}
+
 fn damaged(id: ItemId) -> DeskError {
     DeskError::Local(format!(
         "received bundle {id} in the desk's store is damaged: restore the store from a backup"

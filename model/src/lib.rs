@@ -23,5 +23,6 @@ pub mod custody;
 pub mod desk;
 pub mod record;
 pub mod region;
+pub mod stats;
 
 pub use record::{ItemId, Kind, PartialDate, Record};

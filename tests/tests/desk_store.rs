@@ -308,3 +308,92 @@ async fn a_damaged_store_is_named_and_never_exported() {
     assert!(err.contains("damaged"), "{err}");
     assert!(!out.exists(), "a damaged case left files behind");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_counts_what_it_received_as_the_device_counts_it() {
+    use temoin_vault::case::{
+        Case, Consent, ConsentScope, Participant, Person, Role, Violation, ViolationType,
+        Vulnerability,
+    };
+    use temoin_vault::stats::{cells, csv};
+    use temoin_vault::{KdfChoice, PartialDate};
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let mut v = Vault::create(
+        &dir.path().join("vault"),
+        &temoin_vault::Passphrase::from("p"),
+        KdfChoice::Minimum,
+    )
+    .unwrap();
+    let e = omct::enroll(&o.desk, &o.endpoint, &mut v, "counting")
+        .await
+        .unwrap();
+    let mut case = Case::new("Mass arrest at the demonstration");
+    case.country = Some("TN".into());
+    case.incident_start = Some(PartialDate("2024-02-10".into()));
+    // Seven victims: six consent to statistics for themselves, one only to
+    // sharing with OMCT (so she goes to OMCT, but is never counted).
+    let mut people = Vec::new();
+    for i in 0..7 {
+        let mut p = Person::new(format!("Detainee {i}"));
+        if i < 3 {
+            p.vulnerabilities = vec![Vulnerability::ALL[0]];
+        }
+        people.push(v.add(&p).unwrap());
+    }
+    case.participants = people
+        .iter()
+        .map(|p| Participant {
+            person: *p,
+            role: Role::Victim,
+            note: None,
+        })
+        .collect();
+    let case_id = v.add(&case).unwrap();
+    for (i, p) in people.iter().enumerate() {
+        let mut scopes = vec![ConsentScope::ShareWithOmct];
+        if i < 6 {
+            scopes.push(ConsentScope::AnonymisedStatistics);
+        }
+        let mut c = Consent::new(
+            case_id,
+            format!("Detainee {i}"),
+            PartialDate("2024-03-01".into()),
+            scopes,
+        );
+        c.given_by = Some(*p);
+        v.add(&c).unwrap();
+    }
+    v.add(&Violation {
+        case_id,
+        kind: ViolationType::ALL[0],
+        methods: vec![],
+        victims: people.clone(),
+        perpetrators: vec![],
+        place: None,
+        start: None,
+        end: None,
+        description: None,
+    })
+    .unwrap();
+    desk::pull(&o.desk).await.unwrap();
+    let file = dir.path().join("b.tar.age");
+    seal(&mut v, case_id, &e.recipients[0], None, &file);
+    assert!(desk::open(&o.desk, Some(&file)).unwrap()[0].accepted());
+
+    let at_device = csv(&cells(&v.stats_records().unwrap()));
+    let at_desk = csv(&cells(
+        &desk::unlock(&o.desk).unwrap().stats_records().unwrap(),
+    ));
+    assert_eq!(at_desk, at_device, "one layout, one count");
+    let violation = ViolationType::ALL[0].code();
+    let vulnerability = Vulnerability::ALL[0].code();
+    assert_eq!(
+        at_desk,
+        format!(
+            "country,quarter,dimension,value,victims\n\
+             TN,2024-Q1,violation,{violation},6\n\
+             TN,2024-Q1,vulnerability,{vulnerability},<5\n"
+        )
+    );
+}

@@ -26,6 +26,7 @@ pub mod forget;
 pub mod fuzzing;
 pub mod payload;
 pub mod state;
+mod stats_records;
 pub mod verify;
 pub mod wipe;
 
@@ -54,5 +55,5 @@ pub use temoin_crypto::Passphrase;
 /// vault's API takes and returns its types.
 pub use temoin_model::desk as desk_records;
 pub use temoin_model::record::{ItemId, Kind, PartialDate, Record};
-pub use temoin_model::{capture, case, custody, record, region};
+pub use temoin_model::{capture, case, custody, record, region, stats};
 pub use vault::{KdfChoice, Stored, Vault};

@@ -1,0 +1,56 @@
+//! The vault's records as the statistics count them
+//! ([`temoin_model::stats`]).
+
+use std::collections::HashMap;
+
+use temoin_model::stats::CaseRecords;
+
+use crate::case::{Case, Consent, Person, Violation};
+use crate::error::VaultError;
+use crate::record::Kind;
+use crate::vault::Vault;
+
+impl Vault {
+    /// Every case with its people, consents and violations, for
+    /// [`temoin_model::stats::cells`]. People are read only if a violation
+    /// or the case names them.
+    pub fn stats_records(&self) -> Result<Vec<CaseRecords>, VaultError> {
+        let mut out = Vec::new();
+        for case_id in self.list(Kind::Case) {
+            let Some(case) = self.get::<Case>(case_id)? else {
+                continue;
+            };
+            let mut r = CaseRecords {
+                case: Some(case.record),
+                ..CaseRecords::default()
+            };
+            for id in self.list_in_case(case_id, Kind::Consent) {
+                if let Some(c) = self.get::<Consent>(id)? {
+                    r.consents.push(c.record);
+                }
+            }
+            for id in self.list_in_case(case_id, Kind::Violation) {
+                if let Some(v) = self.get::<Violation>(id)? {
+                    r.violations.push(v.record);
+                }
+            }
+            let mut named: Vec<_> = r
+                .violations
+                .iter()
+                .flat_map(|v| v.victims.iter().copied())
+                .collect();
+            if let Some(c) = &r.case {
+                named.extend(c.participants.iter().map(|p| p.person));
+            }
+            let mut people = HashMap::new();
+            for p in named {
+                if let Some(person) = self.get::<Person>(p)? {
+                    people.insert(p, person.record);
+                }
+            }
+            r.people = people;
+            out.push(r);
+        }
+        Ok(out)
+    }
+}
