@@ -342,6 +342,61 @@ fn a_case_goes_from_the_field_to_the_desk() {
         "Done: recorded on 5 March."
     );
     assert_eq!(shown["messages"][1]["status"], "received");
+    // The desk's store, received cases included, backed up and restored
+    // like a vault, to a key kept away from the desk machine.
+    let key = f.path("recovery.key");
+    let keygen = std::process::Command::new("age-keygen")
+        .arg("-o")
+        .arg(&key)
+        .output()
+        .unwrap();
+    let keygen_text = String::from_utf8_lossy(&keygen.stderr).into_owned();
+    let recipient = keygen_text
+        .split_whitespace()
+        .find(|w| w.starts_with("age1"))
+        .unwrap_or_else(|| panic!("{keygen_text}"));
+    let pass = o.desk_dir.with_extension("pass");
+    let backup = f.path("desk-store.age");
+    assert_ok(&temoin_no_vault(&[
+        "--vault",
+        s(&o.desk_dir.join("store")),
+        "--passphrase-file",
+        s(&pass),
+        "backup",
+        "--out",
+        s(&backup),
+        "--recipient",
+        recipient,
+    ]));
+    let restored = f.path("desk-restored");
+    std::fs::create_dir_all(&restored).unwrap();
+    std::fs::copy(&pass, restored.with_extension("pass")).unwrap();
+    assert_ok(&temoin_no_vault(&[
+        "--vault",
+        s(&restored.join("store")),
+        "--passphrase-file",
+        s(&pass),
+        "restore",
+        s(&backup),
+        "--identity",
+        s(&key),
+    ]));
+    let again = assert_json(&desk(&["show", "--dir", s(&restored), &id, "--json"]));
+    assert_eq!(again["manifest"], shown["manifest"]);
+    assert_eq!(again["messages"], shown["messages"]);
+    let out2 = f.path("exported-from-restored");
+    assert_ok(&desk(&[
+        "export",
+        "--dir",
+        s(&restored),
+        &id,
+        "--out",
+        s(&out2),
+    ]));
+    assert_eq!(
+        std::fs::read(out2.join("manifest.json")).unwrap(),
+        std::fs::read(out.join("manifest.json")).unwrap()
+    );
     // Acknowledged by the desk: the server kept nothing (retention 0).
     assert!(!o
         .intake_dir
