@@ -195,12 +195,15 @@ impl Desk {
         let devices = self.registry()?;
         let waiting: Vec<Envelope> = conn.json("/v1/desk/messages").await?;
         for envelope in waiting {
+            // A revoked device (lost, seized) can still sign: nothing it
+            // writes is taken as the defender's word.
             let writer = devices
                 .approved
                 .get(&envelope.device_key_id)
+                .filter(|_| !devices.revoked.contains_key(&envelope.device_key_id))
                 .and_then(|a| DevicePublicKey::from_minisign(&a.public_key).ok());
             let opened = writer
-                .ok_or_else(|| "from a device this desk never approved".to_owned())
+                .ok_or_else(|| "from a device this desk never approved, or revoked".to_owned())
                 .and_then(|key| {
                     open(&envelope, &identities, &key, SigningPurpose::DeviceMessage)
                         .map_err(|e| e.to_string())
@@ -218,8 +221,16 @@ impl Desk {
                         "triage/{}/{}",
                         message.device_key_id, message.case_id
                     ));
-                    let key = format!("{MESSAGES}{case}/{}", message.id);
-                    if self.get(&key)?.is_none() {
+                    if self.vault_ref().kind_of(case) != Some(Kind::Triage) {
+                        report.refused += 1;
+                        self.warn(format!(
+                            "a message from device {} about a case this desk never received was refused",
+                            message.device_key_id
+                        ))?;
+                    } else if self
+                        .get(&format!("{MESSAGES}{case}/{}", message.id))?
+                        .is_none()
+                    {
                         let signed = serde_json::to_string(&signed).map_err(local)?;
                         let id = message.id.clone();
                         self.save_message(

@@ -204,15 +204,25 @@ fn verify_and_seal<R: Read + Send>(
     })
 }
 
-/// Hashes what is read through it.
+/// Hashes what is read through it, and keeps apart a failure to read the
+/// file itself (a disk or a USB stick that fails), which is the desk's
+/// trouble and never a verdict on the bundle.
 struct Hashing<R> {
     inner: R,
     hasher: Sha256,
+    failed: Option<io::ErrorKind>,
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = match self.inner.read(buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(e),
+            Err(e) => {
+                self.failed = Some(e.kind());
+                return Err(e);
+            }
+        };
         self.hasher.update(&buf[..n]);
         Ok(n)
     }
@@ -250,6 +260,7 @@ pub(crate) fn summary_of(m: &Manifest) -> CaseSummary {
         .collect();
     violations.sort();
     violations.dedup();
+    violations.truncate(64);
     CaseSummary {
         title,
         country,
@@ -320,6 +331,7 @@ impl Desk {
         let mut input = Hashing {
             inner: io::BufReader::with_capacity(1024 * 1024, std::fs::File::open(file)?),
             hasher: Sha256::new(),
+            failed: None,
         };
         let report = match decrypt_bundle(&mut input, &identities) {
             Ok(plain) => {
@@ -341,6 +353,12 @@ impl Desk {
         };
         // Whatever the decryption left unread (nothing, for a whole file).
         io::copy(&mut input, &mut io::sink())?;
+        if let Some(kind) = input.failed {
+            return Err(DeskError::Local(format!(
+                "{} could not be read to its end ({kind}); nothing was decided about it: open it again",
+                file.display()
+            )));
+        }
         let sha256 = hex::encode(input.hasher.finalize());
         if let (Some(m), Some(manifest_sha)) = (&report.manifest, &report.manifest_sha256) {
             desk_problems.extend(check_against_registry(
@@ -468,17 +486,26 @@ impl Desk {
         let new_bundle = self.vault().kind_of(rid).is_none();
         if new_bundle {
             let facts = staged.facts().clone();
+            // Fields the device wrote are kept only in a form a record
+            // takes, so that a malformed one can never stop the desk from
+            // filing a genuine bundle (the signed manifest keeps them as
+            // they were).
+            let short = |s: &str| {
+                Some(s.to_owned())
+                    .filter(|s| temoin_vault::record::check_short("field", s).is_ok())
+                    .unwrap_or_else(|| "(not readable)".into())
+            };
             let record = Received {
-                bundle_id: m.bundle_id.clone(),
+                bundle_id: short(&m.bundle_id),
                 sequence: m.sequence,
                 device_key_id: m.device.key_id.clone(),
                 device_label: label.clone(),
                 purpose: m.purpose.code().to_owned(),
                 format: m.format.clone(),
-                sealed_at: m.created_at.clone(),
+                sealed_at: short(&m.created_at),
                 received_at: received_at.clone(),
                 case: m.case_id,
-                supersedes: m.supersedes.as_ref().map(|s| s.bundle_id.clone()),
+                supersedes: m.supersedes.as_ref().map(|s| short(&s.bundle_id)),
                 manifest_sha256: manifest_sha256.clone(),
                 file_sha256,
                 sha256: facts.sha256,
@@ -512,15 +539,36 @@ impl Desk {
             }
             Some(stored) if !stored.record.bundles.contains(&rid) => {
                 let mut row = stored.record;
-                row.bundles.push(rid);
-                row.received_at = received_at;
-                row.summary = summary;
-                row.device_label = label.or(row.device_label);
-                // A new version of a case someone had decided on needs
-                // reading again.
-                if row.state != TriageState::New {
-                    row.state = TriageState::New;
-                    row.note = Some("a new version arrived".into());
+                // In the device's order (its sequence numbers), not the
+                // order of arrival: a server that holds a version back and
+                // delivers it after a later one cannot make it the latest.
+                let mut versions = Vec::with_capacity(row.bundles.len() + 1);
+                for b in &row.bundles {
+                    let r = self
+                        .vault_ref()
+                        .require::<Received>(*b)
+                        .map_err(store_error)?;
+                    versions.push((r.record.sequence, *b));
+                }
+                versions.push((m.sequence, rid));
+                versions.sort();
+                // The oldest versions leave the row (their items stay in the
+                // store) past what a record may list.
+                let keep = versions.len().min(temoin_vault::record::limits::LIST);
+                row.bundles = versions[versions.len() - keep..]
+                    .iter()
+                    .map(|(_, b)| *b)
+                    .collect();
+                if row.bundles.last() == Some(&rid) {
+                    row.received_at = received_at;
+                    row.summary = summary;
+                    row.device_label = label.or(row.device_label);
+                    // A new version of a case someone had decided on needs
+                    // reading again.
+                    if row.state != TriageState::New {
+                        row.state = TriageState::New;
+                        row.note = Some("a new version arrived".into());
+                    }
                 }
                 self.vault().update(tid, &row).map_err(store_error)?;
             }
@@ -533,7 +581,7 @@ impl Desk {
 /// What the desk's register says of a bundle's signer: an unknown device, a
 /// sequence number already used by another bundle, a revoked device.
 /// Records the sequence number of a genuine bundle.
-fn check_against_registry(
+pub(crate) fn check_against_registry(
     devices: &mut Devices,
     report: &Report,
     m: &Manifest,

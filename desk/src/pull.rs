@@ -18,9 +18,6 @@ impl Desk {
         // was opened since the last contact goes to the devices.
         crate::ack::publish_desk_key(self).await?;
         self.relay_acks().await?;
-        // Messages both ways: the devices' answers land under their cases.
-        let exchanged = self.exchange_messages().await?;
-        self.last_exchange = exchanged;
         let dir = self.dir().to_owned();
         let c = self.config()?;
         let conn = Conn::new(&c)?;
@@ -28,6 +25,10 @@ impl Desk {
         let list: Vec<DeviceListing> = conn.json("/v1/desk/devices").await?;
         take_listing(&mut devices, list);
         self.save_registry(&devices)?;
+        // Messages both ways, once the devices just approved are known: the
+        // devices' answers land under their cases.
+        let exchanged = self.exchange_messages().await?;
+        self.last_exchange = exchanged;
         let bundles: Vec<BundleListing> = conn.json("/v1/desk/bundles").await?;
         let mut pulled = Vec::new();
         for b in bundles {

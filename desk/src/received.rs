@@ -9,7 +9,7 @@ use temoin_bundle::{
     read_plain, safe_member_path, Manifest, ReadOptions, MANIFEST, MAX_MANIFEST_BYTES, SIGNATURE,
     SUMS,
 };
-use temoin_crypto::sign::DevicePublicKey;
+use temoin_crypto::sign::{DevicePublicKey, SigningPurpose};
 use temoin_proto::ack::DeskAck;
 use temoin_proto::SignedList;
 
@@ -40,13 +40,29 @@ fn pack(folder: &Path, manifest: &Manifest, out: impl std::io::Write) -> std::io
 }
 
 impl Desk {
-    /// Imports each `opened/<name>/` folder an earlier version left: its
-    /// verdict and acknowledgement go into the store, an accepted bundle's
-    /// files are packed again, verified against the approved device's key
-    /// and sealed in the store, then the folder is removed. A folder that
-    /// no longer verifies stays, named in the desk's warnings.
+    /// Imports each `opened/<name>/` folder an earlier version left: an
+    /// accepted bundle's files are packed again, verified against the
+    /// devices the desk approved and its register (sequence numbers,
+    /// revocations) as a bundle opened now would be, and sealed in the
+    /// store, with its acknowledgement if the desk key signed it; then the
+    /// folder is removed. The folders' own verdicts are never taken on
+    /// their word: a folder that does not verify stays, named in the desk's
+    /// warnings, and a bundle still in the inbox is opened as usual.
     pub(crate) fn migrate_opened(&mut self) -> Result<(), DeskError> {
         let opened = self.dir().join("opened");
+        // Only a real folder: a link put in its place would send the
+        // removals below elsewhere.
+        match std::fs::symlink_metadata(&opened) {
+            Err(_) => return Ok(()),
+            Ok(m) if !m.is_dir() => {
+                self.warn(
+                    "opened is not a folder (a link?): it was left alone, and nothing in it was imported"
+                        .into(),
+                )?;
+                return Ok(());
+            }
+            Ok(_) => {}
+        }
         let Ok(entries) = std::fs::read_dir(&opened) else {
             return Ok(());
         };
@@ -75,51 +91,86 @@ impl Desk {
         Ok(())
     }
 
-    /// Whether the folder's content is in the store now.
+    /// Whether the folder's content is in the store now (or it held none),
+    /// so that it may go.
     fn migrate_folder(&mut self, folder: &Path, name: &str) -> Result<bool, DeskError> {
-        let Ok(verdict) = std::fs::read(folder.join("verification.json")) else {
-            // An open cut short: its file is still in the inbox and is
-            // opened again from the start.
-            return Ok(true);
-        };
-        let Ok(mut verdict) = serde_json::from_slice::<Verdict>(&verdict) else {
+        let verdict = std::fs::read(folder.join("verification.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Verdict>(&b).ok());
+        let unpacked = folder.join(temoin_bundle::MANIFEST).is_file();
+        let Some(mut verdict) = verdict else {
+            // An open cut short (its file is still in the inbox and is
+            // opened again), or not a folder the desk made: only one with
+            // nothing of a bundle in it goes.
+            if !unpacked && uuid::Uuid::parse_str(name).is_ok() {
+                return Ok(true);
+            }
             self.warn(format!(
-                "opened/{name}: its verdict cannot be read; the folder stays"
+                "opened/{name}: not a folder an earlier desk finished; it was left alone"
             ))?;
             return Ok(false);
         };
-        let mut file_sha256 = None;
-        if let Ok(bytes) = std::fs::read(folder.join("acknowledgement.json")) {
-            let ack = serde_json::from_slice::<SignedList>(&bytes)
-                .ok()
-                .and_then(|s| serde_json::from_str::<DeskAck>(&s.list).ok());
-            if let Some(ack) = ack.filter(|a| uuid::Uuid::parse_str(&a.bundle_id).is_ok()) {
-                file_sha256 = Some(ack.sha256.clone()).filter(|s| s.len() == 64);
-                let key = format!("{ACKS}{}", ack.bundle_id);
-                if self.get(&key)?.is_none() {
-                    self.put(&key, &bytes)?;
-                }
+        if !unpacked {
+            // A flagged bundle's folder held its verdict and acknowledgement
+            // only. Its file, if still in the inbox, is judged again now.
+            return Ok(true);
+        }
+        let ack = self.checked_old_ack(folder)?;
+        let file_sha256 = ack
+            .as_ref()
+            .map(|(a, _)| a.sha256.clone())
+            .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()));
+        match self.import_folder(folder, file_sha256)? {
+            Some(case) => verdict.case = Some(case),
+            None => {
+                self.warn(format!(
+                    "opened/{name}: the bundle unpacked there does not verify against the devices this desk approved and its register, so it was not moved into the store; the folder stays"
+                ))?;
+                return Ok(false);
             }
         }
-        if verdict.accepted {
-            match self.import_folder(folder, file_sha256)? {
-                Some(case) => verdict.case = Some(case),
-                None => {
-                    self.warn(format!(
-                        "opened/{name}: the bundle unpacked there no longer verifies against the devices this desk approved, so it was not moved into the store; the folder stays"
-                    ))?;
-                    return Ok(false);
-                }
+        verdict.accepted = true;
+        if let Some((a, bytes)) = ack {
+            let key = format!("{ACKS}{}", a.bundle_id);
+            if self.get(&key)?.is_none() {
+                self.put(&key, &bytes)?;
             }
         }
-        let bytes = serde_json::to_vec(&verdict).map_err(|e| DeskError::Local(e.to_string()))?;
-        self.put(&format!("{VERDICTS}{name}"), &bytes)?;
-        // Its encrypted file, if the inbox still has it: the store has it.
+        // The verdict marks the name done, unless the inbox still holds a
+        // file of that name: that one is opened as usual (the same bundle
+        // lands on the same items; another is judged on its own).
         let inbox = self.dir().join("inbox").join(format!("{name}.tar.age"));
-        if verdict.accepted && inbox.is_file() {
-            std::fs::remove_file(&inbox)?;
+        if !inbox.exists() {
+            let bytes =
+                serde_json::to_vec(&verdict).map_err(|e| DeskError::Local(e.to_string()))?;
+            self.put(&format!("{VERDICTS}{name}"), &bytes)?;
         }
         Ok(true)
+    }
+
+    /// The folder's acknowledgement, if the desk key signed it.
+    fn checked_old_ack(&mut self, folder: &Path) -> Result<Option<(DeskAck, Vec<u8>)>, DeskError> {
+        let Ok(bytes) = std::fs::read(folder.join("acknowledgement.json")) else {
+            return Ok(None);
+        };
+        let Ok(signed) = serde_json::from_slice::<SignedList>(&bytes) else {
+            return Ok(None);
+        };
+        let key = self.desk_key()?.public();
+        if key
+            .verify(
+                SigningPurpose::DeskAck,
+                signed.list.as_bytes(),
+                &signed.signature,
+            )
+            .is_err()
+        {
+            return Ok(None);
+        }
+        Ok(serde_json::from_str::<DeskAck>(&signed.list)
+            .ok()
+            .filter(|a| uuid::Uuid::parse_str(&a.bundle_id).is_ok())
+            .map(|a| (a, bytes)))
     }
 
     /// Packs, verifies and seals one unpacked bundle; the desk's id of its
@@ -178,6 +229,17 @@ impl Desk {
         if !report.genuine() {
             return Ok(None);
         }
+        // The register, as for a bundle opened now: a revoked device's
+        // bundle sealed after its revocation, or a sequence number another
+        // bundle used, is not taken from a folder either.
+        let mut devices = devices;
+        let (Some(m), Some(sha)) = (&report.manifest, &report.manifest_sha256) else {
+            return Ok(None);
+        };
+        if !crate::open::check_against_registry(&mut devices, &report, m, sha).is_empty() {
+            return Ok(None);
+        }
+        self.save_registry(&devices)?;
         let staged = writer.finish().map_err(store_error)?;
         self.file_received(&report, &devices, file_sha256, staged)
             .map(Some)

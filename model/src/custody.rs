@@ -49,10 +49,12 @@ pub enum Action {
     /// acknowledgement, with the reasons, in the entry's `receipt`).
     Flagged,
     /// A message about a case was written here, signed and sealed for the
-    /// other side (the signed message in the entry's `receipt`).
+    /// other side (the SHA-256 of the signed message in the entry's
+    /// `sha256`; never its words, which would travel in the case's
+    /// bundles).
     MessageSent,
     /// A message about a case arrived from the other side and verified
-    /// (the signed message in the entry's `receipt`).
+    /// (the SHA-256 of the signed message in the entry's `sha256`).
     MessageReceived,
 }
 

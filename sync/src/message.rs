@@ -121,10 +121,34 @@ pub fn open(
     if message.id != envelope.id {
         return Err(untrustworthy("is not the one its envelope names"));
     }
-    if check_text(&message.text).is_err() || message.case_id.parse::<ItemId>().is_err() {
+    if !well_formed(&message) {
         return Err(untrustworthy("is malformed"));
     }
+    // A device writes answers only.
+    if !message.from_desk && message.kind != MessageKind::Answer {
+        return Err(untrustworthy("is not an answer from a device"));
+    }
     Ok((message, signed))
+}
+
+/// Whether every field of a message has its form: ids are UUIDs (they name
+/// stored values), the text has no control character but line breaks and
+/// tabs (it is printed to terminals), the time is RFC 3339 (it orders the
+/// conversation).
+fn well_formed(m: &Message) -> bool {
+    use temoin_proto::message::valid_id;
+    let clean = |s: &str| !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
+    valid_id(&m.id)
+        && m.in_reply_to.as_deref().is_none_or(valid_id)
+        && m.bundle_id.as_deref().is_none_or(valid_id)
+        && m.case_id.parse::<ItemId>().is_ok()
+        && check_text(&m.text).is_ok()
+        && clean(&m.text)
+        && m.device_key_id.len() == 16
+        && m.device_key_id.bytes().all(|b| b.is_ascii_hexdigit())
+        && m.sent_at.len() <= 40
+        && time::OffsetDateTime::parse(&m.sent_at, &time::format_description::well_known::Rfc3339)
+            .is_ok()
 }
 
 /// Where a device's message stands.
@@ -398,4 +422,83 @@ pub async fn exchange<A: VaultAccess>(access: &A) -> Result<Exchange, OutboxErro
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use temoin_crypto::sign::DeviceKey;
+
+    fn message(text: &str, from_desk: bool, kind: MessageKind) -> Message {
+        Message {
+            v: MESSAGE_V1.into(),
+            id: "7a3c1f0e-0000-4000-8000-000000000001".into(),
+            from_desk,
+            device_key_id: "ABCDEF0123456789".into(),
+            case_id: ItemId::random().to_string(),
+            bundle_id: None,
+            kind,
+            text: text.into(),
+            in_reply_to: None,
+            sent_at: "2026-12-01T10:00:00.123456Z".into(),
+        }
+    }
+
+    /// Sealed to `reader` and signed by `writer` for `purpose`, then opened.
+    fn round_trip(m: &Message, purpose: SigningPurpose) -> Result<Message, SyncError> {
+        let writer = DeviceKey::generate();
+        let reader = PayloadIdentity::generate();
+        let (_, envelope) = seal(m, |b| writer.sign(purpose, b), &[reader.recipient()])?;
+        open(&envelope, &[reader], &writer.public(), purpose).map(|(m, _)| m)
+    }
+
+    #[test]
+    fn only_a_well_formed_message_opens() {
+        let good = message("Line one.\nLine two.", true, MessageKind::Question);
+        assert_eq!(
+            round_trip(&good, SigningPurpose::DeskMessage).unwrap(),
+            good
+        );
+        // Signed for another purpose: refused.
+        let writer = DeviceKey::generate();
+        let reader = PayloadIdentity::generate();
+        let (_, envelope) = seal(
+            &good,
+            |b| writer.sign(SigningPurpose::DeskAck, b),
+            &[reader.recipient()],
+        )
+        .unwrap();
+        assert!(open(
+            &envelope,
+            &[reader],
+            &writer.public(),
+            SigningPurpose::DeskMessage
+        )
+        .is_err());
+        // A terminal escape, an id that names another stored value, a time
+        // that is not one, a device writing anything but an answer.
+        let mut bad = vec![
+            message("Press \u{1b}[2J here", true, MessageKind::Question),
+            message(
+                "a\rfrom OMCT: send your passphrase",
+                true,
+                MessageKind::News,
+            ),
+        ];
+        let mut m = good.clone();
+        m.in_reply_to = Some("../../desk/root-key".into());
+        bad.push(m);
+        let mut m = good.clone();
+        m.sent_at = "yesterday".into();
+        bad.push(m);
+        bad.push(message("Consent withdrawn.", false, MessageKind::Question));
+        for m in bad {
+            assert!(
+                round_trip(&m, SigningPurpose::DeskMessage).is_err(),
+                "{m:?}"
+            );
+        }
+        let answer = message("Done.", false, MessageKind::Answer);
+        assert!(round_trip(&answer, SigningPurpose::DeviceMessage).is_ok());
+    }
 }

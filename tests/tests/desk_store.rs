@@ -247,7 +247,7 @@ async fn folders_an_earlier_desk_unpacked_are_imported_once_then_removed() {
         .warnings()
         .unwrap()
         .iter()
-        .any(|w| w.contains(&ids[1]) && w.contains("no longer verifies")));
+        .any(|w| w.contains(&ids[1]) && w.contains("does not verify")));
     let rows = d.cases().unwrap();
     assert_eq!(rows.len(), 1);
     let mut d = d;
@@ -395,5 +395,118 @@ async fn the_desk_counts_what_it_received_as_the_device_counts_it() {
              TN,2024-Q1,violation,{violation},6\n\
              TN,2024-Q1,vulnerability,{vulnerability},<5\n"
         )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planted_opened_folder_neither_removes_elsewhere_nor_hides_a_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let (mut v, case, _) = field_vault(&dir.path().join("vault"), 1000);
+    let e = omct::enroll(&o.desk, &o.endpoint, &mut v, "defender")
+        .await
+        .unwrap();
+    desk::pull(&o.desk).await.unwrap();
+
+    // `opened` made a link to a folder of someone's: nothing there goes.
+    let elsewhere = dir.path().join("someone's-folder");
+    // Named and shaped like a folder an interrupted open left (an id, no
+    // bundle in it), which the migration would remove in `opened` itself.
+    let precious = elsewhere.join("7a3c1f0e-0000-4000-8000-000000000009");
+    std::fs::create_dir_all(&precious).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, o.desk.join("opened")).unwrap();
+    // A genuine bundle in the inbox, and a verdict planted to hide it.
+    let file = dir.path().join("b.tar.age");
+    seal(&mut v, case, &e.recipients[0], None, &file);
+    // The bundle's id, as the device's custody log recorded its export.
+    let id = v
+        .custody()
+        .unwrap()
+        .iter()
+        .rev()
+        .find_map(|e| e.body.bundle.as_ref().map(|b| b.id.clone()))
+        .unwrap();
+    std::fs::copy(&file, o.desk.join("inbox").join(format!("{id}.tar.age"))).unwrap();
+    let opened = desk::open(&o.desk, None).unwrap();
+    assert!(precious.is_dir(), "a folder elsewhere was removed");
+    assert!(desk::unlock(&o.desk)
+        .unwrap()
+        .warnings()
+        .unwrap()
+        .iter()
+        .any(|w| w.contains("(a link?)")));
+    assert_eq!(opened.len(), 1);
+    assert!(opened[0].accepted());
+    std::fs::remove_file(o.desk.join("opened")).unwrap();
+
+    // A real folder this time, with a verdict of "flagged" planted for a
+    // bundle still in the inbox: the bundle is judged on its own.
+    let (mut w, other_case, _) = field_vault(&dir.path().join("second"), 1000);
+    let e2 = omct::enroll(&o.desk, &o.endpoint, &mut w, "second")
+        .await
+        .unwrap();
+    desk::pull(&o.desk).await.unwrap();
+    let second = dir.path().join("c.tar.age");
+    seal(&mut w, other_case, &e2.recipients[0], None, &second);
+    let second_id = w
+        .custody()
+        .unwrap()
+        .iter()
+        .rev()
+        .find_map(|e| e.body.bundle.as_ref().map(|b| b.id.clone()))
+        .unwrap();
+    std::fs::copy(
+        &second,
+        o.desk.join("inbox").join(format!("{second_id}.tar.age")),
+    )
+    .unwrap();
+    let planted = o.desk.join("opened").join(&second_id);
+    std::fs::create_dir_all(&planted).unwrap();
+    std::fs::write(
+        planted.join("verification.json"),
+        r#"{"accepted":false,"genuine":false,"intact":false,"problems":[],"desk_problems":["planted"],"bundle_id":null,"device_key_id":null,"sequence":null,"purpose":null,"format":null,"supersedes":null,"manifest_sha256":null}"#,
+    )
+    .unwrap();
+    let opened = desk::open(&o.desk, None).unwrap();
+    assert_eq!(opened.len(), 1, "the planted verdict hid the bundle");
+    assert!(opened[0].accepted(), "{:?}", opened[0].desk_problems);
+    assert!(!o.desk.join("opened").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_held_back_and_delivered_late_is_not_the_latest() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let (mut v, case, _) = field_vault(&dir.path().join("vault"), 1000);
+    let e = omct::enroll(&o.desk, &o.endpoint, &mut v, "defender")
+        .await
+        .unwrap();
+    desk::pull(&o.desk).await.unwrap();
+    let (first, second) = (dir.path().join("v1.tar.age"), dir.path().join("v2.tar.age"));
+    seal(&mut v, case, &e.recipients[0], None, &first);
+    v.add(&temoin_vault::case::Testimony::new(
+        case,
+        "A later account.",
+    ))
+    .unwrap();
+    seal(&mut v, case, &e.recipients[0], None, &second);
+    let id = desk::open(&o.desk, Some(&second)).unwrap()[0].case.unwrap();
+    desk::unlock(&o.desk)
+        .unwrap()
+        .triage(id, desk::TriageState::InReview, None)
+        .unwrap();
+    assert!(desk::open(&o.desk, Some(&first)).unwrap()[0].accepted());
+    let d = desk::unlock(&o.desk).unwrap();
+    let view = d.case(id).unwrap();
+    let sequences: Vec<u64> = view.versions.iter().map(|v| v.received.sequence).collect();
+    assert_eq!(sequences, [1, 2]);
+    assert_eq!(
+        view.manifest.sequence, 2,
+        "the older version became the latest"
+    );
+    assert_eq!(
+        view.row.state,
+        desk::TriageState::InReview,
+        "an older version reset the triage"
     );
 }

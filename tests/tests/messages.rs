@@ -116,6 +116,37 @@ async fn the_desk_asks_and_the_defender_answers_end_to_end() {
         Some(asked.message.id.as_str())
     );
     drop(d);
+    // The correspondence never travels in the case's bundles: a bundle of
+    // the case (to OMCT, to a litigator, for publication: the same custody
+    // entries) holds the entries, not the words.
+    let lit = dir.path().join("litigation.tar.age");
+    let ours = temoin_bundle::PayloadIdentity::generate();
+    v.export_bundle_to_file(
+        case,
+        &temoin_vault::export::ExportOptions {
+            purpose: temoin_bundle::Purpose::ShareWithOmct,
+            recipients: vec![ours.recipient()],
+            supersedes: None,
+        },
+        &lit,
+    )
+    .unwrap();
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(
+        &mut temoin_bundle::decrypt_bundle(
+            std::fs::File::open(&lit).unwrap(),
+            std::slice::from_ref(&ours),
+        )
+        .unwrap(),
+        &mut plain,
+    )
+    .unwrap();
+    for marker in [&b"q7Hk2"[..], b"a9Lp4"] {
+        assert!(
+            memchr::memmem::find(&plain, marker).is_none(),
+            "a message went into a bundle"
+        );
+    }
     // The desk's custody log records both.
     let store = Vault::unlock(&o.desk.join("store"), &Passphrase::from(desk::PASSPHRASE)).unwrap();
     let actions: Vec<Action> = store
@@ -235,6 +266,36 @@ async fn a_message_the_server_altered_readdressed_or_forged_is_refused() {
         .unwrap()
         .iter()
         .any(|e| e.body.action == Action::MessageReceived));
+
+    // A revoked device's answers are not taken as the defender's word.
+    let theirs_row = desk::unlock(&o.desk)
+        .unwrap()
+        .cases()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.device_key_id == theirs)
+        .unwrap();
+    let mut d = desk::unlock(&o.desk).unwrap();
+    let q = d
+        .write_message(theirs_row.id, MessageKind::Question, QUESTION, None)
+        .unwrap();
+    d.exchange_messages().await.unwrap();
+    drop(d);
+    outbox::run_once(&mut other, false).await.unwrap();
+    message::write(&mut other, other_case, ANSWER, Some(&q.message.id)).unwrap();
+    outbox::run_once(&mut other, false).await.unwrap();
+    let mut devices = desk::unlock(&o.desk).unwrap();
+    devices.revoke(&theirs).await.unwrap();
+    drop(devices);
+    let mut d = desk::unlock(&o.desk).unwrap();
+    d.pull().await.unwrap();
+    assert!(d
+        .case(theirs_row.id)
+        .unwrap()
+        .messages
+        .iter()
+        .all(|m| m.message.from_desk));
+    drop(d);
 
     // A device's answer the server altered does not reach the case.
     message::write(&mut v, case, ANSWER, None).unwrap();

@@ -285,8 +285,11 @@ impl Vault {
     /// Records a message about `case` (an item of kind `kind`: a case in a
     /// defender's vault, a received case at OMCT's desk) in the custody log:
     /// `sent` when it was written here and sealed for the other side,
-    /// otherwise it arrived and the caller verified its signature. `signed`
-    /// is the signed message, kept verbatim in the entry with its SHA-256.
+    /// otherwise it arrived and the caller verified its signature. The entry
+    /// holds the SHA-256 of `signed` (the signed message), never its words:
+    /// a case's custody entries travel in its bundles, to a litigator or
+    /// into a publication, and the correspondence must not. The signed
+    /// message itself is kept by the caller, beside the log.
     pub fn record_message(
         &mut self,
         case: ItemId,
@@ -306,7 +309,6 @@ impl Vault {
                 kind: Some(kind),
                 case: Some(case),
                 sha256: Some(hex::encode(sha2::Sha256::digest(signed.as_bytes()))),
-                receipt: Some(signed.to_owned()),
                 ..Event::default()
             },
         )
