@@ -33,6 +33,17 @@ export const commands = {
 	evidenceRedact: (id: string, regions: FractionRect[], cover: CoverChoice, stripMetadata: boolean) => typedError<string, AppError>(__TAURI_INVOKE("evidence_redact", { id, regions, cover, stripMetadata })),
 	custodyLog: (caseId: string | null, item: string | null) => typedError<CustodyView_Serialize, AppError>(__TAURI_INVOKE("custody_log", { caseId, item })),
 	outboxList: () => typedError<OutboxRow_Serialize[], AppError>(__TAURI_INVOKE("outbox_list")),
+	/**  The messages of a case, oldest first. */
+	messagesList: (caseId: string) => typedError<MessageView_Serialize[], AppError>(__TAURI_INVOKE("messages_list", { caseId })),
+	messagesUnread: () => typedError<UnreadMessages, AppError>(__TAURI_INVOKE("messages_unread")),
+	/**  Marks a case's messages as seen. Emits `outbox-changed` (the badge). */
+	messagesMarkRead: (caseId: string) => typedError<number, AppError>(__TAURI_INVOKE("messages_mark_read", { caseId })),
+	/**
+	 *  Answers a message from OMCT's desk: signed with this device's key,
+	 *  sealed to OMCT, recorded in the custody log, sent at the next sync (the
+	 *  outbox is woken at once).
+	 */
+	messageAnswer: (messageId: string, text: string) => typedError<MessageView_Serialize, AppError>(__TAURI_INVOKE("message_answer", { messageId, text })),
 	caseSubmit: (caseId: string) => typedError<string, AppError>(__TAURI_INVOKE("case_submit", { caseId })),
 	outboxRetry: (bundleId: string) => typedError<null, AppError>(__TAURI_INVOKE("outbox_retry", { bundleId })),
 	/**
@@ -1137,6 +1148,45 @@ export type MemoryNotice = {
 	keys_locked: boolean,
 };
 
+/**  One message, as the interface shows it. */
+export type MessageView = MessageView_Serialize | MessageView_Deserialize;
+
+/**  One message, as the interface shows it. */
+export type MessageView_Deserialize = {
+	id: string,
+	case_id: string,
+	/**  Written by OMCT's desk (else by this device). */
+	from_desk: boolean,
+	/**  `acknowledgement`, `question`, `news` or `answer`. */
+	kind: string,
+	text: string,
+	in_reply_to?: string | null,
+	/**  When it was written (RFC 3339). */
+	sent_at: string,
+	/**  `queued` (waiting for the next sync), `sent` or `received`. */
+	status: string,
+	/**  Whether the person has seen it. */
+	read: boolean,
+};
+
+/**  One message, as the interface shows it. */
+export type MessageView_Serialize = {
+	id: string,
+	case_id: string,
+	/**  Written by OMCT's desk (else by this device). */
+	from_desk: boolean,
+	/**  `acknowledgement`, `question`, `news` or `answer`. */
+	kind: string,
+	text: string,
+	in_reply_to: string | null,
+	/**  When it was written (RFC 3339). */
+	sent_at: string,
+	/**  `queued` (waiting for the next sync), `sent` or `received`. */
+	status: string,
+	/**  Whether the person has seen it. */
+	read: boolean,
+};
+
 /**
  *  A method of torture or ill-treatment (after the review of methods in
  *  the Istanbul Protocol and the HURIDOCS "methods of violence").
@@ -1579,6 +1629,15 @@ export type Testimony_Serialize = {
 	complaints: Complaints_Serialize,
 	/**  The testimony as told, in the person's words where possible. */
 	narrative: string,
+};
+
+/**
+ *  How many messages from OMCT's desk the person has not seen, and in which
+ *  cases.
+ */
+export type UnreadMessages = {
+	count: number,
+	cases: string[],
 };
 
 /**

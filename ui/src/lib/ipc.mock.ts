@@ -12,4 +12,5 @@ export { setDuress, removeDuress, backupCreate, backupRestore } from './mock/coe
 export { caseList, caseGet, caseSave, recordSave, recordDelete, consentWithdraw } from './mock/cases';
 export { evidenceImport, evidenceGet, evidenceThumbnail, evidenceRedact, custodyLog } from './mock/evidence';
 export { outboxList, caseSubmit, outboxRetry, caseExport, caseForget, deviceInfo, enroll, setProxy } from './mock/handover';
+export { messagesList, messagesUnread, messagesMarkRead, messageAnswer } from './mock/messages';
 export { onImportProgress, onImportDone, onOutboxChanged, onLocked, onDragDrop, pickFiles, pickFolder } from './mock/events';

@@ -29,10 +29,12 @@ import type {
   ItemId,
   LockReason,
   Loose,
+  MessageView,
   OutboxRow,
   Region,
   SecuritySettings,
   Strength,
+  UnreadMessages,
   Unsubscribe,
   Vocabulary,
   Withdrawal,
@@ -169,6 +171,19 @@ export const caseExport = (caseId: ItemId, folder: string, purpose: ExportPurpos
  */
 export const caseForget = (caseId: ItemId): Promise<ForgetResult> => unwrap(commands.caseForget(caseId));
 export const deviceInfo = (): Promise<DeviceInfo> => unwrap(commands.deviceInfo());
+/** The messages with OMCT's desk about a case, oldest first. */
+export const messagesList = (caseId: ItemId): Promise<MessageView[]> => unwrap(commands.messagesList(caseId));
+/** How many messages from OMCT's desk are unread, and in which cases. */
+export const messagesUnread = (): Promise<UnreadMessages> => unwrap(commands.messagesUnread());
+/** Marks a case's messages as read; emits `outbox-changed` when some were unread. */
+export const messagesMarkRead = (caseId: ItemId): Promise<number> => unwrap(commands.messagesMarkRead(caseId));
+/**
+ * Answers a message from OMCT's desk: signed, sealed to OMCT, recorded in
+ * the custody log, sent at the next sync. Refused (`invalid_input`) when the
+ * text is empty or too long.
+ */
+export const messageAnswer = (messageId: string, text: string): Promise<MessageView> =>
+  unwrap(commands.messageAnswer(messageId, text));
 /**
  * Enrolls this device with the enrollment code OMCT gave (one line,
  * `TEMOIN1-…`; dashes, spaces and line breaks do not matter). Refused

@@ -16,6 +16,7 @@ import type {
   ImportProgress,
   ItemId,
   OutboxRow,
+  UnreadMessages,
   Vocabulary,
 } from './types';
 
@@ -55,6 +56,8 @@ export class Session {
   casesLoaded = $state(false);
   current = $state.raw<CaseDetail | null>(null);
   outbox = $state.raw<OutboxRow[]>([]);
+  /** Messages from OMCT's desk not yet read: how many, and in which cases. */
+  unread = $state.raw<UnreadMessages>({ count: 0, cases: [] });
   device = $state.raw<DeviceInfo | null>(null);
   thumbs = $state.raw<Record<ItemId, string | null>>({});
   jobs = $state.raw<ImportJob[]>([]);
@@ -74,6 +77,7 @@ export class Session {
     this.casesLoaded = false;
     this.current = null;
     this.outbox = [];
+    this.unread = { count: 0, cases: [] };
     this.device = null;
     this.thumbs = {};
     this.jobs = [];
@@ -123,6 +127,10 @@ export class Session {
 
   loadOutbox() {
     return this.keep(() => api().outboxList(), (v) => (this.outbox = v));
+  }
+
+  loadUnread() {
+    return this.keep(() => api().messagesUnread(), (v) => (this.unread = v));
   }
 
   /**

@@ -111,6 +111,8 @@ export type CustodyView = B.CustodyView_Serialize;
 // --- handover --------------------------------------------------------------
 
 export type OutboxRow = B.OutboxRow_Serialize;
+export type MessageView = B.MessageView_Serialize;
+export type UnreadMessages = B.UnreadMessages;
 /** OMCT's desk's signed word on a delivered bundle: accepted (received by OMCT) or flagged, with reasons. */
 export type Acknowledgement = B.AcknowledgementView;
 export type DeviceInfo = B.DeviceInfo_Serialize;

@@ -7,6 +7,7 @@ import type { AppState, DragDrop, DuressOutcome, ErrorCode, ItemId, LockReason, 
 import { script, type Command } from './command';
 import { emit, listeners } from './events';
 import { acknowledge, ENROLL_SERVER, ROOT_MISMATCH } from './handover';
+import { deskWrites } from './messages';
 import { seed } from './seed';
 import { renew, state, vault } from './state';
 import { createVault, wipeVault } from './vault';
@@ -82,6 +83,10 @@ export const mock = {
    */
   acknowledge(bundleId?: string): void {
     acknowledge(vault(), delivered(bundleId), null);
+  },
+  /** OMCT's desk writes to the device about a case (a question by default): it arrives unread. */
+  deskMessage(caseId: ItemId, text: string, kind = 'question'): string {
+    return deskWrites(caseId, text, kind).id;
   },
   /** OMCT's desk opens a delivered submission and refuses it, for these reasons: it becomes `flagged`. */
   flag(reasons: string[], bundleId?: string): void {

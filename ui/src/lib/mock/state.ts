@@ -9,7 +9,7 @@
 // acknowledged.
 
 import { AppError } from '../errors';
-import type { AppState, CustodyRow, DeviceInfo, DuressOutcome, ErrorCode, ItemId, OutboxRow, RecordKind } from '../types';
+import type { AppState, CustodyRow, DeviceInfo, DuressOutcome, ErrorCode, ItemId, MessageView, OutboxRow, RecordKind } from '../types';
 
 export interface Stored {
   kind: RecordKind | 'case' | 'evidence';
@@ -22,6 +22,7 @@ export interface Vault {
   items: Map<ItemId, Stored>;
   custody: CustodyRow[];
   outbox: OutboxRow[];
+  messages: MessageView[];
 }
 
 export type Scripted = { error: ErrorCode; message: string } | { value: unknown };
@@ -80,11 +81,11 @@ export function clone<T>(value: T): T {
 }
 
 export function emptyVault(): Vault {
-  return { items: new Map(), custody: [], outbox: [] };
+  return { items: new Map(), custody: [], outbox: [], messages: [] };
 }
 
 export function copyVault(v: Vault): Vault {
-  return { items: new Map([...v.items].map(([id, s]) => [id, clone(s)])), custody: clone(v.custody), outbox: clone(v.outbox) };
+  return { items: new Map([...v.items].map(([id, s]) => [id, clone(s)])), custody: clone(v.custody), outbox: clone(v.outbox), messages: clone(v.messages) };
 }
 
 /** The open store, or the error a missing or locked vault gives. */
