@@ -225,6 +225,20 @@ impl Desk {
         serde_json::from_slice(&bytes).map_err(|_| damaged(id))
     }
 
+    /// A received case's latest version: the bundle's id in the store, what
+    /// the desk recorded of it, and its signed manifest.
+    fn latest(&self, id: ItemId) -> Result<(ItemId, Received, Manifest), DeskError> {
+        let row = self.triage_row(id)?;
+        let rid = *row.bundles.last().ok_or_else(|| not_found(id))?;
+        let received = self
+            .vault_ref()
+            .require::<Received>(rid)
+            .map_err(store_error)?
+            .record;
+        let manifest = self.manifest_of(rid, &received)?;
+        Ok((rid, received, manifest))
+    }
+
     /// Moves a case to another triage state, recorded as a new revision of
     /// its row and in the custody log.
     pub fn triage(
@@ -260,14 +274,7 @@ impl Desk {
         path: &str,
         out: W,
     ) -> Result<u64, DeskError> {
-        let row = self.triage_row(id)?;
-        let rid = *row.bundles.last().ok_or_else(|| not_found(id))?;
-        let received = self
-            .vault_ref()
-            .require::<Received>(rid)
-            .map_err(store_error)?
-            .record;
-        let manifest = self.manifest_of(rid, &received)?;
+        let (rid, _, manifest) = self.latest(id)?;
         let entry = manifest
             .files
             .iter()
@@ -302,14 +309,7 @@ impl Desk {
     /// leaves the store only this way, and the export is recorded in the
     /// desk's custody log.
     pub fn export_case(&mut self, id: ItemId, out: &Path) -> Result<Report, DeskError> {
-        let row = self.triage_row(id)?;
-        let rid = *row.bundles.last().ok_or_else(|| not_found(id))?;
-        let received = self
-            .vault_ref()
-            .require::<Received>(rid)
-            .map_err(store_error)?
-            .record;
-        let manifest = self.manifest_of(rid, &received)?;
+        let (rid, received, manifest) = self.latest(id)?;
         let key = DevicePublicKey::from_minisign(&manifest.device.public_key)
             .ok()
             .filter(|k| k.id_hex() == received.device_key_id)
@@ -372,16 +372,7 @@ impl Desk {
         use temoin_vault::case::{Case, Consent, Person, Violation};
         let mut out = Vec::new();
         for row in self.cases()? {
-            let t = self.triage_row(row.id)?;
-            let Some(rid) = t.bundles.last() else {
-                continue;
-            };
-            let received = self
-                .vault_ref()
-                .require::<Received>(*rid)
-                .map_err(store_error)?
-                .record;
-            let m = self.manifest_of(*rid, &received)?;
+            let (_, _, m) = self.latest(row.id)?;
             let mut r = temoin_vault::stats::CaseRecords::default();
             for i in &m.items {
                 let v = i.record.clone();

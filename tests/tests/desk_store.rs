@@ -72,16 +72,47 @@ fn seal(
     .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forged_tampered_and_replayed_bundles_never_become_cases() {
+/// A server and a desk on loopback, and a field vault of `evidence_bytes`
+/// of evidence enrolled with them and approved at the desk.
+struct World {
+    dir: tempfile::TempDir,
+    o: omct::Omct,
+    v: Vault,
+    case: temoin_vault::ItemId,
+    evidence: Vec<u8>,
+    /// OMCT's recipient, as the enrollment gave it.
+    omct_key: String,
+}
+
+async fn world(evidence_bytes: usize) -> World {
     let dir = tempfile::tempdir().unwrap();
     let o = omct::start(dir.path(), None).await.unwrap();
-    let (mut v, case, evidence) = field_vault(&dir.path().join("vault"), 200_000);
+    let (mut v, case, evidence) = field_vault(&dir.path().join("vault"), evidence_bytes);
     let e = omct::enroll(&o.desk, &o.endpoint, &mut v, "defender")
         .await
         .unwrap();
     desk::pull(&o.desk).await.unwrap();
-    let omct_key = e.recipients[0].clone();
+    World {
+        dir,
+        o,
+        v,
+        case,
+        evidence,
+        omct_key: e.recipients[0].clone(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_tampered_and_replayed_bundles_never_become_cases() {
+    let World {
+        dir,
+        o,
+        mut v,
+        case,
+        evidence,
+        omct_key,
+        ..
+    } = world(200_000).await;
 
     // A forger's own vault, never approved: signed by its own key.
     let (mut forger, forged_case, _) = field_vault(&dir.path().join("forger"), 1000);
@@ -187,13 +218,15 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn folders_an_earlier_desk_unpacked_are_imported_once_then_removed() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = omct::start(dir.path(), None).await.unwrap();
-    let (mut v, case, evidence) = field_vault(&dir.path().join("vault"), 300_000);
-    let e = omct::enroll(&o.desk, &o.endpoint, &mut v, "defender")
-        .await
-        .unwrap();
-    desk::pull(&o.desk).await.unwrap();
+    let World {
+        dir,
+        o,
+        mut v,
+        case,
+        evidence,
+        omct_key,
+        ..
+    } = world(300_000).await;
     let device = v.device_public_key();
 
     // Two bundles unpacked in the clear, as the desk did before its store
@@ -206,7 +239,7 @@ async fn folders_an_earlier_desk_unpacked_are_imported_once_then_removed() {
             v.add(&temoin_vault::case::Testimony::new(case, "Later."))
                 .unwrap();
         }
-        seal(&mut v, case, &e.recipients[0], Some(&ours), &file);
+        seal(&mut v, case, &omct_key, Some(&ours), &file);
         let tmp = dir.path().join(format!("unpacked{n}"));
         let report = read_bundle(
             std::fs::File::open(&file).unwrap(),
@@ -281,15 +314,16 @@ async fn folders_an_earlier_desk_unpacked_are_imported_once_then_removed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_store_is_named_and_never_exported() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = omct::start(dir.path(), None).await.unwrap();
-    let (mut v, case, _) = field_vault(&dir.path().join("vault"), 100_000);
-    let e = omct::enroll(&o.desk, &o.endpoint, &mut v, "defender")
-        .await
-        .unwrap();
-    desk::pull(&o.desk).await.unwrap();
+    let World {
+        dir,
+        o,
+        mut v,
+        case,
+        omct_key,
+        ..
+    } = world(100_000).await;
     let file = dir.path().join("b.tar.age");
-    seal(&mut v, case, &e.recipients[0], None, &file);
+    seal(&mut v, case, &omct_key, None, &file);
     let id = desk::open(&o.desk, Some(&file)).unwrap()[0].case.unwrap();
     // Someone with the disk changes the sealed archive.
     let blobs = o.desk.join("store").join("blobs");
@@ -328,6 +362,7 @@ async fn the_desk_counts_what_it_received_as_the_device_counts_it() {
     let e = omct::enroll(&o.desk, &o.endpoint, &mut v, "counting")
         .await
         .unwrap();
+    let omct_key = e.recipients[0].clone();
     let mut case = Case::new("Mass arrest at the demonstration");
     case.country = Some("TN".into());
     case.incident_start = Some(PartialDate("2024-02-10".into()));
@@ -378,7 +413,7 @@ async fn the_desk_counts_what_it_received_as_the_device_counts_it() {
     .unwrap();
     desk::pull(&o.desk).await.unwrap();
     let file = dir.path().join("b.tar.age");
-    seal(&mut v, case_id, &e.recipients[0], None, &file);
+    seal(&mut v, case_id, &omct_key, None, &file);
     assert!(desk::open(&o.desk, Some(&file)).unwrap()[0].accepted());
 
     let at_device = csv(&cells(&v.stats_records().unwrap()));
@@ -400,13 +435,14 @@ async fn the_desk_counts_what_it_received_as_the_device_counts_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_planted_opened_folder_neither_removes_elsewhere_nor_hides_a_bundle() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = omct::start(dir.path(), None).await.unwrap();
-    let (mut v, case, _) = field_vault(&dir.path().join("vault"), 1000);
-    let e = omct::enroll(&o.desk, &o.endpoint, &mut v, "defender")
-        .await
-        .unwrap();
-    desk::pull(&o.desk).await.unwrap();
+    let World {
+        dir,
+        o,
+        mut v,
+        case,
+        omct_key,
+        ..
+    } = world(1000).await;
 
     // `opened` made a link to a folder of someone's: nothing there goes.
     let elsewhere = dir.path().join("someone's-folder");
@@ -417,7 +453,7 @@ async fn a_planted_opened_folder_neither_removes_elsewhere_nor_hides_a_bundle() 
     std::os::unix::fs::symlink(&elsewhere, o.desk.join("opened")).unwrap();
     // A genuine bundle in the inbox, and a verdict planted to hide it.
     let file = dir.path().join("b.tar.age");
-    seal(&mut v, case, &e.recipients[0], None, &file);
+    seal(&mut v, case, &omct_key, None, &file);
     // The bundle's id, as the device's custody log recorded its export.
     let id = v
         .custody()
@@ -475,21 +511,22 @@ async fn a_planted_opened_folder_neither_removes_elsewhere_nor_hides_a_bundle() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_version_held_back_and_delivered_late_is_not_the_latest() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = omct::start(dir.path(), None).await.unwrap();
-    let (mut v, case, _) = field_vault(&dir.path().join("vault"), 1000);
-    let e = omct::enroll(&o.desk, &o.endpoint, &mut v, "defender")
-        .await
-        .unwrap();
-    desk::pull(&o.desk).await.unwrap();
+    let World {
+        dir,
+        o,
+        mut v,
+        case,
+        omct_key,
+        ..
+    } = world(1000).await;
     let (first, second) = (dir.path().join("v1.tar.age"), dir.path().join("v2.tar.age"));
-    seal(&mut v, case, &e.recipients[0], None, &first);
+    seal(&mut v, case, &omct_key, None, &first);
     v.add(&temoin_vault::case::Testimony::new(
         case,
         "A later account.",
     ))
     .unwrap();
-    seal(&mut v, case, &e.recipients[0], None, &second);
+    seal(&mut v, case, &omct_key, None, &second);
     let id = desk::open(&o.desk, Some(&second)).unwrap()[0].case.unwrap();
     desk::unlock(&o.desk)
         .unwrap()

@@ -17,7 +17,6 @@ use temoin_crypto::payload::{self, PayloadError};
 use zeroize::Zeroizing;
 
 use crate::case::{Derivation, Evidence};
-use crate::custody::{Action, Event};
 use crate::error::{IngestError, VaultError};
 use crate::file::sync_dir;
 use crate::file::{create_private_new, BLOBS_DIR};
@@ -335,18 +334,12 @@ impl Vault {
         facts: &PayloadFacts,
         why: OriginalUse,
     ) -> Result<(), VaultError> {
-        self.append_custody(
-            match why {
-                OriginalUse::View => Action::ViewOriginal,
-                OriginalUse::Export => Action::ExportOriginal,
-            },
-            Event {
-                item: Some(id),
-                kind: Some(Kind::Evidence),
-                case: Some(evidence.case_id),
-                sha256: Some(facts.sha256.clone()),
-                ..Event::default()
-            },
+        self.record_use(
+            id,
+            Kind::Evidence,
+            Some(evidence.case_id),
+            &facts.sha256,
+            why,
         )
     }
 

@@ -302,6 +302,18 @@ impl Vault {
         sha256: &str,
         why: OriginalUse,
     ) -> Result<(), VaultError> {
+        self.record_use(id, kind, None, sha256, why)
+    }
+
+    /// The custody entry of a payload shown or written out.
+    pub(crate) fn record_use(
+        &mut self,
+        id: ItemId,
+        kind: Kind,
+        case: Option<ItemId>,
+        sha256: &str,
+        why: OriginalUse,
+    ) -> Result<(), VaultError> {
         self.append_custody(
             match why {
                 OriginalUse::View => Action::ViewOriginal,
@@ -310,6 +322,7 @@ impl Vault {
             Event {
                 item: Some(id),
                 kind: Some(kind),
+                case,
                 sha256: Some(sha256.to_owned()),
                 ..Event::default()
             },
