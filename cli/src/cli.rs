@@ -121,17 +121,7 @@ pub enum Command {
     /// violation and vulnerability, only people whose consent covers
     /// anonymised statistics, every count under 5 written `<5`, into a new
     /// CSV file (the layout OMCT's desk writes too).
-    Stats {
-        /// The CSV file to write (must not exist).
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-        /// From this date's quarter on (YYYY-MM or YYYY-MM-DD).
-        #[arg(long, value_name = "DATE")]
-        from: Option<String>,
-        /// Up to this date's quarter.
-        #[arg(long, value_name = "DATE")]
-        to: Option<String>,
-    },
+    Stats(crate::handover::StatsArgs),
     /// Show the messages with OMCT's desk (questions, news, acknowledgements
     /// and your answers), oldest first, and mark them read. Each one from
     /// the desk was verified with OMCT's desk key.

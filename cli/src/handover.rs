@@ -167,15 +167,8 @@ pub enum DeskCommand {
     Stats {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
-        /// The CSV file to write (must not exist).
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-        /// From this date's quarter on (YYYY-MM or YYYY-MM-DD).
-        #[arg(long, value_name = "DATE")]
-        from: Option<String>,
-        /// Up to this date's quarter.
-        #[arg(long, value_name = "DATE")]
-        to: Option<String>,
+        #[command(flatten)]
+        args: StatsArgs,
     },
     /// Write a received case's latest version to a new folder as the
     /// bundle's own files with verification.json, checkable with minisign
@@ -189,6 +182,20 @@ pub enum DeskCommand {
         #[arg(long, value_name = "FOLDER")]
         out: PathBuf,
     },
+}
+
+/// Where `temoin stats` and `desk stats` write, and which quarters.
+#[derive(clap::Args, Debug)]
+pub struct StatsArgs {
+    /// The CSV file to write (must not exist).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// From this date's quarter on (YYYY-MM or YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Up to this date's quarter.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
 }
 
 /// What a desk's message is.
@@ -574,9 +581,9 @@ pub fn desk_cmd(
                 }
             }
         }
-        DeskCommand::Stats { out, from, to, .. } => {
+        DeskCommand::Stats { args, .. } => {
             let records = d.stats_records().map_err(|e| anyhow!("{e}"))?;
-            write_stats(&records, from.as_deref(), to.as_deref(), out, json_out)?;
+            write_stats(&records, args, json_out)?;
         }
         DeskCommand::Export { id, out, .. } => {
             let report = d.export_case(*id, out).map_err(|e| anyhow!("{e}"))?;
@@ -1032,15 +1039,14 @@ fn quarter_arg(date: &str) -> Result<String> {
 /// cells between the quarters of `from` and `to` when given.
 pub fn write_stats(
     records: &[temoin_vault::stats::CaseRecords],
-    from: Option<&str>,
-    to: Option<&str>,
-    out: &std::path::Path,
+    args: &StatsArgs,
     json_out: bool,
 ) -> Result<()> {
     use temoin_vault::stats::{cells, csv, shown};
+    let out = &args.out;
     let (from, to) = (
-        from.map(quarter_arg).transpose()?,
-        to.map(quarter_arg).transpose()?,
+        args.from.as_deref().map(quarter_arg).transpose()?,
+        args.to.as_deref().map(quarter_arg).transpose()?,
     );
     let mut all = cells(records);
     if from.is_some() || to.is_some() {

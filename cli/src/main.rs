@@ -147,11 +147,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let case = parse_id(case_id)?;
             handover::submit(&mut unlock(cli)?, case, cli.json)?;
         }
-        Command::Stats { out, from, to } => {
+        Command::Stats(args) => {
             let records = unlock(cli)?
                 .stats_records()
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            handover::write_stats(&records, from.as_deref(), to.as_deref(), out, cli.json)?
+            handover::write_stats(&records, args, cli.json)?
         }
         Command::Messages { case } => handover::messages(&mut unlock(cli)?, *case, cli.json)?,
         Command::Answer {

@@ -267,7 +267,9 @@ impl Desk {
     /// Writes the file at `path` of a received case's latest version (an
     /// evidence file, say) into `out`, checked against the signed manifest,
     /// and records the view in the custody log. Nothing is written to disk
-    /// by the desk: `out` is the caller's (a window's memory, a pipe).
+    /// by the desk: `out` is the caller's (a window's memory, a pipe). The
+    /// bytes stream into `out` before the hash can be checked: on an error,
+    /// discard what it received.
     pub fn read_file<W: Write>(
         &mut self,
         id: ItemId,

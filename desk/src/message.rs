@@ -19,7 +19,8 @@ use crate::store::{store_error, Desk};
 
 /// Each message, by the desk's id of its case and its own id.
 const MESSAGES: &str = "desk/message/";
-/// Envelopes waiting for the server, by message id.
+/// Envelopes waiting for the server, by the desk's id of the case and the
+/// message's id (the message's own key under [`MESSAGES`]).
 const QUEUE: &str = "desk/message-queue/";
 
 /// A message as the desk keeps it.
@@ -154,7 +155,7 @@ impl Desk {
         };
         self.save_message(case, &stored)?;
         let bytes = serde_json::to_vec(&envelope).map_err(local)?;
-        self.put(&format!("{QUEUE}{}", stored.message.id), &bytes)?;
+        self.put(&format!("{QUEUE}{case}/{}", stored.message.id), &bytes)?;
         self.vault()
             .record_message(case, Kind::Triage, true, &signed)
             .map_err(store_error)?;
@@ -170,7 +171,6 @@ impl Desk {
         let conn = Conn::new(&c)?;
         let mut report = MessageExchange::default();
         for name in self.names(QUEUE)? {
-            let id = name.trim_start_matches(QUEUE).to_owned();
             let Some(bytes) = self.get(&name)? else {
                 continue;
             };
@@ -180,15 +180,12 @@ impl Desk {
             self.remove(&name)?;
             report.sent += 1;
             // Its copy under the case: sent now.
-            for key in self.names(MESSAGES)? {
-                if key.ends_with(&format!("/{id}")) {
-                    if let Some(b) = self.get(&key)? {
-                        let mut m: DeskMessage = serde_json::from_slice(&b).map_err(local)?;
-                        m.status = MessageStatus::Sent;
-                        let bytes = serde_json::to_vec(&m).map_err(local)?;
-                        self.put(&key, &bytes)?;
-                    }
-                }
+            let key = format!("{MESSAGES}{}", name.trim_start_matches(QUEUE));
+            if let Some(b) = self.get(&key)? {
+                let mut m: DeskMessage = serde_json::from_slice(&b).map_err(local)?;
+                m.status = MessageStatus::Sent;
+                let bytes = serde_json::to_vec(&m).map_err(local)?;
+                self.put(&key, &bytes)?;
             }
         }
         let identities = self.identities()?;

@@ -42,6 +42,16 @@ async fn set_sealed(dir: &std::path::Path, id: &str, column: &str, value: &str) 
         .unwrap();
 }
 
+/// The server changes one character of the oldest waiting message's
+/// ciphertext.
+async fn alter_oldest(dir: &std::path::Path) {
+    let (mid, _, sealed) = rows(dir).await.remove(0);
+    let mut bytes = sealed.into_bytes();
+    let at = bytes.len() / 2;
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    set_sealed(dir, &mid, "sealed", &String::from_utf8(bytes).unwrap()).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_desk_asks_and_the_defender_answers_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
@@ -193,17 +203,7 @@ async fn a_message_the_server_altered_readdressed_or_forged_is_refused() {
         .unwrap();
     d.exchange_messages().await.unwrap();
     drop(d);
-    let (mid, _, sealed) = rows(&o.intake).await.remove(0);
-    let mut bytes = sealed.into_bytes();
-    let at = bytes.len() / 2;
-    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
-    set_sealed(
-        &o.intake,
-        &mid,
-        "sealed",
-        &String::from_utf8(bytes).unwrap(),
-    )
-    .await;
+    alter_oldest(&o.intake).await;
     let report = outbox::run_once(&mut v, false).await.unwrap();
     assert_eq!(report.messages.refused, 1, "{report:?}");
     assert!(message::list(&v).unwrap().is_empty());
@@ -300,17 +300,7 @@ async fn a_message_the_server_altered_readdressed_or_forged_is_refused() {
     // A device's answer the server altered does not reach the case.
     message::write(&mut v, case, ANSWER, None).unwrap();
     outbox::run_once(&mut v, false).await.unwrap();
-    let (mid, _, sealed) = rows(&o.intake).await.remove(0);
-    let mut bytes = sealed.into_bytes();
-    let at = bytes.len() / 2;
-    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
-    set_sealed(
-        &o.intake,
-        &mid,
-        "sealed",
-        &String::from_utf8(bytes).unwrap(),
-    )
-    .await;
+    alter_oldest(&o.intake).await;
     let mut d = desk::unlock(&o.desk).unwrap();
     d.pull().await.unwrap();
     assert_eq!(d.last_exchange().refused, 1);
