@@ -303,6 +303,34 @@ impl Desk {
         Ok(entry.size)
     }
 
+    /// Verifies a received case's latest version again from the store, as
+    /// it was verified when it arrived: the signature with the key of the
+    /// device that sent it, every file's hash, the sender's custody
+    /// entries. Nothing is written anywhere; the store's payload is also
+    /// checked whole against the hash recorded when it was sealed.
+    pub fn verify_case(&self, id: ItemId) -> Result<Report, DeskError> {
+        let (rid, received, manifest) = self.latest(id)?;
+        let key = DevicePublicKey::from_minisign(&manifest.device.public_key)
+            .ok()
+            .filter(|k| k.id_hex() == received.device_key_id)
+            .ok_or_else(|| damaged(rid))?;
+        let identities = self.identities()?;
+        let mut reader = self
+            .vault_ref()
+            .payload_reader::<Received>(rid)
+            .map_err(store_error)?;
+        let report = read_plain(
+            &mut reader,
+            &identities,
+            &ReadOptions {
+                trusted_devices: std::slice::from_ref(&key),
+                out_dir: None,
+            },
+        );
+        reader.finish().map_err(|_| damaged(rid))?;
+        Ok(report)
+    }
+
     /// Writes a received case's latest version to the folder `out` (new or
     /// empty) as the bundle's own files (manifest, signature, `SHA256SUMS`,
     /// evidence, the sender's custody entries, README) with

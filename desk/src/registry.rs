@@ -238,6 +238,9 @@ pub struct DeviceRow {
     /// Numbers below that never seen: bundles lost, withheld, or still on
     /// their way (a USB stick).
     pub gaps: Vec<u64>,
+    /// The fingerprint of its signing key as six words, for the officer and
+    /// the defender to compare over the phone (approved devices only).
+    pub words: Option<String>,
 }
 
 /// Numbers from 1 to the highest seen that were not seen.
@@ -259,7 +262,11 @@ impl Desk {
     /// numbers and gaps.
     pub fn devices(&self) -> Result<Vec<DeviceRow>, DeskError> {
         let d = self.registry()?;
-        let row = |key_id: &String, label: &str, recipient: Option<String>, known: bool| {
+        let row = |key_id: &String,
+                   label: &str,
+                   recipient: Option<String>,
+                   public_key: Option<&str>,
+                   known: bool| {
             let seen = d.sequences.get(key_id);
             let revoked_at = d.revoked.get(key_id).cloned();
             DeviceRow {
@@ -275,20 +282,28 @@ impl Desk {
                 revoked_at,
                 last_sequence: seen.and_then(|s| s.keys().next_back().copied()),
                 gaps: seen.map(|s| gaps(s.keys().copied())).unwrap_or_default(),
+                words: public_key.map(|k| fingerprint_words(&root_fingerprint(k))),
             }
         };
         let mut rows: Vec<DeviceRow> = d
             .approved
             .iter()
-            .map(|(id, a)| row(id, &a.label, a.recipient.clone(), true))
+            .map(|(id, a)| row(id, &a.label, a.recipient.clone(), Some(&a.public_key), true))
             .collect();
         rows.extend(
             d.unknown
                 .keys()
                 .filter(|id| !d.approved.contains_key(*id))
-                .map(|id| row(id, "", None, false)),
+                .map(|id| row(id, "", None, None, false)),
         );
         Ok(rows)
+    }
+
+    /// OMCT's root key fingerprint (hex) and its first 66 bits as six
+    /// words: what an enrollment code carries and the defender's app shows.
+    pub fn root_words(&self) -> Result<(String, String), DeskError> {
+        let fp = root_fingerprint(&self.root_public()?);
+        Ok((hex::encode(fp), fingerprint_words(&fp)))
     }
 
     /// What the desk noticed that a person should know (a damaged download,

@@ -69,7 +69,7 @@ pub fn start_idle_timer(app: AppHandle) {
             tokio::time::sleep(Duration::from_secs(5)).await;
             let session: Shared = Arc::clone(app.state::<Shared>().inner());
             let minutes = session.auto_lock_minutes();
-            if minutes == 0 || !session.is_unlocked() {
+            if minutes == 0 || !session.anything_open() {
                 continue;
             }
             if session.idle_seconds() >= u64::from(minutes) * 60 {

@@ -53,6 +53,21 @@ pub struct Settings {
     /// The neutral face: a plain window title, icon and launcher entry.
     #[serde(default)]
     pub neutral: bool,
+    /// What this installation is for, chosen at first run: documenting
+    /// cases, or OMCT's desk receiving them. Kept beside the language,
+    /// readable before unlock, because the first screen depends on it.
+    #[serde(default)]
+    pub mode: Option<AppMode>,
+}
+
+/// The two faces of the one app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum AppMode {
+    /// "I document cases": the defender's vault.
+    Field,
+    /// "I receive cases at OMCT's desk": the desk's store.
+    Desk,
 }
 
 impl Default for Settings {
@@ -60,6 +75,7 @@ impl Default for Settings {
         Settings {
             language: "en".into(),
             neutral: false,
+            mode: None,
         }
     }
 }
@@ -80,7 +96,17 @@ pub struct Session {
     auto_lock_minutes: AtomicU32,
     settings: Mutex<Settings>,
     pub demo: Option<Demo>,
+    /// The desk folder (desk mode): `TEMOIN_DESK_DIR`, else `home/desk`.
+    desk_dir: PathBuf,
+    /// The open desk. Each command clones the handle and works on it; lock
+    /// drops this one, so the desk's keys go with the last command still
+    /// holding it (a pull waiting on the network) and no later command
+    /// can reach it.
+    desk: Mutex<Option<DeskHandle>>,
 }
+
+/// The open desk, as commands share it.
+pub type DeskHandle = Arc<tokio::sync::Mutex<temoin_desk::Desk>>;
 
 impl Session {
     /// Enrolls the open vault's device with the enrollment code OMCT gave:
@@ -105,7 +131,12 @@ impl Session {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
+        let desk_dir = std::env::var_os("TEMOIN_DESK_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| home.join("desk"));
         Session {
+            desk_dir,
+            desk: Mutex::new(None),
             home,
             vault: RwLock::new(None),
             generation: AtomicU64::new(0),
@@ -201,6 +232,46 @@ impl Session {
         self.vault.read().map(|v| v.is_some()).unwrap_or(false)
     }
 
+    /// Whether the vault or the desk is open (what the idle lock watches).
+    pub fn anything_open(&self) -> bool {
+        self.is_unlocked() || self.desk_open()
+    }
+
+    pub fn set_mode(&self, mode: AppMode) -> Result<(), AppError> {
+        self.change_settings(|s| s.mode = Some(mode))
+    }
+
+    /// The desk folder of this installation.
+    pub fn desk_dir(&self) -> &Path {
+        &self.desk_dir
+    }
+
+    /// Whether a desk was made in the desk folder.
+    pub fn desk_exists(&self) -> bool {
+        self.desk_dir.join("store").exists()
+    }
+
+    fn desk_slot(&self) -> std::sync::MutexGuard<'_, Option<DeskHandle>> {
+        self.desk.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn desk_open(&self) -> bool {
+        self.desk_slot().is_some()
+    }
+
+    /// Makes `desk` the open desk.
+    pub fn open_desk(&self, desk: temoin_desk::Desk) {
+        *self.desk_slot() = Some(Arc::new(tokio::sync::Mutex::new(desk)));
+        self.touch();
+    }
+
+    /// The open desk, or `Locked`.
+    pub fn desk(&self) -> Result<DeskHandle, AppError> {
+        self.desk_slot()
+            .clone()
+            .ok_or_else(|| AppError::new(crate::error::ErrorCode::Locked, "the desk is locked"))
+    }
+
     /// How many items the open vault holds back as damaged, and how many
     /// things unlock found put back from an older copy (0, 0 when locked).
     pub fn damage(&self) -> (usize, usize) {
@@ -236,13 +307,14 @@ impl Session {
     /// zeroizes its keys). Returns whether a vault was open.
     pub fn lock(&self) -> bool {
         self.generation.fetch_add(1, Ordering::SeqCst);
+        let desk = self.desk_slot().take().is_some();
         let vault = self.write_slot().take();
         match vault {
             Some(v) => {
                 v.lock();
                 true
             }
-            None => false,
+            None => desk,
         }
     }
 

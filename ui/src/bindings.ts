@@ -65,6 +65,80 @@ export const commands = {
 	 */
 	clipboardCopied: () => typedError<null, AppError>(__TAURI_INVOKE("clipboard_copied")),
 	/**
+	 *  Chooses what this installation is for, at first run. Refused once a
+	 *  vault or a desk exists here for the other mode, or while one is open.
+	 */
+	setMode: (mode: AppMode) => typedError<null, AppError>(__TAURI_INVOKE("set_mode", { mode })),
+	/**
+	 *  Makes the desk: OMCT's keys sealed in a new store with the passphrase,
+	 *  the signed recipient list published on the intake server (its address,
+	 *  certificate pin and the desk token from `intake init`).
+	 */
+	deskCreate: (passphrase: string, server: string, pin: string, deskToken: string) => typedError<null, AppError>(__TAURI_INVOKE("desk_create", { passphrase, server, pin, deskToken })),
+	/**  Opens the desk with its passphrase. */
+	deskUnlock: (passphrase: string) => typedError<null, AppError>(__TAURI_INVOKE("desk_unlock", { passphrase })),
+	/**
+	 *  Takes what arrived: fetches new bundles and messages from the intake
+	 *  server, opens every bundle into the store (verified first; a flagged
+	 *  one never becomes a case), then relays the signed acknowledgements.
+	 */
+	deskPull: () => typedError<DeskPullReport, AppError>(__TAURI_INVOKE("desk_pull")),
+	/**
+	 *  The inbox: urgent cases first, then the latest received; narrowed by
+	 *  words, a triage state, urgency.
+	 */
+	deskCases: (search: string | null, state: string | null, urgentOnly: boolean) => typedError<DeskCaseRow_Serialize[], AppError>(__TAURI_INVOKE("desk_cases", { search, state, urgentOnly })),
+	/**
+	 *  A received case read whole: every record the defender sent, its
+	 *  evidence with capture metadata, what was withheld and why, the versions
+	 *  with their verification, the signing device, the triage and the
+	 *  messages.
+	 */
+	deskCase: (id: string) => typedError<DeskCaseView_Serialize, AppError>(__TAURI_INVOKE("desk_case", { id })),
+	deskVerify: (id: string) => typedError<DeskCheck, AppError>(__TAURI_INVOKE("desk_verify", { id })),
+	/**
+	 *  An evidence file of a received case, from the store into the window:
+	 *  checked against its signed hash, its view recorded in the custody log.
+	 *  An image is decoded by the bounded decoder and re-encoded, so the web
+	 *  view never parses a received image; a PDF goes as it is, to pdf.js.
+	 */
+	deskFile: (id: string, path: string) => typedError<DeskFileView, AppError>(__TAURI_INVOKE("desk_file", { id, path })),
+	/**
+	 *  Moves a case along new → in_review → accepted, declined or
+	 *  needs_information → closed, with a note; recorded.
+	 */
+	deskTriage: (id: string, state: string, note: string | null) => typedError<DeskCaseRow_Serialize, AppError>(__TAURI_INVOKE("desk_triage", { id, state, note })),
+	/**
+	 *  Writes a message to the device that sent a case: signed by the desk,
+	 *  sealed to that device, queued for the next pull (sent at once if the
+	 *  server answers).
+	 */
+	deskMessage: (id: string, kind: string, text: string, inReplyTo: string | null) => typedError<DeskMessageView_Serialize, AppError>(__TAURI_INVOKE("desk_message", { id, kind, text, inReplyTo })),
+	/**
+	 *  Exports a case to a new folder the officer chose: the bundle's own
+	 *  files with `verification.json`, checked by `minisign` and `sha256sum`
+	 *  without Témoin. Recorded in the desk's custody log.
+	 */
+	deskExport: (id: string, folder: string) => typedError<number, AppError>(__TAURI_INVOKE("desk_export", { id, folder })),
+	deskDevices: () => typedError<DeskDevices_Serialize, AppError>(__TAURI_INVOKE("desk_devices")),
+	/**
+	 *  Issues an enrollment code for a device: one use, valid for
+	 *  `valid_hours`.
+	 */
+	deskEnroll: (label: string, validHours: number) => typedError<DeskCode, AppError>(__TAURI_INVOKE("desk_enroll", { label, validHours })),
+	/**  Revokes a device: recorded at the desk first, then on the server. */
+	deskRevoke: (keyId: string) => typedError<null, AppError>(__TAURI_INVOKE("desk_revoke", { keyId })),
+	/**
+	 *  The figures, from people whose consent covers anonymised statistics
+	 *  only; a cell under 5 has no number.
+	 */
+	deskStats: () => typedError<StatsCell_Serialize[], AppError>(__TAURI_INVOKE("desk_stats")),
+	/**
+	 *  Writes the figures as CSV (the layout of `desk stats`) to a file the
+	 *  officer chose.
+	 */
+	deskStatsExport: (path: string) => typedError<null, AppError>(__TAURI_INVOKE("desk_stats_export", { path })),
+	/**
 	 *  Destroys the vault now: the key slots first, before taking any lock
 	 *  (an export, a submission or a backup holds the vault for its whole
 	 *  length, and the wipe must not wait for it: it stops at its next write,
@@ -219,6 +293,13 @@ export type AppError = {
 	message: string,
 };
 
+/**  The two faces of the one app. */
+export type AppMode = 
+/**  "I document cases": the defender's vault. */
+"field" | 
+/**  "I receive cases at OMCT's desk": the desk's store. */
+"desk";
+
 export type AppState = AppState_Serialize | AppState_Deserialize;
 
 export type AppState_Deserialize = {
@@ -234,6 +315,12 @@ export type AppState_Deserialize = {
 	memory: MemoryNotice,
 	/**  What unlock found wrong with the open vault. */
 	damage: DamageNotice,
+	/**  What this installation is for (`null` until chosen at first run). */
+	mode?: AppMode | null,
+	/**  A desk was made in this installation's desk folder. */
+	desk_exists: boolean,
+	/**  The desk is open. */
+	desk_unlocked: boolean,
 };
 
 export type AppState_Serialize = {
@@ -249,6 +336,12 @@ export type AppState_Serialize = {
 	memory: MemoryNotice,
 	/**  What unlock found wrong with the open vault. */
 	damage: DamageNotice,
+	/**  What this installation is for (`null` until chosen at first run). */
+	mode: AppMode | null,
+	/**  A desk was made in this installation's desk folder. */
+	desk_exists: boolean,
+	/**  The desk is open. */
+	desk_unlocked: boolean,
 };
 
 export type BackupResult = {
@@ -680,6 +773,401 @@ export type Derivation = {
 	original_sha256: string,
 	/**  What was done, in order. */
 	operations: Operation[],
+};
+
+/**  One received case in the inbox. */
+export type DeskCaseRow = DeskCaseRow_Serialize | DeskCaseRow_Deserialize;
+
+/**  One received case in the inbox. */
+export type DeskCaseRow_Deserialize = {
+	id: string,
+	case_id: string,
+	title: string,
+	country?: string | null,
+	urgent: boolean,
+	violations: string[],
+	/**
+	 *  `new`, `in_review`, `accepted`, `declined`, `needs_information`,
+	 *  `closed`.
+	 */
+	state: string,
+	received_at: string,
+	device_key_id: string,
+	device_label?: string | null,
+	versions: number,
+	/**
+	 *  Messages from the device not yet answered or seen (received after
+	 *  the desk's last message on the case).
+	 */
+	waiting_messages: number,
+};
+
+/**  One received case in the inbox. */
+export type DeskCaseRow_Serialize = {
+	id: string,
+	case_id: string,
+	title: string,
+	country: string | null,
+	urgent: boolean,
+	violations: string[],
+	/**
+	 *  `new`, `in_review`, `accepted`, `declined`, `needs_information`,
+	 *  `closed`.
+	 */
+	state: string,
+	received_at: string,
+	device_key_id: string,
+	device_label: string | null,
+	versions: number,
+	/**
+	 *  Messages from the device not yet answered or seen (received after
+	 *  the desk's last message on the case).
+	 */
+	waiting_messages: number,
+};
+
+/**  A received case read whole. */
+export type DeskCaseView = DeskCaseView_Serialize | DeskCaseView_Deserialize;
+
+/**  A received case read whole. */
+export type DeskCaseView_Deserialize = {
+	row: DeskCaseRow_Deserialize,
+	history: DeskTriageStep_Deserialize[],
+	versions: DeskVersion_Deserialize[],
+	case?: Case_Deserialize | null,
+	people: DeskEntry<Person_Deserialize>[],
+	testimonies: DeskEntry<Testimony_Deserialize>[],
+	violations: DeskEntry<Violation_Deserialize>[],
+	places: DeskEntry<Place_Deserialize>[],
+	perpetrators: DeskEntry<Perpetrator_Deserialize>[],
+	follow_ups: DeskEntry<FollowUp_Deserialize>[],
+	consents: DeskEntry<Consent_Deserialize>[],
+	evidence: DeskEvidence_Deserialize[],
+	/**  Records that do not read as the model's (kind and id only). */
+	unreadable: DeskWithheld[],
+	withheld: DeskWithheld[],
+	changed: DeskChange[],
+	messages: DeskMessageView_Deserialize[],
+	signer: DeskSigner_Deserialize,
+	/**  The fingerprints of the age recipients the bundle was sealed to. */
+	recipients: string[],
+};
+
+/**  A received case read whole. */
+export type DeskCaseView_Serialize = {
+	row: DeskCaseRow_Serialize,
+	history: DeskTriageStep_Serialize[],
+	versions: DeskVersion_Serialize[],
+	case: Case_Serialize | null,
+	people: DeskEntry<Person_Serialize>[],
+	testimonies: DeskEntry<Testimony_Serialize>[],
+	violations: DeskEntry<Violation_Serialize>[],
+	places: DeskEntry<Place_Serialize>[],
+	perpetrators: DeskEntry<Perpetrator_Serialize>[],
+	follow_ups: DeskEntry<FollowUp_Serialize>[],
+	consents: DeskEntry<Consent_Serialize>[],
+	evidence: DeskEvidence_Serialize[],
+	/**  Records that do not read as the model's (kind and id only). */
+	unreadable: DeskWithheld[],
+	withheld: DeskWithheld[],
+	changed: DeskChange[],
+	messages: DeskMessageView_Serialize[],
+	signer: DeskSigner_Serialize,
+	/**  The fingerprints of the age recipients the bundle was sealed to. */
+	recipients: string[],
+};
+
+/**  What changed since the version before. */
+export type DeskChange = {
+	id: string,
+	kind: string,
+	/**  `added`, `changed` or `removed`. */
+	change: string,
+};
+
+/**  The case verified again from the store, now. */
+export type DeskCheck = {
+	/**
+	 *  Signature, every hash and every custody entry hold, and the signer
+	 *  is the device that sent it.
+	 */
+	genuine: boolean,
+	signature_valid: boolean,
+	files_verified: number,
+	custody_verified: number,
+	/**  What did not hold, as `code: detail` lines. */
+	problems: string[],
+};
+
+/**  An enrollment code made from the screen. */
+export type DeskCode = {
+	code: string,
+	label: string,
+	expires_at: string,
+	root_fingerprint: string,
+	root_words: string,
+	qr: QrMatrix,
+};
+
+/**  A device on the devices screen. */
+export type DeskDevice = DeskDevice_Serialize | DeskDevice_Deserialize;
+
+/**  A device on the devices screen. */
+export type DeskDevice_Deserialize = {
+	key_id: string,
+	label: string,
+	/**  `approved`, `revoked` or `unknown`. */
+	status: string,
+	revoked_at?: string | null,
+	last_sequence?: number | null,
+	/**
+	 *  Sequence numbers never seen below the last (lost, withheld, or on
+	 *  their way).
+	 */
+	gaps: number[],
+	/**  When a case from it was last received. */
+	last_contact?: string | null,
+	/**  Its key's fingerprint in six words, to read over the phone. */
+	words?: string | null,
+};
+
+/**  A device on the devices screen. */
+export type DeskDevice_Serialize = {
+	key_id: string,
+	label: string,
+	/**  `approved`, `revoked` or `unknown`. */
+	status: string,
+	revoked_at: string | null,
+	last_sequence: number | null,
+	/**
+	 *  Sequence numbers never seen below the last (lost, withheld, or on
+	 *  their way).
+	 */
+	gaps: number[],
+	/**  When a case from it was last received. */
+	last_contact: string | null,
+	/**  Its key's fingerprint in six words, to read over the phone. */
+	words: string | null,
+};
+
+/**
+ *  The devices screen: the devices, OMCT's root fingerprint, what the desk
+ *  noticed.
+ */
+export type DeskDevices = DeskDevices_Serialize | DeskDevices_Deserialize;
+
+/**
+ *  The devices screen: the devices, OMCT's root fingerprint, what the desk
+ *  noticed.
+ */
+export type DeskDevices_Deserialize = {
+	devices: DeskDevice_Deserialize[],
+	root_fingerprint: string,
+	root_words: string,
+	warnings: string[],
+};
+
+/**
+ *  The devices screen: the devices, OMCT's root fingerprint, what the desk
+ *  noticed.
+ */
+export type DeskDevices_Serialize = {
+	devices: DeskDevice_Serialize[],
+	root_fingerprint: string,
+	root_words: string,
+	warnings: string[],
+};
+
+/**  One stored record of a received case, as the field side shows records. */
+export type DeskEntry<T> = {
+	id: string,
+	revision: number,
+	record: T,
+	/**
+	 *  Fields about a person who did not consent to this purpose were
+	 *  blanked by the sender.
+	 */
+	redacted: boolean,
+};
+
+/**
+ *  An evidence file of a received case: its record (capture metadata
+ *  included) and its file in the bundle.
+ */
+export type DeskEvidence = DeskEvidence_Serialize | DeskEvidence_Deserialize;
+
+/**
+ *  An evidence file of a received case: its record (capture metadata
+ *  included) and its file in the bundle.
+ */
+export type DeskEvidence_Deserialize = {
+	id: string,
+	record: Evidence_Deserialize,
+	/**  Its path in the bundle, when the file was sent. */
+	path?: string | null,
+	sha256?: string | null,
+	size: number,
+	media_type: string,
+	/**
+	 *  The window can show it from the store (an image, a PDF, not too
+	 *  large).
+	 */
+	viewable: boolean,
+};
+
+/**
+ *  An evidence file of a received case: its record (capture metadata
+ *  included) and its file in the bundle.
+ */
+export type DeskEvidence_Serialize = {
+	id: string,
+	record: Evidence_Serialize,
+	/**  Its path in the bundle, when the file was sent. */
+	path: string | null,
+	sha256: string | null,
+	size: number,
+	media_type: string,
+	/**
+	 *  The window can show it from the store (an image, a PDF, not too
+	 *  large).
+	 */
+	viewable: boolean,
+};
+
+/**  An evidence file as the window shows it. */
+export type DeskFileView = {
+	/**
+	 *  What the data is now: `image/jpeg` for an image (re-encoded),
+	 *  `application/pdf` for a PDF.
+	 */
+	media_type: string,
+	/**  The bytes, base64. */
+	data: string,
+};
+
+/**  A message on a case, as the desk shows it. */
+export type DeskMessageView = DeskMessageView_Serialize | DeskMessageView_Deserialize;
+
+/**  A message on a case, as the desk shows it. */
+export type DeskMessageView_Deserialize = {
+	id: string,
+	from_desk: boolean,
+	kind: string,
+	text: string,
+	in_reply_to?: string | null,
+	sent_at: string,
+	/**  `queued`, `sent` or `received`. */
+	status: string,
+};
+
+/**  A message on a case, as the desk shows it. */
+export type DeskMessageView_Serialize = {
+	id: string,
+	from_desk: boolean,
+	kind: string,
+	text: string,
+	in_reply_to: string | null,
+	sent_at: string,
+	/**  `queued`, `sent` or `received`. */
+	status: string,
+};
+
+/**  What one pull and open did, in numbers and codes (no case content). */
+export type DeskPullReport = {
+	/**  Bundles fetched from the server. */
+	pulled: number,
+	/**  Bundles opened, verified and filed as cases. */
+	accepted: number,
+	/**  Bundles that did not verify: never cases, kept as ciphertext. */
+	flagged: number,
+	/**  Why, as problem codes, one line a flagged bundle. */
+	problems: string[],
+	/**  Messages from devices received and verified. */
+	messages: number,
+	/**  Relayed messages refused (they did not verify). */
+	messages_refused: number,
+};
+
+/**  The signing device as the desk's registry knows it now. */
+export type DeskSigner = DeskSigner_Serialize | DeskSigner_Deserialize;
+
+/**  The signing device as the desk's registry knows it now. */
+export type DeskSigner_Deserialize = {
+	key_id: string,
+	label?: string | null,
+	/**  `approved`, `revoked` or `unknown`. */
+	status: string,
+	revoked_at?: string | null,
+	/**  The key's fingerprint as six words. */
+	words: string,
+};
+
+/**  The signing device as the desk's registry knows it now. */
+export type DeskSigner_Serialize = {
+	key_id: string,
+	label: string | null,
+	/**  `approved`, `revoked` or `unknown`. */
+	status: string,
+	revoked_at: string | null,
+	/**  The key's fingerprint as six words. */
+	words: string,
+};
+
+/**  A triage step. */
+export type DeskTriageStep = DeskTriageStep_Serialize | DeskTriageStep_Deserialize;
+
+/**  A triage step. */
+export type DeskTriageStep_Deserialize = {
+	state: string,
+	note?: string | null,
+	revision: number,
+};
+
+/**  A triage step. */
+export type DeskTriageStep_Serialize = {
+	state: string,
+	note: string | null,
+	revision: number,
+};
+
+/**  One version of a case, as the desk received it. */
+export type DeskVersion = DeskVersion_Serialize | DeskVersion_Deserialize;
+
+/**  One version of a case, as the desk received it. */
+export type DeskVersion_Deserialize = {
+	bundle_id: string,
+	sequence: number,
+	purpose: string,
+	sealed_at: string,
+	received_at: string,
+	supersedes?: string | null,
+	manifest_sha256: string,
+	file_sha256?: string | null,
+	files_verified: number,
+	custody_verified: number,
+	withheld: number,
+};
+
+/**  One version of a case, as the desk received it. */
+export type DeskVersion_Serialize = {
+	bundle_id: string,
+	sequence: number,
+	purpose: string,
+	sealed_at: string,
+	received_at: string,
+	supersedes: string | null,
+	manifest_sha256: string,
+	file_sha256: string | null,
+	files_verified: number,
+	custody_verified: number,
+	withheld: number,
+};
+
+/**  An item left out by the sender, and why. */
+export type DeskWithheld = {
+	id: string,
+	kind: string,
+	reason: string,
 };
 
 export type DeviceInfo = DeviceInfo_Serialize | DeviceInfo_Deserialize;
@@ -1504,6 +1992,12 @@ export type Place_Serialize = {
 	note: string | null,
 };
 
+/**  A QR code as rows of dark (true) and light modules. */
+export type QrMatrix = {
+	size: number,
+	dark: boolean[],
+};
+
 export type ReceiptView = {
 	received_at: string,
 	sha256: string,
@@ -1563,6 +2057,33 @@ export type SecuritySettings_Serialize = {
 	attempt_limit: number | null,
 	/**  Cases are forgotten as soon as OMCT's receipt is recorded. */
 	forget_after_delivery: boolean,
+};
+
+/**  One cell of the figures: victims in a country, quarter and category. */
+export type StatsCell = StatsCell_Serialize | StatsCell_Deserialize;
+
+/**  One cell of the figures: victims in a country, quarter and category. */
+export type StatsCell_Deserialize = {
+	country: string,
+	quarter: string,
+	/**  `violation` or `vulnerability`. */
+	dimension: string,
+	/**  The vocabulary code. */
+	value: string,
+	/**  The count, or `null` when under 5 (shown as `<5`). */
+	victims?: number | null,
+};
+
+/**  One cell of the figures: victims in a country, quarter and category. */
+export type StatsCell_Serialize = {
+	country: string,
+	quarter: string,
+	/**  `violation` or `vulnerability`. */
+	dimension: string,
+	/**  The vocabulary code. */
+	value: string,
+	/**  The count, or `null` when under 5 (shown as `<5`). */
+	victims: number | null,
 };
 
 export type Strength = Strength_Serialize | Strength_Deserialize;

@@ -6,6 +6,7 @@
 
 mod cases;
 mod custody;
+mod desk;
 mod evidence;
 mod handover;
 mod messages;
@@ -15,6 +16,7 @@ mod vocabulary;
 
 pub use cases::*;
 pub use custody::*;
+pub use desk::*;
 pub use evidence::*;
 pub use handover::*;
 pub use messages::*;

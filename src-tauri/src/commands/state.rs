@@ -69,6 +69,12 @@ pub struct AppState {
     pub memory: MemoryNotice,
     /// What unlock found wrong with the open vault.
     pub damage: DamageNotice,
+    /// What this installation is for (`null` until chosen at first run).
+    pub mode: Option<crate::session::AppMode>,
+    /// A desk was made in this installation's desk folder.
+    pub desk_exists: bool,
+    /// The desk is open.
+    pub desk_unlocked: bool,
 }
 
 #[tauri::command]
@@ -81,6 +87,9 @@ pub async fn app_state(session: State<'_, Shared>) -> Result<AppState, AppError>
             unlocked: s.is_unlocked(),
             language: s.settings().language,
             neutral: s.settings().neutral,
+            mode: s.settings().mode,
+            desk_exists: s.desk_exists(),
+            desk_unlocked: s.desk_open(),
             auto_lock_minutes: s.auto_lock_minutes(),
             memory: MemoryNotice::of_this_computer(),
             damage: {
