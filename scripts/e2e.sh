@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make e2e`: the real app in a real window under Xvfb, driven through
-# WebDriver (tauri-driver + WebKitWebDriver) by tests/e2e/run.mjs, against
-# a real intake server on loopback. Screenshots and the accessibility
-# reports land in target/e2e/artifacts/.
+# WebDriver (tauri-driver + WebKitWebDriver) by tests/e2e/run.mjs (the
+# defender's path) then tests/e2e/desk.mjs (a desk window and a defender
+# window side by side), against a real intake server on loopback.
+# Screenshots and the accessibility reports land in target/e2e/artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -37,6 +38,18 @@ exiftool -q -overwrite_original -GPSLatitude=46.2044 -GPSLatitudeRef=N \
   -GPSLongitude=6.1432 -GPSLongitudeRef=E -Make=E2ECam -Model=Field-7 \
   -DateTimeOriginal='2026:11:01 10:00:00' "$OUT/photo.jpg"
 export E2E_PHOTO=$OUT/photo.jpg
+# Two seconds of a recording (noise from a fixed seed): its bytes are
+# what the plaintext scan looks for.
+python3 - "$OUT/recording.wav" <<'PY'
+import random, struct, sys, wave
+r = random.Random(7)
+with wave.open(sys.argv[1], "wb") as w:
+    w.setnchannels(1)
+    w.setsampwidth(2)
+    w.setframerate(16000)
+    w.writeframes(b"".join(struct.pack("<h", r.randint(-8000, 8000)) for _ in range(32000)))
+PY
+export E2E_AUDIO=$OUT/recording.wav E2E_DRIVER=$DRIVER
 
 # tauri-driver must be stopped with SIGTERM: after SIGKILL its
 # WebKitWebDriver child lives on and holds the output pipe.
@@ -47,5 +60,7 @@ xvfb-run -a -s "-screen 0 1366x768x24" bash -c '
   rc=$?
   kill -TERM "$driver" 2>/dev/null
   wait "$driver" 2>/dev/null
-  exit $rc
+  [ $rc -eq 0 ] || exit $rc
+  # The desk window beside a second defender window: their own drivers.
+  node tests/e2e/desk.mjs
 ' "$DRIVER"

@@ -2,8 +2,9 @@
 # `make run`: starts the desktop app with a demonstration OMCT intake server
 # on this computer, so a newcomer sees the whole flow (record, seal, hand
 # over, receipt, and OMCT's acknowledgement: a demonstration desk pulls and
-# opens what arrives every ten seconds, as OMCT's desk would). The app shows a "demo server" banner; nothing reaches
-# OMCT. The demo vault and server live in target/demo-app/ (TEMOIN_HOME to
+# opens what arrives every ten seconds, as OMCT's desk would; with DESK=1
+# the desk is a second window of the app instead). The app shows a "demo
+# server" banner; nothing reaches OMCT. The demo vault and server live in target/demo-app/ (TEMOIN_HOME to
 # put the vault elsewhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,13 +15,22 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   exit 1
 fi
 bash scripts/demo-omct.sh "$DEMO/omct"
-(
-  while sleep 10; do
-    target/debug/temoin --passphrase-file "$DEMO/omct/desk.pass" desk pull --dir "$DEMO/omct/desk" >/dev/null 2>&1 || true
-    target/debug/temoin --passphrase-file "$DEMO/omct/desk.pass" desk open --dir "$DEMO/omct/desk" >/dev/null 2>&1 || true
-  done
-) &
-desk_loop=$!
+if [ "${DESK:-}" = 1 ]; then
+  # OMCT's desk in a second window of the app (choose "I receive cases at
+  # OMCT's desk"; its passphrase is in the demo's desk.pass): it pulls and
+  # opens what the first window sends when asked.
+  TEMOIN_HOME=$DEMO/desk-home TEMOIN_DESK_DIR=$DEMO/omct/desk target/debug/temoin-app &
+  desk_loop=$!
+  echo "run-app: the desk window opens $DEMO/omct/desk; its passphrase: $(cat "$DEMO/omct/desk.pass")"
+else
+  (
+    while sleep 10; do
+      target/debug/temoin --passphrase-file "$DEMO/omct/desk.pass" desk pull --dir "$DEMO/omct/desk" >/dev/null 2>&1 || true
+      target/debug/temoin --passphrase-file "$DEMO/omct/desk.pass" desk open --dir "$DEMO/omct/desk" >/dev/null 2>&1 || true
+    done
+  ) &
+  desk_loop=$!
+fi
 trap 'kill "$desk_loop" 2>/dev/null; kill "$(cat "$DEMO/omct/server.pid")" 2>/dev/null || true' EXIT
 set -a
 # shellcheck disable=SC1091

@@ -1,15 +1,15 @@
-// A WebDriver session on the app through tauri-driver (port 4444), shared
-// by the end-to-end test and the app benchmark.
+// A WebDriver session on the app through tauri-driver (port 4444 unless
+// told), shared by the end-to-end tests and the app benchmark.
 import { remote } from "webdriverio";
 
-export async function openApp(application) {
+export async function openApp(application, port = 4444) {
   let lastError;
   // tauri-driver needs a moment to bind its port.
   for (let i = 0; i < 40; i++) {
     try {
       return await remote({
         hostname: "127.0.0.1",
-        port: 4444,
+        port,
         logLevel: "error",
         // A benchmark script in the page can wait minutes for an import.
         connectionRetryTimeout: 600000,

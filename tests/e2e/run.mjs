@@ -12,18 +12,9 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { createRequire } from "node:module";
 import { invoke, openApp } from "./driver.mjs";
+import { ART, OUT, axe, bodyText, click, ctx, el, env, log, plaintextScan, sel, shot, type, waitFor } from "./common.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set: run through scripts/e2e.sh`);
-  return v;
-};
-const OUT = env("E2E_OUT");
-const ART = path.join(OUT, "artifacts");
 const PHOTO = env("E2E_PHOTO");
 const temoin = env("E2E_TEMOIN");
 const desk = env("E2E_DESK");
@@ -38,61 +29,6 @@ const XSS_TITLE = `Detention <img src=x onerror="window.__xss='img'"> at post 4 
 const XSS_NARRATIVE = `They said <b>nothing</b> ${MARKER}. <svg onload="window.__xss='svg'"></svg><a href="javascript:window.__xss='link'">x</a>`;
 const DURESS = "velvet harbor ninety lanterns drift";
 const RECOVERY = "copper meadow seventeen quiet ferries";
-
-let step = "start";
-const log = (m) => console.log(`e2e: ${m}`);
-const sel = (id) => `[data-testid="${id}"]`;
-
-async function el(b, id, timeout = 15000) {
-  const e = await b.$(sel(id));
-  await e.waitForDisplayed({ timeout, timeoutMsg: `${id} did not appear (step: ${step})` });
-  return e;
-}
-
-async function click(b, id) {
-  const e = await el(b, id);
-  await e.waitForClickable({ timeout: 10000 });
-  await e.click();
-}
-
-async function type(b, id, text) {
-  const e = await el(b, id);
-  await e.clearValue();
-  await e.setValue(text);
-}
-
-async function shot(b, name) {
-  await b.pause(300);
-  await b.saveScreenshot(path.join(ART, `${name}.png`));
-}
-
-// axe-core in the page; fails on serious or critical violations.
-async function axe(b, screen) {
-  const result = await b.executeAsync((src, done) => {
-    if (!window.axe) {
-      // Injected by WebDriver, outside the page's CSP.
-      (0, eval)(src);
-    }
-    window.axe
-      .run(document, { resultTypes: ["violations"] })
-      .then((r) => done(r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5) }))))
-      .catch((e) => done([{ id: "axe-error", impact: "critical", nodes: [String(e)] }]));
-  }, AXE);
-  fs.writeFileSync(path.join(ART, `axe-${screen}.json`), JSON.stringify(result, null, 2));
-  const bad = result.filter((v) => v.impact === "serious" || v.impact === "critical");
-  if (bad.length) {
-    throw new Error(`accessibility (${screen}): ${JSON.stringify(bad, null, 1)}`);
-  }
-  log(`axe ${screen}: no serious or critical violations (${result.length} minor)`);
-}
-
-async function bodyText(b) {
-  return b.execute(() => document.body.innerText);
-}
-
-async function waitFor(b, what, fn, timeout = 20000) {
-  await b.waitUntil(fn, { timeout, interval: 250, timeoutMsg: `${what} (step: ${step})` });
-}
 
 /** What the X clipboard holds now ("" if nothing). */
 function clipboard() {
@@ -121,7 +57,13 @@ const b = await openApp(env("E2E_APP"));
 try {
   await b.setWindowSize(1366, 768).catch(() => {});
 
-  step = "create the vault";
+  ctx.step = "first run: what this installation is for";
+  await el(b, "mode-field", 30000);
+  await axe(b, "mode-choice");
+  await shot(b, "00-mode-choice");
+  await click(b, "mode-field");
+
+  ctx.step = "create the vault";
   await el(b, "create-passphrase", 30000);
   await axe(b, "first-run");
   await shot(b, "01-first-run");
@@ -132,20 +74,20 @@ try {
   await el(b, "new-case", 60000);
   log("vault created");
 
-  step = "new case with a hostile title";
+  ctx.step = "new case with a hostile title";
   await click(b, "new-case");
   await type(b, "case-title", XSS_TITLE);
   await click(b, "case-save");
   await el(b, "tab-testimonies");
 
-  step = "testimony";
+  ctx.step = "testimony";
   await click(b, "tab-testimonies");
   await click(b, "testimony-add");
   await type(b, "testimony-narrative", XSS_NARRATIVE);
   await click(b, "testimony-save");
   await el(b, "testimony-row");
 
-  step = "import a photo with GPS tags";
+  ctx.step = "import a photo with GPS tags";
   await click(b, "tab-evidence");
   await el(b, "evidence-import");
   // The native file dialog cannot be driven; the path field beside it
@@ -160,7 +102,7 @@ try {
   await click(b, "evidence-path-submit");
   await waitFor(b, "the photo's thumbnail", async () => (await b.$$(sel("evidence-thumb"))).length >= 1, 60000);
 
-  step = "see its metadata";
+  ctx.step = "see its metadata";
   await (await b.$$(sel("evidence-thumb")))[0].click();
   const meta = await el(b, "evidence-meta");
   await waitFor(b, "GPS in the metadata panel", async () => /46[.,]20/.test(await meta.getText()));
@@ -170,14 +112,14 @@ try {
   await shot(b, "02-evidence-metadata");
   await axe(b, "evidence");
 
-  step = "redacted copy";
+  ctx.step = "redacted copy";
   await click(b, "redact-add-region");
   await el(b, "redact-region");
   await click(b, "redact-create");
   await waitFor(b, "a second item (the redacted copy)", async () => (await b.$$(sel("evidence-thumb"))).length >= 2, 60000);
   log("redacted copy made");
 
-  step = "consent";
+  ctx.step = "consent";
   await click(b, "tab-consents");
   await click(b, "consent-add");
   await type(b, "consent-name", "The witness");
@@ -187,7 +129,7 @@ try {
   await shot(b, "03-case-consent");
   await axe(b, "case-editor");
 
-  step = "the case's custody log verifies";
+  ctx.step = "the case's custody log verifies";
   await click(b, "tab-custody");
   await el(b, "custody-verified");
   // The case, the testimony, the photo, its redacted copy and the consent
@@ -197,7 +139,7 @@ try {
   await shot(b, "03b-custody");
   await axe(b, "custody");
 
-  step = "stored XSS";
+  ctx.step = "stored XSS";
   await click(b, "cases-nav");
   await el(b, "case-row");
   const rowText = await (await b.$(sel("case-row"))).getText();
@@ -213,7 +155,7 @@ try {
   await shot(b, "04-cases");
   log("hostile title and narrative rendered as text; nothing ran");
 
-  step = "text copied from the app leaves the clipboard at lock";
+  ctx.step = "text copied from the app leaves the clipboard at lock";
   await copyRow(b);
   await waitFor(b, "the copied title on the clipboard", async () => clipboard().includes("post 4"), 5000);
   // A moment, as a person takes, then the lock: well before the delay.
@@ -224,7 +166,7 @@ try {
   await waitFor(b, "the clipboard emptied at lock", async () => !clipboard().includes("post 4"), 1500);
   log("copied text was on the clipboard, and gone at lock");
 
-  step = "lock";
+  ctx.step = "lock";
   const lockedText = await bodyText(b);
   const lockedHtml = await b.execute(() => document.documentElement.outerHTML);
   for (const secret of ["post 4", "The witness", "E2ECam", "46.20"]) {
@@ -235,7 +177,7 @@ try {
   await axe(b, "unlock");
   await shot(b, "05-locked");
 
-  step = "wrong passphrase";
+  ctx.step = "wrong passphrase";
   await type(b, "unlock-passphrase", "not the passphrase at all");
   await click(b, "unlock-submit");
   const err = await el(b, "unlock-error", 30000);
@@ -243,12 +185,12 @@ try {
   if (!errText.trim()) throw new Error("the wrong-passphrase error is empty");
   log(`wrong passphrase refused: "${errText.split("\n")[0]}"`);
 
-  step = "unlock";
+  ctx.step = "unlock";
   await type(b, "unlock-passphrase", PASS);
   await click(b, "unlock-submit");
   await el(b, "case-row", 60000);
 
-  step = "text copied from the app leaves the clipboard after a while, unless replaced";
+  ctx.step = "text copied from the app leaves the clipboard after a while, unless replaced";
   await copyRow(b);
   await waitFor(b, "the copied title on the clipboard", async () => clipboard().includes("post 4"), 5000);
   await waitFor(b, "the clipboard emptied after the delay", async () => clipboard() === "", 15000);
@@ -263,7 +205,7 @@ try {
   if (clipboard() !== "a shopping list") throw new Error(`the app cleared what another program copied: "${clipboard()}"`);
   log(`copied text gone after ${CLIPBOARD_SECONDS} s; another program's copy left alone`);
 
-  step = "everything is still there";
+  ctx.step = "everything is still there";
   await click(b, "case-row");
   await click(b, "tab-testimonies");
   await el(b, "testimony-row");
@@ -273,7 +215,7 @@ try {
   await el(b, "consent-row");
   log("after unlock: testimony, photo, redacted copy and consent are there");
 
-  step = "submit to OMCT";
+  ctx.step = "submit to OMCT";
   await click(b, "tab-handover");
   await click(b, "submit-case");
   await waitFor(b, "delivered", async () => {
@@ -288,7 +230,7 @@ try {
 
   // OMCT's side: the desk pulls what arrived, opens and verifies it, and
   // signs its acknowledgement, which the server relays to the app.
-  step = "OMCT's desk opens the bundle and acknowledges it";
+  ctx.step = "OMCT's desk opens the bundle and acknowledges it";
   execFileSync(temoin, ["--passphrase-file", deskPass, "desk", "pull", "--dir", desk], { stdio: "inherit" });
   const opened = deskCmd("open", "--dir", desk, "--json").toString();
   const verdicts = JSON.parse(opened);
@@ -303,7 +245,7 @@ try {
   await shot(b, "06b-acknowledged");
   log(`the desk accepted ${verdicts.length} bundle(s); the app shows it received by OMCT`);
 
-  step = "the outbox and settings screens";
+  ctx.step = "the outbox and settings screens";
   await click(b, "outbox-nav");
   await el(b, "outbox-row");
   await axe(b, "outbox");
@@ -312,7 +254,7 @@ try {
   await axe(b, "settings");
   await shot(b, "07-settings");
 
-  step = "Arabic, right to left, without restart";
+  ctx.step = "Arabic, right to left, without restart";
   await (await el(b, "language-select")).selectByAttribute("value", "ar");
   await waitFor(b, "dir=rtl", async () => (await b.execute(() => document.documentElement.dir)) === "rtl");
   await click(b, "cases-nav");
@@ -323,11 +265,11 @@ try {
   await (await el(b, "language-select")).selectByAttribute("value", "en");
   await waitFor(b, "dir=ltr", async () => (await b.execute(() => document.documentElement.dir)) === "ltr");
 
-  step = "the responsiveness probe answers";
+  ctx.step = "the responsiveness probe answers";
   const ping = await invoke(b, "ping");
   if (ping.ok !== 1) throw new Error(`ping: ${JSON.stringify(ping)}`);
 
-  step = "encrypted backup from the app";
+  ctx.step = "encrypted backup from the app";
   const backupDir = path.join(OUT, "backup");
   fs.mkdirSync(backupDir, { recursive: true });
   await click(b, "settings-nav");
@@ -343,7 +285,7 @@ try {
   if (!backupHead.startsWith("age-encryption.org/v1")) throw new Error("the backup is not an age file");
   log(`backup written: ${backups[0]}`);
 
-  step = "duress passphrase (decoy)";
+  ctx.step = "duress passphrase (decoy)";
   await type(b, "duress-current", PASS);
   await type(b, "duress-passphrase", DURESS);
   await type(b, "duress-confirm", DURESS);
@@ -354,7 +296,7 @@ try {
   await shot(b, "09-security");
   await axe(b, "security");
 
-  step = "the neutral face";
+  ctx.step = "the neutral face";
   await click(b, "neutral-toggle");
   await waitFor(b, "the window's name is the neutral one", async () => (await b.getTitle()) === "Notes");
   const launcher = path.join(env("XDG_DATA_HOME"), "applications", "temoin.desktop");
@@ -364,41 +306,22 @@ try {
   await waitFor(b, "the launcher override is removed", async () => !fs.existsSync(launcher));
   log("neutral face: window name and launcher entry become Notes, and back");
 
-  step = "lock, then nothing of the vault on disk in the clear";
+  ctx.step = "lock, then nothing of the vault on disk in the clear";
   await click(b, "lock-button");
   await el(b, "unlock-passphrase");
   await b.pause(500);
   // The vault, the app's temporary folder, the web view's data and cache
   // folders, and the logs: the marker typed into a case title and a
   // narrative must be nowhere.
-  const scanned = [];
-  const hits = [];
-  const scan = (dir) => {
-    if (!fs.existsSync(dir)) return;
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, entry.name);
-      if (entry.isDirectory()) scan(p);
-      else if (entry.isFile()) {
-        scanned.push(p);
-        const bytes = fs.readFileSync(p);
-        const utf8 = Buffer.from(MARKER, "utf8");
-        const utf16 = Buffer.from(MARKER, "utf16le");
-        if (bytes.includes(utf8) || bytes.includes(utf16)) hits.push(p);
-      }
-    }
-  };
-  for (const d of [env("TEMOIN_HOME"), env("TMPDIR"), env("XDG_DATA_HOME"), env("XDG_CACHE_HOME"), env("XDG_CONFIG_HOME")]) scan(d);
-  for (const f of ["tauri-driver.log"]) {
-    const p = path.join(OUT, f);
-    if (fs.existsSync(p)) {
-      scanned.push(p);
-      if (fs.readFileSync(p).includes(Buffer.from(MARKER))) hits.push(p);
-    }
-  }
+  const { scanned, hits } = plaintextScan(
+    [env("TEMOIN_HOME"), env("TMPDIR"), env("XDG_DATA_HOME"), env("XDG_CACHE_HOME"), env("XDG_CONFIG_HOME")],
+    [path.join(OUT, "tauri-driver.log")],
+    { marker: MARKER },
+  );
   if (hits.length) throw new Error(`plaintext marker found in ${hits.join(", ")}`);
   log(`plaintext scan: ${scanned.length} files (vault, temp, web view data and cache, logs), no marker`);
 
-  step = "the duress passphrase opens the decoy, like a normal unlock";
+  ctx.step = "the duress passphrase opens the decoy, like a normal unlock";
   await type(b, "unlock-passphrase", DURESS);
   await click(b, "unlock-submit");
   await el(b, "new-case", 60000);
@@ -412,7 +335,7 @@ try {
   await el(b, "case-row", 60000);
   log("duress passphrase: an empty decoy; the real passphrase: the real case");
 
-  step = "remove the duress passphrase";
+  ctx.step = "remove the duress passphrase";
   await click(b, "settings-nav");
   await type(b, "duress-remove-current", PASS);
   await click(b, "duress-remove");
@@ -427,7 +350,7 @@ try {
   await el(b, "case-row", 60000);
   log("duress passphrase removed: the spare vault is gone and that passphrase opens nothing");
 
-  step = "deliver and forget";
+  ctx.step = "deliver and forget";
   await click(b, "case-row");
   await click(b, "tab-handover");
   await click(b, "forget-case");
@@ -438,7 +361,7 @@ try {
   await el(b, "receipt");
   log("forgotten after OMCT acknowledged it; the receipt is still shown");
 
-  step = "panic wipe from the keyboard";
+  ctx.step = "panic wipe from the keyboard";
   await b.keys(["Control", "Shift", "Alt", "w"]);
   await el(b, "wipe-dialog");
   await axe(b, "wipe-dialog");
@@ -451,7 +374,7 @@ try {
   if (after.includes("post 4") || after.includes("The witness")) throw new Error("vault content on screen after the wipe");
   log("panic wipe: key slots gone, first-run screen shown");
 
-  step = "restore the backup on the wiped computer";
+  ctx.step = "restore the backup on the wiped computer";
   await click(b, "restore-open");
   await type(b, "restore-file", path.join(backupDir, backups[0]));
   await type(b, "restore-recovery", RECOVERY);
@@ -463,7 +386,7 @@ try {
   log("the backup restored: the case is back, verified");
 } catch (e) {
   await shot(b, "failure").catch(() => {});
-  console.error(`e2e: FAILED at "${step}": ${e.message}`);
+  console.error(`e2e: FAILED at "${ctx.step}": ${e.message}`);
   await b.deleteSession().catch(() => {});
   process.exit(1);
 }
@@ -471,7 +394,7 @@ await b.deleteSession();
 
 // OMCT's side: the desk approved the app's device on its proof, and no
 // bundle of it is missing.
-step = "the desk's register";
+ctx.step = "the desk's register";
 const devices = JSON.parse(deskCmd("devices", "--dir", desk, "--json").toString());
 if (devices.length !== 1 || devices[0].status !== "approved" || devices[0].gaps.length !== 0) {
   throw new Error(`the desk's register is not as expected: ${JSON.stringify(devices)}`);

@@ -325,6 +325,14 @@ async fn a_damaged_store_is_named_and_never_exported() {
     let file = dir.path().join("b.tar.age");
     seal(&mut v, case, &omct_key, None, &file);
     let id = desk::open(&o.desk, Some(&file)).unwrap()[0].case.unwrap();
+    // Verified again from the store (the desk window's "verify again"): it
+    // holds, every file and custody entry counted.
+    {
+        let d = desk::unlock(&o.desk).unwrap();
+        let r = d.verify_case(id).unwrap();
+        assert!(r.genuine(), "{:?}", r.problems);
+        assert!(r.files_verified >= 1 && r.custody_verified >= 1);
+    }
     // Someone with the disk changes the sealed archive.
     let blobs = o.desk.join("store").join("blobs");
     let blob = std::fs::read_dir(&blobs)
@@ -337,6 +345,8 @@ async fn a_damaged_store_is_named_and_never_exported() {
     bytes[at] ^= 1;
     std::fs::write(&blob, bytes).unwrap();
     let mut d = desk::unlock(&o.desk).unwrap();
+    let err = d.verify_case(id).unwrap_err().to_string();
+    assert!(err.contains("damaged"), "verified again: {err}");
     let out = dir.path().join("export");
     let err = d.export_case(id, &out).unwrap_err().to_string();
     assert!(err.contains("damaged"), "{err}");

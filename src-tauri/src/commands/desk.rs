@@ -51,7 +51,7 @@ impl From<DeskError> for AppError {
                 // case's text.
                 let code = if m.starts_with("wrong passphrase") {
                     ErrorCode::WrongPassphrase
-                } else if m.contains("in use") {
+                } else if m.contains("open in another") {
                     ErrorCode::Busy
                 } else if m.contains("has no received case") || m.contains("the case has no file") {
                     ErrorCode::NotFound
@@ -988,4 +988,59 @@ pub async fn desk_stats_export(session: State<'_, Shared>, path: String) -> Resu
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_enrollment_code_makes_a_square_qr_code() {
+        let code = "temoin1:".to_owned() + &"a".repeat(400);
+        let m = qr(&code).expect("a code fits");
+        assert!(m.size >= 21, "size {}", m.size);
+        assert_eq!(m.dark.len(), (m.size * m.size) as usize);
+        // Finder pattern: the top-left corner module is dark, the one
+        // inside its white ring light.
+        assert!(m.dark[0]);
+        assert!(!m.dark[(m.size + 1) as usize]);
+        // Another text, another code.
+        assert_ne!(qr("temoin1:b").expect("fits").dark, m.dark);
+    }
+
+    #[test]
+    fn desk_errors_reach_the_window_with_a_code_it_can_act_on() {
+        let code = |m: &str| AppError::from(DeskError::Local(m.into())).code;
+        assert_eq!(
+            code("wrong passphrase for this desk"),
+            ErrorCode::WrongPassphrase
+        );
+        assert_eq!(
+            code("the desk has no received case 123: see `desk cases`"),
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            code(
+                "received bundle 1 in the desk's store is damaged: restore the store from a backup"
+            ),
+            ErrorCode::Damaged
+        );
+        assert_eq!(
+            code("the desk is open in another Témoin command or window; wait for it to finish"),
+            ErrorCode::Busy
+        );
+        assert_eq!(
+            code("a case that is new cannot become closed"),
+            ErrorCode::InvalidInput
+        );
+    }
+
+    #[test]
+    fn only_images_and_pdfs_of_a_bounded_size_go_to_the_window() {
+        assert!(viewable("image/jpeg", 1000));
+        assert!(viewable("application/pdf", MAX_SHOWN_BYTES));
+        assert!(!viewable("image/jpeg", MAX_SHOWN_BYTES + 1));
+        assert!(!viewable("audio/wav", 1000));
+        assert!(!viewable("text/html", 10));
+    }
 }
