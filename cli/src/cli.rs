@@ -118,7 +118,7 @@ pub enum Command {
     /// Seal a case for OMCT and put it in the outbox.
     Submit { case_id: String },
     /// Count the victims of this vault's cases by country, quarter,
-    /// violation and vulnerability, only people whose consent covers
+    /// violation, vulnerability and the perpetrators' institution, only people whose consent covers
     /// anonymised statistics, every count under 5 written `<5`, into a new
     /// CSV file (the layout OMCT's desk writes too).
     Stats(crate::handover::StatsArgs),

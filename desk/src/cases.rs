@@ -399,7 +399,7 @@ impl Desk {
     /// and violations as the defender sent them. A record that does not
     /// read as the model's is left out.
     pub fn stats_records(&self) -> Result<Vec<temoin_vault::stats::CaseRecords>, DeskError> {
-        use temoin_vault::case::{Case, Consent, Person, Violation};
+        use temoin_vault::case::{Case, Consent, Perpetrator, Person, Violation};
         let mut out = Vec::new();
         for row in self.cases()? {
             let (_, _, m) = self.latest(row.id)?;
@@ -417,6 +417,11 @@ impl Desk {
                     "violation" => r
                         .violations
                         .extend(serde_json::from_value::<Violation>(v).ok()),
+                    "perpetrator" => {
+                        if let Ok(p) = serde_json::from_value::<Perpetrator>(v) {
+                            r.perpetrators.insert(i.id, p);
+                        }
+                    }
                     _ => {}
                 }
             }

@@ -1,6 +1,6 @@
 //! Figures for OMCT's work without identifying anyone: how many victims,
 //! by country, quarter and a dimension (the violation, the victim's
-//! vulnerability), counted only over the people whose consent covers
+//! vulnerability, the institution of those alleged responsible), counted only over the people whose consent covers
 //! anonymised statistics, with every count under 5 written `<5`.
 //!
 //! The same function counts a defender's vault (`temoin stats`) and what
@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::case::{Case, Consent, ConsentScope, Person, Role, Violation};
+use crate::case::{Case, Consent, ConsentScope, Perpetrator, Person, Role, Violation};
 use crate::record::{ItemId, PartialDate};
 
 /// Cells with fewer victims than this are written `<5`.
@@ -29,6 +29,8 @@ pub struct CaseRecords {
     pub consents: Vec<Consent>,
     /// Its violations.
     pub violations: Vec<Violation>,
+    /// Its alleged perpetrators, by id (for their institution).
+    pub perpetrators: HashMap<ItemId, Perpetrator>,
 }
 
 /// One cell: a number of victims for a country, a quarter and a value of a
@@ -39,7 +41,7 @@ pub struct Cell {
     pub country: String,
     /// `2024-Q1`, or `unknown`.
     pub quarter: String,
-    /// `violation` or `vulnerability`.
+    /// `violation`, `vulnerability` or `institution`.
     pub dimension: &'static str,
     /// The code of the value.
     pub value: String,
@@ -137,6 +139,24 @@ pub fn cells<'a>(
                 .or_default()
                 .insert(*p);
                 first_quarter.entry(*p).or_insert_with(|| q.clone());
+                // The institutions of those alleged responsible for this
+                // violation, one cell each, whoever the perpetrator is.
+                let institutions: BTreeSet<&str> = v
+                    .perpetrators
+                    .iter()
+                    .filter_map(|id| r.perpetrators.get(id))
+                    .map(|x| x.institution.code())
+                    .collect();
+                for i in institutions {
+                    out.entry(Cell {
+                        country: country.clone(),
+                        quarter: q.clone(),
+                        dimension: "institution",
+                        value: i.to_owned(),
+                    })
+                    .or_default()
+                    .insert(*p);
+                }
             }
         }
         for p in &ok {
@@ -193,7 +213,10 @@ pub fn csv(cells: &BTreeMap<Cell, BTreeSet<ItemId>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::{Participant, ViolationType, Vulnerability, Withdrawal};
+    use crate::case::{
+        Institution, Involvement, Participant, PerpetratorKind, ViolationType, Vulnerability,
+        Withdrawal,
+    };
     use proptest::prelude::*;
 
     fn consent(case: ItemId, by: Option<ItemId>, scopes: Vec<ConsentScope>) -> Consent {
@@ -212,7 +235,8 @@ mod tests {
 
     /// A random world: cases with people, some consenting for themselves
     /// (or not), some covered by a consent for the whole case, some of
-    /// those withdrawn; violations naming some of the people.
+    /// those withdrawn; violations naming some of the people and some of
+    /// the case's perpetrators (two may share an institution).
     fn world() -> impl Strategy<Value = Vec<CaseRecords>> {
         let case = (
             1usize..12,
@@ -269,13 +293,32 @@ mod tests {
                         }
                         r.consents.push(w);
                     }
+                    let perpetrators: Vec<ItemId> = (0..3)
+                        .map(|k| {
+                            let pid = ItemId::random();
+                            r.perpetrators.insert(
+                                pid,
+                                Perpetrator {
+                                    case_id: id,
+                                    kind: PerpetratorKind::ALL[0],
+                                    name: None,
+                                    unit: None,
+                                    rank: None,
+                                    institution: Institution::ALL[(k + usize::from(month)) % 2],
+                                    involvement: Involvement::ALL[0],
+                                    note: None,
+                                },
+                            );
+                            pid
+                        })
+                        .collect();
                     for k in 0..n_violations {
                         r.violations.push(Violation {
                             case_id: id,
                             kind: ViolationType::ALL[k % ViolationType::ALL.len()],
                             methods: vec![],
                             victims: ids.iter().copied().skip(k % 3).step_by(1 + k % 2).collect(),
-                            perpetrators: vec![],
+                            perpetrators: perpetrators.iter().copied().take(k % 4).collect(),
                             place: None,
                             start: None,
                             end: None,
@@ -322,6 +365,10 @@ mod tests {
                         all_victims.insert(*p);
                         if consented(r, *p) {
                             expected.entry(Cell { country: country.clone(), quarter: q.clone(), dimension: "violation", value: v.kind.code().into() }).or_default().insert(*p);
+                            for x in &v.perpetrators {
+                                let i = r.perpetrators[x].institution.code();
+                                expected.entry(Cell { country: country.clone(), quarter: q.clone(), dimension: "institution", value: i.into() }).or_default().insert(*p);
+                            }
                         }
                     }
                 }

@@ -5,13 +5,13 @@ use std::collections::HashMap;
 
 use temoin_model::stats::CaseRecords;
 
-use crate::case::{Case, Consent, Person, Violation};
+use crate::case::{Case, Consent, Perpetrator, Person, Violation};
 use crate::error::VaultError;
 use crate::record::Kind;
 use crate::vault::Vault;
 
 impl Vault {
-    /// Every case with its people, consents and violations, for
+    /// Every case with its people, consents, violations and perpetrators, for
     /// [`temoin_model::stats::cells`]. People are read only if a violation
     /// or the case names them.
     pub fn stats_records(&self) -> Result<Vec<CaseRecords>, VaultError> {
@@ -49,6 +49,11 @@ impl Vault {
                 }
             }
             r.people = people;
+            for id in self.list_in_case(case_id, Kind::Perpetrator) {
+                if let Some(p) = self.get::<Perpetrator>(id)? {
+                    r.perpetrators.insert(id, p.record);
+                }
+            }
             out.push(r);
         }
         Ok(out)
