@@ -557,3 +557,37 @@ async fn a_version_held_back_and_delivered_late_is_not_the_latest() {
         "an older version reset the triage"
     );
 }
+
+/// A bundle file that cannot be read to its end (here a folder where a
+/// file should be: opening works, every read fails) is not judged: no
+/// verdict is kept, so the same name opens normally once it reads. (Two
+/// guards in `open_one` keep this, the read of the rest and the reader's
+/// own record of the failure; with both taken out this test fails.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_that_cannot_be_read_is_not_judged() {
+    // The temporary folder is bound: dropped, it would be removed.
+    let World {
+        dir: _dir,
+        o,
+        mut v,
+        case,
+        omct_key,
+        ..
+    } = world(10_000).await;
+    let file = o.desk.join("inbox").join("unreadable.tar.age");
+    std::fs::create_dir_all(&file).unwrap();
+    let err = desk::open(&o.desk, Some(&file)).unwrap_err().to_string();
+    assert!(
+        err.contains("nothing was decided") || err.contains("input/output"),
+        "{err}"
+    );
+    std::fs::remove_dir(&file).unwrap();
+    seal(&mut v, case, &omct_key, None, &file);
+    let opened = desk::open(&o.desk, Some(&file)).unwrap();
+    assert_eq!(
+        opened.len(),
+        1,
+        "the unreadable file was judged once already"
+    );
+    assert!(opened[0].accepted(), "{:?}", opened[0].report.problems);
+}
