@@ -14,6 +14,10 @@
 #                           the app's end-to-end tests
 #   xclip                   reads the virtual display's clipboard in those
 #                           tests (copied text must leave it)
+#   gstreamer1.0-plugins-base, gstreamer1.0-plugins-good
+#                           WebKit's media player: the desk plays a received
+#                           case's recordings (WAV, Ogg, FLAC, WebM, MP4
+#                           containers) from memory
 #   python3                 runs the crate-map check of `make lint`
 #                           (scripts/layers.py)
 #   postgresql              the intake server's fleet database: the tests
@@ -100,7 +104,7 @@ have_pkg() {
 }
 
 wanted=(age minisign argon2 build-essential pkg-config imagemagick libimage-exiftool-perl nodejs npm curl
-  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip python3 postgresql sqlite3 e2fsprogs systemd)
+  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3 postgresql sqlite3 e2fsprogs systemd)
 if [ "$mode" = bench ]; then
   wanted+=(time)
 fi

@@ -103,6 +103,8 @@ pub struct Session {
     /// holding it (a pull waiting on the network) and no later command
     /// can reach it.
     desk: Mutex<Option<DeskHandle>>,
+    /// Recordings of a received case held for the window to play.
+    media: crate::media::MediaCache,
 }
 
 /// The open desk, as commands share it.
@@ -137,6 +139,7 @@ impl Session {
         Session {
             desk_dir,
             desk: Mutex::new(None),
+            media: crate::media::MediaCache::default(),
             home,
             vault: RwLock::new(None),
             generation: AtomicU64::new(0),
@@ -265,6 +268,11 @@ impl Session {
         self.touch();
     }
 
+    /// The recordings held for the window.
+    pub fn media(&self) -> &crate::media::MediaCache {
+        &self.media
+    }
+
     /// The open desk, or `Locked`.
     pub fn desk(&self) -> Result<DeskHandle, AppError> {
         self.desk_slot()
@@ -308,6 +316,7 @@ impl Session {
     pub fn lock(&self) -> bool {
         self.generation.fetch_add(1, Ordering::SeqCst);
         let desk = self.desk_slot().take().is_some();
+        self.media.clear();
         let vault = self.write_slot().take();
         match vault {
             Some(v) => {

@@ -139,6 +139,17 @@ export const commands = {
 	 */
 	deskStatsExport: (path: string) => typedError<null, AppError>(__TAURI_INVOKE("desk_stats_export", { path })),
 	/**
+	 *  A recording (audio or video) of a received case, decrypted from the
+	 *  store into memory, checked against its signed hash and its view
+	 *  recorded, for the window to play from the returned `temoin-media:` URL
+	 *  (see `media.rs`). Nothing is written to disk. The player is WebKit's
+	 *  GStreamer: the recording's bytes are parsed by it, as any media player
+	 *  would, only when the officer asks.
+	 */
+	deskMedia: (id: string, path: string) => typedError<string, AppError>(__TAURI_INVOKE("desk_media", { id, path })),
+	/**  Drops the recordings held for the window (the officer left the case). */
+	deskMediaRelease: () => typedError<null, AppError>(__TAURI_INVOKE("desk_media_release")),
+	/**
 	 *  Destroys the vault now: the key slots first, before taking any lock
 	 *  (an export, a submission or a backup holds the vault for its whole
 	 *  length, and the wipe must not wait for it: it stops at its next write,
@@ -1013,6 +1024,8 @@ export type DeskEvidence_Deserialize = {
 	 *  large).
 	 */
 	viewable: boolean,
+	/**  The window can play it from memory (audio or video, not too large). */
+	playable: boolean,
 };
 
 /**
@@ -1032,6 +1045,8 @@ export type DeskEvidence_Serialize = {
 	 *  large).
 	 */
 	viewable: boolean,
+	/**  The window can play it from memory (audio or video, not too large). */
+	playable: boolean,
 };
 
 /**  An evidence file as the window shows it. */

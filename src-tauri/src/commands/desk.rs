@@ -358,6 +358,8 @@ pub struct DeskEvidence {
     /// The window can show it from the store (an image, a PDF, not too
     /// large).
     pub viewable: bool,
+    /// The window can play it from memory (audio or video, not too large).
+    pub playable: bool,
 }
 
 /// An item left out by the sender, and why.
@@ -594,6 +596,9 @@ fn case_view(d: &Desk, id: ItemId) -> Result<DeskCaseView, AppError> {
                         sha256: file.map(|f| f.sha256.clone()),
                         size,
                         viewable: file.is_some() && viewable(&media_type, size),
+                        playable: file.is_some()
+                            && size <= MAX_PLAYED_BYTES
+                            && temoin_media::facts::is_audio_or_video(&media_type),
                         media_type,
                         record,
                     });
@@ -716,6 +721,55 @@ pub async fn desk_file(
         })
     })
     .await
+}
+
+/// The largest recording played from memory.
+const MAX_PLAYED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A recording (audio or video) of a received case, decrypted from the
+/// store into memory, checked against its signed hash and its view
+/// recorded, for the window to play from the returned `temoin-media:` URL
+/// (see `media.rs`). Nothing is written to disk. The player is WebKit's
+/// GStreamer: the recording's bytes are parsed by it, as any media player
+/// would, only when the officer asks.
+#[tauri::command]
+#[specta::specta]
+pub async fn desk_media(
+    session: State<'_, Shared>,
+    id: String,
+    path: String,
+) -> Result<String, AppError> {
+    let id = parse_id(&id)?;
+    let s = Arc::clone(session.inner());
+    with_desk(&session, move |d| {
+        let view = case_view(d, id)?;
+        let e = view
+            .evidence
+            .iter()
+            .find(|e| e.path.as_deref() == Some(path.as_str()))
+            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "the case has no such file"))?;
+        if !temoin_media::facts::is_audio_or_video(&e.media_type) {
+            return Err(AppError::invalid("this file is not a recording"));
+        }
+        if e.size > MAX_PLAYED_BYTES {
+            return Err(AppError::invalid(
+                "this recording is too large to play in the window: export the case to play it",
+            ));
+        }
+        let mut bytes =
+            zeroize::Zeroizing::new(Vec::with_capacity(usize::try_from(e.size).unwrap_or(0)));
+        d.read_file(id, &path, &mut *bytes)?;
+        Ok(s.media().put(bytes, &e.media_type))
+    })
+    .await
+}
+
+/// Drops the recordings held for the window (the officer left the case).
+#[tauri::command]
+#[specta::specta]
+pub async fn desk_media_release(session: State<'_, Shared>) -> Result<(), AppError> {
+    session.media().clear();
+    Ok(())
 }
 
 /// Moves a case along new → in_review → accepted, declined or
