@@ -184,9 +184,19 @@ try {
   await (await d.$$(sel("desk-evidence-show")))[0].click();
   const img = await el(d, "desk-evidence-image", 60000);
   await waitFor(d, "the photo decoded", async () => (await img.getProperty("naturalWidth")) === 800);
+  // The recording plays from the desk's memory (temoin-media scheme,
+  // WebKit's GStreamer): its length is read from the stream.
+  await (await d.$$(sel("desk-evidence-play")))[0].click();
+  const audio = await el(d, "desk-evidence-audio", 30000);
+  await waitFor(
+    d,
+    "the recording loaded by the player",
+    async () => (await audio.getProperty("readyState")) >= 1 && Math.abs((await audio.getProperty("duration")) - 2) < 0.1,
+    30000,
+  );
   await shot(d, "desk-03-case");
   await axe(d, "desk-case");
-  log("the desk shows the urgent case: narrative, the photo at 800 px, GPS, verified twice");
+  log("the desk shows the urgent case: narrative, the photo at 800 px, GPS, the 2 s recording playing, verified twice");
 
   ctx.step = "the desk asks the defender a question";
   await (await el(d, "desk-message-kind")).selectByAttribute("value", "question");
