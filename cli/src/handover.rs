@@ -39,6 +39,28 @@ pub enum DeskCommand {
         /// only.
         #[arg(long, value_enum, default_value_t = crate::cli::KdfCost::Calibrated)]
         kdf: crate::cli::KdfCost,
+        /// Make another officer's desk (Brussels, Tunis): its own keys, no
+        /// root key. Prints its recipient for OMCT's desk (`desk officer
+        /// add`), then `desk join` with the officer code it gives.
+        #[arg(long, conflicts_with_all = ["server", "pin", "desk_token_file"])]
+        officer: bool,
+    },
+    /// Join an officer's desk (made with `desk init --officer`) to OMCT's
+    /// desk with the officer code file OMCT's desk gave: checked against
+    /// the server and OMCT's root key before anything is kept.
+    Join {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The officer code file (`desk officer add --out`).
+        #[arg(long, value_name = "FILE")]
+        code_file: PathBuf,
+    },
+    /// The other officers' desks (OMCT's desk only): add one (its
+    /// recipient goes on the root-signed recipient list, so devices seal
+    /// every bundle to it too), list them, remove one.
+    Officer {
+        #[command(subcommand)]
+        what: OfficerCommand,
     },
     /// Issue an enrollment code for a device: prints the code alone on one
     /// line (and, on standard error, OMCT's key fingerprint in words, to
@@ -255,10 +277,50 @@ pub fn intake(c: &IntakeCommand, json_out: bool) -> Result<()> {
     temoin_intake::command::run(c, json_out).map_err(|e| anyhow!("{e}"))
 }
 
+/// What `desk officer` does.
+#[derive(Debug, clap::Subcommand)]
+pub enum OfficerCommand {
+    /// Add an officer's desk and write its officer code (a bearer secret:
+    /// hand it over as OMCT hands over the desk token).
+    Add {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Who or where (Brussels, Tunis).
+        #[arg(long)]
+        label: String,
+        /// The officer desk's recipient, as `desk init --officer` printed it.
+        #[arg(long)]
+        recipient: String,
+        /// Where to write the officer code (a new file).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// The officers' desks added.
+    List {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Remove an officer's desk: its token stops working and the next
+    /// recipient list no longer names it.
+    Remove {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// Its id (`desk officer list`).
+        officer_id: String,
+    },
+}
+
 /// The folder a desk command works on.
 fn desk_dir(c: &DeskCommand) -> &std::path::Path {
     match c {
+        DeskCommand::Officer {
+            what:
+                OfficerCommand::Add { dir, .. }
+                | OfficerCommand::List { dir }
+                | OfficerCommand::Remove { dir, .. },
+        } => dir,
         DeskCommand::Init { dir, .. }
+        | DeskCommand::Join { dir, .. }
         | DeskCommand::Enroll { dir, .. }
         | DeskCommand::AckFile { dir, .. }
         | DeskCommand::Devices { dir }
@@ -283,10 +345,64 @@ pub fn desk_cmd(
     let rt = runtime()?;
     if let DeskCommand::Init {
         dir,
+        kdf,
+        officer: true,
+        ..
+    } = c
+    {
+        let p = match passphrase_file {
+            Some(f) => crate::passphrase::from_file(f)?,
+            None => {
+                eprintln!(
+                    "Choose this officer desk's passphrase. It protects this officer's key and \
+                     every case the desk receives; if it is lost, nobody can recover them."
+                );
+                crate::passphrase::prompt_new("New desk passphrase: ")?
+            }
+        };
+        crate::passphrase::advise(&p);
+        let recipient =
+            desk::Desk::create_officer(dir, &p, (*kdf).into()).map_err(|e| anyhow!("{e}"))?;
+        if json_out {
+            crate::print_json(&json!({ "recipient": recipient }))?;
+        } else {
+            println!("{recipient}");
+            eprintln!(
+                "This officer's desk is made in {}. Give the line above (its recipient, not a secret) to OMCT's desk, which runs `desk officer add`; then run `desk join` with the officer code it gives you.",
+                dir.display()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let DeskCommand::Join { dir, code_file } = c {
+        let text = std::fs::read_to_string(code_file)
+            .with_context(|| format!("cannot read {}", code_file.display()))?;
+        let code: temoin_proto::desk::OfficerCode = serde_json::from_str(&text)
+            .map_err(|_| anyhow!("{} is not an officer code", code_file.display()))?;
+        let p = match passphrase_file {
+            Some(f) => crate::passphrase::from_file(f)?,
+            None => crate::passphrase::prompt("Desk passphrase: ")?,
+        };
+        rt.block_on(desk::Desk::join(dir, &p, &code))
+            .map_err(|e| anyhow!("{e}"))?;
+        if json_out {
+            crate::print_json(&json!({ "joined": true, "officer_id": code.officer_id }))?;
+        } else {
+            println!("This officer's desk has joined OMCT's desk: `desk pull` and `desk open` now take every bundle sealed to it.");
+            eprintln!(
+                "The officer code holds this desk's token, now kept in its store: delete {} from this machine.",
+                code_file.display()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let DeskCommand::Init {
+        dir,
         server,
         pin: pin_arg,
         desk_token_file,
         kdf,
+        ..
     } = c
     {
         let server = match (server, pin_arg, desk_token_file) {
@@ -344,7 +460,58 @@ pub fn desk_cmd(
     let mut d = desk::Desk::unlock(desk_dir(c), &p).map_err(|e| anyhow!("{e}"))?;
     drop(p);
     match c {
-        DeskCommand::Init { .. } => {}
+        DeskCommand::Init { .. } | DeskCommand::Join { .. } => {}
+        DeskCommand::Officer {
+            what:
+                OfficerCommand::Add {
+                    label,
+                    recipient,
+                    out,
+                    ..
+                },
+        } => {
+            let code = rt
+                .block_on(d.add_officer(label, recipient))
+                .map_err(|e| anyhow!("{e}"))?;
+            let text = serde_json::to_vec_pretty(&code).map_err(|e| anyhow!("{e}"))?;
+            write_secret(out, &text)
+                .with_context(|| format!("cannot create {} (it must not exist)", out.display()))?;
+            if json_out {
+                crate::print_json(&json!({ "officer_id": code.officer_id, "code_file": out }))?;
+            } else {
+                println!(
+                    "Officer {} added: its key is on the recipient list (devices take it at their next sync). Its officer code is in {}; hand it over as you would the desk token, then delete it here.",
+                    code.officer_id,
+                    out.display()
+                );
+            }
+        }
+        DeskCommand::Officer {
+            what: OfficerCommand::List { .. },
+        } => {
+            let rows = d.officers().map_err(|e| anyhow!("{e}"))?;
+            if json_out {
+                crate::print_json(&json!(rows))?;
+            } else if rows.is_empty() {
+                println!("No other officer's desk.");
+            } else {
+                for r in rows {
+                    println!(
+                        "{}  {:<20} added {}  {}",
+                        r.officer_id, r.label, r.added_at, r.recipient
+                    );
+                }
+            }
+        }
+        DeskCommand::Officer {
+            what: OfficerCommand::Remove { officer_id, .. },
+        } => {
+            rt.block_on(d.remove_officer(officer_id))
+                .map_err(|e| anyhow!("{e}"))?;
+            if !json_out {
+                println!("Officer {officer_id} removed: its token no longer works, and the recipient list no longer names it.");
+            }
+        }
         DeskCommand::Enroll {
             label, valid_hours, ..
         } => {
@@ -1080,4 +1247,19 @@ pub fn write_stats(
         );
     }
     Ok(())
+}
+
+/// Writes a bearer secret (an officer code) to a new file only its owner
+/// can read.
+fn write_secret(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path)?;
+    std::io::Write::write_all(&mut f, bytes)?;
+    f.sync_all()
 }

@@ -38,6 +38,8 @@ pub enum SigningPurpose {
     DeskMessage,
     /// A message a device wrote to OMCT's desk about a case.
     DeviceMessage,
+    /// The devices OMCT's desk approved, for the other officers' desks.
+    DeviceRegistry,
 }
 
 impl SigningPurpose {
@@ -51,6 +53,7 @@ impl SigningPurpose {
             SigningPurpose::DeskAck => "temoin/desk-ack/v1",
             SigningPurpose::DeskMessage => "temoin/desk-message/v1",
             SigningPurpose::DeviceMessage => "temoin/device-message/v1",
+            SigningPurpose::DeviceRegistry => "temoin/device-registry/v1",
         }
     }
 }

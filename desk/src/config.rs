@@ -20,6 +20,40 @@ pub struct DeskConfig {
     pub desk_token: String,
     /// The recipient list as last published.
     pub recipients: SignedList,
+    /// The other officers' desks this desk added (OMCT's desk, which holds
+    /// the root key): their recipients are in the recipient list.
+    #[serde(default)]
+    pub officers: Vec<Officer>,
+    /// For an officer's desk: who it is at OMCT's desk, and OMCT's root key
+    /// (its token is `desk_token`).
+    #[serde(default)]
+    pub officer_of: Option<OfficerOf>,
+}
+
+/// Another officer's desk, as OMCT's desk added it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Officer {
+    /// Its id at the server.
+    pub officer_id: String,
+    /// Who or where.
+    pub label: String,
+    /// Its age recipient: devices seal every bundle to it too.
+    pub recipient: String,
+    /// When it was added (RFC 3339).
+    pub added_at: String,
+}
+
+/// What an officer's desk knows of OMCT's desk.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OfficerOf {
+    /// Its id at the server.
+    pub officer_id: String,
+    /// OMCT's root public key (minisign base64): the recipient list and
+    /// the device registry are taken only with its signature.
+    pub root_key: String,
+    /// When the device registry it holds was signed (RFC 3339).
+    #[serde(default)]
+    pub registry_issued_at: Option<String>,
 }
 
 // The desk token is a bearer secret: never in `Debug` output.
@@ -126,16 +160,20 @@ pub fn sign_recipients(
 impl crate::Desk {
     /// Rotates OMCT's key: makes a new age identity, keeps it before the
     /// old ones (which stay, so bundles sealed to them still open), and
-    /// publishes a recipient list naming only the new one, signed with the
-    /// root key. Devices take it at their next sync. Returns the new
+    /// publishes a recipient list naming the new one (and the other
+    /// officers' desks), signed with the root key. Devices take it at their next sync. Returns the new
     /// recipient.
     pub async fn rotate(&mut self) -> Result<String, DeskError> {
+        self.only_omct_desk("rotate OMCT's key")?;
         let mut c = self.config()?;
         let root = self.root_key()?;
         let identity = PayloadIdentity::generate();
         let recipient = identity.recipient().to_string();
         let desk = self.desk_key()?.public().to_minisign_base64();
-        let list = sign_recipients(&root, std::slice::from_ref(&recipient), Some(&desk));
+        // The officers' desks stay on the list: a rotation is OMCT's key.
+        let mut all = vec![recipient.clone()];
+        all.extend(c.officers.iter().map(|o| o.recipient.clone()));
+        let list = sign_recipients(&root, &all, Some(&desk));
         // The new key is in the store before anyone can seal to it.
         self.add_identity(&identity)?;
         self.publish_and_keep(&mut c, &root, list).await?;

@@ -87,6 +87,7 @@ impl Desk {
         text: &str,
         in_reply_to: Option<&str>,
     ) -> Result<DeskMessage, DeskError> {
+        self.only_omct_desk("write to devices")?;
         check_text(text).map_err(DeskError::Local)?;
         let row = self.triage_row(case)?;
         let devices = self.registry()?;

@@ -413,7 +413,8 @@ impl Desk {
                 .manifest
                 .as_ref()
                 .is_some_and(|m| m.bundle_id != name);
-        if !misfiled {
+        // An officer's desk reads; OMCT's desk acknowledges.
+        if !misfiled && !self.is_officer()? {
             let mut reasons = Vec::new();
             if !accepted {
                 reasons.extend(report.problems.iter().map(|p| p.detail.clone()));

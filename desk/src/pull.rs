@@ -13,23 +13,42 @@ impl Desk {
     /// Fetches every bundle not yet pulled into `inbox/`, checks each arrived
     /// whole (SHA-256 as the server recorded it), then acknowledges it. Also
     /// refreshes the enrolled devices' keys. Returns the bundle ids pulled.
+    /// At an officer's desk: the device registry OMCT's desk signed, then
+    /// every bundle this officer has not fetched.
     pub async fn pull(&mut self) -> Result<Vec<String>, DeskError> {
+        if self.is_officer()? {
+            return self.officer_pull().await;
+        }
         // A desk made before acknowledgements publishes its key first; what
         // was opened since the last contact goes to the devices.
         crate::ack::publish_desk_key(self).await?;
         self.relay_acks().await?;
-        let dir = self.dir().to_owned();
         let c = self.config()?;
         let conn = Conn::new(&c)?;
         let mut devices = self.registry()?;
         let list: Vec<DeviceListing> = conn.json("/v1/desk/devices").await?;
         take_listing(&mut devices, list);
         self.save_registry(&devices)?;
+        // The other officers' desks learn the devices approved or revoked.
+        self.publish_registry().await?;
         // Messages both ways, once the devices just approved are known: the
         // devices' answers land under their cases.
         let exchanged = self.exchange_messages().await?;
         self.last_exchange = exchanged;
-        let bundles: Vec<BundleListing> = conn.json("/v1/desk/bundles").await?;
+        self.fetch_bundles(&conn, "/v1/desk/bundles", "ack").await
+    }
+
+    /// Fetches every bundle `listing` names that the inbox lacks, checks
+    /// each arrived whole, then tells the server (`/{id}/{done}`: the
+    /// desk's `ack`, an officer's `fetched`). Returns the ids taken.
+    pub(crate) async fn fetch_bundles(
+        &mut self,
+        conn: &Conn,
+        listing: &str,
+        done: &str,
+    ) -> Result<Vec<String>, DeskError> {
+        let dir = self.dir().to_owned();
+        let bundles: Vec<BundleListing> = conn.json(listing).await?;
         let mut pulled = Vec::new();
         for b in bundles {
             let (id, sha) = (b.bundle_id.as_str(), b.sha256.as_str());
@@ -41,7 +60,7 @@ impl Desk {
                 let mut r = conn
                     .send(
                         reqwest::Method::GET,
-                        &format!("/v1/desk/bundles/{id}"),
+                        &format!("{listing}/{id}"),
                         None::<&()>,
                     )
                     .await?;
@@ -70,7 +89,7 @@ impl Desk {
             }
             conn.send(
                 reqwest::Method::POST,
-                &format!("/v1/desk/bundles/{id}/ack"),
+                &format!("{listing}/{id}/{done}"),
                 None::<&()>,
             )
             .await?;

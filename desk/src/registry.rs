@@ -53,6 +53,7 @@ impl Desk {
     /// and a secret the server never gets, and records both before the code
     /// exists.
     pub async fn enroll(&mut self, label: &str, valid_hours: u32) -> Result<IssuedCode, DeskError> {
+        self.only_omct_desk("issue enrollment codes")?;
         let c = self.config()?;
         let fingerprint = root_fingerprint(&self.root_public()?);
         let mut token = [0u8; 32];
@@ -315,6 +316,7 @@ impl Desk {
     /// Revokes a device: recorded at the desk first (its bundles sealed after
     /// now are flagged whatever the server does), then asked of the server.
     pub async fn revoke(&mut self, key_id: &str) -> Result<(), DeskError> {
+        self.only_omct_desk("revoke devices")?;
         let c = self.config()?;
         let mut d = self.registry()?;
         if !d.approved.contains_key(key_id) && !d.unknown.contains_key(key_id) {
@@ -333,7 +335,8 @@ impl Desk {
                 "the revocation is recorded at the desk, but the server was not told ({e}); run it again"
             ))
         })?;
-        Ok(())
+        // The officers' desks learn it at their next pull.
+        self.publish_registry().await
     }
 }
 

@@ -31,6 +31,8 @@ const REGISTRY: &str = "desk/registry";
 const CONFIG: &str = "desk/config";
 /// Signed acknowledgements waiting for the server, one per bundle id.
 pub(crate) const ACK_QUEUE: &str = "desk/ack-queue/";
+/// Set while an officer's desk waits for its officer code (`desk join`).
+const OFFICER_WAITING: &str = "desk/officer-waiting";
 
 /// The plain files a desk made before the encrypted store kept.
 const PLAIN: [&str; 5] = [
@@ -234,6 +236,8 @@ impl Desk {
             endpoint,
             desk_token: token,
             recipients: list,
+            officers: Vec::new(),
+            officer_of: None,
         })?;
         Ok((desk, recipient))
     }
@@ -262,6 +266,12 @@ impl Desk {
             _lock: held,
         };
         if desk.get(CONFIG)?.is_none() {
+            if desk.get(OFFICER_WAITING)?.is_some() {
+                return Err(DeskError::Local(format!(
+                    "this officer's desk has not joined OMCT's desk yet: give its recipient (`temoin desk init --officer --dir {0}` shows it again) to OMCT's desk, then run `temoin desk join --dir {0} --code-file FILE` with the officer code it gives you",
+                    dir.display()
+                )));
+            }
             return Err(DeskError::Local(format!(
                 "making this desk was cut short: run `temoin desk init --dir {}` again with the same passphrase",
                 dir.display()
@@ -468,9 +478,121 @@ impl Desk {
             .map_err(|_| DeskError::Local("the root key in the desk's store is damaged".into()))
     }
 
-    /// OMCT's root public key (minisign base64).
+    /// OMCT's root public key (minisign base64): the root key's, or, at an
+    /// officer's desk, the one its officer code gave.
     pub(crate) fn root_public(&self) -> Result<String, DeskError> {
+        if self.get(ROOT_KEY)?.is_none() {
+            if let Some(o) = self.config()?.officer_of {
+                return Ok(o.root_key);
+            }
+        }
         Ok(self.root_key()?.public().to_minisign_base64())
+    }
+
+    /// Whether this is another officer's desk (no root key: it opens and
+    /// reads every bundle, and OMCT's desk approves devices, answers them
+    /// and acknowledges bundles).
+    pub fn is_officer(&self) -> Result<bool, DeskError> {
+        Ok(self.config()?.officer_of.is_some())
+    }
+
+    /// Refuses what only OMCT's desk (the one holding the root key) does.
+    pub(crate) fn only_omct_desk(&self, what: &str) -> Result<(), DeskError> {
+        if self.is_officer()? {
+            return Err(DeskError::Local(format!(
+                "an officer's desk cannot {what}: OMCT's desk, which holds the root key, does"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Makes another officer's desk in `dir`: a store sealed with
+    /// `passphrase` holding this officer's own age identity and signing
+    /// key, and no root key. Returns its age recipient, which OMCT's desk
+    /// adds to the recipient list (`desk officer add`); run again, it
+    /// returns the same recipient until the desk has joined.
+    pub fn create_officer(
+        dir: &Path,
+        passphrase: &Passphrase,
+        kdf: KdfChoice,
+    ) -> Result<String, DeskError> {
+        crate::file::private_dir(dir)?;
+        crate::file::private_dir(&dir.join("inbox"))?;
+        let held = lock(dir)?;
+        let store = store_dir(dir);
+        if !store.exists() {
+            let staging = dir.join(format!("{STAGING}{}", uuid::Uuid::new_v4().simple()));
+            {
+                let mut v = Vault::create(&staging, passphrase, kdf).map_err(open_error)?;
+                let identity = PayloadIdentity::generate();
+                v.put_state(IDENTITIES, identity.key_file_for_export().as_bytes())
+                    .map_err(store_error)?;
+                v.put_state(
+                    DESK_KEY,
+                    DeviceKey::generate().secret_for_sealing().as_ref(),
+                )
+                .map_err(store_error)?;
+                v.put_state(OFFICER_WAITING, b"1").map_err(store_error)?;
+            }
+            std::fs::rename(&staging, &store)?;
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        let desk = Desk {
+            dir: dir.to_owned(),
+            store: Vault::unlock(&store, passphrase).map_err(open_error)?,
+            last_exchange: Default::default(),
+            _lock: held,
+        };
+        if desk.get(CONFIG)?.is_some() || desk.get(OFFICER_WAITING)?.is_none() {
+            return Err(DeskError::Local(
+                "this folder is already a desk; nothing was changed".into(),
+            ));
+        }
+        desk.identities()?
+            .first()
+            .map(|i| i.recipient().to_string())
+            .ok_or_else(|| DeskError::Local("the desk's store holds no key".into()))
+    }
+
+    /// Joins an officer's desk made with [`Desk::create_officer`] to OMCT's
+    /// desk with the officer code it issued: the server's recipient list
+    /// must carry OMCT's root signature and name this desk's recipient, and
+    /// the officer's token must work, before anything is kept.
+    pub async fn join(
+        dir: &Path,
+        passphrase: &Passphrase,
+        code: &temoin_proto::desk::OfficerCode,
+    ) -> Result<Desk, DeskError> {
+        let held = lock(dir)?;
+        let store = store_dir(dir);
+        if !store.exists() {
+            return Err(DeskError::Local(format!(
+                "{} is not an officer's desk (make one with `temoin desk init --officer`)",
+                dir.display()
+            )));
+        }
+        let mut desk = Desk {
+            dir: dir.to_owned(),
+            store: Vault::unlock(&store, passphrase).map_err(open_error)?,
+            last_exchange: Default::default(),
+            _lock: held,
+        };
+        if desk.get(OFFICER_WAITING)?.is_none() {
+            return Err(DeskError::Local(
+                "this desk has already joined (or is OMCT's desk itself); nothing was changed"
+                    .into(),
+            ));
+        }
+        let mine = desk
+            .identities()?
+            .first()
+            .map(|i| i.recipient().to_string())
+            .unwrap_or_default();
+        let config = crate::officer::check_code(code, &mine).await?;
+        desk.save_registry(&Devices::default())?;
+        desk.save_config(&config)?;
+        desk.remove(OFFICER_WAITING)?;
+        Ok(desk)
     }
 
     /// The desk's signing key for acknowledgements, made the first time it
@@ -590,6 +712,8 @@ mod tests {
             },
             desk_token: token.clone(),
             recipients: list,
+            officers: Vec::new(),
+            officer_of: None,
         };
         let device = DeviceKey::generate().public();
         let mut devices = Devices::default();

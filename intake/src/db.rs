@@ -55,6 +55,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "messages",
         include_str!("../migrations/0007_messages.sql"),
     ),
+    (
+        8,
+        "officers",
+        include_str!("../migrations/0008_officers.sql"),
+    ),
 ];
 
 /// Which engine holds the state.
@@ -209,7 +214,7 @@ mod tests {
                 .fetch_all(&db.pool)
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
         sqlx::query("SELECT token_sha256, proof, recipient FROM devices")
             .fetch_all(&db.pool)
             .await
@@ -222,5 +227,14 @@ mod tests {
             .fetch_all(&db.pool)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
+        for q in [
+            "SELECT officer_id, label, token_sha256, added_at, removed_at FROM officers",
+            "SELECT bundle_id, officer_id, fetched_at FROM officer_fetches",
+        ] {
+            sqlx::query(q)
+                .fetch_all(&db.pool)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
     }
 }

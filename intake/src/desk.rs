@@ -192,7 +192,7 @@ pub(crate) async fn desk_list(
     Ok(Json(list).into_response())
 }
 
-fn valid_bundle_id(id: &str) -> ApiResult<()> {
+pub(crate) fn valid_bundle_id(id: &str) -> ApiResult<()> {
     uuid::Uuid::parse_str(id)
         .map(|_| ())
         .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "no such bundle"))
@@ -205,17 +205,22 @@ pub(crate) async fn desk_fetch(
 ) -> ApiResult<Response> {
     check_desk(&s, &headers)?;
     valid_bundle_id(&id)?;
+    fetch_stored(&s, &id).await
+}
+
+/// A stored bundle's bytes, streamed.
+pub(crate) async fn fetch_stored(s: &Server, id: &str) -> ApiResult<Response> {
     let here: Option<String> = sqlx::query_scalar(
         "SELECT bundle_id FROM bundles WHERE bundle_id = $1 AND deleted_at IS NULL",
     )
-    .bind(&id)
+    .bind(id)
     .fetch_optional(&s.db.pool)
     .await
     .map_err(db_error)?;
     if here.is_none() {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such bundle"));
     }
-    let file = tokio::fs::File::open(s.storage.path(&id))
+    let file = tokio::fs::File::open(s.storage.path(id))
         .await
         .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "no such bundle"))?;
     let stream = tokio_util_stream(file);
@@ -262,9 +267,10 @@ pub(crate) async fn desk_ack(
     if n == 0 {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such bundle"));
     }
-    // Deleted only once the acknowledgement is recorded; if this fails,
-    // the hourly clean-up deletes it.
-    if s.config.retention_days == 0 {
+    // Deleted only once the acknowledgement is recorded, and only when
+    // every officer has it too (else the last officer's fetch deletes it);
+    // if this fails, the hourly clean-up deletes it.
+    if s.config.retention_days == 0 && crate::officer::done_with(&s, &id).await? {
         let _ = delete_stored(&s, &id).await;
     }
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -302,7 +308,7 @@ pub(crate) async fn desk_acknowledgement(
 
 /// Deletes a stored bundle's bytes, then records it and frees its bytes
 /// in the quota (the row stays, so that a replay is still answered).
-async fn delete_stored(s: &Server, id: &str) -> ApiResult<()> {
+pub(crate) async fn delete_stored(s: &Server, id: &str) -> ApiResult<()> {
     s.storage.delete(id).map_err(ApiError::io)?;
     let mut tx = s.db.write().await?;
     let freed: Option<i64> = sqlx::query_scalar(
@@ -329,14 +335,16 @@ async fn delete_stored(s: &Server, id: &str) -> ApiResult<()> {
 /// no row names (left by a failed creation) are removed.
 pub async fn collect_garbage(s: &Server) {
     let horizon = now_unix() - i64::from(s.config.retention_days) * 86_400;
-    let old: Vec<String> = sqlx::query_scalar(
-        "SELECT bundle_id FROM bundles \
-         WHERE acknowledged_at IS NOT NULL AND acknowledged_at <= $1 AND deleted_at IS NULL",
-    )
-    .bind(horizon)
-    .fetch_all(&s.db.pool)
-    .await
-    .unwrap_or_default();
+    let q = format!(
+        "SELECT bundle_id FROM bundles WHERE acknowledged_at IS NOT NULL \
+         AND acknowledged_at <= $1 AND deleted_at IS NULL AND {}",
+        crate::officer::EVERY_OFFICER_HAS_IT
+    );
+    let old: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
+        .bind(horizon)
+        .fetch_all(&s.db.pool)
+        .await
+        .unwrap_or_default();
     for id in old {
         let _ = delete_stored(s, &id).await;
     }

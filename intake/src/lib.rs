@@ -39,6 +39,7 @@ mod error;
 mod legacy;
 mod limit;
 mod message;
+mod officer;
 mod receipt;
 mod serve;
 mod server;

@@ -11,6 +11,7 @@ use crate::desk::*;
 use crate::enroll::{enroll, recipients};
 use crate::error::SetupError;
 use crate::message::*;
+use crate::officer::*;
 use crate::receipt::{acknowledgement, receipt};
 use crate::server::Server;
 use crate::settings::ServeSettings;
@@ -44,6 +45,19 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/v1/desk/bundles", get(desk_list))
         .route("/v1/desk/bundles/{id}", get(desk_fetch))
         .route("/v1/desk/bundles/{id}/ack", post(desk_ack))
+        .route(
+            "/v1/desk/officers",
+            post(desk_add_officer).get(desk_officers),
+        )
+        .route(
+            "/v1/desk/officers/{id}",
+            axum::routing::delete(desk_remove_officer),
+        )
+        .route("/v1/desk/registry", axum::routing::put(desk_put_registry))
+        .route("/v1/officer/registry", get(officer_registry))
+        .route("/v1/officer/bundles", get(officer_list))
+        .route("/v1/officer/bundles/{id}", get(officer_fetch))
+        .route("/v1/officer/bundles/{id}/fetched", post(officer_fetched))
         .route(
             "/v1/desk/bundles/{id}/acknowledgement",
             axum::routing::put(desk_acknowledgement),

@@ -78,3 +78,95 @@ pub struct BundleListing {
     /// When it was stored (RFC 3339).
     pub received_at: String,
 }
+
+/// `POST /v1/desk/officers`: another officer's desk, which may fetch every
+/// bundle with its own token (the server gets its hash only).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OfficerRequest {
+    /// A random id (UUID v4) the desk gave the officer.
+    pub officer_id: String,
+    /// Who or where (Brussels, Tunis).
+    pub label: String,
+    /// The SHA-256 (hex) of the officer's token.
+    pub token_sha256: String,
+}
+
+/// One officer as the server lists it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OfficerListing {
+    /// The officer's id.
+    pub officer_id: String,
+    /// Its label.
+    pub label: String,
+    /// When it was added (Unix time).
+    pub added_at: i64,
+}
+
+/// The version tag of [`DeviceRegistry`].
+pub const DEVICE_REGISTRY_V1: &str = "temoin/device-registry/v1";
+
+/// The devices OMCT's desk approved and revoked, signed with the root key
+/// (`SigningPurpose::DeviceRegistry`) and kept on the intake server for
+/// the other officers' desks, which take a device only from it: the server
+/// can withhold a newer one, never make or change one.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeviceRegistry {
+    /// Always [`DEVICE_REGISTRY_V1`].
+    pub v: String,
+    /// When it was signed (RFC 3339): an officer's desk never takes one
+    /// older than the one it has.
+    pub issued_at: String,
+    /// Every device approved, revoked ones included.
+    pub devices: Vec<RegisteredDevice>,
+}
+
+/// One device of a [`DeviceRegistry`].
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RegisteredDevice {
+    /// Its key id (16 hex digits).
+    pub key_id: String,
+    /// Its signing key (minisign base64).
+    pub public_key: String,
+    /// The label its code was issued for.
+    pub label: String,
+    /// Its age recipient, if it gave one.
+    #[serde(default)]
+    pub recipient: Option<String>,
+    /// When it was revoked (RFC 3339), if it was.
+    #[serde(default)]
+    pub revoked_at: Option<String>,
+}
+
+/// The version tag of [`OfficerCode`].
+pub const OFFICER_CODE_V1: &str = "temoin/officer-code/v1";
+
+/// What an officer's desk needs to join OMCT's desk: the server, its
+/// certificate pin, the officer's own token and id, and OMCT's root key
+/// (which signs the recipient list and the device registry). Handed over
+/// as a file, like the desk token.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct OfficerCode {
+    /// Always [`OFFICER_CODE_V1`].
+    pub v: String,
+    /// The intake server's URL.
+    pub server: String,
+    /// Its certificate pin (`sha256:...`).
+    pub pin: String,
+    /// The officer's id.
+    pub officer_id: String,
+    /// The officer's token (a bearer secret).
+    pub token: String,
+    /// OMCT's root public key (minisign base64).
+    pub root_key: String,
+}
+
+// The token is a bearer secret: never in `Debug` output.
+impl std::fmt::Debug for OfficerCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OfficerCode")
+            .field("server", &self.server)
+            .field("officer_id", &self.officer_id)
+            .field("token", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
