@@ -732,6 +732,140 @@ async fn sqlite_messages_wait_for_their_reader() {
     messages_wait_for_their_reader(None).await;
 }
 
+/// An officer's desk sees the bundles received since it was added and not
+/// yet fetched by it; a bundle acknowledged by the desk is kept until every
+/// officer has it, then freed; a removed officer's token stops working;
+/// the device registry the desk publishes is handed to officers as it was
+/// given.
+async fn officers_fetch_every_bundle_before_it_goes(database: Option<String>) {
+    use sha2::Digest;
+    let o = Omct::start(config(&database)).await;
+    let d = o.device("field").await;
+    let before = o.send(&d, 50_000).await;
+    let url = |p: &str| format!("{}{p}", o.endpoint.url);
+    let desk = format!("Bearer {}", o.desk_token);
+    let officer_id = "0b6f9d2e-1111-4000-8000-000000000001";
+    let token = "officer-token-for-the-state-tests";
+    let r = o
+        .http
+        .post(url("/v1/desk/officers"))
+        .header("Authorization", &desk)
+        .json(&temoin_proto::desk::OfficerRequest {
+            officer_id: officer_id.into(),
+            label: "Brussels".into(),
+            token_sha256: hex::encode(sha2::Sha256::digest(token.as_bytes())),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let officer = format!("Bearer {token}");
+    let listing = || async {
+        let r = o
+            .http
+            .get(url("/v1/officer/bundles"))
+            .header("Authorization", &officer)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap_or_default())
+    };
+    // Only what came after the officer was added.
+    let (status, text) = listing().await;
+    assert_eq!(status, 200);
+    assert!(
+        !text.contains(&before),
+        "a bundle sealed before the officer existed"
+    );
+    let bundle = o.send(&d, 60_000).await;
+    assert!(listing().await.1.contains(&bundle));
+    // The desk's token is not an officer's, and the other way round.
+    let r = o
+        .http
+        .get(url("/v1/officer/bundles"))
+        .header("Authorization", &desk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = o
+        .http
+        .get(url("/v1/desk/bundles"))
+        .header("Authorization", &officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    // Acknowledged by the desk: kept, since the officer lacks it.
+    assert_eq!(
+        o.desk_post(&format!("/v1/desk/bundles/{bundle}/ack")).await,
+        StatusCode::NO_CONTENT
+    );
+    assert!(o.intake.join(format!("store/{bundle}.tar.age")).exists());
+    let bytes = o
+        .http
+        .get(url(&format!("/v1/officer/bundles/{bundle}")))
+        .header("Authorization", &officer)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(bytes.len(), 60_000);
+    let r = o
+        .http
+        .post(url(&format!("/v1/officer/bundles/{bundle}/fetched")))
+        .header("Authorization", &officer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    assert!(!listing().await.1.contains(&bundle));
+    // Now everyone has it: freed.
+    assert!(!o.intake.join(format!("store/{bundle}.tar.age")).exists());
+    // The registry, as the desk gave it.
+    let signed = temoin_proto::SignedList {
+        list: "{\"v\":\"temoin/device-registry/v1\"}".into(),
+        signature: "untrusted comment: x\nRW==".into(),
+    };
+    let r = o
+        .http
+        .put(url("/v1/desk/registry"))
+        .header("Authorization", &desk)
+        .json(&signed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let got: temoin_proto::SignedList = o
+        .http
+        .get(url("/v1/officer/registry"))
+        .header("Authorization", &officer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got, signed);
+    // Removed: the token no longer opens anything.
+    let r = o
+        .http
+        .delete(url(&format!("/v1/desk/officers/{officer_id}")))
+        .header("Authorization", &desk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    assert_eq!(listing().await.0, 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_officers_fetch_every_bundle_before_it_goes() {
+    officers_fetch_every_bundle_before_it_goes(None).await;
+}
+
 /// Every scenario again on PostgreSQL, one database each, one cluster.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgresql_the_same_scenarios() {
@@ -744,4 +878,5 @@ async fn postgresql_the_same_scenarios() {
         .await;
     an_old_json_state_is_moved_in_once(Some(pg.create("legacy").unwrap())).await;
     messages_wait_for_their_reader(Some(pg.create("messages").unwrap())).await;
+    officers_fetch_every_bundle_before_it_goes(Some(pg.create("officers").unwrap())).await;
 }
