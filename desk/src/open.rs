@@ -162,26 +162,41 @@ fn verify_and_seal<R: Read + Send>(
         });
         let to_store = sealing.as_ref().map(|_| to_store);
         s.spawn(move || loop {
+            // Filled whole before it is handed on: the decryption answers
+            // a read with one of its 64 KiB chunks, and a megabyte per
+            // hand-over keeps the channels and allocations few.
             let mut buf = vec![0u8; CHUNK];
-            match plain.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    buf.truncate(n);
-                    let chunk = Chunk::new(buf);
-                    if let Some(t) = &to_store {
-                        let _ = t.send(chunk.clone());
-                    }
-                    // The reader stopped (the bundle is refused): nothing
-                    // more is needed.
-                    if to_reader.send(Ok(chunk)).is_err() {
+            let mut n = 0;
+            let mut failed = None;
+            while n < CHUNK {
+                match plain.read(&mut buf[n..]) {
+                    Ok(0) => break,
+                    Ok(k) => n += k,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        failed = Some(e);
                         break;
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    let _ = to_reader.send(Err(e));
+            }
+            if n > 0 {
+                buf.truncate(n);
+                let chunk = Chunk::new(buf);
+                if let Some(t) = &to_store {
+                    let _ = t.send(chunk.clone());
+                }
+                // The reader stopped (the bundle is refused): nothing more
+                // is needed.
+                if to_reader.send(Ok(chunk)).is_err() {
                     break;
                 }
+            }
+            if let Some(e) = failed {
+                let _ = to_reader.send(Err(e));
+                break;
+            }
+            if n < CHUNK {
+                break;
             }
         });
         let report = read_plain(
