@@ -470,12 +470,21 @@ pub fn desk_cmd(
                     ..
                 },
         } => {
-            let code = rt
-                .block_on(d.add_officer(label, recipient))
-                .map_err(|e| anyhow!("{e}"))?;
-            let text = serde_json::to_vec_pretty(&code).map_err(|e| anyhow!("{e}"))?;
-            write_secret(out, &text)
+            // The file first: an officer added whose code cannot be written
+            // would hold bundles on the server with nobody to fetch them.
+            let mut f = new_secret_file(out)
                 .with_context(|| format!("cannot create {} (it must not exist)", out.display()))?;
+            let code = match rt.block_on(d.add_officer(label, recipient)) {
+                Ok(code) => code,
+                Err(e) => {
+                    drop(f);
+                    let _ = std::fs::remove_file(out);
+                    return Err(anyhow!("{e}"));
+                }
+            };
+            let text = serde_json::to_vec_pretty(&code).map_err(|e| anyhow!("{e}"))?;
+            std::io::Write::write_all(&mut f, &text)?;
+            f.sync_all()?;
             if json_out {
                 crate::print_json(&json!({ "officer_id": code.officer_id, "code_file": out }))?;
             } else {
@@ -617,10 +626,12 @@ pub fn desk_cmd(
         }
         DeskCommand::Open { file, .. } => {
             let opened = d.open(file.as_deref()).map_err(|e| anyhow!("{e}"))?;
-            let all_ok = opened.iter().all(|o| o.accepted());
+            // A bundle waiting for OMCT's registry (an officer's desk) is
+            // not judged yet, so not a failure either.
+            let all_ok = opened.iter().all(|o| o.accepted() || o.waiting);
             // The acknowledgements are signed; they go to the devices now
             // if the server can be reached, otherwise at the next pull.
-            let relayed = if opened.is_empty() {
+            let relayed = if opened.is_empty() || d.is_officer().unwrap_or(false) {
                 Ok(0)
             } else {
                 rt.block_on(d.relay_acks())
@@ -631,6 +642,7 @@ pub fn desk_cmd(
                     .map(|o| {
                         json!({
                             "file": o.file, "case": o.case, "accepted": o.accepted(),
+                            "waiting": o.waiting,
                             "purpose": o.report.manifest.as_ref().map(|m| m.purpose.code()),
                             "problems": o.report.problems, "desk_problems": o.desk_problems,
                         })
@@ -639,7 +651,13 @@ pub fn desk_cmd(
                 crate::print_json(&json!(rows))?;
             } else {
                 for o in &opened {
-                    let what = if o.accepted() { "ACCEPTED" } else { "FLAGGED" };
+                    let what = if o.accepted() {
+                        "ACCEPTED"
+                    } else if o.waiting {
+                        "WAITING"
+                    } else {
+                        "FLAGGED"
+                    };
                     match o.case {
                         Some(case) => println!("{what}  {}  -> case {case}", o.file.display()),
                         None => println!("{what}  {}", o.file.display()),
@@ -1249,9 +1267,9 @@ pub fn write_stats(
     Ok(())
 }
 
-/// Writes a bearer secret (an officer code) to a new file only its owner
-/// can read.
-fn write_secret(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+/// A new file only its owner can read, for a bearer secret (an officer
+/// code).
+fn new_secret_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
@@ -1259,7 +1277,5 @@ fn write_secret(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
-    let mut f = o.open(path)?;
-    std::io::Write::write_all(&mut f, bytes)?;
-    f.sync_all()
+    o.open(path)
 }

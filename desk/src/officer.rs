@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 use temoin_bundle::PayloadRecipient;
 use temoin_crypto::sign::{DevicePublicKey, SigningPurpose};
 use temoin_proto::desk::{
-    DeviceRegistry, OfficerCode, OfficerRequest, RegisteredDevice, DEVICE_REGISTRY_V1,
-    OFFICER_CODE_V1,
+    BundleListing, DeviceRegistry, OfficerCode, OfficerRequest, RegisteredDevice,
+    DEVICE_REGISTRY_V1, OFFICER_CODE_V1,
 };
 use temoin_proto::SignedList;
 use temoin_sync::client::Endpoint;
@@ -75,7 +75,8 @@ pub(crate) async fn check_code(code: &OfficerCode, mine: &str) -> Result<DeskCon
         officer_of: Some(OfficerOf {
             officer_id: code.officer_id.clone(),
             root_key: code.root_key.clone(),
-            registry_issued_at: None,
+            // The registry published with the code is the oldest taken.
+            registry_issued_at: code.registry_issued_at.clone(),
         }),
     };
     let conn = Conn::new(&config)?;
@@ -126,7 +127,8 @@ impl Desk {
         let mut token = [0u8; 32];
         temoin_crypto::random_bytes(&mut token);
         let token = hex::encode(token);
-        Conn::new(&c)?
+        let conn = Conn::new(&c)?;
+        if let Err(e) = conn
             .send(
                 reqwest::Method::POST,
                 "/v1/desk/officers",
@@ -136,15 +138,30 @@ impl Desk {
                     token_sha256: hex::encode(Sha256::digest(token.as_bytes())),
                 }),
             )
-            .await?;
+            .await
+        {
+            // The server may have taken it before the answer was lost: an
+            // officer nobody knows of would hold every bundle there.
+            let _ = conn
+                .send(
+                    reqwest::Method::DELETE,
+                    &format!("/v1/desk/officers/{officer_id}"),
+                    None::<&()>,
+                )
+                .await;
+            return Err(e);
+        }
+        // Kept before anything else can fail, so that `desk officer list`
+        // shows it and `desk officer remove` can undo it.
         c.officers.push(Officer {
             officer_id: officer_id.clone(),
             label,
             recipient: recipient.to_owned(),
             added_at: now_rfc3339(),
         });
+        self.save_config(&c)?;
         self.publish_list(&mut c).await?;
-        self.publish_registry_now().await?;
+        let issued = self.publish_registry_now().await?;
         Ok(OfficerCode {
             v: OFFICER_CODE_V1.into(),
             server: c.endpoint.url.clone(),
@@ -152,6 +169,7 @@ impl Desk {
             officer_id,
             token,
             root_key: self.root_public()?,
+            registry_issued_at: Some(issued),
         })
     }
 
@@ -161,13 +179,9 @@ impl Desk {
     pub async fn remove_officer(&mut self, officer_id: &str) -> Result<(), DeskError> {
         self.only_omct_desk("remove officers")?;
         let mut c = self.config()?;
-        if !c.officers.iter().any(|o| o.officer_id == officer_id) {
-            return Err(local(format!(
-                "this desk added no officer {officer_id}: see `desk officer list`"
-            )));
-        }
-        c.officers.retain(|o| o.officer_id != officer_id);
-        self.publish_list(&mut c).await?;
+        let known = c.officers.iter().any(|o| o.officer_id == officer_id);
+        // The server first: until it ends the token, the officer still
+        // fetches, and bundles still wait for them.
         match Conn::new(&c)?
             .send(
                 reqwest::Method::DELETE,
@@ -176,15 +190,24 @@ impl Desk {
             )
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(_) => {}
             // Already gone there: what matters is that it is gone.
+            Err(DeskError::Sync(temoin_sync::client::SyncError::Refused(m)))
+                if m.contains("no such officer") && known => {}
             Err(DeskError::Sync(temoin_sync::client::SyncError::Refused(m)))
                 if m.contains("no such officer") =>
             {
-                Ok(())
+                return Err(local(format!(
+                    "neither this desk nor the server knows an officer {officer_id}: see `desk officer list`"
+                )))
             }
-            Err(e) => Err(e),
+            Err(e) => return Err(e),
         }
+        if known {
+            c.officers.retain(|o| o.officer_id != officer_id);
+            self.publish_list(&mut c).await?;
+        }
+        Ok(())
     }
 
     /// The officers' desks this desk added.
@@ -219,7 +242,7 @@ impl Desk {
     }
 
     /// The device registry as OMCT's desk signs it.
-    fn signed_registry(&self) -> Result<(SignedList, String), DeskError> {
+    fn signed_registry(&self) -> Result<(SignedList, String, String), DeskError> {
         let d = self.registry()?;
         let registry = DeviceRegistry {
             v: DEVICE_REGISTRY_V1.into(),
@@ -253,6 +276,7 @@ impl Desk {
                 signature,
             },
             hex::encode(Sha256::digest(&content)),
+            registry.issued_at,
         ))
     }
 
@@ -262,20 +286,22 @@ impl Desk {
         if self.config()?.officers.is_empty() {
             return Ok(());
         }
-        let (_, sha) = self.signed_registry()?;
+        let (_, sha, _) = self.signed_registry()?;
         if self.get(REGISTRY_PUBLISHED)?.as_deref().map(|b| &b[..]) == Some(sha.as_bytes()) {
             return Ok(());
         }
-        self.publish_registry_now().await
+        self.publish_registry_now().await.map(|_| ())
     }
 
-    async fn publish_registry_now(&mut self) -> Result<(), DeskError> {
-        let (signed, sha) = self.signed_registry()?;
+    /// Publishes the device registry now; returns when it was signed.
+    async fn publish_registry_now(&mut self) -> Result<String, DeskError> {
+        let (signed, sha, issued) = self.signed_registry()?;
         let c = self.config()?;
         Conn::new(&c)?
             .send(reqwest::Method::PUT, "/v1/desk/registry", Some(&signed))
             .await?;
-        self.put(REGISTRY_PUBLISHED, sha.as_bytes())
+        self.put(REGISTRY_PUBLISHED, sha.as_bytes())?;
+        Ok(issued)
     }
 
     /// An officer's pull: OMCT's device registry (taken only with the root
@@ -286,7 +312,25 @@ impl Desk {
         let conn = Conn::new(&c)?;
         let signed: SignedList = conn.json("/v1/officer/registry").await?;
         self.take_registry(&mut c, &signed)?;
-        self.fetch_bundles(&conn, "/v1/officer/bundles", "fetched")
+        let bundles: Vec<BundleListing> = conn.json("/v1/officer/bundles").await?;
+        // The server may let go of a bundle only once this desk judged it
+        // (opened and accepted or flagged), never when it merely arrived: a
+        // bundle still waiting for the registry stays on the server.
+        for b in &bundles {
+            if uuid::Uuid::parse_str(&b.bundle_id).is_ok()
+                && self
+                    .get(&format!("{}{}", crate::open::VERDICTS, b.bundle_id))?
+                    .is_some()
+            {
+                conn.send(
+                    reqwest::Method::POST,
+                    &format!("/v1/officer/bundles/{}/fetched", b.bundle_id),
+                    None::<&()>,
+                )
+                .await?;
+            }
+        }
+        self.fetch_bundles(&conn, "/v1/officer/bundles", bundles, None)
             .await
     }
 

@@ -26,6 +26,69 @@ use crate::store::{store_error, Desk};
 /// The verdict on each file opened, by its name in `inbox/` (or the name
 /// of the file given): a file with one is not opened again.
 pub(crate) const VERDICTS: &str = "desk/verdict/";
+/// At an officer's desk, bundles waiting for OMCT's registry to name their
+/// device: since when, and under which registry they were last opened.
+const WAITING: &str = "desk/waiting/";
+/// How long an officer's desk waits for OMCT's registry to name a device
+/// before it judges the bundle (flagged as from an unknown device).
+const MAX_WAIT_SECS: i64 = 7 * 24 * 3600;
+
+#[derive(Serialize, Deserialize)]
+struct Waiting {
+    since: i64,
+    registry: Option<String>,
+}
+
+impl Desk {
+    /// The registry an officer's desk holds (`None` at OMCT's desk).
+    fn registry_held(&self) -> Result<Option<Option<String>>, DeskError> {
+        Ok(self.config()?.officer_of.map(|o| o.registry_issued_at))
+    }
+
+    /// Whether a bundle waiting for the registry should not be opened
+    /// again now: the registry has not changed since, and the week is not
+    /// over.
+    fn still_waiting(&self, name: &str) -> Result<bool, DeskError> {
+        let Some(held) = self.registry_held()? else {
+            return Ok(false);
+        };
+        let Some(b) = self.get(&format!("{WAITING}{name}"))? else {
+            return Ok(false);
+        };
+        let Ok(w) = serde_json::from_slice::<Waiting>(&b) else {
+            return Ok(false);
+        };
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        Ok(w.registry == held && now - w.since < MAX_WAIT_SECS)
+    }
+
+    /// At an officer's desk, records that `name` waits for the registry
+    /// and says whether it should wait (false once the week is over, and
+    /// always at OMCT's desk, which approves devices itself).
+    fn wait_for_registry(&mut self, name: &str) -> Result<bool, DeskError> {
+        let Some(held) = self.registry_held()? else {
+            return Ok(false);
+        };
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let key = format!("{WAITING}{name}");
+        let since = self
+            .get(&key)?
+            .and_then(|b| serde_json::from_slice::<Waiting>(&b).ok())
+            .map_or(now, |w| w.since);
+        if now - since >= MAX_WAIT_SECS {
+            return Ok(false);
+        }
+        let w = Waiting {
+            since,
+            registry: held,
+        };
+        self.put(
+            &key,
+            &serde_json::to_vec(&w).map_err(|e| DeskError::Local(e.to_string()))?,
+        )?;
+        Ok(true)
+    }
+}
 
 /// The desk's verdict on one bundle, kept in the store.
 #[derive(Serialize, Deserialize)]
@@ -63,6 +126,10 @@ pub struct Opened {
     pub report: Report,
     /// Problems only the desk can see (a reused sequence number).
     pub desk_problems: Vec<String>,
+    /// At an officer's desk: signed by a device OMCT's registry does not
+    /// name yet. Not judged: opened again once the registry changes (or,
+    /// for a device never approved, judged after a week).
+    pub waiting: bool,
 }
 
 impl Opened {
@@ -315,7 +382,7 @@ impl Desk {
                 .unwrap_or("bundle")
                 .trim_end_matches(".tar.age")
                 .to_owned();
-            if self.get(&format!("{VERDICTS}{name}"))?.is_some() {
+            if self.get(&format!("{VERDICTS}{name}"))?.is_some() || self.still_waiting(&name)? {
                 continue;
             }
             out.push(self.open_one(&file, &name, only.is_none())?);
@@ -385,6 +452,37 @@ impl Desk {
             if m.bundle_id != name && from_inbox {
                 desk_problems
                     .push("the bundle's id is not the one the server stored it under".into());
+            }
+        }
+        // At an officer's desk, a bundle intact under its own key from a
+        // device OMCT's registry does not name yet (it enrolled since OMCT's
+        // desk last published it) is not judged now: a verdict would make
+        // this desk skip it for good, and the server would then delete it.
+        let unknown_signer = report
+            .manifest
+            .as_ref()
+            .filter(|m| {
+                // Whole and signed by its own key; the one thing wrong is
+                // that the key is not (yet) a trusted one.
+                report.signature_valid
+                    && report
+                        .problems
+                        .iter()
+                        .all(|p| p.code == temoin_bundle::ProblemCode::UnknownDevice)
+                    && !devices.approved.contains_key(&m.device.key_id)
+            })
+            .map(|m| m.device.key_id.clone());
+        if let Some(key_id) = unknown_signer {
+            if self.wait_for_registry(name)? {
+                return Ok(Opened {
+                    file: file.to_owned(),
+                    case: None,
+                    report,
+                    desk_problems: vec![format!(
+                        "device {key_id} is not in OMCT's device registry yet: this bundle waits, and is opened again after a pull brings a newer registry"
+                    )],
+                    waiting: true,
+                });
             }
         }
         let accepted = report.genuine() && desk_problems.is_empty();
@@ -464,7 +562,9 @@ impl Desk {
             std::fs::remove_file(file)?;
             std::fs::File::open(self.dir().join("inbox"))?.sync_all()?;
         }
+        self.remove(&format!("{WAITING}{name}"))?;
         Ok(Opened {
+            waiting: false,
             file: file.to_owned(),
             case,
             report,

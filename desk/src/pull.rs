@@ -35,24 +35,31 @@ impl Desk {
         // devices' answers land under their cases.
         let exchanged = self.exchange_messages().await?;
         self.last_exchange = exchanged;
-        self.fetch_bundles(&conn, "/v1/desk/bundles", "ack").await
+        let bundles: Vec<BundleListing> = conn.json("/v1/desk/bundles").await?;
+        self.fetch_bundles(&conn, "/v1/desk/bundles", bundles, Some("ack"))
+            .await
     }
 
-    /// Fetches every bundle `listing` names that the inbox lacks, checks
-    /// each arrived whole, then tells the server (`/{id}/{done}`: the
-    /// desk's `ack`, an officer's `fetched`). Returns the ids taken.
+    /// Fetches every bundle of `bundles` (as `listing` listed them) that
+    /// the inbox lacks and the desk has not judged, checks each arrived
+    /// whole, then, given `done`, tells the server (`/{id}/{done}`: the
+    /// desk's `ack`). Returns the ids taken.
     pub(crate) async fn fetch_bundles(
         &mut self,
         conn: &Conn,
         listing: &str,
-        done: &str,
+        bundles: Vec<BundleListing>,
+        done: Option<&str>,
     ) -> Result<Vec<String>, DeskError> {
         let dir = self.dir().to_owned();
-        let bundles: Vec<BundleListing> = conn.json(listing).await?;
         let mut pulled = Vec::new();
         for b in bundles {
             let (id, sha) = (b.bundle_id.as_str(), b.sha256.as_str());
-            if uuid::Uuid::parse_str(id).is_err() {
+            if uuid::Uuid::parse_str(id).is_err()
+                || self
+                    .get(&format!("{}{id}", crate::open::VERDICTS))?
+                    .is_some()
+            {
                 continue;
             }
             let target = dir.join("inbox").join(format!("{id}.tar.age"));
@@ -87,12 +94,14 @@ impl Desk {
                 std::fs::rename(&part, &target)?;
                 std::fs::File::open(dir.join("inbox"))?.sync_all()?;
             }
-            conn.send(
-                reqwest::Method::POST,
-                &format!("{listing}/{id}/{done}"),
-                None::<&()>,
-            )
-            .await?;
+            if let Some(done) = done {
+                conn.send(
+                    reqwest::Method::POST,
+                    &format!("{listing}/{id}/{done}"),
+                    None::<&()>,
+                )
+                .await?;
+            }
             pulled.push(id.to_owned());
         }
         Ok(pulled)

@@ -158,6 +158,11 @@ pub struct OfficerCode {
     pub token: String,
     /// OMCT's root public key (minisign base64).
     pub root_key: String,
+    /// When the device registry published with the code was signed: the
+    /// officer's desk takes none older, so a server cannot hand a new
+    /// officer an old registry that still approves a device revoked since.
+    #[serde(default)]
+    pub registry_issued_at: Option<String>,
 }
 
 // The token is a bearer secret: never in `Debug` output.

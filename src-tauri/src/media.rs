@@ -54,13 +54,38 @@ impl MediaCache {
         self.held.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Keeps `bytes` and returns the URL the window plays them from, if
+    /// `still_open` holds under the cache's lock (the session was not locked
+    /// while the recording was decrypted: lock clears the cache under the
+    /// same lock, after it marks the session locked).
+    pub fn put_if(
+        &self,
+        bytes: Zeroizing<Vec<u8>>,
+        media_type: &str,
+        still_open: impl FnOnce() -> bool,
+    ) -> Option<String> {
+        let held = self.slot();
+        if !still_open() {
+            return None;
+        }
+        Some(self.insert(held, bytes, media_type))
+    }
+
     /// Keeps `bytes` and returns the URL the window plays them from.
     pub fn put(&self, bytes: Zeroizing<Vec<u8>>, media_type: &str) -> String {
+        self.insert(self.slot(), bytes, media_type)
+    }
+
+    fn insert(
+        &self,
+        mut held: std::sync::MutexGuard<'_, HashMap<String, Held>>,
+        bytes: Zeroizing<Vec<u8>>,
+        media_type: &str,
+    ) -> String {
         let mut token = [0u8; 16];
         temoin_crypto::random_bytes(&mut token);
         let token = hex::encode(token);
         let order = self.next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let mut held = self.slot();
         held.insert(
             token.clone(),
             Held {
@@ -110,6 +135,9 @@ impl MediaCache {
             return plain(StatusCode::NOT_FOUND);
         };
         let len = bytes.len() as u64;
+        if len == 0 {
+            return plain(StatusCode::RANGE_NOT_SATISFIABLE);
+        }
         let base = Response::builder()
             .header(header::CONTENT_TYPE, media_type)
             .header(header::ACCEPT_RANGES, "bytes")
@@ -199,6 +227,10 @@ mod tests {
         assert_eq!(open.body(), &data[9990..]);
         let beyond = get(&cache, &url, Some("bytes=20000-"));
         assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+        // An empty recording has no range to give.
+        let empty = cache.put(Zeroizing::new(Vec::new()), "audio/wav");
+        let none = get(&cache, &empty, Some("bytes=-10"));
+        assert_eq!(none.status(), StatusCode::RANGE_NOT_SATISFIABLE);
         // Another token, or none, finds nothing.
         let other = get(&cache, "temoin-media://localhost/00", None);
         assert_eq!(other.status(), StatusCode::NOT_FOUND);

@@ -157,6 +157,7 @@ impl Session {
     /// The vault folder for a vault about to be made here (created or
     /// restored): refused if one exists; the home folder is made.
     pub fn new_vault_dir(&self) -> Result<PathBuf, AppError> {
+        self.field_mode()?;
         let dir = self.vault_dir();
         if dir.join("keyslots.json").exists() {
             return Err(AppError::new(
@@ -238,6 +239,17 @@ impl Session {
     /// Whether the vault or the desk is open (what the idle lock watches).
     pub fn anything_open(&self) -> bool {
         self.is_unlocked() || self.desk_open()
+    }
+
+    /// Refuses the defender's vault in an installation that is OMCT's
+    /// desk: one installation, one kind of store.
+    pub fn field_mode(&self) -> Result<(), AppError> {
+        if self.settings().mode == Some(AppMode::Desk) {
+            return Err(AppError::invalid(
+                "this installation is OMCT's desk; a vault is kept in another installation",
+            ));
+        }
+        Ok(())
     }
 
     pub fn set_mode(&self, mode: AppMode) -> Result<(), AppError> {
@@ -390,5 +402,42 @@ impl VaultAccess for Access<'_> {
             Some(v) => f(v),
             None => Err(OutboxError::Locked),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zeroize::Zeroizing;
+
+    #[test]
+    fn lock_drops_the_recordings_and_refuses_one_decrypted_meanwhile() {
+        let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let s = Session::new(home.path().to_owned(), None);
+        s.media().put(Zeroizing::new(vec![1u8; 100]), "audio/wav");
+        // A recording being decrypted when the person locks.
+        let generation = s.generation();
+        s.lock();
+        assert!(s.media().is_empty(), "a recording outlived the lock");
+        let late = s
+            .media()
+            .put_if(Zeroizing::new(vec![2u8; 100]), "audio/wav", || {
+                s.generation() == generation
+            });
+        assert!(late.is_none(), "a recording decrypted before lock was kept");
+        assert!(s.media().is_empty());
+    }
+
+    #[test]
+    fn a_desk_installation_makes_no_vault() {
+        let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let s = Session::new(home.path().to_owned(), None);
+        assert!(s.new_vault_dir().is_ok());
+        s.set_mode(AppMode::Desk).unwrap_or_else(|e| panic!("{e}"));
+        let err = s.new_vault_dir().err().map(|e| e.message);
+        assert!(
+            err.as_deref().is_some_and(|m| m.contains("OMCT's desk")),
+            "{err:?}"
+        );
     }
 }

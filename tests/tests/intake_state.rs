@@ -802,6 +802,13 @@ async fn officers_fetch_every_bundle_before_it_goes(database: Option<String>) {
         StatusCode::NO_CONTENT
     );
     assert!(o.intake.join(format!("store/{bundle}.tar.age")).exists());
+    // Nor does the clean-up take it: a second instance runs one at start.
+    serve_intake(&o.intake).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(
+        o.intake.join(format!("store/{bundle}.tar.age")).exists(),
+        "the clean-up deleted a bundle an officer lacks"
+    );
     let bytes = o
         .http
         .get(url(&format!("/v1/officer/bundles/{bundle}")))

@@ -100,7 +100,8 @@ async fn every_officer_opens_every_bundle_with_a_key_of_their_own() {
     assert!(opened[0].accepted(), "{:?}", opened[0].desk_problems);
     assert!(!deleted(&o.intake, &sub.bundle_id).await);
 
-    // Brussels takes the registry, fetches and opens it with its own key.
+    // Brussels takes the registry, fetches and opens it with its own key;
+    // the server lets it go only once Brussels judged it (next pull).
     let mut b = desk::Desk::unlock(&brussels, &pass).unwrap();
     assert!(b.is_officer().unwrap());
     assert_eq!(b.pull().await.unwrap(), vec![sub.bundle_id.clone()]);
@@ -115,19 +116,68 @@ async fn every_officer_opens_every_bundle_with_a_key_of_their_own() {
     let cases = b.cases().unwrap();
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0].device_label.as_deref(), Some("Tunis office"));
+    assert!(!deleted(&o.intake, &sub.bundle_id).await);
     assert!(b.pull().await.unwrap().is_empty(), "fetched twice");
-    // Acknowledged by OMCT's desk and fetched by every officer: gone.
+    // Acknowledged by OMCT's desk and judged by every officer: gone.
     assert!(deleted(&o.intake, &sub.bundle_id).await);
 
-    // What only OMCT's desk does is refused at an officer's desk.
-    let err = b.enroll("x", 24).await.unwrap_err().to_string();
-    assert!(err.contains("an officer's desk cannot"), "{err}");
-    let err = b.revoke(&device_key).await.unwrap_err().to_string();
-    assert!(err.contains("an officer's desk cannot"), "{err}");
+    // An officer's desk acknowledges nothing, and what only OMCT's desk
+    // does is refused there.
+    assert_eq!(b.relay_acks().await.unwrap(), 0);
+    for err in [
+        b.enroll("x", 24).await.unwrap_err(),
+        b.revoke(&device_key).await.unwrap_err(),
+        b.rotate().await.unwrap_err(),
+        b.write_message(cases[0].id, desk::MessageKind::Question, "?", None)
+            .unwrap_err(),
+        b.add_officer("x", &recipient).await.unwrap_err(),
+    ] {
+        assert!(
+            err.to_string().contains("an officer's desk cannot"),
+            "{err}"
+        );
+    }
+    drop(b);
+
+    // A device that enrolled since OMCT's desk last published its registry:
+    // its bundle waits at Brussels (no verdict, not reported fetched), and
+    // is opened once the registry names it.
+    let (mut v2, case2, _) = field_vault(&dir.path().join("vault2"), 5_000);
+    omct::enroll(&o.desk, &o.endpoint, &mut v2, "Sfax office")
+        .await
+        .unwrap();
+    outbox::run_once(&mut v2, true).await.unwrap();
+    let sub2 = outbox::submit(&mut v2, case2).unwrap();
+    outbox::run_once(&mut v2, true).await.unwrap();
+    let mut b = desk::Desk::unlock(&brussels, &pass).unwrap();
+    assert_eq!(b.pull().await.unwrap(), vec![sub2.bundle_id.clone()]);
+    let opened = b.open(None).unwrap();
+    assert!(
+        opened[0].waiting && !opened[0].accepted(),
+        "{:?}",
+        opened[0].desk_problems
+    );
+    assert!(
+        b.open(None).unwrap().is_empty(),
+        "opened again with the same registry"
+    );
+    drop(b);
+    desk::pull(&o.desk).await.unwrap();
+    assert!(desk::open(&o.desk, None).unwrap()[0].accepted());
+    let mut b = desk::Desk::unlock(&brussels, &pass).unwrap();
+    b.pull().await.unwrap();
+    assert!(
+        !deleted(&o.intake, &sub2.bundle_id).await,
+        "let go before Brussels judged it"
+    );
+    let opened = b.open(None).unwrap();
+    assert!(opened[0].accepted(), "{:?}", opened[0].desk_problems);
+    b.pull().await.unwrap();
+    assert!(deleted(&o.intake, &sub2.bundle_id).await);
     drop(b);
 
     // The server forges a registry (another key signs it): refused, and
-    // the device stays as OMCT's desk approved it.
+    // the devices stay as OMCT's desk approved them.
     let genuine = published_registry(&o.intake).await;
     let held: SignedList = serde_json::from_str(&genuine).unwrap();
     let forged_text = held.list.replace("Tunis office", "Planted device");
@@ -146,8 +196,9 @@ async fn every_officer_opens_every_bundle_with_a_key_of_their_own() {
     assert!(err.contains("does not verify"), "{err}");
     set_registry(&o.intake, &genuine).await;
 
-    // OMCT's desk revokes the device: Brussels learns it at its next pull;
-    // the server replaying the older registry afterwards is refused.
+    // OMCT's desk revokes the first device: Brussels learns it at its next
+    // pull; the server replaying the older registry afterwards is refused,
+    // at Brussels and at an officer's desk added after the revocation.
     desk::revoke(&o.desk, &device_key).await.unwrap();
     let mut b = desk::Desk::unlock(&brussels, &pass).unwrap();
     b.pull().await.unwrap();
@@ -159,14 +210,24 @@ async fn every_officer_opens_every_bundle_with_a_key_of_their_own() {
         .unwrap();
     assert_eq!(row.status, "revoked");
     drop(b);
-    set_registry(&o.intake, &genuine).await;
-    let err = desk::Desk::unlock(&brussels, &pass)
+    let tunis = dir.path().join("tunis");
+    let t_recipient = desk::Desk::create_officer(&tunis, &pass, KdfChoice::Minimum).unwrap();
+    let t_code = desk::unlock(&o.desk)
         .unwrap()
-        .pull()
+        .add_officer("Tunis", &t_recipient)
         .await
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("older device registry"), "{err}");
+        .unwrap();
+    drop(desk::Desk::join(&tunis, &pass, &t_code).await.unwrap());
+    set_registry(&o.intake, &genuine).await;
+    for d in [&brussels, &tunis] {
+        let err = desk::Desk::unlock(d, &pass)
+            .unwrap()
+            .pull()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("older device registry"), "{err}");
+    }
 
     // Removed, the officer's token no longer works.
     let id = officer[0].officer_id.clone();
@@ -182,9 +243,6 @@ async fn every_officer_opens_every_bundle_with_a_key_of_their_own() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("not an officer's token"), "{err}");
-    assert!(desk::unlock(&o.desk)
-        .unwrap()
-        .officers()
-        .unwrap()
-        .is_empty());
+    // Tunis is still there.
+    assert_eq!(desk::unlock(&o.desk).unwrap().officers().unwrap().len(), 1);
 }

@@ -1097,6 +1097,11 @@ export type DeskPullReport = {
 	flagged: number,
 	/**  Why, as problem codes, one line a flagged bundle. */
 	problems: string[],
+	/**
+	 *  At an officer's desk: bundles from a device OMCT's registry does not
+	 *  name yet, opened again after a later pull.
+	 */
+	waiting: number,
 	/**  Messages from devices received and verified. */
 	messages: number,
 	/**  Relayed messages refused (they did not verify). */

@@ -192,6 +192,9 @@ pub struct DeskPullReport {
     pub flagged: u32,
     /// Why, as problem codes, one line a flagged bundle.
     pub problems: Vec<String>,
+    /// At an officer's desk: bundles from a device OMCT's registry does not
+    /// name yet, opened again after a later pull.
+    pub waiting: u32,
     /// Messages from devices received and verified.
     pub messages: u32,
     /// Relayed messages refused (they did not verify).
@@ -225,12 +228,15 @@ pub async fn desk_pull(session: State<'_, Shared>) -> Result<DeskPullReport, App
         accepted: 0,
         flagged: 0,
         problems: Vec::new(),
+        waiting: 0,
         messages: count(exchange.received.len()),
         messages_refused: count(exchange.refused),
     };
     for o in &opened {
         if o.accepted() {
             report.accepted += 1;
+        } else if o.waiting {
+            report.waiting += 1;
         } else {
             report.flagged += 1;
             let mut codes: Vec<String> = o
@@ -686,6 +692,8 @@ pub async fn desk_file(
     path: String,
 ) -> Result<DeskFileView, AppError> {
     let id = parse_id(&id)?;
+    let s = Arc::clone(session.inner());
+    let generation = session.generation();
     with_desk(&session, move |d| {
         let view = case_view(d, id)?;
         let e = view
@@ -701,6 +709,10 @@ pub async fn desk_file(
         let mut bytes =
             zeroize::Zeroizing::new(Vec::with_capacity(usize::try_from(e.size).unwrap_or(0)));
         d.read_file(id, &path, &mut *bytes)?;
+        // Locked meanwhile: nothing goes to a window that was cleared.
+        if s.generation() != generation {
+            return Err(AppError::locked());
+        }
         if e.media_type.starts_with("image/") {
             let jpeg = zeroize::Zeroizing::new(
                 temoin_media::redact::thumbnail(&bytes, MAX_SHOWN_SIDE).map_err(|_| {
@@ -741,6 +753,7 @@ pub async fn desk_media(
 ) -> Result<String, AppError> {
     let id = parse_id(&id)?;
     let s = Arc::clone(session.inner());
+    let generation = session.generation();
     with_desk(&session, move |d| {
         let view = case_view(d, id)?;
         let e = view
@@ -759,7 +772,10 @@ pub async fn desk_media(
         let mut bytes =
             zeroize::Zeroizing::new(Vec::with_capacity(usize::try_from(e.size).unwrap_or(0)));
         d.read_file(id, &path, &mut *bytes)?;
-        Ok(s.media().put(bytes, &e.media_type))
+        // Locked meanwhile: the recording is dropped, never kept.
+        s.media()
+            .put_if(bytes, &e.media_type, || s.generation() == generation)
+            .ok_or_else(AppError::locked)
     })
     .await
 }
@@ -1034,11 +1050,28 @@ pub async fn desk_stats_export(session: State<'_, Shared>, path: String) -> Resu
     with_desk(&session, move |d| {
         let records = d.stats_records()?;
         let text = temoin_vault::stats::csv(&temoin_vault::stats::cells(records.iter()));
-        std::fs::write(&path, text).map_err(|e| {
-            AppError::new(
-                ErrorCode::Io,
-                format!("could not write the file: {}", e.kind()),
-            )
+        // A new file, the officer's alone; never one that exists (or a
+        // link planted where the file is to go).
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let written = o.open(&path).and_then(|mut f| {
+            std::io::Write::write_all(&mut f, text.as_bytes())?;
+            f.sync_all()
+        });
+        written.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                AppError::invalid("a file of that name exists: choose a new name")
+            } else {
+                AppError::new(
+                    ErrorCode::Io,
+                    format!("could not write the file: {}", e.kind()),
+                )
+            }
         })
     })
     .await

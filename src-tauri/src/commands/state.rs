@@ -198,6 +198,7 @@ pub async fn vault_unlock(
 ) -> Result<(), AppError> {
     let passphrase = Passphrase::new(passphrase);
     blocking(&session, move |s| {
+        s.field_mode()?;
         let vault = Vault::unlock(&s.vault_dir(), &passphrase)?;
         s.open(vault);
         Ok(())
