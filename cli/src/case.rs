@@ -156,6 +156,42 @@ pub fn run(cli: &Cli, c: &CaseCommand) -> Result<()> {
                 println!("Case {id} is now at revision {revision}.");
             }
         }
+        CaseCommand::Urgent {
+            id,
+            reason,
+            note_file,
+            clear,
+        } => {
+            let note = text_arg(None, note_file.as_deref())?
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty());
+            let id = parse_id(id)?;
+            let mut vault = unlock(cli)?;
+            let mut case = vault.require::<Case>(id)?.record;
+            if *clear {
+                case.urgent = false;
+                case.urgent_reason = None;
+                case.urgent_note = None;
+            } else {
+                case.urgent = true;
+                case.urgent_reason = reason.map(Into::into);
+                case.urgent_note = note;
+            }
+            let revision = vault.update(id, &case)?;
+            if cli.json {
+                print_json(
+                    &json!({ "id": id, "revision": revision, "urgent": case.urgent,
+                    "reason": case.urgent_reason.map(|r| r.code()) }),
+                )?;
+            } else if case.urgent {
+                println!(
+                    "Case {id} is marked urgent ({}), revision {revision}: at its next submission it goes before any other bundle.",
+                    case.urgent_reason.map(|r| r.code()).unwrap_or_default()
+                );
+            } else {
+                println!("Case {id} is no longer marked urgent (revision {revision}).");
+            }
+        }
         CaseCommand::History { id } => {
             let id = parse_id(id)?;
             let vault = unlock(cli)?;

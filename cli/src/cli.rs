@@ -413,6 +413,23 @@ pub enum CaseCommand {
         #[arg(long, value_enum)]
         status: Option<StatusArg>,
     },
+    /// Mark a case urgent, with why (it then goes to OMCT before any other
+    /// bundle, and an upload under way pauses for it), or clear the mark.
+    /// Each change is a revision of the case, in its history and custody
+    /// log.
+    Urgent {
+        id: String,
+        /// Why it is urgent.
+        #[arg(long, value_enum, required_unless_present = "clear")]
+        reason: Option<UrgentReasonArg>,
+        /// What makes it urgent, in a few words, from FILE (`-`: standard
+        /// input).
+        #[arg(long, value_name = "FILE", conflicts_with = "clear")]
+        note_file: Option<PathBuf>,
+        /// Clear the urgent mark, its reason and note.
+        #[arg(long, conflicts_with = "reason")]
+        clear: bool,
+    },
     /// Show every revision of a case.
     History { id: String },
     /// Delete a case and everything that belongs to it (recorded in custody).
@@ -480,6 +497,29 @@ pub fn parse_region(s: &str) -> Result<temoin_media::redact::Region, String> {
 pub enum KdfCost {
     Calibrated,
     Minimum,
+}
+
+/// Why a case is urgent (the model's `UrgentReason`).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum UrgentReasonArg {
+    DefenderAtRisk,
+    IncommunicadoDetention,
+    ImminentTransfer,
+    HealthEmergency,
+    DeathInCustody,
+}
+
+impl From<UrgentReasonArg> for temoin_vault::case::UrgentReason {
+    fn from(r: UrgentReasonArg) -> Self {
+        use temoin_vault::case::UrgentReason as U;
+        match r {
+            UrgentReasonArg::DefenderAtRisk => U::DefenderAtRisk,
+            UrgentReasonArg::IncommunicadoDetention => U::IncommunicadoDetention,
+            UrgentReasonArg::ImminentTransfer => U::ImminentTransfer,
+            UrgentReasonArg::HealthEmergency => U::HealthEmergency,
+            UrgentReasonArg::DeathInCustody => U::DeathInCustody,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

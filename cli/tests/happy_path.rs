@@ -341,3 +341,38 @@ fn sensitive_values_come_from_files_or_standard_input() {
         &["give words"],
     );
 }
+
+/// `case urgent`: marked with a reason and a note read from a file, shown
+/// in the case and its history, cleared again; a note without urgency is
+/// refused by the model.
+#[test]
+fn a_case_marked_urgent_and_cleared() {
+    let f = Fixture::new();
+    let case = f.new_case("Held at the airport");
+    let note = f.file("in/note.txt", b"Transfer announced for tomorrow at dawn.\n");
+    let marked = f.json(&[
+        "case",
+        "urgent",
+        &case,
+        "--reason",
+        "imminent-transfer",
+        "--note-file",
+        note.to_str().expect("a UTF-8 path"),
+    ]);
+    assert_eq!(marked["urgent"], json!(true));
+    assert_eq!(marked["reason"], json!("imminent_transfer"));
+    let shown = f.json(&["case", "show", &case]);
+    let record = shown.to_string();
+    assert!(record.contains("imminent_transfer"), "{record}");
+    assert!(record.contains("Transfer announced"), "{record}");
+    let cleared = f.json(&["case", "urgent", &case, "--clear"]);
+    assert_eq!(cleared["urgent"], json!(false));
+    let history = f.json(&["case", "history", &case]);
+    let revisions = history.as_array().expect("history is an array");
+    assert_eq!(revisions.len(), 3, "created, marked, cleared: {history}");
+    assert_eq!(revisions[1]["case"]["urgent_reason"], json!("imminent_transfer"));
+    assert!(revisions[2]["case"].get("urgent_reason").is_none());
+    // A reason is required to mark a case urgent.
+    let out = f.run(&["case", "urgent", &case]);
+    assert!(!out.status.success());
+}

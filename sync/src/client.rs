@@ -44,6 +44,10 @@ pub enum SyncError {
     /// A local file could not be read.
     #[error("cannot read the bundle file: {0}")]
     Local(#[from] std::io::Error),
+    /// The upload stopped between two chunks to let an urgent bundle go
+    /// first; it resumes where it stopped.
+    #[error("paused for an urgent bundle")]
+    Paused,
 }
 
 /// How to reach the server.
@@ -450,6 +454,32 @@ pub async fn upload(
     progress: &mut UploadProgress,
     on_progress: &mut (dyn FnMut(&UploadProgress) + Send),
 ) -> Result<Delivery, SyncError> {
+    upload_or_pause(
+        e,
+        bundle_id,
+        device_key_id,
+        file,
+        sha256,
+        progress,
+        on_progress,
+        &|| false,
+    )
+    .await
+}
+
+/// [`upload`], stopping with [`SyncError::Paused`] between two chunks when
+/// `pause` says so (an urgent bundle is waiting).
+#[allow(clippy::too_many_arguments)]
+pub async fn upload_or_pause(
+    e: &Enrollment,
+    bundle_id: &str,
+    device_key_id: &str,
+    file: &Path,
+    sha256: &str,
+    progress: &mut UploadProgress,
+    on_progress: &mut (dyn FnMut(&UploadProgress) + Send),
+    pause: &(dyn Fn() -> bool + Sync),
+) -> Result<Delivery, SyncError> {
     let client = e.endpoint.client(Duration::from_secs(120))?;
     let size = std::fs::metadata(file)?.len();
     let auth = format!("Bearer {}", e.access_token);
@@ -461,6 +491,7 @@ pub async fn upload(
         file,
         progress,
         on_progress,
+        pause,
     )
     .await?;
     // The receipt: fetched, verified, and checked against what we sent.
@@ -530,10 +561,14 @@ pub async fn send_tus(
         file,
         progress,
         &mut |_| {},
+        &|| false,
     )
     .await
 }
 
+// The arguments are the upload's own (where, what, how far, whom to
+// tell, when to stop): a struct to carry them would only rename them.
+#[allow(clippy::too_many_arguments)]
 async fn send(
     client: &reqwest::Client,
     endpoint: &Endpoint,
@@ -542,6 +577,7 @@ async fn send(
     file: &Path,
     progress: &mut UploadProgress,
     on_progress: &mut (dyn FnMut(&UploadProgress) + Send),
+    pause: &(dyn Fn() -> bool + Sync),
 ) -> Result<String, SyncError> {
     let size = std::fs::metadata(file)?.len();
     // Where the server stands: ask, or create the upload.
@@ -647,6 +683,9 @@ async fn send(
         }
         progress.offset = confirmed;
         on_progress(progress);
+        if progress.offset < size && pause() {
+            return Err(SyncError::Paused);
+        }
     }
     Ok(location)
 }

@@ -91,6 +91,10 @@ pub struct Submission {
     pub size: u64,
     /// Whether it holds evidence files (media go after text).
     pub has_media: bool,
+    /// The case was marked urgent when it was sealed: it goes before every
+    /// other bundle, and an upload under way pauses for it.
+    #[serde(default)]
+    pub urgent: bool,
     /// The recipients' fingerprints.
     pub recipients: Vec<String>,
     /// Where it stands.
@@ -234,7 +238,7 @@ pub fn list(vault: &Vault) -> Result<Vec<Submission>, OutboxError> {
                 .map_err(|_| OutboxError::Damaged(key.clone()))?,
         );
     }
-    out.sort_by_key(|s| (s.has_media, s.size, s.queued_at));
+    out.sort_by_key(|s| (!s.urgent, s.has_media, s.size, s.queued_at));
     Ok(out)
 }
 
@@ -289,7 +293,11 @@ pub fn submit(vault: &mut Vault, case: ItemId) -> Result<Submission, OutboxError
         &mut hasher,
     )
     .map_err(VaultError::from)?;
+    let urgent = vault
+        .get::<temoin_vault::case::Case>(case)?
+        .is_some_and(|c| c.record.urgent);
     let s = Submission {
+        urgent,
         bundle_id: m.bundle_id.clone(),
         case_id: case,
         sequence: m.sequence,
@@ -395,8 +403,27 @@ pub async fn run_watched<A: VaultAccess>(
             access.with(|v| save_enrollment(v, &e))?;
         }
     }
-    let (device, queue) = access.with(|v| Ok((v.device_public_key().id_hex(), list(v)?)))?;
     let mut report = RunReport::default();
+    // Again from the top after an upload paused for an urgent bundle, so
+    // that the urgent one goes now and the paused one resumes after it.
+    loop {
+        if !run_queue(access, &e, force, on_change, &mut report).await? {
+            break;
+        }
+    }
+    exchange_after(access, &e, on_change, report).await
+}
+
+/// One pass over the queue, urgent bundles first. Returns whether an
+/// upload paused for an urgent bundle queued meanwhile.
+async fn run_queue<A: VaultAccess>(
+    access: &A,
+    e: &Enrollment,
+    force: bool,
+    on_change: &(dyn Fn() + Sync),
+    report: &mut RunReport,
+) -> Result<bool, OutboxError> {
+    let (device, queue) = access.with(|v| Ok((v.device_public_key().id_hex(), list(v)?)))?;
     for mut s in queue {
         if s.status.delivered() || s.status == Status::Failed {
             continue;
@@ -421,18 +448,40 @@ pub async fn run_watched<A: VaultAccess>(
             let _ = access.with(|v| save(v, &stored));
             on_change();
         };
-        let result = client::upload(
-            &e,
+        // A bundle that is not urgent gives way, between two chunks, to an
+        // urgent one queued meanwhile; tus lets it resume where it stopped.
+        let urgent = s.urgent;
+        let give_way = || {
+            !urgent
+                && access.with(|v| list(v)).is_ok_and(|q| {
+                    q.iter().any(|o| {
+                        o.urgent
+                            && o.status == Status::Queued
+                            && (force || o.next_attempt_at <= now())
+                    })
+                })
+        };
+        let result = client::upload_or_pause(
+            e,
             &s.bundle_id,
             &device,
             &path,
             &s.sha256,
             &mut progress,
             &mut on_progress,
+            &give_way,
         )
         .await;
         s.progress = progress;
         match result {
+            Err(SyncError::Paused) => {
+                // Not a failed attempt: queued as it was, to resume next.
+                s.status = Status::Queued;
+                s.attempts = s.attempts.saturating_sub(1);
+                access.with(|v| save(v, &s))?;
+                on_change();
+                return Ok(true);
+            }
             Ok(delivery) => {
                 access.with(|v| {
                     v.record_delivery(s.case_id, note_of(&s), &s.sha256, &delivery.signed)?;
@@ -467,6 +516,16 @@ pub async fn run_watched<A: VaultAccess>(
         }
         on_change();
     }
+    Ok(false)
+}
+
+/// After the queue: the desk's acknowledgements, then the messages.
+async fn exchange_after<A: VaultAccess>(
+    access: &A,
+    e: &Enrollment,
+    on_change: &(dyn Fn() + Sync),
+    mut report: RunReport,
+) -> Result<RunReport, OutboxError> {
     // Delivered bundles wait for the desk: its acknowledgement, relayed by
     // the server, verified with the desk key the root-signed list names.
     if let Some(desk_key) = e.desk_key.clone() {
@@ -478,7 +537,7 @@ pub async fn run_watched<A: VaultAccess>(
             let Some(location) = s.progress.location.clone() else {
                 continue;
             };
-            let Ok(Some(signed)) = client::fetch_ack(&e, &location).await else {
+            let Ok(Some(signed)) = client::fetch_ack(e, &location).await else {
                 continue;
             };
             match access.with(|v| take_ack(v, s.clone(), &signed, &desk_key)) {

@@ -536,6 +536,10 @@ export type Case_Deserialize = {
 	status?: CaseStatus,
 	/**  Needs action now (a person in detention, a defender at risk). */
 	urgent?: boolean,
+	/**  Why it is urgent (an urgent case only). */
+	urgent_reason?: UrgentReason | null,
+	/**  What makes it urgent, in a few words (an urgent case only). */
+	urgent_note?: string | null,
 	/**  When the events began, as precisely as known. */
 	incident_start?: PartialDate | null,
 	/**  When the events ended, as precisely as known. */
@@ -560,6 +564,10 @@ export type Case_Serialize = {
 	status: CaseStatus,
 	/**  Needs action now (a person in detention, a defender at risk). */
 	urgent: boolean,
+	/**  Why it is urgent (an urgent case only). */
+	urgent_reason?: UrgentReason,
+	/**  What makes it urgent, in a few words (an urgent case only). */
+	urgent_note?: string,
 	/**  When the events began, as precisely as known. */
 	incident_start: PartialDate | null,
 	/**  When the events ended, as precisely as known. */
@@ -2180,6 +2188,22 @@ export type UnreadMessages = {
 	count: number,
 	cases: string[],
 };
+
+/**
+ *  Why a case is urgent: what OMCT's urgent appeals and the SOS
+ *  Defenders programme act on first.
+ */
+export type UrgentReason = 
+/**  A human-rights defender at imminent risk. */
+"defender_at_risk" | 
+/**  A person held with no contact with family, lawyer or doctor. */
+"incommunicado_detention" | 
+/**  A transfer, deportation or extradition about to happen. */
+"imminent_transfer" | 
+/**  A health emergency in custody. */
+"health_emergency" | 
+/**  A death in custody. */
+"death_in_custody";
 
 /**
  *  An alleged violation: one act, linking victims, perpetrators and a

@@ -38,6 +38,12 @@ pub struct Case {
     /// Needs action now (a person in detention, a defender at risk).
     #[serde(default)]
     pub urgent: bool,
+    /// Why it is urgent (an urgent case only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgent_reason: Option<UrgentReason>,
+    /// What makes it urgent, in a few words (an urgent case only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgent_note: Option<String>,
     /// When the events began, as precisely as known.
     #[serde(default)]
     pub incident_start: Option<PartialDate>,
@@ -66,6 +72,8 @@ impl Case {
             summary: None,
             status: CaseStatus::Open,
             urgent: false,
+            urgent_reason: None,
+            urgent_note: None,
             incident_start: None,
             incident_end: None,
             country: None,
@@ -91,6 +99,13 @@ impl Record for Case {
             self.incident_end.as_ref(),
             ENDS_BEFORE_START,
         )?;
+        check_long_opt("urgent_note", &self.urgent_note)?;
+        if !self.urgent && (self.urgent_reason.is_some() || self.urgent_note.is_some()) {
+            return Err(FieldError::new(
+                "urgent_reason",
+                "only an urgent case has a reason for urgency",
+            ));
+        }
         check_country("country", &self.country)?;
         check_short_opt("location", self.location.as_deref())?;
         check_list("participants", &self.participants)?;

@@ -183,6 +183,23 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Why a case is urgent: what OMCT's urgent appeals and the SOS
+    /// Defenders programme act on first.
+    UrgentReason {
+        /// A human-rights defender at imminent risk.
+        DefenderAtRisk = "defender_at_risk",
+        /// A person held with no contact with family, lawyer or doctor.
+        IncommunicadoDetention = "incommunicado_detention",
+        /// A transfer, deportation or extradition about to happen.
+        ImminentTransfer = "imminent_transfer",
+        /// A health emergency in custody.
+        HealthEmergency = "health_emergency",
+        /// A death in custody.
+        DeathInCustody = "death_in_custody",
+    }
+}
+
+vocabulary! {
     /// The institution a perpetrator belongs to (HURIDOCS "types of
     /// perpetrators", simplified).
     Institution {
