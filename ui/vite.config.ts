@@ -17,6 +17,10 @@ export default defineConfig({
     // One small bundle; nothing is fetched at run time.
     assetsInlineLimit: 0,
     sourcemap: false,
+    // The main chunk holds the four languages' words, so switching needs no
+    // load; pdf.js, Chart.js and the desk's screens are chunks of their own,
+    // loaded when used.
+    chunkSizeWarningLimit: 600,
   },
   test: {
     environment: 'jsdom',

@@ -1,4 +1,5 @@
 import './app.css';
+import './desk/desk.css';
 import { mount } from 'svelte';
 import App from './App.svelte';
 import { inTauri, useBackend } from './lib/backend';
@@ -31,6 +32,9 @@ async function start(): Promise<void> {
     const fake = await import('./lib/ipc.mock');
     const params = new URLSearchParams(window.location.search);
     const vault = params.get('vault');
+    // ?mode=desk&desk=unlocked opens the fake desk; no mode asks, as a first run does.
+    const mode = params.get('mode');
+    const desk = params.get('desk');
     fake.mock.reset({
       vault: vault === 'locked' || vault === 'unlocked' ? vault : 'none',
       seed: params.has('seed'),
@@ -41,6 +45,8 @@ async function start(): Promise<void> {
       autoAcknowledge: true,
       language: params.get('lang') ?? 'en',
       neutral: params.has('neutral'),
+      mode: mode === 'field' || mode === 'desk' ? mode : vault === 'locked' || vault === 'unlocked' ? 'field' : null,
+      desk: desk === 'locked' || desk === 'unlocked' ? desk : 'none',
       demo: params.has('demo') ? { server: 'https://demo.intake.test', note: 'demo' } : null,
     });
     useBackend(fake);

@@ -1,17 +1,32 @@
-// Where the app stands (first run, locked, unlocked) and the one way to
-// lock: drop the vault's data from the interface first, then tell the
+// Where the app stands (what the installation is for; first run, locked,
+// unlocked; the same for OMCT's desk) and the one way to lock: drop the
+// vault's and the desk's data from the interface first, then tell the
 // backend. Any call that answers "locked" leads to the same place.
 
 import { api } from './backend';
 import { AppError, toAppError } from './errors';
-import { applyLanguage, applyNeutral } from './i18n.svelte';
+import { applyDeskWords, applyLanguage, applyNeutral } from './i18n.svelte';
+import { desk } from './desk.svelte';
 import { session } from './session.svelte';
-import type { AppState, DamageNotice, DemoInfo, LockReason, MemoryNotice } from './types';
+import type { AppMode, AppState, DamageNotice, DemoInfo, LockReason, MemoryNotice } from './types';
 
-export type Phase = 'loading' | 'first-run' | 'locked' | 'unlocked' | 'unavailable';
+export type Phase =
+  | 'loading'
+  /** Nothing here yet: documenting cases, or OMCT's desk? */
+  | 'choose-mode'
+  | 'first-run'
+  | 'locked'
+  | 'unlocked'
+  /** Desk mode, no desk made yet. */
+  | 'desk-setup'
+  | 'desk-locked'
+  | 'desk-unlocked'
+  | 'unavailable';
 
 export const app = $state({
   phase: 'loading' as Phase,
+  /** What this installation is for, once known. */
+  mode: null as AppMode | null,
   version: '',
   demo: null as DemoInfo | null,
   autoLockMinutes: 0,
@@ -41,7 +56,25 @@ export function applyState(state: AppState): void {
   app.damage = state.damage;
   applyNeutral(state.neutral);
   applyLanguage(state.language);
-  app.phase = !state.vault_exists ? 'first-run' : state.unlocked ? 'unlocked' : 'locked';
+  app.mode = effectiveMode(state);
+  applyDeskWords(app.mode === 'desk');
+  app.phase = phaseOf(app.mode, state);
+}
+
+/**
+ * The mode chosen at first run; an installation made before the choice
+ * existed, with a vault, documents cases. A desk folder found without a
+ * choice (a desk made by `temoin desk`, opened in the app for the first
+ * time) still asks: the officer says it is the desk, and it opens.
+ */
+export function effectiveMode(state: AppState): AppMode | null {
+  return state.mode ?? (state.vault_exists ? 'field' : null);
+}
+
+function phaseOf(mode: AppMode | null, state: AppState): Phase {
+  if (mode === null) return 'choose-mode';
+  if (mode === 'desk') return !state.desk_exists ? 'desk-setup' : state.desk_unlocked ? 'desk-unlocked' : 'desk-locked';
+  return !state.vault_exists ? 'first-run' : state.unlocked ? 'unlocked' : 'locked';
 }
 
 export async function refreshState(): Promise<void> {
@@ -54,10 +87,12 @@ export async function refreshState(): Promise<void> {
   }
 }
 
-/** Shows the lock screen and forgets everything from the vault. */
+/** Shows the lock screen and forgets everything from the vault and the desk. */
 export function lockInterface(reason: LockReason | null): void {
   session.clear();
-  if (app.phase === 'unlocked' || app.phase === 'loading') app.phase = 'locked';
+  desk.clear();
+  if (app.phase === 'desk-unlocked' || (app.phase === 'loading' && app.mode === 'desk')) app.phase = 'desk-locked';
+  else if (app.phase === 'unlocked' || app.phase === 'loading') app.phase = 'locked';
   app.lockReason = reason;
 }
 
@@ -83,7 +118,7 @@ export async function wipeVault(): Promise<void> {
   }
 }
 
-/** The Lock button: forget first, then ask the backend to lock. */
+/** The Lock button: forget first, then ask the backend to lock (the vault and the desk alike). */
 export async function lockNow(): Promise<void> {
   lockInterface(null);
   try {

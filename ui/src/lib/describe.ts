@@ -1,4 +1,5 @@
-// One line about a record, for the lists in the case editor.
+// One line about a record, for the lists in the case editor and the desk's
+// view of a received case (which names people the same way).
 
 import { formatPartialDate } from './format';
 import { label, language, t } from './i18n.svelte';
@@ -10,7 +11,10 @@ export interface Line {
   detail: string;
 }
 
-function nameOf(detail: CaseDetail, id: ItemId | null): string {
+/** What naming a record's people needs: the case's people (a vault's case, or one the desk received). */
+export type People = Pick<CaseDetail, 'people'>;
+
+function nameOf(detail: People, id: ItemId | null): string {
   if (!id) return '';
   const p = detail.people.find((e) => e.id === id);
   return p ? personName(p.record) : t('person.unknown');
@@ -29,7 +33,7 @@ function excerpt(text: string | null | undefined, length = 140): string {
   return flat.length > length ? `${flat.slice(0, length)}…` : flat;
 }
 
-export function describe(rec: AnyRecord, detail: CaseDetail): Line {
+export function describe(rec: AnyRecord, detail: People): Line {
   switch (rec.kind) {
     case 'person':
       return { title: personName(rec.record), detail: rec.record.vulnerabilities.map((v) => label('vulnerability', v)).join(', ') };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  countryName,
   formatBytes,
   formatCoordinates,
   formatPartialDate,
@@ -7,6 +8,7 @@ import {
   formatTimestamp,
   isPartialDate,
   safeImageUrl,
+  safeMediaUrl,
   shortId,
 } from './format';
 
@@ -75,5 +77,21 @@ describe('other formats', () => {
     expect(safeImageUrl('data:image/png;base64,AAA" onerror="x')).toBeNull();
     expect(safeImageUrl('javascript:alert(1)')).toBeNull();
     expect(safeImageUrl(null)).toBeNull();
+  });
+
+  it('lets only the desk\'s own recording URLs through to a player', () => {
+    expect(safeMediaUrl('temoin-media://localhost/0a1b2c')).toBe('temoin-media://localhost/0a1b2c');
+    expect(safeMediaUrl('http://temoin-media.localhost/0a1b2c')).toBe('http://temoin-media.localhost/0a1b2c');
+    expect(safeMediaUrl('https://example.org/a.ogg')).toBeNull();
+    expect(safeMediaUrl('temoin-media://localhost/../etc/passwd')).toBeNull();
+    expect(safeMediaUrl('blob:temoin-media://localhost/x')).toBeNull();
+    expect(safeMediaUrl(null)).toBeNull();
+  });
+
+  it('names a country in the reader\'s language, with its code', () => {
+    expect(countryName('TN', 'en')).toBe('Tunisia (TN)');
+    expect(countryName('TN', 'fr')).toBe('Tunisie (TN)');
+    expect(countryName(null, 'en')).toBe('');
+    expect(countryName('unknown', 'en')).toBe('unknown');
   });
 });

@@ -87,3 +87,28 @@ export function safeImageUrl(url: string | null | undefined): string | null {
   if (!url) return null;
   return /^data:image\/(jpeg|png|webp|gif|svg\+xml);base64,[A-Za-z0-9+/=]+$/.test(url) ? url : null;
 }
+
+/**
+ * A country's name in the reader's language with its code ("Tunisia
+ * (TN)"), as the ISO 3166 code stored; the code alone when the runtime has
+ * no name for it.
+ */
+export function countryName(code: string | null | undefined, locale: string): string {
+  if (!code) return '';
+  try {
+    const name = new Intl.DisplayNames([locale], { type: 'region' }).of(code.toUpperCase());
+    return name && name.toUpperCase() !== code.toUpperCase() ? `${name} (${code})` : code;
+  } catch {
+    return code;
+  }
+}
+
+/**
+ * Only the URL of a recording the desk's backend holds in memory (its
+ * `temoin-media` scheme, as each platform's web view reaches it) may
+ * become a player's source: nothing remote, no file.
+ */
+export function safeMediaUrl(url: string | null | undefined): string | null {
+  if (!url) return null;
+  return /^(temoin-media:\/\/localhost|http:\/\/temoin-media\.localhost)\/[A-Za-z0-9]+$/.test(url) ? url : null;
+}

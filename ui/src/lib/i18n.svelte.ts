@@ -25,7 +25,7 @@ export const LANGUAGES: readonly Language[] = [
 
 export const RESOURCES = { en, fr, es, ar } as const;
 
-const current = $state({ language: 'en', neutral: false });
+const current = $state({ language: 'en', neutral: false, desk: false });
 /** The name the interface shows: the app's, or the neutral face's ("Notes"). */
 let brand = 'Témoin';
 
@@ -99,9 +99,15 @@ export function label(list: string, code: string | null | undefined): string {
   return t(`vocab.${list}.${code}`, { defaultValue: code });
 }
 
-/** What to tell a person about an error: our words for its code. */
+/** The desk's words for errors that speak of "the vault" on the field side. */
+export function applyDeskWords(on: boolean): void {
+  current.desk = on;
+}
+
+/** What to tell a person about an error: our words for its code (the desk's, at the desk). */
 export function errorText(error: AppError): string {
-  return t(`error.${error.code}`, { defaultValue: t('error.internal') });
+  const field = t(`error.${error.code}`, { defaultValue: t('error.internal') });
+  return current.desk ? t(`desk.error.${error.code}`, { defaultValue: field }) : field;
 }
 
 /**

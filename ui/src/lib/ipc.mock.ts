@@ -4,6 +4,8 @@
 // include it. It is a plain store, not a second copy of the vault's rules:
 // refusals and rule-made answers are scripted by the tests (`mock.fail`,
 // `mock.answer`). Its vocabularies are the Rust side's (vocabulary.json).
+// OMCT's desk (desk mode) is a fake desk of its own, seeded with received
+// cases, devices and figures (mock/desk.ts, mock/desk-seed.ts).
 
 export { mock, type MockOptions } from './mock/control';
 export { appState, passphraseStrength, vaultCreate, vaultUnlock, vaultLock, panicWipe, touch, ping, vocabulary } from './mock/vault';
@@ -14,3 +16,5 @@ export { evidenceImport, evidenceGet, evidenceThumbnail, evidenceRedact, custody
 export { outboxList, caseSubmit, outboxRetry, caseExport, caseForget, deviceInfo, enroll, setProxy } from './mock/handover';
 export { messagesList, messagesUnread, messagesMarkRead, messageAnswer } from './mock/messages';
 export { onImportProgress, onImportDone, onOutboxChanged, onLocked, onDragDrop, pickFiles, pickFolder } from './mock/events';
+export { setMode, deskCreate, deskUnlock, deskPull, deskCases, deskCase, deskVerify, deskFile, deskMedia, deskMediaRelease } from './mock/desk';
+export { deskTriage, deskMessage, deskExport, deskDevices, deskEnroll, deskRevoke, deskStats, deskStatsExport } from './mock/desk';

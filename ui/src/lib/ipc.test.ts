@@ -96,11 +96,37 @@ describe('the one backend module', () => {
     ['removeDuress', () => ipc.removeDuress('mine'), 'remove_duress', { current: 'mine' }],
     ['backupCreate', () => ipc.backupCreate('/media/usb', 'rec'), 'backup_create', { folder: '/media/usb', recovery: 'rec' }],
     ['backupRestore', () => ipc.backupRestore('/media/usb/b.age', 'rec', 'pass'), 'backup_restore', { file: '/media/usb/b.age', recovery: 'rec', passphrase: 'pass' }],
+    ['setMode', () => ipc.setMode('desk'), 'set_mode', { mode: 'desk' }],
+    ['deskCreate', () => ipc.deskCreate('p', 'https://i.test', 'sha256:aa', 'tok'), 'desk_create', { passphrase: 'p', server: 'https://i.test', pin: 'sha256:aa', deskToken: 'tok' }],
+    ['deskUnlock', () => ipc.deskUnlock('p'), 'desk_unlock', { passphrase: 'p' }],
+    ['deskPull', () => ipc.deskPull(), 'desk_pull', {}],
+    ['deskCases', () => ipc.deskCases('arrest', 'new', true), 'desk_cases', { search: 'arrest', state: 'new', urgentOnly: true }],
+    ['deskCase', () => ipc.deskCase('r1'), 'desk_case', { id: 'r1' }],
+    ['deskVerify', () => ipc.deskVerify('r1'), 'desk_verify', { id: 'r1' }],
+    ['deskFile', () => ipc.deskFile('r1', 'files/a.jpg'), 'desk_file', { id: 'r1', path: 'files/a.jpg' }],
+    ['deskMediaRelease', () => ipc.deskMediaRelease(), 'desk_media_release', {}],
+    ['deskTriage', () => ipc.deskTriage('r1', 'in_review', null), 'desk_triage', { id: 'r1', state: 'in_review', note: null }],
+    ['deskMessage', () => ipc.deskMessage('r1', 'question', 'q?', 'm1'), 'desk_message', { id: 'r1', kind: 'question', text: 'q?', inReplyTo: 'm1' }],
+    ['deskExport', () => ipc.deskExport('r1', '/tmp/out'), 'desk_export', { id: 'r1', folder: '/tmp/out' }],
+    ['deskDevices', () => ipc.deskDevices(), 'desk_devices', {}],
+    ['deskEnroll', () => ipc.deskEnroll('Lab', 72), 'desk_enroll', { label: 'Lab', validHours: 72 }],
+    ['deskRevoke', () => ipc.deskRevoke('a1b2c3d4e5f60718'), 'desk_revoke', { keyId: 'a1b2c3d4e5f60718' }],
+    ['deskStats', () => ipc.deskStats(), 'desk_stats', {}],
+    ['deskStatsExport', () => ipc.deskStatsExport('/tmp/f.csv'), 'desk_stats_export', { path: '/tmp/f.csv' }],
   ];
 
   it.each(cases)('%s invokes its command with camelCase arguments', async (_name, run, cmd, args) => {
     await run();
     expect(calls).toEqual([{ cmd, args }]);
+  });
+
+  it('plays a recording from the backend\'s scheme, as each platform\'s web view reaches it', async () => {
+    answer = () => 'temoin-media://localhost/0a1b';
+    expect(await ipc.deskMedia('r1', 'files/a.ogg')).toBe('temoin-media://localhost/0a1b');
+    expect(calls).toEqual([{ cmd: 'desk_media', args: { id: 'r1', path: 'files/a.ogg' } }]);
+    const agent = vi.spyOn(navigator, 'userAgent', 'get').mockReturnValue('Mozilla/5.0 (Windows NT 10.0) Edg/120');
+    expect(await ipc.deskMedia('r1', 'files/a.ogg')).toBe('http://temoin-media.localhost/0a1b');
+    agent.mockRestore();
   });
 
   it('turns a rejected command into an AppError with the backend code', async () => {

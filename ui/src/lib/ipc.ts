@@ -9,6 +9,7 @@ import { open } from '@tauri-apps/plugin-dialog';
 import { toAppError } from './errors';
 import type {
   AnyRecord,
+  AppMode,
   AppState,
   BackupResult,
   Case,
@@ -17,6 +18,14 @@ import type {
   CaseSummary,
   Cover,
   CustodyView,
+  DeskCaseRow,
+  DeskCaseView,
+  DeskCheck,
+  DeskCode,
+  DeskDevices,
+  DeskFileView,
+  DeskMessageView,
+  DeskPullReport,
   DeviceInfo,
   DragDrop,
   DuressOutcome,
@@ -33,6 +42,7 @@ import type {
   OutboxRow,
   Region,
   SecuritySettings,
+  StatsCell,
   Strength,
   UnreadMessages,
   Unsubscribe,
@@ -192,6 +202,56 @@ export const messageAnswer = (messageId: string, text: string): Promise<MessageV
  */
 export const enroll = (code: string, proxy: string | null): Promise<DeviceInfo> => unwrap(commands.enroll(code, proxy));
 export const setProxy = (proxy: string | null): Promise<null> => unwrap(commands.setProxy(proxy));
+
+// --- OMCT's desk (the same app in desk mode) -------------------------------
+
+/** Chosen once, at first run; refused once a store of the other mode exists here. */
+export const setMode = (mode: AppMode): Promise<null> => unwrap(commands.setMode(mode));
+/**
+ * Makes the desk and opens it: OMCT's keys sealed with `passphrase`, the
+ * recipient list published on the intake server at `server` (https),
+ * checked against `pin`, with the desk token (both from `intake init`).
+ */
+export const deskCreate = (passphrase: string, server: string, pin: string, deskToken: string): Promise<null> =>
+  unwrap(commands.deskCreate(passphrase, server, pin, deskToken));
+export const deskUnlock = (passphrase: string): Promise<null> => unwrap(commands.deskUnlock(passphrase));
+/** Fetches and opens what arrived; a bundle that does not verify is flagged, never a case. */
+export const deskPull = (): Promise<DeskPullReport> => unwrap(commands.deskPull());
+/** The inbox, urgent first then the latest received; empty choices are null. */
+export const deskCases = (search: string | null, state: string | null, urgentOnly: boolean): Promise<DeskCaseRow[]> =>
+  unwrap(commands.deskCases(search, state, urgentOnly));
+export const deskCase = (id: string): Promise<DeskCaseView> => unwrap(commands.deskCase(id));
+/** The case checked again from the store against the device's key. */
+export const deskVerify = (id: string): Promise<DeskCheck> => unwrap(commands.deskVerify(id));
+/** An image (re-encoded as JPEG by the backend) or a PDF of a case, base64; its view is recorded. */
+export const deskFile = (id: string, path: string): Promise<DeskFileView> => unwrap(commands.deskFile(id, path));
+/**
+ * A recording, held in the backend's memory: the URL it plays from. The
+ * backend names its scheme (`temoin-media://localhost/…`); WebView2 on
+ * Windows reaches a custom scheme as `http://<scheme>.localhost/…`, as
+ * Tauri's own `convertFileSrc` does.
+ */
+export const deskMedia = (id: string, path: string): Promise<string> =>
+  unwrap(commands.deskMedia(id, path)).then((url) =>
+    navigator.userAgent.includes('Windows') ? url.replace(/^temoin-media:\/\/localhost\//, 'http://temoin-media.localhost/') : url,
+  );
+/** Drops every recording the backend holds for the window. */
+export const deskMediaRelease = (): Promise<null> => unwrap(commands.deskMediaRelease());
+/** Refused (`invalid_input`) unless the move is one the triage order allows (lib/triage.ts). */
+export const deskTriage = (id: string, state: string, note: string | null): Promise<DeskCaseRow> =>
+  unwrap(commands.deskTriage(id, state, note));
+/** Signed by the desk, sealed to the device that sent the case only. */
+export const deskMessage = (id: string, kind: string, text: string, inReplyTo: string | null): Promise<DeskMessageView> =>
+  unwrap(commands.deskMessage(id, kind, text, inReplyTo));
+/** Writes the case, decrypted, into a new folder (an absolute path); answers the files verified. */
+export const deskExport = (id: string, folder: string): Promise<number> => unwrap(commands.deskExport(id, folder));
+export const deskDevices = (): Promise<DeskDevices> => unwrap(commands.deskDevices());
+export const deskEnroll = (label: string, validHours: number): Promise<DeskCode> => unwrap(commands.deskEnroll(label, validHours));
+/** `keyId`: 16 hex digits. */
+export const deskRevoke = (keyId: string): Promise<null> => unwrap(commands.deskRevoke(keyId));
+export const deskStats = (): Promise<StatsCell[]> => unwrap(commands.deskStats());
+/** Writes the figures as CSV to `path` (absolute). */
+export const deskStatsExport = (path: string): Promise<null> => unwrap(commands.deskStatsExport(path));
 
 // --- events --------------------------------------------------------------
 

@@ -120,6 +120,31 @@ export type ExportResult = B.ExportResult;
 /** What an exported bundle is for: OMCT's files and litigation carry the originals; publication carries working copies only. */
 export type ExportPurpose = B.ExportPurpose;
 
+// --- OMCT's desk -----------------------------------------------------------
+
+/** What the installation is for: documenting cases, or OMCT's desk receiving them. */
+export type AppMode = B.AppMode;
+export type DeskCaseRow = B.DeskCaseRow_Serialize;
+/** A received case read whole, its records with vocabulary codes as strings, as the field side holds them. */
+export type DeskCaseView = Loose<B.DeskCaseView_Serialize>;
+export type DeskEntry<T> = B.DeskEntry<T>;
+export type DeskEvidence = B.DeskEvidence_Serialize;
+export type DeskVersion = B.DeskVersion_Serialize;
+export type DeskSigner = B.DeskSigner_Serialize;
+export type DeskMessageView = B.DeskMessageView_Serialize;
+export type DeskTriageStep = B.DeskTriageStep_Serialize;
+export type DeskWithheld = B.DeskWithheld;
+export type DeskChange = B.DeskChange;
+export type DeskCheck = B.DeskCheck;
+export type DeskFileView = B.DeskFileView;
+export type DeskPullReport = B.DeskPullReport;
+export type DeskDevice = B.DeskDevice_Serialize;
+export type DeskDevices = B.DeskDevices_Serialize;
+export type DeskCode = B.DeskCode;
+export type QrMatrix = B.QrMatrix;
+/** One cell of the figures; `victims` null means under 5, never a number. */
+export type StatsCell = B.StatsCell_Serialize;
+
 // --- events ----------------------------------------------------------------
 
 export type ImportProgress = B.ImportProgress;

@@ -3,7 +3,8 @@
 import { beforeEach } from 'vitest';
 import * as fake from '../lib/ipc.mock';
 import { useBackend } from '../lib/backend';
-import { applyLanguage, applyNeutral } from '../lib/i18n.svelte';
+import { applyDeskWords, applyLanguage, applyNeutral } from '../lib/i18n.svelte';
+import { desk } from '../lib/desk.svelte';
 import { session } from '../lib/session.svelte';
 import { app } from '../lib/app.svelte';
 
@@ -12,12 +13,15 @@ useBackend(fake);
 beforeEach(() => {
   fake.mock.reset();
   session.clear();
+  desk.clear();
   app.phase = 'loading';
+  app.mode = null;
   app.lockReason = null;
   app.problem = null;
   app.demo = null;
   app.wipeOpen = false;
   app.restoreProblem = null;
   applyNeutral(false);
+  applyDeskWords(false);
   applyLanguage('en');
 });

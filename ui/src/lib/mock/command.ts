@@ -15,14 +15,19 @@ export function script(name: Command, outcome: Scripted): void {
   state.script.set(name, [...(state.script.get(name) ?? []), outcome]);
 }
 
-/** A command that answers whether the vault is open or not. */
-export function command<K extends Command>(name: K, body: Backend[K], needsVault = false): Backend[K] {
+/**
+ * A command that answers whether the vault is open or not; `needs` (the
+ * open vault by default when true) is checked first, before any scripted
+ * answer, as the backend's own refusal would come first.
+ */
+export function command<K extends Command>(name: K, body: Backend[K], needs: boolean | (() => unknown) = false): Backend[K] {
   // Not async itself: the body's promise is returned as it is, so a call
   // settles after as many steps as the real one would.
   const run = (...args: unknown[]): Promise<unknown> => {
     state.calls.push(name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
     try {
-      if (needsVault) vault();
+      if (needs === true) vault();
+      else if (needs) needs();
     } catch (e) {
       return Promise.reject(e);
     }

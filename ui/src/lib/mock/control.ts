@@ -3,10 +3,11 @@
 // backend's API.
 
 import type { Backend } from '../backend';
-import type { AppState, DragDrop, DuressOutcome, ErrorCode, ItemId, LockReason, OutboxRow } from '../types';
+import type { AppMode, AppState, DragDrop, DuressOutcome, ErrorCode, ItemId, LockReason, OutboxRow } from '../types';
 import { script, type Command } from './command';
 import { emit, listeners } from './events';
 import { acknowledge, ENROLL_SERVER, ROOT_MISMATCH } from './handover';
+import { makeDesk } from './desk';
 import { deskWrites } from './messages';
 import { seed } from './seed';
 import { renew, state, vault } from './state';
@@ -28,6 +29,11 @@ export interface MockOptions {
   damage?: AppState['damage'];
   /** OMCT's desk accepts each delivered bundle by itself, a few steps later (`vite dev`). */
   autoAcknowledge?: boolean;
+  /** What the installation is for: a field installation unless said (null: not chosen yet). */
+  mode?: AppMode | null;
+  /** OMCT's desk in the desk folder, with its received cases, devices and figures (mock/desk-seed.ts). */
+  desk?: 'none' | 'locked' | 'unlocked';
+  deskPassphrase?: string;
 }
 
 /** A delivered submission of the open store: the one named, or the latest delivered. */
@@ -37,6 +43,9 @@ function delivered(bundleId?: string): OutboxRow {
   if (!row) throw new Error(`mock: no delivered submission${bundleId ? ` ${bundleId}` : ''} for OMCT's desk to open`);
   return row;
 }
+
+/** What opens the fake desk unless a test says otherwise. */
+export const DESK_PASSPHRASE = 'desk passphrase for the omct office';
 
 export const mock = {
   reset(options: MockOptions = {}): void {
@@ -51,6 +60,11 @@ export const mock = {
       if (options.seed) seed();
     }
     if (options.enrolled) state.device = { ...state.device, enrolled: true, server: ENROLL_SERVER };
+    if (options.mode !== undefined) state.mode = options.mode;
+    if (options.desk === 'locked' || options.desk === 'unlocked') {
+      state.desk = makeDesk(options.deskPassphrase ?? DESK_PASSPHRASE, true);
+      state.deskOpen = options.desk === 'unlocked';
+    }
   },
 
   /** The next call of `name` is refused with `code`, and changes nothing. */
@@ -103,9 +117,10 @@ export const mock = {
   pickFolderNext(folder: string | null): void {
     state.folder = folder;
   },
-  /** Locks as the backend does on idle or panic. */
+  /** Locks as the backend does on idle or panic (the desk too). */
   lockFromBackend(reason: LockReason = 'idle'): void {
     state.open = null;
+    state.deskOpen = false;
     emit(listeners.locked, reason);
   },
   dragDrop(event: DragDrop): void {
@@ -127,6 +142,21 @@ export const mock = {
   },
   get touches(): number {
     return state.touches;
+  },
+  /** The mode chosen, as settings.json keeps it. */
+  get mode(): AppMode | null {
+    return state.mode;
+  },
+  /** Whether the desk is open in the backend. */
+  get deskOpen(): boolean {
+    return state.deskOpen;
+  },
+  /** Folders cases were exported to from the desk, and files the figures were written to. */
+  get deskExports(): readonly string[] {
+    return state.desk?.exports ?? [];
+  },
+  get statsExports(): readonly string[] {
+    return state.desk?.statsExports ?? [];
   },
   /** The commands called, by their Rust names. */
   get calls(): readonly string[] {

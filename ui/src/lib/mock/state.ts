@@ -9,7 +9,21 @@
 // acknowledged.
 
 import { AppError } from '../errors';
-import type { AppState, CustodyRow, DeviceInfo, DuressOutcome, ErrorCode, ItemId, MessageView, OutboxRow, RecordKind } from '../types';
+import type {
+  AppMode,
+  AppState,
+  CustodyRow,
+  DeskCaseView,
+  DeskDevice,
+  DeviceInfo,
+  DuressOutcome,
+  ErrorCode,
+  ItemId,
+  MessageView,
+  OutboxRow,
+  RecordKind,
+  StatsCell,
+} from '../types';
 
 export interface Stored {
   kind: RecordKind | 'case' | 'evidence';
@@ -23,6 +37,24 @@ export interface Vault {
   custody: CustodyRow[];
   outbox: OutboxRow[];
   messages: MessageView[];
+}
+
+/** OMCT's desk, in desk mode: what its passphrase opens. */
+export interface DeskStore {
+  passphrase: string;
+  server: string;
+  /** Received cases by their id in the store. */
+  cases: Map<string, DeskCaseView>;
+  /** What the next pull brings. */
+  arriving: DeskCaseView[];
+  devices: DeskDevice[];
+  rootFingerprint: string;
+  rootWords: string;
+  warnings: string[];
+  stats: StatsCell[];
+  /** Folders cases were exported to, and files the figures were written to. */
+  exports: string[];
+  statsExports: string[];
 }
 
 export type Scripted = { error: ErrorCode; message: string } | { value: unknown };
@@ -46,6 +78,11 @@ function fresh() {
     /** What unlock found wrong with the open vault (tests set it). */
     damage: { damaged: 0, rolled_back: 0 } as AppState['damage'],
     language: 'en',
+    /** What the installation is for (settings.json); tests start as a field installation unless they say. */
+    mode: 'field' as AppMode | null,
+    /** The desk in this installation's desk folder, and whether it is open. */
+    desk: null as DeskStore | null,
+    deskOpen: false,
     autoLock: 5,
     demo: null as AppState['demo'],
     device: { key_id: 'RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3', enrolled: false, server: null, proxy: null } as DeviceInfo,
@@ -86,6 +123,13 @@ export function emptyVault(): Vault {
 
 export function copyVault(v: Vault): Vault {
   return { items: new Map([...v.items].map(([id, s]) => [id, clone(s)])), custody: clone(v.custody), outbox: clone(v.outbox), messages: clone(v.messages) };
+}
+
+/** The open desk, or the error a missing or locked desk gives. */
+export function openDesk(): DeskStore {
+  if (!state.desk) throw new AppError('not_found', 'there is no desk in this installation yet');
+  if (!state.deskOpen) throw new AppError('locked', 'the desk is locked');
+  return state.desk;
 }
 
 /** The open store, or the error a missing or locked vault gives. */

@@ -13,8 +13,8 @@ const lists: Vocabulary = VOCABULARY;
 
 /** Everything of the vault goes; what lies outside it (settings, backups, the test's script) stays. */
 export function wipeVault(): void {
-  const { language, neutral, backups, autoLock, demo, delay, autoAcknowledge, picked, folder, seedOnCreate, touches, calls, script } = state;
-  renew({ language, neutral, backups, autoLock, demo, delay, autoAcknowledge, picked, folder, seedOnCreate, touches, calls, script });
+  const { language, neutral, backups, autoLock, demo, delay, autoAcknowledge, picked, folder, seedOnCreate, touches, calls, script, mode, desk, deskOpen } = state;
+  renew({ language, neutral, backups, autoLock, demo, delay, autoAcknowledge, picked, folder, seedOnCreate, touches, calls, script, mode, desk, deskOpen });
 }
 
 /** A new vault that `passphrase` opens. */
@@ -30,6 +30,7 @@ export const appState = command('appState', async () => ({
   auto_lock_minutes: state.autoLock, demo: clone(state.demo), neutral: state.neutral,
   memory: clone(state.memory),
   damage: clone(state.damage),
+  mode: state.mode, desk_exists: state.desk !== null, desk_unlocked: state.deskOpen,
 }));
 
 /** A stand-in for zxcvbn: longer is stronger. */
@@ -62,9 +63,11 @@ export const vaultUnlock = command('vaultUnlock', async (passphrase) => {
   return null;
 });
 
+/** Locks the vault and the desk alike, as the backend does. */
 export const vaultLock = command('vaultLock', async () => {
-  const was = state.open !== null;
+  const was = state.open !== null || state.deskOpen;
   state.open = null;
+  state.deskOpen = false;
   if (was) emit(listeners.locked, 'user');
   return null;
 });
