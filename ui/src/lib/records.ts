@@ -88,10 +88,10 @@ export const SCHEMAS: Record<FormKind, Section[]> = {
       fields: [
         { key: 'title', kind: 'short', required: true, testid: 'case-title' },
         { key: 'status', kind: 'select', list: 'case_statuses', required: true },
-        { key: 'urgent', kind: 'bool' },
+        { key: 'urgent', kind: 'bool', testid: 'case-urgent' },
         { key: 'incident_start', kind: 'date' },
         { key: 'incident_end', kind: 'date' },
-        { key: 'country', kind: 'country' },
+        { key: 'country', kind: 'country', testid: 'case-country' },
         { key: 'location', kind: 'short' },
         { key: 'summary', kind: 'long' },
         { key: 'tags', kind: 'lines' },
