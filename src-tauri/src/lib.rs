@@ -20,7 +20,6 @@ pub mod error;
 pub mod events;
 pub mod face;
 pub mod hygiene;
-pub mod media;
 pub mod region;
 pub mod security;
 pub mod session;
@@ -83,7 +82,6 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             desk_stats,
             desk_stats_export,
             desk_media,
-            desk_media_release,
             security::panic_wipe,
             security::security_settings,
             security::set_attempt_limit,
@@ -139,7 +137,6 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
-        .register_asynchronous_uri_scheme_protocol(media::SCHEME, media::handle)
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);

@@ -103,8 +103,6 @@ pub struct Session {
     /// holding it (a pull waiting on the network) and no later command
     /// can reach it.
     desk: Mutex<Option<DeskHandle>>,
-    /// Recordings of a received case held for the window to play.
-    media: crate::media::MediaCache,
 }
 
 /// The open desk, as commands share it.
@@ -139,7 +137,6 @@ impl Session {
         Session {
             desk_dir,
             desk: Mutex::new(None),
-            media: crate::media::MediaCache::default(),
             home,
             vault: RwLock::new(None),
             generation: AtomicU64::new(0),
@@ -280,11 +277,6 @@ impl Session {
         self.touch();
     }
 
-    /// The recordings held for the window.
-    pub fn media(&self) -> &crate::media::MediaCache {
-        &self.media
-    }
-
     /// The open desk, or `Locked`.
     pub fn desk(&self) -> Result<DeskHandle, AppError> {
         self.desk_slot()
@@ -328,7 +320,6 @@ impl Session {
     pub fn lock(&self) -> bool {
         self.generation.fetch_add(1, Ordering::SeqCst);
         let desk = self.desk_slot().take().is_some();
-        self.media.clear();
         let vault = self.write_slot().take();
         match vault {
             Some(v) => {
@@ -408,25 +399,6 @@ impl VaultAccess for Access<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zeroize::Zeroizing;
-
-    #[test]
-    fn lock_drops_the_recordings_and_refuses_one_decrypted_meanwhile() {
-        let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let s = Session::new(home.path().to_owned(), None);
-        s.media().put(Zeroizing::new(vec![1u8; 100]), "audio/wav");
-        // A recording being decrypted when the person locks.
-        let generation = s.generation();
-        s.lock();
-        assert!(s.media().is_empty(), "a recording outlived the lock");
-        let late = s
-            .media()
-            .put_if(Zeroizing::new(vec![2u8; 100]), "audio/wav", || {
-                s.generation() == generation
-            });
-        assert!(late.is_none(), "a recording decrypted before lock was kept");
-        assert!(s.media().is_empty());
-    }
 
     #[test]
     fn a_desk_installation_makes_no_vault() {

@@ -249,7 +249,7 @@ try {
     d,
     "the answer on the case",
     async () => {
-      await click(d, "desk-back");
+      await click(d, "desk-nav-inbox");
       await click(d, "desk-pull");
       await el(d, "desk-pull-report", 60000);
       await openRow((await d.$$(sel("desk-case-row")))[0]);

@@ -141,14 +141,14 @@ export const commands = {
 	/**
 	 *  A recording (audio or video) of a received case, decrypted from the
 	 *  store into memory, checked against its signed hash and its view
-	 *  recorded, for the window to play from the returned `temoin-media:` URL
-	 *  (see `media.rs`). Nothing is written to disk. The player is WebKit's
-	 *  GStreamer: the recording's bytes are parsed by it, as any media player
-	 *  would, only when the officer asks.
+	 *  recorded, handed to the window whole: it plays it from a `blob:` URL
+	 *  made of these bytes, in memory. (WebKitGTK's player takes no custom URI
+	 *  scheme, only http, https, blob and file; a file or a loopback server
+	 *  would put the recording where others can reach it.) Nothing is written
+	 *  to disk. The player is WebKit's GStreamer: the recording's bytes are
+	 *  parsed by it, as any media player would, only when the officer asks.
 	 */
-	deskMedia: (id: string, path: string) => typedError<string, AppError>(__TAURI_INVOKE("desk_media", { id, path })),
-	/**  Drops the recordings held for the window (the officer left the case). */
-	deskMediaRelease: () => typedError<null, AppError>(__TAURI_INVOKE("desk_media_release")),
+	deskMedia: (id: string, path: string) => typedError<DeskFileView, AppError>(__TAURI_INVOKE("desk_media", { id, path })),
 	/**
 	 *  Destroys the vault now: the key slots first, before taking any lock
 	 *  (an export, a submission or a backup holds the vault for its whole

@@ -735,22 +735,24 @@ pub async fn desk_file(
     .await
 }
 
-/// The largest recording played from memory.
-const MAX_PLAYED_BYTES: u64 = 256 * 1024 * 1024;
+/// The largest recording the window plays.
+const MAX_PLAYED_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A recording (audio or video) of a received case, decrypted from the
 /// store into memory, checked against its signed hash and its view
-/// recorded, for the window to play from the returned `temoin-media:` URL
-/// (see `media.rs`). Nothing is written to disk. The player is WebKit's
-/// GStreamer: the recording's bytes are parsed by it, as any media player
-/// would, only when the officer asks.
+/// recorded, handed to the window whole: it plays it from a `blob:` URL
+/// made of these bytes, in memory. (WebKitGTK's player takes no custom URI
+/// scheme, only http, https, blob and file; a file or a loopback server
+/// would put the recording where others can reach it.) Nothing is written
+/// to disk. The player is WebKit's GStreamer: the recording's bytes are
+/// parsed by it, as any media player would, only when the officer asks.
 #[tauri::command]
 #[specta::specta]
 pub async fn desk_media(
     session: State<'_, Shared>,
     id: String,
     path: String,
-) -> Result<String, AppError> {
+) -> Result<DeskFileView, AppError> {
     let id = parse_id(&id)?;
     let s = Arc::clone(session.inner());
     let generation = session.generation();
@@ -772,20 +774,16 @@ pub async fn desk_media(
         let mut bytes =
             zeroize::Zeroizing::new(Vec::with_capacity(usize::try_from(e.size).unwrap_or(0)));
         d.read_file(id, &path, &mut *bytes)?;
-        // Locked meanwhile: the recording is dropped, never kept.
-        s.media()
-            .put_if(bytes, &e.media_type, || s.generation() == generation)
-            .ok_or_else(AppError::locked)
+        // Locked meanwhile: nothing goes to a window that was cleared.
+        if s.generation() != generation {
+            return Err(AppError::locked());
+        }
+        Ok(DeskFileView {
+            media_type: e.media_type.clone(),
+            data: B64.encode(&*bytes),
+        })
     })
     .await
-}
-
-/// Drops the recordings held for the window (the officer left the case).
-#[tauri::command]
-#[specta::specta]
-pub async fn desk_media_release(session: State<'_, Shared>) -> Result<(), AppError> {
-    session.media().clear();
-    Ok(())
 }
 
 /// Moves a case along new → in_review → accepted, declined or

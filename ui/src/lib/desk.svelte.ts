@@ -44,7 +44,7 @@ export class DeskSession {
   check = $state.raw<DeskCheck | null>(null);
   /** Evidence files of the open case shown in the window, by evidence id. */
   files = $state.raw<Record<string, DeskFileView>>({});
-  /** Recordings of the open case the backend holds in memory, by evidence id: the URL each plays from. */
+  /** Recordings of the open case in this window's memory, by evidence id: the `blob:` URL each plays from. */
   media = $state.raw<Record<string, string>>({});
   devices = $state.raw<DeskDevices | null>(null);
   /** The enrollment code issued last, until the officer leaves the devices screen. */
@@ -70,6 +70,7 @@ export class DeskSession {
     this.current = null;
     this.check = null;
     this.files = {};
+    api().releaseMedia(Object.values(this.media));
     this.media = {};
   }
 
@@ -134,9 +135,7 @@ export class DeskSession {
    * interface, and the recordings from the backend's memory.
    */
   leaveCase(): void {
-    const held = this.current !== null || Object.keys(this.media).length > 0;
     this.dropCase();
-    if (held) api().deskMediaRelease().catch(() => {});
   }
 
   verify(id: string) {
@@ -167,8 +166,8 @@ export class DeskSession {
       () => api().deskMedia(caseId, path),
       (u) => (this.media = { ...this.media, [item.id]: u }),
     );
-    // Left the case (or locked) while it loaded: the backend lets it go.
-    if (epoch !== this.caseEpoch) api().deskMediaRelease().catch(() => {});
+    // Left the case (or locked) while it loaded: let it go at once.
+    if (epoch !== this.caseEpoch && url) api().releaseMedia([url]);
     return url;
   }
 

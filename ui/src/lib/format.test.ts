@@ -80,12 +80,15 @@ describe('other formats', () => {
   });
 
   it('lets only the desk\'s own recording URLs through to a player', () => {
-    expect(safeMediaUrl('temoin-media://localhost/0a1b2c')).toBe('temoin-media://localhost/0a1b2c');
-    expect(safeMediaUrl('http://temoin-media.localhost/0a1b2c')).toBe('http://temoin-media.localhost/0a1b2c');
-    expect(safeMediaUrl('https://example.org/a.ogg')).toBeNull();
-    expect(safeMediaUrl('temoin-media://localhost/../etc/passwd')).toBeNull();
-    expect(safeMediaUrl('blob:temoin-media://localhost/x')).toBeNull();
-    expect(safeMediaUrl(null)).toBeNull();
+    const origin = 'tauri://localhost';
+    const own = 'blob:tauri://localhost/6f1c2d3e-aaaa-4bbb-8ccc-0123456789ab';
+    expect(safeMediaUrl(own, origin)).toBe(own);
+    expect(safeMediaUrl('https://example.org/a.ogg', origin)).toBeNull();
+    expect(safeMediaUrl('blob:https://example.org/6f1c2d3e', origin)).toBeNull();
+    expect(safeMediaUrl('blob:tauri://localhost/../etc/passwd', origin)).toBeNull();
+    expect(safeMediaUrl('file:///tmp/a.wav', origin)).toBeNull();
+    expect(safeMediaUrl(own, 'null')).toBeNull();
+    expect(safeMediaUrl(null, origin)).toBeNull();
   });
 
   it('names a country in the reader\'s language, with its code', () => {

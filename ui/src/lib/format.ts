@@ -104,11 +104,12 @@ export function countryName(code: string | null | undefined, locale: string): st
 }
 
 /**
- * Only the URL of a recording the desk's backend holds in memory (its
- * `temoin-media` scheme, as each platform's web view reaches it) may
- * become a player's source: nothing remote, no file.
+ * Only a `blob:` URL this window made (of a recording the desk's backend
+ * gave it, in memory) may become a player's source: nothing remote, no
+ * file, no other origin's blob.
  */
-export function safeMediaUrl(url: string | null | undefined): string | null {
-  if (!url) return null;
-  return /^(temoin-media:\/\/localhost|http:\/\/temoin-media\.localhost)\/[A-Za-z0-9]+$/.test(url) ? url : null;
+export function safeMediaUrl(url: string | null | undefined, origin = globalThis.location?.origin): string | null {
+  if (!url || !origin || origin === 'null') return null;
+  const prefix = `blob:${origin}/`;
+  return url.startsWith(prefix) && /^[A-Za-z0-9-]+$/.test(url.slice(prefix.length)) ? url : null;
 }

@@ -16,5 +16,5 @@ export { evidenceImport, evidenceGet, evidenceThumbnail, evidenceRedact, custody
 export { outboxList, caseSubmit, outboxRetry, caseExport, caseForget, deviceInfo, enroll, setProxy } from './mock/handover';
 export { messagesList, messagesUnread, messagesMarkRead, messageAnswer } from './mock/messages';
 export { onImportProgress, onImportDone, onOutboxChanged, onLocked, onDragDrop, pickFiles, pickFolder } from './mock/events';
-export { setMode, deskCreate, deskUnlock, deskPull, deskCases, deskCase, deskVerify, deskFile, deskMedia, deskMediaRelease } from './mock/desk';
+export { setMode, deskCreate, deskUnlock, deskPull, deskCases, deskCase, deskVerify, deskFile, deskMedia, releaseMedia } from './mock/desk';
 export { deskTriage, deskMessage, deskExport, deskDevices, deskEnroll, deskRevoke, deskStats, deskStatsExport } from './mock/desk';

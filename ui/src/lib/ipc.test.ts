@@ -104,7 +104,6 @@ describe('the one backend module', () => {
     ['deskCase', () => ipc.deskCase('r1'), 'desk_case', { id: 'r1' }],
     ['deskVerify', () => ipc.deskVerify('r1'), 'desk_verify', { id: 'r1' }],
     ['deskFile', () => ipc.deskFile('r1', 'files/a.jpg'), 'desk_file', { id: 'r1', path: 'files/a.jpg' }],
-    ['deskMediaRelease', () => ipc.deskMediaRelease(), 'desk_media_release', {}],
     ['deskTriage', () => ipc.deskTriage('r1', 'in_review', null), 'desk_triage', { id: 'r1', state: 'in_review', note: null }],
     ['deskMessage', () => ipc.deskMessage('r1', 'question', 'q?', 'm1'), 'desk_message', { id: 'r1', kind: 'question', text: 'q?', inReplyTo: 'm1' }],
     ['deskExport', () => ipc.deskExport('r1', '/tmp/out'), 'desk_export', { id: 'r1', folder: '/tmp/out' }],
@@ -120,13 +119,19 @@ describe('the one backend module', () => {
     expect(calls).toEqual([{ cmd, args }]);
   });
 
-  it('plays a recording from the backend\'s scheme, as each platform\'s web view reaches it', async () => {
-    answer = () => 'temoin-media://localhost/0a1b';
-    expect(await ipc.deskMedia('r1', 'files/a.ogg')).toBe('temoin-media://localhost/0a1b');
+  it('plays a recording from the window\'s memory: a blob of the bytes the backend gave', async () => {
+    answer = () => ({ media_type: 'audio/ogg', data: btoa('OggS\u0000\u0001') });
+    const made = vi.spyOn(URL, 'createObjectURL').mockReturnValue('blob:tauri://localhost/0a1b');
+    const revoked = vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => {});
+    expect(await ipc.deskMedia('r1', 'files/a.ogg')).toBe('blob:tauri://localhost/0a1b');
     expect(calls).toEqual([{ cmd: 'desk_media', args: { id: 'r1', path: 'files/a.ogg' } }]);
-    const agent = vi.spyOn(navigator, 'userAgent', 'get').mockReturnValue('Mozilla/5.0 (Windows NT 10.0) Edg/120');
-    expect(await ipc.deskMedia('r1', 'files/a.ogg')).toBe('http://temoin-media.localhost/0a1b');
-    agent.mockRestore();
+    const blob = made.mock.calls[0][0] as Blob;
+    expect(blob.type).toBe('audio/ogg');
+    expect(blob.size).toBe(6);
+    ipc.releaseMedia(['blob:tauri://localhost/0a1b']);
+    expect(revoked).toHaveBeenCalledWith('blob:tauri://localhost/0a1b');
+    made.mockRestore();
+    revoked.mockRestore();
   });
 
   it('turns a rejected command into an AppError with the backend code', async () => {

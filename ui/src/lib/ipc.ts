@@ -226,17 +226,22 @@ export const deskVerify = (id: string): Promise<DeskCheck> => unwrap(commands.de
 /** An image (re-encoded as JPEG by the backend) or a PDF of a case, base64; its view is recorded. */
 export const deskFile = (id: string, path: string): Promise<DeskFileView> => unwrap(commands.deskFile(id, path));
 /**
- * A recording, held in the backend's memory: the URL it plays from. The
- * backend names its scheme (`temoin-media://localhost/…`); WebView2 on
- * Windows reaches a custom scheme as `http://<scheme>.localhost/…`, as
- * Tauri's own `convertFileSrc` does.
+ * A recording of a case, decrypted by the backend into memory (its view
+ * recorded), as a `blob:` URL the player reads from this window's memory.
+ * WebKitGTK's player takes no custom scheme; a blob stays in memory, never
+ * in a file. Give the URL back with `releaseMedia` when done.
  */
 export const deskMedia = (id: string, path: string): Promise<string> =>
-  unwrap(commands.deskMedia(id, path)).then((url) =>
-    navigator.userAgent.includes('Windows') ? url.replace(/^temoin-media:\/\/localhost\//, 'http://temoin-media.localhost/') : url,
-  );
-/** Drops every recording the backend holds for the window. */
-export const deskMediaRelease = (): Promise<null> => unwrap(commands.deskMediaRelease());
+  unwrap(commands.deskMedia(id, path)).then((f) => {
+    const raw = atob(f.data);
+    const bytes = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return URL.createObjectURL(new Blob([bytes], { type: f.media_type }));
+  });
+/** Lets go of recordings `deskMedia` made: the window's memory frees them. */
+export const releaseMedia = (urls: string[]): void => {
+  for (const u of urls) URL.revokeObjectURL(u);
+};
 /** Refused (`invalid_input`) unless the move is one the triage order allows (lib/triage.ts). */
 export const deskTriage = (id: string, state: string, note: string | null): Promise<DeskCaseRow> =>
   unwrap(commands.deskTriage(id, state, note));

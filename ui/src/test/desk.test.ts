@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { within } from '@testing-library/svelte';
 import { desk } from '../lib/desk.svelte';
 import { DESK_PASSPHRASE } from '../lib/mock/control';
+import { mediaHeld } from '../lib/mock/desk';
 import type { MockOptions } from '../lib/ipc.mock';
 import { fake, fireEvent, screen, start, type, waitFor } from './helpers';
 
@@ -262,14 +263,16 @@ describe('a received case', () => {
     const audio = screen.getAllByTestId('desk-evidence').find((e) => e.textContent?.includes('statement.ogg'))!;
     await fireEvent.click(within(audio).getByTestId('desk-evidence-play'));
     const player = (await screen.findByTestId('desk-evidence-audio')) as HTMLAudioElement;
-    expect(player.getAttribute('src')).toMatch(/^temoin-media:\/\/localhost\/[0-9a-f]+$/);
+    expect(player.getAttribute('src')).toMatch(/^blob:/);
+    expect(mediaHeld.size).toBe(1);
 
     await fireEvent.click(screen.getByTestId('desk-back'));
     await screen.findByTestId('desk-pull');
     expect(desk.files).toEqual({});
     expect(desk.media).toEqual({});
     expect(desk.current).toBeNull();
-    expect(fake.mock.calls).toContain('desk_media_release');
+    // The recording's blob is given back with the case.
+    expect(mediaHeld.size).toBe(0);
   });
 });
 

@@ -111,10 +111,17 @@ export const deskFile = deskCommand('deskFile', async (id, path) => {
 
 export const deskMedia = deskCommand('deskMedia', async (id, path) => {
   if (!find(id).evidence.some((x) => x.path === path && x.playable)) throw new AppError('invalid_input', 'this file is not a recording');
-  return `temoin-media://localhost/${fakeSha(path).slice(0, 32)}`;
+  const url = `blob:${globalThis.location.origin}/${fakeSha(path).slice(0, 32)}`;
+  mediaHeld.add(url);
+  return url;
 });
 
-export const deskMediaRelease = command('deskMediaRelease', async () => null);
+/** The fake's recordings the window holds (the real ones are blob: URLs). */
+export const mediaHeld = new Set<string>();
+
+export const releaseMedia = (urls: string[]): void => {
+  for (const u of urls) mediaHeld.delete(u);
+};
 
 export const deskTriage = deskCommand('deskTriage', async (id, next, note) => {
   const c = find(id);
