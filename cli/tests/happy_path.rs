@@ -370,8 +370,11 @@ fn a_case_marked_urgent_and_cleared() {
     let history = f.json(&["case", "history", &case]);
     let revisions = history.as_array().expect("history is an array");
     assert_eq!(revisions.len(), 3, "created, marked, cleared: {history}");
-    assert_eq!(revisions[1]["case"]["urgent_reason"], json!("imminent_transfer"));
-    assert!(revisions[2]["case"].get("urgent_reason").is_none());
+    assert_eq!(
+        revisions[1]["case"]["urgent_reason"],
+        json!("imminent_transfer")
+    );
+    assert!(revisions[2]["case"]["urgent_reason"].is_null());
     // A reason is required to mark a case urgent.
     let out = f.run(&["case", "urgent", &case]);
     assert!(!out.status.success());

@@ -565,9 +565,9 @@ export type Case_Serialize = {
 	/**  Needs action now (a person in detention, a defender at risk). */
 	urgent: boolean,
 	/**  Why it is urgent (an urgent case only). */
-	urgent_reason?: UrgentReason,
+	urgent_reason: UrgentReason | null,
 	/**  What makes it urgent, in a few words (an urgent case only). */
-	urgent_note?: string,
+	urgent_note: string | null,
 	/**  When the events began, as precisely as known. */
 	incident_start: PartialDate | null,
 	/**  When the events ended, as precisely as known. */
@@ -2296,6 +2296,7 @@ export type Vocabulary = {
 	perpetrator_kinds: string[],
 	institutions: string[],
 	involvements: string[],
+	urgent_reasons: string[],
 };
 
 /**

@@ -39,10 +39,10 @@ pub struct Case {
     #[serde(default)]
     pub urgent: bool,
     /// Why it is urgent (an urgent case only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub urgent_reason: Option<UrgentReason>,
     /// What makes it urgent, in a few words (an urgent case only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub urgent_note: Option<String>,
     /// When the events began, as precisely as known.
     #[serde(default)]

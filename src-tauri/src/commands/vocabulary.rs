@@ -4,7 +4,8 @@ use serde::Serialize;
 use specta::Type;
 use temoin_vault::case::{
     CaseStatus, ConsentMethod, ConsentScope, FollowUpKind, FollowUpStatus, Gender, Institution,
-    Involvement, Method, PerpetratorKind, PlaceType, Role, ViolationType, Vulnerability,
+    Involvement, Method, PerpetratorKind, PlaceType, Role, UrgentReason, ViolationType,
+    Vulnerability,
 };
 
 #[derive(Clone, Debug, Serialize, Type)]
@@ -23,6 +24,7 @@ pub struct Vocabulary {
     pub perpetrator_kinds: Vec<String>,
     pub institutions: Vec<String>,
     pub involvements: Vec<String>,
+    pub urgent_reasons: Vec<String>,
 }
 
 macro_rules! codes {
@@ -49,5 +51,6 @@ pub fn vocabulary() -> Vocabulary {
         perpetrator_kinds: codes!(PerpetratorKind),
         institutions: codes!(Institution),
         involvements: codes!(Involvement),
+        urgent_reasons: codes!(UrgentReason),
     }
 }

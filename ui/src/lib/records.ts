@@ -89,6 +89,8 @@ export const SCHEMAS: Record<FormKind, Section[]> = {
         { key: 'title', kind: 'short', required: true, testid: 'case-title' },
         { key: 'status', kind: 'select', list: 'case_statuses', required: true },
         { key: 'urgent', kind: 'bool', testid: 'case-urgent' },
+        { key: 'urgent_reason', kind: 'select', list: 'urgent_reasons', testid: 'case-urgent-reason' },
+        { key: 'urgent_note', kind: 'long', testid: 'case-urgent-note' },
         { key: 'incident_start', kind: 'date' },
         { key: 'incident_end', kind: 'date' },
         { key: 'country', kind: 'country', testid: 'case-country' },
@@ -237,6 +239,7 @@ const FALLBACK_LISTS: Partial<Record<VocabList, string[]>> = {
   institutions: ['police', 'military', 'intelligence', 'prison_staff', 'gendarmerie', 'paramilitary', 'judiciary', 'non_state_armed_group', 'private_security', 'other', 'unknown'],
   involvements: ['direct', 'ordered', 'complicit', 'acquiesced', 'unknown'],
   perpetrator_kinds: ['individual', 'unit'],
+  urgent_reasons: ['defender_at_risk', 'incommunicado_detention', 'imminent_transfer', 'health_emergency', 'death_in_custody'],
 };
 
 export function codes(vocabulary: Vocabulary | null, list: VocabList): string[] {
@@ -259,6 +262,7 @@ export const LABEL_LIST: Record<VocabList, string> = {
   institutions: 'institution',
   involvements: 'involvement',
   perpetrator_kinds: 'perpetrator_kind',
+  urgent_reasons: 'urgent_reason',
 };
 
 export function fields(kind: FormKind): Field[] {
@@ -276,6 +280,8 @@ export function blankCase(vocabulary: Vocabulary | null): Case {
     summary: null,
     status: first(vocabulary, 'case_statuses', 'open'),
     urgent: false,
+    urgent_reason: null,
+    urgent_note: null,
     incident_start: null,
     incident_end: null,
     country: null,

@@ -78,7 +78,7 @@ function received(
 }
 
 const blankCase = (c: Partial<Case> & Pick<Case, 'title'>): Case => ({
-  summary: null, status: 'submitted', urgent: false, incident_start: null, incident_end: null, country: null,
+  summary: null, status: 'submitted', urgent: false, urgent_reason: null, urgent_note: null, incident_start: null, incident_end: null, country: null,
   location: null, participants: [], tags: [], ...c,
 });
 

@@ -25,7 +25,7 @@ export function seed(): void {
   } satisfies Person);
   const caseId = put(null, 'case', {
     title: 'Arrest of three students, May 2024', summary: 'Three students arrested after a demonstration and held for four days.',
-    status: 'open', urgent: true, incident_start: '2024-05', incident_end: null, country: 'TN', location: 'Tunis',
+    status: 'open', urgent: true, urgent_reason: 'incommunicado_detention', urgent_note: null, incident_start: '2024-05', incident_end: null, country: 'TN', location: 'Tunis',
     participants: [{ person: victim, role: 'victim', note: null }], tags: [],
   } satisfies Case);
   put(null, 'testimony', {
@@ -46,7 +46,7 @@ export function seed(): void {
     capture: photoCapture('Samsung', 'SM-A125F', 4000, 3000), derived_from: null,
   } satisfies EvidenceRecord, sha256);
   put(null, 'case', {
-    title: 'Disappearance of a lawyer', summary: null, status: 'under_review', urgent: false, incident_start: '2023',
+    title: 'Disappearance of a lawyer', summary: null, status: 'under_review', urgent: false, urgent_reason: null, urgent_note: null, incident_start: '2023',
     incident_end: null, country: null, location: null, participants: [], tags: [],
   } satisfies Case);
   state.open = open;
