@@ -169,13 +169,19 @@ pub fn run(cli: &Cli, c: &CaseCommand) -> Result<()> {
             let mut vault = unlock(cli)?;
             let mut case = vault.require::<Case>(id)?.record;
             if *clear {
+                if !case.urgent {
+                    bail!("case {id} is not marked urgent; nothing was changed");
+                }
                 case.urgent = false;
                 case.urgent_reason = None;
                 case.urgent_note = None;
             } else {
                 case.urgent = true;
                 case.urgent_reason = reason.map(Into::into);
-                case.urgent_note = note;
+                // A note given replaces the old one; none given keeps it.
+                if note.is_some() {
+                    case.urgent_note = note;
+                }
             }
             let revision = vault.update(id, &case)?;
             if cli.json {

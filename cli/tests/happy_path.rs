@@ -343,8 +343,8 @@ fn sensitive_values_come_from_files_or_standard_input() {
 }
 
 /// `case urgent`: marked with a reason and a note read from a file, shown
-/// in the case and its history, cleared again; a note without urgency is
-/// refused by the model.
+/// in the case and its history, cleared again (the model's refusal of a
+/// reason without urgency is tested in `model`).
 #[test]
 fn a_case_marked_urgent_and_cleared() {
     let f = Fixture::new();
@@ -375,7 +375,14 @@ fn a_case_marked_urgent_and_cleared() {
         json!("imminent_transfer")
     );
     assert!(revisions[2]["case"]["urgent_reason"].is_null());
-    // A reason is required to mark a case urgent.
+    // A reason is required to mark a case urgent, and clearing a case
+    // that is not urgent changes nothing.
     let out = f.run(&["case", "urgent", &case]);
     assert!(!out.status.success());
+    let out = f.run(&["case", "urgent", &case, "--clear"]);
+    assert!(!out.status.success());
+    assert_eq!(
+        f.json(&["case", "history", &case]).as_array().map(Vec::len),
+        Some(3)
+    );
 }

@@ -424,6 +424,8 @@ async fn run_queue<A: VaultAccess>(
     report: &mut RunReport,
 ) -> Result<bool, OutboxError> {
     let (device, queue) = access.with(|v| Ok((v.device_public_key().id_hex(), list(v)?)))?;
+    // Counted again by each pass: what waits is what the last pass saw.
+    report.waiting = 0;
     for mut s in queue {
         if s.status.delivered() || s.status == Status::Failed {
             continue;
@@ -449,15 +451,16 @@ async fn run_queue<A: VaultAccess>(
             on_change();
         };
         // A bundle that is not urgent gives way, between two chunks, to an
-        // urgent one queued meanwhile; tus lets it resume where it stopped.
+        // urgent one queued meanwhile and due (one in back-off after a
+        // failure waits its turn: it would fail again at every chunk); tus
+        // lets it resume where it stopped. A vault locked meanwhile stops
+        // it too: saving the pause then finds the vault gone.
         let urgent = s.urgent;
         let give_way = || {
             !urgent
-                && access.with(|v| list(v)).is_ok_and(|q| {
+                && access.with(|v| list(v)).map_or(true, |q| {
                     q.iter().any(|o| {
-                        o.urgent
-                            && o.status == Status::Queued
-                            && (force || o.next_attempt_at <= now())
+                        o.urgent && o.status == Status::Queued && o.next_attempt_at <= now()
                     })
                 })
         };

@@ -556,3 +556,22 @@ fn public_name_prefers_the_pseudonym() {
     p.pseudonym = None;
     assert_eq!(p.public_name(), "Amina B.");
 }
+
+#[test]
+fn only_an_urgent_case_has_a_reason_for_urgency() {
+    let mut c = sample_case();
+    c.urgent_reason = Some(UrgentReason::HealthEmergency);
+    c.urgent_note = Some("Needs insulin; refused since Monday.".into());
+    assert!(c.validate().is_ok());
+    round_trip(&c);
+    c.urgent = false;
+    let err = c.validate().err().map(|e| e.to_string());
+    assert!(
+        err.as_deref().is_some_and(|e| e.contains("urgent_reason")),
+        "{err:?}"
+    );
+    c.urgent_reason = None;
+    assert!(c.validate().is_err(), "a note without urgency was taken");
+    c.urgent_note = None;
+    assert!(c.validate().is_ok());
+}

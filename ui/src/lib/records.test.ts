@@ -16,6 +16,13 @@ describe('record forms', () => {
     expect(fromDraft('case', toDraft('case', c), c)).toEqual(c);
   });
 
+  it('drops the reason for urgency of a case no longer urgent', () => {
+    const c: Case = { ...blankCase(null), title: 'Held', urgent: true, urgent_reason: 'health_emergency', urgent_note: 'Needs insulin.' };
+    const draft = { ...toDraft('case', c), urgent: false };
+    expect(fromDraft<Case>('case', draft, c)).toMatchObject({ urgent: false, urgent_reason: null, urgent_note: null });
+    expect(fromDraft<Case>('case', toDraft('case', c), c)).toMatchObject({ urgent: true, urgent_reason: 'health_emergency' });
+  });
+
   it('turns empty strings into null, lines into lists, years into numbers', () => {
     const base: Person = { name: '', other_names: [], pseudonym: null, gender: null, birth_year: null, nationality: null, occupation: null, vulnerabilities: [], contact: null };
     const draft = { ...toDraft('person', base), name: '  Amal  ', pseudonym: '   ', other_names: 'A. B.\n\n Amel \n', birth_year: '1994', nationality: 'tn', vulnerabilities: ['woman', 'woman', 'child'] };

@@ -417,6 +417,11 @@ export function fromDraft<T>(kind: FormKind, draft: Draft, base: T): T {
     }
     setPath(out, f.key, value);
   }
+  // A case no longer urgent has no reason for urgency.
+  if (kind === 'case' && out.urgent !== true) {
+    out.urgent_reason = null;
+    out.urgent_note = null;
+  }
   return out as T;
 }
 
