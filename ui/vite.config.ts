@@ -28,5 +28,8 @@ export default defineConfig({
     setupFiles: ['src/test/setup.ts'],
     // Two cores on the build machines: keep the pool small.
     maxWorkers: 2,
+    // A test that renders the desk loads its chunks first; on a loaded
+    // machine that alone can pass the default five seconds.
+    testTimeout: 30_000,
   },
 });

@@ -113,3 +113,11 @@ export function safeMediaUrl(url: string | null | undefined, origin = globalThis
   const prefix = `blob:${origin}/`;
   return url.startsWith(prefix) && /^[A-Za-z0-9-]+$/.test(url.slice(prefix.length)) ? url : null;
 }
+
+/** The bytes of a base64 text (a file the backend handed over). */
+export function fromBase64(data: string): Uint8Array<ArrayBuffer> {
+  const text = atob(data);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}

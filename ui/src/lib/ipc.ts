@@ -7,6 +7,7 @@ import { commands, events, type AnyRecord_Deserialize, type CaseFilter_Deseriali
 import { getCurrentWebview, type DragDropEvent } from '@tauri-apps/api/webview';
 import { open } from '@tauri-apps/plugin-dialog';
 import { toAppError } from './errors';
+import { fromBase64 } from './format';
 import type {
   AnyRecord,
   AppMode,
@@ -232,12 +233,9 @@ export const deskFile = (id: string, path: string): Promise<DeskFileView> => unw
  * in a file. Give the URL back with `releaseMedia` when done.
  */
 export const deskMedia = (id: string, path: string): Promise<string> =>
-  unwrap(commands.deskMedia(id, path)).then((f) => {
-    const raw = atob(f.data);
-    const bytes = new Uint8Array(raw.length);
-    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-    return URL.createObjectURL(new Blob([bytes], { type: f.media_type }));
-  });
+  unwrap(commands.deskMedia(id, path)).then((f) =>
+    URL.createObjectURL(new Blob([fromBase64(f.data)], { type: f.media_type })),
+  );
 /** Lets go of recordings `deskMedia` made: the window's memory frees them. */
 export const releaseMedia = (urls: string[]): void => {
   for (const u of urls) URL.revokeObjectURL(u);

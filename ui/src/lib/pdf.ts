@@ -15,14 +15,6 @@ export interface PdfDocument {
   destroy(): Promise<void>;
 }
 
-/** The bytes of a base64 text. */
-export function fromBase64(data: string): Uint8Array {
-  const text = atob(data);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
-
 export async function openPdf(bytes: Uint8Array): Promise<PdfDocument> {
   const pdfjs = await import('pdfjs-dist');
   pdfjs.GlobalWorkerOptions.workerSrc = workerUrl;
