@@ -176,8 +176,13 @@ pub(crate) async fn desk_list(
     .fetch_all(&s.db.pool)
     .await
     .map_err(db_error)?;
-    let list = rows
-        .iter()
+    Ok(Json(bundle_listings(&rows)?).into_response())
+}
+
+/// Rows of bundles (with their device's public key) as the desk and the
+/// officers list them.
+pub(crate) fn bundle_listings(rows: &[sqlx::any::AnyRow]) -> ApiResult<Vec<BundleListing>> {
+    rows.iter()
         .map(|r| {
             Ok(BundleListing {
                 bundle_id: text(r, "bundle_id")?,
@@ -188,8 +193,7 @@ pub(crate) async fn desk_list(
                 received_at: text(r, "received_at")?,
             })
         })
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Json(list).into_response())
+        .collect()
 }
 
 pub(crate) fn valid_bundle_id(id: &str) -> ApiResult<()> {

@@ -13,11 +13,11 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use temoin_proto::desk::{BundleListing, OfficerListing, OfficerRequest};
+use temoin_proto::desk::{OfficerListing, OfficerRequest};
 
 use crate::auth::{bearer, check_desk};
-use crate::db::{db_error, opt_text, size, text};
-use crate::desk::{delete_stored, fetch_stored, valid_bundle_id};
+use crate::db::{db_error, text};
+use crate::desk::{bundle_listings, delete_stored, fetch_stored, valid_bundle_id};
 use crate::error::{ApiError, ApiResult};
 use crate::server::Server;
 use crate::state::{now_unix, sha256_hex};
@@ -208,20 +208,7 @@ pub(crate) async fn officer_list(
     .fetch_all(&s.db.pool)
     .await
     .map_err(db_error)?;
-    let list = rows
-        .iter()
-        .map(|r| {
-            Ok(BundleListing {
-                bundle_id: text(r, "bundle_id")?,
-                device_key_id: text(r, "device_key_id")?,
-                device_public_key: opt_text(r, "public_key")?,
-                size: size(r, "size")?,
-                sha256: text(r, "sha256")?,
-                received_at: text(r, "received_at")?,
-            })
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Json(list).into_response())
+    Ok(Json(bundle_listings(&rows)?).into_response())
 }
 
 /// `GET /v1/officer/bundles/{id}`: a bundle's bytes.

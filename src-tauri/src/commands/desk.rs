@@ -680,6 +680,38 @@ pub struct DeskFileView {
     pub data: String,
 }
 
+/// One evidence file of a received case, read from the store into memory
+/// (checked against its signed hash, its view recorded in the custody
+/// log), if `allowed` lets it go to the window; nothing goes to a window
+/// locked meanwhile. Returns its media type and bytes.
+async fn read_evidence(
+    session: &State<'_, Shared>,
+    id: String,
+    path: String,
+    allowed: fn(&DeskEvidence) -> Result<(), AppError>,
+) -> Result<(String, zeroize::Zeroizing<Vec<u8>>), AppError> {
+    let id = parse_id(&id)?;
+    let s = Arc::clone(session.inner());
+    let generation = session.generation();
+    with_desk(session, move |d| {
+        let view = case_view(d, id)?;
+        let e = view
+            .evidence
+            .iter()
+            .find(|e| e.path.as_deref() == Some(path.as_str()))
+            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "the case has no such file"))?;
+        allowed(e)?;
+        let mut bytes =
+            zeroize::Zeroizing::new(Vec::with_capacity(usize::try_from(e.size).unwrap_or(0)));
+        d.read_file(id, &path, &mut *bytes)?;
+        if s.generation() != generation {
+            return Err(AppError::locked());
+        }
+        Ok((e.media_type.clone(), bytes))
+    })
+    .await
+}
+
 /// An evidence file of a received case, from the store into the window:
 /// checked against its signed hash, its view recorded in the custody log.
 /// An image is decoded by the bounded decoder and re-encoded, so the web
@@ -691,48 +723,34 @@ pub async fn desk_file(
     id: String,
     path: String,
 ) -> Result<DeskFileView, AppError> {
-    let id = parse_id(&id)?;
-    let s = Arc::clone(session.inner());
-    let generation = session.generation();
-    with_desk(&session, move |d| {
-        let view = case_view(d, id)?;
-        let e = view
-            .evidence
-            .iter()
-            .find(|e| e.path.as_deref() == Some(path.as_str()))
-            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "the case has no such file"))?;
-        if !e.viewable {
-            return Err(AppError::invalid(
+    let (media_type, bytes) = read_evidence(&session, id, path, |e| {
+        if e.viewable {
+            Ok(())
+        } else {
+            Err(AppError::invalid(
                 "this file is not shown in the window: export the case to a folder to open it",
-            ));
+            ))
         }
-        let mut bytes =
-            zeroize::Zeroizing::new(Vec::with_capacity(usize::try_from(e.size).unwrap_or(0)));
-        d.read_file(id, &path, &mut *bytes)?;
-        // Locked meanwhile: nothing goes to a window that was cleared.
-        if s.generation() != generation {
-            return Err(AppError::locked());
-        }
-        if e.media_type.starts_with("image/") {
-            let jpeg = zeroize::Zeroizing::new(
-                temoin_media::redact::thumbnail(&bytes, MAX_SHOWN_SIDE).map_err(|_| {
-                    AppError::new(
-                        ErrorCode::Damaged,
-                        "this image cannot be decoded: export the case to examine the file",
-                    )
-                })?,
-            );
-            return Ok(DeskFileView {
-                media_type: "image/jpeg".into(),
-                data: B64.encode(&*jpeg),
-            });
-        }
-        Ok(DeskFileView {
-            media_type: e.media_type.clone(),
-            data: B64.encode(&*bytes),
-        })
     })
-    .await
+    .await?;
+    if media_type.starts_with("image/") {
+        let jpeg = zeroize::Zeroizing::new(
+            temoin_media::redact::thumbnail(&bytes, MAX_SHOWN_SIDE).map_err(|_| {
+                AppError::new(
+                    ErrorCode::Damaged,
+                    "this image cannot be decoded: export the case to examine the file",
+                )
+            })?,
+        );
+        return Ok(DeskFileView {
+            media_type: "image/jpeg".into(),
+            data: B64.encode(&*jpeg),
+        });
+    }
+    Ok(DeskFileView {
+        media_type,
+        data: B64.encode(&*bytes),
+    })
 }
 
 /// The largest recording the window plays.
@@ -753,37 +771,22 @@ pub async fn desk_media(
     id: String,
     path: String,
 ) -> Result<DeskFileView, AppError> {
-    let id = parse_id(&id)?;
-    let s = Arc::clone(session.inner());
-    let generation = session.generation();
-    with_desk(&session, move |d| {
-        let view = case_view(d, id)?;
-        let e = view
-            .evidence
-            .iter()
-            .find(|e| e.path.as_deref() == Some(path.as_str()))
-            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "the case has no such file"))?;
+    let (media_type, bytes) = read_evidence(&session, id, path, |e| {
         if !temoin_media::facts::is_audio_or_video(&e.media_type) {
-            return Err(AppError::invalid("this file is not a recording"));
-        }
-        if e.size > MAX_PLAYED_BYTES {
-            return Err(AppError::invalid(
+            Err(AppError::invalid("this file is not a recording"))
+        } else if !e.playable {
+            Err(AppError::invalid(
                 "this recording is too large to play in the window: export the case to play it",
-            ));
+            ))
+        } else {
+            Ok(())
         }
-        let mut bytes =
-            zeroize::Zeroizing::new(Vec::with_capacity(usize::try_from(e.size).unwrap_or(0)));
-        d.read_file(id, &path, &mut *bytes)?;
-        // Locked meanwhile: nothing goes to a window that was cleared.
-        if s.generation() != generation {
-            return Err(AppError::locked());
-        }
-        Ok(DeskFileView {
-            media_type: e.media_type.clone(),
-            data: B64.encode(&*bytes),
-        })
     })
-    .await
+    .await?;
+    Ok(DeskFileView {
+        media_type,
+        data: B64.encode(&*bytes),
+    })
 }
 
 /// Moves a case along new → in_review → accepted, declined or
