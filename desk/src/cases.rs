@@ -3,7 +3,7 @@
 //! recorded in the desk's custody log).
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 use serde::Serialize;
@@ -208,21 +208,54 @@ impl Desk {
     /// The signed manifest of a received bundle, read from the store and
     /// checked against the hash recorded when it was accepted.
     fn manifest_of(&self, id: ItemId, r: &Received) -> Result<Manifest, DeskError> {
-        let reader = self
-            .vault_ref()
-            .payload_reader::<Received>(id)
-            .map_err(store_error)?;
         let mut bytes = Vec::new();
-        copy_member(
-            reader,
-            MANIFEST,
-            (&mut bytes).take_limit(MAX_MANIFEST_BYTES),
-        )
+        self.archive(id, r, false, |archive| {
+            copy_member(
+                archive,
+                MANIFEST,
+                (&mut bytes).take_limit(MAX_MANIFEST_BYTES),
+            )
+        })?
+        .0
         .map_err(|_| damaged(id))?;
         if hex::encode(Sha256::digest(&bytes)) != r.manifest_sha256 {
             return Err(damaged(id));
         }
         serde_json::from_slice(&bytes).map_err(|_| damaged(id))
+    }
+
+    /// Runs `read` on the archive of received bundle `id` as it is read
+    /// from the store: decrypted with OMCT's keys when the bundle is kept
+    /// as it arrived, else with the store's own (an earlier version's
+    /// import). With `whole`, the rest of it is read after `read` returns,
+    /// and the second value says whether all of it was intact and matched
+    /// the hash recorded when it was accepted. Nothing is written anywhere.
+    fn archive<T>(
+        &self,
+        id: ItemId,
+        r: &Received,
+        whole: bool,
+        read: impl FnOnce(&mut dyn Read) -> T,
+    ) -> Result<(T, bool), DeskError> {
+        let mut stored = self
+            .vault_ref()
+            .payload_reader::<Received>(id)
+            .map_err(store_error)?;
+        let (out, mut intact) = if r.as_arrived {
+            let identities = self.identities()?;
+            let mut plain =
+                temoin_bundle::decrypt_bundle(&mut stored, &identities).map_err(|_| damaged(id))?;
+            let out = read(&mut plain);
+            // The age stream's last chunk is authenticated at its end.
+            (out, !whole || io::copy(&mut plain, &mut io::sink()).is_ok())
+        } else {
+            (read(&mut stored), true)
+        };
+        if whole {
+            intact =
+                intact && io::copy(&mut stored, &mut io::sink()).is_ok() && stored.finish().is_ok();
+        }
+        Ok((out, intact))
     }
 
     /// A received case's latest version: the bundle's id in the store, what
@@ -276,22 +309,23 @@ impl Desk {
         path: &str,
         out: W,
     ) -> Result<u64, DeskError> {
-        let (rid, _, manifest) = self.latest(id)?;
+        let (rid, received, manifest) = self.latest(id)?;
         let entry = manifest
             .files
             .iter()
             .find(|f| f.path == path)
             .ok_or_else(|| DeskError::Local(format!("the case has no file {path}")))?
             .clone();
-        let reader = self
-            .vault_ref()
-            .payload_reader::<Received>(rid)
-            .map_err(store_error)?;
         let mut hashing = HashingWriter {
             inner: out,
             hasher: Sha256::new(),
         };
-        let size = copy_member(reader, path, &mut hashing).map_err(|_| damaged(rid))?;
+        let size = self
+            .archive(rid, &received, false, |archive| {
+                copy_member(archive, path, &mut hashing)
+            })?
+            .0
+            .map_err(|_| damaged(rid))?;
         if size != Some(entry.size) || hex::encode(hashing.hasher.finalize()) != entry.sha256 {
             return Err(DeskError::Local(format!(
                 "{path} in the desk's store does not match its signed hash: the store is damaged; restore it from a backup"
@@ -315,19 +349,19 @@ impl Desk {
             .filter(|k| k.id_hex() == received.device_key_id)
             .ok_or_else(|| damaged(rid))?;
         let identities = self.identities()?;
-        let mut reader = self
-            .vault_ref()
-            .payload_reader::<Received>(rid)
-            .map_err(store_error)?;
-        let report = read_plain(
-            &mut reader,
-            &identities,
-            &ReadOptions {
-                trusted_devices: std::slice::from_ref(&key),
-                out_dir: None,
-            },
-        );
-        reader.finish().map_err(|_| damaged(rid))?;
+        let (report, intact) = self.archive(rid, &received, true, |archive| {
+            read_plain(
+                archive,
+                &identities,
+                &ReadOptions {
+                    trusted_devices: std::slice::from_ref(&key),
+                    out_dir: None,
+                },
+            )
+        })?;
+        if !intact {
+            return Err(damaged(rid));
+        }
         Ok(report)
     }
 
@@ -357,20 +391,17 @@ impl Desk {
         }
         crate::file::private_dir(out)?;
         let identities = self.identities()?;
-        let mut reader = self
-            .vault_ref()
-            .payload_reader::<Received>(rid)
-            .map_err(store_error)?;
-        let report = read_plain(
-            &mut reader,
-            &identities,
-            &ReadOptions {
-                trusted_devices: std::slice::from_ref(&key),
-                out_dir: Some(out),
-            },
-        );
-        let whole = reader.finish();
-        if whole.is_err() || !report.genuine() {
+        let (report, intact) = self.archive(rid, &received, true, |archive| {
+            read_plain(
+                archive,
+                &identities,
+                &ReadOptions {
+                    trusted_devices: std::slice::from_ref(&key),
+                    out_dir: Some(out),
+                },
+            )
+        })?;
+        if !intact || !report.genuine() {
             let _ = std::fs::remove_dir_all(out);
             return Err(DeskError::Local(
                 "the case in the desk's store no longer verifies (it is damaged); nothing was exported: restore the store from a backup".into(),

@@ -1,21 +1,20 @@
 //! Opening what devices sent: decrypted with OMCT's identity, verified
 //! against the devices the desk approved, replays and revoked devices
-//! flagged, and each accepted bundle sealed in the desk's store (its whole
-//! archive as the payload of a [`Received`] item, the case it belongs to as
-//! a [`Triage`] row). Nothing decrypted is written to a folder: the archive
-//! goes from the decryption straight into the store's own encryption.
+//! flagged, and each accepted bundle kept in the desk's store exactly as it
+//! arrived, still sealed to OMCT's key (the payload of a [`Received`] item;
+//! the case it belongs to is a [`Triage`] row). Nothing decrypted is
+//! written anywhere: the decryption feeds the checks in memory.
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use temoin_bundle::{
     decrypt_bundle, read_plain, Manifest, Problem, ReadOptions, Report, Supersedes,
 };
 use temoin_crypto::sign::DevicePublicKey;
 use temoin_vault::desk_records::{CaseSummary, Received, Triage, TriageState};
-use temoin_vault::{ItemId, PayloadWriter, StagedPayload};
+use temoin_vault::{ItemId, PayloadWriter, StagedPayload, VaultError};
 
 use crate::ack::{acknowledge, Conclusion};
 use crate::config::Devices;
@@ -163,30 +162,28 @@ impl<R: Read> Read for Tee<'_, R> {
     }
 }
 
-/// A piece of the decrypted archive, shared by its readers.
-type Chunk = std::sync::Arc<Vec<u8>>;
+/// A piece of the decrypted archive.
+type Chunk = Vec<u8>;
 
 /// The archive as the decrypting thread hands it over.
 struct Chunks {
     rx: std::sync::mpsc::Receiver<io::Result<Chunk>>,
-    current: Option<Chunk>,
+    current: Chunk,
     at: usize,
 }
 
 impl Read for Chunks {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            if let Some(c) = &self.current {
-                if self.at < c.len() {
-                    let n = buf.len().min(c.len() - self.at);
-                    buf[..n].copy_from_slice(&c[self.at..self.at + n]);
-                    self.at += n;
-                    return Ok(n);
-                }
+            if self.at < self.current.len() {
+                let n = buf.len().min(self.current.len() - self.at);
+                buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+                self.at += n;
+                return Ok(n);
             }
             match self.rx.recv() {
                 Ok(Ok(c)) => {
-                    self.current = Some(c);
+                    self.current = c;
                     self.at = 0;
                 }
                 Ok(Err(e)) => return Err(e),
@@ -196,49 +193,31 @@ impl Read for Chunks {
     }
 }
 
-/// Decrypts `plain` on one thread, verifies it on this one and, when a
-/// writer is given, seals it into the store on a third: the work of a large
-/// bundle (the file's hash and its decryption; every member's hash; the
-/// archive's hash and the store's encryption) spread over the cores, each
-/// byte decrypted once. Returns the report, and why the store could not
-/// take the archive if it could not.
-fn verify_and_seal<R: Read + Send>(
+/// Decrypts `plain` on one thread (with the hash of the file as it
+/// arrived, taken by the reader under it) and verifies it on this one
+/// (every member's hash, the signature, the custody entries): the work of
+/// a large bundle spread over two cores, each byte decrypted once.
+fn verify_split<R: Read + Send>(
     mut plain: R,
     identities: &[temoin_bundle::PayloadIdentity],
     trusted: &[DevicePublicKey],
-    writer: Option<&mut PayloadWriter>,
-) -> (Report, Option<io::Error>) {
+) -> Report {
     const CHUNK: usize = 1024 * 1024;
     let (to_reader, from_decryption) = std::sync::mpsc::sync_channel::<io::Result<Chunk>>(8);
-    let (to_store, for_store) = std::sync::mpsc::sync_channel::<Chunk>(8);
     std::thread::scope(|s| {
-        let sealing = writer.map(|w| {
-            s.spawn(move || {
-                let mut failed = None;
-                // Drained to the end even after a failure, so that the
-                // decryption never waits on it.
-                for chunk in for_store {
-                    if failed.is_none() {
-                        if let Err(e) = w.write_all(&chunk) {
-                            failed = Some(e);
-                        }
-                    }
-                }
-                failed
-            })
-        });
-        let to_store = sealing.as_ref().map(|_| to_store);
         s.spawn(move || loop {
             // Filled whole before it is handed on: the decryption answers
             // a read with one of its 64 KiB chunks, and a megabyte per
-            // hand-over keeps the channels and allocations few.
-            let mut buf = vec![0u8; CHUNK];
-            let mut n = 0;
+            // hand-over keeps the channel and allocations few.
+            let mut buf = Vec::with_capacity(CHUNK);
             let mut failed = None;
-            while n < CHUNK {
-                match plain.read(&mut buf[n..]) {
+            while buf.len() < CHUNK {
+                match (&mut plain)
+                    .take((CHUNK - buf.len()) as u64)
+                    .read_to_end(&mut buf)
+                {
                     Ok(0) => break,
-                    Ok(k) => n += k,
+                    Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Err(e) => {
                         failed = Some(e);
@@ -246,17 +225,11 @@ fn verify_and_seal<R: Read + Send>(
                     }
                 }
             }
-            if n > 0 {
-                buf.truncate(n);
-                let chunk = Chunk::new(buf);
-                if let Some(t) = &to_store {
-                    let _ = t.send(chunk.clone());
-                }
-                // The reader stopped (the bundle is refused): nothing more
-                // is needed.
-                if to_reader.send(Ok(chunk)).is_err() {
-                    break;
-                }
+            let n = buf.len();
+            // The reader stopped (the bundle is refused): nothing more is
+            // needed.
+            if n > 0 && to_reader.send(Ok(buf)).is_err() {
+                break;
             }
             if let Some(e) = failed {
                 let _ = to_reader.send(Err(e));
@@ -266,10 +239,10 @@ fn verify_and_seal<R: Read + Send>(
                 break;
             }
         });
-        let report = read_plain(
+        read_plain(
             Chunks {
                 rx: from_decryption,
-                current: None,
+                current: Vec::new(),
                 at: 0,
             },
             identities,
@@ -277,36 +250,25 @@ fn verify_and_seal<R: Read + Send>(
                 trusted_devices: trusted,
                 out_dir: None,
             },
-        );
-        let failed = sealing.and_then(|h| {
-            h.join()
-                .unwrap_or_else(|_| Some(io::Error::other("the sealing stopped")))
-        });
-        (report, failed)
+        )
     })
 }
 
-/// Hashes what is read through it, and keeps apart a failure to read the
-/// file itself (a disk or a USB stick that fails), which is the desk's
-/// trouble and never a verdict on the bundle.
-struct Hashing<R> {
+/// Keeps apart a failure to read the file itself (a disk or a USB stick
+/// that fails), which is the desk's trouble and never a verdict on the
+/// bundle.
+struct Watched<R> {
     inner: R,
-    hasher: Sha256,
     failed: Option<io::ErrorKind>,
 }
 
-impl<R: Read> Read for Hashing<R> {
+impl<R: Read> Read for Watched<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = match self.inner.read(buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(e),
-            Err(e) => {
+        self.inner.read(buf).inspect_err(|e| {
+            if e.kind() != io::ErrorKind::Interrupted {
                 self.failed = Some(e.kind());
-                return Err(e);
             }
-        };
-        self.hasher.update(&buf[..n]);
-        Ok(n)
+        })
     }
 }
 
@@ -354,8 +316,9 @@ pub(crate) fn summary_of(m: &Manifest) -> CaseSummary {
 impl Desk {
     /// Opens every bundle in `inbox/` (or the one given): decrypts with
     /// OMCT's identity, verifies against the devices the desk approved,
-    /// flags a reused sequence number or a revoked device, and seals each
-    /// accepted bundle in the store under its case. An accepted bundle's
+    /// flags a reused sequence number or a revoked device, and keeps each
+    /// accepted bundle in the store, as it arrived, under its case. An
+    /// accepted bundle's
     /// encrypted file leaves `inbox/` once its import is durable; a flagged
     /// one stays there (ciphertext) with its verdict in the store. A file
     /// opened before is skipped.
@@ -399,33 +362,28 @@ impl Desk {
             .values()
             .filter_map(|a| DevicePublicKey::from_minisign(&a.public_key).ok())
             .collect();
-        // Sealed into the store as it is read, only when some device is
-        // approved: with none, the reader (which takes whatever key it is
-        // not asked to doubt) would accept any self-signed bundle.
-        let mut writer = if trusted.is_empty() {
-            None
-        } else {
-            Some(self.vault().payload_writer().map_err(store_error)?)
-        };
         let mut desk_problems = Vec::new();
-        // The file's hash (what the acknowledgement names) is taken in the
-        // same pass as the decryption: a large bundle is read once.
-        let mut input = Hashing {
-            inner: io::BufReader::with_capacity(1024 * 1024, std::fs::File::open(file)?),
-            hasher: Sha256::new(),
+        // Staged in the store first, and checked from there: what is
+        // verified is what the store keeps, as it arrived (sealed to OMCT's
+        // key), even if the file changes under the desk (a hostile stick).
+        // A file in the inbox is the desk's own: linked, not copied.
+        let no_room = |e: VaultError| {
+            DeskError::Local(format!(
+                "{} could not be taken into the desk's store ({}); nothing was decided about it: open it again once there is room",
+                file.display(),
+                store_error(e)
+            ))
+        };
+        let staging = self
+            .vault()
+            .stage_as_arrived(file, from_inbox)
+            .map_err(no_room)?;
+        let mut input = Watched {
+            inner: staging,
             failed: None,
         };
         let report = match decrypt_bundle(&mut input, &identities) {
-            Ok(plain) => {
-                let (report, failed) =
-                    verify_and_seal(plain, &identities, &trusted, writer.as_mut());
-                if let Some(e) = failed {
-                    return Err(DeskError::Local(format!(
-                        "the desk's store could not take the bundle ({e}); nothing was decided about it, open it again once there is room"
-                    )));
-                }
-                report
-            }
+            Ok(plain) => verify_split(plain, &identities, &trusted),
             // Not for OMCT's keys, or not a bundle at all: a verdict too,
             // so that one bad file does not stop the others.
             Err(e) => {
@@ -433,15 +391,28 @@ impl Desk {
                 Report::default()
             }
         };
-        // Whatever the decryption left unread (nothing, for a whole file).
-        io::copy(&mut input, &mut io::sink())?;
-        if let Some(kind) = input.failed {
-            return Err(DeskError::Local(format!(
+        let unreadable = |kind: String| {
+            DeskError::Local(format!(
                 "{} could not be read to its end ({kind}); nothing was decided about it: open it again",
                 file.display()
-            )));
+            ))
+        };
+        if input.inner.store_failed() {
+            return Err(input.inner.finish().err().map_or_else(
+                || DeskError::Local("the desk's store could not take the bundle".into()),
+                no_room,
+            ));
         }
-        let sha256 = hex::encode(input.hasher.finalize());
+        if let Some(kind) = input.failed {
+            return Err(unreadable(kind.to_string()));
+        }
+        // The hash of every byte of the file (what the acknowledgement
+        // names), whatever the decryption left unread.
+        let staged = input.inner.finish().map_err(|e| match e {
+            VaultError::Io(e) => unreadable(e.kind().to_string()),
+            e => no_room(e),
+        })?;
+        let sha256 = staged.facts().sha256.clone();
         if let (Some(m), Some(manifest_sha)) = (&report.manifest, &report.manifest_sha256) {
             desk_problems.extend(check_against_registry(
                 &mut devices,
@@ -487,13 +458,14 @@ impl Desk {
         }
         let accepted = report.genuine() && desk_problems.is_empty();
         // Filed under its case before anything says it was opened: a crash
-        // in between opens it again, and lands on the same items.
-        let case = match (accepted, writer) {
-            (true, Some(w)) => {
-                let staged = w.finish().map_err(store_error)?;
-                Some(self.file_received(&report, &devices, Some(sha256.clone()), staged)?)
-            }
-            _ => None,
+        // in between opens it again, and lands on the same items. Only
+        // with some device approved: with none, the reader (which takes
+        // whatever key it is not asked to doubt) would accept any
+        // self-signed bundle.
+        let case = if accepted && !trusted.is_empty() {
+            Some(self.file_received(&report, &devices, Some(sha256.clone()), staged)?)
+        } else {
+            None
         };
         let verdict = Verdict {
             accepted,
@@ -626,6 +598,7 @@ impl Desk {
                 file_sha256,
                 sha256: facts.sha256,
                 size: facts.size,
+                as_arrived: staged.as_arrived(),
                 files_verified: report.files_verified as u64,
                 custody_verified: report.custody_verified as u64,
                 withheld: m.withheld.len() as u64,

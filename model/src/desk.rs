@@ -113,9 +113,11 @@ impl CaseSummary {
 }
 
 /// One bundle a device sent, verified and accepted. Its payload is the
-/// bundle's archive exactly as it was signed (manifest, signature,
-/// `SHA256SUMS`, evidence files, the sender's custody entries, README), so
-/// that the desk can read, verify again and export it at any time.
+/// bundle as it arrived, sealed to OMCT's key (or, from an earlier version
+/// of the desk, its archive sealed under the store's key): the archive
+/// exactly as it was signed (manifest, signature, `SHA256SUMS`, evidence
+/// files, the sender's custody entries, README), so that the desk can
+/// read, verify again and export it at any time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Received {
@@ -149,10 +151,18 @@ pub struct Received {
     /// version of the desk and imported from its folder without it.
     #[serde(default)]
     pub file_sha256: Option<String>,
-    /// SHA-256 of the archive (the payload).
+    /// SHA-256 of the payload: the encrypted file as it arrived when
+    /// `as_arrived`, else the decrypted archive.
     pub sha256: String,
-    /// Size of the archive in bytes.
+    /// Size of the payload in bytes.
     pub size: u64,
+    /// The payload is the encrypted file exactly as the device sent it,
+    /// sealed to OMCT's age key (kept in the store under its passphrase),
+    /// so that the bytes the desk holds are the ones its acknowledgement
+    /// names. False for a bundle an earlier version of the desk re-sealed
+    /// as its decrypted archive under the store's own key.
+    #[serde(default)]
+    pub as_arrived: bool,
     /// Files whose hash the desk checked.
     pub files_verified: u64,
     /// The sender's custody entries whose signature verified.
@@ -191,6 +201,7 @@ impl Record for Received {
     fn same_fixed_facts(&self, previous: &Self) -> bool {
         self.sha256 == previous.sha256
             && self.size == previous.size
+            && self.as_arrived == previous.as_arrived
             && self.manifest_sha256 == previous.manifest_sha256
             && self.bundle_id == previous.bundle_id
     }
@@ -202,6 +213,10 @@ impl Record for Received {
 
     fn payload(&self) -> Option<(&str, u64)> {
         Some((&self.sha256, self.size))
+    }
+
+    fn payload_as_arrived(&self) -> bool {
+        self.as_arrived
     }
 }
 
@@ -310,6 +325,7 @@ mod tests {
             files_verified: 0,
             custody_verified: 0,
             withheld: 0,
+            as_arrived: true,
             summary: CaseSummary {
                 title: "t".into(),
                 ..CaseSummary::default()
@@ -317,6 +333,13 @@ mod tests {
         };
         r.validate().unwrap();
         assert_eq!(r.payload(), Some(("c".repeat(64).as_str(), 1)));
+        assert!(r.payload_as_arrived());
+        // A record an earlier desk wrote has no such field: its payload
+        // was sealed under the store's key.
+        let mut old = serde_json::to_value(&r).unwrap();
+        old.as_object_mut().unwrap().remove("as_arrived");
+        let old: Received = serde_json::from_value(old).unwrap();
+        assert!(!old.payload_as_arrived());
         r.summary.country = Some("tunisia".into());
         assert_eq!(r.validate().unwrap_err().field, "country");
     }

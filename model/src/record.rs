@@ -366,6 +366,15 @@ pub trait Record: Serialize + DeserializeOwned + Clone + fmt::Debug + PartialEq 
     fn payload(&self) -> Option<(&str, u64)> {
         None
     }
+
+    /// Whether the payload is kept exactly as it arrived, sealed by its
+    /// sender to keys the vault does not hold (a bundle sealed to OMCT's
+    /// age key): the vault stores, backs up and checks its bytes against
+    /// [`Record::payload`], and never decrypts them. False for a payload
+    /// the vault sealed itself.
+    fn payload_as_arrived(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

@@ -312,6 +312,140 @@ async fn folders_an_earlier_desk_unpacked_are_imported_once_then_removed() {
     assert_eq!(holding(&o.desk, &refs), Vec::<PathBuf>::new());
 }
 
+/// The store's payload files.
+fn blobs(desk: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(desk.join("store").join("blobs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "age"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_bundle_is_kept_byte_for_byte_as_it_arrived() {
+    let World {
+        dir,
+        o,
+        mut v,
+        case,
+        evidence,
+        omct_key,
+        ..
+    } = world(300_000).await;
+    // Also sealed to a key the test holds, to read it with `age` after.
+    let ours = PayloadIdentity::generate();
+    let key = dir.path().join("ours.key");
+    std::fs::write(&key, ours.key_file_for_export().as_bytes()).unwrap();
+    let sent = dir.path().join("sent.tar.age");
+    seal(&mut v, case, &omct_key, Some(&ours), &sent);
+    let bytes = std::fs::read(&sent).unwrap();
+    let id = read_bundle(
+        &bytes[..],
+        std::slice::from_ref(&ours),
+        &ReadOptions {
+            trusted_devices: &[],
+            out_dir: None,
+        },
+    )
+    .unwrap()
+    .manifest
+    .unwrap()
+    .bundle_id;
+    // Where a pull puts it.
+    let inbox = o.desk.join("inbox").join(format!("{id}.tar.age"));
+    std::fs::copy(&sent, &inbox).unwrap();
+    let opened = desk::open(&o.desk, None).unwrap();
+    assert!(opened[0].accepted(), "{:?}", opened[0].report.problems);
+    assert!(
+        !inbox.exists(),
+        "the inbox's copy goes once the store has it"
+    );
+
+    // The store holds the very bytes the device sent (the file whose hash
+    // the acknowledgement names), still sealed: the reference `age` opens
+    // them with a recipient's key, and they hold nothing in the clear.
+    let kept = blobs(&o.desk);
+    let same: Vec<&PathBuf> = kept
+        .iter()
+        .filter(|p| std::fs::read(p).unwrap() == bytes)
+        .collect();
+    assert_eq!(same.len(), 1, "{kept:?}");
+    let out = std::process::Command::new("age")
+        .args(["-d", "-i"])
+        .arg(&key)
+        .arg(same[0])
+        .output()
+        .expect("age (scripts/deps.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(memchr::memmem::find(&out.stdout, b"manifest.json").is_some());
+    assert!(memchr::memmem::find(&out.stdout, &evidence[..4096]).is_some());
+    let mut needles = markers();
+    needles.push(evidence[..4096].to_vec());
+    let refs: Vec<&[u8]> = needles.iter().map(Vec::as_slice).collect();
+    assert_eq!(holding(&o.desk, &refs), Vec::<PathBuf>::new());
+
+    // Read, verified again and exported from there.
+    let mut d = desk::unlock(&o.desk).unwrap();
+    let row = opened[0].case.unwrap();
+    assert!(d.verify_case(row).unwrap().genuine());
+    let mut file = Vec::new();
+    let path = d.case(row).unwrap().manifest.files[0].path.clone();
+    d.read_file(row, &path, &mut file).unwrap();
+    assert!(!file.is_empty());
+    let export = dir.path().join("export");
+    assert!(d.export_case(row, &export).unwrap().genuine());
+    drop(d);
+
+    // A file given from elsewhere (a USB stick) is copied, never shared:
+    // changed after the import, the store's copy still verifies.
+    let stick = dir.path().join("stick.tar.age");
+    seal(&mut v, case, &omct_key, None, &stick);
+    let opened = desk::open(&o.desk, Some(&stick)).unwrap();
+    assert!(opened[0].accepted(), "{:?}", opened[0].report.problems);
+    let mut changed = std::fs::read(&stick).unwrap();
+    let at = changed.len() / 2;
+    changed[at] ^= 1;
+    std::fs::write(&stick, changed).unwrap();
+    let d = desk::unlock(&o.desk).unwrap();
+    assert!(d.verify_case(opened[0].case.unwrap()).unwrap().genuine());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_the_store_cannot_take_is_not_judged() {
+    let World {
+        dir,
+        o,
+        mut v,
+        case,
+        omct_key,
+        ..
+    } = world(200_000).await;
+    let stick = dir.path().join("stick.tar.age");
+    seal(&mut v, case, &omct_key, None, &stick);
+    let mut d = desk::unlock(&o.desk).unwrap();
+    // The store stops taking bytes (here because a wipe has begun, as a
+    // full disk would) while the bundle is copied in.
+    let marker = o.desk.join("store").join(temoin_vault::wipe::MARKER);
+    std::fs::write(&marker, b"").unwrap();
+    let err = d.open(Some(&stick)).unwrap_err().to_string();
+    std::fs::remove_file(&marker).unwrap();
+    assert!(
+        err.contains("could not be taken into the desk's store")
+            && err.contains("nothing was decided"),
+        "{err}"
+    );
+    assert!(d.cases().unwrap().is_empty());
+    let staging = o.desk.join("store").join("blobs").join("staging");
+    assert_eq!(std::fs::read_dir(staging).unwrap().count(), 0);
+    // Not judged: opened again once the store takes it.
+    let opened = d.open(Some(&stick)).unwrap();
+    assert!(opened[0].accepted(), "{:?}", opened[0].report.problems);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_store_is_named_and_never_exported() {
     let World {
@@ -333,14 +467,20 @@ async fn a_damaged_store_is_named_and_never_exported() {
         assert!(r.genuine(), "{:?}", r.problems);
         assert!(r.files_verified >= 1 && r.custody_verified >= 1);
     }
-    // Someone with the disk changes the sealed archive.
-    let blobs = o.desk.join("store").join("blobs");
-    let blob = std::fs::read_dir(&blobs)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "age"))
-        .unwrap();
-    let mut bytes = std::fs::read(&blob).unwrap();
+    // Someone with the disk adds a byte after the sealed bundle: the case
+    // still reads, but the stored file is no longer the one received.
+    let blob = blobs(&o.desk).pop().unwrap();
+    let kept = std::fs::read(&blob).unwrap();
+    let mut longer = kept.clone();
+    longer.push(0);
+    std::fs::write(&blob, &longer).unwrap();
+    {
+        let d = desk::unlock(&o.desk).unwrap();
+        let err = d.verify_case(id).unwrap_err().to_string();
+        assert!(err.contains("damaged"), "verified again: {err}");
+    }
+    // Or changes the sealed bundle itself.
+    let mut bytes = kept;
     let at = bytes.len() / 2;
     bytes[at] ^= 1;
     std::fs::write(&blob, bytes).unwrap();

@@ -41,6 +41,9 @@ pub struct StagedPayload {
     id: ItemId,
     path: PathBuf,
     pub(crate) facts: PayloadFacts,
+    /// Kept as it arrived (see [`temoin_model::Record::payload_as_arrived`]),
+    /// not sealed by the vault.
+    pub(crate) as_arrived: bool,
     committed: bool,
 }
 
@@ -55,6 +58,7 @@ impl StagedPayload {
                 size: 0,
                 media_type: String::new(),
             },
+            as_arrived: false,
             committed: false,
         }
     }
@@ -62,6 +66,12 @@ impl StagedPayload {
     /// What the payload is.
     pub fn facts(&self) -> &PayloadFacts {
         &self.facts
+    }
+
+    /// Whether it is kept as it arrived ([`crate::Vault::stage_as_arrived`])
+    /// rather than sealed by the vault.
+    pub fn as_arrived(&self) -> bool {
+        self.as_arrived
     }
 
     pub(crate) fn vault_id(&self) -> [u8; 16] {
@@ -390,7 +400,7 @@ impl Vault {
         evidence: &Evidence,
         out: W,
     ) -> Result<PayloadFacts, VaultError> {
-        let facts = self.copy_payload(id, &evidence.sha256, evidence.size, out)?;
+        let facts = self.copy_payload(id, &evidence.sha256, evidence.size, false, out)?;
         Ok(PayloadFacts {
             media_type: evidence.media_type.clone(),
             ..facts

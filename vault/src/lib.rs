@@ -43,7 +43,7 @@ mod vault;
 
 pub use error::{ExportError, ForgetError, IngestError, OpenError, VaultError, WipeError};
 pub use evidence::{OriginalUse, PayloadFacts, StagedPayload};
-pub use payload::{PayloadReader, PayloadWriter};
+pub use payload::{ArrivedPayload, PayloadReader, PayloadWriter};
 pub use rollback::RolledBack;
 pub use search::Hit;
 pub use temoin_crypto::hygiene::{harden_process, memory_risks, MemoryRisks};

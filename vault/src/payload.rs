@@ -7,6 +7,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Read, Write};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use temoin_crypto::payload;
@@ -152,6 +153,55 @@ impl Vault {
         Ok(writer.finish()?)
     }
 
+    /// Stages the file at `source` to be kept exactly as it is (a bundle
+    /// sealed to keys the vault does not hold, see
+    /// [`temoin_model::Record::payload_as_arrived`]). With `link` (the
+    /// caller owns `source`: nobody else writes it, and it removes it once
+    /// the item is stored) and on the vault's file system, the staged file
+    /// is a second name for it and no byte is copied. Otherwise the bytes
+    /// are copied as the caller reads them through the returned reader, so
+    /// that a person's own file never shares its bytes with the vault (a
+    /// deleted item is overwritten in place) and a slow stick is read once.
+    /// Either way the payload's facts are those of the bytes that went
+    /// through the reader, so what the caller checks (decrypts, verifies)
+    /// is what the vault keeps, even if `source` changes on a failing or
+    /// hostile stick.
+    pub fn stage_as_arrived(
+        &self,
+        source: &Path,
+        link: bool,
+    ) -> Result<ArrivedPayload, VaultError> {
+        let mut name = [0u8; 16];
+        temoin_crypto::random_bytes(&mut name);
+        let path = self
+            .dir
+            .join(BLOBS_DIR)
+            .join(STAGING_DIR)
+            .join(format!("{}.part", hex::encode(name)));
+        let mut staged = StagedPayload::new(self.vault_id, ItemId::random(), path);
+        staged.as_arrived = true;
+        let linked = link && std::fs::hard_link(source, staged.path()).is_ok();
+        let (file, copy) = if linked {
+            sync_dir(&self.dir.join(BLOBS_DIR).join(STAGING_DIR))?;
+            (File::open(staged.path())?, None)
+        } else {
+            let to = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(staged.path())?;
+            let to = StopOnWipe::new(BufWriter::with_capacity(READ_BUF, to), &self.slots_dir);
+            (File::open(source)?, Some(to))
+        };
+        Ok(ArrivedPayload {
+            staged,
+            file: io::BufReader::with_capacity(READ_BUF, file),
+            copy,
+            store_failed: None,
+            hasher: Sha256::new(),
+            size: 0,
+        })
+    }
+
     /// Makes a staged payload part of the vault with `record`, a new item
     /// `id` (random, or from [`Vault::derived_id`]) of a kind that has a
     /// payload other than evidence (which goes through
@@ -179,6 +229,14 @@ impl Vault {
         if record.payload() != Some((facts.sha256.as_str(), facts.size)) {
             return Err(VaultError::Store(
                 "the record does not give the hash and size of its payload".into(),
+            ));
+        }
+        // A record must say how its payload is kept: one read as the
+        // vault's own would not decrypt, and a sealed one read as it
+        // arrived would hand out ciphertext.
+        if record.payload_as_arrived() != staged.as_arrived {
+            return Err(VaultError::Store(
+                "the record does not say how its payload is kept".into(),
             ));
         }
         record.validate()?;
@@ -217,7 +275,7 @@ impl Vault {
             id,
             kind: "item with a payload",
         })?;
-        self.open_payload(id, sha256, size)
+        self.open_payload(id, sha256, size, record.payload_as_arrived())
     }
 
     pub(crate) fn open_payload(
@@ -225,6 +283,7 @@ impl Vault {
         id: ItemId,
         sha256: &str,
         size: u64,
+        as_arrived: bool,
     ) -> Result<PayloadReader, VaultError> {
         let file = match File::open(self.blob_path(id)) {
             Ok(f) => f,
@@ -233,10 +292,16 @@ impl Vault {
             }
             Err(e) => return Err(e.into()),
         };
-        let reader = self
-            .identity
-            .decrypt(io::BufReader::with_capacity(READ_BUF, file))
-            .map_err(|e| map_payload_error(id, e))?;
+        let file = io::BufReader::with_capacity(READ_BUF, file);
+        let reader = if as_arrived {
+            Inner::AsArrived(file)
+        } else {
+            Inner::Sealed(
+                self.identity
+                    .decrypt(file)
+                    .map_err(|e| map_payload_error(id, e))?,
+            )
+        };
         Ok(PayloadReader {
             id,
             reader,
@@ -254,9 +319,10 @@ impl Vault {
         id: ItemId,
         sha256: &str,
         size: u64,
+        as_arrived: bool,
         mut out: W,
     ) -> Result<PayloadFacts, VaultError> {
-        let mut reader = self.open_payload(id, sha256, size)?;
+        let mut reader = self.open_payload(id, sha256, size, as_arrived)?;
         let mut buf = vec![0u8; READ_BUF];
         loop {
             let n = match reader.read(&mut buf) {
@@ -287,7 +353,7 @@ impl Vault {
             id,
             kind: "item with a payload",
         })?;
-        let facts = self.copy_payload(id, sha256, size, out)?;
+        let facts = self.copy_payload(id, sha256, size, record.payload_as_arrived(), out)?;
         self.record_payload_use(id, R::KIND, &facts.sha256, why)?;
         Ok(facts)
     }
@@ -333,7 +399,7 @@ impl Vault {
 /// A payload being read, hashed as it goes (see [`Vault::payload_reader`]).
 pub struct PayloadReader {
     id: ItemId,
-    reader: payload::PayloadReader<io::BufReader<File>>,
+    reader: Inner,
     hasher: Sha256,
     size: u64,
     expected_sha256: String,
@@ -348,9 +414,19 @@ impl std::fmt::Debug for PayloadReader {
     }
 }
 
+/// A payload's bytes: decrypted with the vault's key, or as they arrived.
+enum Inner {
+    Sealed(payload::PayloadReader<io::BufReader<File>>),
+    AsArrived(io::BufReader<File>),
+}
+
 impl Read for PayloadReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = match self.reader.read(buf) {
+        let read = match &mut self.reader {
+            Inner::Sealed(r) => r.read(buf),
+            Inner::AsArrived(r) => r.read(buf),
+        };
+        let n = match read {
             Ok(n) => n,
             Err(e) if payload::is_damage(&e) => {
                 return Err(io::Error::new(
@@ -385,5 +461,84 @@ impl PayloadReader {
             size: self.size,
             media_type: String::new(),
         })
+    }
+}
+
+/// A payload staged as it arrived ([`Vault::stage_as_arrived`]), read
+/// through here once to hash it, copy it when it was not linked, and (by
+/// the caller) check it.
+pub struct ArrivedPayload {
+    staged: StagedPayload,
+    file: io::BufReader<File>,
+    copy: Option<StopOnWipe<BufWriter<File>>>,
+    store_failed: Option<io::Error>,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl std::fmt::Debug for ArrivedPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArrivedPayload")
+            .field("size", &self.size)
+            .finish()
+    }
+}
+
+impl Read for ArrivedPayload {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.store_failed.is_some() {
+            return Err(io::Error::other("the vault could not take the payload"));
+        }
+        let n = self.file.read(buf)?;
+        if let Some(copy) = &mut self.copy {
+            if let Err(e) = copy.write_all(&buf[..n]) {
+                self.store_failed = Some(e);
+                return Err(io::Error::other("the vault could not take the payload"));
+            }
+        }
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+}
+
+impl ArrivedPayload {
+    /// Whether writing the copy failed (a full disk, a wipe): the vault's
+    /// trouble, not the payload's. [`ArrivedPayload::finish`] says why.
+    pub fn store_failed(&self) -> bool {
+        self.store_failed.is_some()
+    }
+
+    /// Reads what the caller left to the end, makes the copy durable, and
+    /// gives the staged payload with the hash and size of every byte.
+    pub fn finish(mut self) -> Result<StagedPayload, VaultError> {
+        let drained = io::copy(&mut self, &mut io::sink());
+        if let Some(e) = self.store_failed.take() {
+            return Err(e.into());
+        }
+        drained?;
+        let ArrivedPayload {
+            mut staged,
+            copy,
+            hasher,
+            size,
+            ..
+        } = self;
+        if let Some(copy) = copy {
+            let file = copy
+                .into_inner()
+                .into_inner()
+                .map_err(|e| VaultError::from(e.into_error()))?;
+            file.sync_all()?;
+            if let Some(dir) = staged.path().parent() {
+                sync_dir(dir)?;
+            }
+        }
+        staged.facts = PayloadFacts {
+            sha256: hex::encode(hasher.finalize()),
+            size,
+            media_type: "application/age".into(),
+        };
+        Ok(staged)
     }
 }

@@ -228,7 +228,7 @@ impl Vault {
                 revisions.entry(id).or_default().push((rev, v));
             }
         }
-        let mut evidence_ok: Vec<(ItemId, (String, u64))> = Vec::new();
+        let mut evidence_ok: Vec<(ItemId, (String, u64, bool))> = Vec::new();
         let mut evidence_ids: BTreeSet<ItemId> = BTreeSet::new();
         for (id, key) in &keys {
             report.items += 1;
@@ -304,8 +304,8 @@ impl Vault {
         }
 
         // Payloads.
-        for (id, (sha256, size)) in &evidence_ok {
-            match self.copy_payload(*id, sha256, *size, std::io::sink()) {
+        for (id, (sha256, size, as_arrived)) in &evidence_ok {
+            match self.copy_payload(*id, sha256, *size, *as_arrived, std::io::sink()) {
                 Ok(facts) => {
                     report.payloads += 1;
                     report.payload_bytes += facts.size;

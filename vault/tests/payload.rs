@@ -37,6 +37,7 @@ fn received(sha256: &str, size: u64) -> Received {
         files_verified: 2,
         custody_verified: 3,
         withheld: 0,
+        as_arrived: false,
         summary: CaseSummary {
             title: "Searchable title".into(),
             country: Some("TN".into()),
@@ -158,6 +159,148 @@ fn a_swapped_or_damaged_payload_is_found() {
         .filter(|p| matches!(p, Problem::PayloadDamaged { .. }))
         .count();
     assert_eq!(damaged, 2, "{:?}", report.problems);
+}
+
+/// Stages `source` as it arrived, reads part of it as a checker would,
+/// and stores it.
+fn keep_as_arrived(v: &mut Vault, source: &std::path::Path, name: &str, link: bool) -> ItemId {
+    let mut arrived = v.stage_as_arrived(source, link).expect("stage");
+    let mut first = [0u8; 1000];
+    arrived.read_exact(&mut first).expect("read");
+    // The rest is read by finish: the facts are those of every byte.
+    let staged = arrived.finish().expect("finish");
+    let facts = staged.facts().clone();
+    let id = v.derived_id(name);
+    let record = Received {
+        as_arrived: true,
+        ..received(&facts.sha256, facts.size)
+    };
+    v.add_with_payload(id, staged, &record).expect("add");
+    id
+}
+
+#[test]
+fn a_payload_kept_as_arrived_is_linked_stored_as_is_and_checked() {
+    use sha2::Digest;
+    use std::os::unix::fs::MetadataExt;
+    let root = tempfile::tempdir().expect("tempdir");
+    let mut v = vault(root.path());
+    // Stands for a bundle sealed to a key the vault does not hold.
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let source = root.path().join("inbox.tar.age");
+    std::fs::write(&source, &bytes).expect("write");
+    let id = keep_as_arrived(&mut v, &source, "received/as-arrived", true);
+    let blob = v.dir().join("blobs").join(format!("{id}.age"));
+    // On the same file system: a second name, no byte copied; the first
+    // name is its owner's to remove.
+    assert_eq!(
+        std::fs::metadata(&blob).expect("blob").ino(),
+        std::fs::metadata(&source).expect("source").ino()
+    );
+    assert_eq!(std::fs::read(&blob).expect("blob"), bytes);
+    let record = v.require::<Received>(id).expect("record").record;
+    assert_eq!(record.sha256, hex::encode(sha2::Sha256::digest(&bytes)));
+    assert_eq!(record.size, bytes.len() as u64);
+
+    // Read back as they are, never through the vault's decryption.
+    let mut r = v.payload_reader::<Received>(id).expect("reader");
+    let mut back = Vec::new();
+    r.read_to_end(&mut back).expect("read");
+    r.finish().expect("matches");
+    assert_eq!(back, bytes);
+    let report = v.verify().expect("verify");
+    assert_eq!(report.payloads, 1, "{:?}", report.problems);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+
+    // One byte changed on disk is found, by a read and by verify.
+    let mut damaged = bytes.clone();
+    damaged[150_000] ^= 1;
+    std::fs::remove_file(&source).expect("remove the inbox's name");
+    std::fs::write(&blob, &damaged).expect("damage");
+    let mut r = v.payload_reader::<Received>(id).expect("reader");
+    r.read_to_end(&mut Vec::new()).expect("read");
+    assert!(matches!(r.finish(), Err(VaultError::PayloadDamaged { .. })));
+    let report = v.verify().expect("verify");
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::PayloadDamaged { .. })),
+        "{:?}",
+        report.problems
+    );
+    assert!(v.delete(id).expect("delete"));
+    assert!(!blob.exists(), "the payload goes with its item");
+}
+
+#[test]
+fn a_payload_not_ours_or_elsewhere_is_copied_and_left_in_place() {
+    use std::os::unix::fs::MetadataExt;
+    let root = tempfile::tempdir().expect("tempdir");
+    let mut v = vault(root.path());
+    // /dev/shm is a tmpfs on Linux: another file system than the vault's.
+    let elsewhere = tempfile::tempdir_in("/dev/shm").expect("a folder in /dev/shm");
+    assert_ne!(
+        std::fs::metadata(elsewhere.path()).expect("shm").dev(),
+        std::fs::metadata(v.dir()).expect("vault").dev(),
+        "this test needs /dev/shm on another file system than TMPDIR"
+    );
+    let bytes = vec![42u8; 100_000];
+    let source = elsewhere.path().join("stick.tar.age");
+    std::fs::write(&source, &bytes).expect("write");
+    let id = keep_as_arrived(&mut v, &source, "received/copied", true);
+    let blob = v.dir().join("blobs").join(format!("{id}.age"));
+    assert_eq!(std::fs::read(&blob).expect("blob"), bytes);
+    assert_eq!(std::fs::read(&source).expect("source"), bytes);
+
+    // A file the caller does not own is copied even on the same file
+    // system: shredding the item must never overwrite it.
+    let mine = root.path().join("mine.tar.age");
+    std::fs::write(&mine, &bytes).expect("write");
+    let id = keep_as_arrived(&mut v, &mine, "received/not-ours", false);
+    let blob = v.dir().join("blobs").join(format!("{id}.age"));
+    assert_ne!(
+        std::fs::metadata(&blob).expect("blob").ino(),
+        std::fs::metadata(&mine).expect("mine").ino()
+    );
+    assert!(v.delete(id).expect("delete"));
+    assert_eq!(std::fs::read(&mine).expect("mine"), bytes, "left as it was");
+}
+
+#[test]
+fn a_record_must_say_how_its_payload_is_kept() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let mut v = vault(root.path());
+    let source = root.path().join("inbox.tar.age");
+    std::fs::write(&source, vec![1u8; 5000]).expect("write");
+    // Kept as it arrived, but the record says the vault sealed it: read
+    // through the vault's key it would not decrypt.
+    let staged = v
+        .stage_as_arrived(&source, true)
+        .expect("stage")
+        .finish()
+        .expect("finish");
+    let facts = staged.facts().clone();
+    let id = ItemId::random();
+    assert!(v
+        .add_with_payload(id, staged, &received(&facts.sha256, facts.size))
+        .is_err());
+    // Sealed by the vault, but the record says it is as it arrived: read
+    // as is, it would hand out ciphertext.
+    let staged = v.stage_payload(&b"plain"[..], &mut |_| {}).expect("stage");
+    let facts = staged.facts().clone();
+    let record = Received {
+        as_arrived: true,
+        ..received(&facts.sha256, facts.size)
+    };
+    assert!(v.add_with_payload(id, staged, &record).is_err());
+    assert_eq!(v.kind_of(id), None);
+    let staging = v.dir().join("blobs").join("staging");
+    assert_eq!(std::fs::read_dir(staging).expect("staging").count(), 0);
+    assert!(
+        source.is_file(),
+        "the source is never the vault's to remove"
+    );
 }
 
 #[test]

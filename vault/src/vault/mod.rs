@@ -175,12 +175,13 @@ fn decode_any(kind: Kind, plaintext: &[u8], text: &mut String) -> Option<Option<
     }
 }
 
-/// The SHA-256 and size of the payload a record of `kind` gives, if its
-/// kind has one and it parses.
-pub(crate) fn payload_of(kind: Kind, plaintext: &[u8]) -> Option<(String, u64)> {
-    fn one<R: Record>(plaintext: &[u8]) -> Option<(String, u64)> {
+/// The SHA-256 and size of the payload a record of `kind` gives, and
+/// whether it is kept as it arrived, if its kind has one and it parses.
+pub(crate) fn payload_of(kind: Kind, plaintext: &[u8]) -> Option<(String, u64, bool)> {
+    fn one<R: Record>(plaintext: &[u8]) -> Option<(String, u64, bool)> {
         let r: R = serde_json::from_slice(plaintext).ok()?;
-        r.payload().map(|(s, n)| (s.to_owned(), n))
+        r.payload()
+            .map(|(s, n)| (s.to_owned(), n, r.payload_as_arrived()))
     }
     match kind {
         Kind::Evidence => one::<Evidence>(plaintext),
