@@ -400,6 +400,49 @@ fn an_older_state_record_or_store_put_back_fails_closed() {
     }
 }
 
+/// A crash between sled's write and the head file's, twice in a row with
+/// an unlock between: the head that was not written is put back each time.
+#[test]
+fn two_crashes_between_sled_and_the_head_file_still_open() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dir, mut v) = new_vault(root.path());
+    v.put_state("enrollment", b"first").expect("put");
+    v.lock();
+    let head_path = dir.join("custody.head");
+    for round in 0..3 {
+        let mut v = unlock(&dir);
+        // The head as it is before the write the crash interrupts.
+        let before = std::fs::read(&head_path).expect("head");
+        let case = v
+            .add(&temoin_vault::case::Case::new(format!("Case {round}")))
+            .expect("add");
+        v.lock();
+        std::fs::write(&head_path, &before).expect("the head's write lost");
+        let v = Vault::unlock(&dir, &pass())
+            .unwrap_or_else(|e| panic!("round {round}: a crash made the vault refuse: {e}"));
+        assert!(v
+            .get::<temoin_vault::case::Case>(case)
+            .expect("get")
+            .is_some());
+        assert!(v.rolled_back().is_empty(), "{:?}", v.rolled_back());
+    }
+    // A head file put back two writes: named as the head file's doing.
+    let v = unlock(&dir);
+    let before = std::fs::read(&head_path).expect("head");
+    drop(v);
+    let mut v = unlock(&dir);
+    v.put_state("enrollment", b"second").expect("put");
+    v.put_state("enrollment", b"third").expect("put");
+    v.lock();
+    std::fs::write(&head_path, &before).expect("put back");
+    match Vault::unlock(&dir, &pass()) {
+        Err(OpenError::Damaged { what }) => {
+            assert!(what.contains("custody head file was put back"), "{what}")
+        }
+        other => panic!("a head file two writes old opened: {other:?}"),
+    }
+}
+
 #[test]
 fn a_state_record_removed_fails_closed() {
     let root = tempfile::tempdir().expect("tempdir");

@@ -37,10 +37,16 @@ impl Vault {
             {
                 Some(r)
             }
-            (Some(_), Some(_)) => {
+            (Some(head), Some(r)) if r.counter < head => {
                 return Err(damaged(
                     "the record store was put back from an older copy: its state record is \
                      older than the custody head file says",
+                ))
+            }
+            (Some(_), Some(_)) => {
+                return Err(damaged(
+                    "the custody head file was put back from an older copy: it is older than \
+                     the state record",
                 ))
             }
             (Some(_), None) => return Err(damaged("the vault's state record is missing")),
@@ -65,6 +71,24 @@ impl Vault {
                     "the vault's state record does not belong to its custody log (part of the \
                      vault was put back from an older copy)",
                 ));
+            }
+        }
+
+        // Sled one ahead of the head file (a crash between their writes, or
+        // a torn slot): the head is brought up to the record now, before
+        // anything is written, so that a crash in the next write leaves
+        // sled one ahead again, never two (which reads as a head file put
+        // back). If the disk refuses, nothing more is written this session.
+        if let Some(r) = &record {
+            if committed.record != Some(r.counter) || torn {
+                let caught_up = Head {
+                    seq: r.custody_seq,
+                    hash: r.custody_hash,
+                    record: Some(r.counter),
+                };
+                if self.write_head(caught_up).is_err() {
+                    self.unsettled = true;
+                }
             }
         }
 
