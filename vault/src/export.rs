@@ -15,6 +15,7 @@ use temoin_bundle::{
 use temoin_crypto::payload::{self, PayloadRecipient};
 use temoin_model::case::{
     Case, Consent, Evidence, FollowUp, Perpetrator, Person, Place, Testimony, Violation,
+    Vulnerability,
 };
 use temoin_model::custody::{Action, BundleNote, CustodyEntry, Event};
 use temoin_model::record::{ItemId, Kind, Record};
@@ -180,18 +181,36 @@ impl Vault {
                 push(&mut items, &p)?;
             }
         }
+        // The year of the events, for whether a person was a child then
+        // (this year when the case gives none).
+        let events_year = case
+            .record
+            .incident_start
+            .as_ref()
+            .and_then(|d| d.0.get(..4)?.parse::<u16>().ok())
+            .unwrap_or_else(|| time::OffsetDateTime::now_utc().year().clamp(0, 9999) as u16);
         for id in people {
             let Some(p) = self.get::<Person>(id)? else {
                 continue;
             };
-            if person_ok(&id) {
-                push(&mut items, &p)?;
-            } else {
+            if !person_ok(&id) {
                 withheld.push(Withheld {
                     id,
                     kind: Kind::Person.name().to_owned(),
                     reason: not_covered("the person"),
                 });
+            } else if purpose == Purpose::Publication && was_a_child(&p.record, events_year) {
+                // Whatever the consent says: a guardian's consent to publish
+                // covers the account, never the child's identity.
+                withheld.push(Withheld {
+                    id,
+                    kind: Kind::Person.name().to_owned(),
+                    reason: "a child's identity never goes into a publication (marked a child, \
+                             or under 18 at the time of the events by the year of birth)"
+                        .to_owned(),
+                });
+            } else {
+                push(&mut items, &p)?;
             }
         }
         for id in sorted(self.list_in_case(case_id, Kind::Evidence)) {
@@ -391,6 +410,15 @@ impl Vault {
 fn sorted(mut ids: Vec<ItemId>) -> Vec<ItemId> {
     ids.sort();
     ids
+}
+
+/// Whether `p` was, or may have been, under 18 at the time of the events:
+/// marked a child, or born fewer than 19 years before the events' year
+/// (with only years known, 18 years apart may still be 17).
+fn was_a_child(p: &Person, events_year: u16) -> bool {
+    p.vulnerabilities.contains(&Vulnerability::Child)
+        || p.birth_year
+            .is_some_and(|born| events_year.saturating_sub(born) <= 18)
 }
 
 fn now_rfc3339() -> String {

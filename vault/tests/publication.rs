@@ -377,3 +377,71 @@ fn a_publication_without_consent_for_it_is_refused() {
         }
     ));
 }
+
+/// A child's identity never goes into a publication, whatever the consent
+/// covers; it still goes to OMCT. A child is one marked so, or one whose
+/// year of birth makes them under 18 at the time of the events.
+#[test]
+fn a_childs_identity_never_goes_into_a_publication() {
+    let mut w = world();
+    w.vault
+        .update(w.case, &{
+            let mut c = w.vault.require::<Case>(w.case).unwrap().record;
+            c.incident_start = Some(PartialDate("2024-03".into()));
+            c
+        })
+        .unwrap();
+    let mut marked = Person::new("Child Dalia");
+    marked
+        .vulnerabilities
+        .push(temoin_vault::case::Vulnerability::Child);
+    let marked = w.vault.add(&marked).unwrap();
+    let mut born = Person::new("Young Sami");
+    born.birth_year = Some(2006); // 17 or 18 in March 2024
+    let born = w.vault.add(&born).unwrap();
+    let mut adult = Person::new("Grown Hedi");
+    adult.birth_year = Some(2005); // 18 or 19: an adult
+    let adult = w.vault.add(&adult).unwrap();
+    let all = [
+        ConsentScope::ShareWithOmct,
+        ConsentScope::Litigation,
+        ConsentScope::Publication,
+    ];
+    for (id, name) in [
+        (marked, "Child Dalia"),
+        (born, "Young Sami"),
+        (adult, "Grown Hedi"),
+    ] {
+        w.vault.add(&consent(w.case, id, name, &all)).unwrap();
+    }
+    let omct = PayloadIdentity::generate();
+
+    let bytes = export(&mut w, Purpose::Publication, &omct);
+    let (report, _) = open(&w, &bytes, &omct, "publication-children");
+    assert!(report.genuine(), "{:?}", report.problems);
+    let m = report.manifest.unwrap();
+    for child in [marked, born] {
+        assert!(
+            m.withheld
+                .iter()
+                .any(|x| x.id == child && x.reason.contains("child")),
+            "{:?}",
+            m.withheld
+        );
+        assert!(!m.items.iter().any(|i| i.id == child));
+    }
+    assert!(m.items.iter().any(|i| i.id == adult));
+    let plain = plaintext(&bytes, &omct);
+    assert!(!contains(&plain, b"Child Dalia"));
+    assert!(!contains(&plain, b"Young Sami"));
+    assert!(
+        contains(&plain, b"Grown Hedi"),
+        "the adult who consented goes"
+    );
+
+    // To OMCT, the children go with their consent.
+    let bytes = export(&mut w, Purpose::ShareWithOmct, &omct);
+    let plain = plaintext(&bytes, &omct);
+    assert!(contains(&plain, b"Child Dalia"));
+    assert!(contains(&plain, b"Young Sami"));
+}
