@@ -345,7 +345,18 @@ impl Desk {
                 .unwrap_or("bundle")
                 .trim_end_matches(".tar.age")
                 .to_owned();
-            if self.get(&format!("{VERDICTS}{name}"))?.is_some() || self.still_waiting(&name)? {
+            if let Some(bytes) = self.get(&format!("{VERDICTS}{name}"))? {
+                // Accepted, but a crash came before the inbox's name went:
+                // the store holds the bundle, so the name goes now (an
+                // operator clearing the inbox must never reach the case).
+                let accepted = serde_json::from_slice::<Verdict>(&bytes)
+                    .is_ok_and(|v| v.accepted && v.case.is_some());
+                if accepted && only.is_none() {
+                    std::fs::remove_file(&file)?;
+                }
+                continue;
+            }
+            if self.still_waiting(&name)? {
                 continue;
             }
             out.push(self.open_one(&file, &name, only.is_none())?);
@@ -397,6 +408,11 @@ impl Desk {
                 file.display()
             ))
         };
+        // Not a bundle that checks out: the rest of the file (a hostile
+        // stick's endless one) is hashed for the verdict, never copied.
+        if !report.genuine() {
+            input.inner.discard();
+        }
         if input.inner.store_failed() {
             return Err(input.inner.finish().err().map_or_else(
                 || DeskError::Local("the desk's store could not take the bundle".into()),

@@ -44,6 +44,9 @@ pub struct StagedPayload {
     /// Kept as it arrived (see [`temoin_model::Record::payload_as_arrived`]),
     /// not sealed by the vault.
     pub(crate) as_arrived: bool,
+    /// Its copy was stopped part way ([`crate::ArrivedPayload::discard`]):
+    /// never stored.
+    pub(crate) cut_short: bool,
     committed: bool,
 }
 
@@ -59,6 +62,7 @@ impl StagedPayload {
                 media_type: String::new(),
             },
             as_arrived: false,
+            cut_short: false,
             committed: false,
         }
     }
@@ -153,6 +157,13 @@ impl Vault {
             // Encrypted to another vault's key: it could never be read here.
             return Err(VaultError::Store(
                 "the staged file belongs to another vault".into(),
+            ));
+        }
+        if staged.as_arrived || staged.cut_short {
+            // Evidence is always sealed by the vault: read as its own, a
+            // file kept as it arrived would not decrypt.
+            return Err(VaultError::Store(
+                "evidence is sealed by the vault, never kept as it arrived".into(),
             ));
         }
         evidence.sha256 = staged.facts.sha256.clone();

@@ -86,12 +86,35 @@ pub(crate) fn create_private_new(path: &Path) -> Result<File, VaultError> {
 /// the file is removed. On a copy-on-write file system or an SSD the old
 /// blocks may survive the overwrite; the file key is still wrapped to the
 /// vault's identity, so this protects against anyone without the vault key.
+///
+/// A file with another name too (a bundle kept as it arrived, still in the
+/// desk's inbox after a crash) is not overwritten, only this name removed:
+/// the other name is someone's copy. A wipe overwrites every header
+/// ([`overwrite_header`]) whatever the names.
 pub(crate) fn shred_blob(path: &Path) -> Result<(), VaultError> {
-    let mut f = match OpenOptions::new().read(true).write(true).open(path) {
-        Ok(f) => f,
+    use std::os::unix::fs::MetadataExt;
+    let shared = match std::fs::symlink_metadata(path) {
+        Ok(m) => !m.is_file() || m.nlink() > 1,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e.into()),
     };
+    if !shared {
+        match OpenOptions::new().read(true).write(true).open(path) {
+            Ok(f) => overwrite_header(f)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    std::fs::remove_file(path)?;
+    if let Some(parent) = path.parent() {
+        sync_dir(parent)?;
+    }
+    Ok(())
+}
+
+/// Overwrites the age header of an open payload file (every recipient's
+/// wrapped copy of the file key) with random bytes, and syncs it.
+pub(crate) fn overwrite_header(mut f: File) -> Result<(), VaultError> {
     let mut head = vec![0u8; 4096];
     let n = read_up_to(&mut f, &mut head)?;
     head.truncate(n);
@@ -108,11 +131,6 @@ pub(crate) fn shred_blob(path: &Path) -> Result<(), VaultError> {
     f.seek(SeekFrom::Start(0))?;
     f.write_all(&noise)?;
     f.sync_all()?;
-    drop(f);
-    std::fs::remove_file(path)?;
-    if let Some(parent) = path.parent() {
-        sync_dir(parent)?;
-    }
     Ok(())
 }
 

@@ -180,26 +180,64 @@ impl Vault {
             .join(format!("{}.part", hex::encode(name)));
         let mut staged = StagedPayload::new(self.vault_id, ItemId::random(), path);
         staged.as_arrived = true;
-        let linked = link && std::fs::hard_link(source, staged.path()).is_ok();
-        let (file, copy) = if linked {
-            sync_dir(&self.dir.join(BLOBS_DIR).join(STAGING_DIR))?;
-            (File::open(staged.path())?, None)
+        let file = File::open(source)?;
+        let linked = link && self.link_own_file(source, &file, staged.path());
+        let copy = if linked {
+            None
         } else {
             let to = OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .open(staged.path())?;
-            let to = StopOnWipe::new(BufWriter::with_capacity(READ_BUF, to), &self.slots_dir);
-            (File::open(source)?, Some(to))
+            Some(StopOnWipe::new(
+                BufWriter::with_capacity(READ_BUF, to),
+                &self.slots_dir,
+            ))
         };
         Ok(ArrivedPayload {
             staged,
             file: io::BufReader::with_capacity(READ_BUF, file),
             copy,
             store_failed: None,
+            discarded: false,
             hasher: Sha256::new(),
             size: 0,
         })
+    }
+
+    /// Gives `opened` (the file at `source`) the second name `staged`, only
+    /// if it is the vault owner's own regular file with no other name:
+    /// never a symbolic link (whose link would point out of the vault), a
+    /// file also named elsewhere (whose other names could change the
+    /// payload) or someone else's. Checked on the open file and again on
+    /// the new name, so that a name swapped in between is caught. The
+    /// staged name is made private and durable. False, with nothing left
+    /// behind, when the file must be copied instead.
+    fn link_own_file(&self, source: &Path, opened: &File, staged: &Path) -> bool {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let (Ok(meta), Ok(named), Ok(vault)) = (
+            opened.metadata(),
+            std::fs::symlink_metadata(source),
+            std::fs::metadata(&self.dir),
+        ) else {
+            return false;
+        };
+        let same = |m: &std::fs::Metadata| m.dev() == meta.dev() && m.ino() == meta.ino();
+        if !meta.is_file() || meta.nlink() != 1 || meta.uid() != vault.uid() || !same(&named) {
+            return false;
+        }
+        if std::fs::hard_link(source, staged).is_err() {
+            return false;
+        }
+        let linked = std::fs::symlink_metadata(staged)
+            .is_ok_and(|m| m.is_file() && same(&m) && m.nlink() == 2)
+            && std::fs::set_permissions(staged, std::fs::Permissions::from_mode(0o600)).is_ok()
+            && opened.sync_all().is_ok()
+            && sync_dir(&self.dir.join(BLOBS_DIR).join(STAGING_DIR)).is_ok();
+        if !linked {
+            let _ = std::fs::remove_file(staged);
+        }
+        linked
     }
 
     /// Makes a staged payload part of the vault with `record`, a new item
@@ -223,6 +261,11 @@ impl Vault {
         if staged.vault_id() != self.vault_id {
             return Err(VaultError::Store(
                 "the staged file belongs to another vault".into(),
+            ));
+        }
+        if staged.cut_short {
+            return Err(VaultError::Store(
+                "the staged file was not copied whole".into(),
             ));
         }
         let facts = staged.facts().clone();
@@ -472,6 +515,7 @@ pub struct ArrivedPayload {
     file: io::BufReader<File>,
     copy: Option<StopOnWipe<BufWriter<File>>>,
     store_failed: Option<io::Error>,
+    discarded: bool,
     hasher: Sha256,
     size: u64,
 }
@@ -509,6 +553,16 @@ impl ArrivedPayload {
         self.store_failed.is_some()
     }
 
+    /// Stops copying (the caller will not keep the payload: it did not
+    /// check out), so that the rest of a file that is no bundle is only
+    /// hashed, never written into the vault. The staged payload that
+    /// [`ArrivedPayload::finish`] then gives can only be dropped.
+    pub fn discard(&mut self) {
+        if self.copy.take().is_some() {
+            self.discarded = true;
+        }
+    }
+
     /// Reads what the caller left to the end, makes the copy durable, and
     /// gives the staged payload with the hash and size of every byte.
     pub fn finish(mut self) -> Result<StagedPayload, VaultError> {
@@ -519,20 +573,28 @@ impl ArrivedPayload {
         drained?;
         let ArrivedPayload {
             mut staged,
+            file,
             copy,
+            discarded,
             hasher,
             size,
             ..
         } = self;
-        if let Some(copy) = copy {
-            let file = copy
-                .into_inner()
-                .into_inner()
-                .map_err(|e| VaultError::from(e.into_error()))?;
-            file.sync_all()?;
-            if let Some(dir) = staged.path().parent() {
-                sync_dir(dir)?;
+        match copy {
+            Some(copy) => {
+                let file = copy
+                    .into_inner()
+                    .into_inner()
+                    .map_err(|e| VaultError::from(e.into_error()))?;
+                file.sync_all()?;
+                if let Some(dir) = staged.path().parent() {
+                    sync_dir(dir)?;
+                }
             }
+            // Linked: made durable when it was linked. Discarded: a copy
+            // cut short, which must never be stored.
+            None if discarded => staged.cut_short = true,
+            None => drop(file),
         }
         staged.facts = PayloadFacts {
             sha256: hex::encode(hasher.finalize()),

@@ -3,8 +3,11 @@
 //! The key slots go first: every record, payload and key of the vault is
 //! sealed, directly or through the payload identity, under the vault key,
 //! and the slots are the only place the vault key exists on disk. Once they
-//! are overwritten and removed, nothing left can be decrypted, with or
-//! without the passphrase; the rest of the folder is then removed.
+//! are overwritten and removed, nothing the vault sealed can be decrypted,
+//! with or without the passphrase. Then the header of every payload file
+//! is overwritten: a bundle OMCT's desk keeps as it arrived is sealed to
+//! OMCT's keys, which exist outside the vault too. The rest of the folder
+//! is then removed.
 //!
 //! A marker file (`wipe.pending`) is written and synced before anything is
 //! destroyed, so a wipe cut short by a crash or a power cut is finished at
@@ -137,7 +140,29 @@ pub fn wipe_until(dir: &Path, stage: WipeStage) -> Result<WipeReport, WipeError>
         return Ok(report);
     }
 
-    // 2. Everything else of the vault's; nothing that is not.
+    // 2. The headers of the payloads: a bundle the desk keeps as it
+    // arrived is sealed to OMCT's keys, not to the vault key, so the slots
+    // do not cover it; with its header gone, no key opens it. Every name
+    // and any other name of the same file (a copy left in the inbox) goes
+    // with it; a file that is not a regular one is left to step 3.
+    let blobs = dir.join(crate::file::BLOBS_DIR);
+    for folder in [blobs.join(crate::file::STAGING_DIR), blobs] {
+        let Ok(entries) = fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                if let Ok(f) = OpenOptions::new().read(true).write(true).open(entry.path()) {
+                    crate::file::overwrite_header(f).map_err(|e| match e {
+                        crate::error::VaultError::Io(e) => WipeError::from(e),
+                        other => WipeError::from(std::io::Error::other(other.to_string())),
+                    })?;
+                }
+            }
+        }
+    }
+
+    // 3. Everything else of the vault's; nothing that is not.
     for name in names
         .iter()
         .filter(|n| is_vault_entry(n) && !is_slot_file(n) && n.as_str() != MARKER)

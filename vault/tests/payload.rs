@@ -339,3 +339,81 @@ fn a_triage_row_keeps_its_history_and_its_fixed_facts() {
         "a row never moves to another case"
     );
 }
+
+/// A crash after the payload took its place among the blobs and before its
+/// record was stored leaves a blob no record names: the next unlock
+/// removes that name, and never overwrites a file that has another (the
+/// bundle still in the desk's inbox).
+#[test]
+fn an_orphan_blob_that_shares_its_file_is_unlinked_not_shredded() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let v = vault(root.path());
+    let dir = v.dir().to_owned();
+    v.lock();
+    let bytes = vec![5u8; 70_000];
+    let source = root.path().join("inbox.tar.age");
+    std::fs::write(&source, &bytes).expect("write");
+    let orphan = dir.join("blobs").join(format!("{}.age", ItemId::random()));
+    std::fs::hard_link(&source, &orphan).expect("link");
+    let v = Vault::unlock(&dir, &Passphrase::from("correct horse battery staple")).expect("unlock");
+    assert!(!orphan.exists(), "the orphan's name goes");
+    assert_eq!(std::fs::read(&source).expect("source"), bytes, "left whole");
+    drop(v);
+}
+
+/// Only the vault owner's own regular file with no other name is linked:
+/// a symbolic link, a file named twice, and a copy cut short are not.
+#[test]
+fn only_a_file_of_ones_own_with_one_name_is_linked() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let root = tempfile::tempdir().expect("tempdir");
+    let mut v = vault(root.path());
+    let bytes = vec![3u8; 20_000];
+    let target = root.path().join("target.tar.age");
+    std::fs::write(&target, &bytes).expect("write");
+
+    // A symbolic link in the inbox: its target is copied, and the store
+    // holds a regular file of its own.
+    let symlink = root.path().join("symlink.tar.age");
+    std::os::unix::fs::symlink(&target, &symlink).expect("symlink");
+    let id = keep_as_arrived(&mut v, &symlink, "received/symlink", true);
+    let blob = v.dir().join("blobs").join(format!("{id}.age"));
+    let m = std::fs::symlink_metadata(&blob).expect("blob");
+    assert!(m.is_file());
+    assert_ne!(m.ino(), std::fs::metadata(&target).expect("target").ino());
+
+    // A file with a second name: copied, so that name cannot change it.
+    let twice = root.path().join("twice.tar.age");
+    std::fs::hard_link(&target, &twice).expect("link");
+    let id = keep_as_arrived(&mut v, &twice, "received/twice", true);
+    let blob = v.dir().join("blobs").join(format!("{id}.age"));
+    assert_eq!(std::fs::metadata(&blob).expect("blob").nlink(), 1);
+
+    // One's own file with one name: linked, and made private.
+    let own = root.path().join("own.tar.age");
+    std::fs::write(&own, &bytes).expect("write");
+    std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let id = keep_as_arrived(&mut v, &own, "received/own", true);
+    let blob = v.dir().join("blobs").join(format!("{id}.age"));
+    let m = std::fs::metadata(&blob).expect("blob");
+    assert_eq!(m.ino(), std::fs::metadata(&own).expect("own").ino());
+    assert_eq!(m.permissions().mode() & 0o777, 0o600);
+
+    // A copy stopped part way is never stored, as a payload or evidence.
+    let mut arrived = v.stage_as_arrived(&target, false).expect("stage");
+    let mut first = [0u8; 100];
+    arrived.read_exact(&mut first).expect("read");
+    arrived.discard();
+    let staged = arrived.finish().expect("finish");
+    let facts = staged.facts().clone();
+    assert_eq!(facts.size, bytes.len() as u64, "still hashed whole");
+    let record = Received {
+        as_arrived: true,
+        ..received(&facts.sha256, facts.size)
+    };
+    assert!(v
+        .add_with_payload(ItemId::random(), staged, &record)
+        .is_err());
+    let staging = v.dir().join("blobs").join("staging");
+    assert_eq!(std::fs::read_dir(staging).expect("staging").count(), 0);
+}

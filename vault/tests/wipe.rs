@@ -524,3 +524,68 @@ fn an_unlock_settles_a_key_slot_change_cut_short() {
         "the old key is gone"
     );
 }
+
+/// A bundle OMCT's desk keeps as it arrived is sealed to OMCT's keys, not
+/// to the vault key: the wipe overwrites its header, so that no key opens
+/// it, and with it any other name the same file still has (an inbox copy).
+#[test]
+fn a_wipe_leaves_no_payload_any_key_could_open() {
+    use temoin_crypto::payload::PayloadIdentity;
+    use temoin_vault::desk_records::{CaseSummary, Received};
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("store");
+    let mut v = Vault::create(&dir, &Passphrase::from(PASS), KdfChoice::Minimum).expect("create");
+    // Sealed to a key outside the vault, as a device seals a bundle.
+    let omct = PayloadIdentity::generate();
+    let mut sealed = Vec::new();
+    {
+        let mut w =
+            temoin_crypto::payload::encrypt_to(&[omct.recipient()], &mut sealed).expect("encrypt");
+        std::io::Write::write_all(&mut w, b"a received case, word for word").expect("write");
+        w.finish().expect("finish");
+    }
+    let inbox = root.path().join("inbox.tar.age");
+    std::fs::write(&inbox, &sealed).expect("write");
+    let staged = v
+        .stage_as_arrived(&inbox, true)
+        .expect("stage")
+        .finish()
+        .expect("finish");
+    let facts = staged.facts().clone();
+    let record = Received {
+        bundle_id: "b".into(),
+        sequence: 1,
+        device_key_id: "ABCDEF0123456789".into(),
+        device_label: None,
+        purpose: "share_with_omct".into(),
+        format: "temoin-bundle/1".into(),
+        sealed_at: "2026-12-01T10:00:00Z".into(),
+        received_at: "2026-12-01T11:00:00Z".into(),
+        case: temoin_vault::ItemId::random(),
+        supersedes: None,
+        manifest_sha256: "a".repeat(64),
+        file_sha256: Some(facts.sha256.clone()),
+        sha256: facts.sha256,
+        size: facts.size,
+        files_verified: 1,
+        custody_verified: 1,
+        withheld: 0,
+        as_arrived: true,
+        summary: CaseSummary {
+            title: "t".into(),
+            ..CaseSummary::default()
+        },
+    };
+    let id = v.derived_id("received/b");
+    v.add_with_payload(id, staged, &record).expect("add");
+    v.lock();
+    // The inbox's name of the same file opens with OMCT's key before.
+    let open = |path: &Path| {
+        let bytes = std::fs::read(path).expect("read");
+        PayloadIdentity::decrypt_any(std::slice::from_ref(&omct), &bytes[..]).is_ok()
+    };
+    assert!(open(&inbox));
+    wipe::wipe(&dir).expect("wipe");
+    assert!(!dir.exists());
+    assert!(!open(&inbox), "OMCT's key still opens what the store kept");
+}
