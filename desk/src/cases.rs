@@ -430,7 +430,7 @@ impl Desk {
     /// and violations as the defender sent them. A record that does not
     /// read as the model's is left out.
     pub fn stats_records(&self) -> Result<Vec<temoin_vault::stats::CaseRecords>, DeskError> {
-        use temoin_vault::case::{Case, Consent, Perpetrator, Person, Violation};
+        use temoin_vault::case::{Case, Consent, Perpetrator, Person, Place, Violation};
         let mut out = Vec::new();
         for row in self.cases()? {
             let (_, _, m) = self.latest(row.id)?;
@@ -451,6 +451,11 @@ impl Desk {
                     "perpetrator" => {
                         if let Ok(p) = serde_json::from_value::<Perpetrator>(v) {
                             r.perpetrators.insert(i.id, p);
+                        }
+                    }
+                    "place" => {
+                        if let Ok(p) = serde_json::from_value::<Place>(v) {
+                            r.places.insert(i.id, p);
                         }
                     }
                     _ => {}

@@ -1,6 +1,7 @@
 //! Figures for OMCT's work without identifying anyone: how many victims,
 //! by country, quarter and a dimension (the violation, the victim's
-//! vulnerability, the institution of those alleged responsible), counted only over the people whose consent covers
+//! vulnerability, the institution of those alleged responsible, whether it
+//! happened in custody), counted only over the people whose consent covers
 //! anonymised statistics, with every count under 5 written `<5`.
 //!
 //! The same function counts a defender's vault (`temoin stats`) and what
@@ -12,7 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::case::{Case, Consent, ConsentScope, Perpetrator, Person, Role, Violation};
+use crate::case::{Case, Consent, ConsentScope, Perpetrator, Person, Place, Role, Violation};
 use crate::record::{ItemId, PartialDate};
 
 /// Cells with fewer victims than this are written `<5`.
@@ -31,6 +32,8 @@ pub struct CaseRecords {
     pub violations: Vec<Violation>,
     /// Its alleged perpetrators, by id (for their institution).
     pub perpetrators: HashMap<ItemId, Perpetrator>,
+    /// The places its violations name, by id (for the custodial context).
+    pub places: HashMap<ItemId, Place>,
 }
 
 /// One cell: a number of victims for a country, a quarter and a value of a
@@ -41,7 +44,7 @@ pub struct Cell {
     pub country: String,
     /// `2024-Q1`, or `unknown`.
     pub quarter: String,
-    /// `violation`, `vulnerability` or `institution`.
+    /// `violation`, `vulnerability`, `institution` or `custodial_context`.
     pub dimension: &'static str,
     /// The code of the value.
     pub value: String,
@@ -157,6 +160,21 @@ pub fn cells<'a>(
                     .or_default()
                     .insert(*p);
                 }
+                // In custody or not, from the type of the place it names.
+                let context = v
+                    .place
+                    .and_then(|id| r.places.get(&id))
+                    .and_then(|place| place.kind.custodial_context());
+                if let Some(c) = context {
+                    out.entry(Cell {
+                        country: country.clone(),
+                        quarter: q.clone(),
+                        dimension: "custodial_context",
+                        value: c.code().to_owned(),
+                    })
+                    .or_default()
+                    .insert(*p);
+                }
             }
         }
         for p in &ok {
@@ -214,8 +232,8 @@ pub fn csv(cells: &BTreeMap<Cell, BTreeSet<ItemId>>) -> String {
 mod tests {
     use super::*;
     use crate::case::{
-        Institution, Involvement, Participant, PerpetratorKind, ViolationType, Vulnerability,
-        Withdrawal,
+        Institution, Involvement, Participant, PerpetratorKind, PlaceType, ViolationType,
+        Vulnerability, Withdrawal,
     };
     use proptest::prelude::*;
 
@@ -312,6 +330,29 @@ mod tests {
                             pid
                         })
                         .collect();
+                    // Three places of varied types; a violation names one,
+                    // or none.
+                    let places: Vec<ItemId> = (0..3)
+                        .map(|k| {
+                            let pid = ItemId::random();
+                            let kind =
+                                PlaceType::ALL[(k * 5 + usize::from(month)) % PlaceType::ALL.len()];
+                            r.places.insert(
+                                pid,
+                                Place {
+                                    case_id: Some(id),
+                                    name: "p".into(),
+                                    kind,
+                                    authority: None,
+                                    country: None,
+                                    locality: None,
+                                    coordinates: None,
+                                    note: None,
+                                },
+                            );
+                            pid
+                        })
+                        .collect();
                     for k in 0..n_violations {
                         r.violations.push(Violation {
                             case_id: id,
@@ -319,7 +360,7 @@ mod tests {
                             methods: vec![],
                             victims: ids.iter().copied().skip(k % 3).step_by(1 + k % 2).collect(),
                             perpetrators: perpetrators.iter().copied().take(k % 4).collect(),
-                            place: None,
+                            place: (k % 4 != 3).then(|| places[k % 3]),
                             start: None,
                             end: None,
                             description: None,
@@ -368,6 +409,17 @@ mod tests {
                             for x in &v.perpetrators {
                                 let i = r.perpetrators[x].institution.code();
                                 expected.entry(Cell { country: country.clone(), quarter: q.clone(), dimension: "institution", value: i.into() }).or_default().insert(*p);
+                            }
+                            // Custody worked out from the place's code alone.
+                            if let Some(place) = v.place.map(|id| &r.places[&id]) {
+                                let context = match place.kind.code() {
+                                    "public_space" | "private_home" => Some("non_custodial"),
+                                    "other" => None,
+                                    _ => Some("custodial"),
+                                };
+                                if let Some(c) = context {
+                                    expected.entry(Cell { country: country.clone(), quarter: q.clone(), dimension: "custodial_context", value: c.into() }).or_default().insert(*p);
+                                }
                             }
                         }
                     }

@@ -400,6 +400,16 @@ async fn an_accepted_bundle_is_kept_byte_for_byte_as_it_arrived() {
     assert!(d.export_case(row, &export).unwrap().genuine());
     drop(d);
 
+    // A crash after the verdict and before the inbox's name went leaves
+    // that name on the stored file: the next open removes it, judges
+    // nothing again, and the case still reads.
+    std::fs::hard_link(same[0], &inbox).unwrap();
+    assert!(desk::open(&o.desk, None).unwrap().is_empty());
+    assert!(!inbox.exists());
+    let d = desk::unlock(&o.desk).unwrap();
+    assert!(d.verify_case(row).unwrap().genuine());
+    drop(d);
+
     // A file given from elsewhere (a USB stick) is copied, never shared:
     // changed after the import, the store's copy still verifies.
     let stick = dir.path().join("stick.tar.age");
@@ -496,8 +506,8 @@ async fn a_damaged_store_is_named_and_never_exported() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_desk_counts_what_it_received_as_the_device_counts_it() {
     use temoin_vault::case::{
-        Case, Consent, ConsentScope, Participant, Person, Role, Violation, ViolationType,
-        Vulnerability,
+        Case, Consent, ConsentScope, Participant, Person, Place, PlaceType, Role, Violation,
+        ViolationType, Vulnerability,
     };
     use temoin_vault::stats::{cells, csv};
     use temoin_vault::{KdfChoice, PartialDate};
@@ -549,13 +559,26 @@ async fn the_desk_counts_what_it_received_as_the_device_counts_it() {
         c.given_by = Some(*p);
         v.add(&c).unwrap();
     }
+    // Held at a police station: in custody.
+    let station = v
+        .add(&Place {
+            case_id: Some(case_id),
+            name: "Central police station".into(),
+            kind: PlaceType::PoliceStation,
+            authority: None,
+            country: Some("TN".into()),
+            locality: None,
+            coordinates: None,
+            note: None,
+        })
+        .unwrap();
     v.add(&Violation {
         case_id,
         kind: ViolationType::ALL[0],
         methods: vec![],
         victims: people.clone(),
         perpetrators: vec![],
-        place: None,
+        place: Some(station),
         start: None,
         end: None,
         description: None,
@@ -577,6 +600,7 @@ async fn the_desk_counts_what_it_received_as_the_device_counts_it() {
         at_desk,
         format!(
             "country,quarter,dimension,value,victims\n\
+             TN,2024-Q1,custodial_context,custodial,6\n\
              TN,2024-Q1,violation,{violation},6\n\
              TN,2024-Q1,vulnerability,{vulnerability},<5\n"
         )

@@ -2297,6 +2297,7 @@ export type Vocabulary = {
 	institutions: string[],
 	involvements: string[],
 	urgent_reasons: string[],
+	custodial_contexts: string[],
 };
 
 /**

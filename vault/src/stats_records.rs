@@ -5,13 +5,14 @@ use std::collections::HashMap;
 
 use temoin_model::stats::CaseRecords;
 
-use crate::case::{Case, Consent, Perpetrator, Person, Violation};
+use crate::case::{Case, Consent, Perpetrator, Person, Place, Violation};
 use crate::error::VaultError;
 use crate::record::Kind;
 use crate::vault::Vault;
 
 impl Vault {
-    /// Every case with its people, consents, violations and perpetrators, for
+    /// Every case with its people, consents, violations, perpetrators and
+    /// the places its violations name, for
     /// [`temoin_model::stats::cells`]. People are read only if a violation
     /// or the case names them.
     pub fn stats_records(&self) -> Result<Vec<CaseRecords>, VaultError> {
@@ -52,6 +53,14 @@ impl Vault {
             for id in self.list_in_case(case_id, Kind::Perpetrator) {
                 if let Some(p) = self.get::<Perpetrator>(id)? {
                     r.perpetrators.insert(id, p.record);
+                }
+            }
+            // The places the violations name (a place may be another
+            // case's, or no case's).
+            let named: Vec<_> = r.violations.iter().filter_map(|v| v.place).collect();
+            for id in named {
+                if let Some(p) = self.get::<Place>(id)? {
+                    r.places.insert(id, p.record);
                 }
             }
             out.push(r);

@@ -183,6 +183,40 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Whether a violation happened in custody: what the Torture Index's
+    /// pillar on deprivation of liberty counts. Not recorded apart: it
+    /// follows from the type of the place where the violation happened
+    /// ([`PlaceType::custodial_context`]).
+    CustodialContext {
+        /// Where people are held, or in the hands of agents moving them (a
+        /// police station, a prison, a secret place, a vehicle).
+        Custodial = "custodial",
+        /// In a public space or a private home.
+        NonCustodial = "non_custodial",
+    }
+}
+
+impl PlaceType {
+    /// Whether a violation at a place of this type happened in custody;
+    /// unknown for `other`.
+    pub fn custodial_context(self) -> Option<CustodialContext> {
+        match self {
+            PlaceType::PoliceStation
+            | PlaceType::Prison
+            | PlaceType::PretrialDetentionCentre
+            | PlaceType::MilitaryFacility
+            | PlaceType::IntelligenceFacility
+            | PlaceType::ImmigrationDetention
+            | PlaceType::PsychiatricInstitution
+            | PlaceType::UnofficialPlace
+            | PlaceType::Vehicle => Some(CustodialContext::Custodial),
+            PlaceType::PublicSpace | PlaceType::PrivateHome => Some(CustodialContext::NonCustodial),
+            PlaceType::Other => None,
+        }
+    }
+}
+
+vocabulary! {
     /// Why a case is urgent: what OMCT's urgent appeals and the SOS
     /// Defenders programme act on first.
     UrgentReason {

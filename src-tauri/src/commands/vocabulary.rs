@@ -3,9 +3,9 @@
 use serde::Serialize;
 use specta::Type;
 use temoin_vault::case::{
-    CaseStatus, ConsentMethod, ConsentScope, FollowUpKind, FollowUpStatus, Gender, Institution,
-    Involvement, Method, PerpetratorKind, PlaceType, Role, UrgentReason, ViolationType,
-    Vulnerability,
+    CaseStatus, ConsentMethod, ConsentScope, CustodialContext, FollowUpKind, FollowUpStatus,
+    Gender, Institution, Involvement, Method, PerpetratorKind, PlaceType, Role, UrgentReason,
+    ViolationType, Vulnerability,
 };
 
 #[derive(Clone, Debug, Serialize, Type)]
@@ -25,6 +25,7 @@ pub struct Vocabulary {
     pub institutions: Vec<String>,
     pub involvements: Vec<String>,
     pub urgent_reasons: Vec<String>,
+    pub custodial_contexts: Vec<String>,
 }
 
 macro_rules! codes {
@@ -52,5 +53,6 @@ pub fn vocabulary() -> Vocabulary {
         institutions: codes!(Institution),
         involvements: codes!(Involvement),
         urgent_reasons: codes!(UrgentReason),
+        custodial_contexts: codes!(CustodialContext),
     }
 }

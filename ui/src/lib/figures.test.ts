@@ -37,6 +37,7 @@ describe('the figures', () => {
       'violation',
       'vulnerability',
       'institution',
+      'custodial_context',
       'age',
     ]);
     expect(tableOrder(cells).map((c) => `${c.country} ${c.quarter} ${c.value}`)).toEqual([

@@ -7,11 +7,12 @@
 import type { StatsCell } from './types';
 
 /** The dimensions the backend counts by, and the vocabulary of each one's values. */
-export const DIMENSIONS = ['violation', 'vulnerability', 'institution'] as const;
+export const DIMENSIONS = ['violation', 'vulnerability', 'institution', 'custodial_context'] as const;
 const VALUE_LIST: Record<string, string> = {
   violation: 'violation_type',
   vulnerability: 'vulnerability',
   institution: 'institution',
+  custodial_context: 'custodial_context',
 };
 
 /** The i18n vocabulary (for `label`) that names a dimension's values. */

@@ -263,6 +263,7 @@ export const LABEL_LIST: Record<VocabList, string> = {
   involvements: 'involvement',
   perpetrator_kinds: 'perpetrator_kind',
   urgent_reasons: 'urgent_reason',
+  custodial_contexts: 'custodial_context',
 };
 
 export function fields(kind: FormKind): Field[] {
