@@ -339,20 +339,20 @@ impl Desk {
         };
         let mut out = Vec::new();
         for file in files {
-            let name = file
+            let base = file
                 .file_name()
                 .and_then(|n| n.to_str())
-                .unwrap_or("bundle")
-                .trim_end_matches(".tar.age")
-                .to_owned();
+                .unwrap_or("bundle");
+            let name = base.strip_suffix(".tar.age").unwrap_or(base).to_owned();
             if let Some(bytes) = self.get(&format!("{VERDICTS}{name}"))? {
                 // Accepted, but a crash came before the inbox's name went:
-                // the store holds the bundle, so the name goes now (an
-                // operator clearing the inbox must never reach the case).
+                // when it is still a name of the file the store keeps, it
+                // goes now (an operator clearing the inbox must never reach
+                // the case). Any other file under that name stays.
                 let accepted = serde_json::from_slice::<Verdict>(&bytes)
                     .is_ok_and(|v| v.accepted && v.case.is_some());
-                if accepted && only.is_none() {
-                    std::fs::remove_file(&file)?;
+                if accepted && only.is_none() && self.is_a_stored_file(&file) {
+                    let _ = std::fs::remove_file(&file);
                 }
                 continue;
             }
@@ -362,6 +362,24 @@ impl Desk {
             out.push(self.open_one(&file, &name, only.is_none())?);
         }
         Ok(out)
+    }
+
+    /// Whether `file` is another name of a payload file of the store.
+    fn is_a_stored_file(&self, file: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(m) = std::fs::symlink_metadata(file) else {
+            return false;
+        };
+        if !m.is_file() || m.nlink() < 2 {
+            return false;
+        }
+        let Ok(blobs) = std::fs::read_dir(self.dir().join("store").join("blobs")) else {
+            return false;
+        };
+        blobs.flatten().any(|e| {
+            e.metadata()
+                .is_ok_and(|b| b.dev() == m.dev() && b.ino() == m.ino())
+        })
     }
 
     fn open_one(&mut self, file: &Path, name: &str, from_inbox: bool) -> Result<Opened, DeskError> {

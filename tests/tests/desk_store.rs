@@ -406,6 +406,11 @@ async fn an_accepted_bundle_is_kept_byte_for_byte_as_it_arrived() {
     std::fs::hard_link(same[0], &inbox).unwrap();
     assert!(desk::open(&o.desk, None).unwrap().is_empty());
     assert!(!inbox.exists());
+    // Another file under that name is not the store's: it stays.
+    std::fs::copy(&sent, &inbox).unwrap();
+    assert!(desk::open(&o.desk, None).unwrap().is_empty());
+    assert!(inbox.exists(), "a file the store does not keep was removed");
+    std::fs::remove_file(&inbox).unwrap();
     let d = desk::unlock(&o.desk).unwrap();
     assert!(d.verify_case(row).unwrap().genuine());
     drop(d);

@@ -115,7 +115,8 @@ pub(crate) fn shred_blob(path: &Path) -> Result<(), VaultError> {
 /// Overwrites the age header of an open payload file (every recipient's
 /// wrapped copy of the file key) with random bytes, and syncs it.
 pub(crate) fn overwrite_header(mut f: File) -> Result<(), VaultError> {
-    let mut head = vec![0u8; 4096];
+    // An age header with many recipients' stanzas is still far shorter.
+    let mut head = vec![0u8; 64 * 1024];
     let n = read_up_to(&mut f, &mut head)?;
     head.truncate(n);
     let header_len = memchr::memmem::find(&head, b"\n--- ")

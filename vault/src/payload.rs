@@ -181,6 +181,14 @@ impl Vault {
         let mut staged = StagedPayload::new(self.vault_id, ItemId::random(), path);
         staged.as_arrived = true;
         let file = File::open(source)?;
+        // A device or a link to one (`/dev/zero` on a hostile stick) would
+        // be read for ever.
+        if !file.metadata()?.is_file() {
+            return Err(VaultError::Store(format!(
+                "{} is not a regular file",
+                source.display()
+            )));
+        }
         let linked = link && self.link_own_file(source, &file, staged.path());
         let copy = if linked {
             None

@@ -417,3 +417,17 @@ fn only_a_file_of_ones_own_with_one_name_is_linked() {
     let staging = v.dir().join("blobs").join("staging");
     assert_eq!(std::fs::read_dir(staging).expect("staging").count(), 0);
 }
+
+/// A device, or a link to one, is refused before anything is read: a
+/// hostile stick's link to `/dev/zero` would be read for ever.
+#[test]
+fn only_a_regular_file_is_staged() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let v = vault(root.path());
+    let link = root.path().join("zero.tar.age");
+    std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
+    for link_it in [true, false] {
+        let err = v.stage_as_arrived(&link, link_it).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+}
