@@ -343,6 +343,22 @@ impl Desk {
     /// entries. Nothing is written anywhere; the store's payload is also
     /// checked whole against the hash recorded when it was sealed.
     pub fn verify_case(&self, id: ItemId) -> Result<Report, DeskError> {
+        let (rid, _, report, intact) = self.read_again(id, None)?;
+        if !intact {
+            return Err(damaged(rid));
+        }
+        Ok(report)
+    }
+
+    /// Verifies case `id`'s latest version again from the store, with the
+    /// key of the device that sent it, unpacking it into `out` when given.
+    /// Returns the bundle's id and record in the store, the report, and whether the
+    /// stored payload was whole and matched its record.
+    fn read_again(
+        &self,
+        id: ItemId,
+        out: Option<&Path>,
+    ) -> Result<(ItemId, Received, Report, bool), DeskError> {
         let (rid, received, manifest) = self.latest(id)?;
         let key = DevicePublicKey::from_minisign(&manifest.device.public_key)
             .ok()
@@ -355,14 +371,11 @@ impl Desk {
                 &identities,
                 &ReadOptions {
                     trusted_devices: std::slice::from_ref(&key),
-                    out_dir: None,
+                    out_dir: out,
                 },
             )
         })?;
-        if !intact {
-            return Err(damaged(rid));
-        }
-        Ok(report)
+        Ok((rid, received, report, intact))
     }
 
     /// Writes a received case's latest version to the folder `out` (new or
@@ -373,11 +386,6 @@ impl Desk {
     /// leaves the store only this way, and the export is recorded in the
     /// desk's custody log.
     pub fn export_case(&mut self, id: ItemId, out: &Path) -> Result<Report, DeskError> {
-        let (rid, received, manifest) = self.latest(id)?;
-        let key = DevicePublicKey::from_minisign(&manifest.device.public_key)
-            .ok()
-            .filter(|k| k.id_hex() == received.device_key_id)
-            .ok_or_else(|| damaged(rid))?;
         let fresh = match std::fs::read_dir(out) {
             Ok(mut d) => d.next().is_none(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
@@ -390,17 +398,13 @@ impl Desk {
             )));
         }
         crate::file::private_dir(out)?;
-        let identities = self.identities()?;
-        let (report, intact) = self.archive(rid, &received, true, |archive| {
-            read_plain(
-                archive,
-                &identities,
-                &ReadOptions {
-                    trusted_devices: std::slice::from_ref(&key),
-                    out_dir: Some(out),
-                },
-            )
-        })?;
+        let (rid, received, report, intact) = match self.read_again(id, Some(out)) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(out);
+                return Err(e);
+            }
+        };
         if !intact || !report.genuine() {
             let _ = std::fs::remove_dir_all(out);
             return Err(DeskError::Local(
