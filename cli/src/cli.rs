@@ -94,6 +94,12 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// The records of a case, as JSON from a file or standard input:
+    /// people, violations, places, perpetrators, follow-up needs, and what
+    /// OMCT's programmes need (detentions, steps of proceedings, assistance
+    /// requests). docs/case-model.md gives each record's fields.
+    #[command(subcommand)]
+    Record(RecordCommand),
     /// Consents.
     #[command(subcommand)]
     Consent(ConsentCommand),
@@ -434,6 +440,69 @@ pub enum CaseCommand {
     History { id: String },
     /// Delete a case and everything that belongs to it (recorded in custody).
     Delete { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RecordCommand {
+    /// Add a record to a case from a JSON file; prints its id. The case is
+    /// set from CASE_ID. A person joins the case in --role (victim unless
+    /// told).
+    Add {
+        case_id: String,
+        /// The kind of record.
+        #[arg(long, value_enum)]
+        kind: RecordKindArg,
+        /// The record as JSON (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// For a person: their role in the case (a code such as victim,
+        /// witness, defender, relative).
+        #[arg(long, value_parser = parse_role)]
+        role: Option<temoin_vault::case::Role>,
+    },
+    /// Replace a record (a case too: its country, dates, participants)
+    /// with a new revision from a JSON file (the old one stays in its
+    /// history).
+    Replace {
+        id: String,
+        /// The record as JSON (`-`: standard input).
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Show a record as JSON.
+    Show { id: String },
+    /// List a case's records, of one kind or of every kind.
+    List {
+        case_id: String,
+        /// Only this kind (`person`: the case's participants).
+        #[arg(long, value_enum)]
+        kind: Option<RecordKindArg>,
+    },
+}
+
+/// The kinds of record `temoin record` handles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RecordKindArg {
+    Person,
+    Testimony,
+    Violation,
+    Place,
+    Perpetrator,
+    FollowUp,
+    Consent,
+    Detention,
+    Proceeding,
+    Assistance,
+}
+
+fn parse_role(s: &str) -> Result<temoin_vault::case::Role, String> {
+    temoin_vault::case::Role::from_code(s).ok_or_else(|| {
+        let codes: Vec<_> = temoin_vault::case::Role::ALL
+            .iter()
+            .map(|r| r.code())
+            .collect();
+        format!("not a role; one of: {}", codes.join(", "))
+    })
 }
 
 #[derive(Subcommand, Debug)]

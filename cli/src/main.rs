@@ -18,6 +18,7 @@ mod device;
 mod evidence;
 mod handover;
 mod passphrase;
+mod record;
 mod security;
 
 use std::io::IsTerminal;
@@ -129,6 +130,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )?;
         }
         Command::Consent(c) => consent::run(cli, c)?,
+        Command::Record(r) => record::run(cli, r)?,
         Command::Enroll {
             code,
             code_file,

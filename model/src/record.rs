@@ -97,11 +97,17 @@ pub enum Kind {
     /// At OMCT's desk: one received case (a case from one device, with every
     /// version of it that arrived) and where the desk's work on it stands.
     Triage,
+    /// A detained person's detention.
+    Detention,
+    /// A step of proceedings (domestic or international).
+    Proceeding,
+    /// A request for assistance.
+    Assistance,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Case,
         Kind::Person,
         Kind::Testimony,
@@ -113,6 +119,9 @@ impl Kind {
         Kind::FollowUp,
         Kind::Received,
         Kind::Triage,
+        Kind::Detention,
+        Kind::Proceeding,
+        Kind::Assistance,
     ];
 
     /// The on-disk code.
@@ -129,6 +138,9 @@ impl Kind {
             Kind::FollowUp => 9,
             Kind::Received => 10,
             Kind::Triage => 11,
+            Kind::Detention => 12,
+            Kind::Proceeding => 13,
+            Kind::Assistance => 14,
         }
     }
 
@@ -151,6 +163,9 @@ impl Kind {
             Kind::FollowUp => "follow-up",
             Kind::Received => "received bundle",
             Kind::Triage => "received case",
+            Kind::Detention => "detention",
+            Kind::Proceeding => "proceeding",
+            Kind::Assistance => "assistance",
         }
     }
 

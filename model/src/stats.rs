@@ -68,8 +68,9 @@ fn quarter(date: Option<&PartialDate>) -> String {
 /// The people of a case who may be counted: the case's consents must
 /// cover anonymised statistics (one granting it, no consent for the whole
 /// case withdrawing it), and a person who consented for themselves counts
-/// only if their own consent covers it — the rule a bundle follows for its
-/// purpose.
+/// only if their own consent covers it (for a child, with a guardian's
+/// consent and the child's assent recorded) — the rule a bundle follows
+/// for its purpose.
 pub fn countable(records: &CaseRecords) -> BTreeSet<ItemId> {
     let scope = ConsentScope::AnonymisedStatistics;
     let covered = records.consents.iter().any(|c| c.covers(scope));
@@ -81,15 +82,21 @@ pub fn countable(records: &CaseRecords) -> BTreeSet<ItemId> {
     if !covered || withdrawn {
         return BTreeSet::new();
     }
+    let year = records.case.as_ref().map(Case::events_year);
+    let was_a_child =
+        |p: &ItemId| year.is_some_and(|y| records.people.get(p).is_some_and(|p| p.was_a_child(y)));
     let mut own: BTreeMap<ItemId, bool> = BTreeMap::new();
     for c in &records.consents {
         if let Some(p) = c.given_by {
-            *own.entry(p).or_insert(false) |= c.covers(scope);
+            *own.entry(p).or_insert(false) |= c.covers_own(scope, was_a_child(&p));
         }
     }
+    // A victim counts only with their person record: one left out of a
+    // bundle (their consent did not reach) is not counted at the desk
+    // either, and whether they were a child cannot be told without it.
     victims(records)
         .into_iter()
-        .filter(|p| own.get(p).copied().unwrap_or(true))
+        .filter(|p| records.people.contains_key(p) && own.get(p).copied().unwrap_or(true))
         .collect()
 }
 
@@ -260,7 +267,7 @@ mod tests {
             1usize..12,
             prop::sample::select(vec!["TN", "EG", "MX"]),
             1u8..=12,
-            prop::collection::vec((0u8..4, 0u8..3, any::<bool>()), 1..12),
+            prop::collection::vec((0u8..5, 0u8..3, any::<bool>()), 1..12),
             0u8..3,
         );
         prop::collection::vec(case, 1..10).prop_map(|cases| {
@@ -276,7 +283,9 @@ mod tests {
                     for ((own, vuln, victim_role), pid) in people.iter().zip(&ids) {
                         let mut p = Person::new("p");
                         if *vuln > 0 {
-                            p.vulnerabilities = vec![Vulnerability::ALL[*vuln as usize]];
+                            // A child (whose own consent needs a guardian and
+                            // assent) or a woman.
+                            p.vulnerabilities = vec![Vulnerability::ALL[*vuln as usize - 1]];
                         }
                         r.people.insert(*pid, p);
                         match own {
@@ -290,6 +299,23 @@ mod tests {
                                 Some(*pid),
                                 vec![ConsentScope::ShareWithOmct],
                             )),
+                            // A consent with a guardian's and the child's
+                            // assent (only a child needs them).
+                            3 => {
+                                let mut c = consent(
+                                    id,
+                                    Some(*pid),
+                                    vec![ConsentScope::AnonymisedStatistics],
+                                );
+                                c.guardian = Some("her mother".into());
+                                c.child_assent = Some(true);
+                                r.consents.push(c);
+                            }
+                            // Left out of the bundle: the desk has no
+                            // record of them.
+                            4 => {
+                                r.people.remove(pid);
+                            }
                             _ => {}
                         }
                         if *victim_role {
@@ -381,12 +407,21 @@ mod tests {
                 .consents
                 .iter()
                 .any(|c| c.given_by.is_none() && c.scopes.contains(&s) && !c.covers(s));
+        let Some(person) = r.people.get(&p) else {
+            return false;
+        };
+        let child = person.vulnerabilities.contains(&Vulnerability::Child);
         let own: Vec<&Consent> = r
             .consents
             .iter()
             .filter(|c| c.given_by == Some(p))
             .collect();
-        case_ok && (own.is_empty() || own.iter().any(|c| c.covers(s)))
+        case_ok
+            && (own.is_empty()
+                || own.iter().any(|c| {
+                    c.covers(s)
+                        && (!child || (c.guardian.is_some() && c.child_assent == Some(true)))
+                }))
     }
 
     proptest! {

@@ -562,6 +562,13 @@ async fn the_desk_counts_what_it_received_as_the_device_counts_it() {
             scopes,
         );
         c.given_by = Some(*p);
+        if i < 3 {
+            // A child's own consent holds with a guardian's and the
+            // child's assent (without them the child would be neither
+            // sent nor counted, at either end).
+            c.guardian = Some("a parent".into());
+            c.child_assent = Some(true);
+        }
         v.add(&c).unwrap();
     }
     // Held at a police station: in custody.

@@ -192,6 +192,20 @@ export const events = {
 
 /* Types */
 /**
+ *  Whether a detained person can see a lawyer, their family or a
+ *  doctor (the fundamental safeguards of the first hours of custody).
+ */
+export type Access = 
+/**  Allowed, in private and without delay. */
+"granted" | 
+/**  Allowed late, rarely, or only in the presence of officers. */
+"restricted" | 
+/**  Refused. */
+"denied" | 
+/**  Not known. */
+"unknown";
+
+/**
  *  The history of detention and abuse, under the headings of the
  *  Istanbul Protocol.
  */
@@ -288,13 +302,13 @@ export type AnyRecord = AnyRecord_Serialize | AnyRecord_Deserialize;
  *  Any record of a case other than the case itself and evidence (which
  *  comes in through import).
  */
-export type AnyRecord_Deserialize = { kind: "person"; record: Person_Deserialize } | { kind: "testimony"; record: Testimony_Deserialize } | { kind: "violation"; record: Violation_Deserialize } | { kind: "place"; record: Place_Deserialize } | { kind: "perpetrator"; record: Perpetrator_Deserialize } | { kind: "follow_up"; record: FollowUp_Deserialize } | { kind: "consent"; record: Consent_Deserialize };
+export type AnyRecord_Deserialize = { kind: "person"; record: Person_Deserialize } | { kind: "testimony"; record: Testimony_Deserialize } | { kind: "violation"; record: Violation_Deserialize } | { kind: "place"; record: Place_Deserialize } | { kind: "perpetrator"; record: Perpetrator_Deserialize } | { kind: "follow_up"; record: FollowUp_Deserialize } | { kind: "consent"; record: Consent_Deserialize } | { kind: "detention"; record: Detention_Deserialize } | { kind: "proceeding"; record: Proceeding_Deserialize } | { kind: "assistance"; record: Assistance_Deserialize };
 
 /**
  *  Any record of a case other than the case itself and evidence (which
  *  comes in through import).
  */
-export type AnyRecord_Serialize = { kind: "person"; record: Person_Serialize } | { kind: "testimony"; record: Testimony_Serialize } | { kind: "violation"; record: Violation_Serialize } | { kind: "place"; record: Place_Serialize } | { kind: "perpetrator"; record: Perpetrator_Serialize } | { kind: "follow_up"; record: FollowUp_Serialize } | { kind: "consent"; record: Consent_Serialize };
+export type AnyRecord_Serialize = { kind: "person"; record: Person_Serialize } | { kind: "testimony"; record: Testimony_Serialize } | { kind: "violation"; record: Violation_Serialize } | { kind: "place"; record: Place_Serialize } | { kind: "perpetrator"; record: Perpetrator_Serialize } | { kind: "follow_up"; record: FollowUp_Serialize } | { kind: "consent"; record: Consent_Serialize } | { kind: "detention"; record: Detention_Serialize } | { kind: "proceeding"; record: Proceeding_Serialize } | { kind: "assistance"; record: Assistance_Serialize };
 
 /**  An error the interface can show and act on. */
 export type AppError = {
@@ -353,6 +367,97 @@ export type AppState_Serialize = {
 	desk_exists: boolean,
 	/**  The desk is open. */
 	desk_unlocked: boolean,
+};
+
+/**
+ *  A request for assistance: what is needed, what it costs, what backs it,
+ *  and what OMCT decided and paid.
+ */
+export type Assistance = Assistance_Serialize | Assistance_Deserialize;
+
+/**  What OMCT decided on an assistance request. */
+export type AssistanceDecision = 
+/**  Not decided yet. */
+"pending" | 
+/**  Granted in full. */
+"granted" | 
+/**  Granted in part. */
+"partly_granted" | 
+/**  Refused. */
+"refused" | 
+/**  Withdrawn by those who asked. */
+"withdrawn";
+
+/**
+ *  A request for assistance: what is needed, what it costs, what backs it,
+ *  and what OMCT decided and paid.
+ */
+export type Assistance_Deserialize = {
+	/**  The case it belongs to. */
+	case_id: string,
+	/**  Who it is for ([`Person`] record). */
+	beneficiary?: string | null,
+	/**  The needs, by category (the follow-up kinds). At least one. */
+	needs: FollowUpKind[],
+	/**  What is needed and why, in words. */
+	description?: string | null,
+	/**  When it was asked for. */
+	requested_on?: PartialDate | null,
+	/**  The amount asked for (`1250.50`). */
+	amount?: string | null,
+	/**  Its currency: ISO 4217, upper case (`EUR`, `TND`). */
+	currency?: string | null,
+	/**
+	 *  What backs it: quotes, invoices, a medical certificate (evidence
+	 *  items of the case).
+	 */
+	supporting?: string[],
+	/**  Support sought or received from others. */
+	other_support?: string | null,
+	/**  What OMCT decided. */
+	decision?: AssistanceDecision,
+	/**  When it was decided. */
+	decided_on?: PartialDate | null,
+	/**  The payments made. */
+	payments?: Payment_Deserialize[],
+	/**  What came of it: treatment received, person relocated. */
+	outcome?: string | null,
+};
+
+/**
+ *  A request for assistance: what is needed, what it costs, what backs it,
+ *  and what OMCT decided and paid.
+ */
+export type Assistance_Serialize = {
+	/**  The case it belongs to. */
+	case_id: string,
+	/**  Who it is for ([`Person`] record). */
+	beneficiary: string | null,
+	/**  The needs, by category (the follow-up kinds). At least one. */
+	needs: FollowUpKind[],
+	/**  What is needed and why, in words. */
+	description: string | null,
+	/**  When it was asked for. */
+	requested_on: PartialDate | null,
+	/**  The amount asked for (`1250.50`). */
+	amount: string | null,
+	/**  Its currency: ISO 4217, upper case (`EUR`, `TND`). */
+	currency: string | null,
+	/**
+	 *  What backs it: quotes, invoices, a medical certificate (evidence
+	 *  items of the case).
+	 */
+	supporting: string[],
+	/**  Support sought or received from others. */
+	other_support: string | null,
+	/**  What OMCT decided. */
+	decision: AssistanceDecision,
+	/**  When it was decided. */
+	decided_on: PartialDate | null,
+	/**  The payments made. */
+	payments: Payment_Serialize[],
+	/**  What came of it: treatment received, person relocated. */
+	outcome: string | null,
 };
 
 export type BackupResult = {
@@ -467,6 +572,9 @@ export type CaseDetail_Deserialize = {
 	places: Entry<Place_Deserialize>[],
 	perpetrators: Entry<Perpetrator_Deserialize>[],
 	follow_ups: Entry<FollowUp_Deserialize>[],
+	detentions: Entry<Detention_Deserialize>[],
+	proceedings: Entry<Proceeding_Deserialize>[],
+	assistance: Entry<Assistance_Deserialize>[],
 	consents: Entry<Consent_Deserialize>[],
 	evidence: EvidenceSummary_Deserialize[],
 };
@@ -481,6 +589,9 @@ export type CaseDetail_Serialize = {
 	places: Entry<Place_Serialize>[],
 	perpetrators: Entry<Perpetrator_Serialize>[],
 	follow_ups: Entry<FollowUp_Serialize>[],
+	detentions: Entry<Detention_Serialize>[],
+	proceedings: Entry<Proceeding_Serialize>[],
+	assistance: Entry<Assistance_Serialize>[],
 	consents: Entry<Consent_Serialize>[],
 	evidence: EvidenceSummary_Serialize[],
 };
@@ -681,6 +792,16 @@ export type Consent_Deserialize = {
 	recorded_by?: string | null,
 	/**  The uses consented to. At least one; no repeats. */
 	scopes?: ConsentScope[],
+	/**
+	 *  For a child's consent: the parent or guardian who consented on the
+	 *  child's behalf (a name, or how they are related).
+	 */
+	guardian?: string | null,
+	/**
+	 *  For a child's consent: whether the child, told in words they
+	 *  understand, agreed themselves.
+	 */
+	child_assent?: boolean | null,
 	/**  Conditions and limits in words (e.g. "not before my release"). */
 	note?: string | null,
 	/**  Its withdrawal, if it was withdrawn. */
@@ -708,6 +829,16 @@ export type Consent_Serialize = {
 	recorded_by: string | null,
 	/**  The uses consented to. At least one; no repeats. */
 	scopes: ConsentScope[],
+	/**
+	 *  For a child's consent: the parent or guardian who consented on the
+	 *  child's behalf (a name, or how they are related).
+	 */
+	guardian: string | null,
+	/**
+	 *  For a child's consent: whether the child, told in words they
+	 *  understand, agreed themselves.
+	 */
+	child_assent: boolean | null,
 	/**  Conditions and limits in words (e.g. "not before my release"). */
 	note: string | null,
 	/**  Its withdrawal, if it was withdrawn. */
@@ -860,6 +991,9 @@ export type DeskCaseView_Deserialize = {
 	places: DeskEntry<Place_Deserialize>[],
 	perpetrators: DeskEntry<Perpetrator_Deserialize>[],
 	follow_ups: DeskEntry<FollowUp_Deserialize>[],
+	detentions: DeskEntry<Detention_Deserialize>[],
+	proceedings: DeskEntry<Proceeding_Deserialize>[],
+	assistance: DeskEntry<Assistance_Deserialize>[],
 	consents: DeskEntry<Consent_Deserialize>[],
 	evidence: DeskEvidence_Deserialize[],
 	/**  Records that do not read as the model's (kind and id only). */
@@ -884,6 +1018,9 @@ export type DeskCaseView_Serialize = {
 	places: DeskEntry<Place_Serialize>[],
 	perpetrators: DeskEntry<Perpetrator_Serialize>[],
 	follow_ups: DeskEntry<FollowUp_Serialize>[],
+	detentions: DeskEntry<Detention_Serialize>[],
+	proceedings: DeskEntry<Proceeding_Serialize>[],
+	assistance: DeskEntry<Assistance_Serialize>[],
 	consents: DeskEntry<Consent_Serialize>[],
 	evidence: DeskEvidence_Serialize[],
 	/**  Records that do not read as the model's (kind and id only). */
@@ -1198,6 +1335,111 @@ export type DeskWithheld = {
 	reason: string,
 };
 
+/**
+ *  A detained person's detention: where, by whom, on what charges, and
+ *  what safeguards they have. Hearings and communications to UN mechanisms
+ *  are [`Proceeding`] records that name it.
+ */
+export type Detention = Detention_Serialize | Detention_Deserialize;
+
+/**  Where a detained person stands. */
+export type DetentionStatus = 
+/**  Held, and where is known. */
+"detained" | 
+/**  Held with no contact with family, lawyer or doctor. */
+"incommunicado" | 
+/**
+ *  Held where the authorities will not say, or deny holding them
+ *  (enforced disappearance).
+ */
+"disappeared" | 
+/**  Released, with or without conditions. */
+"released" | 
+/**  Died in custody. */
+"died_in_custody" | 
+/**  Not known. */
+"unknown";
+
+/**
+ *  A detained person's detention: where, by whom, on what charges, and
+ *  what safeguards they have. Hearings and communications to UN mechanisms
+ *  are [`Proceeding`] records that name it.
+ */
+export type Detention_Deserialize = {
+	/**  The case it belongs to. */
+	case_id: string,
+	/**  The detained person, a defender or a victim ([`Person`] record). */
+	person: string,
+	/**  Where they are held (a [`Place`] record of the case). */
+	place?: string | null,
+	/**  Where they stand. */
+	status: DetentionStatus,
+	/**  When they were arrested or taken. */
+	arrested_on?: PartialDate | null,
+	/**  When they were released (or died). */
+	released_on?: PartialDate | null,
+	/**  The institution that holds them. */
+	institution?: Institution | null,
+	/**  The detaining authority by name: the service, ministry or command. */
+	authority?: string | null,
+	/**  The charges, one each, as worded by the authorities. */
+	charges?: string[],
+	/**  The legal provisions cited (code, article), one each. */
+	provisions?: string[],
+	/**  Access to a lawyer of their choice. */
+	lawyer?: Access,
+	/**  Contact with their family. */
+	family?: Access,
+	/**  Access to an independent doctor. */
+	doctor?: Access,
+	/**  Their health: injuries, illness, treatment needed or refused. */
+	health?: string | null,
+	/**  The conditions of detention: cell, food, light, isolation. */
+	conditions?: string | null,
+	/**  Anything else. */
+	note?: string | null,
+};
+
+/**
+ *  A detained person's detention: where, by whom, on what charges, and
+ *  what safeguards they have. Hearings and communications to UN mechanisms
+ *  are [`Proceeding`] records that name it.
+ */
+export type Detention_Serialize = {
+	/**  The case it belongs to. */
+	case_id: string,
+	/**  The detained person, a defender or a victim ([`Person`] record). */
+	person: string,
+	/**  Where they are held (a [`Place`] record of the case). */
+	place: string | null,
+	/**  Where they stand. */
+	status: DetentionStatus,
+	/**  When they were arrested or taken. */
+	arrested_on: PartialDate | null,
+	/**  When they were released (or died). */
+	released_on: PartialDate | null,
+	/**  The institution that holds them. */
+	institution: Institution | null,
+	/**  The detaining authority by name: the service, ministry or command. */
+	authority: string | null,
+	/**  The charges, one each, as worded by the authorities. */
+	charges: string[],
+	/**  The legal provisions cited (code, article), one each. */
+	provisions: string[],
+	/**  Access to a lawyer of their choice. */
+	lawyer: Access,
+	/**  Contact with their family. */
+	family: Access,
+	/**  Access to an independent doctor. */
+	doctor: Access,
+	/**  Their health: injuries, illness, treatment needed or refused. */
+	health: string | null,
+	/**  The conditions of detention: cell, food, light, isolation. */
+	conditions: string | null,
+	/**  Anything else. */
+	note: string | null,
+};
+
 export type DeviceInfo = DeviceInfo_Serialize | DeviceInfo_Deserialize;
 
 export type DeviceInfo_Deserialize = {
@@ -1420,6 +1662,16 @@ export type FollowUpKind =
 "urgent_appeal" | 
 /**  Moving the person to safety. */
 "relocation" | 
+/**
+ *  Support to the family: a detained person's children, prison
+ *  visits, a family left without income.
+ */
+"family_support" | 
+/**
+ *  Security: protective measures, secure communication, a safe
+ *  place for a night.
+ */
+"security" | 
 /**  Any other need; describe it. */
 "other";
 
@@ -1566,6 +1818,8 @@ export type Institution =
 "non_state_armed_group" | 
 /**  A private security company. */
 "private_security" | 
+/**  Border guards, coast guards or immigration services. */
+"border_immigration" | 
 /**  Any other institution; describe it. */
 "other" | 
 /**  Not known. */
@@ -1741,6 +1995,27 @@ export type Method =
 "deprivation_of_food_or_water" | 
 /**  Forced nudity. */
 "forced_nudity" | 
+/**
+ *  Chemical irritants: tear gas, pepper spray, used on a person
+ *  held or at close range (less-lethal weapons, as the Torture
+ *  Index counts them).
+ */
+"chemical_irritants" | 
+/**
+ *  Projectiles meant not to kill: rubber or plastic bullets,
+ *  bean bags, pellets.
+ */
+"impact_projectiles" | 
+/**
+ *  Electric-shock weapons: tasers, stun guns, shock batons, shock
+ *  belts.
+ */
+"electric_shock_weapons" | 
+/**
+ *  Restraints used to hurt: shackles, spit hoods, restraint chairs,
+ *  cuffs held too tight or too long.
+ */
+"restraints" | 
 /**  Any other method; describe it. */
 "other";
 
@@ -1817,6 +2092,35 @@ export type Participant_Serialize = {
 	/**  The role they hold. A person with two roles appears twice. */
 	role: Role,
 	/**  A note on the role, e.g. "cellmate of the victim". */
+	note: string | null,
+};
+
+/**  A payment made on an assistance request. */
+export type Payment = Payment_Serialize | Payment_Deserialize;
+
+/**  A payment made on an assistance request. */
+export type Payment_Deserialize = {
+	/**  When. */
+	on: PartialDate,
+	/**
+	 *  How much, in the request's currency (digits, a point and at most two
+	 *  decimals: `1250.50`).
+	 */
+	amount: string,
+	/**  To whom, for what. */
+	note?: string | null,
+};
+
+/**  A payment made on an assistance request. */
+export type Payment_Serialize = {
+	/**  When. */
+	on: PartialDate,
+	/**
+	 *  How much, in the request's currency (digits, a point and at most two
+	 *  decimals: `1250.50`).
+	 */
+	amount: string,
+	/**  To whom, for what. */
 	note: string | null,
 };
 
@@ -1903,6 +2207,11 @@ export type Person_Deserialize = {
 	gender?: Gender | null,
 	/**  Year of birth (1900 to 2100). */
 	birth_year?: number | null,
+	/**
+	 *  Age at the time of the events (0 to 130), when the year of birth is
+	 *  not known. With a year of birth, that decides.
+	 */
+	age_at_events?: number | null,
 	/**  Nationality: ISO 3166-1 alpha-2, upper case. */
 	nationality?: string | null,
 	/**  Occupation. */
@@ -1931,6 +2240,11 @@ export type Person_Serialize = {
 	gender: Gender | null,
 	/**  Year of birth (1900 to 2100). */
 	birth_year: number | null,
+	/**
+	 *  Age at the time of the events (0 to 130), when the year of birth is
+	 *  not known. With a year of birth, that decides.
+	 */
+	age_at_events: number | null,
 	/**  Nationality: ISO 3166-1 alpha-2, upper case. */
 	nationality: string | null,
 	/**  Occupation. */
@@ -2017,6 +2331,122 @@ export type Place_Serialize = {
 	/**  Coordinates, as given (e.g. `36.8065, 10.1815`). */
 	coordinates: string | null,
 	/**  Anything else: how to recognise it, what is known of it. */
+	note: string | null,
+};
+
+/**
+ *  One step of proceedings: a complaint, an investigation, a hearing, a
+ *  judgment, reparation, or a communication to an international body.
+ */
+export type Proceeding = Proceeding_Serialize | Proceeding_Deserialize;
+
+/**  How a step of proceedings came out. */
+export type ProceedingOutcome = 
+/**  Not decided yet. */
+"pending" | 
+/**  No answer, or no action, after a reasonable time. */
+"no_response" | 
+/**  Rejected, dismissed or closed without result. */
+"rejected" | 
+/**  Decided in the person's favour, in whole or in part. */
+"upheld" | 
+/**  Stopped: withdrawn, suspended, time-barred. */
+"discontinued";
+
+/**
+ *  A step of proceedings: the domestic remedies tried (what a UN
+ *  committee asks about for admissibility) and the international
+ *  procedures seized.
+ */
+export type ProceedingStage = 
+/**  A complaint to the police, a prosecutor or an oversight body. */
+"complaint" | 
+/**  An investigation opened (or refused). */
+"investigation" | 
+/**  A prosecution of the alleged perpetrators. */
+"prosecution" | 
+/**  A hearing: on the detention, the charges or the complaint. */
+"hearing" | 
+/**  A judgment or decision. */
+"judgment" | 
+/**  An appeal against a decision. */
+"appeal" | 
+/**  Reparation: compensation, rehabilitation, restitution, apology. */
+"reparation" | 
+/**
+ *  A communication to a UN special procedure (Special Rapporteur
+ *  on torture or on defenders, Working Group on Arbitrary
+ *  Detention or on Enforced Disappearances).
+ */
+"un_communication" | 
+/**
+ *  An individual complaint to a UN treaty body (CAT, Human Rights
+ *  Committee, CED, ...).
+ */
+"treaty_body_complaint" | 
+/**
+ *  A complaint to a regional body (African Commission, European
+ *  Court, Inter-American Commission, ...).
+ */
+"regional_complaint";
+
+/**
+ *  One step of proceedings: a complaint, an investigation, a hearing, a
+ *  judgment, reparation, or a communication to an international body.
+ */
+export type Proceeding_Deserialize = {
+	/**  The case it belongs to. */
+	case_id: string,
+	/**  The step. */
+	stage: ProceedingStage,
+	/**  When it was taken or happened. */
+	date?: PartialDate | null,
+	/**  The body: the court, prosecutor, oversight body, UN mechanism. */
+	body?: string | null,
+	/**  Its reference: file number, communication number. */
+	reference?: string | null,
+	/**  How it came out. */
+	outcome?: ProceedingOutcome,
+	/**  The outcome in words: what was decided, and why. */
+	outcome_note?: string | null,
+	/**  The people it concerns ([`Person`] records). */
+	people?: string[],
+	/**
+	 *  The detention it concerns, for a hearing on it or a communication
+	 *  about it (a [`Detention`] record of the case).
+	 */
+	detention?: string | null,
+	/**  Anything else. */
+	note?: string | null,
+};
+
+/**
+ *  One step of proceedings: a complaint, an investigation, a hearing, a
+ *  judgment, reparation, or a communication to an international body.
+ */
+export type Proceeding_Serialize = {
+	/**  The case it belongs to. */
+	case_id: string,
+	/**  The step. */
+	stage: ProceedingStage,
+	/**  When it was taken or happened. */
+	date: PartialDate | null,
+	/**  The body: the court, prosecutor, oversight body, UN mechanism. */
+	body: string | null,
+	/**  Its reference: file number, communication number. */
+	reference: string | null,
+	/**  How it came out. */
+	outcome: ProceedingOutcome,
+	/**  The outcome in words: what was decided, and why. */
+	outcome_note: string | null,
+	/**  The people it concerns ([`Person`] records). */
+	people: string[],
+	/**
+	 *  The detention it concerns, for a hearing on it or a communication
+	 *  about it (a [`Detention`] record of the case).
+	 */
+	detention: string | null,
+	/**  Anything else. */
 	note: string | null,
 };
 
@@ -2298,6 +2728,11 @@ export type Vocabulary = {
 	involvements: string[],
 	urgent_reasons: string[],
 	custodial_contexts: string[],
+	detention_statuses: string[],
+	accesses: string[],
+	proceeding_stages: string[],
+	proceeding_outcomes: string[],
+	assistance_decisions: string[],
 };
 
 /**

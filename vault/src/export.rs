@@ -14,8 +14,8 @@ use temoin_bundle::{
 };
 use temoin_crypto::payload::{self, PayloadRecipient};
 use temoin_model::case::{
-    Case, Consent, Evidence, FollowUp, Perpetrator, Person, Place, Testimony, Violation,
-    Vulnerability,
+    Assistance, Case, Consent, Detention, Evidence, FollowUp, Perpetrator, Person, Place,
+    Proceeding, Testimony, Violation,
 };
 use temoin_model::custody::{Action, BundleNote, CustodyEntry, Event};
 use temoin_model::record::{ItemId, Kind, Record};
@@ -103,12 +103,26 @@ impl Vault {
                 scope: scope.code(),
             });
         }
-        // People who consented for themselves, and whether it covers this.
+        // The year of the events, for whether a person was a child then
+        // (this year when the case gives none).
+        let events_year = case.record.events_year();
+        let was_a_child = |id: ItemId| -> Result<bool, VaultError> {
+            Ok(self
+                .get::<Person>(id)?
+                .is_some_and(|p| p.record.was_a_child(events_year)))
+        };
+        // People who consented for themselves, and whether it covers this
+        // (a child's, only with a guardian's consent and their assent).
         let mut own_consent: BTreeMap<ItemId, bool> = BTreeMap::new();
+        let mut children: BTreeSet<ItemId> = BTreeSet::new();
         for c in &consents {
             if let Some(p) = c.record.given_by {
+                let child = was_a_child(p)?;
+                if child {
+                    children.insert(p);
+                }
                 let e = own_consent.entry(p).or_insert(false);
-                *e |= c.record.covers(scope);
+                *e |= c.record.covers_own(scope, child);
             }
         }
         let person_ok = |p: &ItemId| own_consent.get(p).copied().unwrap_or(true);
@@ -117,6 +131,17 @@ impl Vault {
                 "{what} gave consent that does not cover {} (not granted, or withdrawn)",
                 scope.code()
             )
+        };
+        let person_not_covered = |id: &ItemId| {
+            if children.contains(id) {
+                format!(
+                    "the person was a child, and no consent of theirs covers {} with both a \
+                     guardian's consent and the child's own assent recorded",
+                    scope.code()
+                )
+            } else {
+                not_covered("the person")
+            }
         };
 
         let mut items = vec![ItemRecord {
@@ -175,20 +200,43 @@ impl Vault {
         for id in sorted(self.list_in_case(case_id, Kind::FollowUp)) {
             push(&mut items, &self.require::<FollowUp>(id)?)?;
         }
+        // The programmes' records: a detention and an assistance request
+        // are about one person and go only with that person (below); a
+        // step of proceedings goes as a violation does, its people each on
+        // their own consent.
+        let detentions: Vec<_> = sorted(self.list_in_case(case_id, Kind::Detention))
+            .into_iter()
+            .map(|id| self.require::<Detention>(id))
+            .collect::<Result<_, _>>()?;
+        for d in &detentions {
+            people.insert(d.record.person);
+            places.extend(d.record.place);
+        }
+        for id in sorted(self.list_in_case(case_id, Kind::Proceeding)) {
+            let p = self.require::<Proceeding>(id)?;
+            people.extend(p.record.people.iter().copied());
+            push(&mut items, &p)?;
+        }
+        let assistance: Vec<_> = sorted(self.list_in_case(case_id, Kind::Assistance))
+            .into_iter()
+            .map(|id| self.require::<Assistance>(id))
+            .collect::<Result<_, _>>()?;
+        if purpose == Purpose::Publication {
+            // What a person needs and what OMCT paid is never published.
+            withheld.extend(assistance.iter().map(|a| Withheld {
+                id: a.id,
+                kind: Kind::Assistance.name().to_owned(),
+                reason: "an assistance request is never published".to_owned(),
+            }));
+        } else {
+            people.extend(assistance.iter().filter_map(|a| a.record.beneficiary));
+        }
         places.extend(self.list_in_case(case_id, Kind::Place));
         for id in places {
             if let Some(p) = self.get::<Place>(id)? {
                 push(&mut items, &p)?;
             }
         }
-        // The year of the events, for whether a person was a child then
-        // (this year when the case gives none).
-        let events_year = case
-            .record
-            .incident_start
-            .as_ref()
-            .and_then(|d| d.0.get(..4)?.parse::<u16>().ok())
-            .unwrap_or_else(|| time::OffsetDateTime::now_utc().year().clamp(0, 9999) as u16);
         for id in people {
             let Some(p) = self.get::<Person>(id)? else {
                 continue;
@@ -197,9 +245,9 @@ impl Vault {
                 withheld.push(Withheld {
                     id,
                     kind: Kind::Person.name().to_owned(),
-                    reason: not_covered("the person"),
+                    reason: person_not_covered(&id),
                 });
-            } else if purpose == Purpose::Publication && was_a_child(&p.record, events_year) {
+            } else if purpose == Purpose::Publication && p.record.was_a_child(events_year) {
                 // Whatever the consent says: a guardian's consent to publish
                 // covers the account, never the child's identity.
                 withheld.push(Withheld {
@@ -211,6 +259,39 @@ impl Vault {
                 });
             } else {
                 push(&mut items, &p)?;
+            }
+        }
+        // A detention or an assistance request goes only with its person.
+        let person_withheld = |p: &ItemId, withheld: &[Withheld]| {
+            withheld
+                .iter()
+                .any(|w| w.id == *p && w.kind == Kind::Person.name())
+        };
+        for d in &detentions {
+            if person_withheld(&d.record.person, &withheld) {
+                withheld.push(Withheld {
+                    id: d.id,
+                    kind: Kind::Detention.name().to_owned(),
+                    reason: "it is about a person left out of this bundle".to_owned(),
+                });
+            } else {
+                push(&mut items, d)?;
+            }
+        }
+        if purpose != Purpose::Publication {
+            for a in &assistance {
+                if a.record
+                    .beneficiary
+                    .is_some_and(|b| person_withheld(&b, &withheld))
+                {
+                    withheld.push(Withheld {
+                        id: a.id,
+                        kind: Kind::Assistance.name().to_owned(),
+                        reason: "it is about a person left out of this bundle".to_owned(),
+                    });
+                } else {
+                    push(&mut items, a)?;
+                }
             }
         }
         for id in sorted(self.list_in_case(case_id, Kind::Evidence)) {
@@ -410,15 +491,6 @@ impl Vault {
 fn sorted(mut ids: Vec<ItemId>) -> Vec<ItemId> {
     ids.sort();
     ids
-}
-
-/// Whether `p` was, or may have been, under 18 at the time of the events:
-/// marked a child, or born fewer than 19 years before the events' year
-/// (with only years known, 18 years apart may still be 17).
-fn was_a_child(p: &Person, events_year: u16) -> bool {
-    p.vulnerabilities.contains(&Vulnerability::Child)
-        || p.birth_year
-            .is_some_and(|born| events_year.saturating_sub(born) <= 18)
 }
 
 fn now_rfc3339() -> String {

@@ -31,6 +31,8 @@ fn consent(case: ItemId, by: Option<ItemId>, scopes: &[ConsentScope]) -> Consent
         interpreter: None,
         recorded_by: None,
         scopes: scopes.to_vec(),
+        guardian: None,
+        child_assent: None,
         note: None,
         withdrawal: None,
     }

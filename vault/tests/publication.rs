@@ -77,6 +77,8 @@ fn consent(case: ItemId, by: ItemId, name: &str, scopes: &[ConsentScope]) -> Con
         interpreter: None,
         recorded_by: None,
         scopes: scopes.to_vec(),
+        guardian: None,
+        child_assent: None,
         note: Some(format!("{name} said yes")),
         withdrawal: None,
     }
@@ -439,9 +441,147 @@ fn a_childs_identity_never_goes_into_a_publication() {
         "the adult who consented goes"
     );
 
-    // To OMCT, the children go with their consent.
+    // To OMCT, a child's own word is not enough: without a guardian's
+    // consent and the child's own assent, the children stay out.
+    let bytes = export(&mut w, Purpose::ShareWithOmct, &omct);
+    let (report, _) = open(&w, &bytes, &omct, "omct-children-unguarded");
+    let m = report.manifest.unwrap();
+    for child in [marked, born] {
+        assert!(
+            m.withheld
+                .iter()
+                .any(|x| x.id == child && x.reason.contains("guardian")),
+            "{:?}",
+            m.withheld
+        );
+    }
+    let plain = plaintext(&bytes, &omct);
+    assert!(!contains(&plain, b"Child Dalia"));
+    assert!(contains(&plain, b"Grown Hedi"));
+
+    // With both recorded, the children go to OMCT (and still never into a
+    // publication).
+    for id in w.vault.list_in_case(w.case, temoin_vault::Kind::Consent) {
+        let mut c = w.vault.require::<Consent>(id).unwrap().record;
+        if c.given_by == Some(marked) || c.given_by == Some(born) {
+            c.guardian = Some("their mother".into());
+            c.child_assent = Some(true);
+            w.vault.update(id, &c).unwrap();
+        }
+    }
     let bytes = export(&mut w, Purpose::ShareWithOmct, &omct);
     let plain = plaintext(&bytes, &omct);
     assert!(contains(&plain, b"Child Dalia"));
     assert!(contains(&plain, b"Young Sami"));
+    let bytes = export(&mut w, Purpose::Publication, &omct);
+    let plain = plaintext(&bytes, &omct);
+    assert!(!contains(&plain, b"Child Dalia"));
+    assert!(!contains(&plain, b"Young Sami"));
+}
+
+/// The programmes' records in bundles: a detention goes only with the
+/// person held; an assistance request goes to OMCT and to litigation but
+/// never into a publication; a step of proceedings goes as a violation
+/// does.
+#[test]
+fn programme_records_follow_their_persons_consent() {
+    use temoin_vault::case::{
+        Access, Assistance, AssistanceDecision, Detention, DetentionStatus, FollowUpKind,
+        Proceeding, ProceedingOutcome, ProceedingStage,
+    };
+    let mut w = world();
+    let detention = |person: ItemId, health: &str| Detention {
+        case_id: w.case,
+        person,
+        place: None,
+        status: DetentionStatus::Incommunicado,
+        arrested_on: Some(PartialDate("2024-03-04".into())),
+        released_on: None,
+        institution: None,
+        authority: Some("State Security".into()),
+        charges: vec![],
+        provisions: vec![],
+        lawyer: Access::Denied,
+        family: Access::Denied,
+        doctor: Access::Unknown,
+        health: Some(health.into()),
+        conditions: None,
+        note: None,
+    };
+    let amal_held = detention(w.publishing, "Amal-health-marker");
+    let basma_held = detention(w.omct_only, "Basma-health-marker");
+    let amal_held = w.vault.add(&amal_held).unwrap();
+    let basma_held = w.vault.add(&basma_held).unwrap();
+    let hearing = w
+        .vault
+        .add(&Proceeding {
+            case_id: w.case,
+            stage: ProceedingStage::Hearing,
+            date: Some(PartialDate("2024-03-10".into())),
+            body: Some("Investigating judge".into()),
+            reference: None,
+            outcome: ProceedingOutcome::Rejected,
+            outcome_note: Some("Hearing-marker".into()),
+            people: vec![w.publishing, w.omct_only],
+            detention: Some(amal_held),
+            note: None,
+        })
+        .unwrap();
+    let request = w
+        .vault
+        .add(&Assistance {
+            case_id: w.case,
+            beneficiary: Some(w.publishing),
+            needs: vec![FollowUpKind::Medical],
+            description: Some("Assistance-marker".into()),
+            requested_on: None,
+            amount: Some("900".into()),
+            currency: Some("EUR".into()),
+            supporting: vec![w.report],
+            other_support: None,
+            decision: AssistanceDecision::Pending,
+            decided_on: None,
+            payments: vec![],
+            outcome: None,
+        })
+        .unwrap();
+    let omct = PayloadIdentity::generate();
+
+    let bytes = export(&mut w, Purpose::Publication, &omct);
+    let (report, _) = open(&w, &bytes, &omct, "publication-programmes");
+    assert!(report.genuine(), "{:?}", report.problems);
+    let m = report.manifest.unwrap();
+    let sent = |id: ItemId| m.items.iter().any(|i| i.id == id);
+    let why = |id: ItemId| {
+        m.withheld
+            .iter()
+            .find(|x| x.id == id)
+            .map(|x| x.reason.clone())
+            .unwrap_or_default()
+    };
+    assert!(sent(amal_held) && sent(hearing));
+    assert!(!sent(basma_held) && why(basma_held).contains("person left out"));
+    assert!(!sent(request) && why(request).contains("never published"));
+    let plain = plaintext(&bytes, &omct);
+    assert!(contains(&plain, b"Amal-health-marker"));
+    assert!(contains(&plain, b"Hearing-marker"));
+    assert!(!contains(&plain, b"Basma-health-marker"));
+    assert!(!contains(&plain, b"Assistance-marker"));
+
+    // To OMCT everything goes: both consents cover sharing with OMCT.
+    let bytes = export(&mut w, Purpose::ShareWithOmct, &omct);
+    let plain = plaintext(&bytes, &omct);
+    for marker in [
+        &b"Amal-health-marker"[..],
+        b"Basma-health-marker",
+        b"Hearing-marker",
+        b"Assistance-marker",
+    ] {
+        assert!(contains(&plain, marker));
+    }
+    // For litigation, Basma's consent does not reach: her detention stays.
+    let bytes = export(&mut w, Purpose::Litigation, &omct);
+    let plain = plaintext(&bytes, &omct);
+    assert!(contains(&plain, b"Assistance-marker"));
+    assert!(!contains(&plain, b"Basma-health-marker"));
 }

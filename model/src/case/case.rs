@@ -84,6 +84,18 @@ impl Case {
     }
 }
 
+impl Case {
+    /// The year the events began, for whether a person was a child then:
+    /// the year of `incident_start`, or this year when the case gives none
+    /// (the safe side for a child's protection).
+    pub fn events_year(&self) -> u16 {
+        self.incident_start
+            .as_ref()
+            .and_then(|d| d.0.get(..4)?.parse::<u16>().ok())
+            .unwrap_or_else(|| time::OffsetDateTime::now_utc().year().clamp(0, 9999) as u16)
+    }
+}
+
 impl Record for Case {
     const KIND: Kind = Kind::Case;
     const SCHEMA: u16 = 1;

@@ -52,6 +52,14 @@ pub struct Consent {
     /// The uses consented to. At least one; no repeats.
     #[serde(default)]
     pub scopes: Vec<ConsentScope>,
+    /// For a child's consent: the parent or guardian who consented on the
+    /// child's behalf (a name, or how they are related).
+    #[serde(default)]
+    pub guardian: Option<String>,
+    /// For a child's consent: whether the child, told in words they
+    /// understand, agreed themselves.
+    #[serde(default)]
+    pub child_assent: Option<bool>,
     /// Conditions and limits in words (e.g. "not before my release").
     #[serde(default)]
     pub note: Option<String>,
@@ -78,6 +86,8 @@ impl Consent {
             interpreter: None,
             recorded_by: None,
             scopes,
+            guardian: None,
+            child_assent: None,
             note: None,
             withdrawal: None,
         }
@@ -88,6 +98,22 @@ impl Consent {
     pub fn covers(&self, scope: ConsentScope) -> bool {
         self.scopes.contains(&scope)
             && !self.withdrawal.as_ref().is_some_and(|w| w.withdraws(scope))
+    }
+
+    /// Whether this consent, given by a person for themselves, allows
+    /// `scope` for them now. A child's own word is not enough: a child's
+    /// consent holds only with a guardian's consent and the child's own
+    /// assent both recorded.
+    pub fn covers_own(&self, scope: ConsentScope, by_a_child: bool) -> bool {
+        self.covers(scope) && (!by_a_child || self.holds_for_a_child())
+    }
+
+    /// Whether a guardian consented and the child assented.
+    pub fn holds_for_a_child(&self) -> bool {
+        self.guardian
+            .as_deref()
+            .is_some_and(|g| !g.trim().is_empty())
+            && self.child_assent == Some(true)
     }
 }
 
@@ -110,6 +136,7 @@ impl Record for Consent {
         self.given_on.check("given_on")?;
         check_short_opt("interpreter", self.interpreter.as_deref())?;
         check_short_opt("recorded_by", self.recorded_by.as_deref())?;
+        check_short_opt("guardian", self.guardian.as_deref())?;
         check_list("scopes", &self.scopes)?;
         if self.scopes.is_empty() {
             return Err(FieldError::new(

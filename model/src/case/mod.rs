@@ -31,6 +31,7 @@ pub(crate) mod check;
 mod consent;
 mod evidence;
 mod person;
+mod programme;
 mod testimony;
 #[cfg(test)]
 mod tests;
@@ -41,5 +42,6 @@ use check::*;
 pub use consent::*;
 pub use evidence::*;
 pub use person::*;
+pub use programme::*;
 pub use testimony::*;
 pub use vocabulary::*;

@@ -25,6 +25,10 @@ pub struct Person {
     /// Year of birth (1900 to 2100).
     #[serde(default)]
     pub birth_year: Option<u16>,
+    /// Age at the time of the events (0 to 130), when the year of birth is
+    /// not known. With a year of birth, that decides.
+    #[serde(default)]
+    pub age_at_events: Option<u8>,
     /// Nationality: ISO 3166-1 alpha-2, upper case.
     #[serde(default)]
     pub nationality: Option<String>,
@@ -48,6 +52,7 @@ impl Person {
             pseudonym: None,
             gender: None,
             birth_year: None,
+            age_at_events: None,
             nationality: None,
             occupation: None,
             vulnerabilities: Vec::new(),
@@ -62,6 +67,18 @@ impl Person {
             Some(p) if !p.trim().is_empty() => p,
             _ => self.name.as_str(),
         }
+    }
+
+    /// Whether the person was a child (under 18) when the events of a case
+    /// that began in `events_year` took place: marked a child, under 18 by
+    /// the age given, or born 18 years or fewer before (the birthday is not
+    /// known, so an 18-year difference counts as a child: the safe side).
+    pub fn was_a_child(&self, events_year: u16) -> bool {
+        self.vulnerabilities.contains(&Vulnerability::Child)
+            || self.age_at_events.is_some_and(|age| age < 18)
+            || self
+                .birth_year
+                .is_some_and(|born| events_year.saturating_sub(born) <= 18)
     }
 }
 
@@ -80,6 +97,12 @@ impl Record for Person {
             return Err(FieldError::new(
                 "birth_year",
                 "must be a year between 1900 and 2100",
+            ));
+        }
+        if self.age_at_events.is_some_and(|age| age > 130) {
+            return Err(FieldError::new(
+                "age_at_events",
+                "must be an age between 0 and 130",
             ));
         }
         check_country("nationality", &self.nationality)?;

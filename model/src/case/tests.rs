@@ -91,8 +91,29 @@ fn vocabulary_codes_match_serde() {
     );
     check_vocabulary(&CaseStatus::ALL, CaseStatus::code, CaseStatus::from_code);
     check_vocabulary(&Gender::ALL, Gender::code, Gender::from_code);
+    check_vocabulary(
+        &DetentionStatus::ALL,
+        DetentionStatus::code,
+        DetentionStatus::from_code,
+    );
+    check_vocabulary(&Access::ALL, Access::code, Access::from_code);
+    check_vocabulary(
+        &ProceedingStage::ALL,
+        ProceedingStage::code,
+        ProceedingStage::from_code,
+    );
+    check_vocabulary(
+        &ProceedingOutcome::ALL,
+        ProceedingOutcome::code,
+        ProceedingOutcome::from_code,
+    );
+    check_vocabulary(
+        &AssistanceDecision::ALL,
+        AssistanceDecision::code,
+        AssistanceDecision::from_code,
+    );
     assert_eq!(Role::ALL.len(), 9);
-    assert_eq!(Method::ALL.len(), 16);
+    assert_eq!(Method::ALL.len(), 20);
     assert_eq!(Role::AllegedPerpetrator.code(), "alleged_perpetrator");
     assert_eq!(ConsentScope::ShareWithOmct.code(), "share_with_omct");
 }
@@ -194,6 +215,8 @@ fn sample_consent() -> Consent {
         interpreter: Some("interpreter S.".into()),
         recorded_by: Some("defender K.".into()),
         scopes: vec![ConsentScope::ShareWithOmct, ConsentScope::Litigation],
+        guardian: None,
+        child_assent: None,
         note: Some("No publication while her brother is detained.".into()),
         withdrawal: None,
     }
@@ -248,6 +271,138 @@ fn sample_follow_up() -> FollowUp {
         due: Some(date("2023-07")),
         note: Some("Orthopaedic examination.".into()),
     }
+}
+
+fn sample_detention() -> Detention {
+    Detention {
+        case_id: ItemId::random(),
+        person: ItemId::random(),
+        place: Some(ItemId::random()),
+        status: DetentionStatus::Incommunicado,
+        arrested_on: Some(date("2026-11-23")),
+        released_on: None,
+        institution: Some(Institution::Intelligence),
+        authority: Some("State Security, Ministry of the Interior".into()),
+        charges: vec!["spreading false news".into()],
+        provisions: vec!["Penal Code, art. 128".into()],
+        lawyer: Access::Denied,
+        family: Access::Denied,
+        doctor: Access::Unknown,
+        health: Some("Diabetic; no insulin since arrest.".into()),
+        conditions: None,
+        note: None,
+    }
+}
+
+fn sample_proceeding() -> Proceeding {
+    Proceeding {
+        case_id: ItemId::random(),
+        stage: ProceedingStage::Complaint,
+        date: Some(date("2026-11-25")),
+        body: Some("Public prosecutor, Tunis".into()),
+        reference: Some("2026/1187".into()),
+        outcome: ProceedingOutcome::NoResponse,
+        outcome_note: None,
+        people: vec![ItemId::random()],
+        detention: None,
+        note: None,
+    }
+}
+
+fn sample_assistance() -> Assistance {
+    Assistance {
+        case_id: ItemId::random(),
+        beneficiary: Some(ItemId::random()),
+        needs: vec![FollowUpKind::Medical, FollowUpKind::Psychological],
+        description: Some("Surgery on the left wrist.".into()),
+        requested_on: Some(date("2026-11-30")),
+        amount: Some("1250.50".into()),
+        currency: Some("EUR".into()),
+        supporting: vec![ItemId::random()],
+        other_support: None,
+        decision: AssistanceDecision::PartlyGranted,
+        decided_on: Some(date("2026-12-02")),
+        payments: vec![Payment {
+            on: date("2026-12-03"),
+            amount: "800".into(),
+            note: None,
+        }],
+        outcome: None,
+    }
+}
+
+#[test]
+fn programme_records_round_trip_and_check_their_fields() {
+    round_trip(&sample_detention());
+    round_trip(&sample_proceeding());
+    round_trip(&sample_assistance());
+    assert_eq!(Detention::KIND.code(), 12);
+    assert_eq!(Proceeding::KIND.code(), 13);
+    assert_eq!(Assistance::KIND.code(), 14);
+
+    let mut d = sample_detention();
+    d.released_on = Some(date("2026-10"));
+    assert_eq!(field_of(&d), "released_on");
+    let mut d = sample_detention();
+    d.charges.push("  ".into());
+    assert_eq!(field_of(&d), "charges");
+
+    let mut a = sample_assistance();
+    a.needs.clear();
+    assert_eq!(field_of(&a), "needs");
+    let mut a = sample_assistance();
+    a.needs.push(FollowUpKind::UrgentAppeal);
+    assert_eq!(field_of(&a), "needs");
+    for bad in ["12,50", "-5", "1.234", "", ".5", "1e3"] {
+        let mut a = sample_assistance();
+        a.amount = Some(bad.into());
+        assert_eq!(field_of(&a), "amount", "{bad}");
+    }
+    let mut a = sample_assistance();
+    a.currency = Some("eur".into());
+    assert_eq!(field_of(&a), "currency");
+    let mut a = sample_assistance();
+    a.currency = None;
+    assert_eq!(field_of(&a), "currency");
+    let mut a = sample_assistance();
+    a.payments[0].amount = "eight hundred".into();
+    assert_eq!(field_of(&a), "payments.amount");
+    let mut a = sample_assistance();
+    a.decided_on = Some(date("2026-11-01"));
+    assert_eq!(field_of(&a), "decided_on");
+
+    let mut p = sample_proceeding();
+    p.people.push(p.people[0]);
+    assert_eq!(field_of(&p), "people");
+    assert!(ProceedingStage::TreatyBodyComplaint.is_international());
+    assert!(!ProceedingStage::Judgment.is_international());
+}
+
+#[test]
+fn a_childs_own_consent_needs_a_guardian_and_assent() {
+    let mut c = sample_consent();
+    assert!(c.covers_own(ConsentScope::Litigation, false));
+    assert!(!c.covers_own(ConsentScope::Litigation, true));
+    c.guardian = Some("her father".into());
+    assert!(!c.covers_own(ConsentScope::Litigation, true));
+    c.child_assent = Some(false);
+    assert!(!c.covers_own(ConsentScope::Litigation, true));
+    c.child_assent = Some(true);
+    assert!(c.covers_own(ConsentScope::Litigation, true));
+    assert!(!c.covers_own(ConsentScope::Publication, true));
+    c.guardian = Some("  ".into());
+    assert!(!c.covers_own(ConsentScope::Litigation, true));
+
+    let mut p = Person::new("S.");
+    assert!(!p.was_a_child(2026));
+    p.age_at_events = Some(15);
+    assert!(p.was_a_child(2026));
+    p.age_at_events = Some(18);
+    assert!(!p.was_a_child(2026));
+    p.birth_year = Some(2010);
+    assert!(p.was_a_child(2026));
+    p.age_at_events = Some(131);
+    assert_eq!(field_of(&p), "age_at_events");
 }
 
 #[test]

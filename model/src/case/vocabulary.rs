@@ -147,6 +147,19 @@ vocabulary! {
         DeprivationOfFoodOrWater = "deprivation_of_food_or_water",
         /// Forced nudity.
         ForcedNudity = "forced_nudity",
+        /// Chemical irritants: tear gas, pepper spray, used on a person
+        /// held or at close range (less-lethal weapons, as the Torture
+        /// Index counts them).
+        ChemicalIrritants = "chemical_irritants",
+        /// Projectiles meant not to kill: rubber or plastic bullets,
+        /// bean bags, pellets.
+        ImpactProjectiles = "impact_projectiles",
+        /// Electric-shock weapons: tasers, stun guns, shock batons, shock
+        /// belts.
+        ElectricShockWeapons = "electric_shock_weapons",
+        /// Restraints used to hurt: shackles, spit hoods, restraint chairs,
+        /// cuffs held too tight or too long.
+        Restraints = "restraints",
         /// Any other method; describe it.
         Other = "other",
     }
@@ -255,6 +268,8 @@ vocabulary! {
         NonStateArmedGroup = "non_state_armed_group",
         /// A private security company.
         PrivateSecurity = "private_security",
+        /// Border guards, coast guards or immigration services.
+        BorderImmigration = "border_immigration",
         /// Any other institution; describe it.
         Other = "other",
         /// Not known.
@@ -336,6 +351,12 @@ vocabulary! {
         UrgentAppeal = "urgent_appeal",
         /// Moving the person to safety.
         Relocation = "relocation",
+        /// Support to the family: a detained person's children, prison
+        /// visits, a family left without income.
+        FamilySupport = "family_support",
+        /// Security: protective measures, secure communication, a safe
+        /// place for a night.
+        Security = "security",
         /// Any other need; describe it.
         Other = "other",
     }
@@ -385,6 +406,117 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Where a detained person stands.
+    DetentionStatus {
+        /// Held, and where is known.
+        Detained = "detained",
+        /// Held with no contact with family, lawyer or doctor.
+        Incommunicado = "incommunicado",
+        /// Held where the authorities will not say, or deny holding them
+        /// (enforced disappearance).
+        Disappeared = "disappeared",
+        /// Released, with or without conditions.
+        Released = "released",
+        /// Died in custody.
+        DiedInCustody = "died_in_custody",
+        /// Not known.
+        Unknown = "unknown",
+    }
+}
+
+vocabulary! {
+    /// Whether a detained person can see a lawyer, their family or a
+    /// doctor (the fundamental safeguards of the first hours of custody).
+    Access {
+        /// Allowed, in private and without delay.
+        Granted = "granted",
+        /// Allowed late, rarely, or only in the presence of officers.
+        Restricted = "restricted",
+        /// Refused.
+        Denied = "denied",
+        /// Not known.
+        Unknown = "unknown",
+    }
+}
+
+vocabulary! {
+    /// A step of proceedings: the domestic remedies tried (what a UN
+    /// committee asks about for admissibility) and the international
+    /// procedures seized.
+    ProceedingStage {
+        /// A complaint to the police, a prosecutor or an oversight body.
+        Complaint = "complaint",
+        /// An investigation opened (or refused).
+        Investigation = "investigation",
+        /// A prosecution of the alleged perpetrators.
+        Prosecution = "prosecution",
+        /// A hearing: on the detention, the charges or the complaint.
+        Hearing = "hearing",
+        /// A judgment or decision.
+        Judgment = "judgment",
+        /// An appeal against a decision.
+        Appeal = "appeal",
+        /// Reparation: compensation, rehabilitation, restitution, apology.
+        Reparation = "reparation",
+        /// A communication to a UN special procedure (Special Rapporteur
+        /// on torture or on defenders, Working Group on Arbitrary
+        /// Detention or on Enforced Disappearances).
+        UnCommunication = "un_communication",
+        /// An individual complaint to a UN treaty body (CAT, Human Rights
+        /// Committee, CED, ...).
+        TreatyBodyComplaint = "treaty_body_complaint",
+        /// A complaint to a regional body (African Commission, European
+        /// Court, Inter-American Commission, ...).
+        RegionalComplaint = "regional_complaint",
+    }
+}
+
+impl ProceedingStage {
+    /// Whether the step is before an international body rather than a
+    /// domestic one ("other international procedures" in a complaint).
+    pub fn is_international(self) -> bool {
+        matches!(
+            self,
+            ProceedingStage::UnCommunication
+                | ProceedingStage::TreatyBodyComplaint
+                | ProceedingStage::RegionalComplaint
+        )
+    }
+}
+
+vocabulary! {
+    /// How a step of proceedings came out.
+    ProceedingOutcome {
+        /// Not decided yet.
+        Pending = "pending",
+        /// No answer, or no action, after a reasonable time.
+        NoResponse = "no_response",
+        /// Rejected, dismissed or closed without result.
+        Rejected = "rejected",
+        /// Decided in the person's favour, in whole or in part.
+        Upheld = "upheld",
+        /// Stopped: withdrawn, suspended, time-barred.
+        Discontinued = "discontinued",
+    }
+}
+
+vocabulary! {
+    /// What OMCT decided on an assistance request.
+    AssistanceDecision {
+        /// Not decided yet.
+        Pending = "pending",
+        /// Granted in full.
+        Granted = "granted",
+        /// Granted in part.
+        PartlyGranted = "partly_granted",
+        /// Refused.
+        Refused = "refused",
+        /// Withdrawn by those who asked.
+        Withdrawn = "withdrawn",
+    }
+}
+
 /// New cases start open.
 impl Default for CaseStatus {
     fn default() -> Self {
@@ -396,5 +528,26 @@ impl Default for CaseStatus {
 impl Default for FollowUpStatus {
     fn default() -> Self {
         FollowUpStatus::Open
+    }
+}
+
+/// A step of proceedings starts pending.
+impl Default for ProceedingOutcome {
+    fn default() -> Self {
+        ProceedingOutcome::Pending
+    }
+}
+
+/// An assistance request starts undecided.
+impl Default for AssistanceDecision {
+    fn default() -> Self {
+        AssistanceDecision::Pending
+    }
+}
+
+/// What is not known is not known.
+impl Default for Access {
+    fn default() -> Self {
+        Access::Unknown
     }
 }

@@ -7,8 +7,8 @@ use specta::Type;
 use tauri::State;
 use temoin_sync::outbox::{self, Status, Submission};
 use temoin_vault::case::{
-    CaseStatus, Consent, Evidence, FollowUp, Perpetrator, Person, Place, Testimony, Violation,
-    ViolationType, Vulnerability, Withdrawal,
+    Assistance, CaseStatus, Consent, Detention, Evidence, FollowUp, Perpetrator, Person, Place,
+    Proceeding, Testimony, Violation, ViolationType, Vulnerability, Withdrawal,
 };
 use temoin_vault::{ItemId, Kind, Record, Stored, Vault};
 
@@ -197,6 +197,9 @@ pub struct CaseDetail {
     pub places: Vec<Entry<Place>>,
     pub perpetrators: Vec<Entry<Perpetrator>>,
     pub follow_ups: Vec<Entry<FollowUp>>,
+    pub detentions: Vec<Entry<Detention>>,
+    pub proceedings: Vec<Entry<Proceeding>>,
+    pub assistance: Vec<Entry<Assistance>>,
     pub consents: Vec<Entry<Consent>>,
     pub evidence: Vec<EvidenceSummary>,
 }
@@ -218,8 +221,12 @@ pub async fn case_get(session: State<'_, Shared>, id: String) -> Result<CaseDeta
             let testimonies: Vec<Entry<Testimony>> = entries(v, id, Kind::Testimony)?;
             let violations: Vec<Entry<Violation>> = entries(v, id, Kind::Violation)?;
             let consents: Vec<Entry<Consent>> = entries(v, id, Kind::Consent)?;
+            let detentions: Vec<Entry<Detention>> = entries(v, id, Kind::Detention)?;
+            let proceedings: Vec<Entry<Proceeding>> = entries(v, id, Kind::Proceeding)?;
+            let assistance: Vec<Entry<Assistance>> = entries(v, id, Kind::Assistance)?;
             // Everyone the case's records name: participants, witnesses,
-            // victims, people who gave consent.
+            // victims, people who gave consent, the detained, those
+            // proceedings and assistance are for.
             let named = case
                 .record
                 .participants
@@ -231,7 +238,14 @@ pub async fn case_get(session: State<'_, Shared>, id: String) -> Result<CaseDeta
                         .iter()
                         .flat_map(|x| x.record.victims.iter().copied()),
                 )
-                .chain(consents.iter().filter_map(|c| c.record.given_by));
+                .chain(consents.iter().filter_map(|c| c.record.given_by))
+                .chain(detentions.iter().map(|d| d.record.person))
+                .chain(
+                    proceedings
+                        .iter()
+                        .flat_map(|p| p.record.people.iter().copied()),
+                )
+                .chain(assistance.iter().filter_map(|a| a.record.beneficiary));
             let mut people = Vec::new();
             let mut seen = BTreeSet::new();
             for person in named {
@@ -263,6 +277,9 @@ pub async fn case_get(session: State<'_, Shared>, id: String) -> Result<CaseDeta
                 places: entries(v, id, Kind::Place)?,
                 perpetrators: entries(v, id, Kind::Perpetrator)?,
                 follow_ups: entries(v, id, Kind::FollowUp)?,
+                detentions,
+                proceedings,
+                assistance,
                 consents,
                 evidence,
             })
@@ -298,6 +315,9 @@ pub enum AnyRecord {
     Perpetrator(Perpetrator),
     FollowUp(FollowUp),
     Consent(Consent),
+    Detention(Detention),
+    Proceeding(Proceeding),
+    Assistance(Assistance),
 }
 
 fn save<R: Record>(v: &mut Vault, id: Option<ItemId>, r: &R) -> Result<ItemId, AppError> {
@@ -328,6 +348,9 @@ pub async fn record_save(
             AnyRecord::Perpetrator(r) => save(v, id, r),
             AnyRecord::FollowUp(r) => save(v, id, r),
             AnyRecord::Consent(r) => save(v, id, r),
+            AnyRecord::Detention(r) => save(v, id, r),
+            AnyRecord::Proceeding(r) => save(v, id, r),
+            AnyRecord::Assistance(r) => save(v, id, r),
         })
     })
     .await

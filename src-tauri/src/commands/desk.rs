@@ -24,7 +24,8 @@ use temoin_desk::{Desk, DeskError, KdfChoice, MessageKind, TriageState};
 use temoin_proto::code::{fingerprint_words, root_fingerprint};
 use temoin_sync::client::Endpoint;
 use temoin_vault::case::{
-    Case, Consent, Evidence, FollowUp, Perpetrator, Person, Place, Testimony, Violation,
+    Assistance, Case, Consent, Detention, Evidence, FollowUp, Perpetrator, Person, Place,
+    Proceeding, Testimony, Violation,
 };
 use temoin_vault::{ItemId, Record};
 
@@ -447,6 +448,9 @@ pub struct DeskCaseView {
     pub places: Vec<DeskEntry<Place>>,
     pub perpetrators: Vec<DeskEntry<Perpetrator>>,
     pub follow_ups: Vec<DeskEntry<FollowUp>>,
+    pub detentions: Vec<DeskEntry<Detention>>,
+    pub proceedings: Vec<DeskEntry<Proceeding>>,
+    pub assistance: Vec<DeskEntry<Assistance>>,
     pub consents: Vec<DeskEntry<Consent>>,
     pub evidence: Vec<DeskEvidence>,
     /// Records that do not read as the model's (kind and id only).
@@ -537,6 +541,9 @@ fn case_view(d: &Desk, id: ItemId) -> Result<DeskCaseView, AppError> {
         places: Vec::new(),
         perpetrators: Vec::new(),
         follow_ups: Vec::new(),
+        detentions: Vec::new(),
+        proceedings: Vec::new(),
+        assistance: Vec::new(),
         consents: Vec::new(),
         evidence: Vec::new(),
         unreadable: Vec::new(),
@@ -588,7 +595,11 @@ fn case_view(d: &Desk, id: ItemId) -> Result<DeskCaseView, AppError> {
             "violation" => entry(i).map(|e| out.violations.push(e)).is_some(),
             "place" => entry(i).map(|e| out.places.push(e)).is_some(),
             "perpetrator" => entry(i).map(|e| out.perpetrators.push(e)).is_some(),
-            "follow_up" => entry(i).map(|e| out.follow_ups.push(e)).is_some(),
+            // The kind names a bundle writes (`Kind::name`).
+            "follow-up" => entry(i).map(|e| out.follow_ups.push(e)).is_some(),
+            "detention" => entry(i).map(|e| out.detentions.push(e)).is_some(),
+            "proceeding" => entry(i).map(|e| out.proceedings.push(e)).is_some(),
+            "assistance" => entry(i).map(|e| out.assistance.push(e)).is_some(),
             "consent" => entry(i).map(|e| out.consents.push(e)).is_some(),
             "evidence" => match serde_json::from_value::<Evidence>(i.record.clone()) {
                 Ok(record) => {

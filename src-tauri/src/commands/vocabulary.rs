@@ -3,8 +3,9 @@
 use serde::Serialize;
 use specta::Type;
 use temoin_vault::case::{
-    CaseStatus, ConsentMethod, ConsentScope, CustodialContext, FollowUpKind, FollowUpStatus,
-    Gender, Institution, Involvement, Method, PerpetratorKind, PlaceType, Role, UrgentReason,
+    Access, AssistanceDecision, CaseStatus, ConsentMethod, ConsentScope, CustodialContext,
+    DetentionStatus, FollowUpKind, FollowUpStatus, Gender, Institution, Involvement, Method,
+    PerpetratorKind, PlaceType, ProceedingOutcome, ProceedingStage, Role, UrgentReason,
     ViolationType, Vulnerability,
 };
 
@@ -26,6 +27,11 @@ pub struct Vocabulary {
     pub involvements: Vec<String>,
     pub urgent_reasons: Vec<String>,
     pub custodial_contexts: Vec<String>,
+    pub detention_statuses: Vec<String>,
+    pub accesses: Vec<String>,
+    pub proceeding_stages: Vec<String>,
+    pub proceeding_outcomes: Vec<String>,
+    pub assistance_decisions: Vec<String>,
 }
 
 macro_rules! codes {
@@ -54,5 +60,10 @@ pub fn vocabulary() -> Vocabulary {
         involvements: codes!(Involvement),
         urgent_reasons: codes!(UrgentReason),
         custodial_contexts: codes!(CustodialContext),
+        detention_statuses: codes!(DetentionStatus),
+        accesses: codes!(Access),
+        proceeding_stages: codes!(ProceedingStage),
+        proceeding_outcomes: codes!(ProceedingOutcome),
+        assistance_decisions: codes!(AssistanceDecision),
     }
 }

@@ -78,6 +78,33 @@ export function describe(rec: AnyRecord, detail: People): Line {
           .filter(Boolean)
           .join(' · '),
       };
+    case 'detention': {
+      const r = rec.record;
+      return {
+        title: nameOf(detail, r.person),
+        detail: [label('detention_status', r.status), range(r.arrested_on, r.released_on), r.authority].filter(Boolean).join(' · '),
+      };
+    }
+    case 'proceeding': {
+      const r = rec.record;
+      return {
+        title: label('proceeding_stage', r.stage),
+        detail: [formatPartialDate(r.date, language()), r.body, label('proceeding_outcome', r.outcome)].filter(Boolean).join(' · '),
+      };
+    }
+    case 'assistance': {
+      const r = rec.record;
+      return {
+        title: r.needs.map((n) => label('follow_up_kind', n)).join(', '),
+        detail: [
+          r.beneficiary ? nameOf(detail, r.beneficiary) : '',
+          r.amount && r.currency ? `${r.amount} ${r.currency}` : '',
+          label('assistance_decision', r.decision),
+        ]
+          .filter(Boolean)
+          .join(' · '),
+      };
+    }
     case 'consent': {
       const r = rec.record;
       return {

@@ -5,14 +5,17 @@
 
 import { countryName, formatPartialDate } from './format';
 import { label, language, t } from './i18n.svelte';
-import { LABEL_LIST, perpetratorName, personName, SCHEMAS, type Field, type FormKind } from './records';
-import type { Entry, Perpetrator, Person, Place } from './types';
+import { detentionName, LABEL_LIST, paymentLines, perpetratorName, personName, SCHEMAS, type Field, type FormKind } from './records';
+import type { Detention, Entry, Perpetrator, Person, Place } from './types';
 
 /** The records other records point at, by id. */
 export interface Linked {
   people: Entry<Person>[];
   perpetrators: Entry<Perpetrator>[];
   places: Entry<Place>[];
+  /** Evidence items, by id, with how to name them. */
+  evidence?: { id: string; name: string }[];
+  detentions?: Entry<Detention>[];
 }
 
 export interface FieldText {
@@ -67,6 +70,14 @@ export function fieldText(field: Field, value: unknown, linked: Linked): string 
         .join(', ');
     case 'place':
       return value ? named(linked.places, value, (p) => p.name, t('desk.record.unknown_place')) : '';
+    case 'evidence':
+      return list(value)
+        .map((id) => linked.evidence?.find((e) => e.id === id)?.name ?? String(id).slice(0, 8))
+        .join(', ');
+    case 'detention':
+      return value ? named(linked.detentions ?? [], value, (d) => detentionName(d, linked.people), '?') : '';
+    case 'payments':
+      return paymentLines(value).split('\n').join('; ');
     default:
       return value === null || value === undefined ? '' : String(value);
   }

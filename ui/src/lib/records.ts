@@ -5,15 +5,19 @@
 import { isPartialDate } from './format';
 import type {
   AnyRecord,
+  Assistance,
   Case,
   CaseDetail,
   Consent,
+  Detention,
   Entry,
+  EvidenceSummary,
   FollowUp,
   ItemId,
   Perpetrator,
   Person,
   Place,
+  Proceeding,
   RecordKind,
   Testimony,
   Violation,
@@ -33,7 +37,13 @@ export type FieldKind =
   | 'person'
   | 'people'
   | 'perpetrators'
-  | 'place';
+  | 'place'
+  | 'age'
+  | 'amount'
+  | 'currency'
+  | 'evidence'
+  | 'detention'
+  | 'payments';
 
 export type VocabList = Exclude<keyof Vocabulary, never>;
 
@@ -50,6 +60,8 @@ export interface Field {
   testid?: string;
   /** For checkbox groups: each box gets `${testidPrefix}${code}`. */
   testidPrefix?: string;
+  /** Codes of the list this field does not offer. */
+  exclude?: string[];
 }
 
 export interface Section {
@@ -68,6 +80,8 @@ export interface FormContext {
   people: Entry<Person>[];
   perpetrators: Entry<Perpetrator>[];
   places: Entry<Place>[];
+  evidence: EvidenceSummary[];
+  detentions: Entry<Detention>[];
 }
 
 export function formContext(vocabulary: Vocabulary | null, detail: CaseDetail | null): FormContext {
@@ -76,6 +90,8 @@ export function formContext(vocabulary: Vocabulary | null, detail: CaseDetail | 
     people: detail?.people ?? [],
     perpetrators: detail?.perpetrators ?? [],
     places: detail?.places ?? [],
+    evidence: detail?.evidence ?? [],
+    detentions: detail?.detentions ?? [],
   };
 }
 export type DraftValue = string | boolean | string[];
@@ -109,6 +125,7 @@ export const SCHEMAS: Record<FormKind, Section[]> = {
         { key: 'other_names', kind: 'lines' },
         { key: 'gender', kind: 'select', list: 'genders' },
         { key: 'birth_year', kind: 'year' },
+        { key: 'age_at_events', kind: 'age' },
         { key: 'nationality', kind: 'country' },
         { key: 'occupation', kind: 'short' },
         { key: 'vulnerabilities', kind: 'multi', list: 'vulnerabilities' },
@@ -230,12 +247,95 @@ export const SCHEMAS: Record<FormKind, Section[]> = {
         { key: 'note', kind: 'long' },
       ],
     },
+    {
+      title: 'section.child_consent',
+      hint: 'section.child_consent_hint',
+      fields: [
+        { key: 'guardian', kind: 'short' },
+        { key: 'child_assent', kind: 'bool' },
+      ],
+    },
+  ],
+  detention: [
+    {
+      title: null,
+      fields: [
+        { key: 'person', kind: 'person', required: true, testid: 'detention-person' },
+        { key: 'status', kind: 'select', list: 'detention_statuses', required: true, testid: 'detention-status' },
+        { key: 'place', kind: 'place' },
+        { key: 'arrested_on', kind: 'date', testid: 'detention-arrested' },
+        { key: 'released_on', kind: 'date' },
+        { key: 'institution', kind: 'select', list: 'institutions' },
+        { key: 'authority', kind: 'short', testid: 'detention-authority' },
+      ],
+    },
+    {
+      title: 'section.charges',
+      hint: 'section.charges_hint',
+      fields: [
+        { key: 'charges', kind: 'lines', testid: 'detention-charges' },
+        { key: 'provisions', kind: 'lines' },
+      ],
+    },
+    {
+      title: 'section.safeguards',
+      hint: 'section.safeguards_hint',
+      fields: [
+        { key: 'lawyer', kind: 'select', list: 'accesses', required: true, testid: 'detention-lawyer' },
+        { key: 'family', kind: 'select', list: 'accesses', required: true },
+        { key: 'doctor', kind: 'select', list: 'accesses', required: true },
+        { key: 'health', kind: 'long', testid: 'detention-health' },
+        { key: 'conditions', kind: 'long' },
+        { key: 'note', kind: 'long' },
+      ],
+    },
+  ],
+  proceeding: [
+    {
+      title: null,
+      hint: 'section.proceeding_hint',
+      fields: [
+        { key: 'stage', kind: 'select', list: 'proceeding_stages', required: true },
+        { key: 'date', kind: 'date' },
+        { key: 'body', kind: 'short' },
+        { key: 'reference', kind: 'short' },
+        { key: 'outcome', kind: 'select', list: 'proceeding_outcomes', required: true },
+        { key: 'outcome_note', kind: 'long' },
+        { key: 'people', kind: 'people' },
+        { key: 'detention', kind: 'detention' },
+        { key: 'note', kind: 'long' },
+      ],
+    },
+  ],
+  assistance: [
+    {
+      title: null,
+      fields: [
+        { key: 'beneficiary', kind: 'person', testid: 'assistance-beneficiary' },
+        { key: 'needs', kind: 'multi', list: 'follow_up_kinds', required: true, exclude: ['urgent_appeal'], testidPrefix: 'assistance-need-' },
+        { key: 'description', kind: 'long', testid: 'assistance-description' },
+        { key: 'requested_on', kind: 'date' },
+        { key: 'amount', kind: 'amount', testid: 'assistance-amount' },
+        { key: 'currency', kind: 'currency', testid: 'assistance-currency' },
+        { key: 'supporting', kind: 'evidence' },
+        { key: 'other_support', kind: 'long' },
+      ],
+    },
+    {
+      title: 'section.decision',
+      fields: [
+        { key: 'decision', kind: 'select', list: 'assistance_decisions', required: true },
+        { key: 'decided_on', kind: 'date' },
+        { key: 'payments', kind: 'payments' },
+        { key: 'outcome', kind: 'long' },
+      ],
+    },
   ],
 };
 
 /** Codes for these lists until the vocabulary has arrived (docs/case-model.md, 6). */
 const FALLBACK_LISTS: Partial<Record<VocabList, string[]>> = {
-  follow_up_kinds: ['medical', 'psychological', 'legal', 'social_assistance', 'urgent_appeal', 'relocation', 'other'],
+  follow_up_kinds: ['medical', 'psychological', 'legal', 'social_assistance', 'urgent_appeal', 'relocation', 'family_support', 'security', 'other'],
   institutions: ['police', 'military', 'intelligence', 'prison_staff', 'gendarmerie', 'paramilitary', 'judiciary', 'non_state_armed_group', 'private_security', 'other', 'unknown'],
   involvements: ['direct', 'ordered', 'complicit', 'acquiesced', 'unknown'],
   perpetrator_kinds: ['individual', 'unit'],
@@ -264,6 +364,11 @@ export const LABEL_LIST: Record<VocabList, string> = {
   perpetrator_kinds: 'perpetrator_kind',
   urgent_reasons: 'urgent_reason',
   custodial_contexts: 'custodial_context',
+  detention_statuses: 'detention_status',
+  accesses: 'access',
+  proceeding_stages: 'proceeding_stage',
+  proceeding_outcomes: 'proceeding_outcome',
+  assistance_decisions: 'assistance_decision',
 };
 
 export function fields(kind: FormKind): Field[] {
@@ -299,6 +404,7 @@ export function blankPerson(): Person {
     pseudonym: null,
     gender: null,
     birth_year: null,
+    age_at_events: null,
     nationality: null,
     occupation: null,
     vulnerabilities: [],
@@ -360,8 +466,34 @@ export function blankRecord(kind: RecordKind, caseId: ItemId, vocabulary: Vocabu
         kind,
         record: {
           case_id: caseId, given_by: null, given_by_name: null, given_on: today, method: first(vocabulary, 'consent_methods', 'oral'),
-          interpreter: null, recorded_by: null, scopes: [], note: null, withdrawal: null,
+          interpreter: null, recorded_by: null, scopes: [], guardian: null, child_assent: null, note: null, withdrawal: null,
         } satisfies Consent,
+      };
+    case 'detention':
+      return {
+        kind,
+        record: {
+          case_id: caseId, person: '', place: null, status: first(vocabulary, 'detention_statuses', 'detained'), arrested_on: null,
+          released_on: null, institution: null, authority: null, charges: [], provisions: [], lawyer: 'unknown', family: 'unknown',
+          doctor: 'unknown', health: null, conditions: null, note: null,
+        } satisfies Detention,
+      };
+    case 'proceeding':
+      return {
+        kind,
+        record: {
+          case_id: caseId, stage: first(vocabulary, 'proceeding_stages', 'complaint'), date: null, body: null, reference: null,
+          outcome: first(vocabulary, 'proceeding_outcomes', 'pending'), outcome_note: null, people: [], detention: null, note: null,
+        } satisfies Proceeding,
+      };
+    case 'assistance':
+      return {
+        kind,
+        record: {
+          case_id: caseId, beneficiary: null, needs: [], description: null, requested_on: today, amount: null, currency: null,
+          supporting: [], other_support: null, decision: first(vocabulary, 'assistance_decisions', 'pending'), decided_on: null,
+          payments: [], outcome: null,
+        } satisfies Assistance,
       };
   }
 }
@@ -382,7 +514,35 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown): vo
   o[keys[keys.length - 1]] = value;
 }
 
-const LIST_KINDS: FieldKind[] = ['multi', 'people', 'perpetrators'];
+const LIST_KINDS: FieldKind[] = ['multi', 'people', 'perpetrators', 'evidence'];
+
+interface PaymentLine {
+  on: string;
+  amount: string;
+  note: string | null;
+}
+
+/** Payments as lines of text: date, amount, then what for. */
+export function paymentLines(payments: unknown): string {
+  return (Array.isArray(payments) ? (payments as PaymentLine[]) : [])
+    .map((p) => [p.on, p.amount, p.note ?? ''].join(' ').trim())
+    .join('\n');
+}
+
+/** The lines of a payments field, read back; null for a line that does not read as date, amount, note. */
+export function parsePayments(text: string): (PaymentLine | null)[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const [on, amount, ...rest] = l.split(/\s+/);
+      if (!on || !isPartialDate(on) || !amount || !AMOUNT.test(amount)) return null;
+      return { on, amount, note: rest.length ? rest.join(' ') : null };
+    });
+}
+
+const AMOUNT = /^\d{1,12}(\.\d{1,2})?$/;
 
 /** The record as form strings: null becomes "", lists of text become lines. */
 export function toDraft(kind: FormKind, record: unknown): Draft {
@@ -392,6 +552,7 @@ export function toDraft(kind: FormKind, record: unknown): Draft {
     if (f.kind === 'bool') draft[f.key] = v === true;
     else if (LIST_KINDS.includes(f.kind)) draft[f.key] = Array.isArray(v) ? v.map(String) : [];
     else if (f.kind === 'lines') draft[f.key] = Array.isArray(v) ? v.join('\n') : '';
+    else if (f.kind === 'payments') draft[f.key] = paymentLines(v);
     else draft[f.key] = v === null || v === undefined ? '' : String(v);
   }
   return draft;
@@ -407,17 +568,21 @@ export function fromDraft<T>(kind: FormKind, draft: Draft, base: T): T {
     else if (LIST_KINDS.includes(f.kind)) value = Array.isArray(v) ? [...new Set(v)] : [];
     else if (f.kind === 'lines') {
       value = typeof v === 'string' ? v.split('\n').map((s) => s.trim()).filter((s) => s.length > 0) : [];
+    } else if (f.kind === 'payments') {
+      value = typeof v === 'string' ? parsePayments(v).filter((p) => p !== null) : [];
     } else {
       const text = typeof v === 'string' ? v : '';
       // Long text keeps its spacing; a one-line field does not need it.
       const s = f.kind === 'long' ? text : text.trim();
-      if (f.kind === 'year') value = s === '' ? null : Number(s);
-      else if (f.kind === 'country') value = s === '' ? null : s.toUpperCase();
+      if (f.kind === 'year' || f.kind === 'age') value = s === '' ? null : Number(s);
+      else if (f.kind === 'country' || f.kind === 'currency') value = s === '' ? null : s.toUpperCase();
       else if (s.trim() === '') value = f.keepEmpty || (f.required && f.kind === 'short') ? '' : null;
       else value = s;
     }
     setPath(out, f.key, value);
   }
+  // A consent's child assent is recorded only when given.
+  if (kind === 'consent' && out.child_assent !== true) out.child_assent = null;
   // A case no longer urgent has no reason for urgency.
   if (kind === 'case' && out.urgent !== true) {
     out.urgent_reason = null;
@@ -426,7 +591,7 @@ export function fromDraft<T>(kind: FormKind, draft: Draft, base: T): T {
   return out as T;
 }
 
-export type Problem = 'required' | 'date' | 'year' | 'country' | 'order';
+export type Problem = 'required' | 'date' | 'year' | 'country' | 'order' | 'age' | 'amount' | 'currency' | 'payments';
 
 /** What the form can tell before asking the backend. Keys are field keys. */
 export function checkDraft(kind: FormKind, draft: Draft): Record<string, Problem> {
@@ -439,8 +604,17 @@ export function checkDraft(kind: FormKind, draft: Draft): Record<string, Problem
     else if (f.kind === 'date' && text && !isPartialDate(text)) problems[f.key] = 'date';
     else if (f.kind === 'year' && text && !(/^\d{4}$/.test(text) && +text >= 1900 && +text <= 2100)) problems[f.key] = 'year';
     else if (f.kind === 'country' && text && !/^[A-Za-z]{2}$/.test(text)) problems[f.key] = 'country';
+    else if (f.kind === 'age' && text && !(/^\d{1,3}$/.test(text) && +text <= 130)) problems[f.key] = 'age';
+    else if (f.kind === 'amount' && text && !AMOUNT.test(text)) problems[f.key] = 'amount';
+    else if (f.kind === 'currency' && text && !/^[A-Za-z]{3}$/.test(text)) problems[f.key] = 'currency';
+    else if (f.kind === 'payments' && parsePayments(typeof v === 'string' ? v : '').includes(null)) problems[f.key] = 'payments';
   }
-  const pairs: [string, string][] = [['incident_start', 'incident_end'], ['start', 'end']];
+  const pairs: [string, string][] = [
+    ['incident_start', 'incident_end'],
+    ['start', 'end'],
+    ['arrested_on', 'released_on'],
+    ['requested_on', 'decided_on'],
+  ];
   for (const [a, b] of pairs) {
     const start = draft[a];
     const end = draft[b];
@@ -451,6 +625,10 @@ export function checkDraft(kind: FormKind, draft: Draft): Record<string, Problem
   }
   if (kind === 'consent' && !draft.given_by && !(typeof draft.given_by_name === 'string' && draft.given_by_name.trim())) {
     problems.given_by_name = 'required';
+  }
+  const given = (k: string) => typeof draft[k] === 'string' && (draft[k] as string).trim() !== '';
+  if (kind === 'assistance' && (given('amount') || given('payments')) && !given('currency') && !problems.currency) {
+    problems.currency = 'required';
   }
   if (kind === 'perpetrator' && !(typeof draft.name === 'string' && draft.name.trim()) && !(typeof draft.unit === 'string' && draft.unit.trim())) {
     problems.name = 'required';
@@ -478,4 +656,16 @@ export function personName(person: Person): string {
 
 export function perpetratorName(p: Perpetrator): string {
   return [p.name, p.unit].filter((s) => s && s.trim()).join(', ');
+}
+
+/** How an evidence item is named in lists: its description, else its file name. */
+export function evidenceName(e: EvidenceSummary): string {
+  return e.description?.trim() || e.original_name?.trim() || e.id.slice(0, 8);
+}
+
+/** How a detention is named in lists: the person held, and since when. */
+export function detentionName(d: Detention, people: Entry<Person>[]): string {
+  const p = people.find((x) => x.id === d.person);
+  const who = p ? personName(p.record) : '?';
+  return d.arrested_on ? `${who} (${d.arrested_on})` : who;
 }

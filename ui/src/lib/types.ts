@@ -22,7 +22,12 @@ type VocabularyCode =
   | B.FollowUpStatus
   | B.PerpetratorKind
   | B.Institution
-  | B.Involvement;
+  | B.Involvement
+  | B.DetentionStatus
+  | B.Access
+  | B.ProceedingStage
+  | B.ProceedingOutcome
+  | B.AssistanceDecision;
 
 /**
  * `T` with its vocabulary codes widened to `string`; every field name, tag
@@ -88,6 +93,9 @@ export type Place = Loose<B.Place_Serialize>;
 export type Perpetrator = Loose<B.Perpetrator_Serialize>;
 export type FollowUp = Loose<B.FollowUp_Serialize>;
 export type Consent = Loose<B.Consent_Serialize>;
+export type Detention = Loose<B.Detention_Serialize>;
+export type Proceeding = Loose<B.Proceeding_Serialize>;
+export type Assistance = Loose<B.Assistance_Serialize>;
 export type Withdrawal = Loose<B.Withdrawal_Serialize>;
 export type AnyRecord = Loose<B.AnyRecord_Serialize>;
 export type RecordKind = AnyRecord['kind'];

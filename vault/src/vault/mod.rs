@@ -172,6 +172,9 @@ fn decode_any(kind: Kind, plaintext: &[u8], text: &mut String) -> Option<Option<
         Kind::FollowUp => one::<FollowUp>(plaintext, text),
         Kind::Received => one::<temoin_model::desk::Received>(plaintext, text),
         Kind::Triage => one::<temoin_model::desk::Triage>(plaintext, text),
+        Kind::Detention => one::<temoin_model::case::Detention>(plaintext, text),
+        Kind::Proceeding => one::<temoin_model::case::Proceeding>(plaintext, text),
+        Kind::Assistance => one::<temoin_model::case::Assistance>(plaintext, text),
     }
 }
 

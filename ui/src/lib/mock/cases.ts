@@ -2,7 +2,7 @@
 // shapes them (a case with the people and places its records name).
 
 import type { Case, CaseDetail, CaseSummary, Consent, Entry, EvidenceRecord, EvidenceSummary, FollowUp, ItemId } from '../types';
-import type { Perpetrator, Person, Place, Testimony, Violation } from '../types';
+import type { Assistance, Detention, Perpetrator, Person, Place, Proceeding, Testimony, Violation } from '../types';
 import { vaultCommand } from './command';
 import { get, put, remove, rows } from './records';
 import { state } from './state';
@@ -49,13 +49,19 @@ export function peopleOf(caseId: ItemId): Set<ItemId> {
     ...rowsOf<Testimony>('testimony', caseId).flatMap((t) => t.record.witness ?? []),
     ...rowsOf<Violation>('violation', caseId).flatMap((v) => v.record.victims),
     ...rowsOf<Consent>('consent', caseId).flatMap((k) => k.record.given_by ?? []),
+    ...rowsOf<Detention>('detention', caseId).map((d) => d.record.person),
+    ...rowsOf<Proceeding>('proceeding', caseId).flatMap((p) => p.record.people),
+    ...rowsOf<Assistance>('assistance', caseId).flatMap((a) => a.record.beneficiary ?? []),
   ]);
 }
 
 export const caseGet = vaultCommand('caseGet', async (id): Promise<CaseDetail> => {
   const violations = rowsOf<Violation>('violation', id);
   const people = peopleOf(id);
-  const places = new Set(violations.flatMap((v) => v.record.place ?? []));
+  const places = new Set([
+    ...violations.flatMap((v) => v.record.place ?? []),
+    ...rowsOf<Detention>('detention', id).flatMap((d) => d.record.place ?? []),
+  ]);
   return {
     id,
     revision: state.open?.items.get(id)?.revision ?? 1,
@@ -66,6 +72,9 @@ export const caseGet = vaultCommand('caseGet', async (id): Promise<CaseDetail> =
     places: rows<Place>('place').filter((p) => p.record.case_id === id || places.has(p.id)),
     perpetrators: rowsOf<Perpetrator>('perpetrator', id),
     follow_ups: rowsOf<FollowUp>('follow_up', id),
+    detentions: rowsOf<Detention>('detention', id),
+    proceedings: rowsOf<Proceeding>('proceeding', id),
+    assistance: rowsOf<Assistance>('assistance', id),
     consents: rowsOf<Consent>('consent', id),
     evidence: caseEvidence(id),
   };

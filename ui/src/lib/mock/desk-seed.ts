@@ -68,7 +68,7 @@ function received(
       device_label: device.label, versions: rest.versions.length, waiting_messages: 0,
     },
     history, case: record, people: [], testimonies: [], violations: [], places: [], perpetrators: [], follow_ups: [],
-    consents: [], evidence: [], unreadable: [], withheld: [], changed: [], messages: [],
+    detentions: [], proceedings: [], assistance: [], consents: [], evidence: [], unreadable: [], withheld: [], changed: [], messages: [],
     signer: {
       key_id: device.key_id, label: device.label, status, revoked_at: status === 'revoked' ? REVOKED_AT : null, words: device.words,
     },
@@ -100,7 +100,8 @@ function arrest(): DeskCaseView {
     consents: [{
       id: uid(16), revision: 1, redacted: false, record: {
         case_id: caseId, given_by: amal, given_by_name: null, given_on: '2024-06-02', method: 'oral', interpreter: null,
-        recorded_by: 'S. K.', scopes: ['share_with_omct', 'anonymised_statistics'], note: 'Not before her release.', withdrawal: null,
+        recorded_by: 'S. K.', scopes: ['share_with_omct', 'anonymised_statistics'], guardian: null, child_assent: null, note: 'Not before her release.',
+        withdrawal: null,
       },
     }],
     testimonies: [{

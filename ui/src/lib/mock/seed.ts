@@ -20,7 +20,7 @@ export function seed(): void {
   const open = state.open;
   state.open = state.vaults.get(state.passphrase) ?? null;
   const victim = put(null, 'person', {
-    name: 'Amal B.', other_names: [], pseudonym: 'A.', gender: 'female', birth_year: 1994, nationality: 'TN',
+    name: 'Amal B.', other_names: [], pseudonym: 'A.', gender: 'female', birth_year: 1994, age_at_events: null, nationality: 'TN',
     occupation: 'student', vulnerabilities: ['woman', 'human_rights_defender'], contact: null,
   } satisfies Person);
   const caseId = put(null, 'case', {
