@@ -30,15 +30,16 @@ ALLOWED = {
     "temoin-intake": {"temoin-crypto", "temoin-proto"},
     "temoin-desk": {
         "temoin-crypto", "temoin-proto", "temoin-model", "temoin-bundle", "temoin-vault",
-        "temoin-sync",
+        "temoin-sync", "temoin-dossier",
     },
+    "temoin-dossier": {"temoin-model"},
     "temoin-cli": {
         "temoin-crypto", "temoin-proto", "temoin-model", "temoin-media", "temoin-bundle",
-        "temoin-vault", "temoin-sync", "temoin-intake", "temoin-desk",
+        "temoin-vault", "temoin-sync", "temoin-intake", "temoin-desk", "temoin-dossier",
     },
     "temoin-app": {
         "temoin-crypto", "temoin-proto", "temoin-model", "temoin-media", "temoin-bundle",
-        "temoin-vault", "temoin-sync", "temoin-desk",
+        "temoin-vault", "temoin-sync", "temoin-desk", "temoin-dossier",
     },
     "temoin-tests": None,  # the cross-crate suites and benchmarks use everything
 }
@@ -56,6 +57,10 @@ FORBIDDEN = {
     },
     "temoin-proto": {"sled": "wire types know no store", "axum": "wire types know no HTTP stack",
                      "reqwest": "wire types know no HTTP stack"},
+    "temoin-dossier": {
+        "sled": "documents are drafted from records handed over, they know no store",
+        "temoin-vault": "the same drafting serves the device and the desk",
+    },
     "temoin-intake": {
         "sled": "the intake server holds ciphertext only",
         "temoin-vault": "the intake server holds ciphertext only",

@@ -100,6 +100,30 @@ pub enum Command {
     /// requests). docs/case-model.md gives each record's fields.
     #[command(subcommand)]
     Record(RecordCommand),
+    /// Draft a document from a case's records: an urgent appeal (needs
+    /// consent to publication), a complaint skeleton to the Committee
+    /// against Torture or the Human Rights Committee with its annex index
+    /// (litigation), or an assistance request (sharing with OMCT). Whoever
+    /// consent does not cover is pseudonymised and listed in the drafting
+    /// notes; a child is never named in an appeal. The format comes from
+    /// --out's extension (.docx); an existing file is refused.
+    Dossier {
+        /// The case.
+        case: String,
+        /// What to draft.
+        #[arg(long, value_enum)]
+        kind: DossierKindArg,
+        /// The document's language: en, fr, es or ar.
+        #[arg(long, default_value = "en")]
+        language: String,
+        /// Export the annexes (the originals, checked against their hashes,
+        /// recorded in custody) into DIR as annex-01.jpg, annex-02.pdf, ...
+        #[arg(long, value_name = "DIR")]
+        annexes: Option<PathBuf>,
+        /// The file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Consents.
     #[command(subcommand)]
     Consent(ConsentCommand),
@@ -478,6 +502,19 @@ pub enum RecordCommand {
         #[arg(long, value_enum)]
         kind: Option<RecordKindArg>,
     },
+}
+
+/// The documents `temoin dossier` drafts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DossierKindArg {
+    /// An urgent appeal.
+    Appeal,
+    /// A complaint to the Committee against Torture (article 22).
+    Cat,
+    /// A communication to the Human Rights Committee.
+    Hrc,
+    /// A request for assistance.
+    Assistance,
 }
 
 /// The kinds of record `temoin record` handles.

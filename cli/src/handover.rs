@@ -204,6 +204,29 @@ pub enum DeskCommand {
         #[arg(long, value_name = "FOLDER")]
         out: PathBuf,
     },
+    /// Draft a document from a received case, as `temoin dossier` does on
+    /// the device: an urgent appeal, a CAT or Human Rights Committee
+    /// complaint skeleton with its annex index, or an assistance request.
+    /// The consent the defender recorded decides who is named. With
+    /// --annexes, the case is first exported there (as `desk export` does)
+    /// and the index names each annex by its path in that folder.
+    Dossier {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        id: temoin_vault::ItemId,
+        /// What to draft.
+        #[arg(long, value_enum)]
+        kind: crate::cli::DossierKindArg,
+        /// The document's language: en, fr, es or ar.
+        #[arg(long, default_value = "en")]
+        language: String,
+        /// A new (or empty) folder for the annexes.
+        #[arg(long, value_name = "FOLDER")]
+        annexes: Option<PathBuf>,
+        /// The file to write (.docx; must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Where `temoin stats` and `desk stats` write, and which quarters.
@@ -332,6 +355,7 @@ fn desk_dir(c: &DeskCommand) -> &std::path::Path {
         | DeskCommand::Show { dir, .. }
         | DeskCommand::Triage { dir, .. }
         | DeskCommand::Export { dir, .. }
+        | DeskCommand::Dossier { dir, .. }
         | DeskCommand::Message { dir, .. }
         | DeskCommand::Stats { dir, .. } => dir,
     }
@@ -769,6 +793,35 @@ pub fn desk_cmd(
         DeskCommand::Stats { args, .. } => {
             let records = d.stats_records().map_err(|e| anyhow!("{e}"))?;
             write_stats(&records, args, json_out)?;
+        }
+        DeskCommand::Dossier {
+            id,
+            kind,
+            language,
+            annexes,
+            out,
+            ..
+        } => {
+            let lang = temoin_dossier::Language::from_code(language)
+                .ok_or_else(|| anyhow!("no such language `{language}`: en, fr, es or ar"))?;
+            crate::dossier::check_out(out)?;
+            let file = d.case_file(*id).map_err(|e| anyhow!("{e}"))?;
+            let doc = temoin_dossier::draft((*kind).into(), &file, lang)?;
+            let bytes = crate::dossier::docx_bytes(&doc)?;
+            if let Some(folder) = annexes {
+                d.export_case(*id, folder).map_err(|e| anyhow!("{e}"))?;
+            }
+            crate::dossier::write_new(out, &bytes)?;
+            if json_out {
+                crate::print_json(&json!({
+                    "out": out,
+                    "annexes": doc.annexes.iter().map(|a| json!({
+                        "number": a.number, "id": a.id, "sha256": a.sha256, "file": a.file_name,
+                    })).collect::<Vec<_>>(),
+                }))?;
+            } else {
+                println!("Wrote {} ({} annex(es)).", out.display(), doc.annexes.len());
+            }
         }
         DeskCommand::Export { id, out, .. } => {
             let report = d.export_case(*id, out).map_err(|e| anyhow!("{e}"))?;

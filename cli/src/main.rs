@@ -15,6 +15,7 @@ mod cli;
 mod consent;
 mod custody;
 mod device;
+mod dossier;
 mod evidence;
 mod handover;
 mod passphrase;
@@ -131,6 +132,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Consent(c) => consent::run(cli, c)?,
         Command::Record(r) => record::run(cli, r)?,
+        Command::Dossier {
+            case,
+            kind,
+            language,
+            annexes,
+            out,
+        } => dossier::run(cli, case, *kind, language, annexes.as_deref(), out)?,
         Command::Enroll {
             code,
             code_file,

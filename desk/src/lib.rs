@@ -25,6 +25,7 @@ mod ack;
 mod cases;
 mod config;
 mod conn;
+mod dossier;
 mod error;
 mod file;
 mod message;

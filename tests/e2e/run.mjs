@@ -215,6 +215,88 @@ try {
   await el(b, "consent-row");
   log("after unlock: testimony, photo, redacted copy and consent are there");
 
+  ctx.step = "mark the case urgent, with a reason";
+  await click(b, "tab-basics");
+  await click(b, "case-urgent");
+  await (await el(b, "case-urgent-reason")).selectByAttribute("value", "incommunicado_detention");
+  await click(b, "case-save");
+  await waitFor(b, "the urgent mark saved", async () => (await bodyText(b)).includes("Saved"));
+
+  ctx.step = "a detention and an assistance request";
+  await click(b, "tab-people");
+  await click(b, "person-add");
+  await type(b, "person-name", "Karim Mansour");
+  await click(b, "person-save");
+  await el(b, "person-row");
+  await click(b, "tab-detentions");
+  await click(b, "detention-add");
+  await (await el(b, "detention-person")).selectByVisibleText("Karim Mansour");
+  await (await el(b, "detention-status")).selectByAttribute("value", "incommunicado");
+  await type(b, "detention-arrested", "2026-11-23");
+  await type(b, "detention-authority", "State Security directorate");
+  await (await el(b, "detention-lawyer")).selectByAttribute("value", "denied");
+  await type(b, "detention-health", "Diabetic; no insulin since the arrest.");
+  await click(b, "detention-save");
+  await el(b, "detention-row");
+  await shot(b, "05b-detention");
+  await axe(b, "detention");
+  await click(b, "tab-assistance");
+  await click(b, "assistance-add");
+  await (await el(b, "assistance-beneficiary")).selectByVisibleText("Karim Mansour");
+  await click(b, "assistance-need-medical");
+  await click(b, "assistance-need-legal");
+  await type(b, "assistance-amount", "1200");
+  await type(b, "assistance-currency", "EUR");
+  await click(b, "assistance-save");
+  await el(b, "assistance-row");
+  log("urgent mark, detention and assistance request recorded");
+
+  ctx.step = "consent to publication and to litigation";
+  await click(b, "tab-consents");
+  await click(b, "consent-add");
+  await type(b, "consent-name", "Karim Mansour");
+  await click(b, "consent-scope-publication");
+  await click(b, "consent-scope-litigation");
+  await click(b, "consent-save");
+  await waitFor(b, "two consents", async () => (await b.$$(sel("consent-row"))).length === 2);
+
+  ctx.step = "draft the appeal and, in Arabic, the CAT complaint";
+  const docs = path.join(OUT, "documents");
+  fs.mkdirSync(docs, { recursive: true });
+  await click(b, "tab-handover");
+  await b.execute(() => {
+    for (const d of document.querySelectorAll("details")) d.open = true;
+  });
+  await click(b, "dossier-kind-appeal");
+  await type(b, "dossier-path", docs);
+  await click(b, "dossier-path-submit");
+  await el(b, "dossier-result", 60000);
+  await shot(b, "05c-appeal-drafted");
+  await axe(b, "documents");
+  await click(b, "dossier-kind-cat");
+  await (await el(b, "dossier-language")).selectByAttribute("value", "ar");
+  await click(b, "dossier-path-submit");
+  await waitFor(b, "the complaint drafted", async () => (await (await el(b, "dossier-result")).getText()).includes("annexes-"), 60000);
+  const drafted = fs.readdirSync(docs).filter((f) => f.endsWith(".docx"));
+  if (drafted.length !== 2) throw new Error(`expected two documents, found ${drafted}`);
+  // Read back by a reader we did not write (Debian's python3-docx).
+  const texts = drafted.map((f) =>
+    execFileSync("/usr/bin/python3", ["-c", "import sys, docx; print('\\n'.join(p.text for p in docx.Document(sys.argv[1]).paragraphs))", path.join(docs, f)]).toString(),
+  );
+  const appeal = texts.find((x) => x.includes("Urgent appeal"));
+  const cat = texts.find((x) => x.includes("لجنة مناهضة التعذيب"));
+  if (!appeal || !/Torture|Action requested/.test(appeal) || !appeal.includes("disclose at once where Karim Mansour is held")) {
+    throw new Error(`the appeal is not as drafted: ${texts.join("\n---\n")}`);
+  }
+  if (!cat || !cat.includes("استنفاد سبل الانتصاف المحلية")) throw new Error(`the Arabic complaint is not as drafted: ${texts.join("\n---\n")}`);
+  // Its annexes: the photo and its copy's original, as numbered files whose
+  // SHA-256 the index gives.
+  const annexDir = fs.readdirSync(docs).find((f) => f.startsWith("temoin-annexes-"));
+  const annexes = fs.readdirSync(path.join(docs, annexDir));
+  if (!annexes.length || !annexes.every((f) => /^annex-\d\d\.\w+$/.test(f))) throw new Error(`annexes: ${annexes}`);
+  await shot(b, "05d-complaint-drafted-arabic");
+  log(`drafted the appeal and the Arabic CAT complaint (${annexes.length} annex(es)); python-docx reads both`);
+
   ctx.step = "submit to OMCT";
   await click(b, "tab-handover");
   await click(b, "submit-case");

@@ -767,3 +767,154 @@ async fn a_bundle_that_cannot_be_read_is_not_judged() {
     );
     assert!(opened[0].accepted(), "{:?}", opened[0].report.problems);
 }
+
+/// The desk drafts from what it received, as the device does: a CAT
+/// complaint skeleton read back by python-docx (Debian's python3-docx),
+/// whose annex index names each file by its path in the desk's export of
+/// the case, with the SHA-256 `sha256sum` finds there; a person whose
+/// consent does not cover litigation is not named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_drafts_a_complaint_from_a_received_case() {
+    use temoin_vault::case::{
+        Access, Case, Consent, ConsentScope, Detention, DetentionStatus, Person, Violation,
+        ViolationType,
+    };
+    use temoin_vault::{KdfChoice, PartialDate};
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let mut v = Vault::create(
+        &dir.path().join("vault"),
+        &temoin_vault::Passphrase::from("p"),
+        KdfChoice::Minimum,
+    )
+    .unwrap();
+    let e = omct::enroll(&o.desk, &o.endpoint, &mut v, "drafting")
+        .await
+        .unwrap();
+    let omct_key = e.recipients[0].clone();
+    let mut case = Case::new("Held since Monday");
+    case.country = Some("EG".into());
+    let case_id = v.add(&case).unwrap();
+    let nour = v.add(&Person::new("Nour Adel")).unwrap();
+    let sami = v.add(&Person::new("Sami Fawzi")).unwrap();
+    for (p, scopes) in [
+        (
+            nour,
+            vec![ConsentScope::ShareWithOmct, ConsentScope::Litigation],
+        ),
+        (sami, vec![ConsentScope::ShareWithOmct]),
+    ] {
+        let mut c = Consent::new(case_id, "x", PartialDate("2026-11-30".into()), scopes);
+        c.given_by = Some(p);
+        v.add(&c).unwrap();
+    }
+    v.add(&Violation {
+        case_id,
+        kind: ViolationType::Torture,
+        methods: vec![],
+        victims: vec![nour, sami],
+        perpetrators: vec![],
+        place: None,
+        start: Some(PartialDate("2026-11-23".into())),
+        end: None,
+        description: Some("Sami Fawzi heard the blows.".into()),
+    })
+    .unwrap();
+    v.add(&Detention {
+        case_id,
+        person: nour,
+        place: None,
+        status: DetentionStatus::Detained,
+        arrested_on: Some(PartialDate("2026-11-23".into())),
+        released_on: None,
+        institution: None,
+        authority: Some("National Security Agency".into()),
+        charges: vec!["joining a terrorist group".into()],
+        provisions: vec![],
+        lawyer: Access::Restricted,
+        family: Access::Granted,
+        doctor: Access::Denied,
+        health: None,
+        conditions: None,
+        note: None,
+    })
+    .unwrap();
+    let report = dir.path().join("medical-report.txt");
+    std::fs::write(
+        &report,
+        b"Bruises on both wrists, consistent with suspension.\n",
+    )
+    .unwrap();
+    v.ingest_file(case_id, &report, &mut |_| {}).unwrap();
+    desk::pull(&o.desk).await.unwrap();
+    let file = dir.path().join("b.tar.age");
+    seal(&mut v, case_id, &omct_key, None, &file);
+    let opened = desk::open(&o.desk, Some(&file)).unwrap();
+    let id = opened[0].case.unwrap();
+
+    let mut d = desk::unlock(&o.desk).unwrap();
+    let case_file = d.case_file(id).unwrap();
+    let doc = temoin_dossier::draft(
+        temoin_dossier::Kind::Cat,
+        &case_file,
+        temoin_dossier::Language::En,
+    )
+    .unwrap();
+    let out = dir.path().join("cat.docx");
+    temoin_dossier::docx::write(&doc, std::fs::File::create(&out).unwrap()).unwrap();
+    let folder = dir.path().join("export");
+    d.export_case(id, &folder).unwrap();
+
+    let script = r#"
+import json, sys, docx
+d = docx.Document(sys.argv[1])
+print(json.dumps({"text": "\n".join(p.text for p in d.paragraphs),
+                  "rows": [[c.text for c in r.cells] for t in d.tables for r in t.rows]}))
+"#;
+    let python = if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    let read = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(&out)
+        .output()
+        .expect("python3 runs (make test installs python3-docx)");
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let read: serde_json::Value = serde_json::from_slice(&read.stdout).unwrap();
+    let text = read["text"].as_str().unwrap();
+    assert!(text.contains("2. State party concerned\nEgypt"), "{text}");
+    assert!(
+        text.contains("Nour Adel") && text.contains("National Security Agency"),
+        "{text}"
+    );
+    assert!(!text.contains("Sami") && !text.contains("Fawzi"), "{text}");
+    assert!(
+        text.contains("5. Exhaustion of domestic remedies"),
+        "{text}"
+    );
+    let rows = read["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "a header and one annex: {rows:?}");
+    let path = rows[1][2].as_str().unwrap();
+    let sum = std::process::Command::new("sha256sum")
+        .arg(folder.join(path))
+        .output()
+        .unwrap();
+    let sum = String::from_utf8_lossy(&sum.stdout);
+    assert_eq!(
+        rows[1][3].as_str().unwrap(),
+        sum.split_whitespace().next().unwrap()
+    );
+    assert!(
+        rows[1][6]
+            .as_str()
+            .unwrap()
+            .contains("custody chain verified"),
+        "{rows:?}"
+    );
+}

@@ -51,6 +51,12 @@ export const commands = {
 	 *  file in `folder`.
 	 */
 	caseExport: (caseId: string, folder: string, purpose: ExportPurpose) => typedError<ExportResult, AppError>(__TAURI_INVOKE("case_export", { caseId, folder, purpose })),
+	/**
+	 *  Drafts a document from a case of the vault into `folder`; a complaint's
+	 *  or a request's annexes (the originals, checked against their hashes and
+	 *  recorded in custody) go into a new folder beside it.
+	 */
+	caseDossier: (caseId: string, kind: DossierKind, language: string, folder: string) => typedError<DossierResult_Serialize, AppError>(__TAURI_INVOKE("case_dossier", { caseId, kind, language, folder })),
 	deviceInfo: () => typedError<DeviceInfo_Serialize, AppError>(__TAURI_INVOKE("device_info")),
 	enroll: (code: string, proxy: string | null) => typedError<DeviceInfo_Serialize, AppError>(__TAURI_INVOKE("enroll", { code, proxy })),
 	setProxy: (proxy: string | null) => typedError<null, AppError>(__TAURI_INVOKE("set_proxy", { proxy })),
@@ -120,6 +126,13 @@ export const commands = {
 	 *  without Témoin. Recorded in the desk's custody log.
 	 */
 	deskExport: (id: string, folder: string) => typedError<number, AppError>(__TAURI_INVOKE("desk_export", { id, folder })),
+	/**
+	 *  Drafts a document from a received case into a folder the officer chose,
+	 *  as the device does; a complaint's or a request's annexes come from an
+	 *  export of the case into a new folder beside it (recorded in the desk's
+	 *  custody log), and the index names each by its path there.
+	 */
+	deskDossier: (id: string, kind: DossierKind, language: string, folder: string) => typedError<DossierResult_Serialize, AppError>(__TAURI_INVOKE("desk_dossier", { id, kind, language, folder })),
 	deskDevices: () => typedError<DeskDevices_Serialize, AppError>(__TAURI_INVOKE("desk_devices")),
 	/**
 	 *  Issues an enrollment code for a device: one use, valid for
@@ -1454,6 +1467,40 @@ export type DeviceInfo_Serialize = {
 	enrolled: boolean,
 	server: string | null,
 	proxy: string | null,
+};
+
+/**  What to draft. */
+export type DossierKind = "appeal" | "cat" | "hrc" | "assistance";
+
+/**  A drafted document. */
+export type DossierResult = DossierResult_Serialize | DossierResult_Deserialize;
+
+/**  A drafted document. */
+export type DossierResult_Deserialize = {
+	/**  The document. */
+	path: string,
+	/**  The folder of its annexes, when it has any. */
+	annexes_folder?: string | null,
+	annexes: number,
+	/**
+	 *  The drafting notes: who was left out or pseudonymised, what is
+	 *  flagged.
+	 */
+	notes: string[],
+};
+
+/**  A drafted document. */
+export type DossierResult_Serialize = {
+	/**  The document. */
+	path: string,
+	/**  The folder of its annexes, when it has any. */
+	annexes_folder: string | null,
+	annexes: number,
+	/**
+	 *  The drafting notes: who was left out or pseudonymised, what is
+	 *  flagged.
+	 */
+	notes: string[],
 };
 
 export type DuressChoice = "decoy" | "shred";

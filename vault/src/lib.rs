@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod backup;
+pub mod case_items;
 pub mod duress;
 pub mod evidence;
 pub mod export;

@@ -1143,3 +1143,44 @@ mod tests {
         assert!(!viewable("text/html", 10));
     }
 }
+
+/// Drafts a document from a received case into a folder the officer chose,
+/// as the device does; a complaint's or a request's annexes come from an
+/// export of the case into a new folder beside it (recorded in the desk's
+/// custody log), and the index names each by its path there.
+#[tauri::command]
+#[specta::specta]
+pub async fn desk_dossier(
+    session: State<'_, Shared>,
+    id: String,
+    kind: super::dossier::DossierKind,
+    language: String,
+    folder: String,
+) -> Result<super::dossier::DossierResult, AppError> {
+    let id = parse_id(&id)?;
+    let lang = super::dossier::language(&language)?;
+    let folder = super::dossier::folder(&folder)?;
+    with_desk(&session, move |d| {
+        let file = d.case_file(id)?;
+        let doc = temoin_dossier::draft(kind.into(), &file, lang).map_err(|e| match e {
+            temoin_dossier::DossierError::NoConsent { .. } => {
+                AppError::new(ErrorCode::Consent, e.to_string())
+            }
+            other => AppError::invalid(other.to_string()),
+        })?;
+        let mut annexes_folder = None;
+        if !doc.annexes.is_empty() {
+            let dir = folder.join(format!("temoin-annexes-{}", ItemId::random()));
+            d.export_case(id, &dir)?;
+            annexes_folder = Some(dir.display().to_string());
+        }
+        let path = super::dossier::write_docx(&doc, &folder)?;
+        Ok(super::dossier::DossierResult {
+            path: path.display().to_string(),
+            annexes_folder,
+            annexes: u32::try_from(doc.annexes.len()).unwrap_or(u32::MAX),
+            notes: super::dossier::notes(&doc),
+        })
+    })
+    .await
+}

@@ -7,6 +7,7 @@
 mod cases;
 mod custody;
 mod desk;
+mod dossier;
 mod evidence;
 mod handover;
 mod messages;
@@ -17,6 +18,7 @@ mod vocabulary;
 pub use cases::*;
 pub use custody::*;
 pub use desk::*;
+pub use dossier::*;
 pub use evidence::*;
 pub use handover::*;
 pub use messages::*;

@@ -13,8 +13,8 @@ export { setLanguage, setAutoLock, setNeutral, clipboardCopied, securitySettings
 export { setDuress, removeDuress, backupCreate, backupRestore } from './mock/coercion';
 export { caseList, caseGet, caseSave, recordSave, recordDelete, consentWithdraw } from './mock/cases';
 export { evidenceImport, evidenceGet, evidenceThumbnail, evidenceRedact, custodyLog } from './mock/evidence';
-export { outboxList, caseSubmit, outboxRetry, caseExport, caseForget, deviceInfo, enroll, setProxy } from './mock/handover';
+export { outboxList, caseSubmit, outboxRetry, caseExport, caseDossier, caseForget, deviceInfo, enroll, setProxy } from './mock/handover';
 export { messagesList, messagesUnread, messagesMarkRead, messageAnswer } from './mock/messages';
 export { onImportProgress, onImportDone, onOutboxChanged, onLocked, onDragDrop, pickFiles, pickFolder } from './mock/events';
 export { setMode, deskCreate, deskUnlock, deskPull, deskCases, deskCase, deskVerify, deskFile, deskMedia, releaseMedia } from './mock/desk';
-export { deskTriage, deskMessage, deskExport, deskDevices, deskEnroll, deskRevoke, deskStats, deskStatsExport } from './mock/desk';
+export { deskTriage, deskMessage, deskExport, deskDossier, deskDevices, deskEnroll, deskRevoke, deskStats, deskStatsExport } from './mock/desk';

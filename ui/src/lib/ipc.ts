@@ -28,6 +28,8 @@ import type {
   DeskMessageView,
   DeskPullReport,
   DeviceInfo,
+  DossierKind,
+  DossierResult,
   DragDrop,
   DuressOutcome,
   EvidenceDetail,
@@ -174,6 +176,8 @@ export const outboxRetry = (bundleId: string): Promise<null> => unwrap(commands.
  */
 export const caseExport = (caseId: ItemId, folder: string, purpose: ExportPurpose): Promise<ExportResult> =>
   unwrap(commands.caseExport(caseId, folder, purpose));
+export const caseDossier = (caseId: ItemId, kind: DossierKind, language: string, folder: string): Promise<DossierResult> =>
+  unwrap(commands.caseDossier(caseId, kind, language, folder));
 /**
  * Deletes a case OMCT received from this computer, keeping OMCT's receipt and
  * acknowledgement (custody log, outbox). Refused (`invalid_input`) unless
@@ -248,6 +252,8 @@ export const deskMessage = (id: string, kind: string, text: string, inReplyTo: s
   unwrap(commands.deskMessage(id, kind, text, inReplyTo));
 /** Writes the case, decrypted, into a new folder (an absolute path); answers the files verified. */
 export const deskExport = (id: string, folder: string): Promise<number> => unwrap(commands.deskExport(id, folder));
+export const deskDossier = (id: string, kind: DossierKind, language: string, folder: string): Promise<DossierResult> =>
+  unwrap(commands.deskDossier(id, kind, language, folder));
 export const deskDevices = (): Promise<DeskDevices> => unwrap(commands.deskDevices());
 export const deskEnroll = (label: string, validHours: number): Promise<DeskCode> => unwrap(commands.deskEnroll(label, validHours));
 /** `keyId`: 16 hex digits. */

@@ -127,6 +127,9 @@ export type DeviceInfo = B.DeviceInfo_Serialize;
 export type ExportResult = B.ExportResult;
 /** What an exported bundle is for: OMCT's files and litigation carry the originals; publication carries working copies only. */
 export type ExportPurpose = B.ExportPurpose;
+/** What a document drafted from a case is: an urgent appeal, a CAT or Human Rights Committee complaint, an assistance request. */
+export type DossierKind = B.DossierKind;
+export type DossierResult = B.DossierResult_Serialize;
 
 // --- OMCT's desk -----------------------------------------------------------
 

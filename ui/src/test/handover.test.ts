@@ -123,6 +123,31 @@ describe('handover', () => {
     }
   });
 
+  it('drafts a document in the chosen kind and language, and shows what consent left out', async () => {
+    await unlocked({ seed: true });
+    await openCase(TITLE);
+    await tab('handover');
+    const caseDossier = vi.fn(fake.caseDossier);
+    useBackend({ ...fake, caseDossier });
+    try {
+      fake.mock.answer('caseDossier', {
+        path: '/home/defender/temoin-0a1b.docx', annexes_folder: '/home/defender/temoin-annexes-0a1b', annexes: 2,
+        notes: ['Person A: left out or pseudonymised, for want of consent to litigation.'],
+      });
+      await fireEvent.click(screen.getByTestId('dossier-kind-cat'));
+      await fireEvent.change(screen.getByTestId('dossier-language'), { target: { value: 'ar' } });
+      type('dossier-path', '/home/defender');
+      await fireEvent.click(screen.getByTestId('dossier-path-submit'));
+      const result = await screen.findByTestId('dossier-result');
+      expect(caseDossier).toHaveBeenCalledWith(expect.any(String), 'cat', 'ar', '/home/defender');
+      expect(result.textContent).toMatch(/temoin-0a1b\.docx/);
+      expect(result.textContent).toMatch(/annexes \(2\)/);
+      expect(screen.getByTestId('dossier-notes').textContent).toMatch(/Person A: left out/);
+    } finally {
+      useBackend(fake);
+    }
+  });
+
   it('exports for publication when asked, saying what that purpose carries', async () => {
     await unlocked({ seed: true });
     await openCase(TITLE);

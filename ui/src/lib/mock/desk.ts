@@ -148,6 +148,18 @@ export const deskExport = deskCommand('deskExport', async (id, folder) => {
   return c.evidence.filter((e) => e.path).length;
 });
 
+export const deskDossier = deskCommand('deskDossier', async (id, kind, _language, folder) => {
+  const c = find(id);
+  const annexes = kind === 'appeal' ? 0 : c.evidence.filter((e) => e.path).length;
+  if (annexes) openDesk().exports.push(`${folder}/temoin-annexes-${id.slice(0, 8)}`);
+  return {
+    path: `${folder}/temoin-${id.slice(0, 8)}.docx`,
+    annexes_folder: annexes ? `${folder}/temoin-annexes-${id.slice(0, 8)}` : null,
+    annexes,
+    notes: [],
+  };
+});
+
 export const deskDevices = deskCommand('deskDevices', async () => {
   const d = openDesk();
   return clone({ devices: d.devices, root_fingerprint: d.rootFingerprint, root_words: d.rootWords, warnings: d.warnings });

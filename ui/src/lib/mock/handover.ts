@@ -120,6 +120,23 @@ export const caseExport = vaultCommand('caseExport', async (caseId, folder, purp
 });
 
 /**
+ * A document drafted into a folder: a complaint or a request has its
+ * originals as annexes. Consent and the drafting itself are the backend's
+ * (a test scripts a refusal).
+ */
+export const caseDossier = vaultCommand('caseDossier', async (caseId, kind, language, folder) => {
+  get(caseId, 'case');
+  const annexes = kind === 'appeal' ? 0 : rows<EvidenceRecord>('evidence', (e) => e.case_id === caseId && !e.derived_from).length;
+  for (let i = 0; i < annexes; i++) log(vault(), 'export_original', caseId, `annex for a ${kind} (${language})`);
+  return {
+    path: `${folder}/temoin-${caseId.slice(0, 8)}.docx`,
+    annexes_folder: annexes ? `${folder}/temoin-annexes-${caseId.slice(0, 8)}` : null,
+    annexes,
+    notes: [],
+  };
+});
+
+/**
  * Forgets the case under its latest submission's acknowledgement; refused,
  * as the backend does, unless OMCT's desk accepted that submission. (A case
  * changed since is refused by the backend too: a test scripts that one.)

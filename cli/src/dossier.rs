@@ -1,0 +1,138 @@
+//! `temoin dossier`: a document drafted from a case's records (an urgent
+//! appeal, a CAT or Human Rights Committee complaint skeleton, an
+//! assistance request), with its annexes exported as numbered files.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::json;
+
+use crate::cli::{Cli, DossierKindArg};
+use crate::{parse_id, print_json, unlock};
+use temoin_dossier::{CaseFile, Document, Kind, Language};
+use temoin_vault::{ItemId, Vault};
+
+impl From<DossierKindArg> for Kind {
+    fn from(k: DossierKindArg) -> Kind {
+        match k {
+            DossierKindArg::Appeal => Kind::Appeal,
+            DossierKindArg::Cat => Kind::Cat,
+            DossierKindArg::Hrc => Kind::Hrc,
+            DossierKindArg::Assistance => Kind::Assistance,
+        }
+    }
+}
+
+/// The case's records as a document is drafted from them, each evidence
+/// item with its custody.
+pub fn case_file(v: &Vault, case_id: ItemId) -> Result<CaseFile> {
+    let items = v.case_items(case_id)?;
+    let mut file = CaseFile::from_items(
+        case_id,
+        items
+            .iter()
+            .map(|i| (i.kind.name(), i.id, i.revision, &i.record)),
+    )?;
+    for e in &mut file.evidence {
+        e.custody = v.custody_summary(e.rec.id)?;
+    }
+    Ok(file)
+}
+
+/// Writes `bytes` to a new file at `path`, readable by its owner only;
+/// refuses one that exists.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow!("{} already exists: choose another name", path.display())
+        } else {
+            anyhow!("cannot create {}: {e}", path.display())
+        }
+    })?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The document as DOCX bytes.
+pub fn docx_bytes(doc: &Document) -> Result<Vec<u8>> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    temoin_dossier::docx::write(doc, &mut buf)?;
+    Ok(buf.into_inner())
+}
+
+/// Checks `out`'s extension and that it does not exist, before any work.
+pub fn check_out(out: &Path) -> Result<()> {
+    match out.extension().and_then(|e| e.to_str()) {
+        Some("docx") => {}
+        Some("pdf") => bail!(
+            "PDF is not written yet: write {} as .docx and print it to PDF from a word processor",
+            out.display()
+        ),
+        _ => bail!("the document's format comes from its name: end it in .docx"),
+    }
+    if out.exists() {
+        bail!("{} already exists: choose another name", out.display());
+    }
+    Ok(())
+}
+
+pub fn run(
+    cli: &Cli,
+    case: &str,
+    kind: DossierKindArg,
+    language: &str,
+    annexes: Option<&Path>,
+    out: &Path,
+) -> Result<()> {
+    let lang = Language::from_code(language)
+        .ok_or_else(|| anyhow!("no such language `{language}`: en, fr, es or ar"))?;
+    check_out(out)?;
+    if let Some(dir) = annexes {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot make the folder {}", dir.display()))?;
+    }
+    let case = parse_id(case)?;
+    let mut v = unlock(cli)?;
+    let file = case_file(&v, case)?;
+    let doc = temoin_dossier::draft(kind.into(), &file, lang)?;
+    let bytes = docx_bytes(&doc)?;
+    // The annexes first: each export is checked against its hash and
+    // recorded in custody; the document goes last, once they are in place.
+    let mut exported = Vec::new();
+    if let Some(dir) = annexes {
+        for a in &doc.annexes {
+            let path = dir.join(&a.file_name);
+            v.export_original(a.id, &path)
+                .with_context(|| format!("annex {} could not be exported", a.number))?;
+            exported.push(path);
+        }
+    }
+    write_new(out, &bytes)?;
+    if cli.json {
+        print_json(&json!({
+            "out": out,
+            "annexes": doc.annexes.iter().map(|a| json!({
+                "number": a.number, "id": a.id, "sha256": a.sha256, "file": a.file_name,
+            })).collect::<Vec<_>>(),
+            "sources": doc.sources.len(),
+        }))?;
+    } else {
+        println!(
+            "Wrote {} ({} annex(es){}).",
+            out.display(),
+            doc.annexes.len(),
+            if exported.is_empty() && !doc.annexes.is_empty() {
+                "; give --annexes DIR to export them"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! Documents drafted from a case: on the device from the vault, at the
+//! desk from a received case. The document goes into a folder the person
+//! chose, under a neutral name, with its annexes in a folder beside it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use specta::Type;
+use tauri::State;
+use temoin_dossier::{CaseFile, Document, Kind, Language};
+use temoin_vault::ItemId;
+
+use crate::error::AppError;
+use crate::session::{blocking, Shared};
+
+use super::parse_id;
+
+/// What to draft.
+#[derive(Clone, Copy, Debug, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum DossierKind {
+    Appeal,
+    Cat,
+    Hrc,
+    Assistance,
+}
+
+impl From<DossierKind> for Kind {
+    fn from(k: DossierKind) -> Kind {
+        match k {
+            DossierKind::Appeal => Kind::Appeal,
+            DossierKind::Cat => Kind::Cat,
+            DossierKind::Hrc => Kind::Hrc,
+            DossierKind::Assistance => Kind::Assistance,
+        }
+    }
+}
+
+/// A drafted document.
+#[derive(Clone, Debug, Serialize, Type)]
+pub struct DossierResult {
+    /// The document.
+    pub path: String,
+    /// The folder of its annexes, when it has any.
+    pub annexes_folder: Option<String>,
+    pub annexes: u32,
+    /// The drafting notes: who was left out or pseudonymised, what is
+    /// flagged.
+    pub notes: Vec<String>,
+}
+
+/// A file-system error, in words (the path is the one the person chose).
+fn io(e: std::io::Error) -> AppError {
+    AppError::new(
+        crate::error::ErrorCode::Io,
+        format!("the document could not be written in the chosen folder: {e}"),
+    )
+}
+
+pub(crate) fn language(code: &str) -> Result<Language, AppError> {
+    Language::from_code(code).ok_or_else(|| AppError::invalid("no such language"))
+}
+
+pub(crate) fn folder(folder: &str) -> Result<PathBuf, AppError> {
+    let folder = PathBuf::from(folder);
+    if !folder.is_absolute() || !folder.is_dir() {
+        return Err(AppError::invalid("the chosen folder does not exist"));
+    }
+    Ok(folder)
+}
+
+pub(crate) fn notes(doc: &Document) -> Vec<String> {
+    // The notes are the italic paragraphs after the notes' heading, up to
+    // the sources' heading.
+    let mut out = Vec::new();
+    let mut inside = false;
+    for b in &doc.blocks {
+        match b {
+            temoin_dossier::Block::Heading(_) if inside => break,
+            temoin_dossier::Block::Heading(h) if h == &doc_notes_heading(doc) => inside = true,
+            temoin_dossier::Block::Note(n) if inside => out.push(n.clone()),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn doc_notes_heading(doc: &Document) -> String {
+    let lang = Language::from_code(doc.language).unwrap_or(Language::En);
+    temoin_dossier::text::t(lang, "dossier.notes.heading", &[])
+}
+
+/// Writes the document into `folder` under a neutral name (nothing of the
+/// case in it), refusing to replace anything.
+pub(crate) fn write_docx(doc: &Document, folder: &Path) -> Result<PathBuf, AppError> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    temoin_dossier::docx::write(doc, &mut buf)
+        .map_err(|e| AppError::new(crate::error::ErrorCode::Io, e.to_string()))?;
+    let path = folder.join(format!("temoin-{}.docx", ItemId::random()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(&path).map_err(io)?;
+    f.write_all(buf.get_ref()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    Ok(path)
+}
+
+/// Drafts a document from a case of the vault into `folder`; a complaint's
+/// or a request's annexes (the originals, checked against their hashes and
+/// recorded in custody) go into a new folder beside it.
+#[tauri::command]
+#[specta::specta]
+pub async fn case_dossier(
+    session: State<'_, Shared>,
+    case_id: String,
+    kind: DossierKind,
+    language: String,
+    folder: String,
+) -> Result<DossierResult, AppError> {
+    let case_id = parse_id(&case_id)?;
+    let lang = self::language(&language)?;
+    let folder = self::folder(&folder)?;
+    session.touch();
+    blocking(&session, move |s| {
+        s.write(|v| {
+            let items = v.case_items(case_id)?;
+            let mut file = CaseFile::from_items(
+                case_id,
+                items
+                    .iter()
+                    .map(|i| (i.kind.name(), i.id, i.revision, &i.record)),
+            )
+            .map_err(|e| AppError::invalid(e.to_string()))?;
+            for e in &mut file.evidence {
+                e.custody = v.custody_summary(e.rec.id)?;
+            }
+            let doc = temoin_dossier::draft(kind.into(), &file, lang).map_err(|e| match e {
+                temoin_dossier::DossierError::NoConsent { .. } => {
+                    AppError::new(crate::error::ErrorCode::Consent, e.to_string())
+                }
+                other => AppError::invalid(other.to_string()),
+            })?;
+            let mut annexes_folder = None;
+            if !doc.annexes.is_empty() {
+                let dir = folder.join(format!("temoin-annexes-{}", ItemId::random()));
+                std::fs::create_dir(&dir).map_err(io)?;
+                for a in &doc.annexes {
+                    v.export_original(a.id, &dir.join(&a.file_name))?;
+                }
+                annexes_folder = Some(dir.display().to_string());
+            }
+            let path = write_docx(&doc, &folder)?;
+            Ok(DossierResult {
+                path: path.display().to_string(),
+                annexes_folder,
+                annexes: u32::try_from(doc.annexes.len()).unwrap_or(u32::MAX),
+                notes: notes(&doc),
+            })
+        })
+    })
+    .await
+}
