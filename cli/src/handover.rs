@@ -208,8 +208,8 @@ pub enum DeskCommand {
     /// the device: an urgent appeal, a CAT or Human Rights Committee
     /// complaint skeleton with its annex index, or an assistance request.
     /// The consent the defender recorded decides who is named. With
-    /// --annexes, the case is first exported there (as `desk export` does)
-    /// and the index names each annex by its path in that folder.
+    /// --annexes, the annexes (and nothing else of the case) are written
+    /// there as annex-01.jpg, ..., each checked and recorded in custody.
     Dossier {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
@@ -809,7 +809,8 @@ pub fn desk_cmd(
             let doc = temoin_dossier::draft((*kind).into(), &file, lang)?;
             let bytes = crate::dossier::docx_bytes(&doc)?;
             if let Some(folder) = annexes {
-                d.export_case(*id, folder).map_err(|e| anyhow!("{e}"))?;
+                d.export_annexes(*id, &doc.annexes, folder)
+                    .map_err(|e| anyhow!("{e}"))?;
             }
             crate::dossier::write_new(out, &bytes)?;
             if json_out {

@@ -16,33 +16,74 @@ struct Gate {
     /// The name to print, by person: their own (or pseudonym, in an appeal)
     /// or a letter.
     names: BTreeMap<ItemId, String>,
-    /// People whose consent does not reach: what is about them alone is
-    /// left out.
+    /// People whose consent does not reach, and children in an appeal: what
+    /// is about them alone is left out.
     out: BTreeSet<ItemId>,
     /// Drafting notes.
     notes: Vec<String>,
-    /// The names (whole, other names, and each word of three letters or
-    /// more) of the people not named, longest first, and what replaces them
-    /// in free text.
-    hidden: Vec<(Vec<String>, String)>,
+    /// Words of names that must not appear (a hidden person's name, other
+    /// names and each of their words of three letters or more; the real
+    /// name of a person an appeal calls by a pseudonym), with what replaces
+    /// each, longest first across everyone, so that "Samira" is replaced
+    /// before "Sam".
+    hidden: Vec<(String, String)>,
+}
+
+/// "A" to "Z", then "A2" to "Z2", and so on: never two people under one
+/// letter.
+fn letter(n: usize) -> String {
+    let c = char::from(b'A' + (n % 26) as u8);
+    match n / 26 {
+        0 => c.to_string(),
+        round => format!("{c}{}", round + 1),
+    }
+}
+
+/// The words of a person's names that free text must not carry.
+fn name_words(p: &Person) -> Vec<String> {
+    let mut words: Vec<String> = vec![p.name.clone()];
+    words.extend(p.other_names.iter().cloned());
+    for n in [&p.name].into_iter().chain(&p.other_names) {
+        words.extend(
+            n.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() >= 3)
+                .map(str::to_owned),
+        );
+    }
+    words.retain(|w| !w.trim().is_empty());
+    words
 }
 
 impl Gate {
     fn new(kind: Kind, f: &CaseFile, lang: Language) -> Result<Gate, DossierError> {
         let scope = kind.scope();
+        let year = f.case.record.events_year();
+        let child = |id: ItemId| {
+            f.people
+                .iter()
+                .find(|p| p.id == id)
+                .is_some_and(|p| p.record.was_a_child(year))
+        };
         let consents: Vec<_> = f.consents.iter().map(|c| &c.record).collect();
-        let covered = consents.iter().any(|c| c.covers(scope));
+        // A consent for the whole case covers the case; a person's own
+        // consent covers that person only, and a child's only with a
+        // guardian's consent and the child's assent.
+        let whole_case = consents
+            .iter()
+            .any(|c| c.given_by.is_none() && c.covers(scope));
         let withdrawn = consents.iter().any(|c| {
             c.given_by.is_none()
                 && c.scopes.contains(&scope)
                 && c.withdrawal.as_ref().is_some_and(|w| w.withdraws(scope))
         });
-        if !covered || withdrawn {
+        let someone = consents
+            .iter()
+            .any(|c| c.given_by.is_some_and(|p| c.covers_own(scope, child(p))));
+        if !(whole_case || someone) || withdrawn {
             return Err(DossierError::NoConsent {
                 scope: scope.code(),
             });
         }
-        let year = f.case.record.events_year();
         let scope_words = t(lang, &format!("dossier.scope.{}", scope.code()), &[]);
         let mut g = Gate {
             names: BTreeMap::new(),
@@ -50,7 +91,6 @@ impl Gate {
             notes: Vec::new(),
             hidden: Vec::new(),
         };
-        let mut letter = b'A';
         // Letters in the order the document meets people: victims of the
         // violations, the detained, the case's participants, then the rest.
         let mut order: Vec<ItemId> = Vec::new();
@@ -78,54 +118,74 @@ impl Gate {
             .iter()
             .filter_map(|id| f.people.iter().find(|p| p.id == *id))
             .collect();
+        let mut hidden_count = 0;
         for p in people {
-            let child = p.record.was_a_child(year);
+            let is_child = p.record.was_a_child(year);
             let own: Vec<_> = consents
                 .iter()
                 .filter(|c| c.given_by == Some(p.id))
                 .collect();
-            let consents_ok = own.is_empty() || own.iter().any(|c| c.covers_own(scope, child));
-            let named = consents_ok && !(kind == Kind::Appeal && child);
+            // Their own consent decides; with none, a consent for the whole
+            // case does (another person's consent never names them).
+            let consents_ok = if own.is_empty() {
+                whole_case
+            } else {
+                own.iter().any(|c| c.covers_own(scope, is_child))
+            };
+            let named = consents_ok && !(kind == Kind::Appeal && is_child);
             if named {
                 let name = if kind == Kind::Appeal {
                     p.record.public_name().to_owned()
                 } else {
                     p.record.name.clone()
                 };
+                if name != p.record.name {
+                    // Called by a pseudonym: the real name must not sit
+                    // beside it in free text.
+                    for w in name_words(&p.record) {
+                        g.hidden.push((w, name.clone()));
+                    }
+                }
                 g.names.insert(p.id, name);
                 continue;
             }
             let who = t(
                 lang,
                 "dossier.person_letter",
-                &[("letter", &char::from(letter).to_string())],
+                &[("letter", &letter(hidden_count))],
             );
-            letter = if letter < b'Z' { letter + 1 } else { b'A' };
+            hidden_count += 1;
+            g.out.insert(p.id);
             if consents_ok {
-                // A child, in an appeal: the account goes, never the name.
+                // A child, in an appeal: never named, nothing about them
+                // alone (as a publication bundle withholds it).
                 g.notes
                     .push(t(lang, "dossier.notes.child", &[("who", &who)]));
             } else {
-                g.out.insert(p.id);
                 g.notes.push(t(
                     lang,
                     "dossier.notes.left_out",
                     &[("who", &who), ("scope", &scope_words)],
                 ));
             }
-            // What free text says of them by name goes too.
-            let mut words: Vec<String> = vec![p.record.name.clone()];
-            words.extend(p.record.other_names.iter().cloned());
-            for n in [&p.record.name].into_iter().chain(&p.record.other_names) {
-                words.extend(
-                    n.split_whitespace()
-                        .filter(|w| w.chars().count() >= 3)
-                        .map(str::to_owned),
-                );
+            for w in name_words(&p.record) {
+                g.hidden.push((w, who.clone()));
             }
-            words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
-            g.hidden.push((words, who.clone()));
             g.names.insert(p.id, who);
+        }
+        g.hidden
+            .sort_by_key(|(w, _)| std::cmp::Reverse(w.chars().count()));
+        let people_left_out = f
+            .withheld
+            .iter()
+            .filter(|(kind, _)| kind == temoin_model::record::Kind::Person.name())
+            .count();
+        if people_left_out > 0 {
+            g.notes.push(t(
+                lang,
+                "dossier.notes.unknown_names",
+                &[("count", &people_left_out.to_string())],
+            ));
         }
         for (kind, reason) in &f.withheld {
             g.notes.push(t(
@@ -134,36 +194,35 @@ impl Gate {
                 &[("kind", kind), ("reason", reason)],
             ));
         }
-        // Exact addresses: coordinates, or a street number in a locality.
+        // Exact addresses: coordinates, or a street number in a place's
+        // name, locality or authority.
         for p in &f.places {
-            let exact = p
-                .record
+            let r = &p.record;
+            let number = |s: &Option<String>| {
+                s.as_deref()
+                    .is_some_and(|l| l.chars().any(|c| c.is_ascii_digit()))
+            };
+            let exact = r
                 .coordinates
                 .as_deref()
                 .is_some_and(|c| !c.trim().is_empty())
-                || p.record
-                    .locality
-                    .as_deref()
-                    .is_some_and(|l| l.chars().any(|c| c.is_ascii_digit()));
+                || number(&r.locality)
+                || number(&Some(r.name.clone()))
+                || number(&r.authority);
             if exact {
-                g.notes.push(t(
-                    lang,
-                    "dossier.notes.address",
-                    &[("what", &p.record.name)],
-                ));
+                g.notes
+                    .push(t(lang, "dossier.notes.address", &[("what", &r.name)]));
             }
         }
         Ok(g)
     }
 
-    /// Free text with the names of the people not named replaced by their
-    /// letter, whatever the case of the letters.
+    /// Free text with every hidden word replaced, whatever the case of the
+    /// letters.
     fn scrub(&self, text: &str) -> String {
         let mut out = text.to_owned();
-        for (words, who) in &self.hidden {
-            for w in words {
-                out = replace_ignoring_case(&out, w, who);
-            }
+        for (w, by) in &self.hidden {
+            out = replace_ignoring_case(&out, w, by);
         }
         out
     }
@@ -174,6 +233,19 @@ impl Gate {
             .cloned()
             .unwrap_or_else(|| t(lang, "person.unknown", &[]))
     }
+
+    /// Whether a step of proceedings is about someone left out: a
+    /// detention of theirs, or only them.
+    fn about_left_out(&self, f: &CaseFile, p: &temoin_model::case::Proceeding) -> bool {
+        let detention_out = p.detention.is_some_and(|d| {
+            f.detentions
+                .iter()
+                .find(|x| x.id == d)
+                .is_some_and(|x| self.out.contains(&x.record.person))
+        });
+        let all_out = !p.people.is_empty() && p.people.iter().all(|x| self.out.contains(x));
+        detention_out || all_out
+    }
 }
 
 /// A document under construction.
@@ -181,6 +253,8 @@ struct Out {
     lang: Language,
     doc: Document,
     tags: BTreeMap<ItemId, usize>,
+    /// Notes found while drafting (an annex that gives a position).
+    flags: Vec<String>,
 }
 
 impl Out {
@@ -373,7 +447,7 @@ fn chronology(f: &CaseFile, g: &Gate, out: &mut Out, with_proceedings: bool) -> 
         for p in f
             .proceedings
             .iter()
-            .filter(|p| !p.record.stage.is_international())
+            .filter(|p| !p.record.stage.is_international() && !g.about_left_out(f, &p.record))
         {
             let text = proceeding_text(lang, g, p);
             let source = out.source("P", "proceeding", p.id, p.revision);
@@ -453,6 +527,7 @@ fn subjects(f: &CaseFile, g: &Gate) -> Vec<ItemId> {
 
 fn annex_rows(lang: Language, out: &mut Out, items: &[&crate::EvidenceItem]) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
+    let mut flags = Vec::new();
     for (i, e) in items.iter().enumerate() {
         let r: &Evidence = &e.rec.record;
         let number = i + 1;
@@ -478,6 +553,7 @@ fn annex_rows(lang: Language, out: &mut Out, items: &[&crate::EvidenceItem]) -> 
                     parts.push(device);
                 }
                 if let Some(gps) = &c.gps {
+                    flags.push(number);
                     parts.push(format!("{:.5}, {:.5}", gps.latitude, gps.longitude));
                 }
                 parts.join("; ")
@@ -491,6 +567,13 @@ fn annex_rows(lang: Language, out: &mut Out, items: &[&crate::EvidenceItem]) -> 
             .clone()
             .or_else(|| r.original_name.clone())
             .unwrap_or_default();
+        if flags.last() == Some(&number) {
+            out.flags.push(t(
+                lang,
+                "dossier.notes.gps",
+                &[("number", &number.to_string())],
+            ));
+        }
         rows.push(vec![
             t(
                 lang,
@@ -570,6 +653,7 @@ pub fn draft(kind: Kind, f: &CaseFile, lang: Language) -> Result<Document, Dossi
             ..Document::default()
         },
         tags: BTreeMap::new(),
+        flags: Vec::new(),
     };
     match kind {
         Kind::Appeal => appeal(f, &g, &mut out),
@@ -591,13 +675,20 @@ pub fn draft(kind: Kind, f: &CaseFile, lang: Language) -> Result<Document, Dossi
     }
     // The drafting notes, then the sources.
     out.heading("dossier.notes.heading");
-    if g.notes.is_empty() {
+    if g.notes.is_empty() && out.flags.is_empty() {
         out.note(t(lang, "dossier.notes.none", &[]));
     }
-    for n in &g.notes {
-        out.note(n.clone());
+    let flags = std::mem::take(&mut out.flags);
+    for n in g.notes.iter().chain(&flags) {
+        out.note(g.scrub(n));
     }
-    out.heading("dossier.sources.heading");
+    // A public appeal's sources name the vault's items: for the drafter,
+    // never for the public.
+    out.heading(if kind == Kind::Appeal {
+        "dossier.sources.heading_private"
+    } else {
+        "dossier.sources.heading"
+    });
     out.note(t(lang, "dossier.sources.hint", &[]));
     let lines: Vec<String> = out
         .doc
@@ -768,7 +859,7 @@ fn appeal(f: &CaseFile, g: &Gate, out: &mut Out) {
     for p in f
         .proceedings
         .iter()
-        .filter(|p| !p.record.stage.is_international())
+        .filter(|p| !p.record.stage.is_international() && !g.about_left_out(f, &p.record))
     {
         if let Some(b) = p.record.body.as_deref() {
             addresses.push((
@@ -886,7 +977,7 @@ fn complaint(kind: Kind, f: &CaseFile, g: &Gate, out: &mut Out) {
     let mut domestic: Vec<_> = f
         .proceedings
         .iter()
-        .filter(|p| !p.record.stage.is_international())
+        .filter(|p| !p.record.stage.is_international() && !g.about_left_out(f, &p.record))
         .collect();
     domestic.sort_by_key(|p| (p.record.date.is_none(), date(&p.record.date)));
     out.heading("dossier.complaint.remedies");
@@ -901,7 +992,7 @@ fn complaint(kind: Kind, f: &CaseFile, g: &Gate, out: &mut Out) {
     let international: Vec<_> = f
         .proceedings
         .iter()
-        .filter(|p| p.record.stage.is_international())
+        .filter(|p| p.record.stage.is_international() && !g.about_left_out(f, &p.record))
         .collect();
     out.heading("dossier.complaint.other_procedures");
     if international.is_empty() {
@@ -918,6 +1009,7 @@ fn complaint(kind: Kind, f: &CaseFile, g: &Gate, out: &mut Out) {
     for p in f.proceedings.iter().filter(|p| {
         p.record.stage == temoin_model::case::ProceedingStage::Reparation
             && p.record.outcome != ProceedingOutcome::Upheld
+            && !g.about_left_out(f, &p.record)
     }) {
         let text = proceeding_text(lang, g, p);
         let source = out.source("P", "proceeding", p.id, p.revision);
@@ -927,10 +1019,18 @@ fn complaint(kind: Kind, f: &CaseFile, g: &Gate, out: &mut Out) {
     out.heading("dossier.complaint.annexes");
     // The originals, in the order they were collected: a litigator annexes
     // the evidentiary copy, never a working copy.
+    // Not what backs the request of someone left out (a medical
+    // certificate is theirs).
+    let theirs: BTreeSet<ItemId> = f
+        .assistance
+        .iter()
+        .filter(|a| a.record.beneficiary.is_some_and(|b| g.out.contains(&b)))
+        .flat_map(|a| a.record.supporting.iter().copied())
+        .collect();
     let mut originals: Vec<&crate::EvidenceItem> = f
         .evidence
         .iter()
-        .filter(|e| e.rec.record.derived_from.is_none())
+        .filter(|e| e.rec.record.derived_from.is_none() && !theirs.contains(&e.rec.id))
         .collect();
     originals.sort_by_key(|e| e.rec.id);
     annex_table(lang, out, &originals);
@@ -1028,4 +1128,168 @@ fn assistance(f: &CaseFile, g: &Gate, out: &mut Out) -> Result<(), DossierError>
     out.heading("dossier.assistance.supporting");
     annex_table(lang, out, &supporting);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use temoin_model::case::{Case, Consent, ConsentScope, Person, Place, PlaceType, Violation};
+
+    fn rec<T>(record: T) -> Rec<T> {
+        Rec {
+            id: ItemId::random(),
+            revision: 0,
+            record,
+        }
+    }
+
+    fn text(doc: &Document) -> String {
+        doc.blocks
+            .iter()
+            .map(|b| match b {
+                Block::Title(x) | Block::Heading(x) | Block::Note(x) => x.clone(),
+                Block::Para { text, .. } | Block::Item { text, .. } => text.clone(),
+                Block::Table { header, rows } => {
+                    let mut all = header.join(" ");
+                    for r in rows {
+                        all.push(' ');
+                        all.push_str(&r.join(" "));
+                    }
+                    all
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn consent(case: ItemId, by: Option<ItemId>, scopes: Vec<ConsentScope>) -> Rec<Consent> {
+        let mut c = Consent::new(case, "x", PartialDate("2026-11-30".into()), scopes);
+        c.given_by = by;
+        rec(c)
+    }
+
+    /// A case with a consenting adult called by a pseudonym, a hidden
+    /// person named in a place and a description, and what else the review
+    /// of this code found.
+    fn file() -> (CaseFile, ItemId, ItemId) {
+        let mut case = Case::new("c");
+        case.country = Some("TN".into());
+        case.incident_start = Some(PartialDate("2026-11-23".into()));
+        case.summary = Some("Officers took Karim from the Saidi family home.".into());
+        let case = rec(case);
+        let mut karim = Person::new("Karim Mansour");
+        karim.pseudonym = Some("K.".into());
+        let karim = rec(karim);
+        let dalia = rec(Person::new("Dalia Saidi"));
+        let place = rec(Place {
+            case_id: Some(case.id),
+            name: "Saidi family home".into(),
+            kind: PlaceType::PrivateHome,
+            authority: None,
+            country: None,
+            locality: Some("12 rue de Marseille".into()),
+            coordinates: None,
+            note: None,
+        });
+        let violation = rec(Violation {
+            case_id: case.id,
+            kind: ViolationType::Torture,
+            methods: vec![],
+            victims: vec![karim.id, dalia.id],
+            perpetrators: vec![],
+            place: Some(place.id),
+            start: None,
+            end: None,
+            description: Some("DALIA saw it.".into()),
+        });
+        let (k, d) = (karim.id, dalia.id);
+        let f = CaseFile {
+            consents: vec![
+                consent(case.id, Some(k), vec![ConsentScope::Publication]),
+                consent(case.id, Some(d), vec![ConsentScope::ShareWithOmct]),
+            ],
+            case,
+            people: vec![karim, dalia],
+            violations: vec![violation],
+            places: vec![place],
+            perpetrators: vec![],
+            detentions: vec![],
+            proceedings: vec![],
+            assistance: vec![],
+            evidence: vec![],
+            withheld: vec![(
+                "person".into(),
+                "the person gave consent that does not cover share_with_omct".into(),
+            )],
+        };
+        (f, k, d)
+    }
+
+    #[test]
+    fn no_name_the_gate_hides_survives_anywhere_in_an_appeal() {
+        let (f, _, _) = file();
+        let doc = draft(Kind::Appeal, &f, Language::En).unwrap();
+        let all = text(&doc);
+        // Karim is called K. everywhere, his real name nowhere beside it.
+        assert!(
+            all.contains("Tunisia: Torture against K., Person A"),
+            "{all}"
+        );
+        assert!(!all.contains("Karim") && !all.contains("Mansour"), "{all}");
+        // Dalia (no consent to publication) is Person A, in free text, in
+        // a place's name, and in the notes that flag that place.
+        assert!(
+            !all.to_lowercase().contains("dalia") && !all.contains("Saidi"),
+            "{all}"
+        );
+        assert!(all.contains("Person A saw it."), "{all}");
+        assert!(
+            all.contains("Person A family home gives an exact address"),
+            "{all}"
+        );
+        // The bundle left a person out whose name is not known here.
+        assert!(
+            all.contains("left out 1 person(s), whose names are not known here"),
+            "{all}"
+        );
+        // The sources of a public appeal are for the drafter only.
+        assert!(all.contains("Sources (remove before sending)"), "{all}");
+    }
+
+    #[test]
+    fn a_childs_own_consent_that_does_not_hold_opens_nothing() {
+        let (mut f, k, d) = file();
+        f.people[1].record.age_at_events = Some(15);
+        // Only the child's own consent, to publication, with no guardian.
+        f.consents = vec![consent(f.case.id, Some(d), vec![ConsentScope::Publication])];
+        let e = draft(Kind::Appeal, &f, Language::En).unwrap_err();
+        assert!(e.to_string().contains("covers publication"), "{e}");
+        // With a guardian and her assent the case opens, she is still never
+        // named in an appeal, and Karim, who gave no consent of his own
+        // and is covered by no consent for the whole case, is not named
+        // either.
+        f.consents[0].record.guardian = Some("her mother".into());
+        f.consents[0].record.child_assent = Some(true);
+        let all = text(&draft(Kind::Appeal, &f, Language::En).unwrap());
+        assert!(
+            !all.contains("Dalia") && !all.contains("Karim") && !all.contains("K."),
+            "{all}"
+        );
+        assert!(all.contains("a child, never named in an appeal"), "{all}");
+        let _ = k;
+    }
+
+    #[test]
+    fn letters_never_repeat_and_longer_names_go_first() {
+        assert_eq!(letter(0), "A");
+        assert_eq!(letter(25), "Z");
+        assert_eq!(letter(26), "A2");
+        assert_eq!(letter(53), "B3");
+        assert_eq!(
+            replace_ignoring_case("İbrahim and SAMIRA met Sam", "samira", "Person B"),
+            "İbrahim and Person B met Sam"
+        );
+        assert_eq!(replace_ignoring_case("", "x", "y"), "");
+        assert_eq!(replace_ignoring_case("abc", "", "y"), "abc");
+    }
 }

@@ -73,7 +73,16 @@ fn quarter(date: Option<&PartialDate>) -> String {
 /// for its purpose.
 pub fn countable(records: &CaseRecords) -> BTreeSet<ItemId> {
     let scope = ConsentScope::AnonymisedStatistics;
-    let covered = records.consents.iter().any(|c| c.covers(scope));
+    let year = records.case.as_ref().map(Case::events_year);
+    let was_a_child =
+        |p: &ItemId| year.is_some_and(|y| records.people.get(p).is_some_and(|p| p.was_a_child(y)));
+    // Covered by a consent for the whole case, or by someone's own consent
+    // that holds (a child's one without a guardian and assent opens
+    // nothing).
+    let covered = records.consents.iter().any(|c| match c.given_by {
+        None => c.covers(scope),
+        Some(p) => c.covers_own(scope, was_a_child(&p)),
+    });
     let withdrawn = records.consents.iter().any(|c| {
         c.given_by.is_none()
             && c.scopes.contains(&scope)
@@ -82,9 +91,6 @@ pub fn countable(records: &CaseRecords) -> BTreeSet<ItemId> {
     if !covered || withdrawn {
         return BTreeSet::new();
     }
-    let year = records.case.as_ref().map(Case::events_year);
-    let was_a_child =
-        |p: &ItemId| year.is_some_and(|y| records.people.get(p).is_some_and(|p| p.was_a_child(y)));
     let mut own: BTreeMap<ItemId, bool> = BTreeMap::new();
     for c in &records.consents {
         if let Some(p) = c.given_by {
@@ -402,7 +408,14 @@ mod tests {
     /// Whether person `p` of `r` may be counted, worked out from scratch.
     fn consented(r: &CaseRecords, p: ItemId) -> bool {
         let s = ConsentScope::AnonymisedStatistics;
-        let case_ok = r.consents.iter().any(|c| c.covers(s))
+        let child_ok = |c: &Consent| {
+            let child = c
+                .given_by
+                .and_then(|g| r.people.get(&g))
+                .is_some_and(|q| q.vulnerabilities.contains(&Vulnerability::Child));
+            !child || (c.guardian.is_some() && c.child_assent == Some(true))
+        };
+        let case_ok = r.consents.iter().any(|c| c.covers(s) && child_ok(c))
             && !r
                 .consents
                 .iter()

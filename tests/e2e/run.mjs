@@ -270,7 +270,7 @@ try {
   await click(b, "dossier-kind-appeal");
   await type(b, "dossier-path", docs);
   await click(b, "dossier-path-submit");
-  await el(b, "dossier-result", 60000);
+  await (await el(b, "dossier-result", 60000)).scrollIntoView({ block: "center" });
   await shot(b, "05c-appeal-drafted");
   await axe(b, "documents");
   await click(b, "dossier-kind-cat");
@@ -294,11 +294,15 @@ try {
   const annexDir = fs.readdirSync(docs).find((f) => f.startsWith("temoin-annexes-"));
   const annexes = fs.readdirSync(path.join(docs, annexDir));
   if (!annexes.length || !annexes.every((f) => /^annex-\d\d\.\w+$/.test(f))) throw new Error(`annexes: ${annexes}`);
+  await (await el(b, "dossier-result")).scrollIntoView({ block: "center" });
   await shot(b, "05d-complaint-drafted-arabic");
   log(`drafted the appeal and the Arabic CAT complaint (${annexes.length} annex(es)); python-docx reads both`);
 
   ctx.step = "submit to OMCT";
   await click(b, "tab-handover");
+  // The page may be scrolled down (to the documents): bring the button out
+  // from under the header.
+  await (await el(b, "submit-case")).scrollIntoView({ block: "center" });
   await click(b, "submit-case");
   await waitFor(b, "delivered", async () => {
     const s = await b.$(sel("outbox-status"));

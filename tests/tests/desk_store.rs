@@ -770,9 +770,10 @@ async fn a_bundle_that_cannot_be_read_is_not_judged() {
 
 /// The desk drafts from what it received, as the device does: a CAT
 /// complaint skeleton read back by python-docx (Debian's python3-docx),
-/// whose annex index names each file by its path in the desk's export of
-/// the case, with the SHA-256 `sha256sum` finds there; a person whose
-/// consent does not cover litigation is not named.
+/// whose annex index gives each annex's number, file and SHA-256, which
+/// `sha256sum` finds on the file written beside it (and nothing else of
+/// the case is written there); a person whose consent does not cover
+/// litigation is not named.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_desk_drafts_a_complaint_from_a_received_case() {
     use temoin_vault::case::{
@@ -862,8 +863,17 @@ async fn the_desk_drafts_a_complaint_from_a_received_case() {
     .unwrap();
     let out = dir.path().join("cat.docx");
     temoin_dossier::docx::write(&doc, std::fs::File::create(&out).unwrap()).unwrap();
-    let folder = dir.path().join("export");
-    d.export_case(id, &folder).unwrap();
+    let folder = dir.path().join("annexes");
+    d.export_annexes(id, &doc.annexes, &folder).unwrap();
+    let written: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(
+        written,
+        ["annex-01.txt"],
+        "only the annex, under its number"
+    );
 
     let script = r#"
 import json, sys, docx

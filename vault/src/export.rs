@@ -97,20 +97,27 @@ impl Vault {
                     .as_ref()
                     .is_some_and(|w| w.withdraws(scope))
         });
-        let covered = consents.iter().any(|c| c.record.covers(scope));
-        if !covered || withdrawn {
-            return Err(ExportError::NoConsent {
-                scope: scope.code(),
-            });
-        }
-        // The year of the events, for whether a person was a child then
-        // (this year when the case gives none).
+        // Covered: by a consent for the whole case, or by a person's own
+        // consent that holds (a child's, with a guardian's and their
+        // assent); one that does not hold opens nothing.
         let events_year = case.record.events_year();
         let was_a_child = |id: ItemId| -> Result<bool, VaultError> {
             Ok(self
                 .get::<Person>(id)?
                 .is_some_and(|p| p.record.was_a_child(events_year)))
         };
+        let mut covered = false;
+        for c in &consents {
+            covered |= match c.record.given_by {
+                None => c.record.covers(scope),
+                Some(p) => c.record.covers_own(scope, was_a_child(p)?),
+            };
+        }
+        if !covered || withdrawn {
+            return Err(ExportError::NoConsent {
+                scope: scope.code(),
+            });
+        }
         // People who consented for themselves, and whether it covers this
         // (a child's, only with a guardian's consent and their assent).
         let mut own_consent: BTreeMap<ItemId, bool> = BTreeMap::new();
@@ -212,10 +219,12 @@ impl Vault {
             people.insert(d.record.person);
             places.extend(d.record.place);
         }
-        for id in sorted(self.list_in_case(case_id, Kind::Proceeding)) {
-            let p = self.require::<Proceeding>(id)?;
+        let proceedings: Vec<_> = sorted(self.list_in_case(case_id, Kind::Proceeding))
+            .into_iter()
+            .map(|id| self.require::<Proceeding>(id))
+            .collect::<Result<_, _>>()?;
+        for p in &proceedings {
             people.extend(p.record.people.iter().copied());
-            push(&mut items, &p)?;
         }
         let assistance: Vec<_> = sorted(self.list_in_case(case_id, Kind::Assistance))
             .into_iter()
@@ -278,6 +287,24 @@ impl Vault {
                 push(&mut items, d)?;
             }
         }
+        // A step of proceedings about a detention left out stays out too
+        // (its file number would name the person).
+        for p in &proceedings {
+            let about_withheld = p.record.detention.is_some_and(|d| {
+                withheld
+                    .iter()
+                    .any(|w| w.id == d && w.kind == Kind::Detention.name())
+            });
+            if about_withheld {
+                withheld.push(Withheld {
+                    id: p.id,
+                    kind: Kind::Proceeding.name().to_owned(),
+                    reason: "it is about a detention left out of this bundle".to_owned(),
+                });
+            } else {
+                push(&mut items, p)?;
+            }
+        }
         if purpose != Purpose::Publication {
             for a in &assistance {
                 if a.record
@@ -325,7 +352,7 @@ impl Vault {
         };
         for item in &mut items {
             if item.kind == Kind::Consent.name() && is_withheld(&item.record, "given_by") {
-                for field in ["given_by_name", "interpreter", "note"] {
+                for field in ["given_by_name", "guardian", "interpreter", "note"] {
                     blank(&mut item.record, field);
                 }
                 if let Some(w) = item.record.get_mut("withdrawal").filter(|w| w.is_object()) {

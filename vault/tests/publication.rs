@@ -477,6 +477,46 @@ fn a_childs_identity_never_goes_into_a_publication() {
     let plain = plaintext(&bytes, &omct);
     assert!(!contains(&plain, b"Child Dalia"));
     assert!(!contains(&plain, b"Young Sami"));
+    // Nor the guardian's name, which would name the child's family.
+    assert!(!contains(&plain, b"their mother"));
+}
+
+/// A child's own consent that does not hold (no guardian, no assent)
+/// opens nothing: with no other consent, the case is not sealed at all.
+#[test]
+fn a_childs_consent_without_a_guardian_opens_no_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = Vault::create(
+        &dir.path().join("v"),
+        &Passphrase::from("p"),
+        KdfChoice::Minimum,
+    )
+    .unwrap();
+    let case = v.add(&Case::new("A boy held overnight")).unwrap();
+    let mut boy = Person::new("Boy Rami");
+    boy.age_at_events = Some(14);
+    let boy = v.add(&boy).unwrap();
+    let c = v
+        .add(&consent(
+            case,
+            boy,
+            "Boy Rami",
+            &[ConsentScope::ShareWithOmct],
+        ))
+        .unwrap();
+    let omct = PayloadIdentity::generate();
+    let options = ExportOptions {
+        purpose: Purpose::ShareWithOmct,
+        recipients: vec![omct.recipient()],
+        supersedes: None,
+    };
+    let err = v.export_bundle(case, &options, Vec::new()).unwrap_err();
+    assert!(err.to_string().contains("share_with_omct"), "{err}");
+    let mut with_guardian = v.require::<Consent>(c).unwrap().record;
+    with_guardian.guardian = Some("his father".into());
+    with_guardian.child_assent = Some(true);
+    v.update(c, &with_guardian).unwrap();
+    v.export_bundle(case, &options, Vec::new()).unwrap();
 }
 
 /// The programmes' records in bundles: a detention goes only with the
@@ -545,6 +585,22 @@ fn programme_records_follow_their_persons_consent() {
             outcome: None,
         })
         .unwrap();
+    // A hearing on Basma's detention: its file number would name her.
+    let basma_hearing = w
+        .vault
+        .add(&Proceeding {
+            case_id: w.case,
+            stage: ProceedingStage::Hearing,
+            date: None,
+            body: Some("Juvenile court".into()),
+            reference: Some("Basma-file-marker".into()),
+            outcome: ProceedingOutcome::Pending,
+            outcome_note: None,
+            people: vec![],
+            detention: Some(basma_held),
+            note: None,
+        })
+        .unwrap();
     let omct = PayloadIdentity::generate();
 
     let bytes = export(&mut w, Purpose::Publication, &omct);
@@ -562,11 +618,13 @@ fn programme_records_follow_their_persons_consent() {
     assert!(sent(amal_held) && sent(hearing));
     assert!(!sent(basma_held) && why(basma_held).contains("person left out"));
     assert!(!sent(request) && why(request).contains("never published"));
+    assert!(!sent(basma_hearing) && why(basma_hearing).contains("detention left out"));
     let plain = plaintext(&bytes, &omct);
     assert!(contains(&plain, b"Amal-health-marker"));
     assert!(contains(&plain, b"Hearing-marker"));
     assert!(!contains(&plain, b"Basma-health-marker"));
     assert!(!contains(&plain, b"Assistance-marker"));
+    assert!(!contains(&plain, b"Basma-file-marker"));
 
     // To OMCT everything goes: both consents cover sharing with OMCT.
     let bytes = export(&mut w, Purpose::ShareWithOmct, &omct);

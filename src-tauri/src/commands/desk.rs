@@ -1145,9 +1145,9 @@ mod tests {
 }
 
 /// Drafts a document from a received case into a folder the officer chose,
-/// as the device does; a complaint's or a request's annexes come from an
-/// export of the case into a new folder beside it (recorded in the desk's
-/// custody log), and the index names each by its path there.
+/// as the device does; a complaint's or a request's annexes, and nothing
+/// else of the case, go into a new folder beside it as numbered files, each
+/// checked and recorded in the desk's custody log.
 #[tauri::command]
 #[specta::specta]
 pub async fn desk_dossier(
@@ -1171,7 +1171,7 @@ pub async fn desk_dossier(
         let mut annexes_folder = None;
         if !doc.annexes.is_empty() {
             let dir = folder.join(format!("temoin-annexes-{}", ItemId::random()));
-            d.export_case(id, &dir)?;
+            d.export_annexes(id, &doc.annexes, &dir)?;
             annexes_folder = Some(dir.display().to_string());
         }
         let path = super::dossier::write_docx(&doc, &folder)?;
