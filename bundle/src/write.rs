@@ -45,7 +45,10 @@ impl Draft {
         }];
         for (id, e) in evidence {
             manifest.files.push(FileEntry {
-                path: format!("{EVIDENCE_DIR}{id}.{}", extension(&e.media_type)),
+                path: format!(
+                    "{EVIDENCE_DIR}{id}.{}",
+                    temoin_model::case::file_extension(&e.media_type)
+                ),
                 size: e.size,
                 sha256: e.sha256.clone(),
                 media_type: e.media_type.clone(),
@@ -173,31 +176,6 @@ impl<W: Write> BundleWriter<W> {
     pub fn finish(self) -> io::Result<u64> {
         let sealed = self.tar.into_inner()?;
         Ok(sealed.finish()?.count)
-    }
-}
-
-/// The file name extension for a media type, so a litigator's viewer opens
-/// the file (the original name is in the record, not on the archive path).
-fn extension(media_type: &str) -> &'static str {
-    match media_type {
-        "image/jpeg" => "jpg",
-        "image/png" => "png",
-        "image/gif" => "gif",
-        "image/webp" => "webp",
-        "image/tiff" => "tif",
-        "image/bmp" => "bmp",
-        "image/heif" => "heic",
-        "application/pdf" => "pdf",
-        "audio/mpeg" => "mp3",
-        "audio/ogg" => "ogg",
-        "audio/x-wav" => "wav",
-        "audio/m4a" => "m4a",
-        "audio/x-flac" => "flac",
-        "video/mp4" => "mp4",
-        "video/quicktime" => "mov",
-        "video/webm" => "webm",
-        "text/plain" => "txt",
-        _ => "bin",
     }
 }
 

@@ -531,7 +531,7 @@ fn annex_rows(lang: Language, out: &mut Out, items: &[&crate::EvidenceItem]) -> 
     for (i, e) in items.iter().enumerate() {
         let r: &Evidence = &e.rec.record;
         let number = i + 1;
-        let ext = extension(&r.media_type);
+        let ext = temoin_model::case::file_extension(&r.media_type);
         let file_name = e
             .file
             .clone()
@@ -618,28 +618,6 @@ fn annex_table(lang: Language, out: &mut Out, items: &[&crate::EvidenceItem]) {
         ],
         rows,
     });
-}
-
-/// The file extension of a media type, for an annex's file name.
-fn extension(media_type: &str) -> &'static str {
-    match media_type {
-        "image/jpeg" => "jpg",
-        "image/png" => "png",
-        "image/gif" => "gif",
-        "image/webp" => "webp",
-        "image/tiff" => "tif",
-        "image/heic" => "heic",
-        "application/pdf" => "pdf",
-        "audio/mpeg" => "mp3",
-        "audio/ogg" => "ogg",
-        "audio/wav" | "audio/x-wav" => "wav",
-        "audio/mp4" => "m4a",
-        "video/mp4" => "mp4",
-        "video/webm" => "webm",
-        "video/quicktime" => "mov",
-        "text/plain" => "txt",
-        _ => "bin",
-    }
 }
 
 /// Drafts a document of `kind` from `f`, in `lang`.

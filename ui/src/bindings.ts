@@ -128,9 +128,9 @@ export const commands = {
 	deskExport: (id: string, folder: string) => typedError<number, AppError>(__TAURI_INVOKE("desk_export", { id, folder })),
 	/**
 	 *  Drafts a document from a received case into a folder the officer chose,
-	 *  as the device does; a complaint's or a request's annexes come from an
-	 *  export of the case into a new folder beside it (recorded in the desk's
-	 *  custody log), and the index names each by its path there.
+	 *  as the device does; a complaint's or a request's annexes, and nothing
+	 *  else of the case, go into a new folder beside it as numbered files, each
+	 *  checked and recorded in the desk's custody log.
 	 */
 	deskDossier: (id: string, kind: DossierKind, language: string, folder: string) => typedError<DossierResult_Serialize, AppError>(__TAURI_INVOKE("desk_dossier", { id, kind, language, folder })),
 	deskDevices: () => typedError<DeskDevices_Serialize, AppError>(__TAURI_INVOKE("desk_devices")),

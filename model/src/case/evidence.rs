@@ -64,6 +64,32 @@ pub struct Derivation {
     pub operations: Vec<crate::region::Operation>,
 }
 
+/// The file name extension for a media type, so a litigator's viewer opens
+/// the file: a bundle's evidence path and a document's annex are named by
+/// it (the original name is in the record, never on a path).
+pub fn file_extension(media_type: &str) -> &'static str {
+    match media_type {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        "image/tiff" => "tif",
+        "image/bmp" => "bmp",
+        "image/heif" => "heic",
+        "application/pdf" => "pdf",
+        "audio/mpeg" => "mp3",
+        "audio/ogg" => "ogg",
+        "audio/x-wav" => "wav",
+        "audio/m4a" => "m4a",
+        "audio/x-flac" => "flac",
+        "video/mp4" => "mp4",
+        "video/quicktime" => "mov",
+        "video/webm" => "webm",
+        "text/plain" => "txt",
+        _ => "bin",
+    }
+}
+
 impl Evidence {
     /// A new evidence record for this case. The payload facts (media type,
     /// size, SHA-256) are filled in by the vault at intake.
