@@ -113,7 +113,13 @@ pub fn run(
             exported.push(path);
         }
     }
-    write_new(out, &bytes)?;
+    if let Err(e) = write_new(out, &bytes) {
+        // No annexes without their document.
+        for p in &exported {
+            let _ = std::fs::remove_file(p);
+        }
+        return Err(e);
+    }
     if cli.json {
         print_json(&json!({
             "out": out,

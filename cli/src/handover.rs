@@ -812,7 +812,13 @@ pub fn desk_cmd(
                 d.export_annexes(*id, &doc.annexes, folder)
                     .map_err(|e| anyhow!("{e}"))?;
             }
-            crate::dossier::write_new(out, &bytes)?;
+            if let Err(e) = crate::dossier::write_new(out, &bytes) {
+                // No annexes without their document.
+                if let Some(folder) = annexes {
+                    let _ = std::fs::remove_dir_all(folder);
+                }
+                return Err(e);
+            }
             if json_out {
                 crate::print_json(&json!({
                     "out": out,

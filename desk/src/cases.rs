@@ -309,6 +309,18 @@ impl Desk {
         path: &str,
         out: W,
     ) -> Result<u64, DeskError> {
+        self.read_file_for(id, path, out, OriginalUse::View)
+    }
+
+    /// [`Desk::read_file`], recorded in custody as `use_` (a view, or an
+    /// export when the caller writes the bytes to a file).
+    pub(crate) fn read_file_for<W: Write>(
+        &mut self,
+        id: ItemId,
+        path: &str,
+        out: W,
+        use_: OriginalUse,
+    ) -> Result<u64, DeskError> {
         let (rid, received, manifest) = self.latest(id)?;
         let entry = manifest
             .files
@@ -332,7 +344,7 @@ impl Desk {
             )));
         }
         self.vault()
-            .record_payload_use(rid, Kind::Received, &entry.sha256, OriginalUse::View)
+            .record_payload_use(rid, Kind::Received, &entry.sha256, use_)
             .map_err(store_error)?;
         Ok(entry.size)
     }

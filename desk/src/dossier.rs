@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 
 use temoin_dossier::{Annex, CaseFile};
-use temoin_vault::ItemId;
+use temoin_vault::{ItemId, OriginalUse};
 
 use crate::{Desk, DeskError};
 
@@ -49,8 +49,10 @@ impl Desk {
     /// the new folder `dir` under its number (`annex-01.jpg`), checked
     /// against the signed manifest, and nothing else of the case: not the
     /// manifest, not the other files, which may name people the document
-    /// does not. Each is recorded in the custody log; a file that fails its
-    /// hash is removed and the error returned.
+    /// does not. Each is recorded in the custody log as an export. An annex
+    /// whose file does not match the hash its record gives, a name that is
+    /// not a plain file name, or any failure: nothing is left behind (the
+    /// folder is removed) and the error returned.
     pub fn export_annexes(
         &mut self,
         id: ItemId,
@@ -64,28 +66,49 @@ impl Desk {
             )));
         }
         crate::file::private_dir(dir)?;
+        let result = self.write_annexes(id, annexes, dir);
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        result
+    }
+
+    fn write_annexes(
+        &mut self,
+        id: ItemId,
+        annexes: &[Annex],
+        dir: &Path,
+    ) -> Result<(), DeskError> {
         let files = self.case(id)?.manifest.files;
         for a in annexes {
-            let path = files
-                .iter()
-                .find(|f| f.item == Some(a.id))
-                .map(|f| f.path.clone())
-                .ok_or_else(|| {
-                    DeskError::Local(format!("annex {} did not arrive with the case", a.number))
-                })?;
-            let target = dir.join(&a.file_name);
+            let plain = Path::new(&a.file_name);
+            if plain.file_name() != Some(plain.as_os_str()) || a.file_name.starts_with('.') {
+                return Err(DeskError::Local(format!(
+                    "annex {} has no plain file name",
+                    a.number
+                )));
+            }
+            let entry = files.iter().find(|f| f.item == Some(a.id)).ok_or_else(|| {
+                DeskError::Local(format!("annex {} did not arrive with the case", a.number))
+            })?;
+            // The index prints the record's hash: the file must be those
+            // bytes, or the document would vouch for another file.
+            if entry.sha256 != a.sha256 {
+                return Err(DeskError::Local(format!(
+                    "annex {}: the file the case carries is not the one its record describes \
+                     (their SHA-256 differ); nothing was written",
+                    a.number
+                )));
+            }
+            let path = entry.path.clone();
             let mut opts = std::fs::OpenOptions::new();
             opts.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let mut file = opts.open(&target)?;
-            let written = self
-                .read_file(id, &path, &mut file)
-                .and_then(|_| Ok(file.flush().and_then(|()| file.sync_all())?));
-            if let Err(e) = written {
-                let _ = std::fs::remove_file(&target);
-                return Err(e);
-            }
+            let mut file = opts.open(dir.join(plain))?;
+            self.read_file_for(id, &path, &mut file, OriginalUse::Export)?;
+            file.flush()?;
+            file.sync_all()?;
         }
         std::fs::File::open(dir)?.sync_all()?;
         Ok(())

@@ -58,11 +58,14 @@ impl Gate {
     fn new(kind: Kind, f: &CaseFile, lang: Language) -> Result<Gate, DossierError> {
         let scope = kind.scope();
         let year = f.case.record.events_year();
+        // A person whose record is not in the file (a received bundle left
+        // them out) may have been a child: their own consent, whose
+        // guardian a bundle blanks, opens nothing.
         let child = |id: ItemId| {
             f.people
                 .iter()
                 .find(|p| p.id == id)
-                .is_some_and(|p| p.record.was_a_child(year))
+                .is_none_or(|p| p.record.was_a_child(year))
         };
         let consents: Vec<_> = f.consents.iter().map(|c| &c.record).collect();
         // A consent for the whole case covers the case; a person's own
@@ -236,14 +239,17 @@ impl Gate {
 
     /// Whether a step of proceedings is about someone left out: a
     /// detention of theirs, or only them.
+    /// (A detention or a person not in the file, which a received bundle
+    /// left out, counts as left out.)
     fn about_left_out(&self, f: &CaseFile, p: &temoin_model::case::Proceeding) -> bool {
         let detention_out = p.detention.is_some_and(|d| {
             f.detentions
                 .iter()
                 .find(|x| x.id == d)
-                .is_some_and(|x| self.out.contains(&x.record.person))
+                .is_none_or(|x| self.out.contains(&x.record.person))
         });
-        let all_out = !p.people.is_empty() && p.people.iter().all(|x| self.out.contains(x));
+        let gone = |x: &ItemId| self.out.contains(x) || !self.names.contains_key(x);
+        let all_out = !p.people.is_empty() && p.people.iter().all(gone);
         detention_out || all_out
     }
 }
@@ -293,7 +299,8 @@ impl Out {
     }
 }
 
-/// `text` with every occurrence of `word` (compared in lower case) replaced.
+/// `text` with every occurrence of the whole word `word` (compared in lower
+/// case) replaced.
 fn replace_ignoring_case(text: &str, word: &str, by: &str) -> String {
     if word.is_empty() {
         return text.to_owned();
@@ -315,7 +322,10 @@ fn replace_ignoring_case(text: &str, word: &str, by: &str) -> String {
             k += l.len();
             j += 1;
         }
-        if k == needle.len() && j > i {
+        // Whole words only: "Ali" is not replaced inside "quality".
+        let bounded = (i == 0 || !chars[i - 1].is_alphanumeric())
+            && chars.get(j).is_none_or(|c| !c.is_alphanumeric());
+        if k == needle.len() && j > i && bounded {
             out.push_str(by);
             i = j;
             continue 'outer;
@@ -532,10 +542,7 @@ fn annex_rows(lang: Language, out: &mut Out, items: &[&crate::EvidenceItem]) -> 
         let r: &Evidence = &e.rec.record;
         let number = i + 1;
         let ext = temoin_model::case::file_extension(&r.media_type);
-        let file_name = e
-            .file
-            .clone()
-            .unwrap_or_else(|| format!("annex-{number:02}.{ext}"));
+        let file_name = format!("annex-{number:02}.{ext}");
         let capture = r
             .capture
             .as_ref()
@@ -620,6 +627,9 @@ fn annex_table(lang: Language, out: &mut Out, items: &[&crate::EvidenceItem]) {
     });
 }
 
+/// The annex index's columns that are never rewritten: file, SHA-256, type.
+const ANNEX_VERBATIM: [usize; 3] = [2, 3, 4];
+
 /// Drafts a document of `kind` from `f`, in `lang`.
 pub fn draft(kind: Kind, f: &CaseFile, lang: Language) -> Result<Document, DossierError> {
     let g = Gate::new(kind, f, lang)?;
@@ -645,8 +655,17 @@ pub fn draft(kind: Kind, f: &CaseFile, lang: Language) -> Result<Document, Dossi
             Block::Title(x) | Block::Heading(x) | Block::Note(x) => *x = g.scrub(x),
             Block::Para { text, .. } | Block::Item { text, .. } => *text = g.scrub(text),
             Block::Table { header, rows } => {
-                for c in header.iter_mut().chain(rows.iter_mut().flatten()) {
+                for c in header.iter_mut() {
                     *c = g.scrub(c);
+                }
+                // The annex index's file name, SHA-256 and type are facts a
+                // court checks, never names: left exactly as they are.
+                for row in rows.iter_mut() {
+                    for (k, c) in row.iter_mut().enumerate() {
+                        if !ANNEX_VERBATIM.contains(&k) {
+                            *c = g.scrub(c);
+                        }
+                    }
                 }
             }
         }
@@ -712,7 +731,8 @@ fn appeal(f: &CaseFile, g: &Gate, out: &mut Out) {
         .map(|v| label(lang, "violation_type", v.record.kind.code()))
         .or_else(|| {
             f.detentions
-                .first()
+                .iter()
+                .find(|d| !g.out.contains(&d.record.person))
                 .map(|d| label(lang, "detention_status", d.record.status.code()))
         })
         .unwrap_or_else(|| c.title.clone());
@@ -1257,6 +1277,39 @@ mod tests {
         let _ = k;
     }
 
+    /// At the desk, a person the bundle left out has no record: their own
+    /// consent (a child's, perhaps, its guardian blanked) opens nothing,
+    /// and a step of proceedings about only them stays out.
+    #[test]
+    fn a_consent_by_someone_not_in_the_file_opens_nothing() {
+        let (mut f, k, _) = file();
+        let gone = ItemId::random();
+        f.consents = vec![consent(
+            f.case.id,
+            Some(gone),
+            vec![ConsentScope::Litigation, ConsentScope::Publication],
+        )];
+        let e = draft(Kind::Cat, &f, Language::En).unwrap_err();
+        assert!(e.to_string().contains("covers litigation"), "{e}");
+        f.consents
+            .push(consent(f.case.id, Some(k), vec![ConsentScope::Litigation]));
+        f.proceedings = vec![rec(temoin_model::case::Proceeding {
+            case_id: f.case.id,
+            stage: temoin_model::case::ProceedingStage::Complaint,
+            date: None,
+            body: Some("Prosecutor".into()),
+            reference: Some("their-file-number".into()),
+            outcome: ProceedingOutcome::Pending,
+            outcome_note: None,
+            people: vec![gone],
+            detention: None,
+            note: None,
+        })];
+        let all = text(&draft(Kind::Cat, &f, Language::En).unwrap());
+        assert!(all.contains("Karim Mansour"), "{all}");
+        assert!(!all.contains("their-file-number"), "{all}");
+    }
+
     #[test]
     fn letters_never_repeat_and_longer_names_go_first() {
         assert_eq!(letter(0), "A");
@@ -1268,6 +1321,10 @@ mod tests {
             "İbrahim and Person B met Sam"
         );
         assert_eq!(replace_ignoring_case("", "x", "y"), "");
+        assert_eq!(
+            replace_ignoring_case("Ali's quality, ALI.", "ali", "Person C"),
+            "Person C's quality, Person C."
+        );
         assert_eq!(replace_ignoring_case("abc", "", "y"), "abc");
     }
 }

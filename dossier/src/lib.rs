@@ -82,10 +82,6 @@ pub struct EvidenceItem {
     pub rec: Rec<Evidence>,
     /// Its custody, summed up: how many entries, the first and the last.
     pub custody: String,
-    /// Where its file is found beside the document, when it is already
-    /// there (a received bundle's export: `evidence/...`); otherwise the
-    /// annex is exported as `annex-NN.ext`.
-    pub file: Option<String>,
 }
 
 /// A case's records, as a document is drafted from them.
@@ -213,7 +209,6 @@ impl CaseFile {
                 k if k == name(RecordKind::Evidence) => f.evidence.push(EvidenceItem {
                     rec: read(kind, id, revision, v)?,
                     custody: String::new(),
-                    file: None,
                 }),
                 _ => {}
             }
@@ -297,7 +292,6 @@ pub struct Annex {
     /// Its media type.
     pub media_type: String,
     /// The file name the annex is exported under (`annex-01.jpg`: a number
-    /// and an extension, nothing of its content), or the path it already
-    /// has beside the document.
+    /// and an extension from a fixed table, nothing of its content).
     pub file_name: String,
 }

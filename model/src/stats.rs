@@ -74,8 +74,13 @@ fn quarter(date: Option<&PartialDate>) -> String {
 pub fn countable(records: &CaseRecords) -> BTreeSet<ItemId> {
     let scope = ConsentScope::AnonymisedStatistics;
     let year = records.case.as_ref().map(Case::events_year);
-    let was_a_child =
-        |p: &ItemId| year.is_some_and(|y| records.people.get(p).is_some_and(|p| p.was_a_child(y)));
+    // A person whose record is missing (left out of a bundle) may have been
+    // a child: their own consent, whose guardian a bundle blanks, opens
+    // nothing.
+    let was_a_child = |p: &ItemId| match records.people.get(p) {
+        None => true,
+        Some(q) => year.is_some_and(|y| q.was_a_child(y)),
+    };
     // Covered by a consent for the whole case, or by someone's own consent
     // that holds (a child's one without a guardian and assent opens
     // nothing).

@@ -295,7 +295,18 @@ impl Vault {
                     .iter()
                     .any(|w| w.id == d && w.kind == Kind::Detention.name())
             });
-            if about_withheld {
+            let all_withheld = !p.record.people.is_empty()
+                && p.record
+                    .people
+                    .iter()
+                    .all(|x| person_withheld(x, &withheld));
+            if all_withheld {
+                withheld.push(Withheld {
+                    id: p.id,
+                    kind: Kind::Proceeding.name().to_owned(),
+                    reason: "it is about people left out of this bundle".to_owned(),
+                });
+            } else if about_withheld {
                 withheld.push(Withheld {
                     id: p.id,
                     kind: Kind::Proceeding.name().to_owned(),
@@ -321,7 +332,27 @@ impl Vault {
                 }
             }
         }
+        // Evidence that backs only requests left out is theirs (a medical
+        // certificate): it stays out with them.
+        let sent_requests: BTreeSet<ItemId> = items
+            .iter()
+            .filter(|i| i.kind == Kind::Assistance.name())
+            .map(|i| i.id)
+            .collect();
+        let backs = |id: ItemId, sent: bool| {
+            assistance
+                .iter()
+                .any(|a| sent_requests.contains(&a.id) == sent && a.record.supporting.contains(&id))
+        };
         for id in sorted(self.list_in_case(case_id, Kind::Evidence)) {
+            if backs(id, false) && !backs(id, true) {
+                withheld.push(Withheld {
+                    id,
+                    kind: Kind::Evidence.name().to_owned(),
+                    reason: "it backs only a request left out of this bundle".to_owned(),
+                });
+                continue;
+            }
             let e = self.require::<Evidence>(id)?;
             push(&mut items, &e)?;
             evidence.push((id, e.record));

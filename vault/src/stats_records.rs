@@ -13,8 +13,8 @@ use crate::vault::Vault;
 impl Vault {
     /// Every case with its people, consents, violations, perpetrators and
     /// the places its violations name, for
-    /// [`temoin_model::stats::cells`]. People are read only if a violation
-    /// or the case names them.
+    /// [`temoin_model::stats::cells`]. People are read only if a violation,
+    /// the case or a consent names them.
     pub fn stats_records(&self) -> Result<Vec<CaseRecords>, VaultError> {
         let mut out = Vec::new();
         for case_id in self.list(Kind::Case) {
@@ -40,6 +40,9 @@ impl Vault {
                 .iter()
                 .flat_map(|v| v.victims.iter().copied())
                 .collect();
+            // And those who consented: whether their consent holds
+            // depends on who they are (a child's needs a guardian).
+            named.extend(r.consents.iter().filter_map(|c| c.given_by));
             if let Some(c) = &r.case {
                 named.extend(c.participants.iter().map(|p| p.person));
             }

@@ -626,6 +626,48 @@ fn programme_records_follow_their_persons_consent() {
     assert!(!contains(&plain, b"Assistance-marker"));
     assert!(!contains(&plain, b"Basma-file-marker"));
 
+    // Basma's own request, backed by her certificate, and a complaint
+    // about her alone.
+    let certificate = w.dir.path().join("basma-certificate.txt");
+    std::fs::write(&certificate, b"Basma-certificate-marker\n").unwrap();
+    let certificate = w
+        .vault
+        .ingest_file(w.case, &certificate, &mut |_| {})
+        .unwrap()
+        .id;
+    w.vault
+        .add(&Assistance {
+            case_id: w.case,
+            beneficiary: Some(w.omct_only),
+            needs: vec![FollowUpKind::Medical],
+            description: None,
+            requested_on: None,
+            amount: None,
+            currency: None,
+            supporting: vec![certificate],
+            other_support: None,
+            decision: AssistanceDecision::Pending,
+            decided_on: None,
+            payments: vec![],
+            outcome: None,
+        })
+        .unwrap();
+    let her_complaint = w
+        .vault
+        .add(&Proceeding {
+            case_id: w.case,
+            stage: ProceedingStage::Complaint,
+            date: None,
+            body: None,
+            reference: Some("Basma-complaint-marker".into()),
+            outcome: ProceedingOutcome::Pending,
+            outcome_note: None,
+            people: vec![w.omct_only],
+            detention: None,
+            note: None,
+        })
+        .unwrap();
+
     // To OMCT everything goes: both consents cover sharing with OMCT.
     let bytes = export(&mut w, Purpose::ShareWithOmct, &omct);
     let plain = plaintext(&bytes, &omct);
@@ -637,9 +679,33 @@ fn programme_records_follow_their_persons_consent() {
     ] {
         assert!(contains(&plain, marker));
     }
-    // For litigation, Basma's consent does not reach: her detention stays.
+    assert!(contains(&plain, b"Basma-certificate-marker"));
+    // For litigation, Basma's consent does not reach: her detention, her
+    // request, the certificate that backs only it, and a complaint about
+    // her alone stay out.
     let bytes = export(&mut w, Purpose::Litigation, &omct);
+    let (report, _) = open(&w, &bytes, &omct, "litigation-programmes");
+    let m = report.manifest.unwrap();
+    let why = |id: ItemId| {
+        m.withheld
+            .iter()
+            .find(|x| x.id == id)
+            .map(|x| x.reason.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        why(certificate).contains("backs only a request left out"),
+        "{:?}",
+        m.withheld
+    );
+    assert!(
+        why(her_complaint).contains("people left out"),
+        "{:?}",
+        m.withheld
+    );
     let plain = plaintext(&bytes, &omct);
     assert!(contains(&plain, b"Assistance-marker"));
     assert!(!contains(&plain, b"Basma-health-marker"));
+    assert!(!contains(&plain, b"Basma-certificate-marker"));
+    assert!(!contains(&plain, b"Basma-complaint-marker"));
 }

@@ -1172,9 +1172,15 @@ pub async fn desk_dossier(
         if !doc.annexes.is_empty() {
             let dir = folder.join(format!("temoin-annexes-{}", ItemId::random()));
             d.export_annexes(id, &doc.annexes, &dir)?;
-            annexes_folder = Some(dir.display().to_string());
+            annexes_folder = Some(dir);
         }
-        let path = super::dossier::write_docx(&doc, &folder)?;
+        let path = super::dossier::write_docx(&doc, &folder).inspect_err(|_| {
+            // No annexes without their document.
+            if let Some(dir) = &annexes_folder {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        })?;
+        let annexes_folder = annexes_folder.map(|d| d.display().to_string());
         Ok(super::dossier::DossierResult {
             path: path.display().to_string(),
             annexes_folder,

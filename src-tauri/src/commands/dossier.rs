@@ -147,12 +147,23 @@ pub async fn case_dossier(
             if !doc.annexes.is_empty() {
                 let dir = folder.join(format!("temoin-annexes-{}", ItemId::random()));
                 std::fs::create_dir(&dir).map_err(io)?;
-                for a in &doc.annexes {
-                    v.export_original(a.id, &dir.join(&a.file_name))?;
+                let exported = doc
+                    .annexes
+                    .iter()
+                    .try_for_each(|a| v.export_original(a.id, &dir.join(&a.file_name)).map(drop));
+                if let Err(e) = exported {
+                    let _ = std::fs::remove_dir_all(&dir);
+                    return Err(e.into());
                 }
-                annexes_folder = Some(dir.display().to_string());
+                annexes_folder = Some(dir);
             }
-            let path = write_docx(&doc, &folder)?;
+            let path = write_docx(&doc, &folder).inspect_err(|_| {
+                // No annexes without their document.
+                if let Some(dir) = &annexes_folder {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            })?;
+            let annexes_folder = annexes_folder.map(|d| d.display().to_string());
             Ok(DossierResult {
                 path: path.display().to_string(),
                 annexes_folder,
