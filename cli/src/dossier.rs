@@ -34,8 +34,10 @@ pub fn case_file(v: &Vault, case_id: ItemId) -> Result<CaseFile> {
             .iter()
             .map(|i| (i.kind.name(), i.id, i.revision, &i.record)),
     )?;
+    let ids: Vec<ItemId> = file.evidence.iter().map(|e| e.rec.id).collect();
+    let mut custody = v.custody_summaries(&ids)?;
     for e in &mut file.evidence {
-        e.custody = v.custody_summary(e.rec.id)?;
+        e.custody = custody.remove(&e.rec.id).unwrap_or_default();
     }
     Ok(file)
 }

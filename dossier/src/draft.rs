@@ -677,7 +677,9 @@ pub fn draft(kind: Kind, f: &CaseFile, lang: Language) -> Result<Document, Dossi
     }
     let flags = std::mem::take(&mut out.flags);
     for n in g.notes.iter().chain(&flags) {
-        out.note(g.scrub(n));
+        let n = g.scrub(n);
+        out.doc.notes.push(n.clone());
+        out.note(n);
     }
     // A public appeal's sources name the vault's items: for the drafter,
     // never for the public.

@@ -233,6 +233,9 @@ pub struct Document {
     pub sources: Vec<Source>,
     /// The annexes, numbered from 1.
     pub annexes: Vec<Annex>,
+    /// The drafting notes (also at the document's end): who was left out
+    /// or pseudonymised, what is flagged.
+    pub notes: Vec<String>,
 }
 
 /// One block of a document.

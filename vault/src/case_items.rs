@@ -102,22 +102,31 @@ impl Vault {
         Ok(items)
     }
 
-    /// An item's custody in a few words: how many entries, the first and
-    /// the last (time and action).
-    pub fn custody_summary(&self, id: ItemId) -> Result<String, VaultError> {
+    /// Each item's custody in a few words (how many entries, the first and
+    /// the last, time and action), from one reading of the log.
+    pub fn custody_summaries(
+        &self,
+        ids: &[ItemId],
+    ) -> Result<std::collections::BTreeMap<ItemId, String>, VaultError> {
         let log = self.custody()?;
-        let mine: Vec<_> = log.iter().filter(|e| e.body.item == Some(id)).collect();
         let line = |e: &&temoin_model::custody::CustodyEntry| {
             format!("{} {}", e.body.time, e.body.action.code())
         };
-        Ok(match (mine.first(), mine.last()) {
-            (Some(first), Some(last)) => format!(
-                "{} entries, signed and chained; first: {}; last: {}",
-                mine.len(),
-                line(first),
-                line(last)
-            ),
-            _ => "no entry".to_owned(),
-        })
+        Ok(ids
+            .iter()
+            .map(|id| {
+                let mine: Vec<_> = log.iter().filter(|e| e.body.item == Some(*id)).collect();
+                let text = match (mine.first(), mine.last()) {
+                    (Some(first), Some(last)) => format!(
+                        "{} entries, signed and chained; first: {}; last: {}",
+                        mine.len(),
+                        line(first),
+                        line(last)
+                    ),
+                    _ => "no entry".to_owned(),
+                };
+                (*id, text)
+            })
+            .collect())
     }
 }

@@ -1185,7 +1185,7 @@ pub async fn desk_dossier(
             path: path.display().to_string(),
             annexes_folder,
             annexes: u32::try_from(doc.annexes.len()).unwrap_or(u32::MAX),
-            notes: super::dossier::notes(&doc),
+            notes: doc.notes.clone(),
         })
     })
     .await

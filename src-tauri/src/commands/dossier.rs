@@ -70,27 +70,6 @@ pub(crate) fn folder(folder: &str) -> Result<PathBuf, AppError> {
     Ok(folder)
 }
 
-pub(crate) fn notes(doc: &Document) -> Vec<String> {
-    // The notes are the italic paragraphs after the notes' heading, up to
-    // the sources' heading.
-    let mut out = Vec::new();
-    let mut inside = false;
-    for b in &doc.blocks {
-        match b {
-            temoin_dossier::Block::Heading(_) if inside => break,
-            temoin_dossier::Block::Heading(h) if h == &doc_notes_heading(doc) => inside = true,
-            temoin_dossier::Block::Note(n) if inside => out.push(n.clone()),
-            _ => {}
-        }
-    }
-    out
-}
-
-fn doc_notes_heading(doc: &Document) -> String {
-    let lang = Language::from_code(doc.language).unwrap_or(Language::En);
-    temoin_dossier::text::t(lang, "dossier.notes.heading", &[])
-}
-
 /// Writes the document into `folder` under a neutral name (nothing of the
 /// case in it), refusing to replace anything.
 pub(crate) fn write_docx(doc: &Document, folder: &Path) -> Result<PathBuf, AppError> {
@@ -134,8 +113,10 @@ pub async fn case_dossier(
                     .map(|i| (i.kind.name(), i.id, i.revision, &i.record)),
             )
             .map_err(|e| AppError::invalid(e.to_string()))?;
+            let ids: Vec<ItemId> = file.evidence.iter().map(|e| e.rec.id).collect();
+            let mut custody = v.custody_summaries(&ids)?;
             for e in &mut file.evidence {
-                e.custody = v.custody_summary(e.rec.id)?;
+                e.custody = custody.remove(&e.rec.id).unwrap_or_default();
             }
             let doc = temoin_dossier::draft(kind.into(), &file, lang).map_err(|e| match e {
                 temoin_dossier::DossierError::NoConsent { .. } => {
@@ -168,7 +149,7 @@ pub async fn case_dossier(
                 path: path.display().to_string(),
                 annexes_folder,
                 annexes: u32::try_from(doc.annexes.len()).unwrap_or(u32::MAX),
-                notes: notes(&doc),
+                notes: doc.notes.clone(),
             })
         })
     })
