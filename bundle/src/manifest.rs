@@ -14,8 +14,14 @@ pub const FORMAT_V1: &str = "temoin-bundle/1";
 /// are written in it, so that a reader of version 1 refuses them instead of
 /// taking them for what they are not.
 pub const FORMAT_V2: &str = "temoin-bundle/2";
+/// The format tag of version 3, which added the field `part`: an urgent
+/// case's records sent ahead of its evidence files, which follow in a
+/// bundle naming this one in `supersedes`. A reader of version 2 would take
+/// such a bundle for the whole case, so only a bundle with a `part` is
+/// written in it.
+pub const FORMAT_V3: &str = "temoin-bundle/3";
 /// Every format tag this crate reads.
-pub const FORMATS: [&str; 2] = [FORMAT_V1, FORMAT_V2];
+pub const FORMATS: [&str; 3] = [FORMAT_V1, FORMAT_V2, FORMAT_V3];
 /// Paths of the fixed members, in the order they are written.
 pub const MANIFEST: &str = "manifest.json";
 /// The manifest's minisign signature.
@@ -55,10 +61,16 @@ pub enum Purpose {
     /// metadata stripped), with nothing in their records that locates or
     /// identifies.
     Publication,
+    /// Figures for OMCT's statistics, without any case (version 3): per
+    /// case, the number of victims by country, quarter and dimension, over
+    /// the people whose consent covers anonymised statistics. No record,
+    /// no file.
+    AnonymisedStatistics,
 }
 
 impl Purpose {
-    /// Every purpose, in the order a person is offered them.
+    /// Every purpose a case is exported for, in the order a person is
+    /// offered them (figures are sent otherwise: `submit --stats`).
     pub const ALL: [Purpose; 3] = [
         Purpose::ShareWithOmct,
         Purpose::Litigation,
@@ -71,6 +83,7 @@ impl Purpose {
             Purpose::ShareWithOmct => ConsentScope::ShareWithOmct,
             Purpose::Litigation => ConsentScope::Litigation,
             Purpose::Publication => ConsentScope::Publication,
+            Purpose::AnonymisedStatistics => ConsentScope::AnonymisedStatistics,
         }
     }
 
@@ -80,12 +93,16 @@ impl Purpose {
             Purpose::ShareWithOmct => "share_with_omct",
             Purpose::Litigation => "litigation",
             Purpose::Publication => "publication",
+            Purpose::AnonymisedStatistics => "anonymised_statistics",
         }
     }
 
     /// The purpose a manifest code names, if this version knows it.
     pub fn from_code(code: &str) -> Option<Purpose> {
-        Purpose::ALL.into_iter().find(|p| p.code() == code)
+        Purpose::ALL
+            .into_iter()
+            .chain([Purpose::AnonymisedStatistics])
+            .find(|p| p.code() == code)
     }
 
     /// Whether a bundle for it carries originals (exactly as received, with
@@ -95,7 +112,7 @@ impl Purpose {
     pub fn carries_originals(self) -> bool {
         match self {
             Purpose::ShareWithOmct | Purpose::Litigation => true,
-            Purpose::Publication => false,
+            Purpose::Publication | Purpose::AnonymisedStatistics => false,
         }
     }
 
@@ -106,11 +123,44 @@ impl Purpose {
         match self {
             Purpose::ShareWithOmct | Purpose::Litigation => FORMAT_V1,
             Purpose::Publication => FORMAT_V2,
+            Purpose::AnonymisedStatistics => FORMAT_V3,
         }
     }
 }
 
-/// A bundle that this one replaces (a case amended after delivery).
+/// Which part of a case a bundle carries, when it is not the whole
+/// (version 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    /// An urgent case's records, evidence records included, without any
+    /// evidence file: sent ahead of everything else so that OMCT can act
+    /// on the account while the files are still on their way. The bundle
+    /// with the files follows and names this one in `supersedes`.
+    Text,
+}
+
+impl Part {
+    /// The code used in manifests.
+    pub fn code(self) -> &'static str {
+        match self {
+            Part::Text => "text",
+        }
+    }
+}
+
+/// The format tag a bundle is written in: the oldest version that knows
+/// both its purpose and its part, so that older readers read what they can
+/// and refuse what they would misread.
+pub fn format_for(purpose: Purpose, part: Option<Part>) -> &'static str {
+    match part {
+        Some(Part::Text) => FORMAT_V3,
+        None => purpose.format(),
+    }
+}
+
+/// A bundle that this one replaces (a case amended after delivery, or the
+/// text sent ahead of an urgent case's files).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Supersedes {
     /// The earlier bundle's id.
@@ -180,7 +230,8 @@ pub struct Withheld {
 /// The signed description of a bundle.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
-    /// [`FORMAT_V1`] or [`FORMAT_V2`]: the one [`Purpose::format`] names.
+    /// [`FORMAT_V1`], [`FORMAT_V2`] or [`FORMAT_V3`]: the one
+    /// [`format_for`] names.
     pub format: String,
     /// A random id (UUID v4).
     pub bundle_id: String,
@@ -207,4 +258,11 @@ pub struct Manifest {
     pub files: Vec<FileEntry>,
     /// Items of the case left out.
     pub withheld: Vec<Withheld>,
+    /// The part of the case it carries, when not the whole (version 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<Part>,
+    /// For [`Purpose::AnonymisedStatistics`] (version 3): each case's
+    /// figures. `case_id` is then a random id of the figures, no case's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figures: Option<Vec<temoin_model::stats::CaseFigures>>,
 }

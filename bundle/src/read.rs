@@ -758,6 +758,7 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, (ProblemCode, String)> {
     struct Head {
         format: Option<serde_json::Value>,
         purpose: Option<serde_json::Value>,
+        part: Option<serde_json::Value>,
     }
     let malformed = || {
         (
@@ -788,6 +789,16 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, (ProblemCode, String)> {
                 ),
             ))
         }
+        Some(p) if p.format() == FORMAT_V3 && format != FORMAT_V3 => {
+            return Err((
+                ProblemCode::UnknownPurpose,
+                format!(
+                    "the manifest is of format {format}, which has no purpose {:?} (it came \
+                     with {FORMAT_V3}): it was not read",
+                    p.code()
+                ),
+            ))
+        }
         Some(p) if p.format() == FORMAT_V2 && format == FORMAT_V1 => {
             return Err((
                 ProblemCode::UnknownPurpose,
@@ -800,7 +811,58 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, (ProblemCode, String)> {
         }
         Some(_) => {}
     }
-    serde_json::from_slice(bytes).map_err(|_| malformed())
+    // A part this version does not know: it cannot say what the bundle
+    // leaves out.
+    match head.part.as_ref() {
+        None | Some(serde_json::Value::Null) => {}
+        Some(p) if p.as_str() == Some(Part::Text.code()) => {}
+        Some(p) => {
+            return Err((
+                ProblemCode::UnknownPurpose,
+                format!(
+                    "the bundle carries the part {:?} of a case, which this version does not \
+                     know, so it cannot say what the bundle leaves out: it was not read",
+                    p.as_str()
+                        .unwrap_or("")
+                        .chars()
+                        .take(40)
+                        .collect::<String>()
+                ),
+            ))
+        }
+    }
+    let m: Manifest = serde_json::from_slice(bytes).map_err(|_| malformed())?;
+    // Under versions 1 and 2 an unknown field is ignored, so a `part` there
+    // is not the format's: a reader that honoured it would read a bundle
+    // otherwise than a reader of those versions does.
+    let figures_only = m.purpose == Purpose::AnonymisedStatistics;
+    // One entry a case: two would let one bundle count a case twice.
+    let twice = m.figures.as_ref().is_some_and(|f| {
+        let mut seen = HashSet::new();
+        !f.iter().all(|c| seen.insert(c.case_id))
+    });
+    if m.figures.is_some() != figures_only
+        || (figures_only && (m.part.is_some() || m.supersedes.is_some()))
+        || twice
+    {
+        return Err((
+            ProblemCode::Malformed,
+            "the manifest's figures do not read as the format says (figures come with the \
+             purpose anonymised_statistics and only with it, one entry a case, with no part \
+             and nothing replaced): it was not read"
+                .to_owned(),
+        ));
+    }
+    if m.part.is_some() && format != FORMAT_V3 {
+        return Err((
+            ProblemCode::Malformed,
+            format!(
+                "the manifest is of format {format}, which has no field \"part\" (it came with \
+                 {FORMAT_V3}): it was not read"
+            ),
+        ));
+    }
+    Ok(m)
 }
 
 /// Whether the files of a bundle are those its purpose allows: a
@@ -808,6 +870,44 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, (ProblemCode, String)> {
 /// capture position. A writer never does otherwise; a reader checks, so
 /// that an original never passes for publishable material.
 fn check_purpose(manifest: &Manifest, report: &mut Report) {
+    // The text sent ahead of an urgent case's files carries none: its
+    // evidence records say what follows.
+    if manifest.part == Some(Part::Text) {
+        for f in manifest
+            .files
+            .iter()
+            .filter(|f| f.path != CUSTODY && f.path != README)
+        {
+            report.problem(
+                ProblemCode::OutsidePurpose,
+                format!(
+                    "{} is a file: a bundle of a case's text carries none but {CUSTODY} and {README}",
+                    f.path
+                ),
+            );
+        }
+    }
+    // Figures only: no record, nothing withheld, no file but the custody
+    // file (empty) and the README.
+    if manifest.purpose == Purpose::AnonymisedStatistics {
+        if !manifest.items.is_empty() || !manifest.withheld.is_empty() {
+            report.problem(
+                ProblemCode::OutsidePurpose,
+                "a bundle of figures lists records: it must carry figures only",
+            );
+        }
+        for f in manifest
+            .files
+            .iter()
+            .filter(|f| f.path != CUSTODY && f.path != README)
+        {
+            report.problem(
+                ProblemCode::OutsidePurpose,
+                format!("{} is a file: a bundle of figures carries none", f.path),
+            );
+        }
+        return;
+    }
     if manifest.purpose.carries_originals() {
         return;
     }

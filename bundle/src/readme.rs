@@ -40,6 +40,13 @@ fn purpose_words(purpose: Purpose) -> &'static str {
              that nothing changed since intake. Only what the people concerned consented to use \
              in litigation is in it. Keep it as you would keep the originals."
         }
+        Purpose::AnonymisedStatistics => {
+            "This bundle carries figures only (purpose <code>anonymised_statistics</code>): for \
+             each case, how many victims by country, quarter, violation, institution, custodial \
+             context and vulnerability, counted only over the people whose consent covers \
+             anonymised statistics, each person by a random id so that OMCT counts them once. \
+             No record, no name, no file. The figures are in <code>manifest.json</code>."
+        }
         Purpose::Publication => {
             "This bundle is for publication (purpose <code>publication</code>). It carries \
              working copies only: copies of the evidence with their metadata stripped and, \
@@ -64,7 +71,11 @@ pub fn readme_html(m: &Manifest) -> String {
         .first()
         .and_then(|i| i.record.get("title"))
         .and_then(|t| t.as_str())
-        .unwrap_or("(untitled)");
+        .unwrap_or(if m.purpose == Purpose::AnonymisedStatistics {
+            "Figures for OMCT's statistics"
+        } else {
+            "(untitled)"
+        });
     let mut h = String::new();
     h.push_str("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n");
     h.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n");
@@ -90,6 +101,20 @@ pub fn readme_html(m: &Manifest) -> String {
             "<p>It replaces bundle {} (sequence {}).</p>\n",
             esc(&s.bundle_id),
             s.sequence
+        ));
+    }
+    if m.part == Some(crate::manifest::Part::Text) {
+        h.push_str(
+            "<p><strong>The case's text only.</strong> The case was marked urgent: its records \
+             (the evidence records with their SHA-256 among them) were sent ahead of its evidence \
+             files, which follow in a bundle that names this one as the one it replaces.</p>\n",
+        );
+    }
+    if let Some(figures) = &m.figures {
+        h.push_str(&format!(
+            "<p>Figures of {} case(s), {} cell(s) in all.</p>\n",
+            figures.len(),
+            figures.iter().map(|f| f.cells.len()).sum::<usize>()
         ));
     }
     h.push_str("<h2>Records</h2>\n<ul>\n");

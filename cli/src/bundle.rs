@@ -45,6 +45,7 @@ pub fn export(
             purpose,
             recipients,
             supersedes: None,
+            part: None,
         },
         out,
     )?;

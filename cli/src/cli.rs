@@ -145,8 +145,22 @@ pub enum Command {
     /// OMCT's desk's acknowledgements given as files.
     #[command(subcommand)]
     Ack(AckCommand),
-    /// Seal a case for OMCT and put it in the outbox.
-    Submit { case_id: String },
+    /// Seal a case for OMCT and put it in the outbox (an urgent case with
+    /// files goes as its text first, then the whole case). With --stats
+    /// instead of a case: the figures alone, each case's victims by
+    /// country, quarter, violation, institution, custodial context and
+    /// vulnerability, only people whose consent covers anonymised
+    /// statistics; no record, no file.
+    Submit {
+        /// The case to seal.
+        #[arg(required_unless_present = "stats", conflicts_with = "stats")]
+        case_id: Option<String>,
+        /// Send the figures alone, not a case: every case's, every quarter
+        /// (they replace the figures this device sent before; OMCT's desk
+        /// chooses the quarters when it writes them out).
+        #[arg(long)]
+        stats: bool,
+    },
     /// Count the victims of this vault's cases by country, quarter,
     /// violation, vulnerability and the perpetrators' institution, only people whose consent covers
     /// anonymised statistics, every count under 5 written `<5`, into a new

@@ -732,10 +732,15 @@ pub fn desk_cmd(
             } else {
                 for r in &rows {
                     println!(
-                        "{}  {}{}  [{}]  {}  {}  from {}  (case {}, {} version(s))",
+                        "{}  {}{}{}  [{}]  {}  {}  from {}  (case {}, {} version(s))",
                         r.id,
                         if r.urgent { "URGENT " } else { "" },
                         r.title,
+                        if r.files_follow {
+                            " (text only: its files follow)"
+                        } else {
+                            ""
+                        },
                         r.state.code(),
                         r.country.as_deref().unwrap_or("--"),
                         r.received_at,
@@ -791,8 +796,8 @@ pub fn desk_cmd(
             }
         }
         DeskCommand::Stats { args, .. } => {
-            let records = d.stats_records().map_err(|e| anyhow!("{e}"))?;
-            write_stats(&records, args, json_out)?;
+            let cells = d.stats_cells().map_err(|e| anyhow!("{e}"))?;
+            write_stats(cells, args, json_out)?;
         }
         DeskCommand::Dossier {
             id,
@@ -850,6 +855,11 @@ pub fn desk_cmd(
 fn print_case(v: &desk::CaseView) {
     let r = &v.row;
     println!("{}{}", if r.urgent { "URGENT  " } else { "" }, r.title);
+    if r.files_follow {
+        println!(
+            "  the case's text, sent ahead of its evidence files: they follow in its next version"
+        );
+    }
     println!(
         "  desk id {}  ·  the defender's case {}  ·  {}",
         r.id,
@@ -999,6 +1009,23 @@ pub fn enroll(
     Ok(())
 }
 
+/// `submit --stats`: the vault's figures, sealed and queued for OMCT.
+pub fn submit_figures(vault: &mut temoin_vault::Vault, json_out: bool) -> Result<()> {
+    let s = outbox::submit_figures(vault).map_err(|e| anyhow!("{e}"))?;
+    if json_out {
+        crate::print_json(&json!({
+            "bundle_id": s.bundle_id, "sequence": s.sequence, "size": s.size,
+            "status": s.status, "figures": true,
+        }))?;
+    } else {
+        println!(
+            "Queued bundle {} ({} bytes) for OMCT: figures only (victims whose consent covers anonymised statistics, by country, quarter and dimension; no record, no file). Run `temoin sync` to send it.",
+            s.bundle_id, s.size
+        );
+    }
+    Ok(())
+}
+
 pub fn submit(
     vault: &mut temoin_vault::Vault,
     case: temoin_vault::ItemId,
@@ -1008,8 +1035,13 @@ pub fn submit(
     if json_out {
         crate::print_json(&json!({
             "bundle_id": s.bundle_id, "sequence": s.sequence, "size": s.size,
-            "status": s.status, "supersedes": s.supersedes,
+            "status": s.status, "supersedes": s.supersedes, "text_ahead": s.text_ahead,
         }))?;
+    } else if let Some(text) = &s.text_ahead {
+        println!(
+            "Urgent: queued the case's text as bundle {text}, which goes before anything else, then the whole case with its files as bundle {} ({} bytes). Run `temoin sync` to send them.",
+            s.bundle_id, s.size
+        );
     } else {
         println!(
             "Queued bundle {} ({} bytes) for OMCT{}. Run `temoin sync` to send it.",
@@ -1059,9 +1091,16 @@ pub fn show_outbox(
             outbox::Status::Flagged => "FLAGGED by OMCT's desk".into(),
             outbox::Status::Failed => "FAILED".into(),
         };
+        let what = if s.figures {
+            "figures".to_owned()
+        } else if s.text_only {
+            format!("case {} (its text only: the files follow)", s.case_id)
+        } else {
+            format!("case {}", s.case_id)
+        };
         println!(
-            "{}  case {}  seq {}  {} bytes  {state}",
-            s.bundle_id, s.case_id, s.sequence, s.size
+            "{}  {what}  seq {}  {} bytes  {state}",
+            s.bundle_id, s.sequence, s.size
         );
         if let Some(e) = &s.last_error {
             println!("    last error: {e}");
@@ -1280,20 +1319,22 @@ fn quarter_arg(date: &str) -> Result<String> {
     }
 }
 
-/// Writes the statistics of `records` to `out` (which must not exist),
-/// cells between the quarters of `from` and `to` when given.
+/// Writes the statistics `all` to `out` (which must not exist), cells
+/// between the quarters of `from` and `to` when given.
 pub fn write_stats(
-    records: &[temoin_vault::stats::CaseRecords],
+    mut all: std::collections::BTreeMap<
+        temoin_vault::stats::Cell,
+        std::collections::BTreeSet<temoin_vault::ItemId>,
+    >,
     args: &StatsArgs,
     json_out: bool,
 ) -> Result<()> {
-    use temoin_vault::stats::{cells, csv, shown};
+    use temoin_vault::stats::{csv, shown};
     let out = &args.out;
     let (from, to) = (
         args.from.as_deref().map(quarter_arg).transpose()?,
         args.to.as_deref().map(quarter_arg).transpose()?,
     );
-    let mut all = cells(records);
     if from.is_some() || to.is_some() {
         all.retain(|c, _| {
             c.quarter != "unknown"

@@ -153,15 +153,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ack(cli::AckCommand::Import { file }) => {
             handover::import_ack(&mut unlock(cli)?, file, cli.json)?;
         }
-        Command::Submit { case_id } => {
-            let case = parse_id(case_id)?;
-            handover::submit(&mut unlock(cli)?, case, cli.json)?;
-        }
+        Command::Submit { case_id, stats } => match (case_id, stats) {
+            (Some(case_id), false) => {
+                let case = parse_id(case_id)?;
+                handover::submit(&mut unlock(cli)?, case, cli.json)?;
+            }
+            (None, true) => handover::submit_figures(&mut unlock(cli)?, cli.json)?,
+            _ => {
+                anyhow::bail!("give either a case to submit, or --stats to send the figures alone")
+            }
+        },
         Command::Stats(args) => {
             let records = unlock(cli)?
                 .stats_records()
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            handover::write_stats(&records, args, cli.json)?
+            handover::write_stats(temoin_vault::stats::cells(&records), args, cli.json)?
         }
         Command::Messages { case } => handover::messages(&mut unlock(cli)?, *case, cli.json)?,
         Command::Answer {

@@ -300,6 +300,17 @@ fn a_case_goes_from_the_field_to_the_desk() {
         .starts_with("country,quarter,dimension,value,victims\n"));
     let again = desk(&["stats", "--dir", s(&o.desk_dir), "--out", s(&theirs)]);
     assert!(!again.status.success(), "an existing file was overwritten");
+    // Figures alone: with no victim counted, nothing is sealed, and says so.
+    let none = f.run(&["submit", "--stats"]);
+    assert!(!none.status.success());
+    assert!(
+        String::from_utf8_lossy(&none.stderr).contains("no case counts anyone"),
+        "{none:?}"
+    );
+    let neither = f.run(&["submit"]);
+    assert!(!neither.status.success());
+    let both = f.run(&["submit", &case, "--stats"]);
+    assert!(!both.status.success(), "a case and --stats at once");
     // A question to the defender, and the answer back.
     let question = f.file(
         "question.txt",

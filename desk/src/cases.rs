@@ -33,6 +33,9 @@ pub struct CaseRow {
     pub urgent: bool,
     /// The codes of its violations.
     pub violations: Vec<String>,
+    /// Its latest version is an urgent case's text: the evidence files
+    /// follow.
+    pub files_follow: bool,
     /// Where the desk's work on it stands.
     pub state: TriageState,
     /// When its latest version was opened.
@@ -54,6 +57,7 @@ impl CaseRow {
             country: t.summary.country.clone(),
             urgent: t.summary.urgent,
             violations: t.summary.violations.clone(),
+            files_follow: t.summary.files_follow,
             state: t.state,
             received_at: t.received_at.clone(),
             device_key_id: t.device_key_id.clone(),
@@ -188,12 +192,17 @@ impl Desk {
         }
         let latest = versions.last().ok_or_else(|| not_found(id))?;
         let manifest = self.manifest_of(latest.id, &latest.received)?;
-        let changed = match versions.len() {
-            n if n >= 2 => {
-                let before = &versions[n - 2];
-                diff(&self.manifest_of(before.id, &before.received)?, &manifest)
-            }
-            _ => Vec::new(),
+        // Against the version before, or, past the text of an urgent case
+        // (the same records, without files), the whole version before it.
+        let earlier = &versions[..versions.len() - 1];
+        let before = earlier
+            .iter()
+            .rev()
+            .find(|v| !v.received.summary.files_follow)
+            .or(earlier.last());
+        let changed = match before {
+            Some(before) => diff(&self.manifest_of(before.id, &before.received)?, &manifest),
+            None => Vec::new(),
         };
         Ok(CaseView {
             row: CaseRow::new(id, &row),
@@ -260,7 +269,7 @@ impl Desk {
 
     /// A received case's latest version: the bundle's id in the store, what
     /// the desk recorded of it, and its signed manifest.
-    fn latest(&self, id: ItemId) -> Result<(ItemId, Received, Manifest), DeskError> {
+    pub(crate) fn latest(&self, id: ItemId) -> Result<(ItemId, Received, Manifest), DeskError> {
         let row = self.triage_row(id)?;
         let rid = *row.bundles.last().ok_or_else(|| not_found(id))?;
         let received = self
@@ -446,38 +455,10 @@ impl Desk {
     /// and violations as the defender sent them. A record that does not
     /// read as the model's is left out.
     pub fn stats_records(&self) -> Result<Vec<temoin_vault::stats::CaseRecords>, DeskError> {
-        use temoin_vault::case::{Case, Consent, Perpetrator, Person, Place, Violation};
         let mut out = Vec::new();
         for row in self.cases()? {
             let (_, _, m) = self.latest(row.id)?;
-            let mut r = temoin_vault::stats::CaseRecords::default();
-            for i in &m.items {
-                let v = i.record.clone();
-                match i.kind.as_str() {
-                    "case" if i.id == m.case_id => r.case = serde_json::from_value::<Case>(v).ok(),
-                    "person" => {
-                        if let Ok(p) = serde_json::from_value::<Person>(v) {
-                            r.people.insert(i.id, p);
-                        }
-                    }
-                    "consent" => r.consents.extend(serde_json::from_value::<Consent>(v).ok()),
-                    "violation" => r
-                        .violations
-                        .extend(serde_json::from_value::<Violation>(v).ok()),
-                    "perpetrator" => {
-                        if let Ok(p) = serde_json::from_value::<Perpetrator>(v) {
-                            r.perpetrators.insert(i.id, p);
-                        }
-                    }
-                    "place" => {
-                        if let Ok(p) = serde_json::from_value::<Place>(v) {
-                            r.places.insert(i.id, p);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            out.push(r);
+            out.push(crate::figures::records_of(&m));
         }
         Ok(out)
     }

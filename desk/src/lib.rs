@@ -27,6 +27,7 @@ mod config;
 mod conn;
 mod dossier;
 mod error;
+mod figures;
 mod file;
 mod message;
 mod officer;

@@ -310,6 +310,7 @@ pub(crate) fn summary_of(m: &Manifest) -> CaseSummary {
         country,
         urgent,
         violations,
+        files_follow: m.part == Some(temoin_bundle::Part::Text),
     }
 }
 
@@ -349,9 +350,29 @@ impl Desk {
                 // when it is still a name of the file the store keeps, it
                 // goes now (an operator clearing the inbox must never reach
                 // the case). Any other file under that name stays.
-                let accepted = serde_json::from_slice::<Verdict>(&bytes)
-                    .is_ok_and(|v| v.accepted && v.case.is_some());
+                let verdict = serde_json::from_slice::<Verdict>(&bytes).ok();
+                let accepted = verdict
+                    .as_ref()
+                    .is_some_and(|v| v.accepted && v.case.is_some());
                 if accepted && only.is_none() && self.is_a_stored_file(&file) {
+                    let _ = std::fs::remove_file(&file);
+                }
+                // Figures: the store keeps them, not the file; an accepted
+                // one whose figures (or later ones) are kept goes too.
+                let figures_kept = match verdict {
+                    Some(v)
+                        if v.accepted
+                            && v.purpose.as_deref()
+                                == Some(temoin_bundle::Purpose::AnonymisedStatistics.code()) =>
+                    {
+                        match (v.device_key_id, v.sequence) {
+                            (Some(d), Some(n)) => self.holds_figures_of(&d, n)?,
+                            _ => false,
+                        }
+                    }
+                    _ => false,
+                };
+                if figures_kept && only.is_none() {
                     let _ = std::fs::remove_file(&file);
                 }
                 continue;
@@ -496,8 +517,19 @@ impl Desk {
         // with some device approved: with none, the reader (which takes
         // whatever key it is not asked to doubt) would accept any
         // self-signed bundle.
+        let figures_only = report
+            .manifest
+            .as_ref()
+            .is_some_and(|m| m.purpose == temoin_bundle::Purpose::AnonymisedStatistics);
         let case = if accepted && !trusted.is_empty() {
-            Some(self.file_received(&report, &devices, Some(sha256.clone()), staged)?)
+            if figures_only {
+                // Figures, no case: kept for the statistics; the bundle
+                // itself is not kept (it holds nothing else).
+                self.file_figures(&report)?;
+                None
+            } else {
+                Some(self.file_received(&report, &devices, Some(sha256.clone()), staged)?)
+            }
         } else {
             None
         };
@@ -666,13 +698,25 @@ impl Desk {
                 // order of arrival: a server that holds a version back and
                 // delivers it after a later one cannot make it the latest.
                 let mut versions = Vec::with_capacity(row.bundles.len() + 1);
+                let mut latest_before: Option<Received> = None;
                 for b in &row.bundles {
                     let r = self
                         .vault_ref()
                         .require::<Received>(*b)
                         .map_err(store_error)?;
                     versions.push((r.record.sequence, *b));
+                    if row.bundles.last() == Some(b) {
+                        latest_before = Some(r.record);
+                    }
                 }
+                // The files of the urgent text the desk has been reading:
+                // the same account, no new decision to make.
+                let files_of_the_text = latest_before.is_some_and(|r| {
+                    r.summary.files_follow
+                        && m.supersedes
+                            .as_ref()
+                            .is_some_and(|s| s.bundle_id == r.bundle_id)
+                });
                 versions.push((m.sequence, rid));
                 versions.sort();
                 // The oldest versions leave the row (their items stay in the
@@ -688,7 +732,7 @@ impl Desk {
                     row.device_label = label.or(row.device_label);
                     // A new version of a case someone had decided on needs
                     // reading again.
-                    if row.state != TriageState::New {
+                    if row.state != TriageState::New && !files_of_the_text {
                         row.state = TriageState::New;
                         row.note = Some("a new version arrived".into());
                     }

@@ -131,6 +131,11 @@ pub struct BundleNote {
     pub purpose: String,
     /// The recipients' fingerprints.
     pub recipients: Vec<String>,
+    /// The part of the case it carried when not the whole (`text`: an
+    /// urgent case's records sent ahead of its files). Its delivery is not
+    /// the case's: nothing is forgotten on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
 }
 
 /// What the caller says about an event; the log adds sequence, chain, time

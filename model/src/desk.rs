@@ -96,6 +96,10 @@ pub struct CaseSummary {
     /// The codes of its violations, each once.
     #[serde(default)]
     pub violations: Vec<String>,
+    /// The bundle is an urgent case's text, sent ahead of its evidence
+    /// files: they follow in the next version.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub files_follow: bool,
 }
 
 impl CaseSummary {

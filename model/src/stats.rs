@@ -13,6 +13,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use serde::{Deserialize, Serialize};
+
 use crate::case::{Case, Consent, ConsentScope, Perpetrator, Person, Place, Role, Violation};
 use crate::record::{ItemId, PartialDate};
 
@@ -22,6 +24,9 @@ pub const SMALLEST_SHOWN: usize = 5;
 /// One case's records, as the counting needs them.
 #[derive(Clone, Debug, Default)]
 pub struct CaseRecords {
+    /// The case's id (at the desk, the defender's), when known: what a
+    /// case's figures are matched on when they arrive twice.
+    pub case_id: Option<ItemId>,
     /// The case.
     pub case: Option<Case>,
     /// Its people, by id.
@@ -218,6 +223,226 @@ pub fn cells<'a>(
     out
 }
 
+/// The dimensions a cell can be of.
+pub const DIMENSIONS: [&str; 4] = [
+    "custodial_context",
+    "institution",
+    "violation",
+    "vulnerability",
+];
+
+/// One cell of one case's figures as a statistics bundle carries it: the
+/// victims by their (random) ids, so that OMCT's desk counts a person once
+/// per cell whichever way their case arrived. No name, no place, no date
+/// finer than the quarter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FigureCell {
+    /// ISO 3166-1 alpha-2, or `unknown`.
+    pub country: String,
+    /// `2024-Q1`, or `unknown`.
+    pub quarter: String,
+    /// One of [`DIMENSIONS`].
+    pub dimension: String,
+    /// The code of the value.
+    pub value: String,
+    /// The ids of the victims counted in it.
+    pub victims: Vec<ItemId>,
+}
+
+/// One case's figures: what a statistics bundle carries for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseFigures {
+    /// The case's id on the device (the one its full bundles carry).
+    pub case_id: ItemId,
+    /// Its cells.
+    pub cells: Vec<FigureCell>,
+}
+
+impl FigureCell {
+    /// The cell, if every field is of the form the format allows (a
+    /// device's figures are not written into a CSV file unchecked: a comma
+    /// or a line break in a value would shift or add rows).
+    pub fn cell(&self) -> Option<Cell> {
+        let dimension = DIMENSIONS.into_iter().find(|d| *d == self.dimension)?;
+        Some(Cell {
+            country: self.country.clone(),
+            quarter: self.quarter.clone(),
+            dimension,
+            value: self.value.clone(),
+        })
+        .filter(well_formed)
+    }
+}
+
+/// Whether a cell's fields are what the CSV layout allows: a country of
+/// two upper-case letters, a quarter `YYYY-Qn`, each either `unknown`; a
+/// value of lower-case letters, digits and `_`.
+pub fn well_formed(c: &Cell) -> bool {
+    let country = c.country == "unknown"
+        || (c.country.len() == 2 && c.country.bytes().all(|b| b.is_ascii_uppercase()));
+    let q = c.quarter.as_bytes();
+    let quarter = c.quarter == "unknown"
+        || (q.len() == 7
+            && q[..4].iter().all(u8::is_ascii_digit)
+            && &q[4..6] == b"-Q"
+            && (b'1'..=b'4').contains(&q[6]));
+    let value = !c.value.is_empty()
+        && c.value.len() <= 64
+        && c.value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    country && quarter && value
+}
+
+/// The figures of each case given that counts someone: what a statistics
+/// bundle carries. Cases without an id are left out.
+pub fn case_figures<'a>(cases: impl IntoIterator<Item = &'a CaseRecords>) -> Vec<CaseFigures> {
+    cases
+        .into_iter()
+        .filter_map(|r| {
+            let case_id = r.case_id?;
+            let cells: Vec<FigureCell> = cells(std::iter::once(r))
+                .into_iter()
+                .map(|(c, v)| FigureCell {
+                    country: c.country,
+                    quarter: c.quarter,
+                    dimension: c.dimension.to_owned(),
+                    value: c.value,
+                    victims: v.into_iter().collect(),
+                })
+                .collect();
+            (!cells.is_empty()).then_some(CaseFigures { case_id, cells })
+        })
+        .collect()
+}
+
+/// One case's cells as one bundle gave them, for [`merge`].
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The device that sealed it (its key id).
+    pub device: String,
+    /// The case's id on that device.
+    pub case_id: ItemId,
+    /// The bundle's sequence number on that device: the highest is the
+    /// latest word on the case.
+    pub sequence: u64,
+    /// The case's cells.
+    pub cells: BTreeMap<Cell, BTreeSet<ItemId>>,
+}
+
+impl Source {
+    /// A case's cells from its records.
+    pub fn from_records(
+        device: &str,
+        case_id: ItemId,
+        sequence: u64,
+        records: &CaseRecords,
+    ) -> Source {
+        Source {
+            device: device.to_owned(),
+            case_id,
+            sequence,
+            cells: cells(std::iter::once(records)),
+        }
+    }
+
+    /// A case's cells from a statistics bundle's figures; a cell not of
+    /// the allowed form is left out.
+    pub fn from_figures(device: &str, sequence: u64, figures: &CaseFigures) -> Source {
+        let mut out: BTreeMap<Cell, BTreeSet<ItemId>> = BTreeMap::new();
+        for f in &figures.cells {
+            if let Some(c) = f.cell() {
+                out.entry(c).or_default().extend(f.victims.iter().copied());
+            }
+        }
+        Source {
+            device: device.to_owned(),
+            case_id: figures.case_id,
+            sequence,
+            cells: out,
+        }
+    }
+}
+
+/// A device's figures as one bundle of figures gave them: every case of
+/// the device that counted someone when it was sealed.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// The device that sealed it (its key id).
+    pub device: String,
+    /// The bundle's sequence number on that device.
+    pub sequence: u64,
+    /// Its cases' figures.
+    pub cases: Vec<CaseFigures>,
+}
+
+/// The cells over every case, each case counted once.
+///
+/// A bundle of figures is a device's whole word at the time it was sealed:
+/// its cases that count someone, and by omission those that count no one
+/// (a consent withdrawn, a case deleted). So, for each device, only its
+/// latest bundle of figures counts, and for each case of the device, what
+/// the device sealed last: the case's latest full bundle if it came after
+/// those figures, otherwise the figures (and nothing when the figures leave
+/// the case out). A case whose figures came first and whose full bundle
+/// followed is counted once. Cells not of the allowed form are left out.
+pub fn merge(
+    full: impl IntoIterator<Item = Source>,
+    snapshots: impl IntoIterator<Item = Snapshot>,
+) -> BTreeMap<Cell, BTreeSet<ItemId>> {
+    let mut latest: BTreeMap<(String, ItemId), Source> = BTreeMap::new();
+    for s in full {
+        let key = (s.device.clone(), s.case_id);
+        match latest.get(&key) {
+            Some(have) if have.sequence >= s.sequence => {}
+            _ => {
+                latest.insert(key, s);
+            }
+        }
+    }
+    let mut figures: BTreeMap<String, Snapshot> = BTreeMap::new();
+    for s in snapshots {
+        match figures.get(&s.device) {
+            Some(have) if have.sequence >= s.sequence => {}
+            _ => {
+                figures.insert(s.device.clone(), s);
+            }
+        }
+    }
+    let mut counted: Vec<Source> = Vec::new();
+    for ((device, _), s) in latest {
+        match figures.get(&device) {
+            // Sealed before the device's latest figures: they have the
+            // last word on the case (even by leaving it out).
+            Some(snapshot) if snapshot.sequence > s.sequence => {}
+            _ => counted.push(s),
+        }
+    }
+    let already: BTreeSet<(String, ItemId)> = counted
+        .iter()
+        .map(|s| (s.device.clone(), s.case_id))
+        .collect();
+    for snapshot in figures.values() {
+        let mut seen = BTreeSet::new();
+        for f in &snapshot.cases {
+            // One entry a case (a reader refuses a bundle with two).
+            if already.contains(&(snapshot.device.clone(), f.case_id)) || !seen.insert(f.case_id) {
+                continue;
+            }
+            counted.push(Source::from_figures(&snapshot.device, snapshot.sequence, f));
+        }
+    }
+    let mut out: BTreeMap<Cell, BTreeSet<ItemId>> = BTreeMap::new();
+    for s in counted {
+        for (c, v) in s.cells {
+            if well_formed(&c) {
+                out.entry(c).or_default().extend(v);
+            }
+        }
+    }
+    out
+}
+
 /// A count as it is written: the number, or `<5`.
 pub fn shown(victims: usize) -> String {
     if victims < SMALLEST_SHOWN {
@@ -269,6 +494,111 @@ mod tests {
         assert_eq!(quarter(None), "unknown");
     }
 
+    #[test]
+    fn the_latest_word_of_a_device_on_a_case_counts_and_malformed_cells_do_not() {
+        let (case, other) = (ItemId::random(), ItemId::random());
+        let (a, b) = (ItemId::random(), ItemId::random());
+        let cell = |value: &str| Cell {
+            country: "TN".into(),
+            quarter: "2024-Q1".into(),
+            dimension: "violation",
+            value: value.into(),
+        };
+        let full = |case_id, sequence, victims: &[ItemId]| Source {
+            device: "d".into(),
+            case_id,
+            sequence,
+            cells: BTreeMap::from([(cell("torture"), victims.iter().copied().collect())]),
+        };
+        let figures = |case_id, victims: &[ItemId]| CaseFigures {
+            case_id,
+            cells: vec![FigureCell {
+                country: "TN".into(),
+                quarter: "2024-Q1".into(),
+                dimension: "violation".into(),
+                value: "torture".into(),
+                victims: victims.to_vec(),
+            }],
+        };
+        let snapshot = |sequence, cases| Snapshot {
+            device: "d".into(),
+            sequence,
+            cases,
+        };
+        let n =
+            |m: &BTreeMap<Cell, BTreeSet<ItemId>>| m.get(&cell("torture")).map_or(0, |v| v.len());
+        // Two people in a full bundle, one in the figures sealed after it.
+        assert_eq!(
+            n(&merge(
+                [full(case, 1, &[a, b])],
+                [snapshot(2, vec![figures(case, &[a])])]
+            )),
+            1
+        );
+        // The other way round: the full bundle is the later word.
+        assert_eq!(
+            n(&merge(
+                [full(case, 3, &[a, b])],
+                [snapshot(2, vec![figures(case, &[a])])]
+            )),
+            2
+        );
+        // Figures that leave a case out (its consent withdrawn, the case
+        // deleted) say it counts no one, whatever an older bundle said.
+        assert_eq!(
+            n(&merge(
+                [full(case, 1, &[a, b])],
+                [snapshot(2, vec![figures(other, &[])])]
+            )),
+            0
+        );
+        // Only a device's latest figures count.
+        assert_eq!(
+            n(&merge(
+                [],
+                [
+                    snapshot(5, vec![]),
+                    snapshot(4, vec![figures(case, &[a, b])])
+                ]
+            )),
+            0
+        );
+        // The same case id from another device is another case.
+        let mut elsewhere = full(case, 1, &[b]);
+        elsewhere.device = "e".into();
+        assert_eq!(n(&merge([full(case, 2, &[a]), elsewhere], [])), 2);
+        // A value that would break the CSV is not counted.
+        let hostile = FigureCell {
+            country: "TN".into(),
+            quarter: "2024-Q1".into(),
+            dimension: "violation".into(),
+            value: "torture,9999\nXX".into(),
+            victims: vec![a],
+        };
+        assert!(hostile.cell().is_none());
+        for bad in [("T,", "2024-Q1"), ("TN", "2024-Q5"), ("tn", "2024-Q1")] {
+            let c = Cell {
+                country: bad.0.into(),
+                quarter: bad.1.into(),
+                ..cell("torture")
+            };
+            assert!(!well_formed(&c), "{bad:?}");
+            assert!(merge(
+                [Source {
+                    cells: BTreeMap::from([(c, BTreeSet::from([a]))]),
+                    ..full(case, 1, &[])
+                }],
+                []
+            )
+            .is_empty());
+        }
+        let religion = FigureCell {
+            dimension: "religion".into(),
+            ..hostile.clone()
+        };
+        assert!(religion.cell().is_none());
+    }
+
     /// A random world: cases with people, some consenting for themselves
     /// (or not), some covered by a consent for the whole case, some of
     /// those withdrawn; violations naming some of the people and some of
@@ -289,7 +619,10 @@ mod tests {
                     let mut c = Case::new("c");
                     c.country = Some(country.into());
                     c.incident_start = Some(PartialDate(format!("2024-{month:02}")));
-                    let mut r = CaseRecords::default();
+                    let mut r = CaseRecords {
+                        case_id: Some(id),
+                        ..CaseRecords::default()
+                    };
                     let ids: Vec<ItemId> = people.iter().map(|_| ItemId::random()).collect();
                     for ((own, vuln, victim_role), pid) in people.iter().zip(&ids) {
                         let mut p = Person::new("p");
@@ -504,6 +837,44 @@ mod tests {
                 prop_assert!(n == "<5" || n.parse::<usize>().unwrap() >= SMALLEST_SHOWN, "{}", line);
                 prop_assert!(fields.iter().all(|f| !f.contains('"') && !f.contains('\n')));
             }
+        }
+
+        /// A device's cases arriving at the desk as full bundles before or
+        /// after its figures, or as figures alone, and cases counted by an
+        /// old bundle but gone from the figures sealed since: each case is
+        /// counted once, as the records the device holds count it.
+        #[test]
+        fn merged_figures_count_each_case_once(
+            cases in world(),
+            arrivals in prop::collection::vec(0u8..4, 10),
+        ) {
+            let how = |i: usize| arrivals[i % arrivals.len()];
+            // At the figures' sealing, the cases of arrival 3 were gone.
+            let kept: Vec<CaseRecords> = cases
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| how(*i) != 3)
+                .map(|(_, r)| r.clone())
+                .collect();
+            // Through the format: serialised and read back.
+            let sent = case_figures(&kept);
+            let bytes = serde_json::to_vec(&sent).unwrap();
+            let snapshot = Snapshot {
+                device: "device".into(),
+                sequence: 500,
+                cases: serde_json::from_slice(&bytes).unwrap(),
+            };
+            let mut full = Vec::new();
+            for (i, r) in cases.iter().enumerate() {
+                let id = r.case_id.unwrap();
+                let sequence = match how(i) {
+                    0 | 3 => i as u64,
+                    1 => 1000 + i as u64,
+                    _ => continue,
+                };
+                full.push(Source::from_records("device", id, sequence, r));
+            }
+            prop_assert_eq!(merge(full, [snapshot]), cells(&kept));
         }
     }
 }

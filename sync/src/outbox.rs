@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use temoin_bundle::{PayloadIdentity, PayloadRecipient, Purpose, Supersedes};
+use temoin_bundle::{Part, PayloadIdentity, PayloadRecipient, Purpose, Supersedes};
 use temoin_vault::custody::BundleNote;
 use temoin_vault::export::ExportOptions;
 use temoin_vault::{ForgetError, ItemId, Vault, VaultError};
@@ -116,6 +116,19 @@ pub struct Submission {
     /// OMCT's desk's verified acknowledgement, once it came.
     #[serde(default)]
     pub acknowledgement: Option<Acknowledgement>,
+    /// An urgent case's records without its files, sent ahead of them
+    /// (`temoin-bundle/3`, part `text`): its delivery is not the case's.
+    #[serde(default)]
+    pub text_only: bool,
+    /// For the bundle with an urgent case's files: the id of its text,
+    /// sealed just before and sent ahead (this bundle names it in
+    /// `supersedes`).
+    #[serde(default)]
+    pub text_ahead: Option<String>,
+    /// A bundle of figures (`anonymised_statistics`), no case's: its
+    /// `case_id` is the figures' own id.
+    #[serde(default)]
+    pub figures: bool,
     /// Why the desk refused it, when it did.
     #[serde(default)]
     pub flag_reason: Option<String>,
@@ -253,6 +266,12 @@ fn bundle_path(vault: &Vault, bundle_id: &str) -> Result<PathBuf, OutboxError> {
 
 /// Seals `case` for OMCT's current recipients and queues it. If an earlier
 /// bundle of the case was delivered, the new one names it as replaced.
+///
+/// An urgent case with evidence files goes as two bundles: first its
+/// records alone (part `text`), which the queue sends before anything else,
+/// then the whole case, files included, naming the first as the one it
+/// replaces. OMCT reads the account while the files are on their way.
+/// Returns the submission of the whole case.
 pub fn submit(vault: &mut Vault, case: ItemId) -> Result<Submission, OutboxError> {
     let e = checked_enrollment(vault)?;
     let recipients: Vec<PayloadRecipient> = e
@@ -270,14 +289,57 @@ pub fn submit(vault: &mut Vault, case: ItemId) -> Result<Submission, OutboxError
             sequence: s.sequence,
             manifest_sha256: s.manifest_sha256,
         });
+    let urgent = vault
+        .get::<temoin_vault::case::Case>(case)?
+        .is_some_and(|c| c.record.urgent);
+    if urgent && vault.bundle_carries_files(case, Purpose::ShareWithOmct)? {
+        // Both sealed before either is queued, the whole case first: the
+        // text must never go alone (the files would never follow, and the
+        // case would look received). If the whole cannot be sealed (no
+        // room, a damaged file), the text goes too; after a crash between
+        // the two saves, the whole goes without its text ahead.
+        let text = seal(vault, case, &recipients, earlier, Some(Part::Text), urgent)?;
+        let named = Supersedes {
+            bundle_id: text.bundle_id.clone(),
+            sequence: text.sequence,
+            manifest_sha256: text.manifest_sha256.clone(),
+        };
+        let mut whole = match seal(vault, case, &recipients, Some(named), None, urgent) {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = std::fs::remove_file(bundle_path(vault, &text.bundle_id)?);
+                return Err(e);
+            }
+        };
+        whole.text_ahead = Some(text.bundle_id.clone());
+        save(vault, &whole)?;
+        save(vault, &text)?;
+        return Ok(whole);
+    }
+    let s = seal(vault, case, &recipients, earlier, None, urgent)?;
+    save(vault, &s)?;
+    Ok(s)
+}
+
+/// Seals one bundle of `case` into the outbox's folder; the caller queues
+/// it ([`save`]).
+fn seal(
+    vault: &mut Vault,
+    case: ItemId,
+    recipients: &[PayloadRecipient],
+    supersedes: Option<Supersedes>,
+    part: Option<Part>,
+    urgent: bool,
+) -> Result<Submission, OutboxError> {
     let tmp_id = uuid::Uuid::new_v4().to_string();
     let tmp = bundle_path(vault, &format!("new-{tmp_id}"))?;
     let summary = vault.export_bundle_to_file(
         case,
         &ExportOptions {
             purpose: Purpose::ShareWithOmct,
-            recipients,
-            supersedes: earlier.clone(),
+            recipients: recipients.to_vec(),
+            supersedes: supersedes.clone(),
+            part,
         },
         &tmp,
     )?;
@@ -293,9 +355,6 @@ pub fn submit(vault: &mut Vault, case: ItemId) -> Result<Submission, OutboxError
         &mut hasher,
     )
     .map_err(VaultError::from)?;
-    let urgent = vault
-        .get::<temoin_vault::case::Case>(case)?
-        .is_some_and(|c| c.record.urgent);
     let s = Submission {
         urgent,
         bundle_id: m.bundle_id.clone(),
@@ -313,9 +372,67 @@ pub fn submit(vault: &mut Vault, case: ItemId) -> Result<Submission, OutboxError
         last_error: None,
         receipt: None,
         queued_at: now(),
-        supersedes: earlier,
+        supersedes,
         acknowledgement: None,
         flag_reason: None,
+        text_only: part == Some(Part::Text),
+        text_ahead: None,
+        figures: false,
+    };
+    Ok(s)
+}
+
+/// Seals the vault's figures for OMCT's statistics (each case's cells over
+/// the people whose consent covers anonymised statistics; no record, no
+/// file) and queues them like a case. They replace, at OMCT's desk, the
+/// figures this device sent before.
+pub fn submit_figures(vault: &mut Vault) -> Result<Submission, OutboxError> {
+    let e = checked_enrollment(vault)?;
+    let recipients: Vec<PayloadRecipient> = e
+        .recipients
+        .iter()
+        .map(|r| r.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| OutboxError::Damaged("recipient list".into()))?;
+    let tmp_id = uuid::Uuid::new_v4().to_string();
+    let tmp = bundle_path(vault, &format!("new-{tmp_id}"))?;
+    let summary =
+        vault.export_figures_to_file(&temoin_vault::export::FiguresOptions { recipients }, &tmp)?;
+    let m = &summary.manifest;
+    let path = bundle_path(vault, &m.bundle_id)?;
+    std::fs::rename(&tmp, &path).map_err(VaultError::from)?;
+    std::fs::File::open(vault.outbox_dir()?)
+        .and_then(|d| d.sync_all())
+        .map_err(VaultError::from)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(
+        &mut std::fs::File::open(&path).map_err(VaultError::from)?,
+        &mut hasher,
+    )
+    .map_err(VaultError::from)?;
+    let s = Submission {
+        urgent: false,
+        bundle_id: m.bundle_id.clone(),
+        case_id: m.case_id,
+        sequence: m.sequence,
+        manifest_sha256: summary.manifest_sha256.clone(),
+        sha256: hex::encode(hasher.finalize()),
+        size: summary.bytes,
+        has_media: false,
+        recipients: m.recipients.clone(),
+        status: Status::Queued,
+        progress: UploadProgress::default(),
+        attempts: 0,
+        next_attempt_at: 0,
+        last_error: None,
+        receipt: None,
+        queued_at: now(),
+        supersedes: None,
+        acknowledgement: None,
+        flag_reason: None,
+        text_only: false,
+        text_ahead: None,
+        figures: true,
     };
     save(vault, &s)?;
     Ok(s)
@@ -455,14 +572,18 @@ async fn run_queue<A: VaultAccess>(
         // failure waits its turn: it would fail again at every chunk); tus
         // lets it resume where it stopped. A vault locked meanwhile stops
         // it too: saving the pause then finds the vault gone.
-        let urgent = s.urgent;
+        // An urgent case's files give way too, to another urgent case's
+        // text: several arrests at once, each account goes first.
+        let (urgent, has_media) = (s.urgent, s.has_media);
         let give_way = || {
-            !urgent
-                && access.with(|v| list(v)).map_or(true, |q| {
-                    q.iter().any(|o| {
-                        o.urgent && o.status == Status::Queued && o.next_attempt_at <= now()
-                    })
+            access.with(|v| list(v)).map_or(true, |q| {
+                q.iter().any(|o| {
+                    o.urgent
+                        && (!urgent || (has_media && o.text_only))
+                        && o.status == Status::Queued
+                        && o.next_attempt_at <= now()
                 })
+            })
         };
         let result = client::upload_or_pause(
             e,
@@ -613,7 +734,8 @@ fn take_ack(
         signed: text,
     });
     save(v, &s)?;
-    if accepted && v.forget_after_delivery()? {
+    // Figures are no case's: there is nothing to forget.
+    if accepted && !s.figures && v.forget_after_delivery()? {
         match v.forget_delivered(s.case_id) {
             // Changed since, or holding items OMCT did not receive: kept.
             Ok(_) | Err(ForgetError::NotDelivered | ForgetError::Withheld(_)) => {}
@@ -675,8 +797,15 @@ fn note_of(s: &Submission) -> BundleNote {
     BundleNote {
         id: s.bundle_id.clone(),
         sequence: s.sequence,
-        purpose: Purpose::ShareWithOmct.code().to_owned(),
+        purpose: if s.figures {
+            Purpose::AnonymisedStatistics
+        } else {
+            Purpose::ShareWithOmct
+        }
+        .code()
+        .to_owned(),
         recipients: s.recipients.clone(),
+        part: s.text_only.then(|| Part::Text.code().to_owned()),
     }
 }
 

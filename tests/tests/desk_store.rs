@@ -66,6 +66,7 @@ fn seal(
             purpose: Purpose::ShareWithOmct,
             recipients,
             supersedes: None,
+            part: None,
         },
         file,
     )
@@ -617,6 +618,148 @@ async fn the_desk_counts_what_it_received_as_the_device_counts_it() {
              TN,2024-Q1,vulnerability,{vulnerability},<5\n"
         )
     );
+
+    // Then one detainee withdraws the consent to statistics, and a second
+    // case is recorded; the device sends its figures alone (no record, no
+    // file). The desk counts each case once, from the bundle sealed last:
+    // five in the first case now, not the six its full bundle said, and the
+    // second case, which it never received, from its figures.
+    let consents: Vec<_> = v
+        .list_in_case(case_id, temoin_vault::Kind::Consent)
+        .into_iter()
+        .map(|id| (id, v.get::<Consent>(id).unwrap().unwrap().record))
+        .collect();
+    let (cid, mut c) = consents
+        .into_iter()
+        .find(|(_, c)| c.given_by == Some(people[5]))
+        .unwrap();
+    c.scopes
+        .retain(|s| *s != ConsentScope::AnonymisedStatistics);
+    v.update(cid, &c).unwrap();
+    let mut second = Case::new("Beaten at the border post");
+    second.country = Some("TN".into());
+    second.incident_start = Some(PartialDate("2024-02-10".into()));
+    let mut second_people = Vec::new();
+    for i in 0..5 {
+        second_people.push(v.add(&Person::new(format!("Migrant {i}"))).unwrap());
+    }
+    second.participants = second_people
+        .iter()
+        .map(|p| Participant {
+            person: *p,
+            role: Role::Victim,
+            note: None,
+        })
+        .collect();
+    let second_id = v.add(&second).unwrap();
+    v.add(&Consent::new(
+        second_id,
+        "the group",
+        PartialDate("2024-03-01".into()),
+        vec![ConsentScope::AnonymisedStatistics],
+    ))
+    .unwrap();
+    v.add(&Violation {
+        case_id: second_id,
+        kind: ViolationType::ALL[0],
+        methods: vec![],
+        victims: second_people.clone(),
+        perpetrators: vec![],
+        place: None,
+        start: None,
+        end: None,
+        description: None,
+    })
+    .unwrap();
+    let figures = dir.path().join("figures.tar.age");
+    let sealed = v
+        .export_figures_to_file(
+            &temoin_vault::export::FiguresOptions {
+                recipients: vec![omct_key.parse().unwrap()],
+            },
+            &figures,
+        )
+        .unwrap();
+    let m = &sealed.manifest;
+    assert_eq!(m.purpose, Purpose::AnonymisedStatistics);
+    assert!(m.items.is_empty() && m.files.iter().all(|f| f.item.is_none()));
+    let text = String::from_utf8(serde_json::to_vec(&m).unwrap()).unwrap();
+    for name in [
+        "Detainee",
+        "Migrant",
+        "police station",
+        "border post",
+        "a parent",
+    ] {
+        assert!(!text.contains(name), "the figures carry {name:?}");
+    }
+    // Nor the people's own ids, which the case's bundles carry.
+    for p in people.iter().chain(&second_people) {
+        assert!(
+            !text.contains(&p.to_string()),
+            "the figures name a person's id"
+        );
+    }
+    let opened = desk::open(&o.desk, Some(&figures)).unwrap();
+    assert!(opened[0].accepted(), "{:?}", opened[0].report.problems);
+    assert!(opened[0].case.is_none(), "figures became a case");
+    let d = desk::unlock(&o.desk).unwrap();
+    assert_eq!(d.cases().unwrap().len(), 1, "figures became a case");
+    assert_eq!(d.figures_received().unwrap(), 1);
+    let at_desk = csv(&d.stats_cells().unwrap());
+    drop(d);
+    let at_device = csv(&cells(&v.stats_records().unwrap()));
+    assert_eq!(
+        at_desk, at_device,
+        "the desk does not count as the device does"
+    );
+    assert_eq!(
+        at_desk,
+        format!(
+            "country,quarter,dimension,value,victims\n\
+             TN,2024-Q1,custodial_context,custodial,5\n\
+             TN,2024-Q1,violation,{violation},10\n\
+             TN,2024-Q1,vulnerability,{vulnerability},<5\n"
+        )
+    );
+    // The first case's full bundle opened again later (a copy off a stick)
+    // changes nothing: it is older than the figures.
+    let again = dir.path().join("b2.tar.age");
+    std::fs::copy(&file, &again).unwrap();
+    desk::open(&o.desk, Some(&again)).unwrap();
+    assert_eq!(
+        csv(&desk::unlock(&o.desk).unwrap().stats_cells().unwrap()),
+        at_device
+    );
+
+    // The first case is deleted on the device; its next figures leave it
+    // out, and the desk stops counting it, though it holds its full bundle.
+    assert!(v.delete(case_id).unwrap());
+    let later = dir.path().join("figures2.tar.age");
+    v.export_figures_to_file(
+        &temoin_vault::export::FiguresOptions {
+            recipients: vec![omct_key.parse().unwrap()],
+        },
+        &later,
+    )
+    .unwrap();
+    assert!(desk::open(&o.desk, Some(&later)).unwrap()[0].accepted());
+    let d = desk::unlock(&o.desk).unwrap();
+    assert_eq!(d.figures_received().unwrap(), 1, "older figures kept");
+    assert_eq!(
+        csv(&d.stats_cells().unwrap()),
+        format!(
+            "country,quarter,dimension,value,victims\n\
+             TN,2024-Q1,violation,{violation},5\n"
+        )
+    );
+    drop(d);
+    // An older bundle of figures delivered late changes nothing.
+    let late = dir.path().join("figures-late.tar.age");
+    std::fs::copy(&figures, &late).unwrap();
+    desk::open(&o.desk, Some(&late)).unwrap();
+    assert!(csv(&desk::unlock(&o.desk).unwrap().stats_cells().unwrap())
+        .ends_with(&format!("TN,2024-Q1,violation,{violation},5\n")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

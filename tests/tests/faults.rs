@@ -307,6 +307,7 @@ async fn hostile_servers_leave_a_clear_failure_and_nothing_delivered() {
                 purpose: temoin_bundle::Purpose::ShareWithOmct,
                 recipients: vec![temoin_bundle::PayloadIdentity::generate().recipient()],
                 supersedes: None,
+                part: None,
             },
             &bundle,
         )

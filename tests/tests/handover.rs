@@ -313,6 +313,7 @@ async fn replays_revocation_and_strangers() {
             purpose: temoin_bundle::Purpose::ShareWithOmct,
             recipients: vec![omct_recipient],
             supersedes: None,
+            part: None,
         },
         &usb,
     )
@@ -736,6 +737,7 @@ async fn the_desk_opens_a_publication_and_says_what_it_is_for() {
             purpose: Purpose::Publication,
             recipients,
             supersedes: None,
+            part: None,
         },
         &file,
     )
@@ -782,4 +784,102 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Figures sent alone, and an urgent case's text sent ahead of its files,
+/// are acknowledged by OMCT's desk like any bundle, and with "deliver and
+/// forget" on, neither makes the device forget anything: figures are no
+/// case's, and the text leaves the files behind. The case goes once the
+/// desk acknowledges the bundle with its files.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_and_an_urgent_text_are_acknowledged_and_forget_nothing() {
+    use temoin_vault::case::{
+        Case, Consent, ConsentScope, Participant, Person, Role, UrgentReason, Violation,
+        ViolationType,
+    };
+    let w = world(None).await;
+    let (mut v, case, _) = field_vault(&w.root.join("vault"), 64 * 1024);
+    enroll(&w, &mut v, "field device").await;
+    v.set_forget_after_delivery(true).unwrap();
+    let victim = v.add(&Person::new("Held at the border")).unwrap();
+    let mut c = v.get::<Case>(case).unwrap().unwrap().record;
+    c.participants.push(Participant {
+        person: victim,
+        role: Role::Victim,
+        note: None,
+    });
+    v.update(case, &c).unwrap();
+    v.add(&Consent::new(
+        case,
+        "the family",
+        temoin_vault::PartialDate("2024-03-05".into()),
+        vec![
+            ConsentScope::ShareWithOmct,
+            ConsentScope::AnonymisedStatistics,
+        ],
+    ))
+    .unwrap();
+    v.add(&Violation {
+        case_id: case,
+        kind: ViolationType::ALL[0],
+        methods: vec![],
+        victims: vec![victim],
+        perpetrators: vec![],
+        place: None,
+        start: None,
+        end: None,
+        description: None,
+    })
+    .unwrap();
+
+    // The figures.
+    let f = outbox::submit_figures(&mut v).unwrap();
+    assert!(f.figures && !f.has_media);
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert_eq!(report.delivered, vec![f.bundle_id.clone()], "{report:?}");
+    desk::pull(&w.desk).await.unwrap();
+    let opened = desk::open(&w.desk, None).unwrap();
+    assert!(opened[0].accepted(), "{:?}", opened[0].report.problems);
+    assert!(opened[0].case.is_none());
+    assert_eq!(
+        desk::unlock(&w.desk).unwrap().figures_received().unwrap(),
+        1
+    );
+    assert_eq!(desk::relay_acks(&w.desk).await.unwrap(), 1);
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert_eq!(report.acknowledged, vec![f.bundle_id.clone()], "{report:?}");
+    assert_eq!(v.kind_of(case), Some(temoin_vault::Kind::Case));
+
+    // The case, urgent now: its text, then the whole.
+    let mut c = v.get::<Case>(case).unwrap().unwrap().record;
+    c.urgent = true;
+    c.urgent_reason = Some(UrgentReason::HealthEmergency);
+    v.update(case, &c).unwrap();
+    let whole = outbox::submit(&mut v, case).unwrap();
+    let text = whole.text_ahead.clone().unwrap();
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert_eq!(
+        report.delivered,
+        vec![text.clone(), whole.bundle_id.clone()]
+    );
+    // The desk opens the text alone first and acknowledges it.
+    desk::pull(&w.desk).await.unwrap();
+    let inbox = w.desk.join("inbox");
+    let opened = desk::open(&w.desk, Some(&inbox.join(format!("{text}.tar.age")))).unwrap();
+    assert!(opened[0].accepted(), "{:?}", opened[0].report.problems);
+    assert_eq!(desk::relay_acks(&w.desk).await.unwrap(), 1);
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert_eq!(report.acknowledged, vec![text.clone()], "{report:?}");
+    assert_eq!(
+        v.kind_of(case),
+        Some(temoin_vault::Kind::Case),
+        "the case was forgotten on its text's acknowledgement"
+    );
+    assert!(!v.list(temoin_vault::Kind::Evidence).is_empty());
+    // Then the whole, with its files: now the case goes.
+    assert!(desk::open(&w.desk, None).unwrap()[0].accepted());
+    assert_eq!(desk::relay_acks(&w.desk).await.unwrap(), 1);
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert_eq!(report.acknowledged, vec![whole.bundle_id.clone()]);
+    assert_eq!(v.kind_of(case), None);
 }

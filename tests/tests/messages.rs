@@ -137,6 +137,7 @@ async fn the_desk_asks_and_the_defender_answers_end_to_end() {
             purpose: temoin_bundle::Purpose::ShareWithOmct,
             recipients: vec![ours.recipient()],
             supersedes: None,
+            part: None,
         },
         &lit,
     )

@@ -455,6 +455,7 @@ async fn a_bundle_on_a_usb_stick_is_acknowledged_with_a_file() {
                 purpose: temoin_bundle::Purpose::ShareWithOmct,
                 recipients: vec![e.recipients[0].parse().unwrap()],
                 supersedes: None,
+                part: None,
             },
             &usb,
         )

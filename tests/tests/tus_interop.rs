@@ -62,6 +62,7 @@ fn sealed_bundle(dir: &Path, recipient: &str, out: &Path) -> (Vault, String) {
                 purpose: Purpose::ShareWithOmct,
                 recipients: vec![r],
                 supersedes: None,
+                part: None,
             },
             out,
         )

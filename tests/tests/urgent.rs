@@ -1,7 +1,10 @@
 //! An urgent case goes to OMCT first: a large bundle is uploading over a
-//! slow connection when the defender seals an urgent case; the upload
-//! pauses between two chunks, the urgent bundle is delivered, and the large
-//! one resumes where it stopped (tus), not from the start.
+//! slow connection when the defender seals an urgent case with a photo; the
+//! upload pauses between two chunks, the urgent case's text is delivered
+//! (its records alone, `temoin-bundle/3`), then its photo in the bundle of
+//! the whole case that names the text, and the large one resumes where it
+//! stopped (tus), not from the start. OMCT's desk shows the urgent case at
+//! the top as soon as the text is opened, its files marked as following.
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,6 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use temoin_desk::TriageState;
 use temoin_sync::client::{Endpoint, CHUNK};
 use temoin_sync::outbox;
 use temoin_tests::{desk, field_vault, omct};
@@ -81,6 +85,12 @@ async fn an_urgent_case_overtakes_a_large_upload_under_way() {
     .unwrap();
     v.add(&Testimony::new(urgent_case, "Taken at the checkpoint."))
         .unwrap();
+    // A photo of the injuries: 3 MiB, which the text does not wait for.
+    let photo = dir.path().join("photo.bin");
+    let mut bytes = vec![0u8; 3 * 1024 * 1024];
+    temoin_crypto::random_bytes(&mut bytes);
+    std::fs::write(&photo, &bytes).unwrap();
+    v.ingest_file(urgent_case, &photo, &mut |_| {}).unwrap();
 
     let big = outbox::submit(&mut v, big_case).unwrap();
     assert!(!big.urgent);
@@ -105,13 +115,26 @@ async fn an_urgent_case_overtakes_a_large_upload_under_way() {
     let (report, urgent) = tokio::join!(run, seal_when_started);
     let report = report.unwrap();
     assert!(urgent.urgent);
+    let text = urgent.text_ahead.clone().expect("no text sent ahead");
     assert_eq!(
         report.delivered,
-        vec![urgent.bundle_id.clone(), big.bundle_id.clone()],
-        "the urgent bundle was not delivered first"
+        vec![
+            text.clone(),
+            urgent.bundle_id.clone(),
+            big.bundle_id.clone()
+        ],
+        "the urgent case's text was not delivered first, then its files"
     );
     let v = shared.into_inner().unwrap();
     let after = outbox::list(v).unwrap();
+    let text_sub = after.iter().find(|s| s.bundle_id == text).unwrap();
+    assert!(text_sub.text_only && !text_sub.has_media);
+    assert!(text_sub.size < 1024 * 1024, "the text carried the photo");
+    // The whole case names the text as the bundle it replaces.
+    assert_eq!(
+        urgent.supersedes.as_ref().map(|s| s.bundle_id.as_str()),
+        Some(text.as_str())
+    );
     let big_after = after.iter().find(|s| s.bundle_id == big.bundle_id).unwrap();
     assert!(big_after.status.delivered());
     // Paused between two confirmed chunks and resumed from there: not a
@@ -122,4 +145,77 @@ async fn an_urgent_case_overtakes_a_large_upload_under_way() {
     );
     assert!(big.size > 2 * CHUNK as u64, "the bundle is one chunk only");
     assert_eq!(big_after.attempts, 1, "a pause counted as a failed attempt");
+}
+
+/// The desk, given the urgent case's text alone (a USB stick, or the
+/// server while the files are still uploading), lists the case first and
+/// says its files follow; once the whole case is opened they no longer do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_shows_the_urgent_text_first_and_its_files_following() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let (mut v, other_case, _) = field_vault(&dir.path().join("vault"), 1024);
+    omct::enroll(&o.desk, &o.endpoint, &mut v, "field office")
+        .await
+        .unwrap();
+    desk::pull(&o.desk).await.unwrap();
+    outbox::submit(&mut v, other_case).unwrap();
+    outbox::run_once(&mut v, false).await.unwrap();
+
+    let mut c = Case::new("Transfer to an unknown place tonight");
+    c.urgent = true;
+    c.urgent_reason = Some(UrgentReason::ImminentTransfer);
+    let case = v.add(&c).unwrap();
+    v.add(&Consent::new(
+        case,
+        "his lawyer",
+        PartialDate("2026-12-02".into()),
+        vec![ConsentScope::ShareWithOmct],
+    ))
+    .unwrap();
+    let photo = dir.path().join("photo.bin");
+    std::fs::write(&photo, vec![7u8; 200_000]).unwrap();
+    v.ingest_file(case, &photo, &mut |_| {}).unwrap();
+    let whole = outbox::submit(&mut v, case).unwrap();
+    let text = whole.text_ahead.clone().unwrap();
+
+    // The text alone, as a file.
+    let outbox_dir = v.outbox_dir().unwrap();
+    let stick = dir.path().join(format!("{text}.tar.age"));
+    std::fs::copy(outbox_dir.join(format!("{text}.tar.age")), &stick).unwrap();
+    desk::pull(&o.desk).await.unwrap();
+    desk::open(&o.desk, None).unwrap();
+    let opened = desk::open(&o.desk, Some(&stick)).unwrap();
+    assert!(opened[0].accepted(), "{:?}", opened[0].desk_problems);
+    let rows = desk::unlock(&o.desk).unwrap().cases().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].case_id, case, "the urgent case is not at the top");
+    assert!(rows[0].urgent && rows[0].files_follow);
+    assert!(!rows[1].files_follow);
+    let view = desk::unlock(&o.desk).unwrap().case(rows[0].id).unwrap();
+    assert!(
+        !view.manifest.files.iter().any(|f| f.item.is_some()),
+        "the text carried a file"
+    );
+    // The desk starts on the account at once.
+    desk::unlock(&o.desk)
+        .unwrap()
+        .triage(rows[0].id, TriageState::InReview, None)
+        .unwrap();
+
+    // Then the whole case, through the server.
+    outbox::run_once(&mut v, false).await.unwrap();
+    desk::pull(&o.desk).await.unwrap();
+    desk::open(&o.desk, None).unwrap();
+    let rows = desk::unlock(&o.desk).unwrap().cases().unwrap();
+    assert_eq!(rows[0].case_id, case);
+    assert!(
+        !rows[0].files_follow,
+        "the files arrived, the desk still waits"
+    );
+    assert_eq!(rows[0].versions, 2);
+    // The files of the account it was reading: its triage stands.
+    assert_eq!(rows[0].state, TriageState::InReview);
+    let view = desk::unlock(&o.desk).unwrap().case(rows[0].id).unwrap();
+    assert!(view.manifest.files.iter().any(|f| f.item.is_some()));
 }

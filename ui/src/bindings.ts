@@ -143,7 +143,8 @@ export const commands = {
 	deskRevoke: (keyId: string) => typedError<null, AppError>(__TAURI_INVOKE("desk_revoke", { keyId })),
 	/**
 	 *  The figures, from people whose consent covers anonymised statistics
-	 *  only; a cell under 5 has no number.
+	 *  only, over the cases received and the figures sent alone (each case
+	 *  counted once); a cell under 5 has no number.
 	 */
 	deskStats: () => typedError<StatsCell_Serialize[], AppError>(__TAURI_INVOKE("desk_stats")),
 	/**
@@ -950,6 +951,11 @@ export type DeskCaseRow_Deserialize = {
 	urgent: boolean,
 	violations: string[],
 	/**
+	 *  The latest version is an urgent case's text, sent ahead of its
+	 *  evidence files: they follow.
+	 */
+	files_follow: boolean,
+	/**
 	 *  `new`, `in_review`, `accepted`, `declined`, `needs_information`,
 	 *  `closed`.
 	 */
@@ -973,6 +979,11 @@ export type DeskCaseRow_Serialize = {
 	country: string | null,
 	urgent: boolean,
 	violations: string[],
+	/**
+	 *  The latest version is an urgent case's text, sent ahead of its
+	 *  evidence files: they follow.
+	 */
+	files_follow: boolean,
 	/**
 	 *  `new`, `in_review`, `accepted`, `declined`, `needs_information`,
 	 *  `closed`.
@@ -2096,6 +2107,16 @@ export type OutboxRow_Deserialize = {
 	receipt?: ReceiptView | null,
 	/**  OMCT's desk's acknowledgement, once it came. */
 	acknowledgement?: AcknowledgementView | null,
+	/**
+	 *  An urgent case's text, sent ahead of its files (which follow in the
+	 *  case's next bundle).
+	 */
+	text_only: boolean,
+	/**
+	 *  Figures for OMCT's statistics (`temoin submit --stats`), no case's:
+	 *  `case_id` is the figures' own id.
+	 */
+	figures: boolean,
 };
 
 export type OutboxRow_Serialize = {
@@ -2110,6 +2131,16 @@ export type OutboxRow_Serialize = {
 	receipt: ReceiptView | null,
 	/**  OMCT's desk's acknowledgement, once it came. */
 	acknowledgement: AcknowledgementView | null,
+	/**
+	 *  An urgent case's text, sent ahead of its files (which follow in the
+	 *  case's next bundle).
+	 */
+	text_only: boolean,
+	/**
+	 *  Figures for OMCT's statistics (`temoin submit --stats`), no case's:
+	 *  `case_id` is the figures' own id.
+	 */
+	figures: boolean,
 };
 
 /**

@@ -205,6 +205,10 @@ pub enum ExportError {
         /// The consent scope needed.
         scope: &'static str,
     },
+    /// No case has figures to send: no victim whose consent covers
+    /// anonymised statistics, in the quarters asked for.
+    #[error("no case counts anyone for anonymised statistics in the quarters asked for (no victim recorded, or no consent covers anonymised statistics): nothing was sealed")]
+    NoFigures,
     /// The vault refused or failed.
     #[error(transparent)]
     Vault(#[from] VaultError),

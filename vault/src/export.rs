@@ -9,7 +9,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use temoin_bundle::{
-    BundleWriter, DeviceInfo, Draft, ItemRecord, Manifest, Purpose, Supersedes, Withheld,
+    BundleWriter, DeviceInfo, Draft, ItemRecord, Manifest, Part, Purpose, Supersedes, Withheld,
     WriteError,
 };
 use temoin_crypto::payload::{self, PayloadRecipient};
@@ -23,7 +23,10 @@ use temoin_model::record::{ItemId, Kind, Record};
 use crate::error::{ExportError, VaultError};
 use crate::vault::Vault;
 
+mod figures;
 mod publication;
+
+pub use figures::FiguresOptions;
 
 /// What [`Vault::export_bundle`] did.
 #[derive(Clone, Debug)]
@@ -45,6 +48,10 @@ pub struct ExportOptions {
     pub recipients: Vec<PayloadRecipient>,
     /// The bundle it replaces, if any.
     pub supersedes: Option<Supersedes>,
+    /// The part of the case to seal, when not the whole: [`Part::Text`],
+    /// the records without any evidence file, sent ahead of an urgent
+    /// case's files.
+    pub part: Option<Part>,
 }
 
 /// A bundle being written: the items chosen, the files to stream.
@@ -67,6 +74,16 @@ impl Vault {
             .plan_bundle(case_id, Purpose::ShareWithOmct)?
             .withheld
             .len())
+    }
+
+    /// Whether a bundle of `case` for `purpose` would carry evidence files
+    /// (what an urgent case's text is sent ahead of).
+    pub fn bundle_carries_files(
+        &self,
+        case_id: ItemId,
+        purpose: Purpose,
+    ) -> Result<bool, ExportError> {
+        Ok(!self.plan_bundle(case_id, purpose)?.evidence.is_empty())
     }
 
     /// Chooses what of `case` goes into a bundle for `purpose`.
@@ -440,13 +457,18 @@ impl Vault {
             );
         }
         let out = crate::file::StopOnWipe::new(out, &self.slots_dir);
-        let plan = self.plan_bundle(case_id, options.purpose)?;
+        let mut plan = self.plan_bundle(case_id, options.purpose)?;
+        if options.part == Some(Part::Text) {
+            // The records go, the evidence records with their hashes among
+            // them; the files follow in the next bundle.
+            plan.evidence.clear();
+        }
         let sequence = self.next_bundle_sequence()?;
         let device = self.device_public_key();
 
         let draft = Draft::new(
             Manifest {
-                format: options.purpose.format().to_owned(),
+                format: temoin_bundle::format_for(options.purpose, options.part).to_owned(),
                 bundle_id: uuid::Uuid::new_v4().to_string(),
                 created_at: now_rfc3339(),
                 purpose: options.purpose,
@@ -461,6 +483,8 @@ impl Vault {
                 items: plan.items,
                 files: Vec::new(),
                 withheld: plan.withheld,
+                part: options.part,
+                figures: None,
             },
             &plan.custody,
             &plan.evidence,
@@ -539,6 +563,7 @@ impl Vault {
                     sequence: manifest.sequence,
                     purpose: manifest.purpose.code().to_owned(),
                     recipients: manifest.recipients.clone(),
+                    part: manifest.part.map(|p| p.code().to_owned()),
                 }),
                 ..Event::default()
             },

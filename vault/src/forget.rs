@@ -70,10 +70,28 @@ impl Vault {
     /// that bundle was sealed.
     pub fn delivered_unchanged(&self, case: ItemId) -> Result<Option<String>, VaultError> {
         let log = self.custody()?;
+        let sealed_entry = |bundle: &str| {
+            log.iter().find(|e| {
+                e.body.action == Action::ExportBundle
+                    && e.body.bundle.as_ref().is_some_and(|b| b.id == bundle)
+            })
+        };
+        // The latest acknowledgement of a bundle of the whole case: the text
+        // of an urgent case sent ahead of its files does not count (as
+        // this device sealed it: its own export entry says so).
+        let text_part = |e: &&crate::custody::CustodyEntry| {
+            e.body
+                .bundle
+                .as_ref()
+                .and_then(|b| sealed_entry(&b.id))
+                .and_then(|s| s.body.bundle.as_ref())
+                .is_some_and(|b| b.part.is_some())
+        };
         let Some(delivered) = log
             .iter()
             .rev()
-            .find(|e| e.body.action == Action::Acknowledged && e.body.case == Some(case))
+            .filter(|e| e.body.action == Action::Acknowledged && e.body.case == Some(case))
+            .find(|e| !text_part(e))
         else {
             return Ok(None);
         };
@@ -83,10 +101,7 @@ impl Vault {
         if delivered.body.receipt.is_none() {
             return Ok(None);
         }
-        let Some(sealed) = log.iter().find(|e| {
-            e.body.action == Action::ExportBundle
-                && e.body.bundle.as_ref().is_some_and(|b| b.id == bundle)
-        }) else {
+        let Some(sealed) = sealed_entry(&bundle) else {
             return Ok(None);
         };
         let people = self.people_of(case)?;

@@ -22,6 +22,7 @@ impl Vault {
                 continue;
             };
             let mut r = CaseRecords {
+                case_id: Some(case_id),
                 case: Some(case.record),
                 ..CaseRecords::default()
             };

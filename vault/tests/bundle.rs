@@ -131,6 +131,7 @@ fn export(w: &mut World, purpose: Purpose, to: &PayloadIdentity) -> Vec<u8> {
                 purpose,
                 recipients: vec![to.recipient()],
                 supersedes: None,
+                part: None,
             },
             &mut out,
         )
@@ -226,6 +227,7 @@ fn no_consent_means_no_bundle() {
         purpose: Purpose::ShareWithOmct,
         recipients: vec![PayloadIdentity::generate().recipient()],
         supersedes: None,
+        part: None,
     };
     let err = v.export_bundle(case, &options, Vec::new()).unwrap_err();
     assert!(
@@ -260,6 +262,7 @@ fn a_damaged_payload_stops_the_export_and_leaves_no_file() {
                 purpose: Purpose::Litigation,
                 recipients: vec![PayloadIdentity::generate().recipient()],
                 supersedes: None,
+                part: None,
             },
             &path,
         )

@@ -73,6 +73,11 @@ fn world() -> World {
 /// Seals the case and records its delivery with a receipt, as the outbox
 /// does once the receipt verifies; the bundle's note.
 fn send(w: &mut World) -> BundleNote {
+    send_part(w, None)
+}
+
+/// [`send`] of a part of the case (`None`: the whole).
+fn send_part(w: &mut World, part: Option<temoin_bundle::Part>) -> BundleNote {
     let omct = PayloadIdentity::generate();
     let summary = w
         .vault
@@ -82,6 +87,7 @@ fn send(w: &mut World) -> BundleNote {
                 purpose: Purpose::ShareWithOmct,
                 recipients: vec![omct.recipient()],
                 supersedes: None,
+                part,
             },
             &mut Vec::new(),
         )
@@ -92,6 +98,7 @@ fn send(w: &mut World) -> BundleNote {
         sequence: m.sequence,
         purpose: "share_with_omct".into(),
         recipients: m.recipients.clone(),
+        part: part.map(|p| p.code().to_owned()),
     };
     w.vault
         .record_delivery(
@@ -107,7 +114,12 @@ fn send(w: &mut World) -> BundleNote {
 /// [`send`], then OMCT's desk's acknowledgement (accepted) recorded, as
 /// the outbox does once it verifies.
 fn deliver(w: &mut World) -> String {
-    let note = send(w);
+    deliver_part(w, None)
+}
+
+/// [`deliver`] of a part of the case.
+fn deliver_part(w: &mut World, part: Option<temoin_bundle::Part>) -> String {
+    let note = send_part(w, part);
     let id = note.id.clone();
     w.vault
         .record_acknowledgement(
@@ -298,4 +310,30 @@ fn a_case_with_items_omct_never_received_is_not_forgotten() {
     );
     assert_eq!(w.vault.kind_of(w.case), Some(Kind::Case));
     assert_eq!(w.vault.kind_of(kept), Some(Kind::Testimony));
+}
+
+#[test]
+fn the_text_sent_ahead_of_an_urgent_cases_files_forgets_nothing() {
+    let mut w = world();
+    // OMCT's desk accepted the records; the files are still on their way.
+    deliver_part(&mut w, Some(temoin_bundle::Part::Text));
+    assert_eq!(w.vault.delivered_unchanged(w.case).expect("check"), None);
+    assert!(matches!(
+        w.vault.forget_delivered(w.case),
+        Err(temoin_vault::ForgetError::NotDelivered)
+    ));
+    assert!(
+        w.blob.exists(),
+        "an evidence file OMCT never received was forgotten"
+    );
+    // The whole case, files included, accepted: now it may go, even if the
+    // text's acknowledgement comes after it.
+    let whole = deliver(&mut w);
+    deliver_part(&mut w, Some(temoin_bundle::Part::Text));
+    assert_eq!(
+        w.vault.delivered_unchanged(w.case).expect("check"),
+        Some(whole)
+    );
+    w.vault.forget_delivered(w.case).expect("forget");
+    assert!(!w.blob.exists());
 }

@@ -43,6 +43,7 @@ fn received(sha256: &str, size: u64) -> Received {
             country: Some("TN".into()),
             urgent: true,
             violations: vec!["torture".into()],
+            files_follow: false,
         },
     }
 }

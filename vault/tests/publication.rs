@@ -180,6 +180,7 @@ fn export(w: &mut World, purpose: Purpose, to: &PayloadIdentity) -> Vec<u8> {
                 purpose,
                 recipients: vec![to.recipient()],
                 supersedes: None,
+                part: None,
             },
             &mut out,
         )
@@ -368,6 +369,7 @@ fn a_publication_without_consent_for_it_is_refused() {
                 purpose: Purpose::Publication,
                 recipients: vec![PayloadIdentity::generate().recipient()],
                 supersedes: None,
+                part: None,
             },
             Vec::new(),
         )
@@ -509,6 +511,7 @@ fn a_childs_consent_without_a_guardian_opens_no_case() {
         purpose: Purpose::ShareWithOmct,
         recipients: vec![omct.recipient()],
         supersedes: None,
+        part: None,
     };
     let err = v.export_bundle(case, &options, Vec::new()).unwrap_err();
     assert!(err.to_string().contains("share_with_omct"), "{err}");

@@ -85,6 +85,7 @@ fn to_omct() -> ExportOptions {
         purpose: Purpose::ShareWithOmct,
         recipients: vec![PayloadIdentity::generate().recipient()],
         supersedes: None,
+        part: None,
     }
 }
 

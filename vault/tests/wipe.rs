@@ -401,6 +401,7 @@ fn a_wipe_does_not_wait_for_a_running_export_or_backup() {
                         purpose: temoin_bundle::Purpose::ShareWithOmct,
                         recipients: vec![to],
                         supersedes: None,
+                        part: None,
                     },
                     sink,
                 )
@@ -446,6 +447,7 @@ fn an_export_to_a_file_during_a_wipe_leaves_nothing() {
                 purpose: temoin_bundle::Purpose::ShareWithOmct,
                 recipients: vec![to],
                 supersedes: None,
+                part: None,
             },
             &out,
         )

@@ -71,7 +71,9 @@ pub struct CaseSummary {
 fn delivery_of(submissions: &[Submission], case: ItemId) -> DeliveryState {
     match submissions
         .iter()
-        .filter(|s| s.case_id == case)
+        // The text of an urgent case sent ahead of its files is not the
+        // case's delivery: the bundle with its files is.
+        .filter(|s| s.case_id == case && !s.text_only)
         .max_by_key(|s| (s.sequence, s.queued_at))
     {
         None => DeliveryState::None,

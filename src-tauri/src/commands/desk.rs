@@ -268,6 +268,9 @@ pub struct DeskCaseRow {
     pub country: Option<String>,
     pub urgent: bool,
     pub violations: Vec<String>,
+    /// The latest version is an urgent case's text, sent ahead of its
+    /// evidence files: they follow.
+    pub files_follow: bool,
     /// `new`, `in_review`, `accepted`, `declined`, `needs_information`,
     /// `closed`.
     pub state: String,
@@ -288,6 +291,7 @@ fn row(r: &temoin_desk::CaseRow) -> DeskCaseRow {
         country: r.country.clone(),
         urgent: r.urgent,
         violations: r.violations.clone(),
+        files_follow: r.files_follow,
         state: r.state.code().to_owned(),
         received_at: r.received_at.clone(),
         device_key_id: r.device_key_id.clone(),
@@ -1029,13 +1033,13 @@ pub struct StatsCell {
 }
 
 /// The figures, from people whose consent covers anonymised statistics
-/// only; a cell under 5 has no number.
+/// only, over the cases received and the figures sent alone (each case
+/// counted once); a cell under 5 has no number.
 #[tauri::command]
 #[specta::specta]
 pub async fn desk_stats(session: State<'_, Shared>) -> Result<Vec<StatsCell>, AppError> {
     with_desk(&session, move |d| {
-        let records = d.stats_records()?;
-        let cells = temoin_vault::stats::cells(records.iter());
+        let cells = d.stats_cells()?;
         Ok(cells
             .iter()
             .map(|(c, v)| StatsCell {
@@ -1060,8 +1064,7 @@ pub async fn desk_stats_export(session: State<'_, Shared>, path: String) -> Resu
         return Err(AppError::invalid("choose where to save the file"));
     }
     with_desk(&session, move |d| {
-        let records = d.stats_records()?;
-        let text = temoin_vault::stats::csv(&temoin_vault::stats::cells(records.iter()));
+        let text = temoin_vault::stats::csv(&d.stats_cells()?);
         // A new file, the officer's alone; never one that exists (or a
         // link planted where the file is to go).
         let mut o = std::fs::OpenOptions::new();

@@ -39,6 +39,12 @@ pub struct OutboxRow {
     pub receipt: Option<ReceiptView>,
     /// OMCT's desk's acknowledgement, once it came.
     pub acknowledgement: Option<AcknowledgementView>,
+    /// An urgent case's text, sent ahead of its files (which follow in the
+    /// case's next bundle).
+    pub text_only: bool,
+    /// Figures for OMCT's statistics (`temoin submit --stats`), no case's:
+    /// `case_id` is the figures' own id.
+    pub figures: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Type)]
@@ -81,6 +87,8 @@ fn row_of(s: &Submission, server: &str) -> OutboxRow {
             reasons: a.reasons.clone(),
             acknowledged_at: a.acknowledged_at.clone(),
         }),
+        text_only: s.text_only,
+        figures: s.figures,
     }
 }
 
@@ -211,6 +219,7 @@ pub async fn case_export(
                     purpose: purpose.into(),
                     recipients,
                     supersedes: None,
+                    part: None,
                 },
                 &path,
             )?;

@@ -76,6 +76,8 @@ fn bundle(n: usize, omct: &PayloadIdentity, device: &DeviceKey) -> Result<Vec<u8
             items: Vec::new(),
             files: Vec::new(),
             withheld: Vec::new(),
+            part: None,
+            figures: None,
         },
         &custody,
         &evidence,

@@ -89,6 +89,7 @@ async fn main() -> Result<(), Error> {
                 purpose: Purpose::ShareWithOmct,
                 recipients: vec![e.recipients[0].parse()?, ours.recipient()],
                 supersedes: None,
+                part: None,
             },
             &file,
         )?;
@@ -212,6 +213,7 @@ async fn main() -> Result<(), Error> {
                     country: Some("TN".into()),
                     urgent: i % 17 == 0,
                     violations: vec!["torture".into()],
+                    files_follow: false,
                 },
             })
             .collect();

@@ -84,6 +84,7 @@ async fn run(root: &Path, mib: usize) -> Result<(), Error> {
             purpose: Purpose::ShareWithOmct,
             recipients: vec![omct.parse()?],
             supersedes: None,
+            part: None,
         },
         &bundle,
     )?;

@@ -1,4 +1,4 @@
-//! Writes the bundle test vectors in `docs/test-vectors/bundle/`: one good
+//! Writes the bundle test vectors in `docs/test-vectors/bundle-v3/`: one good
 //! bundle and deliberately broken ones, the key they are sealed for, the
 //! device key that signed them, and `expected.json` saying what a reader
 //! must find in each (docs/FORMAT.md, "Test vectors"). The files are
@@ -6,16 +6,21 @@
 //! them, so a change to the format that breaks old bundles fails a test.
 //!
 //! Run from the repository root: `cargo run -p temoin-tests --bin
-//! make-bundle-vectors`. It makes new random keys and ids each time.
+//! make-bundle-vectors`. It makes new random keys and ids each time. The
+//! vectors made by the writer of version 2 stay in
+//! `docs/test-vectors/bundle/`, unchanged, so that the reader keeps being
+//! checked against bundles made before.
 
 use std::io::{Read, Write};
 use std::path::Path;
 
 use serde_json::json;
-use temoin_bundle::{Manifest, Purpose, FORMAT_V2};
+use temoin_bundle::{Manifest, Part, Purpose, FORMAT_V2, FORMAT_V3};
 use temoin_crypto::payload::{encrypt_to, PayloadIdentity};
 use temoin_crypto::sign::{DeviceKey, SigningPurpose};
-use temoin_vault::case::{Case, Consent, ConsentScope, Testimony};
+use temoin_vault::case::{
+    Case, Consent, ConsentScope, Participant, Person, Role, Testimony, Violation, ViolationType,
+};
 use temoin_vault::export::ExportOptions;
 use temoin_vault::{KdfChoice, PartialDate, Passphrase, Vault};
 
@@ -60,7 +65,7 @@ fn seal(members: &Members, to: &PayloadIdentity) -> Result<Vec<u8>, Box<dyn std:
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = root.join("docs/test-vectors/bundle");
+    let out = root.join("docs/test-vectors/bundle-v3");
     std::fs::create_dir_all(&out)?;
     let work = tempfile_dir(&root)?;
 
@@ -72,7 +77,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &Passphrase::from("vectors"),
         KdfChoice::Minimum,
     )?;
-    let case = v.add(&Case::new("Test vector case"))?;
+    let victim = v.add(&Person::new("Test vector person"))?;
+    let mut c = Case::new("Test vector case");
+    c.country = Some("TN".into());
+    c.incident_start = Some(PartialDate("2024-02-10".into()));
+    c.participants.push(Participant {
+        person: victim,
+        role: Role::Victim,
+        note: None,
+    });
+    let case = v.add(&c)?;
     v.add(&Consent::new(
         case,
         "the witness",
@@ -81,8 +95,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ConsentScope::ShareWithOmct,
             ConsentScope::Litigation,
             ConsentScope::Publication,
+            ConsentScope::AnonymisedStatistics,
         ],
     ))?;
+    v.add(&Violation {
+        case_id: case,
+        kind: ViolationType::ALL[0],
+        methods: vec![],
+        victims: vec![victim],
+        perpetrators: vec![],
+        place: None,
+        start: None,
+        end: None,
+        description: None,
+    })?;
     v.add(&Testimony::new(case, "A narrative for the test vectors."))?;
     std::fs::write(
         work.join("note.txt"),
@@ -101,6 +127,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             purpose: Purpose::ShareWithOmct,
             recipients: vec![omct.recipient()],
             supersedes: None,
+            part: None,
         },
         &mut good,
     )?;
@@ -218,6 +245,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             purpose: Purpose::Publication,
             recipients: vec![omct.recipient()],
             supersedes: None,
+            part: None,
         },
         &mut publication,
     )?;
@@ -265,6 +293,77 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "a bundle carrying originals, labelled a publication",
     )?;
 
+    // An urgent case's records, sent ahead of its files (version 3).
+    let mut text = Vec::new();
+    v.export_bundle(
+        case,
+        &ExportOptions {
+            purpose: Purpose::ShareWithOmct,
+            recipients: vec![omct.recipient()],
+            supersedes: None,
+            part: Some(Part::Text),
+        },
+        &mut text,
+    )?;
+    write(
+        "text-part.tar.age",
+        &text,
+        true,
+        &[],
+        "an urgent case's records without its evidence files, sent ahead of them (temoin-bundle/3, part text)",
+    )?;
+
+    // The OMCT bundle's manifest relabelled, signed again by another key.
+    let relabel = |change: &dyn Fn(&mut Manifest)| -> Result<Members, Box<dyn std::error::Error>> {
+        let mut m: Manifest = serde_json::from_slice(&base[0].1)?;
+        change(&mut m);
+        m.device.key_id = intruder.public().id_hex();
+        m.device.public_key = intruder.public().to_minisign_base64();
+        let bytes = serde_json::to_vec_pretty(&m)?;
+        let mut out = base.clone();
+        out[1].1 = intruder
+            .sign(SigningPurpose::BundleManifest, &bytes)
+            .into_bytes();
+        out[0].1 = bytes;
+        Ok(out)
+    };
+    write(
+        "text-part-with-files.tar.age",
+        &seal(
+            &relabel(&|m| {
+                m.part = Some(Part::Text);
+                m.format = FORMAT_V3.to_owned();
+            })?,
+            &omct,
+        )?,
+        false,
+        &["outside_purpose"],
+        "a bundle carrying evidence files, labelled the text of a case",
+    )?;
+    write(
+        "part-in-version-1.tar.age",
+        &seal(&relabel(&|m| m.part = Some(Part::Text))?, &omct)?,
+        false,
+        &["malformed"],
+        "a temoin-bundle/1 manifest with the field part, which only version 3 has",
+    )?;
+
+    // Figures alone (version 3).
+    let mut figures = Vec::new();
+    v.export_figures(
+        &temoin_vault::export::FiguresOptions {
+            recipients: vec![omct.recipient()],
+        },
+        &mut figures,
+    )?;
+    write(
+        "figures.tar.age",
+        &figures,
+        true,
+        &[],
+        "figures for OMCT's statistics as a device seals them (temoin-bundle/3, anonymised_statistics): no record, no file",
+    )?;
+
     // Sealed by the device for another recipient, then re-encrypted to OMCT.
     let other = PayloadIdentity::generate();
     let mut for_other = Vec::new();
@@ -274,6 +373,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             purpose: Purpose::ShareWithOmct,
             recipients: vec![other.recipient()],
             supersedes: None,
+            part: None,
         },
         &mut for_other,
     )?;
@@ -287,17 +387,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
 
     // What the readable ones are, for a reader to check it sees the same.
-    for (name, purpose, format) in [
+    for (name, purpose, format, part) in [
         (
             "good.tar.age",
             Purpose::ShareWithOmct,
             Purpose::ShareWithOmct.format(),
+            None,
         ),
-        ("publication.tar.age", Purpose::Publication, FORMAT_V2),
+        ("publication.tar.age", Purpose::Publication, FORMAT_V2, None),
+        (
+            "text-part.tar.age",
+            Purpose::ShareWithOmct,
+            FORMAT_V3,
+            Some(Part::Text),
+        ),
+        (
+            "figures.tar.age",
+            Purpose::AnonymisedStatistics,
+            FORMAT_V3,
+            None,
+        ),
     ] {
         if let Some(entry) = expected.get_mut(name).and_then(|e| e.as_object_mut()) {
             entry.insert("purpose".into(), json!(purpose.code()));
             entry.insert("format".into(), json!(format));
+            if let Some(part) = part {
+                entry.insert("part".into(), json!(part.code()));
+            }
         }
     }
     std::fs::write(

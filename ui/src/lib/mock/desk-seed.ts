@@ -64,7 +64,7 @@ function received(
   return {
     row: {
       id, case_id: caseId, title: record.title, country: record.country, urgent: record.urgent,
-      violations, state: history[history.length - 1].state, received_at: latest.received_at, device_key_id: device.key_id,
+      violations, files_follow: false, state: history[history.length - 1].state, received_at: latest.received_at, device_key_id: device.key_id,
       device_label: device.label, versions: rest.versions.length, waiting_messages: 0,
     },
     history, case: record, people: [], testimonies: [], violations: [], places: [], perpetrators: [], follow_ups: [],

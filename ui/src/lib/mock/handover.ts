@@ -77,12 +77,15 @@ function attempt(v: Vault, row: OutboxRow): void {
 
 export const outboxList = vaultCommand('outboxList', async () => clone(vault().outbox));
 
+// One bundle a submission: the backend's split of an urgent case into its
+// text and then its files is tested against the real backend (tests/urgent.rs
+// and the e2e run), not imitated here.
 export const caseSubmit = vaultCommand('caseSubmit', async (caseId) => {
   get(caseId, 'case');
   const v = vault();
   const row: OutboxRow = {
     bundle_id: newId(), case_id: caseId, status: 'queued', percent: 0, size: 123_456, attempts: 0,
-    next_attempt_at: 0, last_error: null, receipt: null, acknowledgement: null,
+    next_attempt_at: 0, last_error: null, receipt: null, acknowledgement: null, text_only: false, figures: false,
   };
   v.outbox.push(row);
   log(v, 'export_bundle', caseId, `bundle ${row.bundle_id}`);
