@@ -22,6 +22,8 @@
 #                           (scripts/layers.py)
 #   python3-docx            a DOCX reader we did not write: the CLI tests
 #                           open every drafted document with it
+#   poppler-utils           pdftotext, a PDF reader we did not write: the
+#                           CLI tests read the drafted PDFs (Arabic included)
 #   postgresql              the intake server's fleet database: the tests
 #                           make a throwaway cluster with its initdb and
 #                           pg_ctl (/usr/lib/postgresql/N/bin) in a
@@ -101,13 +103,14 @@ have_pkg() {
     postgresql) compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ;;
     systemd) command -v systemd-analyze >/dev/null 2>&1 ;;
     python3-docx) /usr/bin/python3 -c 'import docx' >/dev/null 2>&1 ;;
+    poppler-utils) command -v pdftotext >/dev/null 2>&1 ;;
     e2fsprogs) command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] ;;
     *) command -v "$pkg" >/dev/null 2>&1 ;;
   esac
 }
 
 wanted=(age minisign argon2 build-essential pkg-config imagemagick libimage-exiftool-perl nodejs npm curl
-  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3 python3-docx postgresql sqlite3 e2fsprogs systemd)
+  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3 python3-docx poppler-utils postgresql sqlite3 e2fsprogs systemd)
 if [ "$mode" = bench ]; then
   wanted+=(time)
 fi

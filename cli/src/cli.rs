@@ -106,7 +106,7 @@ pub enum Command {
     /// (litigation), or an assistance request (sharing with OMCT). Whoever
     /// consent does not cover is pseudonymised and listed in the drafting
     /// notes; a child is never named in an appeal. The format comes from
-    /// --out's extension (.docx); an existing file is refused.
+    /// --out's extension (.docx to edit, .pdf to send); an existing file is refused.
     Dossier {
         /// The case.
         case: String,

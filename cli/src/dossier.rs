@@ -61,22 +61,23 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// The document as DOCX bytes.
-pub fn docx_bytes(doc: &Document) -> Result<Vec<u8>> {
+/// The document's bytes, in the format its file name asks for: DOCX for
+/// `.docx`, PDF for `.pdf` ([`check_out`] refuses anything else).
+pub fn document_bytes(doc: &Document, out: &Path) -> Result<Vec<u8>> {
     let mut buf = std::io::Cursor::new(Vec::new());
-    temoin_dossier::docx::write(doc, &mut buf)?;
+    if out.extension().and_then(|e| e.to_str()) == Some("pdf") {
+        temoin_dossier::pdf::write(doc, &mut buf)?;
+    } else {
+        temoin_dossier::docx::write(doc, &mut buf)?;
+    }
     Ok(buf.into_inner())
 }
 
 /// Checks `out`'s extension and that it does not exist, before any work.
 pub fn check_out(out: &Path) -> Result<()> {
     match out.extension().and_then(|e| e.to_str()) {
-        Some("docx") => {}
-        Some("pdf") => bail!(
-            "PDF is not written yet: write {} as .docx and print it to PDF from a word processor",
-            out.display()
-        ),
-        _ => bail!("the document's format comes from its name: end it in .docx"),
+        Some("docx" | "pdf") => {}
+        _ => bail!("the document's format comes from its name: end it in .docx or .pdf"),
     }
     if out.exists() {
         bail!("{} already exists: choose another name", out.display());
@@ -103,7 +104,7 @@ pub fn run(
     let mut v = unlock(cli)?;
     let file = case_file(&v, case)?;
     let doc = temoin_dossier::draft(kind.into(), &file, lang)?;
-    let bytes = docx_bytes(&doc)?;
+    let bytes = document_bytes(&doc, out)?;
     // The annexes first: each export is checked against its hash and
     // recorded in custody; the document goes last, once they are in place.
     let mut exported = Vec::new();

@@ -223,7 +223,7 @@ pub enum DeskCommand {
         /// A new (or empty) folder for the annexes.
         #[arg(long, value_name = "FOLDER")]
         annexes: Option<PathBuf>,
-        /// The file to write (.docx; must not exist).
+        /// The file to write (.docx or .pdf; must not exist).
         #[arg(long)]
         out: PathBuf,
     },
@@ -812,7 +812,7 @@ pub fn desk_cmd(
             crate::dossier::check_out(out)?;
             let file = d.case_file(*id).map_err(|e| anyhow!("{e}"))?;
             let doc = temoin_dossier::draft((*kind).into(), &file, lang)?;
-            let bytes = crate::dossier::docx_bytes(&doc)?;
+            let bytes = crate::dossier::document_bytes(&doc, out)?;
             if let Some(folder) = annexes {
                 d.export_annexes(*id, &doc.annexes, folder)
                     .map_err(|e| anyhow!("{e}"))?;

@@ -1,8 +1,9 @@
-//! Documents drafted from a case, opened by a reader we did not write
-//! (Debian's python3-docx, which `make test` installs): the sections are
-//! there, each annex's SHA-256 is `sha256sum` of the exported annex, a
-//! person without consent is absent, a child is never named in an appeal,
-//! and the Arabic appeal is right to left.
+//! Documents drafted from a case, opened by readers we did not write
+//! (Debian's python3-docx for DOCX, poppler's pdftotext and pdffonts for
+//! PDF, which `make test` installs): the sections are there, each annex's
+//! SHA-256 is `sha256sum` of the exported annex, a person without consent
+//! is absent, a child is never named in an appeal, and the Arabic appeal is
+//! right to left.
 
 mod common;
 
@@ -460,4 +461,99 @@ fn an_assistance_request_and_what_needs_consent() {
     );
     assert!(!out.exists());
     let _ = &w.karim;
+}
+
+/// A PDF's text as poppler's pdftotext reads it, white space folded.
+fn pdftotext(path: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (make test installs poppler-utils)");
+    assert!(
+        out.status.success(),
+        "pdftotext could not read {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Lines joined: a long heading wraps.
+    String::from_utf8(out.stdout)
+        .expect("UTF-8 text")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn the_pdfs_read_in_poppler_with_their_fonts_embedded_arabic_included() {
+    let w = world();
+    // A CAT complaint in English, with its annexes.
+    let out = w.f.path("cat.pdf");
+    let annexes = w.f.path("annexes");
+    let report = w.f.json(&[
+        "dossier",
+        &w.case,
+        "--kind",
+        "cat",
+        "--annexes",
+        s(&annexes),
+        "--out",
+        s(&out),
+    ]);
+    assert!(std::fs::read(&out).unwrap().starts_with(b"%PDF-"));
+    let text = pdftotext(&out);
+    for heading in [
+        "Complaint to the Committee against Torture (article 22 of the Convention)",
+        "1. The author and the alleged victim",
+        "3. Facts, in chronological order",
+        "5. Exhaustion of domestic remedies",
+        "8. Index of annexes",
+        "Working Group on Arbitrary Detention",
+        "Karim Mansour",
+    ] {
+        assert!(text.contains(heading), "missing {heading:?} in:\n{text}");
+    }
+    assert!(!text.contains("Basma") && !text.contains("Hamdi"), "{text}");
+    // Each annex's SHA-256, as the index gives it, is that of the file.
+    let listed = report["annexes"].as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    for a in listed {
+        let on_disk = sha256sum(&annexes.join(str_of(a, "file")));
+        assert!(text.contains(&on_disk), "{on_disk} not in:\n{text}");
+    }
+    // The fonts travel with it.
+    let fonts = run_tool("pdffonts", &[s(&out)]);
+    let fonts = assert_ok(&fonts);
+    let embedded: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!embedded.is_empty(), "{fonts}");
+    for line in &embedded {
+        // name, type, encoding, emb, sub, uni, object, id
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        assert!(cols.len() >= 7, "{line}");
+        let (emb, uni) = (cols[cols.len() - 5], cols[cols.len() - 3]);
+        assert_eq!(
+            (emb, uni),
+            ("yes", "yes"),
+            "not embedded or no text map: {line}"
+        );
+    }
+
+    // The appeal in Arabic: shaped, right to left, and it reads back as
+    // the same words (pdftotext gives the letters in reading order).
+    let ar = w.f.path("appeal-ar.pdf");
+    w.f.ok(&[
+        "dossier",
+        &w.case,
+        "--kind",
+        "appeal",
+        "--language",
+        "ar",
+        "--out",
+        s(&ar),
+    ]);
+    let text = pdftotext(&ar);
+    assert!(text.contains("نداء عاجل"), "{text}");
+    assert!(text.contains("Karim Mansour"), "{text}");
+    assert!(!text.contains("Basma") && !text.contains("Dalia"), "{text}");
 }

@@ -616,7 +616,7 @@ fn annex_table(lang: Language, out: &mut Out, items: &[&crate::EvidenceItem]) {
             t(lang, "dossier.annex.label", &[("number", "")])
                 .trim()
                 .to_owned(),
-            field(lang, "evidence", "description"),
+            t(lang, "dossier.annex.description", &[]),
             t(lang, "dossier.annex.file", &[]),
             t(lang, "dossier.annex.sha256", &[]),
             t(lang, "dossier.annex.type", &[]),

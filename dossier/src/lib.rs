@@ -13,11 +13,13 @@
 //! the document's last section maps each tag to the record's id and
 //! revision.
 //!
-//! Documents are written as DOCX ([`docx::write`]), which a lawyer edits.
+//! Documents are written as DOCX ([`docx::write`]), which a lawyer edits,
+//! and as PDF ([`pdf::write`]), Arabic shaped right to left, fonts embedded.
 
 pub mod country;
 pub mod docx;
 mod draft;
+pub mod pdf;
 pub mod text;
 
 use temoin_model::case::{

@@ -124,6 +124,27 @@ pub fn field(lang: Language, kind: &str, name: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Every field label the drafting asks for exists in English (a
+    /// missing one would print its key, `field.KIND.NAME`, in a document).
+    #[test]
+    fn every_field_label_the_drafting_uses_exists() {
+        let source = include_str!("draft.rs");
+        let mut asked = 0;
+        for piece in source.split("field(lang, ").skip(1) {
+            let mut quoted = piece.split('"').skip(1).step_by(2);
+            let (Some(kind), Some(name)) = (quoted.next(), quoted.next()) else {
+                continue;
+            };
+            let key = format!("field.{kind}.{name}");
+            assert!(
+                table(Language::En).contains_key(&key),
+                "{key} is not in ui/src/i18n/en.json"
+            );
+            asked += 1;
+        }
+        assert!(asked > 20, "{asked}");
+    }
+
     #[test]
     fn every_language_has_the_dossier_words_and_fills_placeholders() {
         for lang in Language::ALL {

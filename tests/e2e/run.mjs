@@ -289,6 +289,14 @@ try {
     throw new Error(`the appeal is not as drafted: ${texts.join("\n---\n")}`);
   }
   if (!cat || !cat.includes("استنفاد سبل الانتصاف المحلية")) throw new Error(`the Arabic complaint is not as drafted: ${texts.join("\n---\n")}`);
+  // The same two as PDF, read by poppler's pdftotext: the Arabic shaped
+  // and extractable, the fonts embedded.
+  const pdfs = fs.readdirSync(docs).filter((f) => f.endsWith(".pdf"));
+  if (pdfs.length !== 2) throw new Error(`expected two PDFs, found ${pdfs}`);
+  const pdfTexts = pdfs.map((f) => execFileSync("pdftotext", ["-enc", "UTF-8", path.join(docs, f), "-"]).toString().split(/\s+/).join(" "));
+  if (!pdfTexts.some((x) => x.includes("Urgent appeal")) || !pdfTexts.some((x) => x.includes("استنفاد سبل الانتصاف المحلية"))) {
+    throw new Error(`the PDFs do not read as drafted: ${pdfTexts.join("\n---\n")}`);
+  }
   // Its annexes: the photo and its copy's original, as numbered files whose
   // SHA-256 the index gives.
   const annexDir = fs.readdirSync(docs).find((f) => f.startsWith("temoin-annexes-"));
@@ -296,7 +304,7 @@ try {
   if (!annexes.length || !annexes.every((f) => /^annex-\d\d\.\w+$/.test(f))) throw new Error(`annexes: ${annexes}`);
   await (await el(b, "dossier-result")).scrollIntoView({ block: "center" });
   await shot(b, "05d-complaint-drafted-arabic");
-  log(`drafted the appeal and the Arabic CAT complaint (${annexes.length} annex(es)); python-docx reads both`);
+  log(`drafted the appeal and the Arabic CAT complaint (${annexes.length} annex(es)); python-docx reads both DOCX, pdftotext both PDFs`);
 
   ctx.step = "submit to OMCT";
   await click(b, "tab-handover");

@@ -1488,8 +1488,10 @@ export type DossierResult = DossierResult_Serialize | DossierResult_Deserialize;
 
 /**  A drafted document. */
 export type DossierResult_Deserialize = {
-	/**  The document. */
+	/**  The document, to edit (DOCX). */
 	path: string,
+	/**  The same document as PDF, to send (Arabic shaped, fonts embedded). */
+	pdf_path: string,
 	/**  The folder of its annexes, when it has any. */
 	annexes_folder?: string | null,
 	annexes: number,
@@ -1502,8 +1504,10 @@ export type DossierResult_Deserialize = {
 
 /**  A drafted document. */
 export type DossierResult_Serialize = {
-	/**  The document. */
+	/**  The document, to edit (DOCX). */
 	path: string,
+	/**  The same document as PDF, to send (Arabic shaped, fonts embedded). */
+	pdf_path: string,
 	/**  The folder of its annexes, when it has any. */
 	annexes_folder: string | null,
 	annexes: number,

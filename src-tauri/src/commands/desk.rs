@@ -1177,15 +1177,17 @@ pub async fn desk_dossier(
             d.export_annexes(id, &doc.annexes, &dir)?;
             annexes_folder = Some(dir);
         }
-        let path = super::dossier::write_docx(&doc, &folder).inspect_err(|_| {
-            // No annexes without their document.
-            if let Some(dir) = &annexes_folder {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-        })?;
+        let (path, pdf_path) =
+            super::dossier::write_documents(&doc, &folder).inspect_err(|_| {
+                // No annexes without their document.
+                if let Some(dir) = &annexes_folder {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            })?;
         let annexes_folder = annexes_folder.map(|d| d.display().to_string());
         Ok(super::dossier::DossierResult {
             path: path.display().to_string(),
+            pdf_path: pdf_path.display().to_string(),
             annexes_folder,
             annexes: u32::try_from(doc.annexes.len()).unwrap_or(u32::MAX),
             notes: doc.notes.clone(),

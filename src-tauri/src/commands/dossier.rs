@@ -40,8 +40,10 @@ impl From<DossierKind> for Kind {
 /// A drafted document.
 #[derive(Clone, Debug, Serialize, Type)]
 pub struct DossierResult {
-    /// The document.
+    /// The document, to edit (DOCX).
     pub path: String,
+    /// The same document as PDF, to send (Arabic shaped, fonts embedded).
+    pub pdf_path: String,
     /// The folder of its annexes, when it has any.
     pub annexes_folder: Option<String>,
     pub annexes: u32,
@@ -70,21 +72,39 @@ pub(crate) fn folder(folder: &str) -> Result<PathBuf, AppError> {
     Ok(folder)
 }
 
-/// Writes the document into `folder` under a neutral name (nothing of the
-/// case in it), refusing to replace anything.
-pub(crate) fn write_docx(doc: &Document, folder: &Path) -> Result<PathBuf, AppError> {
-    let mut buf = std::io::Cursor::new(Vec::new());
-    temoin_dossier::docx::write(doc, &mut buf)
-        .map_err(|e| AppError::new(crate::error::ErrorCode::Io, e.to_string()))?;
-    let path = folder.join(format!("temoin-{}.docx", ItemId::random()));
+/// Writes the document into `folder` as DOCX and as PDF, under one neutral
+/// name (nothing of the case in it), refusing to replace anything. Both or
+/// neither: a PDF that cannot be written takes the DOCX away again.
+pub(crate) fn write_documents(
+    doc: &Document,
+    folder: &Path,
+) -> Result<(PathBuf, PathBuf), AppError> {
+    let failed =
+        |e: temoin_dossier::DossierError| AppError::new(crate::error::ErrorCode::Io, e.to_string());
+    let mut docx = std::io::Cursor::new(Vec::new());
+    temoin_dossier::docx::write(doc, &mut docx).map_err(failed)?;
+    let mut pdf = Vec::new();
+    temoin_dossier::pdf::write(doc, &mut pdf).map_err(failed)?;
+    let base = format!("temoin-{}", ItemId::random());
+    let docx_path = folder.join(format!("{base}.docx"));
+    let pdf_path = folder.join(format!("{base}.pdf"));
+    write_new(&docx_path, docx.get_ref())?;
+    if let Err(e) = write_new(&pdf_path, &pdf) {
+        let _ = std::fs::remove_file(&docx_path);
+        return Err(e);
+    }
+    Ok((docx_path, pdf_path))
+}
+
+/// A new file, its owner's alone, synced.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(&path).map_err(io)?;
-    f.write_all(buf.get_ref()).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    Ok(path)
+    let mut f = opts.open(path).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    f.sync_all().map_err(io)
 }
 
 /// Drafts a document from a case of the vault into `folder`; a complaint's
@@ -138,7 +158,7 @@ pub async fn case_dossier(
                 }
                 annexes_folder = Some(dir);
             }
-            let path = write_docx(&doc, &folder).inspect_err(|_| {
+            let (path, pdf_path) = write_documents(&doc, &folder).inspect_err(|_| {
                 // No annexes without their document.
                 if let Some(dir) = &annexes_folder {
                     let _ = std::fs::remove_dir_all(dir);
@@ -147,6 +167,7 @@ pub async fn case_dossier(
             let annexes_folder = annexes_folder.map(|d| d.display().to_string());
             Ok(DossierResult {
                 path: path.display().to_string(),
+                pdf_path: pdf_path.display().to_string(),
                 annexes_folder,
                 annexes: u32::try_from(doc.annexes.len()).unwrap_or(u32::MAX),
                 notes: doc.notes.clone(),

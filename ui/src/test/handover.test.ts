@@ -131,7 +131,8 @@ describe('handover', () => {
     useBackend({ ...fake, caseDossier });
     try {
       fake.mock.answer('caseDossier', {
-        path: '/home/defender/temoin-0a1b.docx', annexes_folder: '/home/defender/temoin-annexes-0a1b', annexes: 2,
+        path: '/home/defender/temoin-0a1b.docx', pdf_path: '/home/defender/temoin-0a1b.pdf',
+        annexes_folder: '/home/defender/temoin-annexes-0a1b', annexes: 2,
         notes: ['Person A: left out or pseudonymised, for want of consent to litigation.'],
       });
       await fireEvent.click(screen.getByTestId('dossier-kind-cat'));
@@ -141,6 +142,8 @@ describe('handover', () => {
       const result = await screen.findByTestId('dossier-result');
       expect(caseDossier).toHaveBeenCalledWith(expect.any(String), 'cat', 'ar', '/home/defender');
       expect(result.textContent).toMatch(/temoin-0a1b\.docx/);
+      expect(screen.getByTestId('dossier-result-pdf').textContent).toBe('/home/defender/temoin-0a1b.pdf');
+      expect(result.textContent).toMatch(/DOCX, to edit, and as PDF, to send/);
       expect(result.textContent).toMatch(/annexes \(2\)/);
       expect(screen.getByTestId('dossier-notes').textContent).toMatch(/Person A: left out/);
     } finally {

@@ -154,6 +154,7 @@ export const deskDossier = deskCommand('deskDossier', async (id, kind, _language
   if (annexes) openDesk().exports.push(`${folder}/temoin-annexes-${id.slice(0, 8)}`);
   return {
     path: `${folder}/temoin-${id.slice(0, 8)}.docx`,
+    pdf_path: `${folder}/temoin-${id.slice(0, 8)}.pdf`,
     annexes_folder: annexes ? `${folder}/temoin-annexes-${id.slice(0, 8)}` : null,
     annexes,
     notes: [],

@@ -133,6 +133,7 @@ export const caseDossier = vaultCommand('caseDossier', async (caseId, kind, lang
   for (let i = 0; i < annexes; i++) log(vault(), 'export_original', caseId, `annex for a ${kind} (${language})`);
   return {
     path: `${folder}/temoin-${caseId.slice(0, 8)}.docx`,
+    pdf_path: `${folder}/temoin-${caseId.slice(0, 8)}.pdf`,
     annexes_folder: annexes ? `${folder}/temoin-annexes-${caseId.slice(0, 8)}` : null,
     annexes,
     notes: [],
