@@ -56,8 +56,12 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
             anyhow!("cannot create {}: {e}", path.display())
         }
     })?;
+    // Whole or not at all: a full disk leaves no part of a document.
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(path);
+        })
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
@@ -65,7 +69,7 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
 /// `.docx`, PDF for `.pdf` ([`check_out`] refuses anything else).
 pub fn document_bytes(doc: &Document, out: &Path) -> Result<Vec<u8>> {
     let mut buf = std::io::Cursor::new(Vec::new());
-    if out.extension().and_then(|e| e.to_str()) == Some("pdf") {
+    if is_pdf(out) {
         temoin_dossier::pdf::write(doc, &mut buf)?;
     } else {
         temoin_dossier::docx::write(doc, &mut buf)?;
@@ -73,11 +77,21 @@ pub fn document_bytes(doc: &Document, out: &Path) -> Result<Vec<u8>> {
     Ok(buf.into_inner())
 }
 
+/// Whether `out` names a PDF (`.pdf`, in any case).
+fn is_pdf(out: &Path) -> bool {
+    out.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
+}
+
 /// Checks `out`'s extension and that it does not exist, before any work.
 pub fn check_out(out: &Path) -> Result<()> {
-    match out.extension().and_then(|e| e.to_str()) {
-        Some("docx" | "pdf") => {}
-        _ => bail!("the document's format comes from its name: end it in .docx or .pdf"),
+    let docx = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("docx"));
+    if !docx && !is_pdf(out) {
+        bail!("the document's format comes from its name: end it in .docx or .pdf");
     }
     if out.exists() {
         bail!("{} already exists: choose another name", out.display());

@@ -36,6 +36,22 @@ const PAGE: (f32, f32) = (595.0, 842.0);
 const MARGIN: f32 = 56.0;
 /// The width of a line.
 const WIDTH: f32 = PAGE.0 - 2.0 * MARGIN;
+/// The most characters a line holds, whatever their width: a line of
+/// characters that take no room (zero-width spaces, marks) would otherwise
+/// grow without end, and be shaped again at every character.
+const MOST_CHARACTERS: usize = 300;
+
+/// `text` as it is set: control characters (which the bidi algorithm can
+/// take for paragraph ends, dropping the rest of the line) become spaces,
+/// and the characters that force or embed a direction are taken out, so
+/// that a record cannot turn the text after it around (its source tag, a
+/// date). Each line's direction comes from its letters alone.
+fn clean(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect()
+}
 
 /// How a line is set.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -108,12 +124,12 @@ impl Faces<'_> {
         self.shaped(text, style, Some(rtl))
     }
 
-    /// `text` broken into lines no wider than the line; a word wider than
-    /// a line is cut.
+    /// `text` broken into lines no wider than the line and of at most
+    /// [`MOST_CHARACTERS`]; a word too long for a line is cut.
     fn wrap(&self, text: &str, style: Style) -> Vec<String> {
-        let max = WIDTH;
+        let fits = |s: &str| s.chars().count() <= MOST_CHARACTERS && self.width(s, style) <= WIDTH;
         let mut lines = Vec::new();
-        for paragraph in text.split('\n') {
+        for paragraph in clean(text).split('\n') {
             let mut line = String::new();
             for word in paragraph.split_whitespace() {
                 let candidate = if line.is_empty() {
@@ -121,22 +137,30 @@ impl Faces<'_> {
                 } else {
                     format!("{line} {word}")
                 };
-                if self.width(&candidate, style) <= max {
+                if fits(&candidate) {
                     line = candidate;
                     continue;
                 }
                 if !line.is_empty() {
                     lines.push(std::mem::take(&mut line));
                 }
-                // A word alone wider than the line (a hash, a long id).
+                if fits(word) {
+                    line = word.to_owned();
+                    continue;
+                }
+                // A word alone too long for a line (a hash, a long id): cut
+                // by the width of each character, each shaped once.
                 let mut piece = String::new();
+                let (mut wide, mut count) = (0.0, 0);
                 for c in word.chars() {
-                    piece.push(c);
-                    if self.width(&piece, style) > max {
-                        piece.pop();
+                    let w = self.width(c.encode_utf8(&mut [0; 4]), style);
+                    if count > 0 && (wide + w > WIDTH || count == MOST_CHARACTERS) {
                         lines.push(std::mem::take(&mut piece));
-                        piece.push(c);
+                        (wide, count) = (0.0, 0);
                     }
+                    piece.push(c);
+                    wide += w;
+                    count += 1;
                 }
                 line = piece;
             }
@@ -224,7 +248,11 @@ pub fn write<W: Write>(doc: &Document, mut out: W) -> Result<(), DossierError> {
         Font::new(REGULAR.into(), 0).ok_or_else(unreadable)?,
         Font::new(BOLD.into(), 0).ok_or_else(unreadable)?,
     );
-    let mut pdf = krilla::Document::new();
+    // No XMP packet: the document's language is all its metadata says.
+    let mut pdf = krilla::Document::new_with(krilla::SerializeSettings {
+        xmp_metadata: false,
+        ..Default::default()
+    });
     pdf.set_metadata(
         Metadata::new()
             .language(doc.language.to_owned())
@@ -280,4 +308,79 @@ pub fn write<W: Write>(doc: &Document, mut out: W) -> Result<(), DossierError> {
         .map_err(|e| DossierError::Write(format!("{e:?}")))?;
     out.write_all(&bytes)
         .map_err(|e| DossierError::Write(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn faces() -> Faces<'static> {
+        Faces {
+            regular: rustybuzz::Face::from_slice(REGULAR, 0).expect("the font"),
+            bold: rustybuzz::Face::from_slice(BOLD, 0).expect("the font"),
+        }
+    }
+
+    #[test]
+    fn long_words_are_cut_and_lines_stay_within_the_page() {
+        let f = faces();
+        let hash = "0123456789abcdef".repeat(20);
+        let lines = f.wrap(&format!("SHA-256: {hash} end"), Style::Body);
+        assert!(lines.len() > 2, "{lines:?}");
+        assert_eq!(
+            lines.concat().replace(' ', ""),
+            format!("SHA-256:{hash}end")
+        );
+        for l in &lines {
+            assert!(f.width(l, Style::Body) <= WIDTH, "{l}");
+        }
+    }
+
+    #[test]
+    fn characters_that_take_no_room_still_end_a_line() {
+        let f = faces();
+        // One word of 20,000 zero-width spaces, then many words of them:
+        // lines of at most MOST_CHARACTERS, each character shaped once
+        // when a word is cut.
+        let zw = "\u{200B}".repeat(20_000);
+        let words = vec!["\u{200B}"; 5_000].join(" ");
+        for text in [zw, words] {
+            let lines = f.wrap(&text, Style::Body);
+            assert!(lines.iter().all(|l| l.chars().count() <= MOST_CHARACTERS));
+            assert!(lines.len() >= 16, "{}", lines.len());
+        }
+    }
+
+    #[test]
+    fn separators_and_direction_overrides_change_nothing_after_them() {
+        let f = faces();
+        // U+001C ends a paragraph for the bidi algorithm: the tag after it
+        // must stay; U+202E would turn the tag around.
+        let lines = f.wrap("beaten\u{1C} at night \u{202E}[V12]", Style::Body);
+        assert_eq!(lines, vec!["beaten at night [V12]".to_owned()]);
+        let runs = visual_runs(&lines[0], false);
+        assert_eq!(runs.len(), 1);
+        assert!(!runs[0].1);
+    }
+
+    #[test]
+    fn arabic_is_shaped_with_the_fonts_glyphs_right_to_left() {
+        let f = faces();
+        for face in [&f.regular, &f.bold] {
+            let mut buffer = UnicodeBuffer::new();
+            buffer.push_str("نداء عاجل");
+            buffer.guess_segment_properties();
+            assert_eq!(buffer.direction(), Direction::RightToLeft);
+            let shaped = rustybuzz::shape(face, &[], buffer);
+            assert!(
+                shaped.glyph_infos().iter().all(|g| g.glyph_id != 0),
+                "a letter the font lacks"
+            );
+        }
+        // In an Arabic line, a Latin name is a run of its own, left to
+        // right, and the line reads right to left.
+        let runs = visual_runs("نداء عاجل Karim Mansour الشخص", true);
+        assert_eq!(runs.len(), 3, "{runs:?}");
+        assert!(runs[0].1 && !runs[1].1 && runs[2].1);
+    }
 }

@@ -103,8 +103,11 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     let mut f = opts.open(path).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)
+    // Whole or not at all: a full disk leaves no part of a document.
+    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| {
+        let _ = std::fs::remove_file(path);
+        io(e)
+    })
 }
 
 /// Drafts a document from a case of the vault into `folder`; a complaint's

@@ -98,6 +98,9 @@ impl Vault {
             m.sequence,
             Action::ExportBundle,
             Event {
+                // The figures' own id, where a case's bundle has its case:
+                // what the delivery and the desk's acknowledgement name.
+                case: Some(m.case_id),
                 sha256: Some(manifest_sha256.clone()),
                 bundle: Some(BundleNote {
                     id: m.bundle_id.clone(),
