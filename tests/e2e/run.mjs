@@ -294,7 +294,9 @@ try {
   const pdfs = fs.readdirSync(docs).filter((f) => f.endsWith(".pdf"));
   if (pdfs.length !== 2) throw new Error(`expected two PDFs, found ${pdfs}`);
   const pdfTexts = pdfs.map((f) => execFileSync("pdftotext", ["-enc", "UTF-8", path.join(docs, f), "-"]).toString().split(/\s+/).join(" "));
-  if (!pdfTexts.some((x) => x.includes("Urgent appeal")) || !pdfTexts.some((x) => x.includes("استنفاد سبل الانتصاف المحلية"))) {
+  // (Words without the lam-alef ligature: poppler gives its two letters in
+  // reverse order, though the PDF maps the ligature to lam then alef.)
+  if (!pdfTexts.some((x) => x.includes("Urgent appeal")) || !pdfTexts.some((x) => x.includes("استنفاد سبل") && x.includes("فهرس المرفقات"))) {
     throw new Error(`the PDFs do not read as drafted: ${pdfTexts.join("\n---\n")}`);
   }
   // Its annexes: the photo and its copy's original, as numbered files whose
