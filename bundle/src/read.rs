@@ -870,9 +870,16 @@ fn parse_manifest(bytes: &[u8]) -> Result<Manifest, (ProblemCode, String)> {
 /// capture position. A writer never does otherwise; a reader checks, so
 /// that an original never passes for publishable material.
 fn check_purpose(manifest: &Manifest, report: &mut Report) {
-    // The text sent ahead of an urgent case's files carries none: its
-    // evidence records say what follows.
-    if manifest.part == Some(Part::Text) {
+    // The text sent ahead of an urgent case's files, and figures, carry no
+    // file but the custody file and the README.
+    let what = if manifest.purpose == Purpose::AnonymisedStatistics {
+        Some("a bundle of figures")
+    } else if manifest.part == Some(Part::Text) {
+        Some("a bundle of a case's text")
+    } else {
+        None
+    };
+    if let Some(what) = what {
         for f in manifest
             .files
             .iter()
@@ -881,29 +888,18 @@ fn check_purpose(manifest: &Manifest, report: &mut Report) {
             report.problem(
                 ProblemCode::OutsidePurpose,
                 format!(
-                    "{} is a file: a bundle of a case's text carries none but {CUSTODY} and {README}",
+                    "{} is a file: {what} carries none but {CUSTODY} and {README}",
                     f.path
                 ),
             );
         }
     }
-    // Figures only: no record, nothing withheld, no file but the custody
-    // file (empty) and the README.
+    // Figures only: no record, nothing withheld.
     if manifest.purpose == Purpose::AnonymisedStatistics {
         if !manifest.items.is_empty() || !manifest.withheld.is_empty() {
             report.problem(
                 ProblemCode::OutsidePurpose,
                 "a bundle of figures lists records: it must carry figures only",
-            );
-        }
-        for f in manifest
-            .files
-            .iter()
-            .filter(|f| f.path != CUSTODY && f.path != README)
-        {
-            report.problem(
-                ProblemCode::OutsidePurpose,
-                format!("{} is a file: a bundle of figures carries none", f.path),
             );
         }
         return;

@@ -273,13 +273,7 @@ fn bundle_path(vault: &Vault, bundle_id: &str) -> Result<PathBuf, OutboxError> {
 /// replaces. OMCT reads the account while the files are on their way.
 /// Returns the submission of the whole case.
 pub fn submit(vault: &mut Vault, case: ItemId) -> Result<Submission, OutboxError> {
-    let e = checked_enrollment(vault)?;
-    let recipients: Vec<PayloadRecipient> = e
-        .recipients
-        .iter()
-        .map(|r| r.parse())
-        .collect::<Result<_, _>>()
-        .map_err(|_| OutboxError::Damaged("recipient list".into()))?;
+    let recipients = enrolled_recipients(vault)?;
     let earlier = list(vault)?
         .into_iter()
         .filter(|s| s.case_id == case && s.status.delivered())
@@ -321,30 +315,30 @@ pub fn submit(vault: &mut Vault, case: ItemId) -> Result<Submission, OutboxError
     Ok(s)
 }
 
-/// Seals one bundle of `case` into the outbox's folder; the caller queues
-/// it ([`save`]).
-fn seal(
+/// OMCT's recipients, as the device enrolled with them.
+fn enrolled_recipients(vault: &Vault) -> Result<Vec<PayloadRecipient>, OutboxError> {
+    checked_enrollment(vault)?
+        .recipients
+        .iter()
+        .map(|r| r.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| OutboxError::Damaged("recipient list".into()))
+}
+
+/// Seals a bundle with `export` into the outbox's folder: written under a
+/// temporary name, renamed to its id once whole, the folder synced; returns
+/// what the export said and the SHA-256 of the file (what the server must
+/// confirm).
+fn seal_into_outbox(
     vault: &mut Vault,
-    case: ItemId,
-    recipients: &[PayloadRecipient],
-    supersedes: Option<Supersedes>,
-    part: Option<Part>,
-    urgent: bool,
-) -> Result<Submission, OutboxError> {
-    let tmp_id = uuid::Uuid::new_v4().to_string();
-    let tmp = bundle_path(vault, &format!("new-{tmp_id}"))?;
-    let summary = vault.export_bundle_to_file(
-        case,
-        &ExportOptions {
-            purpose: Purpose::ShareWithOmct,
-            recipients: recipients.to_vec(),
-            supersedes: supersedes.clone(),
-            part,
-        },
-        &tmp,
-    )?;
-    let m = &summary.manifest;
-    let path = bundle_path(vault, &m.bundle_id)?;
+    export: impl FnOnce(
+        &mut Vault,
+        &std::path::Path,
+    ) -> Result<temoin_vault::export::ExportSummary, temoin_vault::ExportError>,
+) -> Result<(temoin_vault::export::ExportSummary, String), OutboxError> {
+    let tmp = bundle_path(vault, &format!("new-{}", uuid::Uuid::new_v4()))?;
+    let summary = export(vault, &tmp)?;
+    let path = bundle_path(vault, &summary.manifest.bundle_id)?;
     std::fs::rename(&tmp, &path).map_err(VaultError::from)?;
     std::fs::File::open(vault.outbox_dir()?)
         .and_then(|d| d.sync_all())
@@ -355,13 +349,39 @@ fn seal(
         &mut hasher,
     )
     .map_err(VaultError::from)?;
+    Ok((summary, hex::encode(hasher.finalize())))
+}
+
+/// Seals one bundle of `case` into the outbox's folder; the caller queues
+/// it ([`save`]).
+fn seal(
+    vault: &mut Vault,
+    case: ItemId,
+    recipients: &[PayloadRecipient],
+    supersedes: Option<Supersedes>,
+    part: Option<Part>,
+    urgent: bool,
+) -> Result<Submission, OutboxError> {
+    let (summary, sha256) = seal_into_outbox(vault, |v, tmp| {
+        v.export_bundle_to_file(
+            case,
+            &ExportOptions {
+                purpose: Purpose::ShareWithOmct,
+                recipients: recipients.to_vec(),
+                supersedes: supersedes.clone(),
+                part,
+            },
+            tmp,
+        )
+    })?;
+    let m = &summary.manifest;
     let s = Submission {
         urgent,
         bundle_id: m.bundle_id.clone(),
         case_id: case,
         sequence: m.sequence,
         manifest_sha256: summary.manifest_sha256.clone(),
-        sha256: hex::encode(hasher.finalize()),
+        sha256,
         size: summary.bytes,
         has_media: m.files.iter().any(|f| f.item.is_some()),
         recipients: m.recipients.clone(),
@@ -387,36 +407,18 @@ fn seal(
 /// file) and queues them like a case. They replace, at OMCT's desk, the
 /// figures this device sent before.
 pub fn submit_figures(vault: &mut Vault) -> Result<Submission, OutboxError> {
-    let e = checked_enrollment(vault)?;
-    let recipients: Vec<PayloadRecipient> = e
-        .recipients
-        .iter()
-        .map(|r| r.parse())
-        .collect::<Result<_, _>>()
-        .map_err(|_| OutboxError::Damaged("recipient list".into()))?;
-    let tmp_id = uuid::Uuid::new_v4().to_string();
-    let tmp = bundle_path(vault, &format!("new-{tmp_id}"))?;
-    let summary =
-        vault.export_figures_to_file(&temoin_vault::export::FiguresOptions { recipients }, &tmp)?;
+    let recipients = enrolled_recipients(vault)?;
+    let (summary, sha256) = seal_into_outbox(vault, |v, tmp| {
+        v.export_figures_to_file(&temoin_vault::export::FiguresOptions { recipients }, tmp)
+    })?;
     let m = &summary.manifest;
-    let path = bundle_path(vault, &m.bundle_id)?;
-    std::fs::rename(&tmp, &path).map_err(VaultError::from)?;
-    std::fs::File::open(vault.outbox_dir()?)
-        .and_then(|d| d.sync_all())
-        .map_err(VaultError::from)?;
-    let mut hasher = Sha256::new();
-    std::io::copy(
-        &mut std::fs::File::open(&path).map_err(VaultError::from)?,
-        &mut hasher,
-    )
-    .map_err(VaultError::from)?;
     let s = Submission {
         urgent: false,
         bundle_id: m.bundle_id.clone(),
         case_id: m.case_id,
         sequence: m.sequence,
         manifest_sha256: summary.manifest_sha256.clone(),
-        sha256: hex::encode(hasher.finalize()),
+        sha256,
         size: summary.bytes,
         has_media: false,
         recipients: m.recipients.clone(),
