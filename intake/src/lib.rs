@@ -11,7 +11,7 @@
 //! | `receipt.key` | the Ed25519 key that signs receipts (mode 0600) |
 //! | `state.db` | the state, in SQLite (unless `config.json` names a PostgreSQL database): devices, enrollment tokens, the recipient list, uploads in progress, bundles and their receipts |
 //! | `uploads/` | the bytes of uploads in progress: `ID.part` |
-//! | `store/` | finished bundles, through [`Storage`] |
+//! | `store/` | finished bundles (unless the settings name an S3 bucket: [`s3`]) |
 //!
 //! `serve --config FILE` can put the TLS files, the receipt key, the
 //! database and the store elsewhere, and set the limits over those of
@@ -41,6 +41,7 @@ mod limit;
 mod message;
 mod officer;
 mod receipt;
+mod s3;
 mod serve;
 mod server;
 pub mod settings;
@@ -53,5 +54,5 @@ pub use desk::collect_garbage;
 pub use error::{ApiError, SetupError};
 pub use serve::{router, serve, serve_with};
 pub use server::Server;
-pub use settings::{ConfigFile, ServeFlags, ServeSettings};
-pub use storage::{LocalStorage, Storage};
+pub use settings::{ConfigFile, S3Place, ServeFlags, ServeSettings};
+pub use storage::LocalStorage;

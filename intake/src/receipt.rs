@@ -16,7 +16,8 @@ use crate::db::{col, db_error};
 use crate::error::{ApiError, ApiResult};
 use crate::server::Server;
 use crate::state::now_rfc3339;
-use crate::upload::{load_upload, release, upload_lock, Upload};
+use crate::storage::Store;
+use crate::upload::{discard, discard_tails, lease, load_upload, release, Upload};
 
 /// Stores a complete upload and signs its receipt. Safe to run again after
 /// a crash at any point: the upload's row says "complete" (received =
@@ -25,7 +26,6 @@ use crate::upload::{load_upload, release, upload_lock, Upload};
 /// the bundle's row is written and the upload's dropped in one
 /// transaction, after the bytes are in the store.
 pub(crate) async fn finish(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()> {
-    let part = s.part_path(id);
     let stored_by: Option<String> =
         sqlx::query_scalar("SELECT upload_id FROM bundles WHERE bundle_id = $1")
             .bind(&u.bundle_id)
@@ -37,10 +37,11 @@ pub(crate) async fn finish(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()
             // Another upload (a replay that raced this one) finished this
             // bundle id first: never overwrite a stored bundle.
             let mut tx = s.db.write().await?;
-            release(&mut tx, id, None).await?;
+            let released = release(&mut tx, id, None).await?;
             tx.commit().await.map_err(db_error)?;
-            let _ = std::fs::remove_file(&part);
-            s.uploads.lock().await.remove(id);
+            if let Some(r) = released {
+                discard(s, &r).await;
+            }
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "a bundle with this id is already stored",
@@ -53,23 +54,32 @@ pub(crate) async fn finish(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()
         }
         None => {}
     }
-    let source = if part.exists() {
-        part.clone()
-    } else {
-        s.storage.path(&u.bundle_id)
+    let sha = match &s.store {
+        Store::Local(local) => {
+            let part = s.part_path(id);
+            let source = if part.exists() {
+                part.clone()
+            } else {
+                local.path(&u.bundle_id)
+            };
+            let sha = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+                let mut f = std::fs::File::open(&source)?;
+                let mut h = Sha256::new();
+                std::io::copy(&mut f, &mut h)?;
+                Ok(hex::encode(h.finalize()))
+            })
+            .await
+            .map_err(|_| ApiError::internal())?
+            .map_err(ApiError::io)?;
+            if part.exists() {
+                local.put(&u.bundle_id, &part).map_err(ApiError::io)?;
+            }
+            sha
+        }
+        Store::S3(bucket) => {
+            crate::s3::assemble(bucket, &s.db.pool, id, &u.bundle_id, u.length).await?
+        }
     };
-    let sha = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-        let mut f = std::fs::File::open(&source)?;
-        let mut h = Sha256::new();
-        std::io::copy(&mut f, &mut h)?;
-        Ok(hex::encode(h.finalize()))
-    })
-    .await
-    .map_err(|_| ApiError::internal())?
-    .map_err(ApiError::io)?;
-    if part.exists() {
-        s.storage.put(&u.bundle_id, &part).map_err(ApiError::io)?;
-    }
     let receipt = Receipt {
         v: RECEIPT_V1.into(),
         bundle_id: u.bundle_id.clone(),
@@ -114,14 +124,18 @@ pub(crate) async fn finish(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()
                 "a bundle with this id is already stored",
             ));
         }
-    } else if let Some(length) = release(&mut tx, id, None).await? {
+    } else if let Some(r) = release(&mut tx, id, None).await? {
         sqlx::query("UPDATE usage SET stored_bytes = stored_bytes + $1 WHERE id = 1")
-            .bind(col(length))
+            .bind(col(r.length))
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        // The multipart upload is complete: only tails can be left.
+        discard_tails(s, &r).await;
+    } else {
+        tx.commit().await.map_err(db_error)?;
     }
-    tx.commit().await.map_err(db_error)?;
     s.uploads.lock().await.remove(id);
     u.done = true;
     Ok(())
@@ -131,8 +145,7 @@ pub(crate) async fn finish(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()
 /// (a crash) is finished now.
 pub(crate) async fn settle(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()> {
     if !u.done && u.offset == u.length {
-        let lock = upload_lock(s, id).await;
-        let _guard = lock.lock().await;
+        let _lease = lease(s, id).await?;
         finish(s, id, u).await?;
     }
     Ok(())

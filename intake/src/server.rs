@@ -11,8 +11,9 @@ use tokio::sync::Mutex;
 use crate::config::Config;
 use crate::db::{sqlite_url, Db};
 use crate::error::SetupError;
+use crate::s3::{S3Settings, S3Store};
 use crate::settings::ServeSettings;
-use crate::storage::{LocalStorage, Storage};
+use crate::storage::{LocalStorage, Store};
 
 /// The running server's shared parts.
 #[derive(Debug)]
@@ -20,7 +21,7 @@ pub struct Server {
     pub(crate) dir: PathBuf,
     pub(crate) config: Config,
     pub(crate) receipt_key: DeviceKey,
-    pub(crate) storage: Box<dyn Storage>,
+    pub(crate) store: Store,
     pub(crate) db: Db,
     /// One lock per upload, so two PATCHes to one upload never interleave.
     pub(crate) uploads: Mutex<BTreeMap<String, Arc<Mutex<()>>>>,
@@ -54,18 +55,54 @@ impl Server {
             why,
         })?;
         let receipt_key = DeviceKey::from_sealed(&key).map_err(|_| SetupError::ReceiptKey)?;
-        check_beside(&settings.store, &settings.uploads())?;
         let url = config.database.clone().unwrap_or_else(|| sqlite_url(dir));
-        let db = Db::open(&url).await?;
-        let storage = LocalStorage {
-            dir: settings.store.clone(),
+        let store = match &settings.s3 {
+            None => {
+                check_beside(&settings.store, &settings.uploads())?;
+                Store::Local(LocalStorage {
+                    dir: settings.store.clone(),
+                })
+            }
+            Some(place) => {
+                let secret =
+                    std::fs::read_to_string(&place.secret_access_key_file).map_err(|why| {
+                        SetupError::Unreadable {
+                            what: "S3 secret access key file",
+                            path: place.secret_access_key_file.clone(),
+                            why,
+                        }
+                    })?;
+                Store::S3(
+                    S3Store::open(&S3Settings {
+                        endpoint: place.endpoint.clone(),
+                        bucket: place.bucket.clone(),
+                        region: place.region.clone(),
+                        access_key_id: place.access_key_id.clone(),
+                        secret_access_key: secret.trim_end_matches(['\n', '\r']).to_owned(),
+                    })
+                    .await?,
+                )
+            }
         };
-        crate::legacy::import(dir, &db, &storage).await?;
+        let db = Db::open(&url).await?;
+        match &store {
+            Store::Local(local) => crate::legacy::import(dir, &db, local).await?,
+            Store::S3(_) => {
+                if dir.join("state.json").exists() {
+                    return Err(SetupError::Storage(
+                        "this folder holds an older server's state.json: start it once with \
+                         the local store to move that state into the database, then move its \
+                         bundles into the bucket"
+                            .into(),
+                    ));
+                }
+            }
+        }
         Ok(Server {
             dir: dir.to_owned(),
             config,
             receipt_key,
-            storage: Box::new(storage),
+            store,
             db,
             uploads: Mutex::new(BTreeMap::new()),
         })

@@ -101,12 +101,26 @@ impl std::fmt::Debug for DatabaseSection {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct StorageSection {
-    /// What kind of store: `local` is the only one there is.
+    /// What kind of store: `local` (the default) or `s3`.
     pub kind: Option<StorageKind>,
-    /// The folder of finished bundles, relative to the server folder
-    /// (default `store`). It must be on the same filesystem as the
+    /// `local`: the folder of finished bundles, relative to the server
+    /// folder (default `store`). It must be on the same filesystem as the
     /// server folder's `uploads/`: a finished upload is moved there.
     pub path: Option<PathBuf>,
+    /// `s3`: the endpoint URL, `https://` (or `http://` for a store on
+    /// the same machine or network).
+    pub endpoint: Option<String>,
+    /// `s3`: the bucket, which must exist.
+    pub bucket: Option<String>,
+    /// `s3`: the region (default `us-east-1`; most S3-compatible stores
+    /// accept any).
+    pub region: Option<String>,
+    /// `s3`: the access key id.
+    pub access_key_id: Option<String>,
+    /// `s3`: a file holding the secret access key (and nothing else but a
+    /// final line break), relative to the server folder; kept out of this
+    /// file so that this file can be shown and backed up.
+    pub secret_access_key_file: Option<PathBuf>,
 }
 
 /// The kinds of bundle store.
@@ -116,6 +130,24 @@ pub struct StorageSection {
 pub enum StorageKind {
     /// Files in a local folder.
     Local,
+    /// An S3-compatible bucket.
+    S3,
+}
+
+/// Where an S3 bucket is, as the settings name it (the secret is read
+/// when the server opens).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Place {
+    /// The endpoint URL.
+    pub endpoint: String,
+    /// The bucket.
+    pub bucket: String,
+    /// The region.
+    pub region: String,
+    /// The access key id.
+    pub access_key_id: String,
+    /// The file holding the secret access key.
+    pub secret_access_key_file: PathBuf,
 }
 
 /// `[limits]`: each one left out keeps what `config.json` says.
@@ -207,8 +239,11 @@ pub struct ServeSettings {
     pub receipt_key: PathBuf,
     /// The state's database URL, over the one `config.json` names.
     pub database: Option<String>,
-    /// The folder of finished bundles.
+    /// The folder of finished bundles (when no bucket is named).
     pub store: PathBuf,
+    /// The S3 bucket of finished bundles and uploads in progress, if the
+    /// store is one.
+    pub s3: Option<S3Place>,
     /// Limits over those of `config.json`.
     pub limits: LimitsSection,
 }
@@ -223,6 +258,7 @@ impl std::fmt::Debug for ServeSettings {
             .field("receipt_key", &self.receipt_key)
             .field("database", &self.database.as_ref().map(|_| "<redacted>"))
             .field("store", &self.store)
+            .field("s3", &self.s3)
             .field("limits", &self.limits)
             .finish()
     }
@@ -283,7 +319,49 @@ impl ServeSettings {
             (Some(l), _) | (None, Some(l)) => l,
             (None, None) => DEFAULT_LISTEN.parse().map_err(|_| SetupError::Listen)?,
         };
-        Ok(Self::from_file(dir, listen, f))
+        let s3 = match f.storage.kind {
+            Some(StorageKind::S3) => {
+                let st = &f.storage;
+                let need = |v: &Option<String>, field: &str| {
+                    v.clone().ok_or_else(|| SetupError::ConfigFile {
+                        path: path.to_owned(),
+                        why: format!("[storage] kind = \"s3\" needs `{field}`"),
+                    })
+                };
+                let secret =
+                    st.secret_access_key_file
+                        .clone()
+                        .ok_or_else(|| SetupError::ConfigFile {
+                            path: path.to_owned(),
+                            why: "[storage] kind = \"s3\" needs `secret_access_key_file`".into(),
+                        })?;
+                Some(S3Place {
+                    endpoint: need(&st.endpoint, "endpoint")?,
+                    bucket: need(&st.bucket, "bucket")?,
+                    region: st.region.clone().unwrap_or_else(|| "us-east-1".into()),
+                    access_key_id: need(&st.access_key_id, "access_key_id")?,
+                    secret_access_key_file: dir.join(secret),
+                })
+            }
+            _ => {
+                let st = &f.storage;
+                if st.endpoint.is_some()
+                    || st.bucket.is_some()
+                    || st.access_key_id.is_some()
+                    || st.secret_access_key_file.is_some()
+                    || st.region.is_some()
+                {
+                    return Err(SetupError::ConfigFile {
+                        path: path.to_owned(),
+                        why: "[storage] names a bucket but not kind = \"s3\"".into(),
+                    });
+                }
+                None
+            }
+        };
+        let mut settings = Self::from_file(dir, listen, f);
+        settings.s3 = s3;
+        Ok(settings)
     }
 
     fn from_file(dir: PathBuf, listen: SocketAddr, f: &ConfigFile) -> ServeSettings {
@@ -291,6 +369,7 @@ impl ServeSettings {
             dir.join(p.as_deref().unwrap_or(Path::new(default)))
         };
         ServeSettings {
+            s3: None,
             listen,
             tls_cert: at(&f.tls.cert, "tls/cert.pem"),
             tls_key: at(&f.tls.key, "tls/key.pem"),
@@ -405,9 +484,55 @@ mod tests {
     }
 
     #[test]
-    fn a_storage_kind_not_built_yet_is_refused() {
-        let e = refusal("[storage]\nkind = \"s3\"\n");
-        assert!(e.contains("s3") && e.contains("local"), "{e}");
+    fn an_unknown_storage_kind_is_refused() {
+        let e = refusal("[storage]\nkind = \"ftp\"\n");
+        assert!(
+            e.contains("ftp") && e.contains("local") && e.contains("s3"),
+            "{e}"
+        );
+    }
+
+    fn settings_of(text: &str) -> Result<ServeSettings, SetupError> {
+        let path = Path::new("/etc/temoin-intake/config.toml");
+        let f = ConfigFile::parse(path, text)?;
+        ServeSettings::from_parts(Some((path, &f)), &ServeFlags::default())
+    }
+
+    #[test]
+    fn an_s3_store_is_read_with_its_secret_file_beside_the_server() {
+        let s = settings_of(
+            "[server]\ndir = \"/srv/intake\"\n[storage]\nkind = \"s3\"\n\
+             endpoint = \"http://127.0.0.1:8333\"\nbucket = \"b\"\n\
+             access_key_id = \"k\"\nsecret_access_key_file = \"s3-secret\"\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let s3 = s.s3.unwrap_or_else(|| panic!("no S3 settings"));
+        assert_eq!(s3.bucket, "b");
+        assert_eq!(s3.region, "us-east-1");
+        assert_eq!(
+            s3.secret_access_key_file,
+            Path::new("/srv/intake/s3-secret")
+        );
+    }
+
+    #[test]
+    fn an_s3_store_without_a_field_it_needs_names_the_field() {
+        let e = settings_of(
+            "[server]\ndir = \"/srv/intake\"\n[storage]\nkind = \"s3\"\n\
+             endpoint = \"http://127.0.0.1:8333\"\naccess_key_id = \"k\"\n\
+             secret_access_key_file = \"s\"\n",
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(e.contains("`bucket`"), "{e}");
+        // Bucket fields without kind = "s3" would leave bundles on the
+        // local disk unnoticed.
+        let e = settings_of("[server]\ndir = \"/srv/intake\"\n[storage]\nbucket = \"b\"\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("kind = \"s3\""), "{e}");
     }
 
     #[test]

@@ -16,8 +16,10 @@ use crate::auth::{bearer, check_tus, device_of, header, tus_headers};
 use crate::db::{col, db_error, size, text};
 use crate::error::{ApiError, ApiResult};
 use crate::receipt::{finish, settle};
+use crate::s3::{Receiver, S3Store};
 use crate::server::Server;
 use crate::state::now_unix;
+use crate::storage::Store;
 
 pub(crate) async fn options() -> Response {
     let mut r = StatusCode::NO_CONTENT.into_response();
@@ -225,9 +227,11 @@ async fn open_upload(s: &Server, device: &str, bundle_id: &str, length: u64) -> 
             .map(Opened::Existing)
             .ok_or_else(ApiError::internal);
     }
-    std::fs::File::create(s.part_path(&id))
-        .and_then(|f| f.sync_all())
-        .map_err(ApiError::io)?;
+    if let Store::Local(_) = s.store {
+        std::fs::File::create(s.part_path(&id))
+            .and_then(|f| f.sync_all())
+            .map_err(ApiError::io)?;
+    }
     tx.commit().await.map_err(db_error)?;
     Ok(Opened::New(id))
 }
@@ -331,41 +335,71 @@ pub(crate) async fn record_offset(s: &Server, id: &str, from: u64, to: u64) -> A
     Ok(n == 1)
 }
 
-/// Drops an upload's row in `tx` and releases its reservation; its length
-/// if it was there.
+/// What [`release`] dropped: enough to discard the upload's bytes.
+#[derive(Debug)]
+pub(crate) struct Released {
+    pub(crate) length: u64,
+    upload_id: String,
+    bundle_id: String,
+    multipart: Option<String>,
+}
+
+/// Drops an upload's row in `tx` and releases its reservation; what it
+/// dropped, if it was there. The caller discards its bytes
+/// ([`discard`]) once `tx` is committed.
 pub(crate) async fn release(
     tx: &mut sqlx::AnyConnection,
     id: &str,
     idle_before: Option<i64>,
-) -> ApiResult<Option<u64>> {
-    let length: Option<i64> = match idle_before {
-        None => {
-            sqlx::query_scalar("DELETE FROM uploads WHERE upload_id = $1 RETURNING length")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await
-        }
-        Some(t) => {
-            sqlx::query_scalar(
-                "DELETE FROM uploads WHERE upload_id = $1 AND touched_at < $2 RETURNING length",
-            )
-            .bind(id)
-            .bind(t)
-            .fetch_optional(&mut *tx)
-            .await
-        }
-    }
+) -> ApiResult<Option<Released>> {
+    let row = sqlx::query(
+        "DELETE FROM uploads WHERE upload_id = $1 AND touched_at < $2 \
+         RETURNING length, bundle_id, multipart_id",
+    )
+    .bind(id)
+    .bind(idle_before.unwrap_or(i64::MAX))
+    .fetch_optional(&mut *tx)
+    .await
     .map_err(db_error)?;
-    if let Some(length) = length {
-        sqlx::query("UPDATE usage SET reserved_bytes = reserved_bytes - $1 WHERE id = 1")
-            .bind(length)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let length = size(&row, "length")?;
+    sqlx::query("UPDATE usage SET reserved_bytes = reserved_bytes - $1 WHERE id = 1")
+        .bind(col(length))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    Ok(Some(Released {
+        length,
+        upload_id: id.to_owned(),
+        bundle_id: text(&row, "bundle_id")?,
+        multipart: crate::db::opt_text(&row, "multipart_id")?,
+    }))
+}
+
+/// Removes the bytes of an upload [`release`] dropped (best effort: the
+/// periodic clean-up finds what is left).
+pub(crate) async fn discard(s: &Server, r: &Released) {
+    match &s.store {
+        Store::Local(_) => {
+            let _ = tokio::fs::remove_file(s.part_path(&r.upload_id)).await;
+        }
+        Store::S3(bucket) => {
+            bucket
+                .discard(&r.upload_id, &r.bundle_id, r.multipart.as_deref())
+                .await;
+        }
     }
-    length
-        .map(|l| u64::try_from(l).map_err(|_| ApiError::internal()))
-        .transpose()
+    s.uploads.lock().await.remove(&r.upload_id);
+}
+
+/// After an upload's bundle is stored: removes the tails it may have left
+/// in a bucket (its multipart upload is complete, not to be aborted).
+pub(crate) async fn discard_tails(s: &Server, r: &Released) {
+    if let Store::S3(bucket) = &s.store {
+        bucket.discard(&r.upload_id, &r.bundle_id, None).await;
+    }
 }
 
 /// Drops uploads that had no byte for longer than the configured time,
@@ -381,15 +415,13 @@ pub(crate) async fn expire_idle(s: &Server) -> ApiResult<usize> {
             .map_err(db_error)?;
     let mut gone = 0;
     for id in ids {
-        let lock = upload_lock(s, &id).await;
-        let _guard = lock.lock().await;
+        let _lease = lease(s, &id).await?;
         let mut tx = s.db.write().await?;
-        if release(&mut tx, &id, Some(before)).await?.is_some() {
+        if let Some(r) = release(&mut tx, &id, Some(before)).await? {
             tx.commit().await.map_err(db_error)?;
-            let _ = std::fs::remove_file(s.part_path(&id));
+            discard(s, &r).await;
             gone += 1;
         }
-        s.uploads.lock().await.remove(&id);
     }
     Ok(gone)
 }
@@ -402,8 +434,7 @@ pub(crate) async fn head_upload(
     check_tus(&headers)?;
     let mut u = load_upload(&s, &headers, &id).await?;
     if !u.done {
-        let lock = upload_lock(&s, &id).await;
-        let _guard = lock.lock().await;
+        let _lease = lease(&s, &id).await?;
         drop_if_bytes_gone(&s, &id, u.offset).await?;
     }
     settle(&s, &id, &mut u).await?;
@@ -422,6 +453,10 @@ pub(crate) async fn head_upload(
 /// zeros in the bytes' place, never a row that answers 500 forever. The
 /// caller holds the upload's lock.
 async fn drop_if_bytes_gone(s: &Server, id: &str, offset: u64) -> ApiResult<()> {
+    if !matches!(s.store, Store::Local(_)) {
+        // In a bucket, a missing tail is found when it is read.
+        return Ok(());
+    }
     let part = s.part_path(id);
     let present = match tokio::fs::metadata(&part).await {
         Ok(m) => m.len() >= offset,
@@ -431,23 +466,47 @@ async fn drop_if_bytes_gone(s: &Server, id: &str, offset: u64) -> ApiResult<()> 
     if present {
         return Ok(());
     }
+    drop_upload(s, id).await
+}
+
+/// Drops an upload whose bytes are gone, and tells the client to start
+/// again (404, which tus clients answer with a new upload): never zeros
+/// in the bytes' place, never a row that answers 500 forever.
+async fn drop_upload(s: &Server, id: &str) -> ApiResult<()> {
     let mut tx = s.db.write().await?;
-    release(&mut tx, id, None).await?;
+    let r = release(&mut tx, id, None).await?;
     tx.commit().await.map_err(db_error)?;
-    let _ = std::fs::remove_file(&part);
+    if let Some(r) = r {
+        discard(s, &r).await;
+    }
     Err(ApiError::new(
         StatusCode::NOT_FOUND,
         "this upload's bytes are no longer on the server: start the upload again",
     ))
 }
 
-pub(crate) async fn upload_lock(s: &Server, id: &str) -> Arc<Mutex<()>> {
-    s.uploads
+/// An upload's lock, held by one request at a time: in this process, and
+/// with PostgreSQL in every instance of the server ([`Db::lock_upload`]).
+#[derive(Debug)]
+pub(crate) struct Lease {
+    _db: Option<sqlx::Transaction<'static, sqlx::Any>>,
+    _here: tokio::sync::OwnedMutexGuard<()>,
+}
+
+pub(crate) async fn lease(s: &Server, id: &str) -> ApiResult<Lease> {
+    let here = s
+        .uploads
         .lock()
         .await
         .entry(id.to_owned())
         .or_insert_with(|| Arc::new(Mutex::new(())))
         .clone()
+        .lock_owned()
+        .await;
+    Ok(Lease {
+        _db: s.db.lock_upload(id).await?,
+        _here: here,
+    })
 }
 
 pub(crate) async fn patch(
@@ -473,8 +532,7 @@ pub(crate) async fn patch(
         .map_err(|e| ApiError::bad(e.0))?;
     // Authenticated (and the id checked) before a lock is made for it.
     load_upload(&s, &headers, &id).await?;
-    let lock = upload_lock(&s, &id).await;
-    let _guard = lock.lock().await;
+    let _lease = lease(&s, &id).await?;
     let mut u = load_upload(&s, &headers, &id).await?;
     if !u.done && u.offset == u.length {
         finish(&s, &id, &mut u).await?;
@@ -494,11 +552,40 @@ pub(crate) async fn patch(
             ),
         ));
     }
-    drop_if_bytes_gone(&s, &id, u.offset).await?;
-    if !record_offset(&s, &id, u.offset, u.offset).await? {
+    let (offset, cut) = match &s.store {
+        Store::Local(_) => receive_local(&s, &id, &u, body, checksum).await?,
+        Store::S3(bucket) => receive_s3(&s, bucket, &id, &u, body, checksum).await?,
+    };
+    u.offset = offset;
+    if u.offset == u.length {
+        finish(&s, &id, &mut u).await?;
+    }
+    if cut {
+        return Err(ApiError::bad(
+            "the connection closed before the body was complete",
+        ));
+    }
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    tus_headers(&mut r);
+    r.headers_mut()
+        .insert("Upload-Offset", HeaderValue::from(u.offset));
+    Ok(r)
+}
+
+/// A PATCH's body into the upload's file in `uploads/`: the new offset,
+/// and whether the body was cut short.
+async fn receive_local(
+    s: &Server,
+    id: &str,
+    u: &Upload,
+    body: Body,
+    checksum: Option<[u8; 32]>,
+) -> ApiResult<(u64, bool)> {
+    drop_if_bytes_gone(s, id, u.offset).await?;
+    if !record_offset(s, id, u.offset, u.offset).await? {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such upload"));
     }
-    let part = s.part_path(&id);
+    let part = s.part_path(id);
     let mut raw = tokio::fs::OpenOptions::new()
         .write(true)
         .open(&part)
@@ -570,23 +657,80 @@ pub(crate) async fn patch(
     file.set_len(u.offset + keep).await.map_err(ApiError::io)?;
     file.sync_all().await.map_err(ApiError::io)?;
     drop(file);
-    if !record_offset(&s, &id, u.offset, u.offset + keep).await? {
+    if !record_offset(s, id, u.offset, u.offset + keep).await? {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such upload"));
     }
-    u.offset += keep;
-    if u.offset == u.length {
-        finish(&s, &id, &mut u).await?;
+    Ok((u.offset + keep, cut))
+}
+
+/// A PATCH's body into the bucket ([`crate::s3`]): the new offset, and
+/// whether the body was cut short.
+async fn receive_s3(
+    s: &Server,
+    bucket: &S3Store,
+    id: &str,
+    u: &Upload,
+    body: Body,
+    checksum: Option<[u8; 32]>,
+) -> ApiResult<(u64, bool)> {
+    let gone = || ApiError::new(StatusCode::NOT_FOUND, "no such upload");
+    let Some(mut r) = Receiver::start(
+        bucket,
+        &s.db.pool,
+        id,
+        &u.bundle_id,
+        u.length,
+        checksum.is_some(),
+    )
+    .await?
+    else {
+        drop_upload(s, id).await?;
+        return Err(gone());
+    };
+    let room = r.room();
+    let mut received = 0u64;
+    let mut hasher = Sha256::new();
+    let mut body = body;
+    let mut cut = false;
+    loop {
+        match body.frame().await {
+            None => break,
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    received += data.len() as u64;
+                    if received > room {
+                        return Err(ApiError::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "the body goes past Upload-Length",
+                        ));
+                    }
+                    hasher.update(&data);
+                    if !r.take(&data).await? {
+                        return Err(gone());
+                    }
+                }
+            }
+            Some(Err(_)) => {
+                cut = true;
+                break;
+            }
+        }
     }
-    if cut {
-        return Err(ApiError::bad(
-            "the connection closed before the body was complete",
-        ));
+    // As with a file: a body with a checksum is all or nothing; without
+    // one, whatever arrived is kept.
+    if let Some(expected) = checksum {
+        if cut {
+            return Ok((u.offset, true));
+        }
+        if <[u8; 32]>::from(hasher.finalize()) != expected {
+            return Err(ApiError::new(
+                StatusCode::from_u16(tus::CHECKSUM_MISMATCH).unwrap_or(StatusCode::BAD_REQUEST),
+                "the body does not match Upload-Checksum; send it again",
+            ));
+        }
     }
-    let mut r = StatusCode::NO_CONTENT.into_response();
-    tus_headers(&mut r);
-    r.headers_mut()
-        .insert("Upload-Offset", HeaderValue::from(u.offset));
-    Ok(r)
+    let offset = r.keep().await?.ok_or_else(gone)?;
+    Ok((offset, cut))
 }
 
 pub(crate) async fn terminate(
@@ -596,8 +740,7 @@ pub(crate) async fn terminate(
 ) -> ApiResult<Response> {
     check_tus(&headers)?;
     load_upload(&s, &headers, &id).await?;
-    let lock = upload_lock(&s, &id).await;
-    let _guard = lock.lock().await;
+    let _lease = lease(&s, &id).await?;
     let u = load_upload(&s, &headers, &id).await?;
     if u.done {
         return Err(ApiError::new(
@@ -606,10 +749,11 @@ pub(crate) async fn terminate(
         ));
     }
     let mut tx = s.db.write().await?;
-    release(&mut tx, &id, None).await?;
+    let released = release(&mut tx, &id, None).await?;
     tx.commit().await.map_err(db_error)?;
-    let _ = std::fs::remove_file(s.part_path(&id));
-    s.uploads.lock().await.remove(&id);
+    if let Some(released) = released {
+        discard(&s, &released).await;
+    }
     let mut r = StatusCode::NO_CONTENT.into_response();
     tus_headers(&mut r);
     Ok(r)

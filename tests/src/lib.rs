@@ -99,6 +99,7 @@ pub fn report(name: &str, value: &str, budget: &str, verdict: bool) {
     );
 }
 
+pub mod fleet;
 pub mod postgres;
 
 /// OMCT's side, running on loopback for the cross-crate suites and the
