@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs the benchmarks. Each prints its figures beside a reference measured in
 # the same run (rage, a bare fdatasync, a naive scan, exiftool, ImageMagick,
-# curl), never a bare time.
+# curl, @tus/server), never a bare time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/target/tools/bin:$PATH"
-cargo build --release --locked -p temoin-cli -p temoin-tests
+cargo build --release --locked -p temoin-cli -p temoin-tests -p temoin-intake
 echo "== ingest (tests/src/bin/bench-ingest.rs) =="
 target/release/bench-ingest
 echo
@@ -17,6 +17,9 @@ target/release/bench-media
 echo
 echo "== upload to the intake server against curl, and resume (tests/src/bin/bench-upload.rs) =="
 target/release/bench-upload
+echo
+echo "== the intake server under 1,000 devices against @tus/server + @tus/s3-store, and its cost growth (tests/src/bin/bench-fleet.rs) =="
+target/release/bench-fleet
 echo
 echo "== duress unlock against normal unlock (tests/src/bin/bench-duress.rs) =="
 target/release/bench-duress

@@ -185,10 +185,17 @@ impl Db {
             .and_then(|h| i64::from_str_radix(h, 16).ok())
             .ok_or_else(ApiError::internal)?;
         let mut tx = locks.begin().await.map_err(db_error)?;
-        sqlx::query("SET LOCAL lock_timeout = '30s'")
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+        // The lock is held by an idle transaction while the body streams in:
+        // a server-wide idle timeout must not end it under the request.
+        for setting in [
+            "SET LOCAL lock_timeout = '30s'",
+            "SET LOCAL idle_in_transaction_session_timeout = 0",
+        ] {
+            sqlx::query(setting)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
         match sqlx::query("SELECT 1 AS locked FROM pg_advisory_xact_lock($1)")
             .bind(key)
             .execute(&mut *tx)
@@ -220,6 +227,12 @@ impl Db {
 pub(crate) fn db_error(e: sqlx::Error) -> ApiError {
     match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            ApiError::unavailable()
+        }
+        // Too many connections; the server is starting up or shutting down.
+        sqlx::Error::Database(d)
+            if matches!(d.code().as_deref(), Some("53300" | "57P03" | "57P01")) =>
+        {
             ApiError::unavailable()
         }
         _ => ApiError::internal(),

@@ -333,6 +333,12 @@ pub async fn collect_garbage(s: &Server) {
         let _ = delete_stored(s, &id).await;
     }
     let _ = expire_idle(s).await;
+    // Per-upload locks no request holds (the map is only where requests
+    // meet; the lock that counts across instances is the database's).
+    s.uploads
+        .lock()
+        .await
+        .retain(|_, m| std::sync::Arc::strong_count(m) > 1);
     if let crate::storage::Store::S3(bucket) = &s.store {
         bucket
             .collect_orphans(

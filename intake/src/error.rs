@@ -92,6 +92,10 @@ impl ApiError {
             reason: reason.into(),
         }
     }
+    /// The answer's status.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
     pub(crate) fn bad(reason: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, reason)
     }

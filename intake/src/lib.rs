@@ -10,17 +10,22 @@
 //! | `tls/cert.pem`, `tls/key.pem` | its own TLS certificate and key (pinned by devices) |
 //! | `receipt.key` | the Ed25519 key that signs receipts (mode 0600) |
 //! | `state.db` | the state, in SQLite (unless `config.json` names a PostgreSQL database): devices, enrollment tokens, the recipient list, uploads in progress, bundles and their receipts |
-//! | `uploads/` | the bytes of uploads in progress: `ID.part` |
-//! | `store/` | finished bundles (unless the settings name an S3 bucket: [`s3`]) |
+//! | `uploads/` | the bytes of uploads in progress: `ID.part` (in the bucket instead, with S3) |
+//! | `store/` | finished bundles (unless the settings name an S3 bucket: `s3.rs`) |
 //!
 //! `serve --config FILE` can put the TLS files, the receipt key, the
 //! database and the store elsewhere, and set the limits over those of
 //! `config.json` ([`settings`]; `docs/deploy.md` for administrators).
 //!
 //! A write is acknowledged only after it is on disk: a PATCH's bytes are
-//! fsync'd before the new offset is returned, a finished bundle is
-//! fsync'd in the store before its receipt exists, and each state change
-//! is one committed database transaction.
+//! fsync'd (or stored in the bucket) before the new offset is returned, a
+//! finished bundle is fsync'd in the store (or read back from the bucket
+//! and hashed) before its receipt exists, and each state change is one
+//! committed database transaction.
+//!
+//! With PostgreSQL and an S3 bucket, several instances run behind a load
+//! balancer and any of them continues any upload (the note of `s3.rs`;
+//! `docs/deploy.md`, section 10).
 //!
 //! The server holds ciphertext only. It must never hold a key that opens a
 //! bundle, and never link the vault, the bundle reader or the media codecs

@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::server::Server;
 use crate::state::now_rfc3339;
 use crate::storage::Store;
-use crate::upload::{discard, discard_tails, lease, load_upload, release, Upload};
+use crate::upload::{discard, discard_tails, lease, load_upload, release, Lease, Upload};
 
 /// Stores a complete upload and signs its receipt. Safe to run again after
 /// a crash at any point: the upload's row says "complete" (received =
@@ -25,7 +25,12 @@ use crate::upload::{discard, discard_tails, lease, load_upload, release, Upload}
 /// are (the upload file, or the store if a first attempt moved them), and
 /// the bundle's row is written and the upload's dropped in one
 /// transaction, after the bytes are in the store.
-pub(crate) async fn finish(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()> {
+pub(crate) async fn finish(
+    s: &Server,
+    held: &mut Lease,
+    id: &str,
+    u: &mut Upload,
+) -> ApiResult<()> {
     let stored_by: Option<String> =
         sqlx::query_scalar("SELECT upload_id FROM bundles WHERE bundle_id = $1")
             .bind(&u.bundle_id)
@@ -77,7 +82,21 @@ pub(crate) async fn finish(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()
             sha
         }
         Store::S3(bucket) => {
-            crate::s3::assemble(bucket, &s.db.pool, id, &u.bundle_id, u.length).await?
+            match crate::s3::assemble(bucket, held, &s.db.pool, id, &u.bundle_id, u.length).await {
+                Ok(sha) => sha,
+                // What the row names is not in the store (or the row does
+                // not add up): the upload starts again.
+                Err(e) if e.status() == StatusCode::NOT_FOUND => {
+                    let mut tx = s.db.write().await?;
+                    let released = release(&mut tx, id, None).await?;
+                    tx.commit().await.map_err(db_error)?;
+                    if let Some(r) = released {
+                        discard(s, &r).await;
+                    }
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            }
         }
     };
     let receipt = Receipt {
@@ -145,8 +164,8 @@ pub(crate) async fn finish(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()
 /// (a crash) is finished now.
 pub(crate) async fn settle(s: &Server, id: &str, u: &mut Upload) -> ApiResult<()> {
     if !u.done && u.offset == u.length {
-        let _lease = lease(s, id).await?;
-        finish(s, id, u).await?;
+        let mut held = lease(s, id).await?;
+        finish(s, &mut held, id, u).await?;
     }
     Ok(())
 }

@@ -24,16 +24,19 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
+use object_store::aws::S3ConditionalPut;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path as Key;
 use object_store::{
-    BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig,
+    BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
+    RetryConfig,
 };
 use sha2::{Digest, Sha256};
 
 use crate::db::{col, db_error, opt_text, size, text};
 use crate::error::{ApiError, ApiResult, SetupError};
+use crate::upload::Lease;
 
 /// The size of every part but the last: above S3's 5 MiB minimum, and the
 /// size of our own client's PATCHes, so that its uploads need no tail.
@@ -53,6 +56,9 @@ pub(crate) struct S3Settings {
     pub(crate) access_key_id: String,
     /// The secret access key.
     pub(crate) secret_access_key: String,
+    /// Whether an `http://` endpoint that is not on this machine is
+    /// allowed (the operator said so: a private network).
+    pub(crate) allow_http: bool,
 }
 
 impl std::fmt::Debug for S3Settings {
@@ -63,6 +69,7 @@ impl std::fmt::Debug for S3Settings {
             .field("region", &self.region)
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"<redacted>")
+            .field("allow_http", &self.allow_http)
             .finish()
     }
 }
@@ -88,24 +95,68 @@ fn store_error(e: object_store::Error) -> ApiError {
     }
 }
 
+/// Whether an endpoint URL names this machine.
+fn loopback(endpoint: &str) -> bool {
+    let host = endpoint
+        .trim_start_matches("http://")
+        .split(['/', '?'])
+        .next()
+        .unwrap_or("");
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An ETag as the store gave it; an empty one would shift every later
+/// part's number when the list is read back.
+fn etag(part: PartId) -> ApiResult<String> {
+    if part.content_id.is_empty() || part.content_id.contains(['\n', '\r']) {
+        return Err(store_error(object_store::Error::Generic {
+            store: "S3",
+            source: "a part's ETag is empty".into(),
+        }));
+    }
+    Ok(part.content_id)
+}
+
 impl S3Store {
     /// A client for the bucket, and one request to check it answers.
     pub(crate) async fn open(settings: &S3Settings) -> Result<S3Store, SetupError> {
+        let http = settings.endpoint.starts_with("http://");
+        if http && !settings.allow_http && !loopback(&settings.endpoint) {
+            // Whoever is on the path could answer for the bucket: forge
+            // what is read back, or say a tail is gone.
+            return Err(SetupError::Storage(
+                "the endpoint is http:// on another machine: use https://, or set \
+                 allow_http = true in [storage] if the network to it is private"
+                    .into(),
+            ));
+        }
         let store = AmazonS3Builder::new()
             .with_endpoint(&settings.endpoint)
             .with_bucket_name(&settings.bucket)
             .with_region(&settings.region)
             .with_access_key_id(&settings.access_key_id)
             .with_secret_access_key(&settings.secret_access_key)
-            .with_allow_http(settings.endpoint.starts_with("http://"))
+            .with_allow_http(http)
+            // A bundle's object is written once: If-None-Match on its
+            // single PUT (AWS, MinIO, Ceph, R2 and SeaweedFS honour it).
+            .with_conditional_put(S3ConditionalPut::ETagMatch)
             .with_client_options(
                 ClientOptions::new()
-                    .with_allow_http(settings.endpoint.starts_with("http://"))
+                    .with_allow_http(http)
                     .with_connect_timeout(Duration::from_secs(5))
-                    .with_timeout(Duration::from_secs(120)),
+                    .with_timeout(Duration::from_secs(60)),
             )
-            // A store that is down fails a request within seconds, and the
-            // device tries again later; never a PATCH held for minutes.
+            // A store that is down fails a request within 15 s of retries
+            // (a request that hangs, within its 60 s timeout), and the
+            // device tries again later.
             .with_retry(RetryConfig {
                 backoff: BackoffConfig::default(),
                 max_retries: 3,
@@ -128,6 +179,20 @@ impl S3Store {
         }
     }
 
+    /// Deletes a bundle's object if no bundle row names it: what an upload
+    /// dropped after its object was written (a completion whose bundle row
+    /// was never written) leaves.
+    pub(crate) async fn delete_unrecorded(&self, pool: &sqlx::AnyPool, bundle_id: &str) {
+        let recorded: Result<Option<String>, _> =
+            sqlx::query_scalar("SELECT upload_id FROM bundles WHERE bundle_id = $1")
+                .bind(bundle_id)
+                .fetch_optional(pool)
+                .await;
+        if let Ok(None) = recorded {
+            let _ = self.store.delete(&Self::bundle_key(bundle_id)).await;
+        }
+    }
+
     fn bundle_key(bundle_id: &str) -> Key {
         Key::from(format!("bundles/{bundle_id}.tar.age"))
     }
@@ -145,11 +210,16 @@ impl S3Store {
         &self,
         bundle_id: &str,
     ) -> ApiResult<impl futures_util::Stream<Item = std::io::Result<Bytes>> + use<>> {
-        let got = self
-            .store
-            .get(&Self::bundle_key(bundle_id))
-            .await
-            .map_err(store_error)?;
+        let got = match self.store.get(&Self::bundle_key(bundle_id)).await {
+            Ok(got) => got,
+            Err(object_store::Error::NotFound { .. }) => {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::NOT_FOUND,
+                    "no such bundle",
+                ))
+            }
+            Err(e) => return Err(store_error(e)),
+        };
         Ok(got
             .into_stream()
             .map(|r| r.map_err(|_| std::io::Error::other("the bundle store failed"))))
@@ -261,13 +331,32 @@ impl Stored {
         }))
     }
 
-    /// Records the new state if the row is still as `before` left it; false
-    /// if the upload is gone (terminated, expired, revoked).
-    async fn commit(&self, pool: &sqlx::AnyPool, id: &str, before: (u64, u64)) -> ApiResult<bool> {
+    /// Whether the row is whole: the parts all of [`PART`] bytes but a
+    /// last one that ends the upload, and the tail (if any) after them.
+    fn consistent(&self, length: u64) -> bool {
+        let full = (self.parts.len() as u64).saturating_mul(PART as u64);
+        let parts_ok = self.parts_bytes == full
+            || (self.parts_bytes == length
+                && self.parts_bytes > full.saturating_sub(PART as u64)
+                && self.parts_bytes <= full);
+        let single = self.multipart.is_none() && self.parts.is_empty();
+        let parts_ok = parts_ok || (single && self.parts_bytes == length);
+        let tail_ok = match &self.tail {
+            Some(_) => self.received > self.parts_bytes,
+            None => self.received == self.parts_bytes,
+        };
+        parts_ok && tail_ok && self.received <= length
+    }
+
+    /// Records the new state if the row is still as `before` left it (the
+    /// same offset, parts and multipart upload); false if the upload is
+    /// gone (terminated, expired, revoked) or another request moved it.
+    async fn commit(&self, pool: &sqlx::AnyPool, id: &str, before: &Before) -> ApiResult<bool> {
         let n = sqlx::query(
             "UPDATE uploads SET multipart_id = $1, parts = $2, parts_bytes = $3, tail_key = $4, \
              received = $5, touched_at = $6 \
-             WHERE upload_id = $7 AND received = $8 AND parts_bytes = $9",
+             WHERE upload_id = $7 AND received = $8 AND parts_bytes = $9 \
+             AND COALESCE(multipart_id, '') = $10",
         )
         .bind(&self.multipart)
         .bind(self.parts.join("\n"))
@@ -276,8 +365,9 @@ impl Stored {
         .bind(col(self.received))
         .bind(crate::state::now_unix())
         .bind(id)
-        .bind(col(before.0))
-        .bind(col(before.1))
+        .bind(col(before.received))
+        .bind(col(before.parts_bytes))
+        .bind(before.multipart.clone().unwrap_or_default())
         .execute(pool)
         .await
         .map_err(db_error)?
@@ -286,10 +376,32 @@ impl Stored {
     }
 }
 
+/// The row as a change found it, to commit the change only over it.
+#[derive(Debug)]
+struct Before {
+    received: u64,
+    parts_bytes: u64,
+    multipart: Option<String>,
+}
+
+impl Stored {
+    fn before(&self) -> Before {
+        Before {
+            received: self.received,
+            parts_bytes: self.parts_bytes,
+            multipart: self.multipart.clone(),
+        }
+    }
+}
+
 /// One upload's PATCH into the store. The caller holds the upload's lock,
 /// checked the offset, and passes the body's frames.
 pub(crate) struct Receiver<'a> {
     store: &'a S3Store,
+    /// The upload's lock, checked still held before every write to the
+    /// store: a request whose lock went (its database session died) must
+    /// not write beside the one that holds it now.
+    lease: &'a mut Lease,
     pool: &'a sqlx::AnyPool,
     id: &'a str,
     bundle_id: &'a str,
@@ -317,6 +429,7 @@ impl<'a> Receiver<'a> {
     /// or its tail is no longer in the store.
     pub(crate) async fn start(
         store: &'a S3Store,
+        lease: &'a mut Lease,
         pool: &'a sqlx::AnyPool,
         id: &'a str,
         bundle_id: &'a str,
@@ -326,6 +439,12 @@ impl<'a> Receiver<'a> {
         let Some(state) = Stored::load(pool, id).await? else {
             return Ok(None);
         };
+        // A row that does not add up (bytes counted that no part or tail
+        // holds: an upload begun on the local store, a restored backup) is
+        // never continued: the upload starts again.
+        if !state.consistent(length) {
+            return Ok(None);
+        }
         let mut buf = BytesMut::new();
         if let Some(key) = &state.tail {
             let tail = match store.store.get(&Key::from(key.as_str())).await {
@@ -340,6 +459,7 @@ impl<'a> Receiver<'a> {
         }
         Ok(Some(Receiver {
             store,
+            lease,
             pool,
             id,
             bundle_id,
@@ -370,47 +490,67 @@ impl<'a> Receiver<'a> {
         Ok(true)
     }
 
-    async fn put_part(&mut self, part: Bytes) -> ApiResult<bool> {
-        let key = S3Store::bundle_key(self.bundle_id);
-        if self.state.multipart.is_none() {
-            let m = self
-                .store
-                .store
-                .create_multipart(&key)
-                .await
-                .map_err(store_error)?;
-            let before = (self.state.received, self.state.parts_bytes);
-            self.state.multipart = Some(m);
-            if !self.state.commit(self.pool, self.id, before).await? {
-                return Ok(false);
-            }
+    /// The multipart upload, made (and recorded) when first needed; `None`
+    /// if the upload went meanwhile.
+    async fn multipart(&mut self) -> ApiResult<Option<String>> {
+        if let Some(m) = &self.state.multipart {
+            return Ok(Some(m.clone()));
         }
-        let m = self.state.multipart.clone().unwrap_or_default();
+        self.lease.alive().await?;
+        let m = self
+            .store
+            .store
+            .create_multipart(&S3Store::bundle_key(self.bundle_id))
+            .await
+            .map_err(store_error)?;
+        let before = self.state.before();
+        self.state.multipart = Some(m.clone());
+        if !self.state.commit(self.pool, self.id, &before).await? {
+            return Ok(None);
+        }
+        Ok(Some(m))
+    }
+
+    async fn put_part(&mut self, part: Bytes) -> ApiResult<bool> {
+        let Some(m) = self.multipart().await? else {
+            return Ok(false);
+        };
         let index = self.state.parts.len() + self.held.len();
         let len = part.len() as u64;
-        let etag = self
-            .store
-            .store
-            .put_part(&key, &m, index, PutPayload::from(part))
-            .await
-            .map_err(store_error)?
-            .content_id;
+        self.lease.alive().await?;
+        let etag = etag(
+            self.store
+                .store
+                .put_part(
+                    &S3Store::bundle_key(self.bundle_id),
+                    &m,
+                    index,
+                    PutPayload::from(part),
+                )
+                .await
+                .map_err(store_error)?,
+        )?;
         self.held.push(etag);
         if self.hold {
             return Ok(true);
         }
         // The part holds the old tail's bytes and the body's first ones:
         // recorded, the offset is the parts' end, and the tail unneeded.
-        let before = (self.state.received, self.state.parts_bytes);
+        let before = self.state.before();
         self.state.parts.append(&mut self.held);
         self.state.parts_bytes += len;
         self.state.received = self.state.parts_bytes;
         if let Some(old) = self.state.tail.take() {
             self.stale_tails.push(old);
         }
-        let ok = self.state.commit(self.pool, self.id, before).await?;
+        if !self.state.commit(self.pool, self.id, &before).await? {
+            // Another request may have moved the row on: its tail may be
+            // the one this request read, so nothing is deleted.
+            self.stale_tails.clear();
+            return Ok(false);
+        }
         self.delete_stale().await;
-        Ok(ok)
+        Ok(true)
     }
 
     async fn delete_stale(&mut self) {
@@ -424,7 +564,7 @@ impl<'a> Receiver<'a> {
     /// part (or the whole object) when the upload is complete. The new
     /// offset, or `None` if the upload went meanwhile.
     pub(crate) async fn keep(mut self) -> ApiResult<Option<u64>> {
-        let before = (self.state.received, self.state.parts_bytes);
+        let before = self.state.before();
         let held_bytes = (self.held.len() * PART) as u64;
         self.state.parts.append(&mut self.held);
         self.state.parts_bytes += held_bytes;
@@ -433,7 +573,7 @@ impl<'a> Receiver<'a> {
         // Nothing new: the row stands as it is (an empty body, or a body
         // that ended exactly at a part it recorded).
         let complete_with_tail = end == self.length && !rest.is_empty();
-        if held_bytes == 0 && end == before.0 && !complete_with_tail {
+        if held_bytes == 0 && end == before.received && !complete_with_tail {
             self.delete_stale().await;
             return Ok(Some(end));
         }
@@ -443,48 +583,58 @@ impl<'a> Receiver<'a> {
         if rest.is_empty() {
             // Nothing after the parts.
         } else if end == self.length && self.state.multipart.is_none() {
-            // The whole bundle passed through this request: one object.
-            // Never over a bundle another upload stored (the bundle's id
-            // is taken by one upload only, but a key is never trusted to
-            // be free on that ground alone).
-            let taken: Option<String> =
-                sqlx::query_scalar("SELECT upload_id FROM bundles WHERE bundle_id = $1")
-                    .bind(self.bundle_id)
-                    .fetch_optional(self.pool)
-                    .await
-                    .map_err(db_error)?;
-            if taken.is_some() {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::CONFLICT,
-                    "a bundle with this id is already stored",
-                ));
-            }
-            self.store
+            // The whole bundle passed through this request: one object,
+            // written only if its key is free (If-None-Match), so that
+            // nothing, not even a request that lost its lock, ever writes
+            // over a bundle once stored.
+            self.lease.alive().await?;
+            let put = self
                 .store
-                .put(&S3Store::bundle_key(self.bundle_id), PutPayload::from(rest))
-                .await
-                .map_err(store_error)?;
+                .store
+                .put_opts(
+                    &S3Store::bundle_key(self.bundle_id),
+                    PutPayload::from(rest),
+                    PutOptions {
+                        mode: PutMode::Create,
+                        ..PutOptions::default()
+                    },
+                )
+                .await;
+            match put {
+                Ok(_) => {}
+                Err(object_store::Error::AlreadyExists { .. }) => {
+                    return Err(ApiError::new(
+                        axum::http::StatusCode::CONFLICT,
+                        "a bundle with this id is already stored",
+                    ))
+                }
+                Err(e) => return Err(store_error(e)),
+            }
             self.state.parts_bytes = end;
         } else if end == self.length {
             let len = rest.len() as u64;
             let index = self.state.parts.len();
-            let m = self.state.multipart.clone().unwrap_or_default();
-            let etag = self
-                .store
-                .store
-                .put_part(
-                    &S3Store::bundle_key(self.bundle_id),
-                    &m,
-                    index,
-                    PutPayload::from(rest),
-                )
-                .await
-                .map_err(store_error)?
-                .content_id;
+            let Some(m) = self.multipart().await? else {
+                return Ok(None);
+            };
+            self.lease.alive().await?;
+            let etag = etag(
+                self.store
+                    .store
+                    .put_part(
+                        &S3Store::bundle_key(self.bundle_id),
+                        &m,
+                        index,
+                        PutPayload::from(rest),
+                    )
+                    .await
+                    .map_err(store_error)?,
+            )?;
             self.state.parts.push(etag);
             self.state.parts_bytes += len;
         } else {
             let key = S3Store::new_tail_key(self.id);
+            self.lease.alive().await?;
             self.store
                 .store
                 .put(&Key::from(key.as_str()), PutPayload::from(rest))
@@ -493,7 +643,17 @@ impl<'a> Receiver<'a> {
             self.state.tail = Some(key);
         }
         self.state.received = end;
-        if !self.state.commit(self.pool, self.id, before).await? {
+        // The multipart upload may have been made by this call: compare
+        // with the row as it is now.
+        let before = Before {
+            multipart: if before.multipart.is_none() && self.state.multipart.is_some() {
+                self.state.multipart.clone()
+            } else {
+                before.multipart
+            },
+            ..before
+        };
+        if !self.state.commit(self.pool, self.id, &before).await? {
             return Ok(None);
         }
         self.delete_stale().await;
@@ -507,25 +667,38 @@ impl<'a> Receiver<'a> {
 /// the object's size.
 pub(crate) async fn assemble(
     store: &S3Store,
+    lease: &mut Lease,
     pool: &sqlx::AnyPool,
     id: &str,
     bundle_id: &str,
     length: u64,
 ) -> ApiResult<String> {
     let key = S3Store::bundle_key(bundle_id);
-    if let Some(state) = Stored::load(pool, id).await? {
-        if state.received != length {
-            return Err(ApiError::internal());
-        }
-        if state.tail.is_some() {
-            // A PATCH cut short left the last bytes as a tail.
-            let r = Receiver::start(store, pool, id, bundle_id, length, false)
-                .await?
-                .ok_or_else(gone)?;
-            r.keep().await?.ok_or_else(gone)?;
-        }
-        let state = Stored::load(pool, id).await?.ok_or_else(gone)?;
-        if let Some(m) = &state.multipart {
+    // The row went (terminated, expired, revoked) while this request
+    // waited: no receipt.
+    let state = Stored::load(pool, id).await?.ok_or_else(gone)?;
+    if state.received != length || !state.consistent(length) {
+        return Err(gone());
+    }
+    if state.tail.is_some() {
+        // A PATCH cut short left the last bytes as a tail: they become
+        // the last part (or the whole object).
+        let r = Receiver::start(store, lease, pool, id, bundle_id, length, false)
+            .await?
+            .ok_or_else(gone)?;
+        r.keep().await?.ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "the upload changed meanwhile; try again",
+            )
+        })?;
+    }
+    let state = Stored::load(pool, id).await?.ok_or_else(gone)?;
+    if state.tail.is_some() || state.parts_bytes != length {
+        return Err(gone());
+    }
+    match &state.multipart {
+        Some(m) => {
             let parts = state
                 .parts
                 .iter()
@@ -533,6 +706,7 @@ pub(crate) async fn assemble(
                     content_id: e.clone(),
                 })
                 .collect();
+            lease.alive().await?;
             if let Err(e) = store.store.complete_multipart(&key, m, parts).await {
                 // Completed by an earlier attempt whose answer was lost?
                 match store.store.head(&key).await {
@@ -541,6 +715,27 @@ pub(crate) async fn assemble(
                 }
             }
         }
+        None if length == 0 => {
+            // No byte ever came: the empty object, once.
+            lease.alive().await?;
+            match store
+                .store
+                .put_opts(
+                    &key,
+                    PutPayload::default(),
+                    PutOptions {
+                        mode: PutMode::Create,
+                        ..PutOptions::default()
+                    },
+                )
+                .await
+            {
+                Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => {}
+                Err(e) => return Err(store_error(e)),
+            }
+        }
+        // Stored whole by one PUT.
+        None => {}
     }
     let got = store.store.get(&key).await.map_err(store_error)?;
     let mut stream = got.into_stream();
@@ -563,4 +758,68 @@ fn gone() -> ApiError {
         path: String::new(),
         source: "the upload's bytes".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_machine_counts_as_loopback() {
+        for yes in [
+            "http://127.0.0.1:8333",
+            "http://localhost:9000/",
+            "http://[::1]:8333",
+            "http://127.0.0.2",
+        ] {
+            assert!(loopback(yes), "{yes}");
+        }
+        for no in [
+            "http://10.0.0.5:9000",
+            "http://s3.example.org",
+            "http://127.0.0.1.example.org:80",
+            "http://localhost.example.org",
+        ] {
+            assert!(!loopback(no), "{no}");
+        }
+    }
+
+    #[tokio::test]
+    async fn plain_http_to_another_machine_is_refused_unless_allowed() {
+        let settings = S3Settings {
+            endpoint: "http://192.0.2.1:9000".into(),
+            bucket: "b".into(),
+            region: "us-east-1".into(),
+            access_key_id: "k".into(),
+            secret_access_key: "s".into(),
+            allow_http: false,
+        };
+        match S3Store::open(&settings).await {
+            Err(SetupError::Storage(why)) => assert!(why.contains("allow_http"), "{why}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_row_that_does_not_add_up_is_not_continued() {
+        let part = PART as u64;
+        let row = |parts: usize, parts_bytes: u64, tail: bool, received: u64| Stored {
+            multipart: (parts > 0).then(|| "m".to_owned()),
+            parts: vec!["\"e\"".to_owned(); parts],
+            parts_bytes,
+            tail: tail.then(|| "t".to_owned()),
+            received,
+        };
+        let length = 20 * 1024 * 1024;
+        assert!(row(0, 0, false, 0).consistent(length));
+        assert!(row(1, part, false, part).consistent(length));
+        assert!(row(1, part, true, part + 5).consistent(length));
+        assert!(row(3, length, false, length).consistent(length));
+        // Bytes counted that nothing holds (begun on the local store).
+        assert!(!row(0, 0, false, 4096).consistent(length));
+        // More bytes than its parts can hold.
+        assert!(!row(1, 12 * 1024 * 1024, false, 12 * 1024 * 1024).consistent(length));
+        // A tail named but no byte after the parts.
+        assert!(!row(1, part, true, part).consistent(length));
+    }
 }

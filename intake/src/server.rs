@@ -79,6 +79,7 @@ impl Server {
                         region: place.region.clone(),
                         access_key_id: place.access_key_id.clone(),
                         secret_access_key: secret.trim_end_matches(['\n', '\r']).to_owned(),
+                        allow_http: place.allow_http,
                     })
                     .await?,
                 )

@@ -121,6 +121,9 @@ pub struct StorageSection {
     /// final line break), relative to the server folder; kept out of this
     /// file so that this file can be shown and backed up.
     pub secret_access_key_file: Option<PathBuf>,
+    /// `s3`: allow an `http://` endpoint on another machine (default
+    /// false: only `https://`, or `http://` to this machine).
+    pub allow_http: Option<bool>,
 }
 
 /// The kinds of bundle store.
@@ -148,6 +151,8 @@ pub struct S3Place {
     pub access_key_id: String,
     /// The file holding the secret access key.
     pub secret_access_key_file: PathBuf,
+    /// Whether `http://` to another machine is allowed.
+    pub allow_http: bool,
 }
 
 /// `[limits]`: each one left out keeps what `config.json` says.
@@ -341,6 +346,7 @@ impl ServeSettings {
                     region: st.region.clone().unwrap_or_else(|| "us-east-1".into()),
                     access_key_id: need(&st.access_key_id, "access_key_id")?,
                     secret_access_key_file: dir.join(secret),
+                    allow_http: st.allow_http.unwrap_or(false),
                 })
             }
             _ => {
@@ -350,6 +356,7 @@ impl ServeSettings {
                     || st.access_key_id.is_some()
                     || st.secret_access_key_file.is_some()
                     || st.region.is_some()
+                    || st.allow_http.is_some()
                 {
                     return Err(SetupError::ConfigFile {
                         path: path.to_owned(),

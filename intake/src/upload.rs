@@ -389,6 +389,10 @@ pub(crate) async fn discard(s: &Server, r: &Released) {
             bucket
                 .discard(&r.upload_id, &r.bundle_id, r.multipart.as_deref())
                 .await;
+            // An object written whole, or a completed multipart upload,
+            // that no bundle row names (the upload dropped before its row
+            // was written): ciphertext no one would ever fetch or delete.
+            bucket.delete_unrecorded(&s.db.pool, &r.bundle_id).await;
         }
     }
     s.uploads.lock().await.remove(&r.upload_id);
@@ -415,7 +419,13 @@ pub(crate) async fn expire_idle(s: &Server) -> ApiResult<usize> {
             .map_err(db_error)?;
     let mut gone = 0;
     for id in ids {
-        let _lease = lease(s, &id).await?;
+        // An upload a request is writing now is not idle; one whose lock
+        // cannot be had at once is left for the next round.
+        let Ok(Ok(_lease)) =
+            tokio::time::timeout(std::time::Duration::from_secs(2), lease(s, &id)).await
+        else {
+            continue;
+        };
         let mut tx = s.db.write().await?;
         if let Some(r) = release(&mut tx, &id, Some(before)).await? {
             tx.commit().await.map_err(db_error)?;
@@ -433,7 +443,9 @@ pub(crate) async fn head_upload(
 ) -> ApiResult<Response> {
     check_tus(&headers)?;
     let mut u = load_upload(&s, &headers, &id).await?;
-    if !u.done {
+    if !u.done && matches!(s.store, Store::Local(_)) {
+        // (In a bucket, the offset is what the row says, and a missing
+        // tail is found by the next PATCH: no lock to wait for.)
         let _lease = lease(&s, &id).await?;
         drop_if_bytes_gone(&s, &id, u.offset).await?;
     }
@@ -493,6 +505,27 @@ pub(crate) struct Lease {
     _here: tokio::sync::OwnedMutexGuard<()>,
 }
 
+impl Lease {
+    /// Checks that the lock is still held: with PostgreSQL, that the
+    /// session holding it is alive (a session that died released it, and
+    /// another request may hold it now). Called before each write to the
+    /// bucket.
+    pub(crate) async fn alive(&mut self) -> ApiResult<()> {
+        if let Some(tx) = self._db.as_mut() {
+            sqlx::query("SELECT 1 AS held")
+                .execute(&mut **tx)
+                .await
+                .map_err(|_| {
+                    ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the server lost this upload's lock; try again",
+                    )
+                })?;
+        }
+        Ok(())
+    }
+}
+
 pub(crate) async fn lease(s: &Server, id: &str) -> ApiResult<Lease> {
     let here = s
         .uploads
@@ -532,10 +565,10 @@ pub(crate) async fn patch(
         .map_err(|e| ApiError::bad(e.0))?;
     // Authenticated (and the id checked) before a lock is made for it.
     load_upload(&s, &headers, &id).await?;
-    let _lease = lease(&s, &id).await?;
+    let mut held = lease(&s, &id).await?;
     let mut u = load_upload(&s, &headers, &id).await?;
     if !u.done && u.offset == u.length {
-        finish(&s, &id, &mut u).await?;
+        finish(&s, &mut held, &id, &mut u).await?;
     }
     if u.done {
         return Err(ApiError::new(
@@ -554,11 +587,11 @@ pub(crate) async fn patch(
     }
     let (offset, cut) = match &s.store {
         Store::Local(_) => receive_local(&s, &id, &u, body, checksum).await?,
-        Store::S3(bucket) => receive_s3(&s, bucket, &id, &u, body, checksum).await?,
+        Store::S3(bucket) => receive_s3(&s, bucket, &mut held, &id, &u, body, checksum).await?,
     };
     u.offset = offset;
     if u.offset == u.length {
-        finish(&s, &id, &mut u).await?;
+        finish(&s, &mut held, &id, &mut u).await?;
     }
     if cut {
         return Err(ApiError::bad(
@@ -571,6 +604,11 @@ pub(crate) async fn patch(
         .insert("Upload-Offset", HeaderValue::from(u.offset));
     Ok(r)
 }
+
+/// How long a PATCH's body may go without a byte before it is taken as
+/// cut: a device that trickles a byte now and then must not hold the
+/// upload's lock (and the memory of its buffer) for ever.
+const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A PATCH's body into the upload's file in `uploads/`: the new offset,
 /// and whether the body was cut short.
@@ -605,7 +643,11 @@ async fn receive_local(
     let mut body = body;
     let mut cut = false;
     loop {
-        match body.frame().await {
+        // A body idle for BODY_IDLE is taken as cut.
+        match tokio::time::timeout(BODY_IDLE, body.frame())
+            .await
+            .unwrap_or_else(|_| Some(Err(axum::Error::new(std::io::Error::other("idle")))))
+        {
             None => break,
             Some(Ok(frame)) => {
                 if let Ok(data) = frame.into_data() {
@@ -668,14 +710,45 @@ async fn receive_local(
 async fn receive_s3(
     s: &Server,
     bucket: &S3Store,
+    lease: &mut Lease,
     id: &str,
     u: &Upload,
     body: Body,
     checksum: Option<[u8; 32]>,
 ) -> ApiResult<(u64, bool)> {
-    let gone = || ApiError::new(StatusCode::NOT_FOUND, "no such upload");
+    match receive_into(s, bucket, lease, id, u, body, checksum).await {
+        // The store no longer has what the row names (a multipart upload
+        // aborted by a lifecycle rule, a tail gone): the upload starts
+        // again, rather than answering 404 to every try until it expires.
+        Err(e) if e.status() == StatusCode::NOT_FOUND => {
+            drop_upload(s, id).await?;
+            Err(e)
+        }
+        other => other,
+    }
+}
+
+async fn receive_into(
+    s: &Server,
+    bucket: &S3Store,
+    lease: &mut Lease,
+    id: &str,
+    u: &Upload,
+    body: Body,
+    checksum: Option<[u8; 32]>,
+) -> ApiResult<(u64, bool)> {
+    // The row changed under this request (terminated, expired, or moved on
+    // by a request that took the lock this one lost): the client asks for
+    // the offset again. Not 404, which would drop the upload.
+    let gone = || {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "the upload changed meanwhile: ask for its offset again",
+        )
+    };
     let Some(mut r) = Receiver::start(
         bucket,
+        lease,
         &s.db.pool,
         id,
         &u.bundle_id,
@@ -693,7 +766,11 @@ async fn receive_s3(
     let mut body = body;
     let mut cut = false;
     loop {
-        match body.frame().await {
+        // A body idle for BODY_IDLE is taken as cut.
+        match tokio::time::timeout(BODY_IDLE, body.frame())
+            .await
+            .unwrap_or_else(|_| Some(Err(axum::Error::new(std::io::Error::other("idle")))))
+        {
             None => break,
             Some(Ok(frame)) => {
                 if let Ok(data) = frame.into_data() {

@@ -252,10 +252,16 @@ impl Drop for Haproxy {
 /// The `temoin-intake` binary, built by `cargo test` (the workspace's
 /// one target folder).
 pub fn intake_binary() -> Result<PathBuf, Error> {
+    intake_binary_of("debug")
+}
+
+/// The `temoin-intake` binary of a build profile (`debug`, `release`),
+/// refused if older than its sources.
+pub fn intake_binary_of(profile: &str) -> Result<PathBuf, Error> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"));
-    let bin = target.join("debug/temoin-intake");
+    let bin = target.join(profile).join("temoin-intake");
     if bin.exists() {
         // `cargo test -p temoin-tests` alone does not rebuild another
         // package's binary: never test an old one.
@@ -288,6 +294,7 @@ pub fn intake_binary() -> Result<PathBuf, Error> {
 #[derive(Debug)]
 pub struct Instance {
     child: Option<Child>,
+    binary: PathBuf,
     config: PathBuf,
     /// Where it listens.
     pub addr: std::net::SocketAddr,
@@ -297,8 +304,19 @@ impl Instance {
     /// Starts `temoin-intake serve --config config` on `addr` and waits
     /// until it answers.
     pub fn start(config: &Path, addr: std::net::SocketAddr) -> Result<Instance, Error> {
+        Self::start_binary(&intake_binary()?, config, addr)
+    }
+
+    /// [`Instance::start`] with a given binary (the benchmarks' release
+    /// build).
+    pub fn start_binary(
+        binary: &Path,
+        config: &Path,
+        addr: std::net::SocketAddr,
+    ) -> Result<Instance, Error> {
         let mut i = Instance {
             child: None,
+            binary: binary.to_owned(),
             config: config.to_owned(),
             addr,
         };
@@ -315,7 +333,7 @@ impl Instance {
             .create(true)
             .append(true)
             .open(log)?;
-        let child = Command::new(intake_binary()?)
+        let child = Command::new(&self.binary)
             .arg("serve")
             .arg("--config")
             .arg(&self.config)
@@ -341,6 +359,11 @@ impl Instance {
         Ok(())
     }
 
+    /// Its process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGKILLs it.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -354,6 +377,14 @@ impl Drop for Instance {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The peak resident memory of process `pid` (`VmHWM`), in bytes.
+pub fn peak_rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// A free loopback address.

@@ -216,7 +216,7 @@ impl Site {
             .unwrap();
         let status = r.status();
         if status != StatusCode::OK {
-            return (status, String::new());
+            return (status, r.text().await.unwrap_or_default());
         }
         let signed: serde_json::Value = r.json().await.unwrap();
         let list: serde_json::Value =
@@ -481,46 +481,75 @@ async fn a_fleet_on_postgresql_seaweedfs_and_haproxy() {
 }
 
 /// A receipt is signed over the object the store holds, read back, and
-/// never over what the database claims: a row that says every byte is in
-/// gets no receipt while the store is down, nor once it is back if the
-/// store holds fewer bytes.
+/// never over what the database claims: a row that says more bytes are in
+/// than the store holds is dropped (the upload starts again), with no
+/// receipt; a complete row gets no receipt while the store is down, and
+/// once it is back, one over the bytes read back.
 async fn no_receipt_for_bytes_not_stored(
     site: &Site,
     at: SocketAddr,
     dev: &Enrollment,
     bucket: &mut Seaweed,
 ) {
+    let mut db = temoin_tests::omct::state_db(&site.root.join("intake"))
+        .await
+        .unwrap();
     let data = random(12 * MIB);
+
+    // The row claims the last 4 MiB, which never reached the store.
     let id = uuid::Uuid::new_v4().to_string();
     let path = site.create(at, dev, &id, data.len()).await;
     site.patch(at, dev, &path, 0, &data[..8 * MIB], true)
         .await
         .unwrap();
-    // The row claims the last 4 MiB, which never reached the store.
-    let mut db = temoin_tests::omct::state_db(&site.root.join("intake"))
-        .await
-        .unwrap();
-    let upload_id = path.rsplit('/').next().unwrap();
+    let upload_id = path.rsplit('/').next().unwrap().to_owned();
     sqlx::query("UPDATE uploads SET received = $1, parts_bytes = $1 WHERE upload_id = $2")
         .bind(data.len() as i64)
-        .bind(upload_id)
+        .bind(&upload_id)
         .execute(&mut db)
         .await
         .unwrap();
-    bucket.kill();
     let (status, _) = site.receipt(at, dev, &path).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "store down");
-    bucket.restart().unwrap();
-    let (status, _) = site.receipt(at, dev, &path).await;
-    assert_ne!(status, StatusCode::OK, "a receipt for 8 MiB stored of 12");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a row claiming bytes not stored"
+    );
+    assert_eq!(site.head(at, dev, &path).await, Err(StatusCode::NOT_FOUND));
     let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bundles WHERE bundle_id = $1")
         .bind(&id)
         .fetch_one(&mut db)
         .await
         .unwrap();
     assert_eq!(stored, 0);
+
+    // A complete row (its length made 8 MiB), the store down.
+    let id = uuid::Uuid::new_v4().to_string();
+    let path = site.create(at, dev, &id, data.len()).await;
+    site.patch(at, dev, &path, 0, &data[..8 * MIB], true)
+        .await
+        .unwrap();
+    let upload_id = path.rsplit('/').next().unwrap().to_owned();
+    sqlx::query("UPDATE uploads SET length = $1 WHERE upload_id = $2")
+        .bind((8 * MIB) as i64)
+        .bind(&upload_id)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    bucket.kill();
+    let (status, why) = site.receipt(at, dev, &path).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "store down: {why}");
+    bucket.restart().unwrap();
+    let (status, hash) = site.receipt(at, dev, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        hash,
+        sha(&data[..8 * MIB]),
+        "the receipt is over what was read back"
+    );
     println!(
-        "s3: a row claiming bytes the store lacks got no receipt (store down: 503; back: {status})"
+        "s3: a row claiming 4 MiB the store lacks: dropped, no receipt; a complete upload with \
+         the store down: 503, no receipt, then a receipt over the bytes read back"
     );
 }
 
