@@ -67,15 +67,20 @@ pub(crate) async fn finish(
             } else {
                 local.path(&u.bundle_id)
             };
-            let sha = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-                let mut f = std::fs::File::open(&source)?;
-                let mut h = Sha256::new();
-                std::io::copy(&mut f, &mut h)?;
-                Ok(hex::encode(h.finalize()))
-            })
-            .await
-            .map_err(|_| ApiError::internal())?
-            .map_err(ApiError::io)?;
+            let known = crate::upload::running_hash(s, id, u.length).await;
+            let sha = if let Some(sha) = known {
+                sha
+            } else {
+                tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+                    let mut f = std::fs::File::open(&source)?;
+                    let mut h = Sha256::new();
+                    std::io::copy(&mut f, &mut h)?;
+                    Ok(hex::encode(h.finalize()))
+                })
+                .await
+                .map_err(|_| ApiError::internal())?
+                .map_err(ApiError::io)?
+            };
             if part.exists() {
                 local.put(&u.bundle_id, &part).map_err(ApiError::io)?;
             }

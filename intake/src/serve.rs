@@ -65,6 +65,26 @@ pub fn router(server: Arc<Server>) -> Router {
         .with_state(server)
 }
 
+/// The HTTPS listener the server answers on. HTTP/2's default flow-control
+/// window (64 KiB) held one large upload from curl (which speaks HTTP/2
+/// when the server offers it, as browsers and tus-js-client do) to a third
+/// of what a bare sink took: the sender stalls each time the handler is
+/// busy writing a buffer to disk. 2 MiB per stream and 4 MiB per
+/// connection let it keep sending meanwhile, and bound what one connection
+/// can make the server buffer. `bench-upload`'s sink listens the same way.
+pub fn bind_tls(
+    listen: SocketAddr,
+    tls: axum_server::tls_rustls::RustlsConfig,
+) -> axum_server::Server<SocketAddr, axum_server::tls_rustls::RustlsAcceptor> {
+    let mut server = axum_server::bind_rustls(listen, tls);
+    server
+        .http_builder()
+        .http2()
+        .initial_stream_window_size(2 * 1024 * 1024)
+        .initial_connection_window_size(4 * 1024 * 1024);
+    server
+}
+
 /// Serves the server folder `dir` over TLS on `listen` until the process
 /// ends. Calls `ready` with the address bound (useful with port 0).
 pub async fn serve(
@@ -113,7 +133,7 @@ pub async fn serve_with(
     });
     let app = router(server);
     let bound = tokio::spawn(async move { h2.listening().await });
-    let serving = axum_server::bind_rustls(settings.listen, tls)
+    let serving = bind_tls(settings.listen, tls)
         .handle(handle)
         .serve(app.into_make_service());
     let run = tokio::spawn(serving);

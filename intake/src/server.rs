@@ -25,6 +25,9 @@ pub struct Server {
     pub(crate) db: Db,
     /// One lock per upload, so two PATCHes to one upload never interleave.
     pub(crate) uploads: Mutex<BTreeMap<String, Arc<Mutex<()>>>>,
+    /// The SHA-256 of each local upload's bytes so far, with the offset it
+    /// covers, as this process received them (see `upload::running_hash`).
+    pub(crate) running: Mutex<BTreeMap<String, (u64, sha2::Sha256)>>,
 }
 
 impl Server {
@@ -106,6 +109,7 @@ impl Server {
             store,
             db,
             uploads: Mutex::new(BTreeMap::new()),
+            running: Mutex::new(BTreeMap::new()),
         })
     }
 
