@@ -81,7 +81,8 @@ pub fn bind_tls(
         .http_builder()
         .http2()
         .initial_stream_window_size(2 * 1024 * 1024)
-        .initial_connection_window_size(4 * 1024 * 1024);
+        .initial_connection_window_size(4 * 1024 * 1024)
+        .max_frame_size(256 * 1024);
     server
 }
 

@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 use temoin_proto::tus;
-use tokio::io::AsyncWriteExt;
 use tokio::sync::Mutex;
 
 use crate::auth::{bearer, check_tus, device_of, header, tus_headers};
@@ -613,6 +612,11 @@ const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A PATCH's body into the upload's file in `uploads/`: the new offset,
 /// and whether the body was cut short.
+///
+/// The request's task only receives (TLS, HTTP/2) and hands each piece of
+/// the body to a thread of its own that hashes and writes it: on one task,
+/// hashing and writing held the reading back and the sender waited; two
+/// cores now share the work (see `bench-upload`).
 async fn receive_local(
     s: &Server,
     id: &str,
@@ -621,33 +625,47 @@ async fn receive_local(
     checksum: Option<[u8; 32]>,
 ) -> ApiResult<(u64, bool)> {
     drop_if_bytes_gone(s, id, u.offset).await?;
-    if !record_offset(s, id, u.offset, u.offset).await? {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such upload"));
-    }
     let part = s.part_path(id);
-    let mut raw = tokio::fs::OpenOptions::new()
-        .write(true)
-        .open(&part)
-        .await
-        .map_err(ApiError::io)?;
-    raw.set_len(u.offset).await.map_err(ApiError::io)?;
-    use tokio::io::AsyncSeekExt;
-    raw.seek(std::io::SeekFrom::Start(u.offset))
-        .await
-        .map_err(ApiError::io)?;
-    // Bodies arrive in small frames, and each tokio file write is a trip to
-    // a blocking thread, so they are gathered into 1 MiB writes.
-    let mut file = tokio::io::BufWriter::with_capacity(1024 * 1024, raw);
+    let offset = u.offset;
+    let file = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+        use std::io::{Seek, SeekFrom};
+        let mut f = std::fs::OpenOptions::new().write(true).open(&part)?;
+        f.set_len(offset)?;
+        f.seek(SeekFrom::Start(offset))?;
+        Ok(f)
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .map_err(ApiError::io)?;
     let room = u.length - u.offset;
-    let mut received = 0u64;
     // The body's hash, for its checksum (only if it has one), and the hash
     // of the whole upload so far, carried from PATCH to PATCH so that the
-    // finished file need not be read back to sign its receipt (a profile
-    // of one 1 GiB PATCH had the server hash every byte twice).
-    let mut hasher = checksum.map(|_| Sha256::new());
-    let mut running = take_running(s, id, u.offset).await;
+    // finished file need not be read back to sign its receipt.
+    let hasher = checksum.map(|_| Sha256::new());
+    let running = take_running(s, id, u.offset).await;
+    // Pieces of about 1 MiB: HTTP/2 brings the body in frames of 16 KiB,
+    // and a wake-up of the writer for each one cost more than the work.
+    let (pieces, mut inbox) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
+    let writer = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let (mut hasher, mut running) = (hasher, running);
+        let mut out = file;
+        while let Some(data) = inbox.blocking_recv() {
+            if let Some(h) = hasher.as_mut() {
+                h.update(&data);
+            }
+            if let Some(h) = running.as_mut() {
+                h.update(&data);
+            }
+            out.write_all(&data)?;
+        }
+        Ok::<_, std::io::Error>((hasher, running, out))
+    });
+    let mut received = 0u64;
     let mut body = body;
     let mut cut = false;
+    let mut too_long = false;
+    let mut gathered = bytes::BytesMut::new();
     loop {
         // A body idle for BODY_IDLE is taken as cut.
         match tokio::time::timeout(BODY_IDLE, body.frame())
@@ -659,23 +677,16 @@ async fn receive_local(
                 if let Ok(data) = frame.into_data() {
                     received += data.len() as u64;
                     if received > room {
-                        file.flush().await.map_err(ApiError::io)?;
-                        file.get_ref()
-                            .set_len(u.offset)
-                            .await
-                            .map_err(ApiError::io)?;
-                        return Err(ApiError::new(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "the body goes past Upload-Length",
-                        ));
+                        too_long = true;
+                        break;
                     }
-                    if let Some(h) = hasher.as_mut() {
-                        h.update(&data);
+                    gathered.extend_from_slice(&data);
+                    if gathered.len() >= 1024 * 1024
+                        && pieces.send(gathered.split().freeze()).await.is_err()
+                    {
+                        // The writer stopped on an error, said below.
+                        break;
                     }
-                    if let Some(h) = running.as_mut() {
-                        h.update(&data);
-                    }
-                    file.write_all(&data).await.map_err(ApiError::io)?;
                 }
             }
             Some(Err(_)) => {
@@ -684,46 +695,59 @@ async fn receive_local(
             }
         }
     }
+    if !gathered.is_empty() && !too_long {
+        let _ = pieces.send(gathered.freeze()).await;
+    }
+    drop(pieces);
+    let (hasher, running, file) = writer
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(ApiError::io)?;
     // A body with a checksum is all or nothing; without one, whatever
     // arrived before a connection dropped is kept, so a resume sends only
-    // the rest.
-    let keep = if cut && checksum.is_some() {
-        0
-    } else if let (Some(expected), Some(h)) = (checksum, hasher) {
-        if <[u8; 32]>::from(h.finalize()) != expected {
-            file.flush().await.map_err(ApiError::io)?;
-            file.get_ref()
-                .set_len(u.offset)
-                .await
-                .map_err(ApiError::io)?;
-            return Err(ApiError::new(
-                StatusCode::from_u16(tus::CHECKSUM_MISMATCH).unwrap_or(StatusCode::BAD_REQUEST),
-                "the body does not match Upload-Checksum; send it again",
-            ));
+    // the rest. A body past the upload's length keeps nothing.
+    let mismatch = match (checksum, hasher) {
+        (Some(expected), Some(h)) if !cut && !too_long => {
+            <[u8; 32]>::from(h.finalize()) != expected
         }
-        received
+        _ => false,
+    };
+    let keep = if too_long || mismatch || (cut && checksum.is_some()) {
+        0
     } else {
         received
     };
-    file.flush().await.map_err(ApiError::io)?;
-    let file = file.into_inner();
-    file.set_len(u.offset + keep).await.map_err(ApiError::io)?;
-    file.sync_all().await.map_err(ApiError::io)?;
-    drop(file);
-    if !record_offset(s, id, u.offset, u.offset + keep).await? {
+    let end = u.offset + keep;
+    tokio::task::spawn_blocking(move || {
+        file.set_len(end)?;
+        file.sync_all()
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .map_err(ApiError::io)?;
+    if too_long {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the body goes past Upload-Length",
+        ));
+    }
+    if mismatch {
+        return Err(ApiError::new(
+            StatusCode::from_u16(tus::CHECKSUM_MISMATCH).unwrap_or(StatusCode::BAD_REQUEST),
+            "the body does not match Upload-Checksum; send it again",
+        ));
+    }
+    if !record_offset(s, id, u.offset, end).await? {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such upload"));
     }
     // The running hash covers exactly the bytes kept, or it is dropped
     // (and the finished file is read back instead).
     if let Some(h) = running {
         if keep == received {
-            s.running
-                .lock()
-                .await
-                .insert(id.to_owned(), (u.offset + keep, h));
+            s.running.lock().await.insert(id.to_owned(), (end, h));
         }
     }
-    Ok((u.offset + keep, cut))
+    Ok((end, cut))
 }
 
 /// The running hash of upload `id` if it covers exactly its first `offset`
