@@ -120,6 +120,35 @@ pub(crate) async fn finish(
     })
     .map_err(|_| ApiError::internal())?;
     let mut tx = s.db.write().await?;
+    // The upload's row goes first: if it went while this finish ran
+    // (revoked, expired, terminated), nothing is recorded and no receipt is
+    // given, whatever was hashed. With PostgreSQL the row's lock orders
+    // this against a revocation.
+    let Some(r) = release(&mut tx, id, None).await? else {
+        drop(tx);
+        let by: Option<String> =
+            sqlx::query_scalar("SELECT upload_id FROM bundles WHERE bundle_id = $1")
+                .bind(&u.bundle_id)
+                .fetch_optional(&s.db.pool)
+                .await
+                .map_err(db_error)?;
+        if by.as_deref() == Some(id) {
+            // Finished by another request meanwhile.
+            u.done = true;
+            return Ok(());
+        }
+        if by.is_none() {
+            // Bytes stored for an upload that is no more: no row will
+            // ever name them.
+            match &s.store {
+                Store::Local(local) => {
+                    let _ = std::fs::remove_file(local.path(&u.bundle_id));
+                }
+                Store::S3(bucket) => bucket.delete_unrecorded(&s.db.pool, &u.bundle_id).await,
+            }
+        }
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such upload"));
+    };
     let inserted = sqlx::query(
         "INSERT INTO bundles (bundle_id, device_key_id, upload_id, size, sha256, received_at, \
          receipt) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (bundle_id) DO NOTHING",
@@ -136,30 +165,21 @@ pub(crate) async fn finish(
     .map_err(db_error)?
     .rows_affected();
     if inserted == 0 {
-        let by: Option<String> =
-            sqlx::query_scalar("SELECT upload_id FROM bundles WHERE bundle_id = $1")
-                .bind(&u.bundle_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_error)?;
-        if by.as_deref() != Some(id) {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "a bundle with this id is already stored",
-            ));
-        }
-    } else if let Some(r) = release(&mut tx, id, None).await? {
-        sqlx::query("UPDATE usage SET stored_bytes = stored_bytes + $1 WHERE id = 1")
-            .bind(col(r.length))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
-        // The multipart upload is complete: only tails can be left.
-        discard_tails(s, &r).await;
-    } else {
-        tx.commit().await.map_err(db_error)?;
+        // Another upload stored this bundle id first (the transaction is
+        // dropped: this upload's row stays, and a later finish refuses it).
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "a bundle with this id is already stored",
+        ));
     }
+    sqlx::query("UPDATE usage SET stored_bytes = stored_bytes + $1 WHERE id = 1")
+        .bind(col(r.length))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    // The multipart upload is complete: only tails can be left.
+    discard_tails(s, &r).await;
     s.uploads.lock().await.remove(id);
     u.done = true;
     Ok(())

@@ -593,7 +593,7 @@ impl<'a> Receiver<'a> {
                 .store
                 .put_opts(
                     &S3Store::bundle_key(self.bundle_id),
-                    PutPayload::from(rest),
+                    PutPayload::from(rest.clone()),
                     PutOptions {
                         mode: PutMode::Create,
                         ..PutOptions::default()
@@ -603,10 +603,24 @@ impl<'a> Receiver<'a> {
             match put {
                 Ok(_) => {}
                 Err(object_store::Error::AlreadyExists { .. }) => {
-                    return Err(ApiError::new(
-                        axum::http::StatusCode::CONFLICT,
-                        "a bundle with this id is already stored",
-                    ))
+                    // This request's own earlier PUT, whose recording was
+                    // cut (a crash, a dropped request): the same bytes are
+                    // there. Anything else is never written over.
+                    let there = self
+                        .store
+                        .store
+                        .get(&S3Store::bundle_key(self.bundle_id))
+                        .await
+                        .map_err(store_error)?
+                        .bytes()
+                        .await
+                        .map_err(store_error)?;
+                    if there != rest {
+                        return Err(ApiError::new(
+                            axum::http::StatusCode::CONFLICT,
+                            "a bundle with this id is already stored",
+                        ));
+                    }
                 }
                 Err(e) => return Err(store_error(e)),
             }

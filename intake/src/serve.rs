@@ -65,11 +65,11 @@ pub fn router(server: Arc<Server>) -> Router {
         .with_state(server)
 }
 
-/// The HTTPS listener the server answers on. HTTP/2's default flow-control
-/// window (64 KiB) held one large upload from curl (which speaks HTTP/2
-/// when the server offers it, as browsers and tus-js-client do) to a third
-/// of what a bare sink took: the sender stalls each time the handler is
-/// busy writing a buffer to disk. 2 MiB per stream and 4 MiB per
+/// The HTTPS listener the server answers on. With the HTTP/2 flow-control
+/// windows hyper starts from, one large upload from curl (which speaks
+/// HTTP/2 when the server offers it, as browsers and tus-js-client do) got
+/// a third of what a bare sink took: the sender stalled each time the
+/// handler was busy writing to disk. 2 MiB per stream and 4 MiB per
 /// connection let it keep sending meanwhile, and bound what one connection
 /// can make the server buffer. `bench-upload`'s sink listens the same way.
 pub fn bind_tls(
@@ -82,7 +82,10 @@ pub fn bind_tls(
         .http2()
         .initial_stream_window_size(2 * 1024 * 1024)
         .initial_connection_window_size(4 * 1024 * 1024)
-        .max_frame_size(256 * 1024);
+        .max_frame_size(256 * 1024)
+        // A device sends one upload at a time; 200 streams (hyper's
+        // default) would let one connection hold 200 PATCHes' buffers.
+        .max_concurrent_streams(16);
     server
 }
 

@@ -565,6 +565,24 @@ pub(crate) async fn patch(
         .map_err(|e| ApiError::bad(e.0))?;
     // Authenticated (and the id checked) before a lock is made for it.
     load_upload(&s, &headers, &id).await?;
+    // The rest runs in a task of its own: over HTTP/2 a request whose
+    // stream is reset is dropped where it waits, and a PATCH dropped half
+    // way would release the upload's lock while its last write is still
+    // going, and never record the bytes it kept. The task holds the lock
+    // until every write is done and counted.
+    tokio::spawn(patch_locked(s, id, headers, offset, checksum, body))
+        .await
+        .map_err(|_| ApiError::internal())?
+}
+
+async fn patch_locked(
+    s: Arc<Server>,
+    id: String,
+    headers: HeaderMap,
+    offset: u64,
+    checksum: Option<[u8; 32]>,
+    body: Body,
+) -> ApiResult<Response> {
     let mut held = lease(&s, &id).await?;
     let mut u = load_upload(&s, &headers, &id).await?;
     if !u.done && u.offset == u.length {
@@ -643,24 +661,13 @@ async fn receive_local(
     // finished file need not be read back to sign its receipt.
     let hasher = checksum.map(|_| Sha256::new());
     let running = take_running(s, id, u.offset).await;
-    // Pieces of about 1 MiB: HTTP/2 brings the body in frames of 16 KiB,
-    // and a wake-up of the writer for each one cost more than the work.
-    let (pieces, mut inbox) = tokio::sync::mpsc::channel::<bytes::Bytes>(4);
-    let writer = tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        let (mut hasher, mut running) = (hasher, running);
-        let mut out = file;
-        while let Some(data) = inbox.blocking_recv() {
-            if let Some(h) = hasher.as_mut() {
-                h.update(&data);
-            }
-            if let Some(h) = running.as_mut() {
-                h.update(&data);
-            }
-            out.write_all(&data)?;
-        }
-        Ok::<_, std::io::Error>((hasher, running, out))
-    });
+    // One piece is written (on a blocking thread) while the next is
+    // gathered; no thread is held while the network is awaited.
+    let mut writer = Writer::Idle(Box::new(Piecewise {
+        file,
+        hasher,
+        running,
+    }));
     let mut received = 0u64;
     let mut body = body;
     let mut cut = false;
@@ -681,11 +688,11 @@ async fn receive_local(
                         break;
                     }
                     gathered.extend_from_slice(&data);
-                    if gathered.len() >= 1024 * 1024
-                        && pieces.send(gathered.split().freeze()).await.is_err()
-                    {
-                        // The writer stopped on an error, said below.
-                        break;
+                    if gathered.len() >= 1024 * 1024 {
+                        writer = writer.write(gathered.split().freeze()).await;
+                        if writer.failed() {
+                            break;
+                        }
                     }
                 }
             }
@@ -695,14 +702,22 @@ async fn receive_local(
             }
         }
     }
-    if !gathered.is_empty() && !too_long {
-        let _ = pieces.send(gathered.freeze()).await;
+    if !gathered.is_empty() && !too_long && !writer.failed() {
+        writer = writer.write(gathered.freeze()).await;
     }
-    drop(pieces);
-    let (hasher, running, file) = writer
-        .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(ApiError::io)?;
+    let Piecewise {
+        file,
+        hasher,
+        running,
+    } = match writer.done().await {
+        Ok(w) => w,
+        Err((e, file)) => {
+            // Nothing of this PATCH is counted: neither is it left on a
+            // disk that may be full.
+            let _ = tokio::task::spawn_blocking(move || file.map(|f| f.set_len(offset))).await;
+            return Err(ApiError::io(e));
+        }
+    };
     // A body with a checksum is all or nothing; without one, whatever
     // arrived before a connection dropped is kept, so a resume sends only
     // the rest. A body past the upload's length keeps nothing.
@@ -748,6 +763,62 @@ async fn receive_local(
         }
     }
     Ok((end, cut))
+}
+
+/// A PATCH's file and hashes, between two pieces.
+struct Piecewise {
+    file: std::fs::File,
+    /// The body's hash, for its checksum.
+    hasher: Option<Sha256>,
+    /// The upload's hash so far.
+    running: Option<Sha256>,
+}
+
+/// Where the writing of a PATCH's pieces stands.
+enum Writer {
+    /// No write in flight.
+    Idle(Box<Piecewise>),
+    /// A piece being hashed and written on a blocking thread.
+    Busy(tokio::task::JoinHandle<Result<Piecewise, (std::io::Error, Option<std::fs::File>)>>),
+    /// A write failed: the error, and the file if it came back.
+    Failed(std::io::Error, Option<std::fs::File>),
+}
+
+impl Writer {
+    fn failed(&self) -> bool {
+        matches!(self, Writer::Failed(..))
+    }
+
+    /// Waits for the write in flight, if any.
+    async fn done(self) -> Result<Piecewise, (std::io::Error, Option<std::fs::File>)> {
+        match self {
+            Writer::Idle(w) => Ok(*w),
+            Writer::Busy(job) => job
+                .await
+                .unwrap_or_else(|_| Err((std::io::Error::other("the writer failed"), None))),
+            Writer::Failed(e, f) => Err((e, f)),
+        }
+    }
+
+    /// Starts hashing and writing `piece` once the previous one is done.
+    async fn write(self, piece: bytes::Bytes) -> Writer {
+        match self.done().await {
+            Err((e, f)) => Writer::Failed(e, f),
+            Ok(mut w) => Writer::Busy(tokio::task::spawn_blocking(move || {
+                use std::io::Write;
+                if let Some(h) = w.hasher.as_mut() {
+                    h.update(&piece);
+                }
+                if let Some(h) = w.running.as_mut() {
+                    h.update(&piece);
+                }
+                match w.file.write_all(&piece) {
+                    Ok(()) => Ok(w),
+                    Err(e) => Err((e, Some(w.file))),
+                }
+            })),
+        }
+    }
 }
 
 /// The running hash of upload `id` if it covers exactly its first `offset`
