@@ -511,25 +511,31 @@ impl<'a> Receiver<'a> {
         Ok(Some(m))
     }
 
+    /// Stores part `index` of multipart upload `m`, the lock checked
+    /// first; its ETag.
+    async fn store_part(&mut self, m: &str, index: usize, part: Bytes) -> ApiResult<String> {
+        self.lease.alive().await?;
+        etag(
+            self.store
+                .store
+                .put_part(
+                    &S3Store::bundle_key(self.bundle_id),
+                    &m.to_owned(),
+                    index,
+                    PutPayload::from(part),
+                )
+                .await
+                .map_err(store_error)?,
+        )
+    }
+
     async fn put_part(&mut self, part: Bytes) -> ApiResult<bool> {
         let Some(m) = self.multipart().await? else {
             return Ok(false);
         };
         let index = self.state.parts.len() + self.held.len();
         let len = part.len() as u64;
-        self.lease.alive().await?;
-        let etag = etag(
-            self.store
-                .store
-                .put_part(
-                    &S3Store::bundle_key(self.bundle_id),
-                    &m,
-                    index,
-                    PutPayload::from(part),
-                )
-                .await
-                .map_err(store_error)?,
-        )?;
+        let etag = self.store_part(&m, index, part).await?;
         self.held.push(etag);
         if self.hold {
             return Ok(true);
@@ -631,19 +637,7 @@ impl<'a> Receiver<'a> {
             let Some(m) = self.multipart().await? else {
                 return Ok(None);
             };
-            self.lease.alive().await?;
-            let etag = etag(
-                self.store
-                    .store
-                    .put_part(
-                        &S3Store::bundle_key(self.bundle_id),
-                        &m,
-                        index,
-                        PutPayload::from(rest),
-                    )
-                    .await
-                    .map_err(store_error)?,
-            )?;
+            let etag = self.store_part(&m, index, rest).await?;
             self.state.parts.push(etag);
             self.state.parts_bytes += len;
         } else {

@@ -628,6 +628,31 @@ async fn patch_locked(
 /// upload's lock (and the memory of its buffer) for ever.
 const BODY_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// What a PATCH's body brought next.
+enum Piece {
+    /// Some of its bytes.
+    Data(bytes::Bytes),
+    /// Its end.
+    End,
+    /// The connection dropped, or nothing came for [`BODY_IDLE`].
+    Cut,
+}
+
+async fn next_piece(body: &mut Body) -> Piece {
+    loop {
+        match tokio::time::timeout(BODY_IDLE, body.frame()).await {
+            Err(_) | Ok(Some(Err(_))) => return Piece::Cut,
+            Ok(None) => return Piece::End,
+            Ok(Some(Ok(frame))) => {
+                // Trailers and other frames carry no bytes of the upload.
+                if let Ok(data) = frame.into_data() {
+                    return Piece::Data(data);
+                }
+            }
+        }
+    }
+}
+
 /// A PATCH's body into the upload's file in `uploads/`: the new offset,
 /// and whether the body was cut short.
 ///
@@ -674,31 +699,25 @@ async fn receive_local(
     let mut too_long = false;
     let mut gathered = bytes::BytesMut::new();
     loop {
-        // A body idle for BODY_IDLE is taken as cut.
-        match tokio::time::timeout(BODY_IDLE, body.frame())
-            .await
-            .unwrap_or_else(|_| Some(Err(axum::Error::new(std::io::Error::other("idle")))))
-        {
-            None => break,
-            Some(Ok(frame)) => {
-                if let Ok(data) = frame.into_data() {
-                    received += data.len() as u64;
-                    if received > room {
-                        too_long = true;
-                        break;
-                    }
-                    gathered.extend_from_slice(&data);
-                    if gathered.len() >= 1024 * 1024 {
-                        writer = writer.write(gathered.split().freeze()).await;
-                        if writer.failed() {
-                            break;
-                        }
-                    }
-                }
-            }
-            Some(Err(_)) => {
+        match next_piece(&mut body).await {
+            Piece::End => break,
+            Piece::Cut => {
                 cut = true;
                 break;
+            }
+            Piece::Data(data) => {
+                received += data.len() as u64;
+                if received > room {
+                    too_long = true;
+                    break;
+                }
+                gathered.extend_from_slice(&data);
+                if gathered.len() >= 1024 * 1024 {
+                    writer = writer.write(gathered.split().freeze()).await;
+                    if writer.failed() {
+                        break;
+                    }
+                }
             }
         }
     }
@@ -903,30 +922,24 @@ async fn receive_into(
     let mut body = body;
     let mut cut = false;
     loop {
-        // A body idle for BODY_IDLE is taken as cut.
-        match tokio::time::timeout(BODY_IDLE, body.frame())
-            .await
-            .unwrap_or_else(|_| Some(Err(axum::Error::new(std::io::Error::other("idle")))))
-        {
-            None => break,
-            Some(Ok(frame)) => {
-                if let Ok(data) = frame.into_data() {
-                    received += data.len() as u64;
-                    if received > room {
-                        return Err(ApiError::new(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "the body goes past Upload-Length",
-                        ));
-                    }
-                    hasher.update(&data);
-                    if !r.take(&data).await? {
-                        return Err(gone());
-                    }
-                }
-            }
-            Some(Err(_)) => {
+        match next_piece(&mut body).await {
+            Piece::End => break,
+            Piece::Cut => {
                 cut = true;
                 break;
+            }
+            Piece::Data(data) => {
+                received += data.len() as u64;
+                if received > room {
+                    return Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "the body goes past Upload-Length",
+                    ));
+                }
+                hasher.update(&data);
+                if !r.take(&data).await? {
+                    return Err(gone());
+                }
             }
         }
     }
