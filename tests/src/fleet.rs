@@ -71,7 +71,18 @@ impl Seaweed {
             child: None,
             ports,
         };
-        s.restart()?;
+        // Eight ports taken free one after the other may be taken by
+        // another process before the server binds them: once, it did not
+        // answer. A second try on fresh ports.
+        if let Err(first) = s.restart() {
+            s.kill();
+            for p in &mut s.ports {
+                *p = free_port()?;
+            }
+            s.endpoint = format!("http://127.0.0.1:{}", s.ports[6]);
+            s.restart()
+                .map_err(|e| format!("{e} (and before, on other ports: {first})"))?;
+        }
         // A bucket is a folder under /buckets in SeaweedFS's filer (its
         // `weed shell` way waits a minute for a volume here).
         let said = http_raw(
