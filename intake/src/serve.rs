@@ -69,9 +69,12 @@ pub fn router(server: Arc<Server>) -> Router {
 /// windows hyper starts from, one large upload from curl (which speaks
 /// HTTP/2 when the server offers it, as browsers and tus-js-client do) got
 /// a third of what a bare sink took: the sender stalled each time the
-/// handler was busy writing to disk. 2 MiB per stream and 4 MiB per
-/// connection let it keep sending meanwhile, and bound what one connection
-/// can make the server buffer. `bench-upload`'s sink listens the same way.
+/// handler was busy writing to disk, and curl (7.88) spins while its window
+/// is shut, taking the CPU the server needs. With 2 MiB per stream and
+/// 4 MiB per connection, curl still used 3.5 s of CPU per GiB sent and the
+/// upload took twice as long as with 8 MiB and 16 MiB (`bench-upload`,
+/// "CPU per run"). The connection's window bounds what one connection can
+/// make the server buffer. `bench-upload`'s sink listens the same way.
 pub fn bind_tls(
     listen: SocketAddr,
     tls: axum_server::tls_rustls::RustlsConfig,
@@ -80,8 +83,8 @@ pub fn bind_tls(
     server
         .http_builder()
         .http2()
-        .initial_stream_window_size(2 * 1024 * 1024)
-        .initial_connection_window_size(4 * 1024 * 1024)
+        .initial_stream_window_size(8 * 1024 * 1024)
+        .initial_connection_window_size(16 * 1024 * 1024)
         .max_frame_size(256 * 1024)
         // A device sends one upload at a time; 200 streams (hyper's
         // default) would let one connection hold 200 PATCHes' buffers.

@@ -692,6 +692,8 @@ async fn receive_local(
         file,
         hasher,
         running,
+        at: offset,
+        behind: offset,
     }));
     let mut received = 0u64;
     let mut body = body;
@@ -728,6 +730,7 @@ async fn receive_local(
         file,
         hasher,
         running,
+        ..
     } = match writer.done().await {
         Ok(w) => w,
         Err((e, file)) => {
@@ -791,6 +794,10 @@ struct Piecewise {
     hasher: Option<Sha256>,
     /// The upload's hash so far.
     running: Option<Sha256>,
+    /// Where the next piece goes in the file.
+    at: u64,
+    /// Where the piece before the last began: see [`write_behind`].
+    behind: u64,
 }
 
 /// Where the writing of a PATCH's pieces stands.
@@ -832,13 +839,50 @@ impl Writer {
                     h.update(&piece);
                 }
                 match w.file.write_all(&piece) {
-                    Ok(()) => Ok(w),
+                    Ok(()) => {
+                        let start = w.at;
+                        w.at += piece.len() as u64;
+                        write_behind(&w.file, w.behind, w.at);
+                        w.behind = start;
+                        Ok(w)
+                    }
                     Err(e) => Err((e, Some(w.file))),
                 }
             })),
         }
     }
 }
+
+/// Starts writing `from..to` of `file` to disk now, and drops from the page
+/// cache what of it is already written (the piece before the last).
+///
+/// Left to the kernel, a PATCH's bytes stay in memory until its fsync,
+/// which then writes them all while the device waits for its answer: with
+/// 64 MiB PATCHes the fsync took 18 ms of every 120 (`bench-upload`), and
+/// a single PATCH of 1 GiB ended on a 300 ms fsync. Started as they come,
+/// the writes overlap the receiving, and the fsync waits for the last
+/// pieces only. The server never reads an upload back (its hash is kept
+/// as it arrives), so its pages need not stay cached; the desk's fetch
+/// reads them once.
+///
+/// POSIX_FADV_DONTNEED is how: on Linux it starts the writeback of the
+/// range's dirty pages without waiting for it, then drops its clean ones.
+/// sync_file_range(2) would say only the first half, but neither std nor
+/// rustix has it (only libc, which this crate's `forbid(unsafe_code)`
+/// keeps out). It is advice: if it fails, the fsync still makes the bytes
+/// durable.
+#[cfg(target_os = "linux")]
+fn write_behind(file: &std::fs::File, from: u64, to: u64) {
+    let _ = rustix::fs::fadvise(
+        file,
+        from,
+        std::num::NonZeroU64::new(to.saturating_sub(from)),
+        rustix::fs::Advice::DontNeed,
+    );
+}
+
+#[cfg(not(target_os = "linux"))]
+fn write_behind(_: &std::fs::File, _: u64, _: u64) {}
 
 /// The running hash of upload `id` if it covers exactly its first `offset`
 /// bytes (a new one at offset 0); `None` otherwise (this process did not
