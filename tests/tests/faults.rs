@@ -255,7 +255,7 @@ async fn hostile_server(intake: &Path, mode: Hostile) -> SocketAddr {
                     return;
                 };
                 let mut buf = vec![0u8; 64 * 1024];
-                let _ = tls.read(&mut buf).await;
+                let n = tls.read(&mut buf).await.unwrap_or(0);
                 match mode {
                     Hostile::Garbage => {
                         let _ = tls
@@ -271,12 +271,30 @@ async fn hostile_server(intake: &Path, mode: Hostile) -> SocketAddr {
                     Hostile::FakeReceipt(size) => {
                         // Claims every step succeeded and hands over a
                         // receipt signed by nobody.
-                        let text = String::from_utf8_lossy(&buf);
+                        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
                         let reply = if text.starts_with("POST") {
                             "HTTP/1.1 201 Created\r\nTus-Resumable: 1.0.0\r\nLocation: /v1/uploads/0123456789abcdef0123456789abcdef\r\nContent-Length: 0\r\n\r\n".to_owned()
                         } else if text.starts_with("HEAD") {
                             "HTTP/1.1 200 OK\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Length: 0\r\n\r\n".to_owned()
                         } else if text.starts_with("PATCH") {
+                            // Takes the whole body first, as a server that
+                            // stored it would.
+                            let head_end = text.find("\r\n\r\n").map_or(0, |i| i + 4);
+                            let length: usize = text
+                                .lines()
+                                .find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .strip_prefix("content-length:")
+                                        .map(|v| v.trim().parse().unwrap_or(0))
+                                })
+                                .unwrap_or(0);
+                            let mut got = n.saturating_sub(head_end);
+                            while got < length {
+                                match tls.read(&mut buf).await {
+                                    Ok(0) | Err(_) => break,
+                                    Ok(n) => got += n,
+                                }
+                            }
                             format!("HTTP/1.1 204 No Content\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {size}\r\n\r\n")
                         } else {
                             let body = r#"{"list":"{}","signature":"untrusted comment: x\nRWQ\ntrusted comment: temoin/receipt/v1\nAA==\n"}"#;
