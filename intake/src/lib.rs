@@ -57,7 +57,7 @@ mod upload;
 pub use config::{init, Config, InitOutcome};
 pub use desk::collect_garbage;
 pub use error::{ApiError, SetupError};
-pub use serve::{bind_tls, router, serve, serve_with};
+pub use serve::{bind_tls, router, serve, serve_with, HEADER_TIMEOUT};
 pub use server::Server;
 pub use settings::{ConfigFile, S3Place, ServeFlags, ServeSettings};
 pub use storage::LocalStorage;

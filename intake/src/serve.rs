@@ -65,6 +65,10 @@ pub fn router(server: Arc<Server>) -> Router {
         .with_state(server)
 }
 
+/// How long a request's head may take to arrive, and an HTTP/1.1
+/// connection may stay idle between two requests.
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// The HTTPS listener the server answers on. With the HTTP/2 flow-control
 /// windows hyper starts from, one large upload from curl (which speaks
 /// HTTP/2 when the server offers it, as browsers and tus-js-client do) got
@@ -80,9 +84,22 @@ pub fn bind_tls(
     tls: axum_server::tls_rustls::RustlsConfig,
 ) -> axum_server::Server<SocketAddr, axum_server::tls_rustls::RustlsAcceptor> {
     let mut server = axum_server::bind_rustls(listen, tls);
+    // A request's head must arrive within HEADER_TIMEOUT, and an idle
+    // connection goes after as long: axum-server turns hyper's 30 s off,
+    // and without it a client that sends half a request head (or nothing
+    // after its last request) holds a connection, and its memory, for
+    // ever. A head is one packet; over Tor it takes a second or two.
+    server
+        .http_builder()
+        .http1()
+        .header_read_timeout(HEADER_TIMEOUT);
     server
         .http_builder()
         .http2()
+        // A peer that vanished (a laptop closed, a route gone) is found by
+        // a ping unanswered, not at the next write.
+        .keep_alive_interval(std::time::Duration::from_secs(60))
+        .keep_alive_timeout(std::time::Duration::from_secs(30))
         .initial_stream_window_size(8 * 1024 * 1024)
         .initial_connection_window_size(16 * 1024 * 1024)
         .max_frame_size(256 * 1024)

@@ -472,3 +472,48 @@ async fn uploads_go_through_a_socks5_proxy_with_the_pin_checked_end_to_end() {
         "a wrong pin through the proxy must read as an untrustworthy server: {refused:?}"
     );
 }
+
+/// A client that opens a connection and sends half a request head (a
+/// slow-loris) is cut off once HEADER_TIMEOUT has passed: it does not hold
+/// a connection for ever. (One that sends no byte at all after the TLS
+/// handshake is not cut yet: hyper's sniffing of HTTP/1.1 or HTTP/2 waits
+/// without a deadline. docs/deploy.md says so.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_never_finishes_its_request_head_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let omct = temoin_tests::omct::start(dir.path(), None).await.unwrap();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(temoin_sync::pin::client_config(
+        &omct.endpoint.pin,
+    )));
+    let open = || async {
+        let tcp = TcpStream::connect(omct.addr).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        connector.connect(name, tcp).await.unwrap()
+    };
+    let mut half = open().await;
+    half.write_all(b"PATCH /v1/uploads/x HTTP/1.1\r\nHost: localhost\r\nTus-Resumable: 1.0.0\r\n")
+        .await
+        .unwrap();
+    half.flush().await.unwrap();
+    let started = std::time::Instant::now();
+    let limit = server::HEADER_TIMEOUT + Duration::from_secs(15);
+    {
+        let conn = &mut half;
+        let mut buf = [0u8; 1024];
+        // Whatever the server answers (a 408, or nothing), the connection
+        // ends: a read gives end of file or an error, never hangs.
+        loop {
+            match tokio::time::timeout_at((started + limit).into(), conn.read(&mut buf)).await {
+                Err(_) => {
+                    panic!("a connection that sent half a head is still open after {limit:?}")
+                }
+                Ok(Ok(0)) | Ok(Err(_)) => break,
+                Ok(Ok(_)) => continue,
+            }
+        }
+    }
+    println!(
+        "faults: a connection with half a request head closed after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
