@@ -39,6 +39,9 @@ pub enum SetupError {
         /// The uploads' folder.
         uploads: std::path::PathBuf,
     },
+    /// Another server process already serves this folder, on SQLite.
+    #[error("another temoin-intake already serves {}: with SQLite, one server per folder (several servers need PostgreSQL; see docs/deploy.md, section 10)", .0.display())]
+    AlreadyServed(std::path::PathBuf),
     /// A file the server needs cannot be read.
     #[error("cannot read the {what} {}: {why}", path.display())]
     Unreadable {

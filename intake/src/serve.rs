@@ -109,6 +109,38 @@ pub fn bind_tls(
     server
 }
 
+/// Takes the lock that makes this process the only server of the folder
+/// `dir`, or says which folder another server holds.
+///
+/// On SQLite, an upload's lock is a mutex in the process: two servers on
+/// one folder would each take their own, and two PATCHes of one upload
+/// could then write the same bytes of its file at once, one of them
+/// hashed and the other stored. The receipt would name bytes the store
+/// does not hold. A fleet shares its locks through PostgreSQL
+/// (`Db::lock_upload`) and takes none of these.
+fn only_server_of(dir: &Path) -> Result<std::fs::File, SetupError> {
+    let path = dir.join("serve.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|why| SetupError::Unreadable {
+            what: "server lock",
+            path: path.clone(),
+            why,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(SetupError::AlreadyServed(dir.to_owned())),
+        Err(std::fs::TryLockError::Error(why)) => Err(SetupError::Unreadable {
+            what: "server lock",
+            path,
+            why,
+        }),
+    }
+}
+
 /// Serves the server folder `dir` over TLS on `listen` until the process
 /// ends. Calls `ready` with the address bound (useful with port 0).
 pub async fn serve(
@@ -127,6 +159,12 @@ pub async fn serve_with(
 ) -> Result<(), SetupError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let server = Arc::new(Server::open_with(settings).await?);
+    // Held until the server stops (the process ends, or this returns).
+    let _only_one = if server.db.is_sqlite() {
+        Some(only_server_of(&settings.dir)?)
+    } else {
+        None
+    };
     for (what, path) in [
         ("TLS certificate", &settings.tls_cert),
         ("TLS key", &settings.tls_key),

@@ -553,9 +553,23 @@ async fn an_old_json_state_is_moved_in_once(database: Option<String>) {
         .await
         .unwrap();
     assert_eq!(usage, (1020, 0));
-    // A second start finds nothing more to move.
-    let again = serve_intake(&intake).await;
-    assert!(again.is_ok(), "{again:?}");
+    // Opened again (the server still running: the state is opened, not
+    // served), it finds nothing more to move.
+    let again = temoin_intake::Server::open_with(&temoin_intake::ServeSettings::for_dir(
+        &intake,
+        ([127, 0, 0, 1], 0).into(),
+    ))
+    .await;
+    assert!(again.is_ok(), "{:?}", again.err());
+    let usage: (i64, i64) = sqlx::query_as("SELECT stored_bytes, reserved_bytes FROM usage")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(
+        usage,
+        (1020, 0),
+        "the second opening moved the old state in again"
+    );
 }
 
 /// An upload whose bytes are no longer on the server (its folder restored
@@ -619,9 +633,24 @@ async fn sqlite_enrollment_attempts_are_limited() {
     enrollment_attempts_are_limited(None).await;
 }
 
+/// On SQLite, uploads are locked within the process: a second server on
+/// the same folder is refused at start, with a message that says why,
+/// rather than let two processes write one upload at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_the_enrollment_limit_is_shared_by_instances() {
-    the_enrollment_limit_is_shared_by_instances(None).await;
+async fn sqlite_a_second_server_on_the_folder_is_refused() {
+    let o = Omct::start(config(&None)).await;
+    let second = tokio::time::timeout(Duration::from_secs(20), serve_intake(&o.intake))
+        .await
+        .expect("a second server on the same SQLite folder started and kept running");
+    let err = second.expect_err("a second server on the same SQLite folder started");
+    assert!(
+        err.to_string().contains("already serves") && err.to_string().contains("PostgreSQL"),
+        "{err}"
+    );
+    // The first still answers.
+    let d = o.device("a defender").await;
+    let (status, _) = o.create(&d, 1024).await;
+    assert_eq!(status, StatusCode::CREATED);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -802,9 +831,14 @@ async fn officers_fetch_every_bundle_before_it_goes(database: Option<String>) {
         StatusCode::NO_CONTENT
     );
     assert!(o.intake.join(format!("store/{bundle}.tar.age")).exists());
-    // Nor does the clean-up take it: a second instance runs one at start.
-    serve_intake(&o.intake).await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    // Nor does the clean-up take it (which every server runs at start).
+    let server = temoin_intake::Server::open_with(&temoin_intake::ServeSettings::for_dir(
+        &o.intake,
+        ([127, 0, 0, 1], 0).into(),
+    ))
+    .await
+    .unwrap();
+    temoin_intake::collect_garbage(&server).await;
     assert!(
         o.intake.join(format!("store/{bundle}.tar.age")).exists(),
         "the clean-up deleted a bundle an officer lacks"
