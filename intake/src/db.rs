@@ -233,7 +233,18 @@ impl Db {
 /// A database failure as an answer: the client tries again later; nothing
 /// of the query or its values is said.
 pub(crate) fn db_error(e: sqlx::Error) -> ApiError {
-    match e {
+    let cause = match &e {
+        sqlx::Error::PoolTimedOut => "the database: no connection free in time".to_owned(),
+        sqlx::Error::PoolClosed => "the database: its pool is closed".to_owned(),
+        sqlx::Error::Io(io) => format!("the database: {}", io.kind()),
+        // The SQLSTATE code only: the message may quote values.
+        sqlx::Error::Database(d) => format!(
+            "the database: error {}",
+            d.code().as_deref().unwrap_or("without a code")
+        ),
+        _ => "the database: a query failed".to_owned(),
+    };
+    let answer = match e {
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
             ApiError::unavailable()
         }
@@ -244,7 +255,8 @@ pub(crate) fn db_error(e: sqlx::Error) -> ApiError {
             ApiError::unavailable()
         }
         _ => ApiError::internal(),
-    }
+    };
+    answer.because(cause)
 }
 
 /// A connection failure, said without the URL (it may hold a password).

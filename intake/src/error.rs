@@ -86,14 +86,28 @@ pub enum SetupError {
 pub struct ApiError {
     status: StatusCode,
     reason: String,
+    /// For the server's log, on a failure of the server's own: what
+    /// failed, by kind only (never a path, a key, a query or a value).
+    cause: Option<String>,
 }
+
+/// What failed, carried from an [`ApiError`] to the log line of its
+/// answer (see `serve::log_failures`).
+#[derive(Clone, Debug)]
+pub(crate) struct Cause(pub(crate) String);
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, reason: impl Into<String>) -> Self {
         Self {
             status,
             reason: reason.into(),
+            cause: None,
         }
+    }
+    /// The same answer, with what failed for the log.
+    pub(crate) fn because(mut self, cause: impl Into<String>) -> Self {
+        self.cause = Some(cause.into());
+        self
     }
     /// The answer's status.
     pub(crate) fn status(&self) -> StatusCode {
@@ -115,13 +129,15 @@ impl ApiError {
         )
     }
     pub(crate) fn io(e: std::io::Error) -> Self {
+        let cause = format!("the disk: {}", e.kind());
         if e.raw_os_error() == Some(28) {
             Self::new(
                 StatusCode::INSUFFICIENT_STORAGE,
                 "the server's disk is full; try again later",
             )
+            .because(cause)
         } else {
-            Self::internal()
+            Self::internal().because(cause)
         }
     }
 }
@@ -129,6 +145,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut r = (self.status, Json(ErrorAnswer { error: self.reason })).into_response();
+        if let Some(c) = self.cause {
+            r.extensions_mut().insert(Cause(c));
+        }
         r.headers_mut()
             .insert("Tus-Resumable", HeaderValue::from_static(tus::VERSION));
         r

@@ -88,10 +88,24 @@ fn store_error(e: object_store::Error) -> ApiError {
             axum::http::StatusCode::NOT_FOUND,
             "this upload's bytes are no longer on the server: start the upload again",
         ),
-        _ => ApiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "the server cannot reach its bundle store; try again later",
-        ),
+        e => {
+            // The kind only: the store's own message names the object's
+            // key, which holds a bundle's id.
+            let kind = match e {
+                object_store::Error::Generic { .. } => "it failed or did not answer",
+                object_store::Error::AlreadyExists { .. } => "the object exists",
+                object_store::Error::Precondition { .. } => "a precondition failed",
+                object_store::Error::NotModified { .. } => "not modified",
+                object_store::Error::PermissionDenied { .. } => "permission denied",
+                object_store::Error::Unauthenticated { .. } => "the access key was refused",
+                _ => "another error",
+            };
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "the server cannot reach its bundle store; try again later",
+            )
+            .because(format!("the bundle store: {kind}"))
+        }
     }
 }
 

@@ -62,7 +62,37 @@ pub fn router(server: Arc<Server>) -> Router {
             "/v1/desk/bundles/{id}/acknowledgement",
             axum::routing::put(desk_acknowledgement),
         )
+        .layer(axum::middleware::from_fn(log_failures))
         .with_state(server)
+}
+
+/// Writes a line to standard error (the journal, under systemd) for every
+/// answer that says the server failed (5xx): the status, the method, the
+/// route as declared (`/v1/uploads/{id}`, never the id) and what failed,
+/// by kind. Nothing else of the request is logged: no address (the server
+/// sees none worth keeping), no id, no header.
+async fn log_failures(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let answer = next.run(request).await;
+    if answer.status().is_server_error() {
+        let cause = answer
+            .extensions()
+            .get::<crate::error::Cause>()
+            .map_or("no detail", |c| c.0.as_str());
+        eprintln!(
+            "temoin-intake: {} {method} {}: {cause}",
+            answer.status().as_u16(),
+            route.as_deref().unwrap_or("(no route)")
+        );
+    }
+    answer
 }
 
 /// How long a request's head may take to arrive, and an HTTP/1.1

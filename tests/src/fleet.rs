@@ -370,6 +370,14 @@ impl Instance {
         Ok(())
     }
 
+    /// What it wrote to standard output and error, over all its starts.
+    pub fn log(&self) -> String {
+        let log = self
+            .config
+            .with_extension(format!("{}.log", self.addr.port()));
+        std::fs::read_to_string(log).unwrap_or_default()
+    }
+
     /// Its process id, while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)

@@ -402,6 +402,24 @@ async fn a_fleet_on_postgresql_seaweedfs_and_haproxy() {
             "without its database an instance answers 503"
         );
     }
+    // Each instance said why in its log, by the route and the kind of
+    // failure only: neither the upload's id nor the bundle's.
+    for instance in [&a, &b] {
+        let log = instance.log();
+        assert!(
+            log.lines()
+                .any(|l| l.starts_with("temoin-intake: 503 PATCH /v1/uploads/{id}: the database")),
+            "no line for the failed PATCH in the log:\n{log}"
+        );
+        if let Some(line) = log.lines().find(|l| l.contains(" 503 ")) {
+            println!("fleet: an instance's log, PostgreSQL stopped: {line}");
+        }
+        let upload_id = path.rsplit('/').next().unwrap();
+        assert!(
+            !log.contains(upload_id) && !log.contains(id.as_str()),
+            "the log names the upload:\n{log}"
+        );
+    }
     pg.restart().unwrap();
     send_rest(&site, front, &dev, &path, &data, 8 * MIB).await;
     let (status, hash) = site.receipt(front, &dev, &path).await;
