@@ -10,6 +10,7 @@ use axum::Router;
 use crate::desk::*;
 use crate::enroll::{enroll, recipients};
 use crate::error::SetupError;
+use crate::guard::{Guard, MAX_CONNECTIONS};
 use crate::message::*;
 use crate::officer::*;
 use crate::receipt::{acknowledgement, receipt};
@@ -109,11 +110,19 @@ pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2
 /// upload took twice as long as with 8 MiB and 16 MiB (`bench-upload`,
 /// "CPU per run"). The connection's window bounds what one connection can
 /// make the server buffer. `bench-upload`'s sink listens the same way.
+///
+/// At most `max_connections` at once ([`crate::MAX_CONNECTIONS`] for the
+/// server); each must bring its first request within [`HEADER_TIMEOUT`]
+/// of its TLS handshake (which has 10 s), or it is closed: before a first
+/// request, hyper's own timeouts do not run.
 pub fn bind_tls(
     listen: SocketAddr,
     tls: axum_server::tls_rustls::RustlsConfig,
-) -> axum_server::Server<SocketAddr, axum_server::tls_rustls::RustlsAcceptor> {
-    let mut server = axum_server::bind_rustls(listen, tls);
+    max_connections: usize,
+) -> axum_server::Server<SocketAddr, Guard<axum_server::tls_rustls::RustlsAcceptor>> {
+    let mut server = axum_server::bind_rustls(listen, tls)
+        .first_request_timeout(HEADER_TIMEOUT)
+        .map(|tls| Guard::new(tls, max_connections));
     // A request's head must arrive within HEADER_TIMEOUT, and an idle
     // connection goes after as long: axum-server turns hyper's 30 s off,
     // and without it a client that sends half a request head (or nothing
@@ -225,7 +234,7 @@ pub async fn serve_with(
     });
     let app = router(server);
     let bound = tokio::spawn(async move { h2.listening().await });
-    let serving = bind_tls(settings.listen, tls)
+    let serving = bind_tls(settings.listen, tls, MAX_CONNECTIONS)
         .handle(handle)
         .serve(app.into_make_service());
     let run = tokio::spawn(serving);

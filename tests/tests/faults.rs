@@ -474,10 +474,9 @@ async fn uploads_go_through_a_socks5_proxy_with_the_pin_checked_end_to_end() {
 }
 
 /// A client that opens a connection and sends half a request head (a
-/// slow-loris) is cut off once HEADER_TIMEOUT has passed: it does not hold
-/// a connection for ever. (One that sends no byte at all after the TLS
-/// handshake is not cut yet: hyper's sniffing of HTTP/1.1 or HTTP/2 waits
-/// without a deadline. docs/deploy.md says so.)
+/// slow-loris) is cut off once HEADER_TIMEOUT has passed, and so is one
+/// that sends nothing at all after its TLS handshake (which hyper's own
+/// timeouts do not cover): neither holds a connection for ever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_that_never_finishes_its_request_head_is_closed() {
     let dir = tempfile::tempdir().unwrap();
@@ -490,22 +489,21 @@ async fn a_connection_that_never_finishes_its_request_head_is_closed() {
         let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
         connector.connect(name, tcp).await.unwrap()
     };
-    let mut half = open().await;
+    let (mut half, mut silent) = (open().await, open().await);
     half.write_all(b"PATCH /v1/uploads/x HTTP/1.1\r\nHost: localhost\r\nTus-Resumable: 1.0.0\r\n")
         .await
         .unwrap();
     half.flush().await.unwrap();
     let started = std::time::Instant::now();
     let limit = server::HEADER_TIMEOUT + Duration::from_secs(15);
-    {
-        let conn = &mut half;
+    for (what, conn) in [("half a head", &mut half), ("nothing", &mut silent)] {
         let mut buf = [0u8; 1024];
         // Whatever the server answers (a 408, or nothing), the connection
         // ends: a read gives end of file or an error, never hangs.
         loop {
             match tokio::time::timeout_at((started + limit).into(), conn.read(&mut buf)).await {
                 Err(_) => {
-                    panic!("a connection that sent half a head is still open after {limit:?}")
+                    panic!("a connection that sent {what} is still open after {limit:?}")
                 }
                 Ok(Ok(0)) | Ok(Err(_)) => break,
                 Ok(Ok(_)) => continue,
@@ -513,7 +511,69 @@ async fn a_connection_that_never_finishes_its_request_head_is_closed() {
         }
     }
     println!(
-        "faults: a connection with half a request head closed after {:.1} s",
+        "faults: connections with half a request head, or none, closed after {:.1} s",
         started.elapsed().as_secs_f64()
     );
+}
+
+/// Past its most connections at once, a server closes a new connection at
+/// once (the device retries later) and keeps serving those it holds; a
+/// slot freed is taken again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_its_most_connections_a_server_closes_new_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let omct = temoin_tests::omct::start(dir.path(), None).await.unwrap();
+    let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(
+        omct.intake.join("tls/cert.pem"),
+        omct.intake.join("tls/key.pem"),
+    )
+    .await
+    .unwrap();
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let handle = axum_server::Handle::new();
+    let listening = handle.clone();
+    tokio::spawn(
+        server::bind_tls(([127, 0, 0, 1], 0).into(), tls, 3)
+            .handle(handle)
+            .serve(app.into_make_service()),
+    );
+    let addr = listening.listening().await.unwrap();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(temoin_sync::pin::client_config(
+        &omct.endpoint.pin,
+    )));
+    // A connection that completes its handshake and answers a request.
+    let open = || async {
+        let tcp = TcpStream::connect(addr).await.ok()?;
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let mut tls = connector.connect(name, tcp).await.ok()?;
+        tls.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .await
+            .ok()?;
+        let mut buf = [0u8; 256];
+        let n = tls.read(&mut buf).await.ok()?;
+        String::from_utf8_lossy(&buf[..n])
+            .starts_with("HTTP/1.1 200")
+            .then_some(tls)
+    };
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(open().await.expect("a connection within the limit"));
+    }
+    assert!(
+        open().await.is_none(),
+        "a fourth connection was served past a limit of three"
+    );
+    held.pop();
+    let started = std::time::Instant::now();
+    loop {
+        if open().await.is_some() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "a slot freed was never taken again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    println!("faults: a server of 3 connections closed the 4th, and took one again once freed");
 }

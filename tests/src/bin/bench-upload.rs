@@ -348,9 +348,13 @@ async fn sink(dir: &Path, cert: &Path, key: &Path) -> Result<SocketAddr, Error> 
     let handle = axum_server::Handle::new();
     let listening = handle.clone();
     tokio::spawn(
-        temoin_intake::bind_tls(([127, 0, 0, 1], 0).into(), tls)
-            .handle(handle)
-            .serve(app.into_make_service()),
+        temoin_intake::bind_tls(
+            ([127, 0, 0, 1], 0).into(),
+            tls,
+            temoin_intake::MAX_CONNECTIONS,
+        )
+        .handle(handle)
+        .serve(app.into_make_service()),
     );
     listening
         .listening()
