@@ -85,14 +85,6 @@ pub(crate) struct Db {
     locks: Option<AnyPool>,
 }
 
-impl Db {
-    /// Whether the state is in SQLite, where an upload's lock is held in
-    /// the process only.
-    pub(crate) fn is_sqlite(&self) -> bool {
-        matches!(self.engine, Engine::Sqlite)
-    }
-}
-
 /// The database URL of a server folder's own SQLite file.
 pub(crate) fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}?mode=rwc", dir.join("state.db").display())

@@ -39,9 +39,18 @@ pub enum SetupError {
         /// The uploads' folder.
         uploads: std::path::PathBuf,
     },
-    /// Another server process already serves this folder, on SQLite.
-    #[error("another temoin-intake already serves {}: with SQLite, one server per folder (several servers need PostgreSQL; see docs/deploy.md, section 10)", .0.display())]
+    /// Another server process already serves this SQLite database.
+    #[error("another temoin-intake already serves {}: with SQLite, one server per database (several servers need PostgreSQL; see docs/deploy.md, section 10)", .0.display())]
     AlreadyServed(std::path::PathBuf),
+    /// The lock that keeps a second server off an SQLite database could
+    /// not be made or taken.
+    #[error("cannot take the server lock {}: {why}", path.display())]
+    Lock {
+        /// The lock file.
+        path: std::path::PathBuf,
+        /// Why.
+        why: std::io::Error,
+    },
     /// A file the server needs cannot be read.
     #[error("cannot read the {what} {}: {why}", path.display())]
     Unreadable {

@@ -17,11 +17,15 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The most connections one server process holds at once, TLS handshakes
-/// included. A device holds one or two while it syncs; a network of a few
-/// thousand devices that sync now and then stays far below. Past it, a new
-/// connection is closed at once (the device retries later) rather than
-/// taking the file descriptors and memory the others need.
-pub const MAX_CONNECTIONS: usize = 1024;
+/// included. Past it, a new connection is closed at once (the device
+/// retries later) rather than taking the file descriptors the server needs
+/// for its database, bucket and files: the systemd unit allows 65,536.
+/// A device holds one or two while it syncs, so a network of a few
+/// thousand devices stays far below; the bound is for floods. It is not a
+/// defence against them (anyone can hold this many connections open for
+/// the 10 s of a handshake and the 20 s before a first request), only
+/// a floor under the server's own work while they last.
+pub const MAX_CONNECTIONS: usize = 16_384;
 
 /// An acceptor that holds a slot per connection.
 #[derive(Clone, Debug)]

@@ -87,7 +87,11 @@ async fn log_failures(
             .extensions()
             .get::<crate::error::Cause>()
             .map_or("no detail", |c| c.0.as_str());
-        eprintln!(
+        // Never a panic (eprintln! panics if it cannot write, and the
+        // disk that is full may be where standard error goes).
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr().lock(),
             "temoin-intake: {} {method} {}: {cause}",
             answer.status().as_u16(),
             route.as_deref().unwrap_or("(no route)")
@@ -148,35 +152,44 @@ pub fn bind_tls(
     server
 }
 
-/// Takes the lock that makes this process the only server of the folder
-/// `dir`, or says which folder another server holds.
+/// Takes the lock that makes this process the only server on the SQLite
+/// file `db`, or says that another holds it.
 ///
 /// On SQLite, an upload's lock is a mutex in the process: two servers on
-/// one folder would each take their own, and two PATCHes of one upload
+/// one database would each take their own, and two PATCHes of one upload
 /// could then write the same bytes of its file at once, one of them
 /// hashed and the other stored. The receipt would name bytes the store
 /// does not hold. A fleet shares its locks through PostgreSQL
 /// (`Db::lock_upload`) and takes none of these.
-fn only_server_of(dir: &Path) -> Result<std::fs::File, SetupError> {
-    let path = dir.join("serve.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|why| SetupError::Unreadable {
-            what: "server lock",
-            path: path.clone(),
-            why,
-        })?;
+///
+/// The lock is `DB.serve-lock` beside the database, opened read-only (a
+/// lock needs no more), so that a file made by a run as another user
+/// does not keep the service out.
+fn only_server_of(db: &Path) -> Result<std::fs::File, SetupError> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".serve-lock");
+    let path = std::path::PathBuf::from(name);
+    let failed = |why| SetupError::Lock {
+        path: path.clone(),
+        why,
+    };
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(failed)?;
+            std::fs::File::open(&path).map_err(failed)?
+        }
+        Err(e) => return Err(failed(e)),
+    };
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(SetupError::AlreadyServed(dir.to_owned())),
-        Err(std::fs::TryLockError::Error(why)) => Err(SetupError::Unreadable {
-            what: "server lock",
-            path,
-            why,
-        }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(SetupError::AlreadyServed(db.to_owned())),
+        Err(std::fs::TryLockError::Error(why)) => Err(failed(why)),
     }
 }
 
@@ -197,13 +210,13 @@ pub async fn serve_with(
     ready: impl FnOnce(SocketAddr) + Send,
 ) -> Result<(), SetupError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let server = Arc::new(Server::open_with(settings).await?);
-    // Held until the server stops (the process ends, or this returns).
-    let _only_one = if server.db.is_sqlite() {
-        Some(only_server_of(&settings.dir)?)
-    } else {
-        None
+    // Taken before the state is opened (a second server must not migrate
+    // or import under the first), and held until the server stops.
+    let _only_one = match crate::server::sqlite_file(settings)? {
+        Some(db) => Some(only_server_of(&db)?),
+        None => None,
     };
+    let server = Arc::new(Server::open_with(settings).await?);
     for (what, path) in [
         ("TLS certificate", &settings.tls_cert),
         ("TLS key", &settings.tls_key),

@@ -45,20 +45,14 @@ impl Server {
     /// once.
     pub async fn open_with(settings: &ServeSettings) -> Result<Server, SetupError> {
         let dir = &settings.dir;
-        let mut config: Config = serde_json::from_slice(
-            &std::fs::read(dir.join("config.json")).map_err(|_| SetupError::NotAServerFolder)?,
-        )?;
-        settings.limits.apply(&mut config);
-        if let Some(url) = &settings.database {
-            config.database = Some(url.clone());
-        }
+        let config = config_of(settings)?;
         let key = std::fs::read(&settings.receipt_key).map_err(|why| SetupError::Unreadable {
             what: "receipt key",
             path: settings.receipt_key.clone(),
             why,
         })?;
         let receipt_key = DeviceKey::from_sealed(&key).map_err(|_| SetupError::ReceiptKey)?;
-        let url = config.database.clone().unwrap_or_else(|| sqlite_url(dir));
+        let url = database_url(settings, &config);
         let store = match &settings.s3 {
             None => {
                 check_beside(&settings.store, &settings.uploads())?;
@@ -147,4 +141,40 @@ fn check_beside(store: &Path, uploads: &Path) -> Result<(), SetupError> {
     #[cfg(not(unix))]
     let _ = u;
     Ok(())
+}
+
+/// The folder's `config.json`, with the settings' limits and database
+/// over it.
+fn config_of(settings: &ServeSettings) -> Result<Config, SetupError> {
+    let mut config: Config = serde_json::from_slice(
+        &std::fs::read(settings.dir.join("config.json"))
+            .map_err(|_| SetupError::NotAServerFolder)?,
+    )?;
+    settings.limits.apply(&mut config);
+    if let Some(url) = &settings.database {
+        config.database = Some(url.clone());
+    }
+    Ok(config)
+}
+
+/// The database the server opens: the settings', else the one
+/// `config.json` names, else the folder's own SQLite file.
+fn database_url(settings: &ServeSettings, config: &Config) -> String {
+    config
+        .database
+        .clone()
+        .unwrap_or_else(|| sqlite_url(&settings.dir))
+}
+
+/// The SQLite file the server would open, if its state is in one (not in
+/// PostgreSQL, nor in memory).
+pub(crate) fn sqlite_file(settings: &ServeSettings) -> Result<Option<PathBuf>, SetupError> {
+    let url = database_url(settings, &config_of(settings)?);
+    if !url.starts_with("sqlite:") {
+        return Ok(None);
+    }
+    let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
+        .map_err(|_| SetupError::Database("the database URL is not valid".into()))?;
+    let file = options.get_filename();
+    Ok((file != std::path::Path::new(":memory:")).then(|| file.to_owned()))
 }

@@ -527,20 +527,34 @@ impl Lease {
 }
 
 pub(crate) async fn lease(s: &Server, id: &str) -> ApiResult<Lease> {
-    let here = s
+    let mutex = s
         .uploads
         .lock()
         .await
         .entry(id.to_owned())
         .or_insert_with(|| Arc::new(Mutex::new(())))
-        .clone()
-        .lock_owned()
-        .await;
+        .clone();
+    // Waited for as long as PostgreSQL's lock is (`Db::lock_upload`): a
+    // PATCH that waits holds its body's buffers (HTTP/2 windows), and one
+    // that never ends (a body trickling a byte a minute) must not pile
+    // others up behind it for ever.
+    let here = tokio::time::timeout(LOCK_WAIT, mutex.lock_owned())
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::LOCKED,
+                "another request is writing this upload; try again",
+            )
+        })?;
     Ok(Lease {
         _db: s.db.lock_upload(id).await?,
         _here: here,
     })
 }
+
+/// How long a request waits for an upload's lock before it is answered
+/// 423 (the device asks where the upload stands, and goes on).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub(crate) async fn patch(
     State(s): State<Arc<Server>>,

@@ -618,6 +618,49 @@ async fn sqlite_an_upload_whose_bytes_are_gone_starts_again() {
     omct.send(&d, 300_000).await;
 }
 
+/// A PATCH without a checksum whose connection drops keeps, in the local
+/// store, the bytes that arrived: the device's resume sends only the rest
+/// (what `bench-upload`'s cut connection measures).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_cut_body_keeps_what_arrived() {
+    let o = Omct::start(config(&None)).await;
+    let d = o.device("a defender").await;
+    let (status, url) = o.create(&d, 4 * MIB).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let url = url.unwrap();
+    // 3 MiB, then the body fails: the client drops the connection.
+    let pieces = futures_util::stream::iter(
+        (0..3)
+            .map(|_| Ok::<_, std::io::Error>(vec![9u8; MIB as usize]))
+            .chain(std::iter::once(Err(std::io::Error::other("cut")))),
+    );
+    let r = o
+        .http
+        .patch(&url)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Authorization", d.auth())
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Offset", "0")
+        .header("Content-Length", (4 * MIB).to_string())
+        .body(reqwest::Body::wrap_stream(pieces))
+        .send()
+        .await;
+    assert!(r.is_err(), "the cut PATCH was answered: {r:?}");
+    let mut offset = None;
+    for _ in 0..50 {
+        offset = o.head(&d, &url).await.1;
+        if offset.is_some_and(|o| o > 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        offset,
+        Some(3 * MIB),
+        "the bytes before the cut were not kept"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_one_device_cannot_starve_the_others() {
     one_device_cannot_starve_the_others(None).await;
