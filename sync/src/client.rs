@@ -276,7 +276,7 @@ pub(crate) async fn refusal(r: reqwest::Response) -> SyncError {
         .take(300)
         .collect();
     let reason = format!("the server says: {reason}");
-    if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 409 {
+    if status.is_server_error() || matches!(status.as_u16(), 409 | 423 | 429) {
         SyncError::Transient(reason)
     } else {
         SyncError::Refused(reason)
@@ -694,7 +694,15 @@ async fn send(
         // and the reading overlaps the sending. What the stream gave the
         // connection is counted, sent or cut.
         let given = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let body = file_range(file, progress.offset, len as u64, given.clone()).await?;
+        let unread = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let body = file_range(
+            file,
+            progress.offset,
+            len as u64,
+            given.clone(),
+            unread.clone(),
+        )
+        .await?;
         let started = std::time::Instant::now();
         let r = client
             .patch(endpoint.url(&location))
@@ -707,18 +715,39 @@ async fn send(
             .send()
             .await;
         progress.bytes_sent += given.load(std::sync::atomic::Ordering::SeqCst);
-        // A PATCH that failed or met another offset (409): a PATCH cut
-        // earlier may have still been storing what it got when the server
-        // was asked where it stood, and kept those bytes; a server that
-        // answers 409 before reading the body may also close the
-        // connection under it. Ask where the server stands and go on from
-        // there, a few times before giving the attempt up.
-        let conflict = matches!(&r, Ok(r) if r.status().as_u16() == 409);
-        if (conflict || r.is_err()) && retries < 3 {
+        // The bundle could not be read (a disk error, a file cut short):
+        // the device's own trouble, not the network's, and no retry helps.
+        if let Some(e) = unread.lock().ok().and_then(|mut e| e.take()) {
+            return Err(SyncError::Local(e));
+        }
+        // A PATCH that failed, met another offset (409) or found the upload
+        // busy (423): a PATCH cut earlier may have still been storing what
+        // it got when the server was asked where it stood, and kept those
+        // bytes; a server that answers 409 before reading the body may also
+        // close the connection under it. Ask where the server stands and go
+        // on from there, three times in a row at most: a try that moved
+        // the upload forward counts as none.
+        let again = matches!(&r, Ok(r) if matches!(r.status().as_u16(), 409 | 423));
+        if (again || r.is_err()) && retries < 3 {
             retries += 1;
             if let Ok(offset) = head_offset(client, endpoint, &location, auth, size).await {
+                if offset < progress.offset {
+                    // Bytes it confirmed as stored are gone from the same
+                    // upload: no tus server does that, and following it
+                    // would send the bundle again and again.
+                    return Err(SyncError::Untrustworthy(
+                        "the server went back on bytes it had confirmed".into(),
+                    ));
+                }
+                if offset > progress.offset {
+                    retries = 0;
+                }
                 progress.offset = offset;
                 chunk = CHUNK;
+                on_progress(progress);
+                if pause() {
+                    return Err(SyncError::Paused);
+                }
                 continue;
             }
         }
@@ -771,28 +800,40 @@ async fn head_offset(
 }
 
 /// `len` bytes of `file` from `offset`, as a request body read in pieces
-/// of 1 MiB; `given` counts the bytes handed to the connection.
+/// of 1 MiB; `given` counts the bytes handed to the connection, and
+/// `unread` gets the error if the file could not be read.
 async fn file_range(
     file: &Path,
     offset: u64,
     len: u64,
     given: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    unread: std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>,
 ) -> Result<reqwest::Body, SyncError> {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let mut f = tokio::fs::File::open(file).await?;
     f.seek(std::io::SeekFrom::Start(offset)).await?;
     let pieces = futures_util::stream::try_unfold((f, len), move |(mut f, left)| {
-        let given = given.clone();
+        let (given, unread) = (given.clone(), unread.clone());
         async move {
             if left == 0 {
                 return Ok(None);
             }
             let mut piece = vec![0u8; (1024 * 1024).min(left as usize)];
-            let n = f.read(&mut piece).await?;
-            if n == 0 {
+            let read = match f.read(&mut piece).await {
                 // The bundle is shorter than when the upload began.
-                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
-            }
+                Ok(0) => Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof)),
+                other => other,
+            };
+            let n = match read {
+                Ok(n) => n,
+                Err(e) => {
+                    let kind = e.kind();
+                    if let Ok(mut slot) = unread.lock() {
+                        *slot = Some(e);
+                    }
+                    return Err(std::io::Error::from(kind));
+                }
+            };
             piece.truncate(n);
             given.fetch_add(n as u64, std::sync::atomic::Ordering::SeqCst);
             Ok(Some((piece, (f, left - n as u64))))

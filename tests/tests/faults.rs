@@ -577,3 +577,125 @@ async fn past_its_most_connections_a_server_closes_new_ones() {
     }
     println!("faults: a server of 3 connections closed the 4th, and took one again once freed");
 }
+
+/// A tus server that confirms the first PATCH, then answers every other
+/// with 409 and its HEAD with `then_head` (or, if `None`, the offset it
+/// confirmed): each connection one request, as `hostile_server`.
+async fn tus_server_that_turns(intake: &Path, then_head: Option<u64>) -> SocketAddr {
+    use rustls::pki_types::pem::PemObject;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let certs: Vec<_> =
+        rustls::pki_types::CertificateDer::pem_file_iter(intake.join("tls/cert.pem"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(intake.join("tls/key.pem")).unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let confirmed = Arc::new(std::sync::Mutex::new(None::<u64>));
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, confirmed) = (acceptor.clone(), confirmed.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut head = Vec::new();
+                let end = loop {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                    if let Some(i) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let text = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
+                let field = |name: &str| -> u64 {
+                    text.lines()
+                        .find_map(|l| l.strip_prefix(name).map(|v| v.trim().parse().unwrap_or(0)))
+                        .unwrap_or(0)
+                };
+                let reply = if text.starts_with("post") {
+                    "HTTP/1.1 201 Created\r\nTus-Resumable: 1.0.0\r\nLocation: /v1/uploads/0123456789abcdef0123456789abcdef\r\nContent-Length: 0\r\n\r\n".to_owned()
+                } else if text.starts_with("head") {
+                    let at = confirmed
+                        .lock()
+                        .unwrap()
+                        .map_or(0, |c| then_head.unwrap_or(c));
+                    format!("HTTP/1.1 200 OK\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {at}\r\nContent-Length: 0\r\n\r\n")
+                } else {
+                    // The whole body first, as a server that stored it.
+                    let length = field("content-length:");
+                    let mut got = (head.len() - end) as u64;
+                    while got < length {
+                        match tls.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => got += n as u64,
+                        }
+                    }
+                    let mut c = confirmed.lock().unwrap();
+                    if c.is_none() {
+                        let at = field("upload-offset:") + length;
+                        *c = Some(at);
+                        format!("HTTP/1.1 204 No Content\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {at}\r\n\r\n")
+                    } else {
+                        "HTTP/1.1 409 Conflict\r\nTus-Resumable: 1.0.0\r\nContent-Length: 0\r\n\r\n"
+                            .to_owned()
+                    }
+                };
+                let _ = tls.write_all(reply.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+/// A server that answers 409 to every PATCH after the first: the device
+/// asks where it stands, and gives the attempt up after three tries that
+/// move nothing, having sent one chunk more each time at most; one that
+/// then claims fewer bytes than it confirmed is not followed back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_turns_after_a_chunk_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let intake = root.join("intake");
+    let init = server::init(&intake, &[], None).unwrap();
+    let file = root.join("b.bin");
+    let size = 3 * client::CHUNK as u64;
+    std::fs::write(&file, vec![7u8; size as usize]).unwrap();
+    for (then_head, what) in [(None, "stays"), (Some(0), "goes back")] {
+        let addr = tus_server_that_turns(&intake, then_head).await;
+        let endpoint = Endpoint {
+            url: format!("https://{addr}"),
+            pin: init.pin.clone(),
+            proxy: None,
+            timeout_secs: Some(5),
+        };
+        let mut progress = UploadProgress::default();
+        let r = client::send_tus(&endpoint, "Bearer t", "b", &file, &mut progress).await;
+        let err = r.expect_err("a server that turned yielded an upload");
+        match then_head {
+            None => assert!(matches!(err, SyncError::Transient(_)), "{what}: {err:?}"),
+            Some(_) => assert!(
+                matches!(err, SyncError::Untrustworthy(_)),
+                "{what}: {err:?}"
+            ),
+        }
+        // The first chunk, the (larger) next one the server refused, then
+        // one of 8 MiB per try: bounded, not a loop.
+        assert!(
+            progress.bytes_sent <= (client::CHUNK + client::MAX_CHUNK + 3 * client::CHUNK) as u64,
+            "{what}: {} bytes sent",
+            progress.bytes_sent
+        );
+        assert_eq!(progress.offset, client::CHUNK as u64, "{what}");
+    }
+}
