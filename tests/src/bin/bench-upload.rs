@@ -134,19 +134,19 @@ async fn run(root: &Path, mib: usize) -> Result<(), Error> {
     let mut cpu = [(0.0, 0.0); 4];
     let stored = intake.join("store");
     for _ in 0..rounds.max(1) {
-        settle()?;
+        settle(root)?;
         let before = temoin_tests::cpu_seconds()?;
         sinks.push(curl_to_sink(sink_addr, &intake, &bundle).await?);
         add_cpu(&mut cpu[0], before)?;
-        settle()?;
+        settle(root)?;
         let before = temoin_tests::cpu_seconds()?;
         fasts.push(reqwest_to_sink(sink_addr, &endpoint.pin, &bundle).await?);
         add_cpu(&mut cpu[1], before)?;
-        settle()?;
+        settle(root)?;
         let before = temoin_tests::cpu_seconds()?;
         curls.push(curl_upload(&endpoint, &e.access_token, &intake, &bundle, size).await?);
         add_cpu(&mut cpu[2], before)?;
-        settle()?;
+        settle(root)?;
         let before = temoin_tests::cpu_seconds()?;
         let start = Instant::now();
         let mut progress = UploadProgress::default();
@@ -288,10 +288,31 @@ async fn run(root: &Path, mib: usize) -> Result<(), Error> {
 
 /// Writes out every dirty page of the machine, so that a run does not pay
 /// for the one before.
-fn settle() -> Result<(), Error> {
+fn settle(root: &Path) -> Result<(), Error> {
+    // The sink's file from the run before: truncated inside the sink's
+    // timed run, its gigabyte of pages would be freed on the sink's time.
+    match std::fs::remove_file(root.join("sink.bin")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
     Command::new("sync").status()?;
     Ok(())
 }
+
+/// What `write_behind` in intake/src/upload.rs does: starts the writeback
+/// of `from..to` and drops its written pages.
+#[cfg(target_os = "linux")]
+fn write_behind(file: &std::fs::File, from: u64, to: u64) {
+    let _ = rustix::fs::fadvise(
+        file,
+        from,
+        std::num::NonZeroU64::new(to.saturating_sub(from)),
+        rustix::fs::Advice::DontNeed,
+    );
+}
+
+#[cfg(not(target_os = "linux"))]
+fn write_behind(_: &std::fs::File, _: u64, _: u64) {}
 
 /// Adds the CPU seconds used since `before` to `total`.
 fn add_cpu(total: &mut (f64, f64), before: (f64, f64)) -> Result<(), Error> {
@@ -314,7 +335,11 @@ fn millis(runs: &[std::time::Duration]) -> Vec<u128> {
 /// The reference: a bare HTTPS sink on the intake server's TLS stack
 /// (axum-server with rustls, its certificate, its listener's settings:
 /// `temoin_intake::bind_tls`) that writes a PATCH's body
-/// to a file through the same 1 MiB buffer and fdatasyncs it, nothing else.
+/// to a file and fdatasyncs it, nothing else. It writes as the intake
+/// server does (1 MiB pieces on a blocking thread while the next is
+/// received, and the writeback of each started as it goes: `write_behind`
+/// in intake/src/upload.rs), so that the comparison measures what the
+/// server adds (hashing, the database, tus), not a better way of writing.
 async fn sink(dir: &Path, cert: &Path, key: &Path) -> Result<SocketAddr, Error> {
     let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?;
     let target = dir.join("sink.bin");
@@ -325,17 +350,44 @@ async fn sink(dir: &Path, cert: &Path, key: &Path) -> Result<SocketAddr, Error> 
             async move {
                 let write = async {
                     use http_body_util::BodyExt;
-                    let file = tokio::fs::File::create(&target).await?;
-                    let mut out = tokio::io::BufWriter::with_capacity(1024 * 1024, file);
+                    let file = std::fs::File::create(&target)?;
+                    // As the intake server writes: the body gathered in
+                    // 1 MiB pieces, each written (and its writeback
+                    // started) on a blocking thread while the next is
+                    // received.
+                    let mut writer: tokio::task::JoinHandle<
+                        std::io::Result<(std::fs::File, u64, u64)>,
+                    > = tokio::task::spawn_blocking(move || Ok((file, 0, 0)));
+                    let mut gathered = bytes::BytesMut::new();
                     let mut body = body;
-                    while let Some(frame) = body.frame().await {
-                        let frame = frame.map_err(std::io::Error::other)?;
-                        if let Ok(data) = frame.into_data() {
-                            out.write_all(&data).await?;
+                    let mut end = false;
+                    while !end {
+                        match body.frame().await {
+                            Some(frame) => {
+                                let frame = frame.map_err(std::io::Error::other)?;
+                                if let Ok(data) = frame.into_data() {
+                                    gathered.extend_from_slice(&data);
+                                }
+                            }
+                            None => end = true,
+                        }
+                        if gathered.len() >= 1024 * 1024 || (end && !gathered.is_empty()) {
+                            let piece = gathered.split().freeze();
+                            let (mut f, at, behind) =
+                                writer.await.map_err(std::io::Error::other)??;
+                            writer = tokio::task::spawn_blocking(move || {
+                                use std::io::Write;
+                                f.write_all(&piece)?;
+                                let to = at + piece.len() as u64;
+                                write_behind(&f, behind, to);
+                                Ok((f, to, at))
+                            });
                         }
                     }
-                    out.flush().await?;
-                    out.into_inner().sync_data().await?;
+                    let (f, _, _) = writer.await.map_err(std::io::Error::other)??;
+                    tokio::task::spawn_blocking(move || f.sync_data())
+                        .await
+                        .map_err(std::io::Error::other)??;
                     Ok::<_, std::io::Error>(())
                 };
                 match write.await {
