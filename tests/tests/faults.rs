@@ -623,13 +623,13 @@ async fn tus_server_that_turns(intake: &Path, then_head: Option<u64>) -> SocketA
                         .unwrap_or(0)
                 };
                 let reply = if text.starts_with("post") {
-                    "HTTP/1.1 201 Created\r\nTus-Resumable: 1.0.0\r\nLocation: /v1/uploads/0123456789abcdef0123456789abcdef\r\nContent-Length: 0\r\n\r\n".to_owned()
+                    "HTTP/1.1 201 Created\r\nTus-Resumable: 1.0.0\r\nConnection: close\r\nLocation: /v1/uploads/0123456789abcdef0123456789abcdef\r\nContent-Length: 0\r\n\r\n".to_owned()
                 } else if text.starts_with("head") {
                     let at = confirmed
                         .lock()
                         .unwrap()
                         .map_or(0, |c| then_head.unwrap_or(c));
-                    format!("HTTP/1.1 200 OK\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {at}\r\nContent-Length: 0\r\n\r\n")
+                    format!("HTTP/1.1 200 OK\r\nTus-Resumable: 1.0.0\r\nConnection: close\r\nUpload-Offset: {at}\r\nContent-Length: 0\r\n\r\n")
                 } else {
                     // The whole body first, as a server that stored it.
                     let length = field("content-length:");
@@ -644,9 +644,9 @@ async fn tus_server_that_turns(intake: &Path, then_head: Option<u64>) -> SocketA
                     if c.is_none() {
                         let at = field("upload-offset:") + length;
                         *c = Some(at);
-                        format!("HTTP/1.1 204 No Content\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {at}\r\n\r\n")
+                        format!("HTTP/1.1 204 No Content\r\nTus-Resumable: 1.0.0\r\nConnection: close\r\nUpload-Offset: {at}\r\n\r\n")
                     } else {
-                        "HTTP/1.1 409 Conflict\r\nTus-Resumable: 1.0.0\r\nContent-Length: 0\r\n\r\n"
+                        "HTTP/1.1 409 Conflict\r\nTus-Resumable: 1.0.0\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
                             .to_owned()
                     }
                 };
@@ -677,7 +677,9 @@ async fn a_server_that_turns_after_a_chunk_is_not_followed() {
             url: format!("https://{addr}"),
             pin: init.pin.clone(),
             proxy: None,
-            timeout_secs: Some(5),
+            // Long enough for a loaded machine: a first answer lost to a
+            // time-out would hide the going back this plays.
+            timeout_secs: Some(60),
         };
         let mut progress = UploadProgress::default();
         let r = client::send_tus(&endpoint, "Bearer t", "b", &file, &mut progress).await;
