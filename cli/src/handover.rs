@@ -99,6 +99,17 @@ pub enum DeskCommand {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
     },
+    /// Name the intake server's receipt keys devices accept (each as
+    /// `temoin-intake receipt-key` prints it), in a new signed recipient
+    /// list: how the server's receipt key is rotated (docs/deploy.md,
+    /// section 7). Devices then believe these keys and no other.
+    ReceiptKeys {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The keys (minisign base64).
+        #[arg(value_name = "KEY", required = true)]
+        keys: Vec<String>,
+    },
     /// Revoke a device (by its key id): recorded at the desk first (what it
     /// seals from now on is flagged), then its uploads are refused.
     Revoke {
@@ -348,6 +359,7 @@ fn desk_dir(c: &DeskCommand) -> &std::path::Path {
         | DeskCommand::AckFile { dir, .. }
         | DeskCommand::Devices { dir }
         | DeskCommand::Rotate { dir }
+        | DeskCommand::ReceiptKeys { dir, .. }
         | DeskCommand::Revoke { dir, .. }
         | DeskCommand::Pull { dir }
         | DeskCommand::Open { dir, .. }
@@ -612,6 +624,19 @@ pub fn desk_cmd(
                 crate::print_json(&json!({ "recipient": recipient }))?;
             } else {
                 println!("OMCT's new recipient: {recipient} (published; devices take it at their next sync)");
+            }
+        }
+        DeskCommand::ReceiptKeys { keys, .. } => {
+            let named = rt
+                .block_on(d.set_receipt_keys(keys))
+                .map_err(|e| anyhow!("{e}"))?;
+            if json_out {
+                crate::print_json(&json!({ "receipt_keys": named }))?;
+            } else {
+                println!("Published: devices accept receipts from these keys only (they take it at their next sync):");
+                for k in &named {
+                    println!("  {k}");
+                }
             }
         }
         DeskCommand::Revoke { key_id, .. } => {
@@ -991,7 +1016,7 @@ pub fn enroll(
             proxy,
         ))
         .map_err(|e| anyhow!("enrollment failed: {e}"))?;
-    outbox::save_enrollment(vault, &e).map_err(|e| anyhow!("{e}"))?;
+    outbox::save_new_enrollment(vault, &e).map_err(|e| anyhow!("{e}"))?;
     let words = temoin_proto::code::fingerprint_words(&code.root_fingerprint);
     if json_out {
         crate::print_json(&json!({

@@ -27,8 +27,14 @@ impl Drop for Intake {
 }
 
 fn serve(dir: &Path, listen: &str) -> Intake {
+    serve_with(&["--dir", s(dir), "--listen", listen])
+}
+
+/// `temoin intake serve ARGS`, until dropped.
+fn serve_with(args: &[&str]) -> Intake {
     let mut child = Command::new(env!("CARGO_BIN_EXE_temoin"))
-        .args(["intake", "serve", "--dir", s(dir), "--listen", listen])
+        .args(["intake", "serve"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -920,4 +926,75 @@ fn fifty_empty_uploads_starve_nobody_through_the_binaries() {
          the hostile device held {held} reservations ({refused} refused)"
     );
     assert_eq!(delivered, 3, "{synced}");
+}
+
+/// OMCT rotates the intake server's receipt key with the binaries, as
+/// docs/deploy.md (section 7) tells its administrators: a new key beside
+/// the old (never over a file), both named by the desk, the server
+/// restarted on the new one through its configuration file. The device
+/// believes the new key's receipts only because the desk named it: its
+/// next submission is delivered.
+#[test]
+fn the_receipt_key_is_rotated_through_the_binaries() {
+    let f = Fixture::new();
+    let mut o = omct(&f, "4096");
+    enroll(&f, &o);
+    let new_file = o.intake_dir.join("receipt-2.key");
+    let made = assert_json(&temoin_no_vault(&[
+        "intake",
+        "receipt-key",
+        "--new",
+        "--file",
+        s(&new_file),
+        "--json",
+    ]));
+    let new = str_of(&made, "receipt_key").to_owned();
+    let again = temoin_no_vault(&["intake", "receipt-key", "--new", "--file", s(&new_file)]);
+    assert!(!again.status.success(), "{}", describe(&again));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already exists; nothing was changed"),
+        "{}",
+        describe(&again)
+    );
+    let old_file = o.intake_dir.join("receipt.key");
+    let shown = assert_json(&temoin_no_vault(&[
+        "intake",
+        "receipt-key",
+        "--file",
+        s(&old_file),
+        "--json",
+    ]));
+    let old = str_of(&shown, "receipt_key").to_owned();
+    assert_ne!(old, new);
+    let named = assert_json(&desk(&[
+        "receipt-keys",
+        "--dir",
+        s(&o.desk_dir),
+        &old,
+        &new,
+        "--json",
+    ]));
+    assert_eq!(named["receipt_keys"], serde_json::json!([old, new]));
+    // The device takes the list at its next sync.
+    f.json(&["sync"]);
+
+    let port = o.server.url.rsplit(':').next().unwrap().to_owned();
+    o.server.child.kill().unwrap();
+    o.server.child.wait().unwrap();
+    let config = f.path("intake.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\ndir = {:?}\nlisten = \"127.0.0.1:{port}\"\n\n[receipt]\nkey = {:?}\n",
+            s(&o.intake_dir),
+            s(&new_file),
+        ),
+    )
+    .unwrap();
+    o.server = serve_with(&["--config", s(&config)]);
+    let case = case_with_consent(&f);
+    let queued = f.json(&["submit", &case]);
+    let bundle = str_of(&queued, "bundle_id").to_owned();
+    let sent = f.json(&["sync"]);
+    assert_eq!(sent["delivered"][0], bundle.as_str(), "{sent}");
 }

@@ -7,7 +7,6 @@ use std::path::Path;
 
 use temoin_crypto::sign::SigningPurpose;
 use temoin_proto::ack::{DeskAck, Verdict, DESK_ACK_V1};
-use temoin_proto::recipients::RecipientList;
 use temoin_proto::SignedList;
 
 use crate::config::sign_recipients;
@@ -22,13 +21,17 @@ use crate::store::{Desk, ACK_QUEUE};
 pub(crate) async fn publish_desk_key(desk: &mut Desk) -> Result<(), DeskError> {
     let mut c = desk.config()?;
     let key = desk.desk_key()?.public().to_minisign_base64();
-    let current: RecipientList = serde_json::from_str(&c.recipients.list)
-        .map_err(|_| DeskError::Local("the desk's recipient list is damaged".into()))?;
+    let current = c.listed()?;
     if current.desk_key.as_deref() == Some(key.as_str()) {
         return Ok(());
     }
     let root = desk.root_key()?;
-    let list = sign_recipients(&root, &current.recipients, Some(&key));
+    let list = sign_recipients(
+        &root,
+        &current.recipients,
+        Some(&key),
+        &current.receipt_keys,
+    );
     desk.publish_and_keep(&mut c, &root, list).await
 }
 

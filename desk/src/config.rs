@@ -56,6 +56,14 @@ pub struct OfficerOf {
     pub registry_issued_at: Option<String>,
 }
 
+impl DeskConfig {
+    /// The recipient list as last published, read back.
+    pub fn listed(&self) -> Result<RecipientList, DeskError> {
+        serde_json::from_str(&self.recipients.list)
+            .map_err(|_| DeskError::Local("the desk's recipient list is damaged".into()))
+    }
+}
+
 // The desk token is a bearer secret: never in `Debug` output.
 impl std::fmt::Debug for DeskConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -134,12 +142,14 @@ impl std::fmt::Debug for Pending {
     }
 }
 
-/// Signs a recipient list, naming the desk's acknowledgement key, with the
-/// root key.
+/// Signs a recipient list, naming the desk's acknowledgement key and the
+/// server's receipt keys devices accept (none: the one each learned at
+/// enrollment), with the root key.
 pub fn sign_recipients(
     root: &DeviceKey,
     recipients: &[String],
     desk_key: Option<&str>,
+    receipt_keys: &[String],
 ) -> SignedList {
     let list = RecipientList {
         v: RECIPIENT_LIST_V1.into(),
@@ -148,6 +158,7 @@ pub fn sign_recipients(
             .unwrap_or_default(),
         recipients: recipients.to_vec(),
         desk_key: desk_key.map(str::to_owned),
+        receipt_keys: receipt_keys.to_vec(),
     };
     let text = serde_json::to_string(&list).unwrap_or_default();
     let signature = root.sign(SigningPurpose::RecipientList, text.as_bytes());
@@ -173,11 +184,47 @@ impl crate::Desk {
         // The officers' desks stay on the list: a rotation is OMCT's key.
         let mut all = vec![recipient.clone()];
         all.extend(c.officers.iter().map(|o| o.recipient.clone()));
-        let list = sign_recipients(&root, &all, Some(&desk));
+        let list = sign_recipients(&root, &all, Some(&desk), &c.listed()?.receipt_keys);
         // The new key is in the store before anyone can seal to it.
         self.add_identity(&identity)?;
         self.publish_and_keep(&mut c, &root, list).await?;
         Ok(recipient)
+    }
+
+    /// Names the intake server's receipt keys devices accept, in a
+    /// recipient list signed with the root key and published (the same
+    /// recipients and desk key): how OMCT rotates the server's receipt
+    /// key. Each device takes it at its next sync, before it sends
+    /// anything. Once keys are named, devices never go back to the one
+    /// they learned at enrollment, so at least one is needed. Returns the
+    /// keys as named (canonical form).
+    pub async fn set_receipt_keys(&mut self, keys: &[String]) -> Result<Vec<String>, DeskError> {
+        self.only_omct_desk("name the server's receipt keys")?;
+        if keys.is_empty() {
+            return Err(DeskError::Local(
+                "name at least one receipt key (as `temoin-intake receipt-key` prints it)".into(),
+            ));
+        }
+        let mut named: Vec<String> = Vec::with_capacity(keys.len());
+        for k in keys {
+            let key = temoin_crypto::sign::DevicePublicKey::from_minisign(k).map_err(|_| {
+                DeskError::Local(
+                    "that is not a receipt key: give the public key `temoin-intake receipt-key` prints"
+                        .into(),
+                )
+            })?;
+            let key = key.to_minisign_base64();
+            if !named.contains(&key) {
+                named.push(key);
+            }
+        }
+        let mut c = self.config()?;
+        let current = c.listed()?;
+        let root = self.root_key()?;
+        let desk = self.desk_key()?.public().to_minisign_base64();
+        let list = sign_recipients(&root, &current.recipients, Some(&desk), &named);
+        self.publish_and_keep(&mut c, &root, list).await?;
+        Ok(named)
     }
 
     /// Publishes a signed recipient list on the server, then keeps it as

@@ -237,7 +237,7 @@ impl Desk {
         let mut all = vec![own];
         all.extend(c.officers.iter().map(|o| o.recipient.clone()));
         let desk = self.desk_key()?.public().to_minisign_base64();
-        let list = sign_recipients(&root, &all, Some(&desk));
+        let list = sign_recipients(&root, &all, Some(&desk), &c.listed()?.receipt_keys);
         self.publish_and_keep(c, &root, list).await
     }
 

@@ -229,7 +229,12 @@ impl Desk {
             .ok_or_else(|| DeskError::Local("the desk's store holds no OMCT key".into()))?;
         let root = desk.root_key()?;
         let desk_public = desk.desk_key()?.public().to_minisign_base64();
-        let list = sign_recipients(&root, std::slice::from_ref(&recipient), Some(&desk_public));
+        let list = sign_recipients(
+            &root,
+            std::slice::from_ref(&recipient),
+            Some(&desk_public),
+            &[],
+        );
         crate::conn::publish(&endpoint, &token, &root, &list).await?;
         desk.save_registry(&Devices::default())?;
         desk.save_config(&DeskConfig {
@@ -701,7 +706,7 @@ mod tests {
         let root = DeviceKey::generate();
         let desk_key = DeviceKey::generate();
         let recipient = identity.recipient().to_string();
-        let list = sign_recipients(&root, std::slice::from_ref(&recipient), None);
+        let list = sign_recipients(&root, std::slice::from_ref(&recipient), None, &[]);
         let token = "d3sk-t0ken-that-must-not-stay-in-the-clear".to_owned();
         let config = DeskConfig {
             endpoint: Endpoint {

@@ -39,6 +39,18 @@ pub enum IntakeCommand {
         #[arg(long, default_value_t = 0)]
         retention_days: u32,
     },
+    /// Print a receipt key file's public half, as OMCT's desk names it to
+    /// devices (`temoin desk receipt-keys`); with --new, make a new key in
+    /// that file first. Rotating the receipt key: docs/deploy.md, section 7.
+    ReceiptKey {
+        /// The receipt key file (the server folder's receipt.key, or the
+        /// configuration file's [receipt] key).
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// Make a new key in FILE, which must not exist.
+        #[arg(long)]
+        new: bool,
+    },
     /// Serve over HTTPS until stopped.
     ///
     /// The settings come from the configuration file (--config), if one is
@@ -104,6 +116,23 @@ pub fn run(c: &IntakeCommand, json: bool) -> Result<(), SetupError> {
                     "The desk's access token is in {} (keep it secret).",
                     token_file.display()
                 );
+            }
+            Ok(())
+        }
+        IntakeCommand::ReceiptKey { file, new } => {
+            let public = if *new {
+                crate::config::new_receipt_key(file)?
+            } else {
+                crate::config::receipt_public_key(file)?
+            };
+            if json {
+                println!("{}", serde_json::json!({ "receipt_key": public }));
+            } else {
+                if *new {
+                    println!("New receipt key written to {}.", file.display());
+                }
+                println!("Its public half (for `temoin desk receipt-keys`):");
+                println!("  {public}");
             }
             Ok(())
         }

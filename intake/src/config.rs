@@ -58,6 +58,53 @@ impl Default for Config {
     }
 }
 
+/// Makes a new receipt key in `path`, which must not exist; returns its
+/// public half (minisign base64).
+pub fn new_receipt_key(path: &Path) -> Result<String, SetupError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    // Made in place, never renamed over anything: the open fails if the
+    // name exists (a dangling link included), so two runs at once cannot
+    // leave a file holding another key than the one printed.
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|why| match why.kind() {
+        std::io::ErrorKind::AlreadyExists => SetupError::KeyFileExists(path.to_owned()),
+        _ => SetupError::Io(why),
+    })?;
+    let key = DeviceKey::generate();
+    let written = file
+        .write_all(key.secret_for_sealing().as_ref())
+        .and_then(|()| file.sync_all())
+        .and_then(|()| match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => std::fs::File::open(dir)?.sync_all(),
+            _ => Ok(()),
+        });
+    if let Err(why) = written {
+        // Not left half written, to be taken for a key.
+        drop(file);
+        let _ = std::fs::remove_file(path);
+        return Err(SetupError::Io(why));
+    }
+    Ok(key.public().to_minisign_base64())
+}
+
+/// The public half (minisign base64) of the receipt key in `path`.
+pub fn receipt_public_key(path: &Path) -> Result<String, SetupError> {
+    let sealed = std::fs::read(path).map_err(|why| SetupError::Unreadable {
+        what: "receipt key",
+        path: path.to_owned(),
+        why,
+    })?;
+    let key =
+        DeviceKey::from_sealed(&sealed).map_err(|_| SetupError::ReceiptKey(path.to_owned()))?;
+    Ok(key.public().to_minisign_base64())
+}
+
 /// What `init` made.
 #[derive(Debug)]
 pub struct InitOutcome {

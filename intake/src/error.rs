@@ -67,9 +67,12 @@ pub enum SetupError {
     /// The TLS key or certificate could not be made or read.
     #[error("the TLS certificate or key cannot be made or read")]
     Tls,
-    /// `receipt.key` does not hold a key.
-    #[error("receipt.key is damaged")]
-    ReceiptKey,
+    /// `receipt-key --new` was given a file that exists.
+    #[error("{} already exists; nothing was changed (a new receipt key goes in a new file)", .0.display())]
+    KeyFileExists(std::path::PathBuf),
+    /// A receipt key file does not hold a key.
+    #[error("the receipt key {} is damaged: it holds no key (restore it from a backup)", .0.display())]
+    ReceiptKey(std::path::PathBuf),
     /// A server file is not what it should be.
     #[error("a server file is malformed: {0}")]
     Malformed(#[from] serde_json::Error),

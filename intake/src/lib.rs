@@ -55,7 +55,7 @@ mod state;
 mod storage;
 mod upload;
 
-pub use config::{init, Config, InitOutcome};
+pub use config::{init, new_receipt_key, receipt_public_key, Config, InitOutcome};
 pub use desk::collect_garbage;
 pub use error::{ApiError, SetupError};
 pub use guard::MAX_CONNECTIONS;

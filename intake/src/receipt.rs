@@ -208,14 +208,41 @@ pub(crate) async fn receipt(
             "the upload is not complete",
         ));
     }
-    let signed: String = sqlx::query_scalar("SELECT receipt FROM bundles WHERE bundle_id = $1")
-        .bind(&u.bundle_id)
-        .fetch_optional(&s.db.pool)
-        .await
-        .map_err(db_error)?
-        .ok_or_else(ApiError::internal)?;
-    let receipt: SignedList = serde_json::from_str(&signed).map_err(|_| ApiError::internal())?;
-    Ok(Json(receipt).into_response())
+    // Made again from the bundle's row and signed with the key the server
+    // holds now: after a rotation (docs/deploy.md, section 7), a device
+    // that had not fetched the receipt of a bundle stored before it takes
+    // it from the new key, the only one OMCT may still name. Only the
+    // row's facts are signed (what `finish` wrote once the stored bytes
+    // were hashed), for this device's upload, never the text of the stored
+    // receipt, whatever it says.
+    let row: (String, i64, String, String) = sqlx::query_as(
+        "SELECT device_key_id, size, sha256, received_at FROM bundles WHERE bundle_id = $1",
+    )
+    .bind(&u.bundle_id)
+    .fetch_optional(&s.db.pool)
+    .await
+    .map_err(db_error)?
+    .ok_or_else(ApiError::internal)?;
+    let (device_key_id, size, sha256, received_at) = row;
+    let size = u64::try_from(size).map_err(|_| ApiError::internal())?;
+    if device_key_id != u.device_key_id || size != u.length {
+        return Err(ApiError::internal().because("a bundle row that does not match its upload"));
+    }
+    let text = serde_json::to_string(&Receipt {
+        v: RECEIPT_V1.into(),
+        bundle_id: u.bundle_id.clone(),
+        device_key_id,
+        sha256,
+        size,
+        received_at,
+    })
+    .map_err(|_| ApiError::internal())?;
+    let signature = s.receipt_key.sign(SigningPurpose::Receipt, text.as_bytes());
+    Ok(Json(SignedList {
+        list: text,
+        signature,
+    })
+    .into_response())
 }
 
 /// The desk's signed acknowledgement of a finished upload's bundle, as the

@@ -51,7 +51,8 @@ impl Server {
             path: settings.receipt_key.clone(),
             why,
         })?;
-        let receipt_key = DeviceKey::from_sealed(&key).map_err(|_| SetupError::ReceiptKey)?;
+        let receipt_key = DeviceKey::from_sealed(&key)
+            .map_err(|_| SetupError::ReceiptKey(settings.receipt_key.clone()))?;
         let url = database_url(settings, &config);
         let store = match &settings.s3 {
             None => {

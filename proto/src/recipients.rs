@@ -22,6 +22,12 @@ pub struct RecipientList {
     /// signature over this list. Absent in lists from before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desk_key: Option<String>,
+    /// The intake server's receipt keys (minisign base64) that devices
+    /// accept receipts from, vouched for by the root key: how OMCT rotates
+    /// the server's receipt key. Empty (and absent in lists from before it
+    /// existed): the key each device learned at enrollment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receipt_keys: Vec<String>,
 }
 
 /// What the desk publishes on the server: the root key and a list it signed.

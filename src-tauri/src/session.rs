@@ -121,7 +121,7 @@ impl Session {
         let key = self.read(|v| Ok(v.device_public_key().to_minisign_base64()))?;
         let recipient = self.write(|v| Ok(outbox::device_recipient(v)?))?;
         let e = client::enroll_with_code(&code, &key, &recipient, proxy).await?;
-        self.write(|v| Ok(outbox::save_enrollment(v, &e)?))
+        self.write(|v| Ok(outbox::save_new_enrollment(v, &e)?))
     }
 
     /// A session whose vault lives in `home/vault` and settings in

@@ -187,6 +187,58 @@ pub struct Enrollment {
     /// from the last verified list. None until the desk published one.
     #[serde(default)]
     pub desk_key: Option<String>,
+    /// The receipt keys the last verified list that named any names
+    /// (minisign base64): when there are some, receipts are accepted from
+    /// these and no other, `receipt_key` included; when none, from
+    /// `receipt_key` alone.
+    #[serde(default)]
+    pub receipt_keys: Vec<String>,
+}
+
+impl Enrollment {
+    /// The keys a receipt may be signed with: those OMCT's lists named
+    /// last, or the one learned at enrollment while no list named any.
+    pub fn accepted_receipt_keys(&self) -> Vec<&str> {
+        if self.receipt_keys.is_empty() {
+            vec![self.receipt_key.as_str()]
+        } else {
+            self.receipt_keys.iter().map(String::as_str).collect()
+        }
+    }
+
+    /// Takes what a verified list says, if it is newer than the one held;
+    /// returns whether anything changed. An older list changes nothing, so
+    /// a server cannot roll a device back to keys OMCT retired. A list as
+    /// old as the one held is the same list (the desk signs each to the
+    /// nanosecond): what it says is taken again, so that a device updated
+    /// after it took the list, with a version that did not keep the
+    /// receipt keys, learns them. A list that names no desk key or no
+    /// receipt key leaves those held as they are (a desk of an older
+    /// version signs such lists): once named, the enrollment's receipt key
+    /// is never believed again.
+    pub fn take_list(&mut self, list: VerifiedList) -> bool {
+        let same_or_newer = match (
+            issued(&list.issued_at),
+            self.recipients_issued_at.as_deref().map(issued),
+        ) {
+            (Some(candidate), Some(Some(held))) => candidate >= held,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if !same_or_newer {
+            return false;
+        }
+        let before = self.clone();
+        self.recipients = list.recipients;
+        self.recipients_issued_at = Some(list.issued_at);
+        if list.desk_key.is_some() {
+            self.desk_key = list.desk_key;
+        }
+        if !list.receipt_keys.is_empty() {
+            self.receipt_keys = list.receipt_keys;
+        }
+        *self != before
+    }
 }
 
 // The access token is a bearer secret: never in `Debug` output.
@@ -201,6 +253,7 @@ impl std::fmt::Debug for Enrollment {
             .field("recipients_issued_at", &self.recipients_issued_at)
             .field("root_fingerprint", &self.root_fingerprint)
             .field("desk_key", &self.desk_key)
+            .field("receipt_keys", &self.receipt_keys)
             .finish()
     }
 }
@@ -214,6 +267,8 @@ pub struct VerifiedList {
     pub issued_at: String,
     /// The desk key it names, if any.
     pub desk_key: Option<String>,
+    /// The receipt keys it names (canonical minisign base64), if any.
+    pub receipt_keys: Vec<String>,
 }
 
 /// What a device says when the server's root key is not the one its code
@@ -310,25 +365,26 @@ pub fn verify_recipients(list: &SignedList, root_key: &str) -> Result<VerifiedLi
             SyncError::Untrustworthy("OMCT's recipient list names a malformed desk key".into())
         })?;
     }
+    // Every key in the canonical form receipts are checked with, so that a
+    // list naming a key with a comment line still names that key.
+    let receipt_keys = parsed
+        .receipt_keys
+        .iter()
+        .map(|k| DevicePublicKey::from_minisign(k).map(|k| k.to_minisign_base64()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| {
+            SyncError::Untrustworthy("OMCT's recipient list names a malformed receipt key".into())
+        })?;
     Ok(VerifiedList {
         recipients: parsed.recipients,
         issued_at: parsed.issued_at,
         desk_key: parsed.desk_key,
+        receipt_keys,
     })
 }
 
 fn issued(t: &str) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-}
-
-/// Whether a list issued at `candidate` may replace one issued at
-/// `current`: only a strictly newer one.
-pub fn newer_list(candidate: &str, current: Option<&str>) -> bool {
-    match (issued(candidate), current.map(issued)) {
-        (Some(c), Some(Some(cur))) => c > cur,
-        (Some(_), None) => true,
-        _ => false,
-    }
 }
 
 /// Enrolls this device with an enrollment code: registers its public key
@@ -417,11 +473,10 @@ pub async fn enroll(
         recipients_issued_at: None,
         root_fingerprint: Some(hex::encode(root_fingerprint)),
         desk_key: None,
+        receipt_keys: Vec::new(),
     };
     let list = fetch_recipients(&e).await?;
-    e.recipients = list.recipients;
-    e.recipients_issued_at = Some(list.issued_at);
-    e.desk_key = list.desk_key;
+    e.take_list(list);
     Ok(e)
 }
 
@@ -534,7 +589,7 @@ pub async fn upload_or_pause(
         .map_err(|_| SyncError::Untrustworthy("the receipt is malformed".into()))?;
     let receipt = verify_receipt(
         &signed,
-        &e.receipt_key,
+        &e.accepted_receipt_keys(),
         bundle_id,
         device_key_id,
         sha256,
@@ -849,27 +904,35 @@ pub fn read_receipt(signed: &str) -> Option<Receipt> {
     serde_json::from_str(&signed.list).ok()
 }
 
-/// Checks a receipt's signature and that it names what was sent.
+/// Checks a receipt's signature with one of `receipt_keys` and that it
+/// names what was sent.
 pub fn verify_receipt(
     signed: &SignedList,
-    receipt_key: &str,
+    receipt_keys: &[&str],
     bundle_id: &str,
     device_key_id: &str,
     sha256: &str,
     size: u64,
 ) -> Result<Receipt, SyncError> {
-    let key = DevicePublicKey::from_minisign(receipt_key)
-        .map_err(|_| SyncError::Untrustworthy("the server's receipt key is not valid".into()))?;
-    key.verify(
-        SigningPurpose::Receipt,
-        signed.list.as_bytes(),
-        &signed.signature,
-    )
-    .map_err(|_| {
-        SyncError::Untrustworthy(
-            "the receipt's signature does not verify: not marked delivered".into(),
+    let mut keys = Vec::with_capacity(receipt_keys.len());
+    for k in receipt_keys {
+        keys.push(DevicePublicKey::from_minisign(k).map_err(|_| {
+            SyncError::Untrustworthy("the server's receipt key is not valid".into())
+        })?);
+    }
+    let signed_by_one = keys.iter().any(|key| {
+        key.verify(
+            SigningPurpose::Receipt,
+            signed.list.as_bytes(),
+            &signed.signature,
         )
-    })?;
+        .is_ok()
+    });
+    if !signed_by_one {
+        return Err(SyncError::Untrustworthy(
+            "the receipt's signature does not verify with a receipt key OMCT named: not marked delivered".into(),
+        ));
+    }
     let receipt: Receipt = serde_json::from_str(&signed.list)
         .map_err(|_| SyncError::Untrustworthy("the receipt is malformed".into()))?;
     if receipt.v != RECEIPT_V1
@@ -956,5 +1019,123 @@ mod tests {
         assert_eq!(next_chunk(MAX_CHUNK, Duration::from_secs(10)), 32 << 20);
         assert_eq!(next_chunk(16 << 20, Duration::from_secs(10)), CHUNK);
         assert_eq!(next_chunk(32 << 20, Duration::from_secs(2)), 32 << 20);
+    }
+
+    fn signed_receipt(key: &temoin_crypto::sign::DeviceKey) -> SignedList {
+        let text = serde_json::to_string(&Receipt {
+            v: RECEIPT_V1.into(),
+            bundle_id: "b".into(),
+            device_key_id: "d".into(),
+            sha256: "00".into(),
+            size: 7,
+            received_at: "2026-12-05T00:00:00Z".into(),
+        })
+        .unwrap_or_default();
+        SignedList {
+            signature: key.sign(SigningPurpose::Receipt, text.as_bytes()),
+            list: text,
+        }
+    }
+
+    #[test]
+    fn a_receipt_verifies_with_any_named_key_and_no_other() {
+        use temoin_crypto::sign::DeviceKey;
+        let (old, new, other) = (
+            DeviceKey::generate(),
+            DeviceKey::generate(),
+            DeviceKey::generate(),
+        );
+        let public = |k: &DeviceKey| k.public().to_minisign_base64();
+        let (old_p, new_p) = (public(&old), public(&new));
+        let both = [old_p.as_str(), new_p.as_str()];
+        for key in [&old, &new] {
+            let r = verify_receipt(&signed_receipt(key), &both, "b", "d", "00", 7);
+            assert!(r.is_ok(), "{r:?}");
+        }
+        let r = verify_receipt(&signed_receipt(&other), &both, "b", "d", "00", 7);
+        assert!(matches!(r, Err(SyncError::Untrustworthy(_))), "{r:?}");
+        let r = verify_receipt(&signed_receipt(&old), &[new_p.as_str()], "b", "d", "00", 7);
+        assert!(matches!(r, Err(SyncError::Untrustworthy(_))), "{r:?}");
+        let r = verify_receipt(&signed_receipt(&old), &[], "b", "d", "00", 7);
+        assert!(
+            matches!(r, Err(SyncError::Untrustworthy(_))),
+            "no key, no receipt: {r:?}"
+        );
+    }
+
+    fn list_naming(
+        root: &temoin_crypto::sign::DeviceKey,
+        receipt_keys: &[&str],
+        at: &str,
+    ) -> SignedList {
+        let text = serde_json::to_string(&RecipientList {
+            v: RECIPIENT_LIST_V1.into(),
+            issued_at: at.into(),
+            recipients: vec!["age1example".into()],
+            desk_key: None,
+            receipt_keys: receipt_keys.iter().map(|k| (*k).to_owned()).collect(),
+        })
+        .unwrap_or_default();
+        SignedList {
+            signature: root.sign(SigningPurpose::RecipientList, text.as_bytes()),
+            list: text,
+        }
+    }
+
+    #[test]
+    fn the_receipt_keys_come_from_a_newer_list_only() {
+        use temoin_crypto::sign::DeviceKey;
+        let root = DeviceKey::generate();
+        let root_p = root.public().to_minisign_base64();
+        let enrolled = DeviceKey::generate().public().to_minisign_base64();
+        let rotated = DeviceKey::generate().public().to_minisign_base64();
+        let mut e = Enrollment {
+            endpoint: Endpoint {
+                url: "https://127.0.0.1:9".into(),
+                pin: String::new(),
+                proxy: None,
+                timeout_secs: None,
+            },
+            access_token: String::new(),
+            receipt_key: enrolled.clone(),
+            root_key: root_p.clone(),
+            recipients: vec![],
+            recipients_issued_at: None,
+            root_fingerprint: None,
+            desk_key: None,
+            receipt_keys: vec![],
+        };
+        let first = verify_recipients(&list_naming(&root, &[], "2026-12-01T00:00:00Z"), &root_p);
+        assert!(e.take_list(first.unwrap_or_else(|e| panic!("{e}"))));
+        assert_eq!(e.accepted_receipt_keys(), vec![enrolled.as_str()]);
+        let named = list_naming(&root, &[&rotated], "2026-12-02T00:00:00Z");
+        assert!(e.take_list(verify_recipients(&named, &root_p).unwrap_or_else(|e| panic!("{e}"))));
+        assert_eq!(e.accepted_receipt_keys(), vec![rotated.as_str()]);
+        // The same list again changes nothing.
+        assert!(!e.take_list(verify_recipients(&named, &root_p).unwrap_or_else(|e| panic!("{e}"))));
+        // A list replayed from before the rotation does not bring the
+        // enrollment's key back, nor does a newer one that names no
+        // receipt key (from a desk of an older version).
+        let older = list_naming(&root, &[], "2026-12-01T12:00:00Z");
+        assert!(!e.take_list(verify_recipients(&older, &root_p).unwrap_or_else(|e| panic!("{e}"))));
+        assert_eq!(e.accepted_receipt_keys(), vec![rotated.as_str()]);
+        let silent = list_naming(&root, &[], "2026-12-02T12:00:00Z");
+        assert!(e.take_list(verify_recipients(&silent, &root_p).unwrap_or_else(|e| panic!("{e}"))));
+        assert_eq!(e.accepted_receipt_keys(), vec![rotated.as_str()]);
+        // A device that took the naming list with a version that did not
+        // keep receipt keys (its enrollment saved without them) learns
+        // them from that same list once updated.
+        let mut updated_late = e.clone();
+        updated_late.receipt_keys.clear();
+        updated_late.recipients_issued_at = Some("2026-12-02T00:00:00Z".into());
+        assert!(updated_late
+            .take_list(verify_recipients(&named, &root_p).unwrap_or_else(|e| panic!("{e}"))));
+        assert_eq!(updated_late.accepted_receipt_keys(), vec![rotated.as_str()]);
+        // A list naming something that is not a key is refused whole.
+        let bad = list_naming(&root, &["not a key"], "2026-12-03T00:00:00Z");
+        assert!(matches!(
+            verify_recipients(&bad, &root_p),
+            Err(SyncError::Untrustworthy(_))
+        ));
     }
 }

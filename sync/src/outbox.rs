@@ -171,7 +171,34 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// Stores the enrollment.
+/// Stores a new enrollment, made by enrolling (again). Under the same
+/// OMCT root key, what the device learned from OMCT's lists stays when it
+/// is newer than what this enrollment's server handed out: a server
+/// restored from an old backup, or taken over, that has the device enroll
+/// again cannot roll it back to recipients or receipt keys OMCT retired.
+pub fn save_new_enrollment(vault: &mut Vault, e: &Enrollment) -> Result<(), OutboxError> {
+    let mut e = e.clone();
+    if let (Some(mut lists), Some(issued_at)) = (enrollment(vault)?, e.recipients_issued_at.clone())
+    {
+        if lists.root_key == e.root_key {
+            // What the device learned, then the new server's list over it,
+            // as a sync takes a list.
+            lists.take_list(client::VerifiedList {
+                recipients: e.recipients.clone(),
+                issued_at,
+                desk_key: e.desk_key.clone(),
+                receipt_keys: e.receipt_keys.clone(),
+            });
+            e.recipients = lists.recipients;
+            e.recipients_issued_at = lists.recipients_issued_at;
+            e.desk_key = lists.desk_key;
+            e.receipt_keys = lists.receipt_keys;
+        }
+    }
+    save_enrollment(vault, &e)
+}
+
+/// Stores the enrollment as it is.
 pub fn save_enrollment(vault: &mut Vault, e: &Enrollment) -> Result<(), OutboxError> {
     let bytes = serde_json::to_vec(e).map_err(|e| OutboxError::Damaged(e.to_string()))?;
     Ok(vault.put_state(ENROLLMENT, &bytes)?)
@@ -514,11 +541,10 @@ pub async fn run_watched<A: VaultAccess>(
     // can be reached and the list verifies with the root key; otherwise
     // keep the one stored. Bundles already sealed stay as they are (OMCT
     // keeps its old keys to open them).
+    // The receipt keys it names come with it: OMCT rotating the server's
+    // receipt key.
     if let Ok(current) = client::fetch_recipients(&e).await {
-        if client::newer_list(&current.issued_at, e.recipients_issued_at.as_deref()) {
-            e.recipients = current.recipients;
-            e.recipients_issued_at = Some(current.issued_at);
-            e.desk_key = current.desk_key.or(e.desk_key);
+        if e.take_list(current) {
             access.with(|v| save_enrollment(v, &e))?;
         }
     }

@@ -146,6 +146,74 @@ pub mod omct {
         }
     }
 
+    /// An intake server in a runtime of its own, which [`Stoppable::stop`]
+    /// ends the way a stopped process ends: every task dropped, its
+    /// listener closed and its folder's lock released. For tests that
+    /// restart a server with other settings.
+    #[derive(Debug)]
+    pub struct Stoppable {
+        /// Its address.
+        pub addr: SocketAddr,
+        stop: Option<tokio::sync::oneshot::Sender<()>>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    }
+
+    impl Stoppable {
+        /// Serves what `settings` describe on a thread of its own; its
+        /// address once it listens, or why it did not start.
+        pub fn start(settings: temoin_intake::ServeSettings) -> Result<Stoppable, Error> {
+            let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<SocketAddr, String>>();
+            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+            let thread = std::thread::spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                let on_ready = ready_tx.clone();
+                rt.block_on(async move {
+                    tokio::select! {
+                        r = temoin_intake::serve_with(&settings, move |a| {
+                            let _ = on_ready.send(Ok(a));
+                        }) => {
+                            let why = r.err().map_or("the server stopped at once".into(), |e| e.to_string());
+                            let _ = ready_tx.send(Err(why));
+                        }
+                        _ = stop_rx => {}
+                    }
+                });
+                // Dropped here, on this thread: the runtime's tasks go
+                // with it, the server's listener and lock among them.
+                drop(rt);
+            });
+            match ready_rx.recv() {
+                Ok(Ok(addr)) => Ok(Stoppable {
+                    addr,
+                    stop: Some(stop_tx),
+                    thread: Some(thread),
+                }),
+                Ok(Err(why)) => Err(why.into()),
+                Err(_) => Err("the intake server's thread ended".into()),
+            }
+        }
+
+        /// Stops the server and waits until it is gone.
+        pub fn stop(mut self) {
+            if let Some(stop) = self.stop.take() {
+                let _ = stop.send(());
+            }
+            if let Some(t) = self.thread.take() {
+                let _ = tokio::task::block_in_place(|| t.join());
+            }
+        }
+    }
+
     /// A connection to the state database of the intake server in `dir`:
     /// the one its configuration names, or its own SQLite file. For tests
     /// that play a crash or look at rows.
@@ -237,7 +305,7 @@ pub mod omct {
             &recipient,
         )
         .await?;
-        temoin_sync::outbox::save_enrollment(vault, &e)?;
+        temoin_sync::outbox::save_new_enrollment(vault, &e)?;
         Ok(e)
     }
 

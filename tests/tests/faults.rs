@@ -356,6 +356,7 @@ async fn hostile_servers_leave_a_clear_failure_and_nothing_delivered() {
             recipients_issued_at: None,
             root_fingerprint: None,
             desk_key: None,
+            receipt_keys: vec![],
         };
         let mut progress = UploadProgress::default();
         let started = std::time::Instant::now();

@@ -473,3 +473,233 @@ async fn a_bundle_on_a_usb_stick_is_acknowledged_with_a_file() {
             && e.body.bundle.as_ref().is_some_and(|b| b.id == id)
     }));
 }
+
+/// OMCT rotates the server's receipt key: a new key is made beside the
+/// old, the desk names both in a list signed with the root key, and the
+/// server restarts with the new one; the device takes the list before it
+/// sends and believes the new key's receipts. Once the desk names the new
+/// key alone, a server signing with the old one (a copy of the old key in
+/// other hands, say) is not believed, and nothing is lost: the submission
+/// waits for a retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_receipt_key_is_rotated_through_the_desk() {
+    let dir = tempfile::tempdir().unwrap();
+    let intake = dir.path().join("intake");
+    let init = temoin_intake::init(&intake, &[], None).unwrap();
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let mut settings = temoin_intake::ServeSettings::for_dir(&intake, loopback);
+    let server = omct::Stoppable::start(settings.clone()).unwrap();
+    // Restarted on the same address, as a service is.
+    settings.listen = server.addr;
+    let endpoint = temoin_sync::client::Endpoint {
+        url: format!("https://{}", server.addr),
+        pin: init.pin.clone(),
+        proxy: None,
+        timeout_secs: None,
+    };
+    let desk_dir = dir.path().join("desk");
+    desk::init(&desk_dir, endpoint.clone(), &init.desk_token)
+        .await
+        .unwrap();
+    let (mut v, case, _) = field_vault(&dir.path().join("vault"), 100);
+    let e = enroll(&desk_dir, &endpoint, &mut v, "defender")
+        .await
+        .unwrap();
+    let old_file = intake.join("receipt.key");
+    let old = temoin_intake::receipt_public_key(&old_file).unwrap();
+    assert_eq!(e.accepted_receipt_keys(), vec![old.as_str()]);
+
+    let new_file = intake.join("receipt-2.key");
+    let new = temoin_intake::new_receipt_key(&new_file).unwrap();
+    assert_ne!(new, old);
+    let again = temoin_intake::new_receipt_key(&new_file);
+    assert!(
+        matches!(again, Err(temoin_intake::SetupError::KeyFileExists(_))),
+        "a new key never goes over a file: {again:?}"
+    );
+    assert_eq!(temoin_intake::receipt_public_key(&new_file).unwrap(), new);
+    let named = desk::unlock(&desk_dir)
+        .unwrap()
+        .set_receipt_keys(&[old.clone(), new.clone()])
+        .await
+        .unwrap();
+    assert_eq!(named, vec![old.clone(), new.clone()]);
+    server.stop();
+    let mut rotated = settings.clone();
+    rotated.receipt_key = new_file.clone();
+    let server = omct::Stoppable::start(rotated).unwrap();
+    let first = outbox::submit(&mut v, case).unwrap();
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert_eq!(
+        report.delivered,
+        vec![first.bundle_id.clone()],
+        "{report:?}"
+    );
+    let e = outbox::enrollment(&v).unwrap().unwrap();
+    assert_eq!(e.accepted_receipt_keys(), vec![old.as_str(), new.as_str()]);
+    // Signed with the new key, which the device knows only from the list.
+    let stored = outbox::list(&v).unwrap();
+    let receipt = stored
+        .iter()
+        .find(|s| s.bundle_id == first.bundle_id)
+        .and_then(|s| s.receipt.clone())
+        .unwrap();
+    let receipt: temoin_proto::SignedList = serde_json::from_str(&receipt).unwrap();
+    let signer = |key: &str| {
+        temoin_crypto::sign::DevicePublicKey::from_minisign(key)
+            .unwrap()
+            .verify(
+                temoin_crypto::sign::SigningPurpose::Receipt,
+                receipt.list.as_bytes(),
+                &receipt.signature,
+            )
+            .is_ok()
+    };
+    assert!(signer(&new) && !signer(&old));
+
+    // The old key retired: the desk names the new one alone, and a server
+    // still signing with the old key is not believed.
+    desk::unlock(&desk_dir)
+        .unwrap()
+        .set_receipt_keys(std::slice::from_ref(&new))
+        .await
+        .unwrap();
+    server.stop();
+    let server = omct::Stoppable::start(settings.clone()).unwrap();
+    let second = outbox::submit(&mut v, case).unwrap();
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert!(report.delivered.is_empty(), "{report:?}");
+    let failed = outbox::list(&v)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.bundle_id == second.bundle_id)
+        .unwrap();
+    assert_eq!(failed.status, outbox::Status::Failed);
+    assert!(
+        failed
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("receipt key OMCT named")),
+        "{:?}",
+        failed.last_error
+    );
+    let e = outbox::enrollment(&v).unwrap().unwrap();
+    assert_eq!(e.accepted_receipt_keys(), vec![new.as_str()]);
+
+    // Back on the new key, the same bundle goes again on a retry.
+    server.stop();
+    let mut rotated = settings.clone();
+    rotated.receipt_key = new_file;
+    let server = omct::Stoppable::start(rotated).unwrap();
+    outbox::retry(&mut v, &second.bundle_id).unwrap();
+    let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert_eq!(
+        report.delivered,
+        vec![second.bundle_id.clone()],
+        "{report:?}"
+    );
+    server.stop();
+}
+
+/// A desk names only keys, and at least one: anything else is refused
+/// before it is signed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_key_that_is_not_a_key_is_refused_at_the_desk() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = omct::start(dir.path(), None).await.unwrap();
+    let published = || async {
+        let mut db = state_db(&o.intake).await.unwrap();
+        sqlx::query_scalar::<_, String>("SELECT body FROM published WHERE name = 'recipients'")
+            .fetch_one(&mut db)
+            .await
+            .unwrap()
+    };
+    let before = published().await;
+    let refused = desk::unlock(&o.desk)
+        .unwrap()
+        .set_receipt_keys(&["age1notakey".to_owned()])
+        .await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("temoin-intake receipt-key")),
+        "{refused:?}"
+    );
+    let none = desk::unlock(&o.desk).unwrap().set_receipt_keys(&[]).await;
+    assert!(
+        none.as_ref()
+            .is_err_and(|e| e.to_string().contains("at least one receipt key")),
+        "{none:?}"
+    );
+    assert_eq!(before, published().await, "nothing was published");
+}
+
+/// Enrolling again, through a server that hands out a list from before
+/// OMCT retired a receipt key (restored from an old backup, or taken
+/// over), does not roll the device back: what it learned from newer lists
+/// under the same root key stays.
+#[test]
+fn enrolling_again_keeps_what_newer_lists_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut v, _, _) = field_vault(&dir.path().join("vault"), 10);
+    let root = temoin_crypto::sign::DeviceKey::generate()
+        .public()
+        .to_minisign_base64();
+    let key = || {
+        temoin_crypto::sign::DeviceKey::generate()
+            .public()
+            .to_minisign_base64()
+    };
+    let (retired, current) = (key(), key());
+    let enrolled =
+        |receipt_key: &str, at: &str, recipient: &str, keys: Vec<String>| client::Enrollment {
+            endpoint: temoin_sync::client::Endpoint {
+                url: "https://127.0.0.1:9".into(),
+                pin: String::new(),
+                proxy: None,
+                timeout_secs: None,
+            },
+            access_token: "t".into(),
+            receipt_key: receipt_key.to_owned(),
+            root_key: root.clone(),
+            recipients: vec![recipient.to_owned()],
+            recipients_issued_at: Some(at.to_owned()),
+            root_fingerprint: Some("ab".repeat(32)),
+            desk_key: None,
+            receipt_keys: keys,
+        };
+    outbox::save_new_enrollment(
+        &mut v,
+        &enrolled(
+            &retired,
+            "2026-12-02T00:00:00Z",
+            "age1new",
+            vec![current.clone()],
+        ),
+    )
+    .unwrap();
+    outbox::save_new_enrollment(
+        &mut v,
+        &enrolled(&retired, "2026-12-01T00:00:00Z", "age1old", vec![]),
+    )
+    .unwrap();
+    let e = outbox::enrollment(&v).unwrap().unwrap();
+    assert_eq!(e.accepted_receipt_keys(), vec![current.as_str()]);
+    assert_eq!(e.recipients, vec!["age1new".to_owned()]);
+    assert_eq!(e.access_token, "t");
+    // A newer list from the new enrollment is taken as a sync takes it.
+    let newest = key();
+    outbox::save_new_enrollment(
+        &mut v,
+        &enrolled(
+            &retired,
+            "2026-12-03T00:00:00Z",
+            "age1newest",
+            vec![newest.clone()],
+        ),
+    )
+    .unwrap();
+    let e = outbox::enrollment(&v).unwrap().unwrap();
+    assert_eq!(e.accepted_receipt_keys(), vec![newest.as_str()]);
+    assert_eq!(e.recipients, vec!["age1newest".to_owned()]);
+}
