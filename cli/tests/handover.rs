@@ -931,9 +931,9 @@ fn fifty_empty_uploads_starve_nobody_through_the_binaries() {
 /// OMCT rotates the intake server's receipt key with the binaries, as
 /// docs/deploy.md (section 7) tells its administrators: a new key beside
 /// the old (never over a file), both named by the desk, the server
-/// restarted on the new one through its configuration file. The device
-/// believes the new key's receipts only because the desk named it: its
-/// next submission is delivered.
+/// restarted on the new one through its configuration file, then the new
+/// key named alone. The device believes the new key's receipts only
+/// because the desk named it: its next submission is delivered.
 #[test]
 fn the_receipt_key_is_rotated_through_the_binaries() {
     let f = Fixture::new();
@@ -985,13 +985,24 @@ fn the_receipt_key_is_rotated_through_the_binaries() {
     std::fs::write(
         &config,
         format!(
-            "[server]\ndir = {:?}\nlisten = \"127.0.0.1:{port}\"\n\n[receipt]\nkey = {:?}\n",
+            "[server]\ndir = {:?}\nlisten = \"127.0.0.1:{port}\"\n\n[receipt]\nkey = {:?}\nprevious_keys = [{:?}]\n",
             s(&o.intake_dir),
             s(&new_file),
+            old,
         ),
     )
     .unwrap();
     o.server = serve_with(&["--config", s(&config)]);
+    // The new key alone from now on: a server that did not sign with it
+    // would not be believed.
+    let named = assert_json(&desk(&[
+        "receipt-keys",
+        "--dir",
+        s(&o.desk_dir),
+        &new,
+        "--json",
+    ]));
+    assert_eq!(named["receipt_keys"], serde_json::json!([new]));
     let case = case_with_consent(&f);
     let queued = f.json(&["submit", &case]);
     let bundle = str_of(&queued, "bundle_id").to_owned();

@@ -70,6 +70,9 @@ pub enum SetupError {
     /// `receipt-key --new` was given a file that exists.
     #[error("{} already exists; nothing was changed (a new receipt key goes in a new file)", .0.display())]
     KeyFileExists(std::path::PathBuf),
+    /// `[receipt] previous_keys` names something that is not a public key.
+    #[error("[receipt] previous_keys names something that is not a public key: give each as `temoin-intake receipt-key --file F` prints it")]
+    PreviousReceiptKey,
     /// A receipt key file does not hold a key.
     #[error("the receipt key {} is damaged: it holds no key (restore it from a backup)", .0.display())]
     ReceiptKey(std::path::PathBuf),

@@ -208,26 +208,26 @@ pub(crate) async fn receipt(
             "the upload is not complete",
         ));
     }
-    // Made again from the bundle's row and signed with the key the server
-    // holds now: after a rotation (docs/deploy.md, section 7), a device
-    // that had not fetched the receipt of a bundle stored before it takes
-    // it from the new key, the only one OMCT may still name. Only the
-    // row's facts are signed (what `finish` wrote once the stored bytes
-    // were hashed), for this device's upload, never the text of the stored
-    // receipt, whatever it says.
-    let row: (String, i64, String, String) = sqlx::query_as(
-        "SELECT device_key_id, size, sha256, received_at FROM bundles WHERE bundle_id = $1",
+    // Signed with the key the server holds now: after a rotation
+    // (docs/deploy.md, section 7), a device that had not fetched the
+    // receipt of a bundle stored before it takes it from the new key, the
+    // only one OMCT may still name. Only a receipt this key or a previous
+    // one ([receipt] previous_keys) signed, and that says what the
+    // bundle's row says for this upload, is signed again: a row written
+    // behind the server's back gets nothing signed.
+    let row: (String, i64, String, String, String) = sqlx::query_as(
+        "SELECT device_key_id, size, sha256, received_at, receipt FROM bundles \
+         WHERE bundle_id = $1 AND upload_id = $2",
     )
     .bind(&u.bundle_id)
+    .bind(&id)
     .fetch_optional(&s.db.pool)
     .await
     .map_err(db_error)?
     .ok_or_else(ApiError::internal)?;
-    let (device_key_id, size, sha256, received_at) = row;
+    let (device_key_id, size, sha256, received_at, stored) = row;
     let size = u64::try_from(size).map_err(|_| ApiError::internal())?;
-    if device_key_id != u.device_key_id || size != u.length {
-        return Err(ApiError::internal().because("a bundle row that does not match its upload"));
-    }
+    let mine = device_key_id == u.device_key_id && size == u.length;
     let text = serde_json::to_string(&Receipt {
         v: RECEIPT_V1.into(),
         bundle_id: u.bundle_id.clone(),
@@ -237,6 +237,23 @@ pub(crate) async fn receipt(
         received_at,
     })
     .map_err(|_| ApiError::internal())?;
+    let stored: SignedList = serde_json::from_str(&stored).map_err(|_| ApiError::internal())?;
+    let current = s.receipt_key.public();
+    let signed_here = std::iter::once(&current)
+        .chain(&s.previous_receipt_keys)
+        .any(|k| {
+            k.verify(
+                SigningPurpose::Receipt,
+                stored.list.as_bytes(),
+                &stored.signature,
+            )
+            .is_ok()
+        });
+    if !(mine && signed_here && stored.list == text) {
+        return Err(ApiError::internal().because(
+            "a stored receipt that no key of this server signed, or that does not match its bundle",
+        ));
+    }
     let signature = s.receipt_key.sign(SigningPurpose::Receipt, text.as_bytes());
     Ok(Json(SignedList {
         list: text,

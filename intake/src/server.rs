@@ -21,6 +21,9 @@ pub struct Server {
     pub(crate) dir: PathBuf,
     pub(crate) config: Config,
     pub(crate) receipt_key: DeviceKey,
+    /// The keys receipts were signed with before a rotation: a stored
+    /// receipt is signed again only if this key or one of these signed it.
+    pub(crate) previous_receipt_keys: Vec<temoin_crypto::sign::DevicePublicKey>,
     pub(crate) store: Store,
     pub(crate) db: Db,
     /// One lock per upload, so two PATCHes to one upload never interleave.
@@ -53,6 +56,12 @@ impl Server {
         })?;
         let receipt_key = DeviceKey::from_sealed(&key)
             .map_err(|_| SetupError::ReceiptKey(settings.receipt_key.clone()))?;
+        let previous_receipt_keys = settings
+            .previous_receipt_keys
+            .iter()
+            .map(|k| temoin_crypto::sign::DevicePublicKey::from_minisign(k))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| SetupError::PreviousReceiptKey)?;
         let url = database_url(settings, &config);
         let store = match &settings.s3 {
             None => {
@@ -101,6 +110,7 @@ impl Server {
             dir: dir.to_owned(),
             config,
             receipt_key,
+            previous_receipt_keys,
             store,
             db,
             uploads: Mutex::new(BTreeMap::new()),

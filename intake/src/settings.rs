@@ -77,6 +77,10 @@ pub struct TlsSection {
 pub struct ReceiptSection {
     /// The receipt signing key (default `receipt.key`).
     pub key: Option<PathBuf>,
+    /// The public halves (minisign base64) of the keys this server signed
+    /// receipts with before a rotation: a receipt stored under one of them
+    /// is signed again with `key` when a device fetches it (default: none).
+    pub previous_keys: Option<Vec<String>>,
 }
 
 /// `[database]`.
@@ -242,6 +246,9 @@ pub struct ServeSettings {
     pub tls_key: PathBuf,
     /// The receipt signing key.
     pub receipt_key: PathBuf,
+    /// The public halves of the keys receipts were signed with before a
+    /// rotation (minisign base64).
+    pub previous_receipt_keys: Vec<String>,
     /// The state's database URL, over the one `config.json` names.
     pub database: Option<String>,
     /// The folder of finished bundles (when no bucket is named).
@@ -261,6 +268,7 @@ impl std::fmt::Debug for ServeSettings {
             .field("tls_cert", &self.tls_cert)
             .field("tls_key", &self.tls_key)
             .field("receipt_key", &self.receipt_key)
+            .field("previous_receipt_keys", &self.previous_receipt_keys)
             .field("database", &self.database.as_ref().map(|_| "<redacted>"))
             .field("store", &self.store)
             .field("s3", &self.s3)
@@ -381,6 +389,7 @@ impl ServeSettings {
             tls_cert: at(&f.tls.cert, "tls/cert.pem"),
             tls_key: at(&f.tls.key, "tls/key.pem"),
             receipt_key: at(&f.receipt.key, "receipt.key"),
+            previous_receipt_keys: f.receipt.previous_keys.clone().unwrap_or_default(),
             database: f.database.url.clone(),
             store: at(&f.storage.path, "store"),
             limits: f.limits.clone(),
@@ -432,6 +441,7 @@ mod tests {
             f.tls.cert.is_some(),
             f.tls.key.is_some(),
             f.receipt.key.is_some(),
+            f.receipt.previous_keys.is_some(),
             f.database.url.is_some(),
             f.storage.path.is_some(),
         ] {

@@ -1131,6 +1131,11 @@ mod tests {
         assert!(updated_late
             .take_list(verify_recipients(&named, &root_p).unwrap_or_else(|e| panic!("{e}"))));
         assert_eq!(updated_late.accepted_receipt_keys(), vec![rotated.as_str()]);
+        // A newer list that names no desk key leaves the one held.
+        e.desk_key = Some("the desk key held".into());
+        let later = list_naming(&root, &[], "2026-12-04T00:00:00Z");
+        assert!(e.take_list(verify_recipients(&later, &root_p).unwrap_or_else(|e| panic!("{e}"))));
+        assert_eq!(e.desk_key.as_deref(), Some("the desk key held"));
         // A list naming something that is not a key is refused whole.
         let bad = list_naming(&root, &["not a key"], "2026-12-03T00:00:00Z");
         assert!(matches!(

@@ -586,13 +586,63 @@ async fn the_receipt_key_is_rotated_through_the_desk() {
     let e = outbox::enrollment(&v).unwrap().unwrap();
     assert_eq!(e.accepted_receipt_keys(), vec![new.as_str()]);
 
-    // Back on the new key, the same bundle goes again on a retry.
+    // Back on the new key. That bundle was stored, and its receipt signed,
+    // under the old key: without the old key in previous_keys the server
+    // signs nothing again, and the device waits.
     server.stop();
     let mut rotated = settings.clone();
     rotated.receipt_key = new_file;
-    let server = omct::Stoppable::start(rotated).unwrap();
+    rotated.previous_receipt_keys = vec!["not a key".into()];
+    let refused = omct::Stoppable::start(rotated.clone());
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("previous_keys")),
+        "{refused:?}"
+    );
+    rotated.previous_receipt_keys = vec![];
+    let server = omct::Stoppable::start(rotated.clone()).unwrap();
     outbox::retry(&mut v, &second.bundle_id).unwrap();
     let report = outbox::run_once(&mut v, false).await.unwrap();
+    assert!(
+        report.delivered.is_empty() && report.waiting == 1,
+        "{report:?}"
+    );
+    // With the old key named, a stored receipt that another key signed
+    // (the database written behind the server's back) is not signed
+    // again either; the one the old key signed is.
+    server.stop();
+    rotated.previous_receipt_keys = vec![old.clone()];
+    let server = omct::Stoppable::start(rotated).unwrap();
+    let mut db = state_db(&intake).await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT receipt FROM bundles WHERE bundle_id = $1")
+        .bind(&second.bundle_id)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    let mut forged: temoin_proto::SignedList = serde_json::from_str(&stored).unwrap();
+    forged.signature = temoin_crypto::sign::DeviceKey::generate().sign(
+        temoin_crypto::sign::SigningPurpose::Receipt,
+        forged.list.as_bytes(),
+    );
+    let set = |receipt: String| {
+        let id = second.bundle_id.clone();
+        let intake = intake.clone();
+        async move {
+            let mut db = state_db(&intake).await.unwrap();
+            sqlx::query("UPDATE bundles SET receipt = $1 WHERE bundle_id = $2")
+                .bind(receipt)
+                .bind(id)
+                .execute(&mut db)
+                .await
+                .unwrap();
+        }
+    };
+    set(serde_json::to_string(&forged).unwrap()).await;
+    let report = outbox::run_once(&mut v, true).await.unwrap();
+    assert!(report.delivered.is_empty(), "{report:?}");
+    set(stored).await;
+    let report = outbox::run_once(&mut v, true).await.unwrap();
     assert_eq!(
         report.delivered,
         vec![second.bundle_id.clone()],
@@ -678,15 +728,16 @@ fn enrolling_again_keeps_what_newer_lists_said() {
         ),
     )
     .unwrap();
-    outbox::save_new_enrollment(
-        &mut v,
-        &enrolled(&retired, "2026-12-01T00:00:00Z", "age1old", vec![]),
-    )
-    .unwrap();
+    let mut again = enrolled(&retired, "2026-12-01T00:00:00Z", "age1old", vec![]);
+    again.access_token = "t2".into();
+    again.endpoint.url = "https://127.0.0.1:10".into();
+    outbox::save_new_enrollment(&mut v, &again).unwrap();
     let e = outbox::enrollment(&v).unwrap().unwrap();
     assert_eq!(e.accepted_receipt_keys(), vec![current.as_str()]);
     assert_eq!(e.recipients, vec!["age1new".to_owned()]);
-    assert_eq!(e.access_token, "t");
+    // The rest is the new enrollment's.
+    assert_eq!(e.access_token, "t2");
+    assert_eq!(e.endpoint.url, "https://127.0.0.1:10");
     // A newer list from the new enrollment is taken as a sync takes it.
     let newest = key();
     outbox::save_new_enrollment(
@@ -702,4 +753,12 @@ fn enrolling_again_keeps_what_newer_lists_said() {
     let e = outbox::enrollment(&v).unwrap().unwrap();
     assert_eq!(e.accepted_receipt_keys(), vec![newest.as_str()]);
     assert_eq!(e.recipients, vec!["age1newest".to_owned()]);
+    // Under another root key nothing is kept: the new enrollment stands
+    // as it is (whether it may replace the old is the code's check).
+    let mut other = enrolled(&retired, "2026-12-01T00:00:00Z", "age1other", vec![]);
+    other.root_key = key();
+    outbox::save_new_enrollment(&mut v, &other).unwrap();
+    let e = outbox::enrollment(&v).unwrap().unwrap();
+    assert_eq!(e.accepted_receipt_keys(), vec![retired.as_str()]);
+    assert_eq!(e.recipients, vec!["age1other".to_owned()]);
 }
