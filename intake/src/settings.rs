@@ -465,6 +465,7 @@ mod tests {
         assert_eq!(s.tls_cert, default.tls_cert);
         assert_eq!(s.tls_key, default.tls_key);
         assert_eq!(s.receipt_key, default.receipt_key);
+        assert_eq!(s.previous_receipt_keys, default.previous_receipt_keys);
         assert_eq!(s.store, default.store);
         assert_eq!(
             s.database.as_deref(),

@@ -641,7 +641,32 @@ async fn the_receipt_key_is_rotated_through_the_desk() {
     set(serde_json::to_string(&forged).unwrap()).await;
     let report = outbox::run_once(&mut v, true).await.unwrap();
     assert!(report.delivered.is_empty(), "{report:?}");
+    // The receipt as the old key signed it, in a row that says otherwise
+    // (another time of arrival): nothing signed either.
     set(stored).await;
+    let received_at: String =
+        sqlx::query_scalar("SELECT received_at FROM bundles WHERE bundle_id = $1")
+            .bind(&second.bundle_id)
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+    let arrived = |at: String| {
+        let id = second.bundle_id.clone();
+        let intake = intake.clone();
+        async move {
+            let mut db = state_db(&intake).await.unwrap();
+            sqlx::query("UPDATE bundles SET received_at = $1 WHERE bundle_id = $2")
+                .bind(at)
+                .bind(id)
+                .execute(&mut db)
+                .await
+                .unwrap();
+        }
+    };
+    arrived("2020-01-01T00:00:00Z".into()).await;
+    let report = outbox::run_once(&mut v, true).await.unwrap();
+    assert!(report.delivered.is_empty(), "{report:?}");
+    arrived(received_at).await;
     let report = outbox::run_once(&mut v, true).await.unwrap();
     assert_eq!(
         report.delivered,
