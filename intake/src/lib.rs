@@ -63,3 +63,4 @@ pub use serve::{bind_tls, router, serve, serve_with, HEADER_TIMEOUT};
 pub use server::Server;
 pub use settings::{ConfigFile, S3Place, ServeFlags, ServeSettings};
 pub use storage::LocalStorage;
+pub use upload::write_behind;

@@ -886,7 +886,7 @@ impl Writer {
 /// keeps out). It is advice: if it fails, the fsync still makes the bytes
 /// durable.
 #[cfg(target_os = "linux")]
-fn write_behind(file: &std::fs::File, from: u64, to: u64) {
+pub fn write_behind(file: &std::fs::File, from: u64, to: u64) {
     let _ = rustix::fs::fadvise(
         file,
         from,
@@ -895,8 +895,9 @@ fn write_behind(file: &std::fs::File, from: u64, to: u64) {
     );
 }
 
+/// Elsewhere than Linux, nothing: the fsync does the writing.
 #[cfg(not(target_os = "linux"))]
-fn write_behind(_: &std::fs::File, _: u64, _: u64) {}
+pub fn write_behind(_: &std::fs::File, _: u64, _: u64) {}
 
 /// The running hash of upload `id` if it covers exactly its first `offset`
 /// bytes (a new one at offset 0); `None` otherwise (this process did not

@@ -288,13 +288,8 @@ async fn hostile_server(intake: &Path, mode: Hostile) -> SocketAddr {
                                         .map(|v| v.trim().parse().unwrap_or(0))
                                 })
                                 .unwrap_or(0);
-                            let mut got = n.saturating_sub(head_end);
-                            while got < length {
-                                match tls.read(&mut buf).await {
-                                    Ok(0) | Err(_) => break,
-                                    Ok(n) => got += n,
-                                }
-                            }
+                            let got = n.saturating_sub(head_end) as u64;
+                            read_body(&mut tls, got, length as u64).await;
                             format!("HTTP/1.1 204 No Content\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {size}\r\n\r\n")
                         } else {
                             let body = r#"{"list":"{}","signature":"untrusted comment: x\nRWQ\ntrusted comment: temoin/receipt/v1\nAA==\n"}"#;
@@ -579,6 +574,23 @@ async fn past_its_most_connections_a_server_closes_new_ones() {
     println!("faults: a server of 3 connections closed the 4th, and took one again once freed");
 }
 
+/// Reads the rest of a request's body (`got` of `length` bytes already
+/// read) as a server that stores it would; whether it all came.
+async fn read_body<S: tokio::io::AsyncRead + Unpin>(
+    tls: &mut S,
+    mut got: u64,
+    length: u64,
+) -> bool {
+    let mut buf = vec![0u8; 64 * 1024];
+    while got < length {
+        match tls.read(&mut buf).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => got += n as u64,
+        }
+    }
+    true
+}
+
 /// A tus server that confirms the first PATCH, then answers every other
 /// with 409 and its HEAD with `then_head` (or, if `None`, the offset it
 /// confirmed): each connection one request, as `hostile_server`.
@@ -634,12 +646,8 @@ async fn tus_server_that_turns(intake: &Path, then_head: Option<u64>) -> SocketA
                 } else {
                     // The whole body first, as a server that stored it.
                     let length = field("content-length:");
-                    let mut got = (head.len() - end) as u64;
-                    while got < length {
-                        match tls.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => got += n as u64,
-                        }
+                    if !read_body(&mut tls, (head.len() - end) as u64, length).await {
+                        return;
                     }
                     let mut c = confirmed.lock().unwrap();
                     if c.is_none() {

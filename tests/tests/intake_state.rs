@@ -98,6 +98,16 @@ impl Omct {
     }
 
     /// HEAD of an upload: the status and `Upload-Offset`.
+    /// A PATCH of the upload at `url` from `offset`, its body to be given.
+    fn patch(&self, d: &Device, url: &str, offset: u64) -> reqwest::RequestBuilder {
+        self.http
+            .patch(url)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Authorization", d.auth())
+            .header("Content-Type", "application/offset+octet-stream")
+            .header("Upload-Offset", offset.to_string())
+    }
+
     async fn head(&self, d: &Device, url: &str) -> (StatusCode, Option<u64>) {
         let r = self
             .http
@@ -586,12 +596,7 @@ async fn sqlite_an_upload_whose_bytes_are_gone_starts_again() {
         assert_eq!(status, StatusCode::CREATED);
         let url = url.unwrap();
         let r = omct
-            .http
-            .patch(&url)
-            .header("Tus-Resumable", "1.0.0")
-            .header("Authorization", d.auth())
-            .header("Content-Type", "application/offset+octet-stream")
-            .header("Upload-Offset", "0")
+            .patch(&d, &url, 0)
             .body(vec![7u8; 256 * 1024])
             .send()
             .await
@@ -635,12 +640,7 @@ async fn sqlite_a_cut_body_keeps_what_arrived() {
             .chain(std::iter::once(Err(std::io::Error::other("cut")))),
     );
     let r = o
-        .http
-        .patch(&url)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Authorization", d.auth())
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Offset", "0")
+        .patch(&d, &url, 0)
         .header("Content-Length", (4 * MIB).to_string())
         .body(reqwest::Body::wrap_stream(pieces))
         .send()

@@ -625,48 +625,26 @@ async fn the_receipt_key_is_rotated_through_the_desk() {
         temoin_crypto::sign::SigningPurpose::Receipt,
         forged.list.as_bytes(),
     );
-    let set = |receipt: String| {
-        let id = second.bundle_id.clone();
-        let intake = intake.clone();
-        async move {
-            let mut db = state_db(&intake).await.unwrap();
-            sqlx::query("UPDATE bundles SET receipt = $1 WHERE bundle_id = $2")
-                .bind(receipt)
-                .bind(id)
-                .execute(&mut db)
-                .await
-                .unwrap();
-        }
-    };
-    set(serde_json::to_string(&forged).unwrap()).await;
+    let set_receipt = "UPDATE bundles SET receipt = $1 WHERE bundle_id = $2";
+    let forged = serde_json::to_string(&forged).unwrap();
+    behind_the_server(&mut db, set_receipt, &forged, &second.bundle_id).await;
     let report = outbox::run_once(&mut v, true).await.unwrap();
     assert!(report.delivered.is_empty(), "{report:?}");
     // The receipt as the old key signed it, in a row that says otherwise
     // (another time of arrival): nothing signed either.
-    set(stored).await;
+    behind_the_server(&mut db, set_receipt, &stored, &second.bundle_id).await;
     let received_at: String =
         sqlx::query_scalar("SELECT received_at FROM bundles WHERE bundle_id = $1")
             .bind(&second.bundle_id)
             .fetch_one(&mut db)
             .await
             .unwrap();
-    let arrived = |at: String| {
-        let id = second.bundle_id.clone();
-        let intake = intake.clone();
-        async move {
-            let mut db = state_db(&intake).await.unwrap();
-            sqlx::query("UPDATE bundles SET received_at = $1 WHERE bundle_id = $2")
-                .bind(at)
-                .bind(id)
-                .execute(&mut db)
-                .await
-                .unwrap();
-        }
-    };
-    arrived("2020-01-01T00:00:00Z".into()).await;
+    let set_arrival = "UPDATE bundles SET received_at = $1 WHERE bundle_id = $2";
+    let id = &second.bundle_id;
+    behind_the_server(&mut db, set_arrival, "2020-01-01T00:00:00Z", id).await;
     let report = outbox::run_once(&mut v, true).await.unwrap();
     assert!(report.delivered.is_empty(), "{report:?}");
-    arrived(received_at).await;
+    behind_the_server(&mut db, set_arrival, &received_at, id).await;
     let report = outbox::run_once(&mut v, true).await.unwrap();
     assert_eq!(
         report.delivered,
@@ -674,6 +652,22 @@ async fn the_receipt_key_is_rotated_through_the_desk() {
         "{report:?}"
     );
     server.stop();
+}
+
+/// Runs `sql` with `value` and `bundle_id` on the server's database, as
+/// its operator could behind its back.
+async fn behind_the_server(
+    db: &mut sqlx::AnyConnection,
+    sql: &'static str,
+    value: &str,
+    bundle_id: &str,
+) {
+    sqlx::query(sql)
+        .bind(value.to_owned())
+        .bind(bundle_id.to_owned())
+        .execute(db)
+        .await
+        .unwrap();
 }
 
 /// A desk names only keys, and at least one: anything else is refused

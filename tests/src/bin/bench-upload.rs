@@ -299,21 +299,6 @@ fn settle(root: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// What `write_behind` in intake/src/upload.rs does: starts the writeback
-/// of `from..to` and drops its written pages.
-#[cfg(target_os = "linux")]
-fn write_behind(file: &std::fs::File, from: u64, to: u64) {
-    let _ = rustix::fs::fadvise(
-        file,
-        from,
-        std::num::NonZeroU64::new(to.saturating_sub(from)),
-        rustix::fs::Advice::DontNeed,
-    );
-}
-
-#[cfg(not(target_os = "linux"))]
-fn write_behind(_: &std::fs::File, _: u64, _: u64) {}
-
 /// Adds the CPU seconds used since `before` to `total`.
 fn add_cpu(total: &mut (f64, f64), before: (f64, f64)) -> Result<(), Error> {
     let now = temoin_tests::cpu_seconds()?;
@@ -379,7 +364,7 @@ async fn sink(dir: &Path, cert: &Path, key: &Path) -> Result<SocketAddr, Error> 
                                 use std::io::Write;
                                 f.write_all(&piece)?;
                                 let to = at + piece.len() as u64;
-                                write_behind(&f, behind, to);
+                                temoin_intake::write_behind(&f, behind, to);
                                 Ok((f, to, at))
                             });
                         }
