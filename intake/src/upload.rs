@@ -672,8 +672,8 @@ async fn next_piece(body: &mut Body) -> Piece {
 ///
 /// The request's task receives (TLS, HTTP/2) and hashes each frame as it
 /// arrives, and hands the body in 1 MiB pieces to a thread of its own that
-/// writes them: on one task, writing held the reading back and the sender
-/// waited. The hashing stays here because a frame just decrypted is still
+/// writes them ([`crate::pieces`]): on one task, writing held the reading
+/// back and the sender waited. The hashing stays here because a frame just decrypted is still
 /// in the core's cache: on the writing thread, each piece came back from
 /// memory for the hash, which then ran at about 1.2 GB/s instead of 1.9.
 /// On `bench-upload`'s two cores, curl's one large PATCH to a sink that
@@ -689,34 +689,24 @@ async fn receive_local(
     drop_if_bytes_gone(s, id, u.offset).await?;
     let part = s.part_path(id);
     let offset = u.offset;
-    let file = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
-        use std::io::{Seek, SeekFrom};
-        let mut f = std::fs::OpenOptions::new().write(true).open(&part)?;
-        f.set_len(offset)?;
-        f.seek(SeekFrom::Start(offset))?;
-        Ok(f)
+    let room = u.length - u.offset;
+    let opened = part.clone();
+    let mut writer = tokio::task::spawn_blocking(move || {
+        crate::pieces::PieceWriter::open(&opened, offset, room)
     })
     .await
     .map_err(|_| ApiError::internal())?
     .map_err(ApiError::io)?;
-    let room = u.length - u.offset;
     // The body's hash, for its checksum (only if it has one), and the hash
     // of the whole upload so far, carried from PATCH to PATCH so that the
     // finished file need not be read back to sign its receipt.
     let mut hasher = checksum.map(|_| Sha256::new());
     let mut running = take_running(s, id, u.offset).await;
-    // One piece is written (on a blocking thread) while the next is
-    // gathered; no thread is held while the network is awaited.
-    let mut writer = Writer::Idle(Box::new(Piecewise {
-        file,
-        at: offset,
-        behind: offset,
-    }));
     let mut received = 0u64;
+    let mut last_frame = 0u64;
     let mut body = body;
     let mut cut = false;
     let mut too_long = false;
-    let mut gathered = bytes::BytesMut::new();
     loop {
         match next_piece(&mut body).await {
             Piece::End => break,
@@ -725,7 +715,8 @@ async fn receive_local(
                 break;
             }
             Piece::Data(data) => {
-                received += data.len() as u64;
+                last_frame = data.len() as u64;
+                received += last_frame;
                 if received > room {
                     too_long = true;
                     break;
@@ -736,25 +727,43 @@ async fn receive_local(
                 if let Some(h) = running.as_mut() {
                     h.update(&data);
                 }
-                gathered.extend_from_slice(&data);
-                if gathered.len() >= 1024 * 1024 {
-                    writer = writer.write(gathered.split().freeze()).await;
-                    if writer.failed() {
-                        break;
-                    }
+                writer.take(&data).await;
+                if writer.failed() {
+                    break;
                 }
             }
         }
     }
-    if !gathered.is_empty() && !too_long && !writer.failed() {
-        writer = writer.write(gathered.freeze()).await;
-    }
-    let Piecewise { file, .. } = match writer.done().await {
-        Ok(w) => w,
-        Err((e, file)) => {
+    // The bytes taken before a body went past the upload's length are
+    // written, then cut off below with the rest. The writer must have
+    // written every byte it was given and no other: the running hash,
+    // which the receipt will name, covers those.
+    let taken = if too_long {
+        received - last_frame
+    } else {
+        received
+    };
+    let written = writer.finish().await.and_then(|w| {
+        if w.end == offset + taken {
+            Ok(w.file)
+        } else {
+            Err(std::io::Error::other(
+                "the writer's end is not the bytes taken",
+            ))
+        }
+    });
+    let file = match written {
+        Ok(f) => f,
+        Err(e) => {
             // Nothing of this PATCH is counted: neither is it left on a
             // disk that may be full.
-            let _ = tokio::task::spawn_blocking(move || file.map(|f| f.set_len(offset))).await;
+            let _ = tokio::task::spawn_blocking(move || {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&part)
+                    .and_then(|f| f.set_len(offset))
+            })
+            .await;
             return Err(ApiError::io(e));
         }
     };
@@ -804,94 +813,6 @@ async fn receive_local(
     }
     Ok((end, cut))
 }
-
-/// A PATCH's file, between two pieces.
-struct Piecewise {
-    file: std::fs::File,
-    /// Where the next piece goes in the file.
-    at: u64,
-    /// Where the piece before the last began: see [`write_behind`].
-    behind: u64,
-}
-
-/// Where the writing of a PATCH's pieces stands.
-enum Writer {
-    /// No write in flight.
-    Idle(Box<Piecewise>),
-    /// A piece being written on a blocking thread.
-    Busy(tokio::task::JoinHandle<Result<Piecewise, (std::io::Error, Option<std::fs::File>)>>),
-    /// A write failed: the error, and the file if it came back.
-    Failed(std::io::Error, Option<std::fs::File>),
-}
-
-impl Writer {
-    fn failed(&self) -> bool {
-        matches!(self, Writer::Failed(..))
-    }
-
-    /// Waits for the write in flight, if any.
-    async fn done(self) -> Result<Piecewise, (std::io::Error, Option<std::fs::File>)> {
-        match self {
-            Writer::Idle(w) => Ok(*w),
-            Writer::Busy(job) => job
-                .await
-                .unwrap_or_else(|_| Err((std::io::Error::other("the writer failed"), None))),
-            Writer::Failed(e, f) => Err((e, f)),
-        }
-    }
-
-    /// Starts writing `piece` once the previous one is done.
-    async fn write(self, piece: bytes::Bytes) -> Writer {
-        match self.done().await {
-            Err((e, f)) => Writer::Failed(e, f),
-            Ok(mut w) => Writer::Busy(tokio::task::spawn_blocking(move || {
-                use std::io::Write;
-                match w.file.write_all(&piece) {
-                    Ok(()) => {
-                        let start = w.at;
-                        w.at += piece.len() as u64;
-                        write_behind(&w.file, w.behind, w.at);
-                        w.behind = start;
-                        Ok(w)
-                    }
-                    Err(e) => Err((e, Some(w.file))),
-                }
-            })),
-        }
-    }
-}
-
-/// Starts writing `from..to` of `file` to disk now, and drops from the page
-/// cache what of it is already written (the piece before the last).
-///
-/// Left to the kernel, a PATCH's bytes stay in memory until its fsync,
-/// which then writes them all while the device waits for its answer: with
-/// 64 MiB PATCHes the fsync took 18 ms of every 120 (`bench-upload`), and
-/// a single PATCH of 1 GiB ended on a 300 ms fsync. Started as they come,
-/// the writes overlap the receiving, and the fsync waits for the last
-/// pieces only. The server never reads an upload back (its hash is kept
-/// as it arrives), so its pages need not stay cached; the desk's fetch
-/// reads them once.
-///
-/// POSIX_FADV_DONTNEED is how: on Linux it starts the writeback of the
-/// range's dirty pages without waiting for it, then drops its clean ones.
-/// sync_file_range(2) would say only the first half, but neither std nor
-/// rustix has it (only libc, which this crate's `forbid(unsafe_code)`
-/// keeps out). It is advice: if it fails, the fsync still makes the bytes
-/// durable.
-#[cfg(target_os = "linux")]
-pub fn write_behind(file: &std::fs::File, from: u64, to: u64) {
-    let _ = rustix::fs::fadvise(
-        file,
-        from,
-        std::num::NonZeroU64::new(to.saturating_sub(from)),
-        rustix::fs::Advice::DontNeed,
-    );
-}
-
-/// Elsewhere than Linux, nothing: the fsync does the writing.
-#[cfg(not(target_os = "linux"))]
-pub fn write_behind(_: &std::fs::File, _: u64, _: u64) {}
 
 /// The running hash of upload `id` if it covers exactly its first `offset`
 /// bytes (a new one at offset 0); `None` otherwise (this process did not

@@ -225,15 +225,19 @@ async fn run(root: &Path, mib: usize) -> Result<(), Error> {
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     let busy = (cpu[SINK].0 + cpu[SINK].1) / n;
     let hash_cpu = sha256_seconds(&bundle, size)?;
+    let share = busy / (cores as f64 * sink_time.as_secs_f64());
+    let needed = busy + hash_cpu;
     println!(
-        "machine: {cores} cores; the bare sink and curl kept {:.0}% of them busy \
-         ({busy:.2} core-seconds per run); SHA-256 of the bundle takes {hash_cpu:.2} s of one \
-         core here ({:.0} MiB/s), so a server that hashes what it stores cannot take less \
-         than {:.0} ms where the sink took {:.0} ms unless it does less than the sink otherwise",
-        100.0 * busy / (cores as f64 * sink_time.as_secs_f64()),
-        mbs(std::time::Duration::from_secs_f64(hash_cpu)),
-        1000.0 * (busy + hash_cpu) / cores as f64,
+        "machine: {cores} cores; the bare sink and curl used {busy:.2} core-seconds per run \
+         ({:.0}% of the cores over the sink's {:.0} ms); SHA-256 of the bundle takes {hash_cpu:.2} s \
+         of one core ({:.0} MiB/s, from the cache as the server hashes); so a server that hashes \
+         every byte needs {needed:.2} core-seconds per run: {:.0} ms with every core busy all \
+         the time, {:.0} ms as busy as the sink kept them",
+        100.0 * share,
         sink_time.as_secs_f64() * 1000.0,
+        mbs(std::time::Duration::from_secs_f64(hash_cpu)),
+        1000.0 * needed / cores as f64,
+        1000.0 * needed / (cores as f64 * share),
     );
     report(
         "our client's upload vs the sink fed by reqwest (the machine's limit for a fast sender)",
@@ -345,28 +349,31 @@ fn millis(runs: &[std::time::Duration]) -> Vec<u128> {
     runs.iter().map(|d| d.as_millis()).collect()
 }
 
-/// Seconds of one core that SHA-256 takes over the bundle's bytes, read
-/// into memory first so that only the hashing is timed (up to 256 MiB of
-/// it, scaled to the whole).
+/// Seconds of one core that SHA-256 takes over `size` bytes of the bundle
+/// hashed from the cache, as the server hashes each frame as it arrives:
+/// its first MiB, hashed again and again.
 fn sha256_seconds(bundle: &Path, size: u64) -> Result<f64, Error> {
     use sha2::Digest;
     use std::io::Read;
-    let mut bytes = vec![0u8; size.min(256 * 1024 * 1024) as usize];
-    std::fs::File::open(bundle)?.read_exact(&mut bytes)?;
+    let mut piece = vec![0u8; size.min(1024 * 1024) as usize];
+    std::fs::File::open(bundle)?.read_exact(&mut piece)?;
+    let times = size.div_ceil(piece.len().max(1) as u64);
     let start = Instant::now();
     let mut h = sha2::Sha256::new();
-    h.update(&bytes);
+    for _ in 0..times {
+        h.update(&piece);
+    }
     std::hint::black_box(h.finalize());
-    Ok(start.elapsed().as_secs_f64() * size as f64 / bytes.len() as f64)
+    Ok(start.elapsed().as_secs_f64() * size as f64 / (times * piece.len() as u64) as f64)
 }
 
 /// The reference: a bare HTTPS sink on the intake server's TLS stack
 /// (axum-server with rustls, its certificate, its listener's settings:
 /// `temoin_intake::bind_tls`) that writes a PATCH's body
-/// to a file and fdatasyncs it, nothing else. It writes as the intake
-/// server does (1 MiB pieces on a blocking thread while the next is
-/// received, and the writeback of each started as it goes: `write_behind`
-/// in intake/src/upload.rs), so that the comparison measures what the
+/// to a file and fdatasyncs it, nothing else. It writes with the intake
+/// server's own writer (`temoin_intake::PieceWriter`: 1 MiB pieces on a
+/// blocking thread while the next is received, past the page cache where
+/// the file system allows), so that the comparison measures what the
 /// server adds (hashing, the database, tus), not a better way of writing.
 async fn sink(dir: &Path, cert: &Path, key: &Path) -> Result<SocketAddr, Error> {
     let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?;
@@ -413,46 +420,29 @@ async fn sink_write(
     let write = async {
         use http_body_util::BodyExt;
         use sha2::Digest;
-        let file = std::fs::File::create(&target)?;
+        let mut writer = tokio::task::spawn_blocking(move || {
+            std::fs::File::create(&target)?;
+            temoin_intake::PieceWriter::open(&target, 0, u64::MAX)
+        })
+        .await
+        .map_err(std::io::Error::other)??;
         let mut sha = hash.then(sha2::Sha256::new);
-        // As the intake server writes: the body gathered in 1 MiB pieces,
-        // each written (and its writeback started) on a blocking thread
-        // while the next is received; and as it hashes, each frame as it
-        // arrives, while it is still in the core's cache.
-        type Piecewise = (std::fs::File, u64, u64);
-        let mut writer: tokio::task::JoinHandle<std::io::Result<Piecewise>> =
-            tokio::task::spawn_blocking(move || Ok((file, 0, 0)));
-        let mut gathered = bytes::BytesMut::new();
         let mut body = body;
-        let mut end = false;
-        while !end {
-            match body.frame().await {
-                Some(frame) => {
-                    let frame = frame.map_err(std::io::Error::other)?;
-                    if let Ok(data) = frame.into_data() {
-                        if let Some(h) = sha.as_mut() {
-                            h.update(&data);
-                        }
-                        gathered.extend_from_slice(&data);
-                    }
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(std::io::Error::other)?;
+            if let Ok(data) = frame.into_data() {
+                if let Some(h) = sha.as_mut() {
+                    h.update(&data);
                 }
-                None => end = true,
-            }
-            if gathered.len() >= 1024 * 1024 || (end && !gathered.is_empty()) {
-                let piece = gathered.split().freeze();
-                let (mut f, at, behind) = writer.await.map_err(std::io::Error::other)??;
-                writer = tokio::task::spawn_blocking(move || {
-                    use std::io::Write;
-                    f.write_all(&piece)?;
-                    let to = at + piece.len() as u64;
-                    temoin_intake::write_behind(&f, behind, to);
-                    Ok((f, to, at))
-                });
+                writer.take(&data).await;
+                if writer.failed() {
+                    break;
+                }
             }
         }
-        let (f, _, _) = writer.await.map_err(std::io::Error::other)??;
+        let written = writer.finish().await?;
         std::hint::black_box(sha.map(|h| h.finalize()));
-        tokio::task::spawn_blocking(move || f.sync_data())
+        tokio::task::spawn_blocking(move || written.file.sync_data())
             .await
             .map_err(std::io::Error::other)??;
         Ok::<_, std::io::Error>(())
