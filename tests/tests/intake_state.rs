@@ -662,10 +662,10 @@ async fn sqlite_a_cut_body_keeps_what_arrived() {
 }
 
 /// An upload sent in PATCHes that start and end anywhere (a resume starts
-/// wherever the last cut left it) is stored byte for byte, and its receipt
-/// names the SHA-256 of those bytes: the server writes whole aligned MiB
-/// past the page cache and the rest through it (intake/src/pieces.rs), and
-/// hashes each frame as it arrives.
+/// wherever the last cut left it), after a body that went past its length,
+/// is stored byte for byte, and its receipt names the SHA-256 of those
+/// bytes: the server writes aligned pieces past the page cache and the rest
+/// through it (intake/src/pieces.rs), and hashes each frame as it arrives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_an_upload_in_odd_pieces_is_stored_byte_for_byte() {
     use sha2::Digest;
@@ -676,16 +676,66 @@ async fn sqlite_an_upload_in_odd_pieces_is_stored_byte_for_byte() {
     let (status, url) = o.create(&d, bytes.len() as u64).await;
     assert_eq!(status, StatusCode::CREATED);
     let url = url.unwrap();
-    let cuts = [0, 1_000_003, 1_000_003 + 2 * MIB as usize + 1, bytes.len()];
-    for w in cuts.windows(2) {
-        let r = o
-            .patch(&d, &url, w[0] as u64)
-            .body(bytes[w[0]..w[1]].to_vec())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::NO_CONTENT, "PATCH at {}", w[0]);
+    // A body that goes past the upload's length, in frames: refused, and
+    // nothing of it kept, though its first MiB were taken and written.
+    let frames = |from: usize, to: usize, then_cut: bool| {
+        let pieces: Vec<Result<Vec<u8>, std::io::Error>> = bytes[from..to]
+            .chunks(64 * 1024)
+            .map(|c| Ok(c.to_vec()))
+            .chain(then_cut.then(|| Err(std::io::Error::other("cut"))))
+            .collect();
+        reqwest::Body::wrap_stream(futures_util::stream::iter(pieces))
+    };
+    let mut past = bytes.clone();
+    past.extend_from_slice(&[1u8; 100_000]);
+    let too_long = futures_util::stream::iter(
+        past.chunks(64 * 1024)
+            .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+            .collect::<Vec<_>>(),
+    );
+    // The answer may come while the client still sends, and the stream
+    // then ends in an error on its side: either way, nothing is kept.
+    let r = o
+        .patch(&d, &url, 0)
+        .body(reqwest::Body::wrap_stream(too_long))
+        .send()
+        .await;
+    if let Ok(r) = r {
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
+    assert_eq!(o.head(&d, &url).await.1, Some(0));
+    // Then PATCHes that start and end anywhere, one of them cut half way.
+    let first = 1_000_003;
+    let r = o
+        .patch(&d, &url, 0)
+        .body(frames(0, first, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let cut = o
+        .patch(&d, &url, first as u64)
+        .body(frames(first, first + 2 * MIB as usize + 1, true))
+        .send()
+        .await;
+    assert!(cut.is_err(), "the cut PATCH was answered: {cut:?}");
+    let mut at = None;
+    for _ in 0..50 {
+        at = o.head(&d, &url).await.1;
+        if at.is_some_and(|a| a > first as u64) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let at = at.unwrap() as usize;
+    assert!(at > first, "nothing of the cut PATCH was kept");
+    let r = o
+        .patch(&d, &url, at as u64)
+        .body(bytes[at..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "PATCH at {at}");
     let store = o.intake.join("store");
     let stored: Vec<_> = std::fs::read_dir(&store).unwrap().collect();
     assert_eq!(stored.len(), 1);
