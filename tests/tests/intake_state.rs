@@ -124,6 +124,21 @@ impl Omct {
         (r.status(), offset)
     }
 
+    /// The upload's offset once it is past `above` (a cut PATCH's bytes
+    /// are counted when the server sees the cut), or the last one seen
+    /// after 5 s.
+    async fn offset_past(&self, d: &Device, url: &str, above: u64) -> Option<u64> {
+        let mut offset = None;
+        for _ in 0..50 {
+            offset = self.head(d, url).await.1;
+            if offset.is_some_and(|o| o > above) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        offset
+    }
+
     /// A desk request; its status.
     async fn desk_post(&self, path: &str) -> StatusCode {
         self.http
@@ -646,14 +661,7 @@ async fn sqlite_a_cut_body_keeps_what_arrived() {
         .send()
         .await;
     assert!(r.is_err(), "the cut PATCH was answered: {r:?}");
-    let mut offset = None;
-    for _ in 0..50 {
-        offset = o.head(&d, &url).await.1;
-        if offset.is_some_and(|o| o > 0) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let offset = o.offset_past(&d, &url, 0).await;
     assert_eq!(
         offset,
         Some(3 * MIB),
@@ -719,15 +727,7 @@ async fn sqlite_an_upload_in_odd_pieces_is_stored_byte_for_byte() {
         .send()
         .await;
     assert!(cut.is_err(), "the cut PATCH was answered: {cut:?}");
-    let mut at = None;
-    for _ in 0..50 {
-        at = o.head(&d, &url).await.1;
-        if at.is_some_and(|a| a > first as u64) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let at = at.unwrap() as usize;
+    let at = o.offset_past(&d, &url, first as u64).await.unwrap() as usize;
     assert!(at > first, "nothing of the cut PATCH was kept");
     let r = o
         .patch(&d, &url, at as u64)
