@@ -60,7 +60,7 @@ pub use config::{init, new_receipt_key, receipt_public_key, Config, InitOutcome}
 pub use desk::collect_garbage;
 pub use error::{ApiError, SetupError};
 pub use guard::MAX_CONNECTIONS;
-pub use pieces::{write_behind, PieceWriter, Written, PIECE};
+pub use pieces::{PieceWriter, Written};
 pub use serve::{bind_tls, router, serve, serve_with, HEADER_TIMEOUT};
 pub use server::Server;
 pub use settings::{ConfigFile, S3Place, ServeFlags, ServeSettings};

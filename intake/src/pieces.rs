@@ -36,7 +36,7 @@ use std::path::Path;
 
 /// The size of a piece, and the multiple of the file offset at which each
 /// piece after the first begins.
-pub const PIECE: usize = 1024 * 1024;
+const PIECE: usize = 1024 * 1024;
 
 /// What O_DIRECT needs offsets, lengths and addresses to be multiples of:
 /// the logical block of any disk in use (512 or 4096 bytes).
@@ -227,7 +227,7 @@ impl PieceWriter {
             // PIECE, and every piece after it is a whole PIECE (or what is
             // left to come, if less).
             let room = PIECE - (self.piece_at % PIECE as u64) as usize;
-            let gathering = match self.gathering.take() {
+            let mut b = match self.gathering.take() {
                 Some(b) => b,
                 None => {
                     let left = usize::try_from(self.left).unwrap_or(usize::MAX);
@@ -238,7 +238,6 @@ impl PieceWriter {
                     }
                 }
             };
-            let mut b = gathering;
             let n = data.len().min(room.min(b.cap) - b.len);
             let at = b.start + b.len;
             b.bytes[at..at + n].copy_from_slice(&data[..n]);
@@ -264,10 +263,9 @@ impl PieceWriter {
             return;
         };
         self.piece_at += piece.len as u64;
+        let (mut place, mut piece) = (place, piece);
         self.state = State::Busy(tokio::task::spawn_blocking(move || {
-            let mut place = place;
             place.put(piece.filled())?;
-            let mut piece = piece;
             piece.len = 0;
             Ok((place, piece))
         }));
@@ -379,7 +377,7 @@ fn open_direct(_: &Path) -> Option<File> {
 /// keeps out). It is advice: if it fails, the fsync still makes the bytes
 /// durable.
 #[cfg(target_os = "linux")]
-pub fn write_behind(file: &File, from: u64, to: u64) {
+fn write_behind(file: &File, from: u64, to: u64) {
     let _ = rustix::fs::fadvise(
         file,
         from,
@@ -390,7 +388,7 @@ pub fn write_behind(file: &File, from: u64, to: u64) {
 
 /// Elsewhere than Linux, nothing: the fsync does the writing.
 #[cfg(not(target_os = "linux"))]
-pub fn write_behind(_: &File, _: u64, _: u64) {}
+fn write_behind(_: &File, _: u64, _: u64) {}
 
 #[cfg(test)]
 mod tests {

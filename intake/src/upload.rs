@@ -673,9 +673,10 @@ async fn next_piece(body: &mut Body) -> Piece {
 /// The request's task receives (TLS, HTTP/2) and hashes each frame as it
 /// arrives, and hands the body in 1 MiB pieces to a thread of its own that
 /// writes them ([`crate::pieces`]): on one task, writing held the reading
-/// back and the sender waited. The hashing stays here because a frame just decrypted is still
-/// in the core's cache: on the writing thread, each piece came back from
-/// memory for the hash, which then ran at about 1.2 GB/s instead of 1.9.
+/// back and the sender waited. The hashing stays here because a frame just
+/// decrypted is still in the core's cache: on the writing thread, each
+/// piece came back from memory for the hash, which then ran at about
+/// 1.2 GB/s instead of 1.9.
 /// On `bench-upload`'s two cores, curl's one large PATCH to a sink that
 /// hashes took 1.8 to 2.4 s per GiB with the hash there, and 1.4 to 1.7 s
 /// with it here.
